@@ -1,0 +1,86 @@
+/* add, sub, mul, div with NumPy broadcasting.
+ * VJPs (the engine sums broadcast gradients back to each input's shape):
+ *   add: (g, g)   sub: (g, -g)   mul: (g b, g a)   div: (g / b, -g y / b)
+ */
+#include "ops/elementwise.h"
+
+#define ADD(a, b) ((a) + (b))
+#define SUB(a, b) ((a) - (b))
+#define MUL(a, b) ((a) * (b))
+#define DIV(a, b) ((a) / (b))
+TG_BINARY_KERNELS(add, ADD)
+TG_BINARY_KERNELS(sub, SUB)
+TG_BINARY_KERNELS(mul, MUL)
+TG_BINARY_KERNELS(div, DIV)
+
+static tg_status add_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__binary_run(n, add_f32, add_f64);
+}
+static tg_status sub_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__binary_run(n, sub_f32, sub_f64);
+}
+static tg_status mul_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__binary_run(n, mul_f32, mul_f64);
+}
+static tg_status div_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__binary_run(n, div_f32, div_f64);
+}
+
+static void add_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                    tg_tensor **gx)
+{
+    (void)g, (void)n, (void)need;
+    gx[0] = gy;
+    gx[1] = gy;
+}
+static void sub_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                    tg_tensor **gx)
+{
+    (void)g, (void)n;
+    gx[0] = gy;
+    if (need[1]) gx[1] = tg_neg(gy);
+}
+static void mul_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                    tg_tensor **gx)
+{
+    (void)g;
+    if (need[0]) gx[0] = tg_mul(gy, n->in[1]);
+    if (need[1]) gx[1] = tg_mul(gy, n->in[0]);
+}
+static void div_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                    tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *b = n->in[1];
+    if (need[0]) gx[0] = tg_div(gy, b);
+    if (need[1]) gx[1] = tg_neg(tg_div(tg_mul(gy, n->out), b));
+}
+
+#define BIN_CASES(op)                                                       \
+    #op "(a, b) | a=3x4 b=3x4; " #op "(a, b) | a=3x1 b=1x4; " #op           \
+        "(a, b) | a=2x3x4 b=4; " #op "(a, b) | a=scalar b=2x3"
+
+const tg_op_desc tg_op_add = {"add", 2, 2, 0, tg__binary_shape, add_fwd,
+                              add_vjp, BIN_CASES(add)};
+const tg_op_desc tg_op_sub = {"sub", 2, 2, 0, tg__binary_shape, sub_fwd,
+                              sub_vjp, BIN_CASES(sub)};
+const tg_op_desc tg_op_mul = {"mul", 2, 2, 0, tg__binary_shape, mul_fwd,
+                              mul_vjp, BIN_CASES(mul)};
+/* Divisors are shifted away from 0 so central differences stay finite. */
+const tg_op_desc tg_op_div = {
+    "div", 2, 2, 0, tg__binary_shape, div_fwd, div_vjp,
+    "div(a, b + 3) | a=3x4 b=3x4; div(a, b + 3) | a=3x1 b=1x4; "
+    "div(a, b - 2) | a=2x3x4 b=4"};
+
+tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__apply2(TG_OP_add, a, b, NULL); }
+tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__apply2(TG_OP_sub, a, b, NULL); }
+tg_tensor *tg_mul(tg_tensor *a, tg_tensor *b) { return tg__apply2(TG_OP_mul, a, b, NULL); }
+tg_tensor *tg_div(tg_tensor *a, tg_tensor *b) { return tg__apply2(TG_OP_div, a, b, NULL); }

@@ -1,0 +1,82 @@
+/* Drivers shared by elementwise ops (see elementwise.h). */
+#include "ops/elementwise.h"
+
+#include <omp.h>
+#include <stdio.h>
+
+tg_status tg__binary_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    const tg_tensor *a = n->in[0], *b = n->in[1];
+    int bad;
+    if (!tg__broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &out->ndim,
+                             out->shape, &bad)) {
+        char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+        int64_t da = a->shape[a->ndim - bad], db = b->shape[b->ndim - bad];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "shapes %s and %s do not broadcast (dim -%d: "
+                           "%lld vs %lld); hint: dims must match or be 1, "
+                           "aligned from the right",
+                           tg__fmt_shape(s1, a->ndim, a->shape),
+                           tg__fmt_shape(s2, b->ndim, b->shape), bad,
+                           (long long)da, (long long)db);
+    }
+    return TG_OK;
+}
+
+tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    (void)g;
+    out->ndim = n->in[0]->ndim;
+    memcpy(out->shape, n->in[0]->shape, sizeof out->shape);
+    return TG_OK;
+}
+
+#define BIN_RUN(T, K)                                                       \
+    {                                                                       \
+        T *y = out->data;                                                   \
+        const T *a = n->in[0]->data, *b = n->in[1]->data;                   \
+        if (p.rows == 1) {                                                  \
+            int64_t len = p.inner;                                          \
+            if (len < TG_PAR_MIN || omp_get_max_threads() == 1) {           \
+                K(len, y, a, p.step[0], b, p.step[1]);                      \
+            } else {                                                        \
+                _Pragma("omp parallel")                                     \
+                {                                                           \
+                    int nt = omp_get_num_threads(), t = omp_get_thread_num(); \
+                    int64_t per = ((len + nt - 1) / nt + 63) & ~(int64_t)63; \
+                    int64_t lo = per * t, hi = lo + per < len ? lo + per : len; \
+                    if (lo < hi)                                            \
+                        K(hi - lo, y + lo, a + lo * p.step[0], p.step[0],   \
+                          b + lo * p.step[1], p.step[1]);                   \
+                }                                                           \
+            }                                                               \
+        } else {                                                            \
+            _Pragma("omp parallel for if (out->numel > TG_PAR_MIN)")        \
+            for (int64_t r = 0; r < p.rows; r++) {                          \
+                int64_t oa, ob;                                             \
+                tg__bcast_offsets(&p, r, &oa, &ob);                         \
+                K(p.inner, y + r * p.inner, a + oa, p.step[0], b + ob,      \
+                  p.step[1]);                                               \
+            }                                                               \
+        }                                                                   \
+    }
+
+tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
+{
+    tg_tensor *out = n->out;
+    tg_bcast p;
+    tg__bcast_plan(&p, out, n->in[0], n->in[1]);
+    if (out->numel == 0) return TG_OK;
+    if (out->dtype == TG_F32) BIN_RUN(float, kf) else BIN_RUN(double, kd)
+    return TG_OK;
+}
+
+tg_status tg__unary_run(tg_node *n,
+                        void (*kf)(int64_t, float *, const float *),
+                        void (*kd)(int64_t, double *, const double *))
+{
+    tg_tensor *x = n->in[0], *y = n->out;
+    if (y->dtype == TG_F32) kf(y->numel, y->data, x->data);
+    else kd(y->numel, y->data, x->data);
+    return TG_OK;
+}

@@ -1,0 +1,194 @@
+/* sum over axes, and the engine's broadcast pair sum_to / expand.
+ * VJPs: sum: expand(reshape(g, keepdim shape), x.shape)
+ *       sum_to: expand(g, x.shape)        expand: sum_to(g, x.shape)
+ */
+#include "ops/elementwise.h"
+
+#include <stdio.h>
+
+#define KEEPDIM i[0] /* sum: keep reduced axes with extent 1 */
+/* sum: ax[0..nax-1] are the reduced axes (normalised, sorted); nax == 0
+ * reduces everything. sum_to / expand: ax[0..nax-1] is the target shape. */
+
+/* Shape of x with the reduced axes kept as 1. */
+static void keep_shape(const tg_node *n, int64_t *shape)
+{
+    const tg_tensor *x = n->in[0];
+    for (int i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
+    if (n->attr.nax == 0)
+        for (int i = 0; i < x->ndim; i++) shape[i] = 1;
+    for (int k = 0; k < n->attr.nax; k++) shape[n->attr.ax[k]] = 1;
+}
+
+static tg_status sum_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    const tg_tensor *x = n->in[0];
+    bool seen[TG_MAX_DIMS] = {0};
+    char sb[TG_SHAPE_BUF];
+    for (int k = 0; k < n->attr.nax; k++) {
+        int64_t a = n->attr.ax[k];
+        if (!tg__norm_axis(&a, x->ndim))
+            return tg__op_fail(g, n, TG_ERR_SHAPE,
+                               "axis %lld out of range for shape %s; hint: "
+                               "axes lie in [-%d, %d)",
+                               (long long)n->attr.ax[k],
+                               tg__fmt_shape(sb, x->ndim, x->shape), x->ndim,
+                               x->ndim);
+        if (seen[a])
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "axis %lld given twice for shape %s",
+                               (long long)n->attr.ax[k],
+                               tg__fmt_shape(sb, x->ndim, x->shape));
+        seen[a] = true;
+    }
+    int m = 0;
+    for (int a = 0; a < x->ndim; a++)
+        if (seen[a]) n->attr.ax[m++] = a; /* sorted, normalised */
+    n->attr.nax = m;
+    int64_t ks[TG_MAX_DIMS];
+    keep_shape(n, ks);
+    out->ndim = 0;
+    for (int a = 0; a < x->ndim; a++) {
+        bool reduced = m == 0 || seen[a];
+        if (!reduced || n->attr.KEEPDIM) out->shape[out->ndim++] = ks[a];
+    }
+    return TG_OK;
+}
+
+static tg_status sum_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    tg_tensor view = *n->out; /* same data, keepdim shape */
+    view.ndim = n->in[0]->ndim;
+    keep_shape(n, view.shape);
+    tg__reduce_sum_to(&view, n->in[0]);
+    return TG_OK;
+}
+
+static void sum_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                    tg_tensor **gx)
+{
+    (void)g, (void)need;
+    const tg_tensor *x = n->in[0];
+    int64_t ks[TG_MAX_DIMS];
+    keep_shape(n, ks);
+    gx[0] = tg_expand(tg_reshape(gy, x->ndim, ks), x->ndim, x->shape);
+}
+
+/* target (ax) must broadcast to `big`'s shape exactly. */
+static tg_status broadcast_pair_shape(tg_graph *g, tg_node *n,
+                                      const tg_tensor *small_to_big_src,
+                                      bool target_is_big, tg_tensor *out)
+{
+    const tg_tensor *x = small_to_big_src;
+    int nt = n->attr.nax;
+    const int64_t *t = n->attr.ax;
+    int nb;
+    int64_t bs[TG_MAX_DIMS];
+    int bad;
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+    const int64_t *small = target_is_big ? x->shape : t;
+    int nsmall = target_is_big ? x->ndim : nt;
+    const int64_t *big = target_is_big ? t : x->shape;
+    int nbig = target_is_big ? nt : x->ndim;
+    bool ok = nt >= 0 && nt <= TG_MAX_DIMS && nsmall <= nbig &&
+              tg__broadcast_shape(nsmall, small, nbig, big, &nb, bs, &bad);
+    for (int i = 0; ok && i < nb; i++) ok = bs[i] == big[i];
+    for (int i = 0; ok && i < nt; i++) ok = t[i] >= 0;
+    if (!ok)
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "%s does not broadcast to %s; hint: dims must "
+                           "match or be 1, aligned from the right",
+                           tg__fmt_shape(s1, nsmall, small),
+                           tg__fmt_shape(s2, nbig, big));
+    out->ndim = nt;
+    for (int i = 0; i < nt; i++) out->shape[i] = t[i];
+    return TG_OK;
+}
+
+static tg_status sum_to_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    return broadcast_pair_shape(g, n, n->in[0], false, out);
+}
+static tg_status expand_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    return broadcast_pair_shape(g, n, n->in[0], true, out);
+}
+
+static tg_status sum_to_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    tg__reduce_sum_to(n->out, n->in[0]);
+    return TG_OK;
+}
+static tg_status expand_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    tg__broadcast_copy(n->out, n->in[0]);
+    return TG_OK;
+}
+static void sum_to_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                       const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_expand(gy, n->in[0]->ndim, n->in[0]->shape);
+}
+static void expand_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                       const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_sum_to(gy, n->in[0]->ndim, n->in[0]->shape);
+}
+
+const tg_op_desc tg_op_sum = {
+    "sum", 1, 1, 0, sum_shape, sum_fwd, sum_vjp,
+    "sum(x) | x=3x4; sum(x, axis=1) | x=3x4; "
+    "sum(x, axis=0, keepdim=1) | x=2x3x4; sum(x, axis=-1) | x=2x3x4"};
+const tg_op_desc tg_op_sum_to = {"sum_to", 1, 1, 0, sum_to_shape, sum_to_fwd,
+                                 sum_to_vjp, NULL};
+const tg_op_desc tg_op_expand = {"expand", 1, 1, 0, expand_shape, expand_fwd,
+                                 expand_vjp, NULL};
+
+static tg_tensor *shape_op(int op, tg_tensor *x, int ndim,
+                           const int64_t *shape)
+{
+    tg_attrs a = {0};
+    if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
+        a.nax = -1; /* rejected by the shape rule with a message */
+    } else {
+        a.nax = ndim;
+        for (int i = 0; i < ndim; i++) a.ax[i] = shape[i];
+    }
+    return tg__apply1(op, x, &a);
+}
+
+tg_tensor *tg_sum(tg_tensor *x, int naxes, const int64_t *axes, bool keepdim)
+{
+    tg_attrs a = {0};
+    a.KEEPDIM = keepdim;
+    if (naxes < 0 || naxes > TG_MAX_DIMS || (naxes > 0 && !axes)) {
+        a.nax = 1;
+        a.ax[0] = INT64_MAX; /* reported as out of range */
+    } else {
+        a.nax = naxes;
+        for (int i = 0; i < naxes; i++) a.ax[i] = axes[i];
+    }
+    return tg__apply1(TG_OP_sum, x, &a);
+}
+
+tg_tensor *tg_sum_all(tg_tensor *x) { return tg_sum(x, 0, NULL, false); }
+
+tg_tensor *tg_sum_to(tg_tensor *x, int ndim, const int64_t *shape)
+{
+    return shape_op(TG_OP_sum_to, x, ndim, shape);
+}
+
+tg_tensor *tg__sum_to(tg_tensor *x, int ndim, const int64_t *shape)
+{
+    return tg_sum_to(x, ndim, shape);
+}
+
+tg_tensor *tg_expand(tg_tensor *x, int ndim, const int64_t *shape)
+{
+    return shape_op(TG_OP_expand, x, ndim, shape);
+}

@@ -1,0 +1,336 @@
+/* The generic reverse pass. The only place that seeds, orders the sub-DAG,
+ * decides which inputs need a gradient, reduces broadcast gradients back
+ * to their input's shape and accumulates fan-in. Ops supply VJPs only. */
+#include "internal.h"
+
+#include <stdio.h>
+
+void tg__anomaly_check_grad(tg_graph *g, const tg_node *n,
+                            const tg_tensor *gx, int i);
+
+enum { /* tg_tensor.bw_flags, valid while bw_stamp == current pass id */
+    BW_TARGET = 1u << 0,   /* tg_grad asked for this tensor's gradient */
+    BW_OWNED = 1u << 1,    /* bw_acc is a private buffer: add in place  */
+    BW_LEAF_SEEN = 1u << 2 /* already on the pass's leaf list           */
+};
+
+typedef struct frame {
+    tg_node *node;
+    int next; /* next input to visit */
+} frame;
+
+static void touch(tg_tensor *t, uint32_t id)
+{
+    if (t->bw_stamp != id) {
+        t->bw_stamp = id;
+        t->bw_flags = 0;
+        t->bw_acc = NULL;
+    }
+}
+
+/* acc(t) += gx. Without create_graph the sum is formed in place once the
+ * accumulator is a private buffer; the first contribution is only
+ * referenced (it may alias another tensor's gradient, so never written). */
+static void accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
+                       bool create_graph)
+{
+    touch(t, id);
+    if (!t->bw_acc) {
+        t->bw_acc = gx;
+        return;
+    }
+    if (!create_graph && (t->bw_flags & BW_OWNED)) {
+        tg__accumulate(t->bw_acc, gx);
+        return;
+    }
+    t->bw_acc = tg_add(t->bw_acc, gx);
+    if (!create_graph) t->bw_flags |= BW_OWNED;
+    (void)g;
+}
+
+static bool wants_grad(const tg_tensor *t, uint32_t id, bool to_leaves)
+{
+    if (!(t->flags & TG_TF_REQUIRES_GRAD)) return false;
+    if (t->bw_stamp == id && (t->bw_flags & BW_TARGET)) return true;
+    if (!t->node) return to_leaves;
+    return t->node->need == id;
+}
+
+/* Post-order DFS from the outputs over tensors that require grad, with an
+ * explicit stack: a chain of a million nodes must not touch the C stack. */
+static tg_status order_subdag(tg_graph *g, tg_tensor *const *outs, int n_out,
+                              uint32_t id, int64_t *n_order, int64_t *n_leaves)
+{
+    int64_t sp = 0, no = 0, nl = 0;
+    for (int k = 0; k < n_out; k++) {
+        tg_tensor *o = outs[k];
+        if (!(o->flags & TG_TF_REQUIRES_GRAD)) continue;
+        if (!o->node) {
+            touch(o, id);
+            if (!(o->bw_flags & BW_LEAF_SEEN)) {
+                if (!tg__reserve(&g->bw_leaves, &g->bw_leaves_cap, nl + 1,
+                                 sizeof(tg_tensor *)))
+                    goto oom;
+                o->bw_flags |= BW_LEAF_SEEN;
+                ((tg_tensor **)g->bw_leaves)[nl++] = o;
+            }
+            continue;
+        }
+        if (o->node->mark == id) continue;
+        if (!tg__reserve(&g->bw_stack, &g->bw_stack_cap, sp + 1, sizeof(frame)))
+            goto oom;
+        o->node->mark = id;
+        ((frame *)g->bw_stack)[sp++] = (frame){o->node, 0};
+        while (sp > 0) {
+            frame *f = &((frame *)g->bw_stack)[sp - 1];
+            tg_node *n = f->node;
+            if (f->next < n->n_in) {
+                tg_tensor *t = n->in[f->next++];
+                if (!(t->flags & TG_TF_REQUIRES_GRAD)) continue;
+                if (t->node) {
+                    if (t->node->mark == id) continue;
+                    if (!tg__reserve(&g->bw_stack, &g->bw_stack_cap, sp + 1,
+                                     sizeof(frame)))
+                        goto oom;
+                    t->node->mark = id;
+                    ((frame *)g->bw_stack)[sp++] = (frame){t->node, 0};
+                } else {
+                    touch(t, id);
+                    if (t->bw_flags & BW_LEAF_SEEN) continue;
+                    if (!tg__reserve(&g->bw_leaves, &g->bw_leaves_cap, nl + 1,
+                                     sizeof(tg_tensor *)))
+                        goto oom;
+                    t->bw_flags |= BW_LEAF_SEEN;
+                    ((tg_tensor **)g->bw_leaves)[nl++] = t;
+                }
+            } else {
+                if (!tg__reserve(&g->bw_order, &g->bw_order_cap, no + 1,
+                                 sizeof(tg_node *)))
+                    goto oom;
+                ((tg_node **)g->bw_order)[no++] = n;
+                sp--;
+            }
+        }
+    }
+    *n_order = no;
+    *n_leaves = nl;
+    return TG_OK;
+oom:
+    return tg__fail(g, TG_ERR_OOM,
+                    "tg_backward: out of memory ordering the graph (%lld "
+                    "nodes so far)",
+                    (long long)no);
+}
+
+static tg_status check_outputs(tg_graph *g, const char *who,
+                               tg_tensor *const *outs, int n_out,
+                               tg_tensor *const *seeds)
+{
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+    for (int k = 0; k < n_out; k++) {
+        tg_tensor *o = outs[k];
+        if (!o)
+            return tg__fail(g, TG_ERR_ARG, "%s: output %d is NULL", who, k + 1);
+        if (o->graph != g)
+            return tg__fail(g, TG_ERR_ARG,
+                            "%s: output %d belongs to a different graph", who,
+                            k + 1);
+        if (o->flags & TG_TF_POISON) return g->status ? g->status : TG_ERR_STATE;
+        if (!(o->flags & TG_TF_PERSISTENT) && o->epoch != g->epoch)
+            return tg__fail(g, TG_ERR_STATE,
+                            "%s: output %d is stale (created before the last "
+                            "tg_graph_reset)",
+                            who, k + 1);
+        tg_tensor *s = seeds ? seeds[k] : NULL;
+        if (s) {
+            if (s->graph != g || (s->flags & TG_TF_POISON))
+                return tg__fail(g, TG_ERR_ARG,
+                                "%s: seed %d is poison or from another graph",
+                                who, k + 1);
+            if (!tg__same_shape(s, o) || s->dtype != o->dtype)
+                return tg__fail(g, TG_ERR_SHAPE,
+                                "%s: seed %d has shape %s %s but output is %s "
+                                "%s; hint: the seed must match the output",
+                                who, k + 1,
+                                tg__fmt_shape(s1, s->ndim, s->shape),
+                                s->dtype == TG_F64 ? "f64" : "f32",
+                                tg__fmt_shape(s2, o->ndim, o->shape),
+                                o->dtype == TG_F64 ? "f64" : "f32");
+        } else if (o->numel != 1) {
+            return tg__fail(g, TG_ERR_SHAPE,
+                            "%s: output %d has shape %s, not one element; "
+                            "hint: reduce it (tg_sum_all) or pass a seed "
+                            "(tg_backward_seed)",
+                            who, k + 1, tg__fmt_shape(s1, o->ndim, o->shape));
+        }
+    }
+    return TG_OK;
+}
+
+/* One reverse pass. `targets` (tg_grad) or, when NULL, every leaf that
+ * requires grad receives gradients. */
+static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
+                     int n_out, tg_tensor *const *seeds,
+                     tg_tensor *const *targets, int n_targets,
+                     bool create_graph, tg_tensor **grads)
+{
+    if (!g) return tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+    if (g->status != TG_OK) return g->status;
+    if (n_out < 1 || !outs)
+        return tg__fail(g, TG_ERR_ARG, "%s: no outputs given", who);
+    tg_status st = check_outputs(g, who, outs, n_out, seeds);
+    if (st != TG_OK) return st;
+    for (int i = 0; i < n_targets; i++) {
+        tg_tensor *t = targets[i];
+        if (!t || t->graph != g || (t->flags & TG_TF_POISON))
+            return tg__fail(g, TG_ERR_ARG,
+                            "%s: input %d is NULL, poison or from another "
+                            "graph",
+                            who, i + 1);
+    }
+    if (!targets) {
+        bool any = false;
+        for (int k = 0; k < n_out; k++)
+            any |= (outs[k]->flags & TG_TF_REQUIRES_GRAD) != 0;
+        if (!any)
+            return tg__fail(g, TG_ERR_STATE,
+                            "%s: the output does not require grad (no "
+                            "parameter or input with requires_grad reaches "
+                            "it); hint: was it built with grad mode off?",
+                            who);
+    }
+
+    uint32_t id = ++g->bw_id;
+    if (id == 0) id = ++g->bw_id; /* 0 means "never visited" */
+    for (int i = 0; i < n_targets; i++) {
+        touch(targets[i], id);
+        targets[i]->bw_flags |= BW_TARGET;
+    }
+
+    int64_t n_order = 0, n_leaves = 0;
+    st = order_subdag(g, outs, n_out, id, &n_order, &n_leaves);
+    if (st != TG_OK) return st;
+    tg_node **order = g->bw_order;
+    bool to_leaves = targets == NULL;
+
+    /* Which nodes lead to a wanted gradient: inputs precede consumers in
+     * post-order, so one forward sweep settles it. */
+    for (int64_t k = 0; k < n_order; k++) {
+        tg_node *n = order[k];
+        for (int i = 0; i < n->n_in; i++)
+            if (wants_grad(n->in[i], id, to_leaves)) {
+                n->need = id;
+                break;
+            }
+    }
+
+    bool saved_mode = g->grad_enabled;
+    g->grad_enabled = create_graph;
+
+    for (int k = 0; k < n_out && g->status == TG_OK; k++) {
+        tg_tensor *o = outs[k];
+        if (!(o->flags & TG_TF_REQUIRES_GRAD) && !(o->bw_stamp == id))
+            continue;
+        tg_tensor *s = seeds ? seeds[k] : NULL;
+        if (!s) s = tg_full(g, o->dtype, o->ndim, o->shape, 1.0);
+        accumulate(g, o, s, id, create_graph);
+    }
+
+    bool small_need[8];
+    tg_tensor *small_gx[8];
+    for (int64_t k = n_order - 1; k >= 0 && g->status == TG_OK; k--) {
+        tg_node *n = order[k];
+        if (n->need != id) continue;
+        tg_tensor *gy = n->out->bw_stamp == id ? n->out->bw_acc : NULL;
+        if (!gy) continue;
+        bool *need = small_need;
+        tg_tensor **gx = small_gx;
+        if (n->n_in > 8) {
+            need = tg__arena_alloc(&g->arena, sizeof *need * (size_t)n->n_in);
+            gx = tg__arena_alloc(&g->arena, sizeof *gx * (size_t)n->n_in);
+            if (!need || !gx) {
+                tg__fail(g, TG_ERR_OOM, "%s: out of memory", who);
+                break;
+            }
+        }
+        bool any = false;
+        for (int i = 0; i < n->n_in; i++) {
+            need[i] = wants_grad(n->in[i], id, to_leaves);
+            any |= need[i];
+            gx[i] = NULL;
+        }
+        if (!any) continue;
+        tg_ops[n->op]->vjp(g, n, gy, need, gx);
+        for (int i = 0; i < n->n_in && g->status == TG_OK; i++) {
+            if (!need[i] || !gx[i]) continue;
+            tg_tensor *in = n->in[i];
+            tg_tensor *d = gx[i];
+            if (!tg__same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
+            if (g->anomaly && g->status == TG_OK)
+                tg__anomaly_check_grad(g, n, d, i);
+            if (g->status != TG_OK) break;
+            accumulate(g, in, d, id, create_graph);
+        }
+    }
+
+    if (g->status == TG_OK && !targets) {
+        /* Deliver into ->grad. Parameters own a persistent buffer; per-step
+         * inputs get a graph-owned one on first use. */
+        tg_tensor **leaves = g->bw_leaves;
+        bool m = g->grad_enabled;
+        g->grad_enabled = false;
+        for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
+            tg_tensor *t = leaves[k];
+            tg_tensor *acc = t->bw_acc;
+            if (!acc) continue;
+            if (!t->grad || (!(t->grad->flags & TG_TF_PERSISTENT) &&
+                             t->grad->epoch != g->epoch)) {
+                tg_tensor *gr = tg__new_tensor(g, t->dtype, t->ndim, t->shape,
+                                               who);
+                if (!gr) break;
+                memset(gr->data, 0, (size_t)gr->numel * (t->dtype == TG_F64 ? 8 : 4));
+                gr->flags = TG_TF_CONSTANT;
+                t->grad = gr;
+            }
+            tg__accumulate(t->grad, acc);
+        }
+        g->grad_enabled = m;
+    }
+    if (g->status == TG_OK && targets) {
+        for (int i = 0; i < n_targets; i++) {
+            tg_tensor *t = targets[i];
+            tg_tensor *acc = t->bw_stamp == id ? t->bw_acc : NULL;
+            grads[i] = acc ? acc : tg_full(g, t->dtype, t->ndim, t->shape, 0.0);
+        }
+    }
+    g->grad_enabled = saved_mode;
+    return g->status;
+}
+
+tg_status tg_backward(tg_graph *g, tg_tensor *loss)
+{
+    return run(g, "tg_backward", &loss, 1, NULL, NULL, 0, false, NULL);
+}
+
+tg_status tg_backward_seed(tg_graph *g, tg_tensor *out, tg_tensor *seed)
+{
+    if (!seed)
+        return g ? tg__fail(g, TG_ERR_ARG, "tg_backward_seed: seed is NULL; "
+                                           "hint: use tg_backward for a "
+                                           "scalar loss")
+                 : TG_ERR_ARG;
+    return run(g, "tg_backward_seed", &out, 1, &seed, NULL, 0, false, NULL);
+}
+
+tg_status tg_grad(tg_graph *g, tg_tensor *const *outputs, int n_out,
+                  tg_tensor *const *seeds, tg_tensor *const *inputs, int n_in,
+                  bool create_graph, tg_tensor **grads)
+{
+    if (g && (!inputs || !grads || n_in < 1))
+        return tg__fail(g, TG_ERR_ARG,
+                        "tg_grad: inputs/grads are NULL or n_in < 1");
+    if (grads)
+        for (int i = 0; i < n_in; i++) grads[i] = g ? &g->poison : NULL;
+    return run(g, "tg_grad", outputs, n_out, seeds, inputs, n_in,
+               create_graph, grads);
+}

@@ -1,0 +1,486 @@
+/* The graph (tape): lifetime, leaves, parameters, modes and tg__apply, the
+ * single path by which every op validates, allocates, computes and records. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+
+tg_graph *tg_graph_new(void)
+{
+    tg_graph *g = tg__calloc(sizeof *g);
+    if (!g) {
+        tg__set_last_error(TG_ERR_OOM, "tg_graph_new: out of memory "
+                                       "(allocating the graph)");
+        return NULL;
+    }
+    g->grad_enabled = true;
+    g->training = true;
+    g->epoch = 1;
+    g->poison_data = NAN;
+    g->poison.dtype = TG_F64;
+    g->poison.numel = 1;
+    g->poison.data = &g->poison_data;
+    g->poison.graph = g;
+    g->poison.flags = TG_TF_POISON | TG_TF_PERSISTENT;
+    g->poison.name = "poison";
+    tg_rng_seed(&g->rng, 0);
+    return g;
+}
+
+static void free_param(tg_tensor *p)
+{
+    if (!p) return;
+    if (p->grad) {
+        tg__free(p->grad->data);
+        tg__free(p->grad);
+    }
+    tg__free((void *)p->name);
+    tg__free(p->data);
+    tg__free(p);
+}
+
+void tg_graph_free(tg_graph *g)
+{
+    if (!g) return;
+    for (int64_t i = 0; i < g->n_params; i++) free_param(g->params[i]);
+    tg__free(g->params);
+    tg__free(g->bw_stack);
+    tg__free(g->bw_order);
+    tg__free(g->bw_leaves);
+    tg__arena_free(&g->arena);
+    tg__free(g);
+}
+
+void tg_graph_reset(tg_graph *g)
+{
+    if (!g) return;
+    tg__arena_reset(&g->arena);
+    g->tape = NULL;
+    g->n_nodes = 0;
+    g->epoch++;
+    g->status = TG_OK;
+    g->errmsg[0] = 0;
+}
+
+int64_t tg_graph_num_nodes(const tg_graph *g) { return g ? g->n_nodes : 0; }
+
+bool tg_set_grad_enabled(tg_graph *g, bool on)
+{
+    bool old = g->grad_enabled;
+    g->grad_enabled = on;
+    return old;
+}
+bool tg_is_grad_enabled(const tg_graph *g) { return g->grad_enabled; }
+bool tg_set_training(tg_graph *g, bool on)
+{
+    bool old = g->training;
+    g->training = on;
+    return old;
+}
+bool tg_is_training(const tg_graph *g) { return g->training; }
+bool tg_set_anomaly(tg_graph *g, bool on)
+{
+    bool old = g->anomaly;
+    g->anomaly = on;
+    return old;
+}
+tg_rng *tg_graph_rng(tg_graph *g) { return &g->rng; }
+
+/* ---------------------------------------------------------------- leaves */
+
+static size_t dtype_size(tg_dtype dt) { return dt == TG_F64 ? 8 : 4; }
+
+static bool check_leaf_args(tg_graph *g, const char *who, tg_dtype dt,
+                            int ndim, const int64_t *shape, int64_t *numel)
+{
+    char sb[TG_SHAPE_BUF];
+    if (dt != TG_F32 && dt != TG_F64) {
+        tg__fail(g, TG_ERR_ARG, "%s: unknown dtype %d (use TG_F32 or TG_F64)",
+                 who, (int)dt);
+        return false;
+    }
+    if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
+        tg__fail(g, TG_ERR_ARG,
+                 "%s: ndim %d outside 0..%d or shape is NULL", who, ndim,
+                 TG_MAX_DIMS);
+        return false;
+    }
+    if (!tg__numel(ndim, shape, numel)) {
+        tg__fail(g, TG_ERR_SHAPE,
+                 "%s: shape %s has a negative dim or too many elements "
+                 "(element count overflows)",
+                 who, tg__fmt_shape(sb, ndim, shape));
+        return false;
+    }
+    return true;
+}
+
+tg_tensor *tg__new_tensor(tg_graph *g, tg_dtype dt, int ndim,
+                          const int64_t *shape, const char *who)
+{
+    int64_t numel;
+    if (!check_leaf_args(g, who, dt, ndim, shape, &numel)) return NULL;
+    tg_tensor *t = tg__arena_alloc(&g->arena, sizeof *t);
+    void *data = t ? tg__arena_alloc(&g->arena,
+                                     (size_t)numel * dtype_size(dt))
+                   : NULL;
+    if (!data) {
+        char sb[TG_SHAPE_BUF];
+        tg__fail(g, TG_ERR_OOM, "%s: out of memory allocating %s %s", who,
+                 dt == TG_F64 ? "f64" : "f32",
+                 tg__fmt_shape(sb, ndim, shape));
+        return NULL;
+    }
+    memset(t, 0, sizeof *t);
+    t->dtype = dt;
+    t->ndim = ndim;
+    for (int i = 0; i < ndim; i++) t->shape[i] = shape[i];
+    t->numel = numel;
+    t->data = data;
+    t->graph = g;
+    t->epoch = g->epoch;
+    return t;
+}
+
+static tg_tensor *make_leaf(tg_graph *g, const char *who, tg_dtype dt,
+                            int ndim, const int64_t *shape, const void *data,
+                            uint32_t flags)
+{
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return NULL;
+    }
+    if (g->status != TG_OK) return &g->poison;
+    tg_tensor *t = tg__new_tensor(g, dt, ndim, shape, who);
+    if (!t) return &g->poison;
+    size_t bytes = (size_t)t->numel * dtype_size(dt);
+    if (data) memcpy(t->data, data, bytes);
+    else memset(t->data, 0, bytes);
+    t->flags = flags;
+    return t;
+}
+
+tg_tensor *tg_input(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
+                    const void *data)
+{
+    return make_leaf(g, "tg_input", dt, ndim, shape, data, TG_TF_INPUT);
+}
+
+tg_tensor *tg_constant(tg_graph *g, tg_dtype dt, int ndim,
+                       const int64_t *shape, const void *data)
+{
+    return make_leaf(g, "tg_constant", dt, ndim, shape, data,
+                     TG_TF_CONSTANT);
+}
+
+tg_tensor *tg_full(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
+                   double v)
+{
+    tg_tensor *t = make_leaf(g, "tg_full", dt, ndim, shape, NULL,
+                             TG_TF_CONSTANT);
+    if (!t || (t->flags & TG_TF_POISON)) return t;
+    if (dt == TG_F32)
+        for (int64_t i = 0; i < t->numel; i++) ((float *)t->data)[i] = (float)v;
+    else
+        for (int64_t i = 0; i < t->numel; i++) ((double *)t->data)[i] = v;
+    return t;
+}
+
+tg_tensor *tg_scalar(tg_graph *g, tg_dtype dt, double v)
+{
+    return tg_full(g, dt, 0, NULL, v);
+}
+
+tg_tensor *tg_param(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
+                    const char *name)
+{
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "tg_param: graph is NULL");
+        return NULL;
+    }
+    int64_t numel;
+    if (g->status != TG_OK) return NULL;
+    if (!check_leaf_args(g, "tg_param", dt, ndim, shape, &numel)) return NULL;
+    size_t bytes = (size_t)numel * dtype_size(dt);
+    tg_tensor *p = tg__calloc(sizeof *p);
+    tg_tensor *gr = p ? tg__calloc(sizeof *gr) : NULL;
+    void *d = gr ? tg__calloc(bytes) : NULL;
+    void *gd = d ? tg__calloc(bytes) : NULL;
+    char *nm = NULL;
+    bool ok = gd && tg__reserve((void **)&g->params, &g->cap_params,
+                                g->n_params + 1, sizeof(tg_tensor *));
+    if (ok && name) {
+        size_t len = strlen(name) + 1;
+        nm = tg__malloc(len);
+        if (nm) memcpy(nm, name, len);
+        else ok = false;
+    }
+    if (!ok) {
+        tg__free(gd);
+        tg__free(d);
+        tg__free(gr);
+        tg__free(p);
+        char sb[TG_SHAPE_BUF];
+        tg__fail(g, TG_ERR_OOM, "tg_param: out of memory allocating %s %s",
+                 name ? name : "parameter", tg__fmt_shape(sb, ndim, shape));
+        return NULL;
+    }
+    p->dtype = gr->dtype = dt;
+    p->ndim = gr->ndim = ndim;
+    for (int i = 0; i < ndim; i++) p->shape[i] = gr->shape[i] = shape[i];
+    p->numel = gr->numel = numel;
+    p->data = d;
+    gr->data = gd;
+    p->grad = gr;
+    p->name = nm;
+    p->graph = gr->graph = g;
+    p->flags = TG_TF_PARAM | TG_TF_PERSISTENT | TG_TF_REQUIRES_GRAD;
+    gr->flags = TG_TF_PERSISTENT | TG_TF_CONSTANT;
+    g->params[g->n_params++] = p;
+    return p;
+}
+
+int tg_graph_num_params(const tg_graph *g) { return (int)g->n_params; }
+
+tg_tensor *tg_graph_param(const tg_graph *g, int i)
+{
+    if (!g || i < 0 || i >= g->n_params) return NULL;
+    return g->params[i];
+}
+
+tg_status tg_set_requires_grad(tg_tensor *t, bool on)
+{
+    if (!t) return tg__set_last_error(TG_ERR_ARG,
+                                      "tg_set_requires_grad: tensor is NULL");
+    if (t->flags & TG_TF_POISON) return t->graph->status;
+    if (t->node)
+        return tg__fail(t->graph, TG_ERR_STATE,
+                        "tg_set_requires_grad: tensor is the output of "
+                        "tg_%s, not a leaf; hint: use tg_detach to cut it "
+                        "from the graph",
+                        tg_ops[t->node->op]->name);
+    if (on) t->flags |= TG_TF_REQUIRES_GRAD;
+    else t->flags &= ~(uint32_t)TG_TF_REQUIRES_GRAD;
+    return TG_OK;
+}
+
+bool tg_requires_grad(const tg_tensor *t)
+{
+    return t && (t->flags & TG_TF_REQUIRES_GRAD);
+}
+
+tg_tensor *tg_detach(tg_tensor *x)
+{
+    if (!x) return NULL;
+    tg_graph *g = x->graph;
+    if (g->status != TG_OK || (x->flags & TG_TF_POISON)) return &g->poison;
+    tg_tensor *t = tg__arena_alloc(&g->arena, sizeof *t);
+    if (!t) {
+        tg__fail(g, TG_ERR_OOM, "tg_detach: out of memory");
+        return &g->poison;
+    }
+    *t = *x;
+    t->grad = NULL;
+    t->node = NULL;
+    t->name = x->name;
+    t->flags = TG_TF_CONSTANT;
+    t->epoch = g->epoch;
+    t->bw_stamp = 0;
+    t->bw_acc = NULL;
+    return t;
+}
+
+void tg_tensor_zero_grad(tg_tensor *t)
+{
+    if (t && t->grad && t->grad->data)
+        memset(t->grad->data, 0,
+               (size_t)t->grad->numel * dtype_size(t->grad->dtype));
+}
+
+void tg_zero_grad(tg_graph *g)
+{
+    if (!g) return;
+    for (int64_t i = 0; i < g->n_params; i++) tg_tensor_zero_grad(g->params[i]);
+}
+
+/* ------------------------------------------------------- tensor access */
+
+float *tg_f32(const tg_tensor *t)
+{
+    return (t && t->dtype == TG_F32 && !(t->flags & TG_TF_POISON))
+               ? (float *)t->data : NULL;
+}
+double *tg_f64(const tg_tensor *t)
+{
+    return (t && t->dtype == TG_F64 && !(t->flags & TG_TF_POISON))
+               ? (double *)t->data : NULL;
+}
+
+double tg_get(const tg_tensor *t, int64_t i)
+{
+    if (!t || !t->data || i < 0 || i >= t->numel) return NAN;
+    return t->dtype == TG_F32 ? (double)((const float *)t->data)[i]
+                              : ((const double *)t->data)[i];
+}
+
+double tg_item(const tg_tensor *t)
+{
+    return (t && t->numel == 1) ? tg_get(t, 0) : NAN;
+}
+
+/* ----------------------------------------------------------------- apply */
+
+static tg_status check_input(tg_graph *g, const tg_node *n, int i,
+                             const tg_tensor *t)
+{
+    if (!t)
+        return tg__op_fail(g, n, TG_ERR_ARG, "input %d is NULL", i + 1);
+    if (t->graph != g)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "input %d belongs to a different graph; hint: "
+                           "tensors of one op must share a graph",
+                           i + 1);
+    if (!(t->flags & TG_TF_PERSISTENT) && t->epoch != g->epoch)
+        return tg__op_fail(g, n, TG_ERR_STATE,
+                           "input %d is stale (created before the last "
+                           "tg_graph_reset); hint: rebuild per-step tensors "
+                           "after each reset",
+                           i + 1);
+    return TG_OK;
+}
+
+static void anomaly_check(tg_graph *g, const tg_node *n, const tg_tensor *t,
+                          const char *what)
+{
+    int64_t bad = tg__first_nonfinite(t);
+    if (bad < 0) return;
+    char sb[TG_SHAPE_BUF], ins[600];
+    size_t k = 0;
+    ins[0] = 0;
+    for (int i = 0; i < n->n_in && k < sizeof ins - TG_SHAPE_BUF - 4; i++)
+        k += (size_t)snprintf(ins + k, sizeof ins - k, "%s%s", i ? ", " : "",
+                              tg__fmt_shape(sb, n->in[i]->ndim,
+                                            n->in[i]->shape));
+    double v = tg_get(t, bad);
+    tg__op_fail(g, n, TG_ERR_NUMERIC,
+                "anomaly: %s holds %s at flat index %lld (node #%lld in "
+                "forward order; inputs %s)",
+                what, isnan(v) ? "NaN" : "Inf", (long long)bad,
+                (long long)n->seq, ins);
+}
+
+void tg__anomaly_check_grad(tg_graph *g, const tg_node *n,
+                            const tg_tensor *gx, int i);
+void tg__anomaly_check_grad(tg_graph *g, const tg_node *n,
+                            const tg_tensor *gx, int i)
+{
+    char what[64];
+    snprintf(what, sizeof what, "the gradient of input %d", i + 1);
+    anomaly_check(g, n, gx, what);
+}
+
+tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
+                     const tg_attrs *attr)
+{
+    const tg_op_desc *d = tg_ops[op];
+    tg_graph *g = NULL;
+    for (int i = 0; i < n_in && !g; i++)
+        if (in[i]) g = in[i]->graph;
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "tg_%s: every input is NULL",
+                           d->name);
+        return NULL;
+    }
+    if (g->status != TG_OK) return &g->poison;
+
+    /* The node is built first so errors can name the op through it. */
+    tg_node tmp = {.op = op, .n_in = n_in};
+    if (n_in < d->min_in || n_in > d->max_in) {
+        tg__op_fail(g, &tmp, TG_ERR_ARG, "takes %d to %d inputs, got %d",
+                    d->min_in, d->max_in, n_in);
+        return &g->poison;
+    }
+    for (int i = 0; i < n_in; i++)
+        if (check_input(g, &tmp, i, in[i]) != TG_OK) return &g->poison;
+    if (!(d->flags & TG_OPF_MIXED_DTYPE))
+        for (int i = 1; i < n_in; i++)
+            if (in[i]->dtype != in[0]->dtype) {
+                tg__op_fail(g, &tmp, TG_ERR_DTYPE,
+                            "dtypes differ: input 1 is %s, input %d is %s; "
+                            "hint: convert with tg_cast",
+                            in[0]->dtype == TG_F64 ? "f64" : "f32", i + 1,
+                            in[i]->dtype == TG_F64 ? "f64" : "f32");
+                return &g->poison;
+            }
+
+    tg_node *n = tg__arena_alloc(&g->arena, sizeof *n);
+    tg_tensor **ins = n ? tg__arena_alloc(&g->arena, sizeof *ins * (size_t)(n_in ? n_in : 1)) : NULL;
+    tg_tensor *out = ins ? tg__arena_alloc(&g->arena, sizeof *out) : NULL;
+    if (!out) {
+        tg__op_fail(g, &tmp, TG_ERR_OOM, "out of memory recording the node");
+        return &g->poison;
+    }
+    memset(n, 0, sizeof *n);
+    memset(out, 0, sizeof *out);
+    n->op = op;
+    n->n_in = n_in;
+    n->in = ins;
+    for (int i = 0; i < n_in; i++) ins[i] = in[i];
+    if (attr) n->attr = *attr;
+    n->out = out;
+    n->seq = g->n_nodes;
+    out->dtype = in[0]->dtype;
+    out->graph = g;
+    out->epoch = g->epoch;
+
+    if (d->shape(g, n, out) != TG_OK) return &g->poison;
+    if (!tg__numel(out->ndim, out->shape, &out->numel)) {
+        char sb[TG_SHAPE_BUF];
+        tg__op_fail(g, n, TG_ERR_SHAPE,
+                    "output shape %s has too many elements",
+                    tg__fmt_shape(sb, out->ndim, out->shape));
+        return &g->poison;
+    }
+    if (!(d->flags & TG_OPF_VIEW)) {
+        out->data = tg__arena_alloc(&g->arena, (size_t)out->numel *
+                                                   dtype_size(out->dtype));
+        if (!out->data) {
+            char sb[TG_SHAPE_BUF];
+            tg__op_fail(g, n, TG_ERR_OOM,
+                        "out of memory allocating the output %s",
+                        tg__fmt_shape(sb, out->ndim, out->shape));
+            return &g->poison;
+        }
+    }
+
+    bool needs = false;
+    for (int i = 0; i < n_in; i++)
+        if (in[i]->flags & TG_TF_REQUIRES_GRAD) needs = true;
+
+    if (d->forward(g, n) != TG_OK) return &g->poison;
+
+    if (g->grad_enabled) {
+        if (needs && d->vjp) out->flags |= TG_TF_REQUIRES_GRAD;
+        out->node = n;
+        n->prev = g->tape;
+        g->tape = n;
+        g->n_nodes++;
+    }
+    if (g->anomaly) {
+        anomaly_check(g, n, out, "the output");
+        if (g->status != TG_OK) return &g->poison;
+    }
+    return out;
+}
+
+tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
+{
+    return tg__apply(op, &a, 1, attr);
+}
+
+tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
+                      const tg_attrs *attr)
+{
+    tg_tensor *in[2] = {a, b};
+    return tg__apply(op, in, 2, attr);
+}

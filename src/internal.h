@@ -1,0 +1,210 @@
+/* Engine-private declarations shared by src/ and ops/. Not installed. */
+#ifndef TAPEGRAD_INTERNAL_H
+#define TAPEGRAD_INTERNAL_H
+
+#include "tapegrad/tapegrad.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <string.h>
+
+#define TG_ALIGN 64
+#define TG_ERRMSG_SIZE 1024
+
+/* ---------------------------------------------------------------- memory */
+
+void *tg__malloc(size_t size);            /* hook, TG_ALIGN-aligned; NULL = OOM */
+void *tg__calloc(size_t size);
+void tg__free(void *p);
+/* Grow *buf (hook-allocated) to hold at least n items of size sz. */
+bool tg__reserve(void **buf, int64_t *cap, int64_t n, size_t sz);
+
+typedef struct tg_chunk {
+    struct tg_chunk *next;
+    size_t cap, used;
+    unsigned char *mem; /* TG_ALIGN-aligned, cap bytes */
+} tg_chunk;
+
+/* Bump allocator of chained chunks. Reset rewinds to the first chunk; chunks
+ * are reused in order, so a step that repeats the previous step's sequence
+ * of allocations never calls the hook. */
+typedef struct tg_arena {
+    tg_chunk *head, *cur;
+} tg_arena;
+
+void *tg__arena_alloc(tg_arena *a, size_t size); /* TG_ALIGN-aligned or NULL */
+void tg__arena_reset(tg_arena *a);
+void tg__arena_free(tg_arena *a);
+
+/* ------------------------------------------------------------------ ops */
+
+/* Attributes of one node. Each op documents which fields it reads, with
+ * named macros in its file (e.g. `#define ALPHA f[0]`). */
+typedef struct tg_attrs {
+    int64_t ax[TG_MAX_DIMS]; /* axes, permutation or target shape */
+    int nax;
+    int64_t i[4];            /* integer attributes (flags, k, …)   */
+    double f[4];             /* real attributes (alpha, eps, …)    */
+} tg_attrs;
+
+struct tg_node {
+    int op;                /* index into tg_ops[]                        */
+    int n_in;
+    tg_tensor **in;        /* n_in inputs (arena)                        */
+    tg_tensor *out;
+    tg_attrs attr;
+    void *ctx;             /* op-specific saved values (named struct)    */
+    tg_node *prev;         /* previous node on the tape                  */
+    int64_t seq;           /* recording order, 0-based since last reset  */
+    uint32_t mark;         /* backward pass id: visited                  */
+    uint32_t need;         /* backward pass id: leads to a wanted grad   */
+};
+
+/* Op flags. */
+enum {
+    TG_OPF_VIEW = 1u << 0,        /* forward sets out->data to an input's  */
+    TG_OPF_MIXED_DTYPE = 1u << 1, /* inputs may differ in dtype            */
+    TG_OPF_NONSMOOTH = 1u << 2,   /* skip second-derivative checks         */
+    TG_OPF_RANDOM = 1u << 3,      /* forward draws from the graph's RNG    */
+};
+
+typedef struct tg_op_desc {
+    const char *name; /* C API name without tg_ ("add") */
+    int min_in, max_in;
+    uint32_t flags;
+    /* Fill out->ndim/shape (dtype preset to in[0]'s) or report with
+     * tg__op_fail and return its status. May set n->ctx. */
+    tg_status (*shape)(tg_graph *g, tg_node *n, tg_tensor *out);
+    /* Compute n->out from n->in for both dtypes. */
+    tg_status (*forward)(tg_graph *g, tg_node *n);
+    /* Write gx[i] = (dL/d in[i]) for each i with need[i], using tapegrad
+     * ops only. gx[i] may have the broadcast (output) shape; the engine
+     * reduces it. Leave gx[i] NULL for an input with no gradient. */
+    void (*vjp)(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                tg_tensor **gx);
+    /* Gradient-check cases for `tapegrad check --all-ops`, ';'-separated,
+     * each "EXPR | NAME=SHAPE ...". */
+    const char *cases;
+} tg_op_desc;
+
+#define TG_OP_ID(name) TG_OP_##name,
+typedef enum tg_op_id {
+#include "ops/ops.def"
+    TG_OP_COUNT
+} tg_op_id;
+#undef TG_OP_ID
+
+extern const tg_op_desc *const tg_ops[TG_OP_COUNT];
+
+/* Record and run op `op` on inputs. Derives the graph from the inputs,
+ * validates them, computes the shape, allocates the output, runs the
+ * forward kernel and records the node. Returns the output, or the graph's
+ * poison tensor (NULL when no input names a graph) on error. */
+tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
+                     const tg_attrs *attr);
+tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr);
+tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
+                      const tg_attrs *attr);
+
+/* ---------------------------------------------------------------- graph */
+
+enum { /* tg_tensor.flags */
+    TG_TF_REQUIRES_GRAD = 1u << 0,
+    TG_TF_PARAM = 1u << 1,
+    TG_TF_CONSTANT = 1u << 2,
+    TG_TF_POISON = 1u << 3,
+    TG_TF_PERSISTENT = 1u << 4,
+    TG_TF_INPUT = 1u << 5,
+};
+
+struct tg_graph {
+    tg_arena arena;
+    tg_node *tape;        /* last recorded node; ->prev walks back */
+    int64_t n_nodes;
+    uint32_t epoch;       /* bumped by reset */
+    uint32_t bw_id;       /* bumped per backward pass */
+    bool grad_enabled, training, anomaly;
+    tg_status status;
+    char errmsg[TG_ERRMSG_SIZE];
+    tg_tensor poison;
+    double poison_data;
+    tg_rng rng;
+    /* parameters (persistent) */
+    tg_tensor **params;
+    int64_t n_params, cap_params;
+    /* backward scratch, grown through the hook and kept across resets */
+    void *bw_stack; int64_t bw_stack_cap;
+    void *bw_order; int64_t bw_order_cap;
+    void *bw_leaves; int64_t bw_leaves_cap;
+};
+
+/* Set the sticky error (first error wins) and return `st`. The message is
+ * printf-formatted; prefix it with the op ("tg_add: …"). */
+tg_status tg__fail(tg_graph *g, tg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, prefixed with "tg_<op name>: ". */
+tg_status tg__op_fail(tg_graph *g, const tg_node *n, tg_status st,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Thread-local error for calls with no graph. */
+tg_status tg__set_last_error(tg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A new graph-owned tensor of dtype/shape with uninitialised data (not a
+ * recorded op: a leaf). NULL + sticky error on failure. */
+tg_tensor *tg__new_tensor(tg_graph *g, tg_dtype dt, int ndim,
+                          const int64_t *shape, const char *who);
+
+/* ---------------------------------------------------------------- shapes */
+
+/* Writes "[a,b,c]" into buf (size >= 16*TG_MAX_DIMS+3 is always enough). */
+#define TG_SHAPE_BUF 200
+char *tg__fmt_shape(char *buf, int ndim, const int64_t *shape);
+bool tg__same_shape(const tg_tensor *a, const tg_tensor *b);
+/* Element count with overflow check; false if it exceeds INT64_MAX/16. */
+bool tg__numel(int ndim, const int64_t *shape, int64_t *numel);
+/* Normalise axis in [-ndim, ndim) to [0, ndim); false if out of range. */
+bool tg__norm_axis(int64_t *axis, int ndim);
+
+/* NumPy broadcast of two shapes into out; false (and *bad_dim set to the
+ * offending dim counted from the right, 1-based) if they do not broadcast. */
+bool tg__broadcast_shape(int na, const int64_t *sa, int nb, const int64_t *sb,
+                         int *nout, int64_t *out, int *bad_dim);
+
+/* Iteration plan for out = f(a, b) with broadcasting: dims are collapsed
+ * and the output is walked as `rows` runs of `inner` elements; in each run
+ * operand k advances by step[k] (0 or 1) per element and starts at
+ * offset(k, row). */
+typedef struct tg_bcast {
+    int nd;                     /* collapsed outer dims                 */
+    int64_t dim[TG_MAX_DIMS];   /* collapsed outer extents              */
+    int64_t str[2][TG_MAX_DIMS];/* element strides of a, b per outer dim */
+    int64_t inner;              /* run length                            */
+    int64_t step[2];            /* 0 or 1                                */
+    int64_t rows;
+} tg_bcast;
+void tg__bcast_plan(tg_bcast *p, const tg_tensor *out, const tg_tensor *a,
+                    const tg_tensor *b);
+/* Offsets of operand 0 and 1 at the start of run `row`. */
+void tg__bcast_offsets(const tg_bcast *p, int64_t row, int64_t *oa,
+                       int64_t *ob);
+
+/* ------------------------------------------------------- kernels (core) */
+
+/* Threads: split [0,n) into chunks for OpenMP above this many elements. */
+#define TG_PAR_MIN 32768
+
+/* y[i] += x[i] (used by the engine for in-place accumulation). */
+void tg__accumulate(tg_tensor *y, const tg_tensor *x);
+/* Sum x over the axes where out has extent 1 and x does not, plus x's
+ * leading extra dims (out is x reduced to a broadcast-compatible shape). */
+void tg__reduce_sum_to(tg_tensor *out, const tg_tensor *x);
+/* Copy x broadcast to out's shape. */
+void tg__broadcast_copy(tg_tensor *out, const tg_tensor *x);
+/* NaN/Inf scan: index of the first non-finite element, or -1. */
+int64_t tg__first_nonfinite(const tg_tensor *t);
+
+/* Internal ops the engine uses (declared here, defined in ops/). */
+tg_tensor *tg__sum_to(tg_tensor *x, int ndim, const int64_t *shape);
+
+#endif

@@ -1,0 +1,409 @@
+/* Core engine: hand-derived gradients, modes, errors, memory. */
+#include <stdlib.h>
+#include <tapegrad/tapegrad.h>
+
+#include "tt.h"
+
+static tg_tensor *in64(tg_graph *g, int nd, const int64_t *sh, const double *v,
+                       bool rg)
+{
+    tg_tensor *t = tg_input(g, TG_F64, nd, sh, v);
+    if (rg) tg_set_requires_grad(t, true);
+    return t;
+}
+
+/* y = x*x + x (x used twice, a diamond): dy/dx = 2x + 1 */
+static void diamond(void)
+{
+    tg_graph *g = tg_graph_new();
+    double xv[3] = {-1.5, 0.0, 2.0};
+    tg_tensor *x = in64(g, TG_SHAPE(3), xv, true);
+    tg_tensor *y = tg_sum_all(tg_add(tg_mul(x, x), x));
+    TT_CHECK(tg_backward(g, y) == TG_OK);
+    for (int i = 0; i < 3; i++) TT_NEAR(tg_get(x->grad, i), 2 * xv[i] + 1, 1e-15);
+    TT_NEAR(tg_item(y), (2.25 - 1.5) + 0 + (4 + 2), 1e-15);
+    tg_graph_free(g);
+}
+
+/* z = a*b + a*c + b*c, fan-in into each leaf from two products. */
+static void fan_in(void)
+{
+    tg_graph *g = tg_graph_new();
+    double av = 2, bv = 3, cv = 5;
+    tg_tensor *a = in64(g, 0, NULL, &av, true);
+    tg_tensor *b = in64(g, 0, NULL, &bv, true);
+    tg_tensor *c = in64(g, 0, NULL, &cv, true);
+    tg_tensor *z = tg_add(tg_add(tg_mul(a, b), tg_mul(a, c)), tg_mul(b, c));
+    TT_CHECK(tg_backward(g, z) == TG_OK);
+    TT_NEAR(tg_item(a->grad), bv + cv, 0);
+    TT_NEAR(tg_item(b->grad), av + cv, 0);
+    TT_NEAR(tg_item(c->grad), av + bv, 0);
+    tg_graph_free(g);
+}
+
+/* [3,1] * [1,4] -> [3,4]; L = sum(u * v): dL/du_i = sum_j v_j, dL/dv_j = sum_i u_i */
+static void broadcast_grads(void)
+{
+    tg_graph *g = tg_graph_new();
+    double uv[3] = {1, 2, 3}, vv[4] = {0.5, -1, 2, 4};
+    tg_tensor *u = in64(g, TG_SHAPE(3, 1), uv, true);
+    tg_tensor *v = in64(g, TG_SHAPE(1, 4), vv, true);
+    tg_tensor *p = tg_mul(u, v);
+    TT_CHECK(p->ndim == 2 && p->shape[0] == 3 && p->shape[1] == 4);
+    TT_NEAR(tg_get(p, 2 * 4 + 3), 3 * 4.0, 0);
+    TT_CHECK(tg_backward(g, tg_sum_all(p)) == TG_OK);
+    TT_CHECK(u->grad->ndim == 2 && u->grad->shape[0] == 3 && u->grad->shape[1] == 1);
+    for (int i = 0; i < 3; i++) TT_NEAR(tg_get(u->grad, i), 5.5, 0);
+    for (int j = 0; j < 4; j++) TT_NEAR(tg_get(v->grad, j), 6.0, 0);
+    tg_graph_free(g);
+}
+
+/* Non-scalar output with an explicit seed s: y = 3x, dx = 3 s. */
+static void explicit_seed(void)
+{
+    tg_graph *g = tg_graph_new();
+    double xv[2] = {1, 2}, sv[2] = {10, -4};
+    tg_tensor *x = in64(g, TG_SHAPE(2), xv, true);
+    tg_tensor *y = tg_mul_scalar(x, 3);
+    TT_CHECK(tg_backward(g, y) == TG_ERR_SHAPE);
+    TT_CONTAINS(tg_graph_error(g), "tg_backward: output 1 has shape [2], not one element");
+    tg_graph_reset(g);
+    x = in64(g, TG_SHAPE(2), xv, true);
+    y = tg_mul_scalar(x, 3);
+    tg_tensor *s = tg_input(g, TG_F64, TG_SHAPE(2), sv);
+    TT_CHECK(tg_backward_seed(g, y, s) == TG_OK);
+    TT_NEAR(tg_get(x->grad, 0), 30, 0);
+    TT_NEAR(tg_get(x->grad, 1), -12, 0);
+    tg_graph_free(g);
+}
+
+/* Gradients accumulate over two backward calls until tg_zero_grad. */
+static void accumulation(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, TG_SHAPE(2), "w");
+    tg_f64(w)[0] = 1.5;
+    tg_f64(w)[1] = -2;
+    for (int k = 0; k < 2; k++) {
+        tg_tensor *l = tg_sum_all(tg_mul(w, w)); /* dl/dw = 2w */
+        TT_CHECK(tg_backward(g, l) == TG_OK);
+        tg_graph_reset(g);
+    }
+    TT_NEAR(tg_get(w->grad, 0), 6.0, 0);
+    TT_NEAR(tg_get(w->grad, 1), -8.0, 0);
+    tg_zero_grad(g);
+    TT_NEAR(tg_get(w->grad, 0), 0.0, 0);
+    tg_graph_free(g);
+}
+
+/* A frozen parameter gets no gradient; the other one does. */
+static void frozen_param(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_param(g, TG_F64, 0, NULL, "a");
+    tg_tensor *b = tg_param(g, TG_F64, 0, NULL, "b");
+    tg_f64(a)[0] = 2;
+    tg_f64(b)[0] = 7;
+    TT_CHECK(tg_set_requires_grad(a, false) == TG_OK);
+    TT_CHECK(!tg_requires_grad(a));
+    TT_CHECK(tg_backward(g, tg_mul(a, b)) == TG_OK);
+    TT_NEAR(tg_item(a->grad), 0, 0);
+    TT_NEAR(tg_item(b->grad), 2, 0);
+    /* all frozen: nothing to differentiate is an error, not a crash */
+    tg_set_requires_grad(b, false);
+    tg_tensor *y = tg_mul(a, b);
+    TT_CHECK(!tg_requires_grad(y));
+    TT_CHECK(tg_backward(g, y) == TG_ERR_STATE);
+    TT_CONTAINS(tg_graph_error(g), "does not require grad");
+    /* an op output is not a leaf */
+    tg_graph_reset(g);
+    tg_set_requires_grad(b, true);
+    TT_CHECK(tg_set_requires_grad(tg_mul(a, b), false) == TG_ERR_STATE);
+    tg_graph_free(g);
+}
+
+static void no_grad_mode(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, 0, NULL, "w");
+    tg_f64(w)[0] = 3;
+    bool prev = tg_set_grad_enabled(g, false);
+    TT_CHECK(prev);
+    tg_tensor *y = tg_mul(w, w);
+    TT_NEAR(tg_item(y), 9, 0);
+    TT_CHECK(!tg_requires_grad(y));
+    TT_CHECK(tg_graph_num_nodes(g) == 0);
+    tg_set_grad_enabled(g, true);
+    tg_tensor *d = tg_detach(w);
+    tg_tensor *z = tg_mul(d, w); /* only the right factor carries grad */
+    TT_CHECK(tg_backward(g, z) == TG_OK);
+    TT_NEAR(tg_item(w->grad), 3, 0);
+    tg_graph_free(g);
+}
+
+/* d/dx x^3 = 3x^2; d2/dx2 = 6x, via tg_grad with create_graph. */
+static void grad_of_grad(void)
+{
+    tg_graph *g = tg_graph_new();
+    double xv = 1.7;
+    tg_tensor *x = in64(g, 0, NULL, &xv, true);
+    tg_tensor *y = tg_mul(tg_mul(x, x), x);
+    tg_tensor *d1, *d2;
+    TT_CHECK(tg_grad(g, &y, 1, NULL, &x, 1, true, &d1) == TG_OK);
+    TT_NEAR(tg_item(d1), 3 * xv * xv, 1e-15);
+    TT_CHECK(tg_requires_grad(d1));
+    TT_CHECK(tg_grad(g, &d1, 1, NULL, &x, 1, true, &d2) == TG_OK);
+    TT_NEAR(tg_item(d2), 6 * xv, 1e-15);
+    tg_tensor *d3;
+    TT_CHECK(tg_grad(g, &d2, 1, NULL, &x, 1, false, &d3) == TG_OK);
+    TT_NEAR(tg_item(d3), 6, 1e-15);
+    TT_CHECK(x->grad == NULL); /* tg_grad leaves ->grad alone */
+    /* tanh: second derivative -2 tanh(x) (1 - tanh^2 x) */
+    tg_tensor *t = tg_tanh(x);
+    TT_CHECK(tg_grad(g, &t, 1, NULL, &x, 1, true, &d1) == TG_OK);
+    TT_CHECK(tg_grad(g, &d1, 1, NULL, &x, 1, false, &d2) == TG_OK);
+    double th = tanh(xv);
+    TT_NEAR(tg_item(d1), 1 - th * th, 1e-15);
+    TT_NEAR(tg_item(d2), -2 * th * (1 - th * th), 1e-14);
+    tg_graph_free(g);
+}
+
+/* f(x) = sum(tanh(A x)) for x [3,1]; Hessian-vector product H v computed as
+ * grad(<grad f, v>, x) against the closed form
+ * H = A^T diag(-2 t (1 - t^2)) A with t = tanh(A x). */
+static void hessian_vector(void)
+{
+    tg_graph *g = tg_graph_new();
+    double Av[6] = {0.3, -0.7, 1.1, 0.5, 0.2, -0.4};
+    double xv[3] = {0.4, -0.9, 0.25}, vv[3] = {1.0, 0.5, -2.0};
+    tg_tensor *A = tg_input(g, TG_F64, TG_SHAPE(2, 3), Av);
+    tg_tensor *x = in64(g, TG_SHAPE(3, 1), xv, true);
+    tg_tensor *v = tg_input(g, TG_F64, TG_SHAPE(3, 1), vv);
+    tg_tensor *f = tg_sum_all(tg_tanh(tg_matmul(A, x)));
+    tg_tensor *gf, *hv;
+    TT_CHECK(tg_grad(g, &f, 1, NULL, &x, 1, true, &gf) == TG_OK);
+    tg_tensor *gv = tg_sum_all(tg_mul(gf, v));
+    TT_CHECK(tg_grad(g, &gv, 1, NULL, &x, 1, false, &hv) == TG_OK);
+    double d[2];
+    for (int i = 0; i < 2; i++) {
+        double z = 0;
+        for (int j = 0; j < 3; j++) z += Av[i * 3 + j] * xv[j];
+        double t = tanh(z);
+        d[i] = -2 * t * (1 - t * t);
+    }
+    for (int k = 0; k < 3; k++) {
+        double want = 0;
+        for (int i = 0; i < 2; i++) {
+            double av = 0;
+            for (int j = 0; j < 3; j++) av += Av[i * 3 + j] * vv[j];
+            want += Av[i * 3 + k] * d[i] * av;
+        }
+        TT_NEAR(tg_get(hv, k), want, 1e-14);
+    }
+    tg_graph_free(g);
+}
+
+/* Matmul gradients by hand: L = sum(A @ B); dA = 1 B^T, dB = A^T 1. */
+static void matmul_grads(void)
+{
+    tg_graph *g = tg_graph_new();
+    double av[6] = {1, 2, 3, 4, 5, 6}, bv[6] = {1, -1, 2, 0.5, 3, 0};
+    tg_tensor *a = in64(g, TG_SHAPE(2, 3), av, true);
+    tg_tensor *b = in64(g, TG_SHAPE(3, 2), bv, true);
+    tg_tensor *c = tg_matmul(a, b);
+    TT_NEAR(tg_get(c, 0), 1 * 1 + 2 * 2 + 3 * 3, 0);
+    TT_NEAR(tg_get(c, 3), 4 * -1 + 5 * 0.5 + 6 * 0, 0);
+    TT_CHECK(tg_backward(g, tg_sum_all(c)) == TG_OK);
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 3; k++)
+            TT_NEAR(tg_get(a->grad, i * 3 + k), bv[k * 2] + bv[k * 2 + 1], 0);
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 2; j++)
+            TT_NEAR(tg_get(b->grad, k * 2 + j), av[k] + av[3 + k], 0);
+    tg_graph_free(g);
+}
+
+static void error_messages(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_input(g, TG_F32, TG_SHAPE(128, 784), NULL);
+    tg_tensor *b = tg_input(g, TG_F32, TG_SHAPE(256, 10), NULL);
+    tg_tensor *c = tg_matmul(a, b);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: inner dimensions differ: [128,784] @ [256,10] (784 vs 256)");
+    /* poison propagates without computing or replacing the first error */
+    tg_tensor *d = tg_tanh(tg_add(c, a));
+    TT_CHECK(d == c);
+    TT_CHECK(tg_backward(g, tg_sum_all(d)) == TG_ERR_SHAPE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: inner dimensions differ: [128,784] @ [256,10] (784 vs 256)");
+    tg_graph_reset(g);
+    TT_CHECK(tg_graph_error(g) == NULL);
+
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(3, 4), NULL);
+    tg_tensor *y = tg_input(g, TG_F64, TG_SHAPE(5), NULL);
+    tg_add(x, y);
+    TT_STREQ(tg_graph_error(g),
+             "tg_add: shapes [3,4] and [5] do not broadcast (dim -1: 4 vs 5); "
+             "hint: dims must match or be 1, aligned from the right");
+    tg_graph_reset(g);
+    x = tg_input(g, TG_F64, TG_SHAPE(3, 4), NULL);
+    tg_tensor *x32 = tg_input(g, TG_F32, TG_SHAPE(3, 4), NULL);
+    tg_mul(x, x32);
+    TT_STREQ(tg_graph_error(g), "tg_mul: dtypes differ: input 1 is f64, input 2 "
+                                "is f32; hint: convert with tg_cast");
+    tg_graph_reset(g);
+    x = tg_input(g, TG_F64, TG_SHAPE(3, 4), NULL);
+    tg_sum(x, 1, (int64_t[]){2}, false);
+    TT_STREQ(tg_graph_error(g), "tg_sum: axis 2 out of range for shape [3,4]; "
+                                "hint: axes lie in [-2, 2)");
+    tg_graph_reset(g);
+    x = tg_input(g, TG_F64, TG_SHAPE(3, 4), NULL);
+    tg_reshape(x, TG_SHAPE(5, -1));
+    TT_STREQ(tg_graph_error(g), "tg_reshape: cannot infer -1 in [5,-1] from "
+                                "[3,4] (12 elements)");
+    tg_graph_reset(g);
+    /* NULL input and stale tensors */
+    x = tg_input(g, TG_F64, TG_SHAPE(2), NULL);
+    TT_CHECK(tg_add(x, NULL) == tg_add(x, x)); /* both poison after the error */
+    TT_STREQ(tg_graph_error(g), "tg_add: input 2 is NULL");
+    tg_graph_reset(g);
+    /* Detection is best-effort: it holds until the arena reuses the stale
+     * tensor's memory (here, nothing is allocated after the reset). */
+    tg_neg(x);
+    TT_CONTAINS(tg_graph_error(g), "tg_neg: input 1 is stale");
+    tg_graph_reset(g);
+    /* overflow of the element count */
+    tg_input(g, TG_F32, TG_SHAPE(INT64_C(1) << 40, INT64_C(1) << 40), NULL);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_CONTAINS(tg_graph_error(g), "element count overflows");
+    TT_CHECK(tg_add(NULL, NULL) == NULL);
+    TT_CONTAINS(tg_last_error(), "tg_add: every input is NULL");
+    tg_graph_free(g);
+}
+
+/* 1,000,000 chained nodes: ordering and the reverse walk use no recursion. */
+static void deep_chain(void)
+{
+    tg_graph *g = tg_graph_new();
+    double xv = 0.5;
+    tg_tensor *x = in64(g, 0, NULL, &xv, true);
+    tg_tensor *y = x;
+    const int n = 1000000;
+    for (int i = 0; i < n; i++) y = tg_add_scalar(y, 1e-6);
+    TT_CHECK(tg_graph_num_nodes(g) == n);
+    TT_CHECK(tg_backward(g, y) == TG_OK);
+    TT_NEAR(tg_item(x->grad), 1.0, 0);
+    TT_NEAR(tg_item(y), 0.5 + 1.0, 1e-9);
+    tg_graph_free(g);
+}
+
+/* Steady training loop: no allocation after the first step. */
+static void no_malloc_steady_loop(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *W = tg_param(g, TG_F32, TG_SHAPE(16, 8), "W");
+    tg_tensor *b = tg_param(g, TG_F32, TG_SHAPE(8), "b");
+    for (int i = 0; i < 128; i++) tg_f32(W)[i] = (float)((i % 7) - 3) * 0.1f;
+    float xv[32 * 16];
+    for (int i = 0; i < 32 * 16; i++) xv[i] = (float)((i * 37) % 11) * 0.1f - 0.5f;
+    uint64_t after_first = 0;
+    for (int step = 0; step < 5; step++) {
+        tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(32, 16), xv);
+        tg_tensor *h = tg_tanh(tg_add(tg_matmul(x, W), b));
+        tg_tensor *l = tg_sum_all(tg_mul(h, h));
+        TT_CHECK(tg_backward(g, l) == TG_OK);
+        tg_zero_grad(g);
+        tg_graph_reset(g);
+        if (step == 0) after_first = tg_alloc_count();
+    }
+    TT_CHECK(tg_alloc_count() == after_first);
+    tg_graph_free(g);
+}
+
+/* Fail the Nth allocation of a small training step for every N it reaches:
+ * each run reports TG_ERR_OOM (never crashes) and frees everything. */
+static long fail_at, n_allocs, live;
+static void *failing_alloc(size_t size, size_t align, void *ud)
+{
+    (void)ud;
+    if (++n_allocs == fail_at) return NULL;
+    size_t r = (size + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, r);
+    if (p) live++;
+    return p;
+}
+static void failing_free(void *p, void *ud)
+{
+    (void)ud;
+    if (p) live--;
+    free(p);
+}
+
+static tg_status small_step(void)
+{
+    tg_graph *g = tg_graph_new();
+    if (!g) return TG_ERR_OOM;
+    tg_tensor *W = tg_param(g, TG_F64, TG_SHAPE(4, 3), "W");
+    tg_tensor *b = tg_param(g, TG_F64, TG_SHAPE(3), "b");
+    tg_status st = tg_graph_status(g);
+    if (st == TG_OK) {
+        double xv[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+        tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 4), xv);
+        tg_tensor *y = tg_tanh(tg_add(tg_matmul(x, W), b));
+        st = tg_backward(g, tg_sum_all(tg_mul(y, y)));
+    }
+    if (st == TG_OK) { /* the graph stays usable after an error + reset */
+        tg_graph_reset(g);
+        tg_tensor *y = tg_sum_all(tg_mul(W, W));
+        st = tg_backward(g, y);
+    }
+    tg_graph_free(g);
+    return st;
+}
+
+static void allocation_failures(void)
+{
+    tg_set_allocator(failing_alloc, failing_free, NULL);
+    fail_at = -1;
+    n_allocs = live = 0;
+    TT_CHECK(small_step() == TG_OK);
+    long total = n_allocs;
+    TT_CHECK(total > 5);
+    int oom = 0;
+    for (long k = 1; k <= total; k++) {
+        fail_at = k;
+        n_allocs = live = 0;
+        tg_status st = small_step();
+        if (st == TG_ERR_OOM) oom++;
+        if (live != 0) fprintf(stderr, "leak with failure at %ld\n", k);
+        TT_CHECK(live == 0);
+    }
+    TT_CHECK(oom == total); /* every allocation point reports OOM */
+    tg_set_allocator(NULL, NULL, NULL);
+}
+
+static void rng_reproducible(void)
+{
+    tg_rng a, b;
+    tg_rng_seed(&a, 42);
+    tg_rng_seed(&b, 42);
+    for (int i = 0; i < 100; i++) TT_CHECK(tg_rng_next(&a) == tg_rng_next(&b));
+    double s = 0, s2 = 0;
+    for (int i = 0; i < 100000; i++) {
+        double z = tg_rng_normal(&a);
+        s += z;
+        s2 += z * z;
+    }
+    TT_NEAR(s / 100000, 0.0, 0.02);
+    TT_NEAR(s2 / 100000, 1.0, 0.02);
+    double u = tg_rng_uniform(&a);
+    TT_CHECK(u >= 0 && u < 1);
+}
+
+TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
+       TT(accumulation), TT(frozen_param), TT(no_grad_mode), TT(grad_of_grad),
+       TT(hessian_vector), TT(matmul_grads), TT(error_messages),
+       TT(deep_chain), TT(no_malloc_steady_loop), TT(allocation_failures),
+       TT(rng_reproducible))
