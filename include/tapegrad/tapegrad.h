@@ -40,13 +40,24 @@
  *   is checked once. Functions that return tg_status report directly.
  *
  * HEADERS
- *   core.h  tensors, graph, leaves, backward, modes, errors, RNG
- *   ops.h   core ops (arithmetic, sums, shape, matmul, tanh)
+ *   core.h             tensors, graph, leaves, backward, modes, errors, RNG
+ *   ops.h              core ops (arithmetic, sums, shape, matmul, tanh)
+ *   ops_elementwise.h  unary math, binary extras, activations
+ *   ops_array.h        reductions, linear algebra, shape, softmax, losses,
+ *                      normalization, dropout
+ *   check.h            numeric gradient checking
+ *   nn.h               layers, blocks, initializers, optimizers
+ *   io.h               data readers, mini-batches, save/load
  */
 #ifndef TAPEGRAD_TAPEGRAD_H
 #define TAPEGRAD_TAPEGRAD_H
 
 #include "tapegrad/core.h"
 #include "tapegrad/ops.h"
+#include "tapegrad/ops_elementwise.h"
+#include "tapegrad/ops_array.h"
+#include "tapegrad/check.h"
+#include "tapegrad/nn.h"
+#include "tapegrad/io.h"
 
 #endif

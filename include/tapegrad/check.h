@@ -1,0 +1,84 @@
+/* tapegrad/check.h — numeric gradient checking.
+ *
+ * tg_gradcheck rebuilds your function in f64 on a private graph, perturbs
+ * each input element by ±eps and compares central differences with the
+ * analytic gradient from tg_grad. The scalar differentiated is
+ * L = sum(w * f(x)) with w drawn from opts.seed (w = 1 when opts.sum_only),
+ * so outputs whose plain sum is constant (softmax) are still tested.
+ */
+#ifndef TAPEGRAD_CHECK_H
+#define TAPEGRAD_CHECK_H
+
+#include "tapegrad/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TG_CHECK_MAX_INPUTS 16
+
+/* Builds the output from inputs (f64 tensors on g, in the order given).
+ * Return any tensor of g; return the poison tensor or NULL on error. */
+typedef tg_tensor *(*tg_check_fn)(tg_graph *g, tg_tensor *const *inputs,
+                                  int n_inputs, void *ud);
+
+/* One input of the function under test. */
+typedef struct tg_check_arg {
+    const char *name;              /* label in the report; may be NULL      */
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    const double *data;            /* numel values, or NULL: uniform [-1,1] */
+    bool no_grad;                  /* not differentiated (labels, indices)  */
+} tg_check_arg;
+
+typedef struct tg_check_opts {
+    double eps;         /* central-difference step (default 1e-6)            */
+    double atol, rtol;  /* pass if |a-n| <= atol + rtol |n| (1e-5, 1e-3)     */
+    double nondet_tol;  /* allowed difference of two backward runs (0)      */
+    uint64_t seed;      /* random inputs and projection weights (0)          */
+    bool sum_only;      /* differentiate sum(f) instead of sum(w f)          */
+    bool fast;          /* compare one projection v^T J u; full on failure   */
+    bool gradgrad;      /* also check second derivatives                     */
+    double kink_margin; /* > 0: keep samples this far from kinks (0)         */
+} tg_check_opts;
+
+/* Defaults as listed above (PyTorch's gradcheck tolerances). */
+tg_check_opts tg_check_defaults(void);
+
+typedef struct tg_check_input_report {
+    const char *name;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    bool checked;          /* false for no_grad inputs                       */
+    bool pass;
+    double max_abs_err, max_rel_err;
+    int64_t worst;         /* flat index of the worst element (-1: none)     */
+    double analytic, numeric; /* values at `worst`                          */
+    bool at_kink;          /* the worst element sits at a non-smooth point   */
+} tg_check_input_report;
+
+typedef struct tg_check_report {
+    bool pass;                     /* everything below passed               */
+    bool deterministic;            /* two backward runs agreed              */
+    bool zero_seed_ok;             /* zero upstream gradient -> zero grads  */
+    bool gradgrad_pass;            /* true when not requested               */
+    int n_inputs;
+    tg_check_input_report in[TG_CHECK_MAX_INPUTS];
+    char message[512];             /* why it failed, or ""                  */
+} tg_check_report;
+
+/* Run the check. Returns TG_OK when every check passed, TG_ERR_NUMERIC when
+ * a gradient mismatched (details in *report), or the error that building
+ * the function raised (message in report->message and tg_last_error()).
+ * opts and report may be NULL. Never aborts. */
+tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
+                       const tg_check_arg *inputs, const tg_check_opts *opts,
+                       tg_check_report *report);
+
+/* Print a human-readable table of the report to `f` (a FILE *). */
+void tg_check_report_print(const tg_check_report *r, void *file);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
