@@ -51,8 +51,11 @@ typedef struct tg_check_input_report {
     int64_t shape[TG_MAX_DIMS];
     bool checked;          /* false for no_grad inputs                       */
     bool pass;
-    double max_abs_err, max_rel_err;
-    int64_t worst;         /* flat index of the worst element (-1: none)     */
+    double max_abs_err, max_rel_err; /* rel: |a-n| / max(|n|, atol)      */
+    int64_t worst;         /* flat index of the worst element: the failing
+                              one with the largest |a-n|, else the largest
+                              |a-n|; -1: none, or fast mode passed (then
+                              analytic/numeric hold the projections)      */
     double analytic, numeric; /* values at `worst`                          */
     bool at_kink;          /* the worst element sits at a non-smooth point   */
 } tg_check_input_report;
@@ -65,6 +68,14 @@ typedef struct tg_check_report {
     int n_inputs;
     tg_check_input_report in[TG_CHECK_MAX_INPUTS];
     char message[512];             /* why it failed, or ""                  */
+    /* Added after the fields above (source-compatible extension): */
+    bool gradgrad_skipped;         /* gradgrad asked, but the graph holds a
+                                      non-smooth op (relu, abs, max…)       */
+    int n_gradgrad;                /* rows in gradgrad[] (0: not run)        */
+    /* Second-order rows: S = sum_i <r_i, dL/dx_i> differentiated w.r.t.
+     * each input, then w.r.t. the output seed ("grad_output") last. */
+    tg_check_input_report gradgrad[TG_CHECK_MAX_INPUTS + 1];
+    int kinks_moved;               /* samples moved away from kinks         */
 } tg_check_report;
 
 /* Run the check. Returns TG_OK when every check passed, TG_ERR_NUMERIC when
@@ -77,6 +88,10 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
 
 /* Print a human-readable table of the report to `f` (a FILE *). */
 void tg_check_report_print(const tg_check_report *r, void *file);
+
+/* Writes the worst element's index of `ir` as "(i,j)" ("-" when none). */
+void tg_check_format_index(char *buf, size_t size,
+                           const tg_check_input_report *ir);
 
 #ifdef __cplusplus
 }

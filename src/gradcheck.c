@@ -1,0 +1,855 @@
+/* Numeric gradient checking (tg_gradcheck).
+ *
+ * The function under test is rebuilt on one private f64 graph for every
+ * evaluation (reset in O(1) between them). The scalar compared is
+ *     L(x) = sum_k w_k f(x)_k
+ * with w a fixed random vector (w = 1 with sum_only); the analytic side is
+ * tg_grad of f with seed w (one VJP), the numeric side central differences
+ * of L with L summed in long double. Beyond values, as PyTorch's gradcheck
+ * does, it checks that two backward runs agree (nondeterminism), that a
+ * zero seed gives zero gradients, and optionally second derivatives:
+ *     S(x, w) = sum_i <r_i, dL/dx_i>
+ * is differentiated analytically (tg_grad with create_graph) and
+ * numerically, with respect to x and to the seed w (PyTorch's
+ * gradgradcheck also differentiates through grad_outputs).
+ */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+
+#define MAXV (TG_CHECK_MAX_INPUTS + 1) /* inputs plus the seed w */
+
+tg_check_opts tg_check_defaults(void)
+{
+    tg_check_opts o = {0};
+    o.eps = 1e-6;
+    o.atol = 1e-5;
+    o.rtol = 1e-3;
+    o.nondet_tol = 0.0;
+    o.seed = 0;
+    o.sum_only = false;
+    o.fast = false;
+    o.gradgrad = false;
+    o.kink_margin = 0.0;
+    return o;
+}
+
+typedef struct ck {
+    tg_check_fn f;
+    void *ud;
+    int n;
+    const tg_check_arg *args;
+    tg_check_opts o;
+    tg_check_report *r;
+    tg_graph *g;
+    double *x[TG_CHECK_MAX_INPUTS]; /* current input values (perturbed)  */
+    int64_t numel[TG_CHECK_MAX_INPUTS];
+    double *w;                      /* output seed, numel wn             */
+    int64_t wn;
+    int out_ndim;
+    int64_t out_shape[TG_MAX_DIMS];
+    double *r_gg[TG_CHECK_MAX_INPUTS]; /* gradgrad projection of dL/dx_i */
+    const char *nonsmooth;          /* first op flagged NONSMOOTH, or NULL */
+} ck;
+
+/* --------------------------------------------------------------- helpers */
+
+static void set_msg(ck *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void set_msg(ck *c, const char *fmt, ...)
+{
+    if (c->r->message[0]) return; /* the first reason wins */
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->r->message, sizeof c->r->message, fmt, ap);
+    va_end(ap);
+}
+
+/* Record an error of the build itself (not a mismatch) and return it. */
+static tg_status build_error(ck *c, tg_status st, const char *what)
+{
+    const char *e = tg_graph_error(c->g);
+    if (st == TG_OK) st = TG_ERR_STATE;
+    if (!e || !*e) e = tg_last_error();
+    snprintf(c->r->message, sizeof c->r->message, "tg_gradcheck: %s: %s",
+             what, e && *e ? e : tg_status_str(st));
+    tg__set_last_error(st, "%s", c->r->message);
+    return st;
+}
+
+static double *dup_zero(int64_t n)
+{
+    return tg__calloc((size_t)(n ? n : 1) * sizeof(double));
+}
+
+static void fill_uniform(tg_rng *rng, double *v, int64_t n, double lo,
+                         double hi)
+{
+    for (int64_t i = 0; i < n; i++)
+        v[i] = lo + (hi - lo) * tg_rng_uniform(rng);
+}
+
+/* Projection weights: random sign, magnitude in [0.5, 1.5], so every
+ * output element carries a weight well away from zero. */
+static void fill_weights(tg_rng *rng, double *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double m = 0.5 + tg_rng_uniform(rng);
+        v[i] = (tg_rng_next(rng) >> 63) ? -m : m;
+    }
+}
+
+/* Build f on a fresh step of the private graph. ins[] receives the leaf
+ * tensors; *out the f64 output. Grad mode as asked; the graph RNG is
+ * reseeded so random ops draw the same values in every evaluation. */
+static tg_status build(ck *c, bool grad, tg_tensor **ins, tg_tensor **out)
+{
+    tg_graph *g = c->g;
+    tg_graph_reset(g);
+    tg_set_grad_enabled(g, grad);
+    tg_rng_seed(tg_graph_rng(g), c->o.seed);
+    for (int i = 0; i < c->n; i++) {
+        const tg_check_arg *a = &c->args[i];
+        ins[i] = tg_input(g, TG_F64, a->ndim, a->shape, c->x[i]);
+        if (grad && !a->no_grad) tg_set_requires_grad(ins[i], true);
+        if (a->name && !(ins[i]->flags & TG_TF_POISON)) ins[i]->name = a->name;
+    }
+    if (tg_graph_status(g) != TG_OK) return tg_graph_status(g);
+    tg_tensor *y = c->f(g, ins, c->n, c->ud);
+    if (tg_graph_status(g) != TG_OK) return tg_graph_status(g);
+    if (!y || (y->flags & TG_TF_POISON))
+        return tg__fail(g, TG_ERR_ARG,
+                        "the function returned %s without setting a graph "
+                        "error",
+                        y ? "the poison tensor" : "NULL");
+    if (y->graph != g)
+        return tg__fail(g, TG_ERR_ARG,
+                        "the function returned a tensor of another graph");
+    if (y->dtype != TG_F64) y = tg_cast(y, TG_F64);
+    if (tg_graph_status(g) != TG_OK) return tg_graph_status(g);
+    *out = y;
+    return TG_OK;
+}
+
+/* L = sum_k w_k y_k in long double. */
+static double weighted_sum(const ck *c, const tg_tensor *y)
+{
+    const double *yv = y->data;
+    long double s = 0;
+    for (int64_t k = 0; k < y->numel; k++) s += (long double)c->w[k] * yv[k];
+    return (double)s;
+}
+
+static bool same_out_shape(const ck *c, const tg_tensor *y)
+{
+    if (y->ndim != c->out_ndim) return false;
+    for (int i = 0; i < y->ndim; i++)
+        if (y->shape[i] != c->out_shape[i]) return false;
+    return true;
+}
+
+static tg_status shape_changed(ck *c)
+{
+    tg__fail(c->g, TG_ERR_SHAPE,
+             "the output shape changed between evaluations; hint: the "
+             "function must not depend on input values for its shape");
+    return build_error(c, TG_ERR_SHAPE, "evaluating the function");
+}
+
+/* Seed tensor w on the graph (an input; requires grad when asked). */
+static tg_tensor *seed_tensor(ck *c, bool rg)
+{
+    tg_tensor *s = tg_input(c->g, TG_F64, c->out_ndim, c->out_shape, c->w);
+    if (rg) tg_set_requires_grad(s, true);
+    return s;
+}
+
+/* Indices of inputs that are differentiated. */
+static int grad_inputs(const ck *c, int *idx)
+{
+    int k = 0;
+    for (int i = 0; i < c->n; i++)
+        if (!c->args[i].no_grad) idx[k++] = i;
+    return k;
+}
+
+/* First-order objective L(x) or second-order S(x, w). */
+typedef enum { OBJ_L, OBJ_S } objective;
+
+static tg_status eval_obj(ck *c, objective ob, double *val)
+{
+    tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL;
+    tg_status st = build(c, ob == OBJ_S, ins, &y);
+    if (st != TG_OK) return build_error(c, st, "evaluating the function");
+    if (!same_out_shape(c, y)) return shape_changed(c);
+    if (ob == OBJ_L) {
+        *val = weighted_sum(c, y);
+        return TG_OK;
+    }
+    int idx[TG_CHECK_MAX_INPUTS];
+    int m = grad_inputs(c, idx);
+    tg_tensor *t[TG_CHECK_MAX_INPUTS], *gr[TG_CHECK_MAX_INPUTS];
+    for (int j = 0; j < m; j++) t[j] = ins[idx[j]];
+    tg_tensor *s = seed_tensor(c, false);
+    st = tg_grad(c->g, &y, 1, &s, t, m, false, gr);
+    if (st != TG_OK) return build_error(c, st, "gradgrad: backward");
+    long double acc = 0;
+    for (int j = 0; j < m; j++) {
+        const double *gv = gr[j]->data;
+        for (int64_t k = 0; k < gr[j]->numel; k++)
+            acc += (long double)c->r_gg[idx[j]][k] * gv[k];
+    }
+    *val = (double)acc;
+    return TG_OK;
+}
+
+/* Central difference of the objective along direction u of variable v
+ * (u NULL: the unit vector of element `elem`). */
+static tg_status central(ck *c, objective ob, double *v, int64_t nv,
+                         int64_t elem, const double *u, double h, double *d)
+{
+    double lp = 0, lm = 0;
+    tg_status st;
+    if (u) {
+        double *save = tg__malloc((size_t)nv * sizeof(double));
+        if (!save) {
+            snprintf(c->r->message, sizeof c->r->message,
+                     "tg_gradcheck: out of memory");
+            return tg__set_last_error(TG_ERR_OOM, "%s", c->r->message);
+        }
+        memcpy(save, v, (size_t)nv * sizeof(double));
+        for (int64_t k = 0; k < nv; k++) v[k] = save[k] + h * u[k];
+        st = eval_obj(c, ob, &lp);
+        if (st == TG_OK) {
+            for (int64_t k = 0; k < nv; k++) v[k] = save[k] - h * u[k];
+            st = eval_obj(c, ob, &lm);
+        }
+        memcpy(v, save, (size_t)nv * sizeof(double));
+        tg__free(save);
+    } else {
+        double x0 = v[elem];
+        v[elem] = x0 + h;
+        st = eval_obj(c, ob, &lp);
+        if (st == TG_OK) {
+            v[elem] = x0 - h;
+            st = eval_obj(c, ob, &lm);
+        }
+        v[elem] = x0;
+    }
+    if (st != TG_OK) return st;
+    *d = (lp - lm) / (2 * h);
+    return TG_OK;
+}
+
+/* One-sided slopes of the objective at element `elem` over step h. A
+ * difference between them well beyond curvature marks a kink within h. */
+static tg_status one_sided(ck *c, objective ob, double *v, int64_t elem,
+                           double h, double *sm, double *sp)
+{
+    double x0 = v[elem], l0 = 0, lp = 0, lm = 0;
+    tg_status st = eval_obj(c, ob, &l0);
+    if (st == TG_OK) {
+        v[elem] = x0 + h;
+        st = eval_obj(c, ob, &lp);
+    }
+    if (st == TG_OK) {
+        v[elem] = x0 - h;
+        st = eval_obj(c, ob, &lm);
+    }
+    v[elem] = x0;
+    if (st != TG_OK) return st;
+    *sp = (lp - l0) / h;
+    *sm = (l0 - lm) / h;
+    return TG_OK;
+}
+
+static double tol_of(const ck *c, double numeric)
+{
+    return c->o.atol + c->o.rtol * fabs(numeric);
+}
+
+/* How badly a pair violates the tolerance (> 1 fails; NaN = +Inf). */
+static double violation(const ck *c, double a, double nu)
+{
+    double e = fabs(a - nu);
+    if (isnan(e)) return INFINITY;
+    double t = tol_of(c, nu);
+    return t > 0 ? e / t : (e > 0 ? INFINITY : 0);
+}
+
+static double rel_err(const ck *c, double a, double nu)
+{
+    double e = fabs(a - nu);
+    if (e == 0) return 0;
+    double den = fmax(fabs(nu), c->o.atol > 0 ? c->o.atol : DBL_MIN);
+    return e / den;
+}
+
+static void init_input_report(const ck *c, int i, tg_check_input_report *ir,
+                              const char *name, int ndim,
+                              const int64_t *shape)
+{
+    memset(ir, 0, sizeof *ir);
+    ir->name = name;
+    ir->ndim = ndim;
+    for (int d = 0; d < ndim; d++) ir->shape[d] = shape[d];
+    ir->worst = -1;
+    ir->pass = true;
+    (void)c;
+    (void)i;
+}
+
+/* Full element-by-element comparison of `analytic` with central
+ * differences of the objective with respect to variable v. */
+static tg_status full_compare(ck *c, objective ob, double *v, int64_t nv,
+                              const double *analytic,
+                              tg_check_input_report *ir)
+{
+    /* The worst element is the failing one with the largest absolute
+     * error; when none fails, the one with the largest absolute error. */
+    bool worst_fails = false;
+    double worst_e = -1;
+    ir->max_abs_err = ir->max_rel_err = 0;
+    ir->worst = -1;
+    ir->pass = true;
+    for (int64_t k = 0; k < nv; k++) {
+        double nu;
+        tg_status st = central(c, ob, v, nv, k, NULL, c->o.eps, &nu);
+        if (st != TG_OK) return st;
+        double a = analytic[k];
+        double e = fabs(a - nu), re = rel_err(c, a, nu);
+        if (isnan(e)) e = re = INFINITY;
+        if (e > ir->max_abs_err) ir->max_abs_err = e;
+        if (re > ir->max_rel_err) ir->max_rel_err = re;
+        bool fails = violation(c, a, nu) > 1.0;
+        if ((fails && !worst_fails) || (fails == worst_fails && e > worst_e)) {
+            worst_fails = fails;
+            worst_e = e;
+            ir->worst = k;
+            ir->analytic = a;
+            ir->numeric = nu;
+        }
+    }
+    ir->pass = !worst_fails;
+    ir->at_kink = false;
+    if (!ir->pass && ir->worst >= 0) {
+        /* At a kink within eps the central difference blends the two
+         * one-sided slopes: their gap is twice the error it causes. A
+         * wrong VJP on a smooth function leaves them equal. */
+        double sm = 0, sp = 0;
+        tg_status st = one_sided(c, ob, v, ir->worst, c->o.eps, &sm, &sp);
+        if (st != TG_OK) return st;
+        double gap = fabs(sp - sm);
+        ir->at_kink = gap > tol_of(c, ir->numeric) &&
+                      gap >= 0.5 * fabs(ir->analytic - ir->numeric);
+    }
+    return TG_OK;
+}
+
+/* Fast mode: one random direction u (unit norm) per variable; compares
+ * <analytic, u> with the directional central difference. */
+static tg_status fast_compare(ck *c, objective ob, double *v, int64_t nv,
+                              const double *analytic, tg_rng *rng,
+                              tg_check_input_report *ir, bool *ok)
+{
+    double *u = tg__malloc((size_t)(nv ? nv : 1) * sizeof(double));
+    if (!u) {
+        snprintf(c->r->message, sizeof c->r->message,
+                 "tg_gradcheck: out of memory");
+        return tg__set_last_error(TG_ERR_OOM, "%s", c->r->message);
+    }
+    long double nrm = 0;
+    for (int64_t k = 0; k < nv; k++) {
+        u[k] = 2 * tg_rng_uniform(rng) - 1;
+        nrm += (long double)u[k] * u[k];
+    }
+    double s = nrm > 0 ? (double)(1.0L / sqrtl(nrm)) : 1;
+    long double a = 0;
+    for (int64_t k = 0; k < nv; k++) {
+        u[k] *= s;
+        a += (long double)analytic[k] * u[k];
+    }
+    double nu = 0;
+    tg_status st = central(c, ob, v, nv, 0, u, c->o.eps, &nu);
+    tg__free(u);
+    if (st != TG_OK) return st;
+    ir->analytic = (double)a;
+    ir->numeric = nu;
+    ir->max_abs_err = fabs((double)a - nu);
+    ir->max_rel_err = rel_err(c, (double)a, nu);
+    ir->worst = -1;
+    *ok = violation(c, (double)a, nu) <= 1.0;
+    ir->pass = *ok;
+    return TG_OK;
+}
+
+static tg_status compare(ck *c, objective ob, double *v, int64_t nv,
+                         const double *analytic, tg_rng *rng,
+                         tg_check_input_report *ir)
+{
+    ir->checked = true;
+    if (c->o.fast) {
+        bool ok = false;
+        tg_status st = fast_compare(c, ob, v, nv, analytic, rng, ir, &ok);
+        if (st != TG_OK || ok) return st;
+        /* The projection disagreed: the full check names the element. */
+    }
+    return full_compare(c, ob, v, nv, analytic, ir);
+}
+
+/* --------------------------------------------------------------- kinks */
+
+/* Move each input element whose one-sided slopes over kink_margin differ
+ * (a relu/abs kink or a max tie within the margin) to a nearby point where
+ * they agree. Smooth functions with strong curvature may move a point
+ * needlessly; that is harmless because the check stays valid anywhere. */
+static tg_status avoid_kinks(ck *c, int *moved)
+{
+    double m = c->o.kink_margin;
+    *moved = 0;
+    static const double steps[] = {3, -3, 6, -6, 12, -12};
+    for (int pass = 0; pass < 2; pass++) {
+        int moved_now = 0;
+        for (int i = 0; i < c->n; i++) {
+            if (c->args[i].no_grad) continue;
+            double *v = c->x[i];
+            for (int64_t k = 0; k < c->numel[i]; k++) {
+                double x0 = v[k], sm = 0, sp = 0;
+                tg_status st = one_sided(c, OBJ_L, v, k, m, &sm, &sp);
+                if (st != TG_OK) return st;
+                double lim = c->o.atol + c->o.rtol * fmax(fabs(sm), fabs(sp));
+                if (!(fabs(sp - sm) > lim)) continue;
+                bool found = false;
+                for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+                    v[k] = x0 + steps[s] * m;
+                    st = one_sided(c, OBJ_L, v, k, m, &sm, &sp);
+                    if (st != TG_OK) return st;
+                    lim = c->o.atol + c->o.rtol * fmax(fabs(sm), fabs(sp));
+                    if (fabs(sp - sm) <= lim) {
+                        found = true;
+                        break;
+                    }
+                }
+                if (!found) v[k] = x0;
+                else moved_now++;
+            }
+        }
+        *moved += moved_now;
+        if (!moved_now) break;
+    }
+    return TG_OK;
+}
+
+/* --------------------------------------------------------------- checks */
+
+static const char *first_nonsmooth(const tg_graph *g)
+{
+    for (const tg_node *n = g->tape; n; n = n->prev)
+        if (tg_ops[n->op]->flags & TG_OPF_NONSMOOTH) return tg_ops[n->op]->name;
+    return NULL;
+}
+
+/* Analytic first-order gradients: ga[i] (caller frees) for inputs that are
+ * differentiated; also the determinism and zero-seed checks. */
+static tg_status first_order(ck *c, double **ga)
+{
+    tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL;
+    tg_status st = build(c, true, ins, &y);
+    if (st != TG_OK) return build_error(c, st, "building the function");
+    if (!same_out_shape(c, y)) return shape_changed(c);
+    c->nonsmooth = first_nonsmooth(c->g);
+    int idx[TG_CHECK_MAX_INPUTS];
+    int m = grad_inputs(c, idx);
+    if (m == 0) return TG_OK;
+    tg_tensor *t[TG_CHECK_MAX_INPUTS], *gr[TG_CHECK_MAX_INPUTS],
+        *gr2[TG_CHECK_MAX_INPUTS];
+    for (int j = 0; j < m; j++) t[j] = ins[idx[j]];
+    tg_tensor *s = seed_tensor(c, false);
+    st = tg_grad(c->g, &y, 1, &s, t, m, false, gr);
+    if (st != TG_OK) return build_error(c, st, "backward");
+    for (int j = 0; j < m; j++) {
+        int i = idx[j];
+        if (gr[j]->numel != c->numel[i] || gr[j]->dtype != TG_F64) {
+            char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+            tg__fail(c->g, TG_ERR_SHAPE,
+                     "the gradient of input %d has shape %s, the input %s",
+                     i + 1, tg__fmt_shape(s1, gr[j]->ndim, gr[j]->shape),
+                     tg__fmt_shape(s2, c->args[i].ndim, c->args[i].shape));
+            return build_error(c, TG_ERR_SHAPE, "backward");
+        }
+        ga[i] = dup_zero(c->numel[i]);
+        if (!ga[i]) {
+            tg__fail(c->g, TG_ERR_OOM, "out of memory");
+            return build_error(c, TG_ERR_OOM, "copying gradients");
+        }
+        memcpy(ga[i], gr[j]->data, (size_t)c->numel[i] * sizeof(double));
+    }
+
+    /* Backward once more on the same tape: must reproduce the result. */
+    st = tg_grad(c->g, &y, 1, &s, t, m, false, gr2);
+    if (st != TG_OK) return build_error(c, st, "second backward");
+    double dmax = 0;
+    for (int j = 0; j < m; j++) {
+        const double *b = gr2[j]->data;
+        for (int64_t k = 0; k < c->numel[idx[j]]; k++) {
+            double d = fabs(b[k] - ga[idx[j]][k]);
+            if (isnan(d) && !(isnan(b[k]) && isnan(ga[idx[j]][k])))
+                d = INFINITY;
+            if (d > dmax) dmax = d;
+        }
+    }
+    c->r->deterministic = dmax <= c->o.nondet_tol;
+    if (!c->r->deterministic)
+        set_msg(c, "backward is not reentrant: two runs differ by up to %.3g "
+                   "(nondet_tol %.3g)",
+                dmax, c->o.nondet_tol);
+
+    /* A zero upstream gradient must give exactly zero input gradients. */
+    tg_tensor *z = tg_full(c->g, TG_F64, c->out_ndim, c->out_shape, 0.0);
+    st = tg_grad(c->g, &y, 1, &z, t, m, false, gr2);
+    if (st != TG_OK) return build_error(c, st, "backward with a zero seed");
+    c->r->zero_seed_ok = true;
+    for (int j = 0; j < m && c->r->zero_seed_ok; j++) {
+        const double *b = gr2[j]->data;
+        for (int64_t k = 0; k < gr2[j]->numel; k++)
+            if (b[k] != 0) {
+                c->r->zero_seed_ok = false;
+                set_msg(c, "a zero upstream gradient gave %.3g at element "
+                           "%lld of input %d's gradient",
+                        b[k], (long long)k, idx[j] + 1);
+                break;
+            }
+    }
+    return TG_OK;
+}
+
+/* Analytic second order: dS/dx_i and dS/dw, with S = sum_i <r_i, J_i^T w>. */
+static tg_status second_order(ck *c, double **hx, double *hw)
+{
+    tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL;
+    tg_status st = build(c, true, ins, &y);
+    if (st != TG_OK) return build_error(c, st, "gradgrad: building");
+    int idx[TG_CHECK_MAX_INPUTS];
+    int m = grad_inputs(c, idx);
+    tg_tensor *t[MAXV], *gr[MAXV], *h[MAXV];
+    for (int j = 0; j < m; j++) t[j] = ins[idx[j]];
+    tg_tensor *s = seed_tensor(c, true);
+    st = tg_grad(c->g, &y, 1, &s, t, m, true, gr);
+    if (st != TG_OK) return build_error(c, st, "gradgrad: backward");
+    tg_tensor *S = NULL;
+    for (int j = 0; j < m; j++) {
+        tg_tensor *r = tg_constant(c->g, TG_F64, gr[j]->ndim, gr[j]->shape,
+                                   c->r_gg[idx[j]]);
+        tg_tensor *term = tg_sum_all(tg_mul(gr[j], r));
+        S = S ? tg_add(S, term) : term;
+    }
+    if (tg_graph_status(c->g) != TG_OK)
+        return build_error(c, tg_graph_status(c->g), "gradgrad: projecting");
+    t[m] = s;
+    st = tg_grad(c->g, &S, 1, NULL, t, m + 1, false, h);
+    if (st != TG_OK) return build_error(c, st, "gradgrad: double backward");
+    for (int j = 0; j < m; j++) {
+        hx[idx[j]] = dup_zero(c->numel[idx[j]]);
+        if (!hx[idx[j]]) {
+            tg__fail(c->g, TG_ERR_OOM, "out of memory");
+            return build_error(c, TG_ERR_OOM, "gradgrad");
+        }
+        memcpy(hx[idx[j]], h[j]->data,
+               (size_t)c->numel[idx[j]] * sizeof(double));
+    }
+    memcpy(hw, h[m]->data, (size_t)c->wn * sizeof(double));
+    return TG_OK;
+}
+
+static tg_status validate(tg_check_fn f, int n, const tg_check_arg *in,
+                          const tg_check_opts *o, int64_t *numel)
+{
+    if (!f)
+        return tg__set_last_error(TG_ERR_ARG, "tg_gradcheck: the function is "
+                                              "NULL");
+    if (n < 0 || n > TG_CHECK_MAX_INPUTS || (n > 0 && !in))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_gradcheck: %d inputs (allowed 0..%d, "
+                                  "and the array must not be NULL)",
+                                  n, TG_CHECK_MAX_INPUTS);
+    if (!(o->eps > 0) || !isfinite(o->eps) || !(o->atol >= 0) ||
+        !(o->rtol >= 0) || !(o->nondet_tol >= 0) || !(o->kink_margin >= 0))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_gradcheck: bad options (eps %g must be "
+                                  "> 0; atol %g, rtol %g, nondet_tol %g, "
+                                  "kink_margin %g must be >= 0)",
+                                  o->eps, o->atol, o->rtol, o->nondet_tol,
+                                  o->kink_margin);
+    for (int i = 0; i < n; i++) {
+        if (in[i].ndim < 0 || in[i].ndim > TG_MAX_DIMS)
+            return tg__set_last_error(TG_ERR_ARG,
+                                      "tg_gradcheck: input %d has ndim %d "
+                                      "(allowed 0..%d)",
+                                      i + 1, in[i].ndim, TG_MAX_DIMS);
+        if (!tg__numel(in[i].ndim, in[i].shape, &numel[i])) {
+            char sb[TG_SHAPE_BUF];
+            return tg__set_last_error(TG_ERR_SHAPE,
+                                      "tg_gradcheck: input %d has a bad "
+                                      "shape %s",
+                                      i + 1,
+                                      tg__fmt_shape(sb, in[i].ndim,
+                                                    in[i].shape));
+        }
+    }
+    return TG_OK;
+}
+
+static tg_status run_check(ck *c)
+{
+    tg_check_report *r = c->r;
+    tg_rng rng;
+    tg_rng_seed(&rng, c->o.seed);
+    for (int i = 0; i < c->n; i++) {
+        c->x[i] = dup_zero(c->numel[i]);
+        if (!c->x[i]) goto oom;
+        if (c->args[i].data)
+            memcpy(c->x[i], c->args[i].data,
+                   (size_t)c->numel[i] * sizeof(double));
+        else
+            fill_uniform(&rng, c->x[i], c->numel[i], -1, 1);
+    }
+
+    /* A first build fixes the output shape and the seed w. */
+    {
+        tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL;
+        tg_status st = build(c, false, ins, &y);
+        if (st != TG_OK) return build_error(c, st, "building the function");
+        c->out_ndim = y->ndim;
+        for (int d = 0; d < y->ndim; d++) c->out_shape[d] = y->shape[d];
+        c->wn = y->numel;
+        c->w = dup_zero(c->wn);
+        if (!c->w) goto oom;
+        if (c->o.sum_only)
+            for (int64_t k = 0; k < c->wn; k++) c->w[k] = 1;
+        else
+            fill_weights(&rng, c->w, c->wn);
+    }
+
+    int moved = 0;
+    if (c->o.kink_margin > 0) {
+        tg_status st = avoid_kinks(c, &moved);
+        if (st != TG_OK) return st;
+    }
+
+    double *ga[TG_CHECK_MAX_INPUTS] = {0};
+    tg_status st = first_order(c, ga);
+    for (int i = 0; i < c->n && st == TG_OK; i++) {
+        const tg_check_arg *a = &c->args[i];
+        tg_check_input_report *ir = &r->in[i];
+        init_input_report(c, i, ir, a->name, a->ndim, a->shape);
+        if (a->no_grad) continue;
+        st = compare(c, OBJ_L, c->x[i], c->numel[i], ga[i], &rng, ir);
+        if (st == TG_OK && !ir->pass)
+            set_msg(c, "input %d%s%s%s: analytic %.6g vs numeric %.6g at "
+                       "element %lld%s",
+                    i + 1, a->name ? " (" : "", a->name ? a->name : "",
+                    a->name ? ")" : "", ir->analytic, ir->numeric,
+                    (long long)ir->worst,
+                    ir->at_kink ? " (at a non-differentiable point; hint: "
+                                  "set kink_margin)"
+                                : "");
+    }
+    for (int i = 0; i < c->n; i++) tg__free(ga[i]);
+    if (st != TG_OK) return st;
+
+    bool values_ok = true;
+    for (int i = 0; i < c->n; i++)
+        if (r->in[i].checked && !r->in[i].pass) values_ok = false;
+
+    r->gradgrad_pass = true;
+    if (c->o.gradgrad && c->nonsmooth) {
+        r->gradgrad_skipped = true;
+    } else if (c->o.gradgrad) {
+        int idx[TG_CHECK_MAX_INPUTS];
+        int m = grad_inputs(c, idx);
+        for (int j = 0; j < m; j++) {
+            c->r_gg[idx[j]] = dup_zero(c->numel[idx[j]]);
+            if (!c->r_gg[idx[j]]) goto oom;
+            fill_weights(&rng, c->r_gg[idx[j]], c->numel[idx[j]]);
+        }
+        double *hx[TG_CHECK_MAX_INPUTS] = {0};
+        double *hw = dup_zero(c->wn);
+        if (!hw) goto oom;
+        st = second_order(c, hx, hw);
+        r->n_gradgrad = c->n + 1;
+        for (int i = 0; i <= c->n && st == TG_OK; i++) {
+            tg_check_input_report *ir = &r->gradgrad[i];
+            if (i == c->n) {
+                init_input_report(c, i, ir, "grad_output", c->out_ndim,
+                                  c->out_shape);
+                st = compare(c, OBJ_S, c->w, c->wn, hw, &rng, ir);
+            } else {
+                const tg_check_arg *a = &c->args[i];
+                init_input_report(c, i, ir, a->name, a->ndim, a->shape);
+                if (a->no_grad) continue;
+                st = compare(c, OBJ_S, c->x[i], c->numel[i], hx[i], &rng, ir);
+            }
+            if (st == TG_OK && !ir->pass) {
+                r->gradgrad_pass = false;
+                set_msg(c, "gradgrad: %s%d%s%s%s: analytic %.6g vs numeric "
+                           "%.6g at element %lld",
+                        i == c->n ? "grad_output" : "input ",
+                        i == c->n ? 0 : i + 1, ir->name ? " (" : "",
+                        ir->name ? ir->name : "", ir->name ? ")" : "",
+                        ir->analytic, ir->numeric, (long long)ir->worst);
+            }
+        }
+        for (int i = 0; i < c->n; i++) tg__free(hx[i]);
+        tg__free(hw);
+        if (st != TG_OK) return st;
+    }
+    r->pass = values_ok && r->deterministic && r->zero_seed_ok &&
+              r->gradgrad_pass;
+    r->kinks_moved = moved;
+    return r->pass ? TG_OK : TG_ERR_NUMERIC;
+
+oom:
+    snprintf(r->message, sizeof r->message,
+             "tg_gradcheck: out of memory allocating check buffers");
+    return tg__set_last_error(TG_ERR_OOM, "%s", r->message);
+}
+
+tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
+                       const tg_check_arg *inputs, const tg_check_opts *opts,
+                       tg_check_report *report)
+{
+    tg_check_report local;
+    tg_check_report *r = report ? report : &local;
+    memset(r, 0, sizeof *r);
+    r->n_inputs = n_inputs > 0 && n_inputs <= TG_CHECK_MAX_INPUTS ? n_inputs
+                                                                  : 0;
+    for (int i = 0; i < TG_CHECK_MAX_INPUTS; i++) r->in[i].worst = -1;
+    r->gradgrad_pass = true;
+
+    ck c;
+    memset(&c, 0, sizeof c);
+    c.o = opts ? *opts : tg_check_defaults();
+    c.r = r;
+    tg_status st = validate(f, n_inputs, inputs, &c.o, c.numel);
+    if (st != TG_OK) {
+        snprintf(r->message, sizeof r->message, "%s", tg_last_error());
+        return st;
+    }
+    c.f = f;
+    c.ud = ud;
+    c.n = n_inputs;
+    c.args = inputs;
+    for (int i = 0; i < n_inputs; i++) {
+        const tg_check_arg *a = &inputs[i];
+        init_input_report(&c, i, &r->in[i], a->name, a->ndim, a->shape);
+    }
+    c.g = tg_graph_new();
+    if (!c.g) {
+        snprintf(r->message, sizeof r->message, "tg_gradcheck: %s",
+                 tg_last_error());
+        return tg__set_last_error(TG_ERR_OOM, "%s", r->message);
+    }
+    st = run_check(&c);
+    tg_graph_free(c.g);
+    for (int i = 0; i < TG_CHECK_MAX_INPUTS; i++) {
+        tg__free(c.x[i]);
+        tg__free(c.r_gg[i]);
+    }
+    tg__free(c.w);
+    if (st != TG_OK && st != TG_ERR_NUMERIC) r->pass = false;
+    if (st == TG_ERR_NUMERIC && !r->message[0])
+        snprintf(r->message, sizeof r->message, "gradient mismatch");
+    return st;
+}
+
+/* ------------------------------------------------------------- printing */
+
+/* Flat index -> "(i,j,k)" for the shape. */
+static void fmt_index(char *buf, size_t size, int ndim, const int64_t *shape,
+                      int64_t flat)
+{
+    if (flat < 0) {
+        snprintf(buf, size, "-");
+        return;
+    }
+    int64_t idx[TG_MAX_DIMS];
+    for (int d = ndim - 1; d >= 0; d--) {
+        int64_t e = shape[d] > 0 ? shape[d] : 1;
+        idx[d] = flat % e;
+        flat /= e;
+    }
+    size_t k = (size_t)snprintf(buf, size, "(");
+    for (int d = 0; d < ndim && k < size; d++)
+        k += (size_t)snprintf(buf + k, size - k, "%s%lld", d ? "," : "",
+                              (long long)idx[d]);
+    if (k < size) snprintf(buf + k, size - k, ")");
+}
+
+void tg_check_format_index(char *buf, size_t size,
+                           const tg_check_input_report *ir)
+{
+    fmt_index(buf, size, ir->ndim, ir->shape, ir->worst);
+}
+
+static void print_rows(FILE *f, const tg_check_input_report *rows, int n)
+{
+    fprintf(f, "%-12s %-14s %-11s %-11s %-12s %-14s %-14s %s\n", "input",
+            "shape", "max abs err", "max rel err", "worst", "analytic",
+            "numeric", "result");
+    for (int i = 0; i < n; i++) {
+        const tg_check_input_report *ir = &rows[i];
+        char nm[32], sb[TG_SHAPE_BUF], wi[TG_SHAPE_BUF];
+        if (ir->name) snprintf(nm, sizeof nm, "%s", ir->name);
+        else snprintf(nm, sizeof nm, "#%d", i + 1);
+        tg__fmt_shape(sb, ir->ndim, ir->shape);
+        if (!ir->checked) {
+            fprintf(f, "%-12s %-14s %-11s %-11s %-12s %-14s %-14s %s\n", nm, sb,
+                    "-", "-", "-", "-", "-", "not checked (no grad)");
+            continue;
+        }
+        if (ir->worst >= 0) fmt_index(wi, sizeof wi, ir->ndim, ir->shape,
+                                      ir->worst);
+        else snprintf(wi, sizeof wi, "projection");
+        fprintf(f, "%-12s %-14s %-11.3e %-11.3e %-12s %-14.7g %-14.7g %s%s\n",
+                nm, sb, ir->max_abs_err, ir->max_rel_err, wi, ir->analytic,
+                ir->numeric, ir->pass ? "ok" : "FAIL",
+                !ir->pass && ir->at_kink
+                    ? " (at a kink: the one-sided slopes differ)"
+                    : "");
+    }
+}
+
+void tg_check_report_print(const tg_check_report *r, void *file)
+{
+    FILE *f = file ? file : stdout;
+    if (!r) return;
+    print_rows(f, r->in, r->n_inputs);
+    fprintf(f, "backward twice gives the same result: %s\n",
+            r->deterministic ? "yes" : "NO");
+    fprintf(f, "zero upstream gradient gives zero gradients: %s\n",
+            r->zero_seed_ok ? "yes" : "NO");
+    if (r->gradgrad_skipped)
+        fprintf(f, "second derivatives: skipped (the graph has a "
+                   "non-smooth op)\n");
+    else if (r->n_gradgrad > 0) {
+        fprintf(f, "second derivatives (gradgrad):\n");
+        print_rows(f, r->gradgrad, r->n_gradgrad);
+    }
+    if (r->kinks_moved)
+        fprintf(f, "moved %d sample point%s away from kinks\n", r->kinks_moved,
+                r->kinks_moved == 1 ? "" : "s");
+    for (int i = 0; i < r->n_inputs; i++)
+        if (r->in[i].checked && !r->in[i].pass && r->in[i].at_kink) {
+            fprintf(f, "note: the worst element of %s sits at a "
+                       "non-differentiable point (relu/abs at 0, a max tie); "
+                       "the central difference averages the two one-sided "
+                       "slopes there. Move the sample (kink margin) or the "
+                       "expression away from the kink.\n",
+                    r->in[i].name ? r->in[i].name : "an input");
+            break;
+        }
+    fprintf(f, "%s%s%s\n", r->pass ? "PASS" : "FAIL",
+            r->message[0] ? ": " : "", r->message);
+}

@@ -1,0 +1,390 @@
+/* tg_gradcheck: known-good functions pass, wrong gradients fail at the
+ * right element with the right values, extra checks (determinism, zero
+ * seed, gradgrad, fast mode, kinks), argument errors. */
+#include <stdlib.h>
+#include <tapegrad/tapegrad.h>
+
+#include "tt.h"
+
+static tg_check_arg arg(const char *name, int ndim, const int64_t *shape,
+                        const double *data)
+{
+    tg_check_arg a = {0};
+    a.name = name;
+    a.ndim = ndim;
+    for (int i = 0; i < ndim; i++) a.shape[i] = shape[i];
+    a.data = data;
+    return a;
+}
+
+/* f(a, b) = tanh(a @ b + a_row_sum) — matmul, broadcasting, tanh. */
+static tg_tensor *fn_mlpish(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    tg_tensor *ab = tg_matmul(in[0], in[1]);
+    tg_tensor *rs = tg_sum(in[0], 1, (int64_t[]){1}, true); /* [3,1] */
+    return tg_tanh(tg_add(ab, rs));
+}
+
+static void good_passes(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_report r;
+    tg_check_opts o = tg_check_defaults();
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r) == TG_OK);
+    TT_CHECK(r.pass && r.deterministic && r.zero_seed_ok && r.gradgrad_pass);
+    TT_CHECK(r.n_inputs == 2);
+    TT_CHECK(r.in[0].checked && r.in[0].pass && r.in[1].pass);
+    TT_CHECK(r.in[0].ndim == 2 && r.in[0].shape[0] == 3 &&
+             r.in[0].shape[1] == 4);
+    TT_CHECK(r.in[0].max_abs_err < 1e-7 && r.in[1].max_abs_err < 1e-7);
+    TT_CHECK(r.in[0].worst >= 0 && r.in[0].worst < 12);
+    TT_STREQ(r.message, "");
+    /* sum_only and NULL opts / NULL report also work */
+    o.sum_only = true;
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, NULL) == TG_OK);
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, NULL, NULL) == TG_OK);
+}
+
+/* f(x) = x * detach(x): the analytic gradient is x (the detached factor is
+ * a constant), the true derivative of x^2 is 2x. With x chosen so that
+ * element 2 has the largest |x|, the worst element is 2, analytic = w2*x2
+ * and numeric = 2*w2*x2. sum_only makes w = 1. */
+static tg_tensor *fn_detached(tg_graph *g, tg_tensor *const *in, int n,
+                              void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_mul(in[0], tg_detach(in[0]));
+}
+
+static void wrong_gradient_fails(void)
+{
+    double xv[4] = {0.1, -0.3, 0.9, 0.2};
+    tg_check_arg a = arg("x", TG_SHAPE(4), xv);
+    tg_check_opts o = tg_check_defaults();
+    o.sum_only = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_detached, NULL, 1, &a, &o, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(!r.pass && !r.in[0].pass && r.in[0].checked);
+    TT_CHECK(r.in[0].worst == 2);
+    TT_NEAR(r.in[0].analytic, 0.9, 1e-12);
+    TT_NEAR(r.in[0].numeric, 1.8, 1e-7);
+    TT_NEAR(r.in[0].max_abs_err, 0.9, 1e-7);
+    TT_NEAR(r.in[0].max_rel_err, 0.5, 1e-7);
+    TT_CHECK(!r.in[0].at_kink);
+    TT_CHECK(r.deterministic && r.zero_seed_ok);
+    TT_STREQ(r.message, "input 1 (x): analytic 0.9 vs numeric 1.8 at "
+                        "element 2");
+    char buf[32];
+    tg_check_format_index(buf, sizeof buf, &r.in[0]);
+    TT_STREQ(buf, "(2)");
+}
+
+/* Two inputs, only the second has a wrong term; 2-d index reporting.
+ * f(a, b) = a*b + b*detach(b): dL/da = b (right), analytic dL/db = a + b,
+ * true 2b + a. Worst element of b: largest |b| at flat 4 = (1,1). */
+static tg_tensor *fn_two(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_add(tg_mul(in[0], in[1]), tg_mul(in[1], tg_detach(in[1])));
+}
+
+static void wrong_second_input(void)
+{
+    double av[6] = {0.5, -0.2, 0.3, 0.1, 0.7, -0.6};
+    double bv[6] = {0.2, 0.1, -0.3, 0.25, -0.95, 0.4};
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(2, 3), av),
+                         arg("b", TG_SHAPE(2, 3), bv)};
+    tg_check_opts o = tg_check_defaults();
+    o.sum_only = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_two, NULL, 2, a, &o, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].pass);
+    TT_CHECK(!r.in[1].pass);
+    TT_CHECK(r.in[1].worst == 4);
+    TT_NEAR(r.in[1].analytic, 0.7 - 0.95, 1e-12);
+    TT_NEAR(r.in[1].numeric, 0.7 - 2 * 0.95, 1e-7);
+    char buf[32];
+    tg_check_format_index(buf, sizeof buf, &r.in[1]);
+    TT_STREQ(buf, "(1,1)");
+}
+
+/* With random weights w the failing element is still the largest |x_k w_k|;
+ * check the report is consistent with w = analytic/x. */
+static void wrong_weighted(void)
+{
+    double xv[5] = {0.3, -0.4, 0.5, -0.6, 0.7};
+    tg_check_arg a = arg("x", TG_SHAPE(5), xv);
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_detached, NULL, 1, &a, NULL, &r) ==
+             TG_ERR_NUMERIC);
+    int64_t k = r.in[0].worst;
+    TT_CHECK(k >= 0 && k < 5);
+    if (k >= 0 && k < 5) {
+        double w = r.in[0].analytic / xv[k];
+        TT_CHECK(fabs(w) >= 0.5 && fabs(w) <= 1.5);
+        TT_NEAR(r.in[0].numeric, 2 * w * xv[k], 1e-7);
+    }
+}
+
+/* no_grad inputs are passed but not differentiated. */
+static tg_tensor *fn_scale(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_mul(tg_tanh(in[0]), in[1]);
+}
+
+static void no_grad_input(void)
+{
+    tg_check_arg a[2] = {arg("x", TG_SHAPE(3), NULL),
+                         arg("t", TG_SHAPE(3), NULL)};
+    a[1].no_grad = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_scale, NULL, 2, a, NULL, &r) == TG_OK);
+    TT_CHECK(r.in[0].checked && !r.in[1].checked && r.in[1].worst == -1);
+}
+
+/* Fast mode: passes on a good function; on a wrong one falls back to the
+ * full check and names the worst element. */
+static void fast_mode(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_opts o = tg_check_defaults();
+    o.fast = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r) == TG_OK);
+    TT_CHECK(r.in[0].worst == -1 && r.in[0].max_abs_err < 1e-7);
+    TT_CHECK(r.in[0].analytic != 0);
+    double xv[4] = {0.1, -0.3, 0.9, 0.2};
+    tg_check_arg b = arg("x", TG_SHAPE(4), xv);
+    o.sum_only = true;
+    TT_CHECK(tg_gradcheck(fn_detached, NULL, 1, &b, &o, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].worst == 2);
+    TT_NEAR(r.in[0].numeric, 1.8, 1e-7);
+}
+
+/* Second derivatives of a smooth function pass. */
+static void gradgrad(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_opts o = tg_check_defaults();
+    o.gradgrad = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r) == TG_OK);
+    TT_CHECK(r.gradgrad_pass && !r.gradgrad_skipped && r.n_gradgrad == 3);
+    TT_CHECK(r.gradgrad[2].checked && r.gradgrad[2].pass);
+    TT_STREQ(r.gradgrad[2].name, "grad_output");
+    TT_CHECK(r.gradgrad[2].ndim == 2 && r.gradgrad[2].shape[1] == 2);
+}
+
+/* f(x) = x*detach(x) - detach(x)^2/2 equals x^2/2 with the right first
+ * derivative c = x, but the gradient c is a constant of the tape: the
+ * double backward misses d(dL/dx)/dx = w. S = sum r w c, analytic
+ * dS/dx = 0, numeric r*w. With sum_only (w = 1) the numeric value at the
+ * worst element is r_k, a weight in [0.5, 1.5] in magnitude. */
+static tg_tensor *fn_grad_const(tg_graph *g, tg_tensor *const *in, int n,
+                                void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    tg_tensor *c = tg_detach(in[0]);
+    return tg_sub(tg_mul(in[0], c), tg_mul_scalar(tg_mul(c, c), 0.5));
+}
+
+static void gradgrad_wrong(void)
+{
+    double xv[3] = {0.2, -0.7, 0.4};
+    tg_check_arg a = arg("x", TG_SHAPE(3), xv);
+    tg_check_opts o = tg_check_defaults();
+    o.sum_only = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_grad_const, NULL, 1, &a, &o, &r) == TG_OK);
+    o.gradgrad = true;
+    TT_CHECK(tg_gradcheck(fn_grad_const, NULL, 1, &a, &o, &r) ==
+             TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].pass && !r.gradgrad_pass && !r.pass);
+    TT_CHECK(!r.gradgrad[0].pass && r.gradgrad[0].worst >= 0);
+    TT_NEAR(r.gradgrad[0].analytic, 0, 0);
+    TT_CHECK(fabs(r.gradgrad[0].numeric) >= 0.5 &&
+             fabs(r.gradgrad[0].numeric) <= 1.5);
+    TT_CHECK(fabs(r.gradgrad[0].numeric) == r.gradgrad[0].max_abs_err ||
+             fabs(fabs(r.gradgrad[0].numeric) - r.gradgrad[0].max_abs_err) <
+                 1e-7);
+    /* dS/dw = r*c is right */
+    TT_CHECK(r.gradgrad[1].pass);
+    TT_CONTAINS(r.message, "gradgrad: input 1 (x): analytic 0 vs numeric");
+}
+
+/* tanh_backward is a fused VJP: its own gradient must be right too. */
+static tg_tensor *fn_tanh_twice(tg_graph *g, tg_tensor *const *in, int n,
+                                void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_tanh(tg_tanh(tg_mul(in[0], in[0])));
+}
+
+static void gradgrad_tanh(void)
+{
+    tg_check_arg a = arg("x", TG_SHAPE(5), NULL);
+    tg_check_opts o = tg_check_defaults();
+    o.gradgrad = true;
+    o.seed = 7;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_tanh_twice, NULL, 1, &a, &o, &r) == TG_OK);
+    TT_CHECK(r.gradgrad[0].pass && r.gradgrad[0].max_abs_err < 1e-6);
+}
+
+/* Backward is run twice on one tape; the engine is deterministic, so the
+ * flag holds even with a zero tolerance. */
+static void determinism_flag(void)
+{
+    tg_check_arg a = arg("x", TG_SHAPE(3), NULL);
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_tanh_twice, NULL, 1, &a, NULL, &r) == TG_OK);
+    TT_CHECK(r.deterministic && r.zero_seed_ok);
+}
+
+/* |x| style kink: x*x*sign... built from available ops: sqrt is not core,
+ * so use a piecewise function through a data-dependent detach: f(x) = x*c
+ * where c = +1 for x >= 0 and -1 otherwise, computed inside the function
+ * (so it is |x| with the right gradient sign(x)); at x = 0 exactly the
+ * central difference gives 0, the analytic +1. */
+static tg_tensor *fn_abs(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)n, (void)ud;
+    tg_tensor *x = in[0];
+    double s[8];
+    for (int64_t k = 0; k < x->numel && k < 8; k++)
+        s[k] = tg_get(x, k) >= 0 ? 1.0 : -1.0;
+    tg_tensor *c = tg_constant(g, TG_F64, x->ndim, x->shape, s);
+    return tg_mul(x, c);
+}
+
+static void kink_reported_and_avoided(void)
+{
+    double xv[4] = {0.4, 0.0, -0.5, 0.3};
+    tg_check_arg a = arg("x", TG_SHAPE(4), xv);
+    tg_check_opts o = tg_check_defaults();
+    o.sum_only = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_abs, NULL, 1, &a, &o, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].worst == 1);
+    TT_CHECK(r.in[0].at_kink);
+    TT_NEAR(r.in[0].analytic, 1.0, 0);
+    TT_NEAR(r.in[0].numeric, 0.0, 1e-9);
+    TT_CONTAINS(r.message, "non-differentiable point");
+    o.kink_margin = 1e-3;
+    TT_CHECK(tg_gradcheck(fn_abs, NULL, 1, &a, &o, &r) == TG_OK);
+    TT_CHECK(r.kinks_moved == 1);
+}
+
+/* Errors: a build error comes back with its message; bad arguments. */
+static tg_tensor *fn_bad_shapes(tg_graph *g, tg_tensor *const *in, int n,
+                                void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_add(in[0], in[1]);
+}
+
+static tg_tensor *fn_null(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)in, (void)n, (void)ud;
+    return NULL;
+}
+
+static void errors(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3), NULL),
+                         arg("b", TG_SHAPE(4), NULL)};
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_bad_shapes, NULL, 2, a, NULL, &r) ==
+             TG_ERR_SHAPE);
+    TT_CHECK(!r.pass);
+    TT_CONTAINS(r.message, "tg_gradcheck: building the function: tg_add:");
+    TT_CONTAINS(tg_last_error(), "tg_gradcheck: building the function");
+    TT_CHECK(tg_gradcheck(fn_null, NULL, 1, a, NULL, &r) == TG_ERR_ARG);
+    TT_STREQ(r.message, "tg_gradcheck: building the function: the function "
+                        "returned NULL without setting a graph error");
+    TT_CHECK(tg_gradcheck(NULL, NULL, 1, a, NULL, &r) == TG_ERR_ARG);
+    TT_STREQ(r.message, "tg_gradcheck: the function is NULL");
+    TT_CHECK(tg_gradcheck(fn_null, NULL, 17, a, NULL, &r) == TG_ERR_ARG);
+    tg_check_opts o = tg_check_defaults();
+    o.eps = 0;
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r) == TG_ERR_ARG);
+    TT_CONTAINS(r.message, "bad options (eps 0 must be > 0");
+    tg_check_arg bad = arg("x", TG_SHAPE(2), NULL);
+    bad.shape[0] = -3;
+    TT_CHECK(tg_gradcheck(fn_tanh_twice, NULL, 1, &bad, NULL, &r) ==
+             TG_ERR_SHAPE);
+}
+
+/* The printed table names inputs, shapes and the verdict. */
+static void printing(void)
+{
+    double xv[4] = {0.1, -0.3, 0.9, 0.2};
+    tg_check_arg a = arg("x", TG_SHAPE(2, 2), xv);
+    tg_check_opts o = tg_check_defaults();
+    o.sum_only = true;
+    tg_check_report r;
+    tg_gradcheck(fn_detached, NULL, 1, &a, &o, &r);
+    char buf[4096] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    tg_check_report_print(&r, f);
+    fclose(f);
+    TT_CONTAINS(buf, "input");
+    TT_CONTAINS(buf, "[2,2]");
+    TT_CONTAINS(buf, "(1,0)");
+    TT_CONTAINS(buf, "FAIL");
+    TT_CONTAINS(buf, "backward twice gives the same result: yes");
+}
+
+/* Allocation failures inside the check report TG_ERR_OOM, never crash,
+ * and leak nothing. */
+static int fail_at = -1, n_allocs, live;
+static void *failing_alloc(size_t size, size_t align, void *ud)
+{
+    (void)ud;
+    if (n_allocs++ == fail_at) return NULL;
+    size_t rounded = (size + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, rounded ? rounded : align);
+    if (p) live++;
+    return p;
+}
+static void counting_free(void *p, void *ud)
+{
+    (void)ud;
+    if (p) live--;
+    free(p);
+}
+
+static void oom(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_opts o = tg_check_defaults();
+    o.gradgrad = true;
+    int bad = 0;
+    for (fail_at = 0; fail_at < 400; fail_at++) {
+        n_allocs = 0;
+        live = 0;
+        tg_set_allocator(failing_alloc, counting_free, NULL);
+        tg_check_report r;
+        tg_status st = tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r);
+        tg_set_allocator(NULL, NULL, NULL);
+        if (live != 0) bad++;
+        if (n_allocs <= fail_at) {
+            TT_CHECK(st == TG_OK);
+            break;
+        }
+        if (st != TG_ERR_OOM) bad++;
+    }
+    TT_CHECK(bad == 0);
+    TT_CHECK(fail_at < 400);
+}
+
+TT_RUN(TT(good_passes), TT(wrong_gradient_fails), TT(wrong_second_input),
+       TT(wrong_weighted), TT(no_grad_input), TT(fast_mode), TT(gradgrad), TT(gradgrad_wrong),
+       TT(gradgrad_tanh), TT(determinism_flag),
+       TT(kink_reported_and_avoided), TT(errors), TT(printing), TT(oom))
