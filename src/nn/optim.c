@@ -1,0 +1,550 @@
+/* Optimizers, gradient clipping and learning-rate schedules.
+ *
+ * Updates are plain loops over parameter data, not graph ops: a step
+ * records nothing and allocates nothing (state buffers are allocated once
+ * in tg_optim_new through the allocation hook). Each loop is written once
+ * per dtype, vectorizes, and runs on OpenMP threads above TG_PAR_MIN
+ * elements. Frozen parameters (requires_grad off) are skipped entirely, so
+ * neither weight decay nor momentum moves them.
+ *
+ * The update rules, with g the gradient (plus wd * w for classical L2
+ * weight decay) and t the 1-based step:
+ *   SGD       w -= lr g
+ *   MOMENTUM  m = beta m - lr g;  w += m              (Sutskever et al. 2013)
+ *   NESTEROV  m = beta m - lr g;  w += beta m - lr g  (look-ahead form)
+ *   ADAM      m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *             w -= (lr / (1-b1^t)) m / (sqrt(v) / sqrt(1-b2^t) + eps)
+ *                                                      (Kingma & Ba 2015)
+ *   ADAMW     w -= lr wd w, then ADAM without L2     (Loshchilov & Hutter 2019)
+ *   RMSPROP   v = a v + (1-a) g^2;  w -= lr g / (sqrt(v) + eps), or with
+ *             momentum mu: m = mu m + g / (sqrt(v) + eps);  w -= lr m
+ * ADAM and RMSPROP place eps outside the square root, as PyTorch does, so
+ * results match torch.optim to rounding. */
+#include "src/nn/nn_internal.h"
+
+#include "ops/simd.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+
+struct tg_optim {
+    tg_optim_config cfg;
+    int n;
+    tg_tensor **params;
+    void **state[2]; /* state[k][i]: slot k of parameter i, or NULL */
+    int64_t t;       /* completed steps */
+};
+
+static const char *const kind_names[] = {"sgd",  "momentum", "nesterov",
+                                         "adam", "adamw",    "rmsprop"};
+
+const char *tg_optim_kind_name(tg_optim_kind k)
+{
+    if ((unsigned)k >= sizeof kind_names / sizeof kind_names[0]) return "unknown";
+    return kind_names[k];
+}
+
+tg_optim_config tg_optim_defaults(tg_optim_kind kind)
+{
+    /* torch.optim defaults, except SGD's lr (torch has none) and the
+     * momentum methods' beta, which default to the common 0.9. */
+    tg_optim_config c = {0};
+    c.kind = kind;
+    c.lr = 0.01;
+    c.beta1 = 0.9;
+    c.beta2 = 0.999;
+    c.eps = 1e-8;
+    c.alpha = 0.99;
+    switch (kind) {
+    case TG_OPTIM_MOMENTUM:
+    case TG_OPTIM_NESTEROV: c.momentum = 0.9; break;
+    case TG_OPTIM_ADAM: c.lr = 1e-3; break;
+    case TG_OPTIM_ADAMW: c.lr = 1e-3; c.weight_decay = 0.01; break;
+    default: break;
+    }
+    return c;
+}
+
+static bool uses_slot(const tg_optim_config *c, int k)
+{
+    switch (c->kind) {
+    case TG_OPTIM_MOMENTUM:
+    case TG_OPTIM_NESTEROV: return k == 0;
+    case TG_OPTIM_ADAM:
+    case TG_OPTIM_ADAMW: return true;
+    case TG_OPTIM_RMSPROP: return k == 1 || c->momentum != 0;
+    default: return false;
+    }
+}
+
+static bool in_unit(double x) { return x >= 0 && x < 1; }
+
+static tg_status check_config(const tg_optim_config *c)
+{
+    const char *who = "tg_optim_new";
+    if ((unsigned)c->kind > TG_OPTIM_RMSPROP)
+        return tg__set_last_error(TG_ERR_ARG, "%s: unknown optimizer kind %d",
+                                  who, (int)c->kind);
+    const char *k = tg_optim_kind_name(c->kind);
+    if (!(c->lr >= 0) || !isfinite(c->lr))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s learning rate %g must be finite and "
+                                  ">= 0",
+                                  who, k, c->lr);
+    if (!(c->weight_decay >= 0) || !isfinite(c->weight_decay))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s weight_decay %g must be finite and "
+                                  ">= 0",
+                                  who, k, c->weight_decay);
+    bool mom = c->kind == TG_OPTIM_MOMENTUM || c->kind == TG_OPTIM_NESTEROV ||
+               c->kind == TG_OPTIM_RMSPROP;
+    if (mom && !in_unit(c->momentum))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s momentum %g outside [0, 1)", who, k,
+                                  c->momentum);
+    bool adam = c->kind == TG_OPTIM_ADAM || c->kind == TG_OPTIM_ADAMW;
+    if (adam && (!in_unit(c->beta1) || !in_unit(c->beta2)))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s betas (%g, %g) must lie in [0, 1)",
+                                  who, k, c->beta1, c->beta2);
+    if (c->kind == TG_OPTIM_RMSPROP && !in_unit(c->alpha))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: rmsprop alpha %g outside [0, 1)", who,
+                                  c->alpha);
+    if ((adam || c->kind == TG_OPTIM_RMSPROP) &&
+        (!(c->eps > 0) || !isfinite(c->eps)))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s eps %g must be finite and > 0", who,
+                                  k, c->eps);
+    return TG_OK;
+}
+
+static size_t dsize(tg_dtype dt) { return dt == TG_F64 ? 8 : 4; }
+
+tg_optim *tg_optim_new(const tg_optim_config *cfg, int n,
+                       tg_tensor *const *params)
+{
+    const char *who = "tg_optim_new";
+    if (!cfg) {
+        tg__set_last_error(TG_ERR_ARG, "%s: config is NULL; hint: start from "
+                                       "tg_optim_defaults(kind)", who);
+        return NULL;
+    }
+    if (n < 0 || (n > 0 && !params)) {
+        tg__set_last_error(TG_ERR_ARG, "%s: %d parameters but the list is NULL",
+                           who, n);
+        return NULL;
+    }
+    if (check_config(cfg) != TG_OK) return NULL;
+    for (int i = 0; i < n; i++) {
+        const tg_tensor *p = params[i];
+        if (!p || !(p->flags & TG_TF_PARAM) || !p->grad) {
+            tg__set_last_error(TG_ERR_ARG,
+                               "%s: entry %d (%s) is not a parameter; hint: "
+                               "create trainable tensors with tg_param",
+                               who, i, p && p->name ? p->name : "unnamed");
+            return NULL;
+        }
+        for (int j = 0; j < i; j++)
+            if (params[j] == p) {
+                tg__set_last_error(TG_ERR_ARG,
+                                   "%s: parameter %s is listed twice (entries "
+                                   "%d and %d); it would be updated twice",
+                                   who, p->name ? p->name : "unnamed", j, i);
+                return NULL;
+            }
+    }
+    tg_optim *o = tg__calloc(sizeof *o);
+    if (!o) goto oom;
+    o->cfg = *cfg;
+    o->n = n;
+    size_t pl = sizeof(void *) * (size_t)(n ? n : 1);
+    o->params = tg__malloc(pl);
+    o->state[0] = tg__calloc(pl);
+    o->state[1] = tg__calloc(pl);
+    if (!o->params || !o->state[0] || !o->state[1]) goto oom;
+    for (int i = 0; i < n; i++) {
+        o->params[i] = params[i];
+        for (int k = 0; k < 2; k++) {
+            if (!uses_slot(cfg, k)) continue;
+            o->state[k][i] =
+                tg__calloc((size_t)params[i]->numel * dsize(params[i]->dtype));
+            if (!o->state[k][i]) goto oom;
+        }
+    }
+    return o;
+oom:
+    tg_optim_free(o);
+    tg__set_last_error(TG_ERR_OOM, "%s: out of memory allocating %s state for "
+                                   "%d parameters",
+                       who, tg_optim_kind_name(cfg->kind), n);
+    return NULL;
+}
+
+void tg_optim_free(tg_optim *o)
+{
+    if (!o) return;
+    for (int k = 0; k < 2; k++) {
+        if (o->state[k])
+            for (int i = 0; i < o->n; i++) tg__free(o->state[k][i]);
+        tg__free(o->state[k]);
+    }
+    tg__free(o->params);
+    tg__free(o);
+}
+
+void tg_optim_set_lr(tg_optim *o, double lr)
+{
+    if (o && lr >= 0 && isfinite(lr)) o->cfg.lr = lr;
+}
+double tg_optim_get_lr(const tg_optim *o) { return o ? o->cfg.lr : NAN; }
+int64_t tg_optim_steps(const tg_optim *o) { return o ? o->t : 0; }
+tg_optim_config tg_optim_get_config(const tg_optim *o)
+{
+    tg_optim_config c = {0};
+    return o ? o->cfg : c;
+}
+
+void tg_optim_zero_grad(tg_optim *o)
+{
+    if (!o) return;
+    for (int i = 0; i < o->n; i++) tg_tensor_zero_grad(o->params[i]);
+}
+
+/* ------------------------------------------------------------- kernels */
+
+/* Per-step constants, computed once in double. */
+typedef struct step_consts {
+    double lr, wd, beta, b1, b2, eps, alpha;
+    double step_size; /* adam: lr / (1 - b1^t)            */
+    double rbc2;      /* adam: 1 / sqrt(1 - b2^t)         */
+    double decay;     /* adamw: 1 - lr wd                 */
+} step_consts;
+
+/* One kernel body per method, instantiated for float and double. Locals
+ * are of type T so f32 parameters are updated in f32, as PyTorch does. */
+#define OPT_KERNELS(T, SFX)                                            \
+    static void sgd_##SFX(int64_t n, T *restrict w, const T *restrict gr,    \
+                          const step_consts *c)                              \
+    {                                                                        \
+        const T lr = (T)c->lr, wd = (T)c->wd;                                \
+        _Pragma("omp parallel for simd if (n > TG_PAR_MIN)")                 \
+        for (int64_t i = 0; i < n; i++) w[i] -= lr * (gr[i] + wd * w[i]);    \
+    }                                                                        \
+    static void momentum_##SFX(int64_t n, T *restrict w,                     \
+                               const T *restrict gr, T *restrict m,          \
+                               const step_consts *c, int nesterov)           \
+    {                                                                        \
+        const T lr = (T)c->lr, wd = (T)c->wd, b = (T)c->beta;                \
+        if (nesterov) {                                                      \
+            _Pragma("omp parallel for simd if (n > TG_PAR_MIN)")             \
+            for (int64_t i = 0; i < n; i++) {                                \
+                T step = lr * (gr[i] + wd * w[i]);                           \
+                T mi = b * m[i] - step;                                      \
+                m[i] = mi;                                                   \
+                w[i] += b * mi - step;                                       \
+            }                                                                \
+        } else {                                                             \
+            _Pragma("omp parallel for simd if (n > TG_PAR_MIN)")             \
+            for (int64_t i = 0; i < n; i++) {                                \
+                T mi = b * m[i] - lr * (gr[i] + wd * w[i]);                  \
+                m[i] = mi;                                                   \
+                w[i] += mi;                                                  \
+            }                                                                \
+        }                                                                    \
+    }
+OPT_KERNELS(float, f32)
+OPT_KERNELS(double, f64)
+
+/* ADAM/ADAMW and RMSPROP need a square root per element. With errno
+ * semantics (the default, and not ours to change) neither gcc nor clang
+ * vectorizes sqrtf in a loop, so these are written with the SIMD
+ * vocabulary of ops/simd.h and dispatched on the ISA chosen at run time,
+ * like the elementwise kernels. One kernel updates [lo, hi). */
+typedef struct sqrt_args {
+    void *w, *m, *v;
+    const void *g;
+    double wd, decay, b1, b2, ss, rbc2, eps, alpha, mu, lr;
+} sqrt_args;
+typedef void (*sqrt_kernel)(int64_t lo, int64_t hi, const sqrt_args *a);
+
+#define TG__SQRTF(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_ps)(x)
+#define TG__SQRTD(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_pd)(x)
+
+/* S is F or D (vocabulary suffix), T the scalar type. ADAM covers ADAMW:
+ * the caller passes wd = 0 and decay = 1 - lr wd for the decoupled form,
+ * wd and decay = 1 for the classical one. */
+#define ADAM_ISA(I, S, T, SFX)                                               \
+    TG_TARGET_##I static void adam_##SFX##_##I(int64_t lo, int64_t hi,       \
+                                               const sqrt_args *a)           \
+    {                                                                        \
+        T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
+        const T *restrict g = a->g;                                          \
+        const T wd = (T)a->wd, dc = (T)a->decay, b1 = (T)a->b1;              \
+        const T b2 = (T)a->b2, c1 = 1 - b1, c2 = 1 - b2, ss = (T)a->ss;      \
+        const T rb = (T)a->rbc2, eps = (T)a->eps;                            \
+        int64_t i = lo;                                                      \
+        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
+            TG_V##S(I) gv = TG_FMA##S(I, TG_SET1##S(I, wd), wv,              \
+                                      TG_LOAD##S(I, g + i));                 \
+            TG_V##S(I) mv = TG_FMA##S(I, TG_SET1##S(I, b1),                  \
+                                      TG_LOAD##S(I, m + i),                  \
+                                      TG_MUL##S(I, TG_SET1##S(I, c1), gv));  \
+            TG_V##S(I) vv = TG_FMA##S(                                       \
+                I, TG_SET1##S(I, b2), TG_LOAD##S(I, v + i),                  \
+                TG_MUL##S(I, TG_MUL##S(I, TG_SET1##S(I, c2), gv), gv));      \
+            TG_STORE##S(I, m + i, mv);                                       \
+            TG_STORE##S(I, v + i, vv);                                       \
+            TG_V##S(I) den = TG_FMA##S(I, TG__SQRT##S(I, vv),                \
+                                       TG_SET1##S(I, rb), TG_SET1##S(I, eps)); \
+            TG_V##S(I) upd = TG_DIV##S(I, TG_MUL##S(I, TG_SET1##S(I, ss), mv), \
+                                       den);                                 \
+            TG_STORE##S(I, w + i,                                            \
+                        TG_SUB##S(I, TG_MUL##S(I, wv, TG_SET1##S(I, dc)), upd)); \
+        }                                                                    \
+        for (; i < hi; i++) {                                                \
+            T wi = w[i], gi = g[i] + wd * wi;                                \
+            T mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;       \
+            m[i] = mi;                                                       \
+            v[i] = vi;                                                       \
+            w[i] = wi * dc - ss * mi / (SQRT_##SFX(vi) * rb + eps);          \
+        }                                                                    \
+    }
+
+/* RMSPROP; with m (momentum mu > 0) the scaled gradient is averaged. */
+#define RMSPROP_ISA(I, S, T, SFX)                                            \
+    TG_TARGET_##I static void rmsprop_##SFX##_##I(int64_t lo, int64_t hi,    \
+                                                  const sqrt_args *a)        \
+    {                                                                        \
+        T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
+        const T *restrict g = a->g;                                          \
+        const T wd = (T)a->wd, al = (T)a->alpha, c = 1 - al;                 \
+        const T eps = (T)a->eps, mu = (T)a->mu, lr = (T)a->lr;               \
+        int64_t i = lo;                                                      \
+        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
+            TG_V##S(I) gv = TG_FMA##S(I, TG_SET1##S(I, wd), wv,              \
+                                      TG_LOAD##S(I, g + i));                 \
+            TG_V##S(I) vv = TG_FMA##S(                                       \
+                I, TG_SET1##S(I, al), TG_LOAD##S(I, v + i),                  \
+                TG_MUL##S(I, TG_MUL##S(I, TG_SET1##S(I, c), gv), gv));       \
+            TG_STORE##S(I, v + i, vv);                                       \
+            TG_V##S(I) q = TG_DIV##S(I, gv, TG_ADD##S(I, TG__SQRT##S(I, vv), \
+                                                      TG_SET1##S(I, eps)));  \
+            if (m) {                                                         \
+                q = TG_FMA##S(I, TG_SET1##S(I, mu), TG_LOAD##S(I, m + i), q); \
+                TG_STORE##S(I, m + i, q);                                    \
+            }                                                                \
+            TG_STORE##S(I, w + i,                                            \
+                        TG_SUB##S(I, wv, TG_MUL##S(I, TG_SET1##S(I, lr), q))); \
+        }                                                                    \
+        for (; i < hi; i++) {                                                \
+            T gi = g[i] + wd * w[i];                                         \
+            T vi = al * v[i] + c * gi * gi;                                  \
+            v[i] = vi;                                                       \
+            T q = gi / (SQRT_##SFX(vi) + eps);                               \
+            if (m) {                                                         \
+                q = mu * m[i] + q;                                           \
+                m[i] = q;                                                    \
+            }                                                                \
+            w[i] -= lr * q;                                                  \
+        }                                                                    \
+    }
+
+#define SQRT_f32 sqrtf
+#define SQRT_f64 sqrt
+#define SQRT_KERNELS(NAME)                                                   \
+    NAME(sse2, F, float, f32)                                                \
+    NAME(avx2, F, float, f32)                                                \
+    NAME(avx512, F, float, f32)                                              \
+    NAME(sse2, D, double, f64)                                               \
+    NAME(avx2, D, double, f64)                                               \
+    NAME(avx512, D, double, f64)
+SQRT_KERNELS(ADAM_ISA)
+SQRT_KERNELS(RMSPROP_ISA)
+
+/* [method: adam, rmsprop][dtype][isa] */
+static const sqrt_kernel sqrt_kernels[2][2][3] = {
+    {{adam_f32_sse2, adam_f32_avx2, adam_f32_avx512},
+     {adam_f64_sse2, adam_f64_avx2, adam_f64_avx512}},
+    {{rmsprop_f32_sse2, rmsprop_f32_avx2, rmsprop_f32_avx512},
+     {rmsprop_f64_sse2, rmsprop_f64_avx2, rmsprop_f64_avx512}},
+};
+
+/* Split [0, n) over the OpenMP team in chunks of whole cache lines. */
+static void run_sqrt(sqrt_kernel k, int64_t n, const sqrt_args *a)
+{
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
+        k(0, n, a);
+        return;
+    }
+#pragma omp parallel
+    {
+        int nt = omp_get_num_threads(), t = omp_get_thread_num();
+        int64_t per = ((n + nt - 1) / nt + 63) & ~(int64_t)63;
+        int64_t lo = per * t, hi = lo + per < n ? lo + per : n;
+        if (lo < hi) k(lo, hi, a);
+    }
+}
+
+tg_status tg_optim_step(tg_optim *o)
+{
+    if (!o) return tg__set_last_error(TG_ERR_ARG, "tg_optim_step: optimizer is NULL");
+    const tg_optim_config *cf = &o->cfg;
+    o->t++;
+    step_consts c = {.lr = cf->lr,
+                     .wd = cf->weight_decay,
+                     .beta = cf->momentum,
+                     .b1 = cf->beta1,
+                     .b2 = cf->beta2,
+                     .eps = cf->eps,
+                     .alpha = cf->alpha};
+    if (cf->kind == TG_OPTIM_ADAM || cf->kind == TG_OPTIM_ADAMW) {
+        double t = (double)o->t;
+        c.step_size = cf->lr / (1.0 - pow(cf->beta1, t));
+        c.rbc2 = 1.0 / sqrt(1.0 - pow(cf->beta2, t));
+        c.decay = 1.0 - cf->lr * cf->weight_decay;
+    }
+    for (int i = 0; i < o->n; i++) {
+        tg_tensor *p = o->params[i];
+        if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue; /* frozen */
+        int64_t n = p->numel;
+        void *m = o->state[0][i], *v = o->state[1][i];
+        bool f = p->dtype == TG_F32;
+        switch (cf->kind) {
+        case TG_OPTIM_SGD:
+            if (f) sgd_f32(n, p->data, p->grad->data, &c);
+            else sgd_f64(n, p->data, p->grad->data, &c);
+            break;
+        case TG_OPTIM_MOMENTUM:
+        case TG_OPTIM_NESTEROV: {
+            int nest = cf->kind == TG_OPTIM_NESTEROV;
+            if (f) momentum_f32(n, p->data, p->grad->data, m, &c, nest);
+            else momentum_f64(n, p->data, p->grad->data, m, &c, nest);
+            break;
+        }
+        case TG_OPTIM_ADAM:
+        case TG_OPTIM_ADAMW:
+        case TG_OPTIM_RMSPROP: {
+            sqrt_args a = {.w = p->data, .m = m, .v = v, .g = p->grad->data,
+                           .wd = c.wd, .decay = 1, .b1 = c.b1, .b2 = c.b2,
+                           .ss = c.step_size, .rbc2 = c.rbc2, .eps = c.eps,
+                           .alpha = c.alpha, .mu = c.beta, .lr = c.lr};
+            if (cf->kind == TG_OPTIM_ADAMW) {
+                a.wd = 0;
+                a.decay = c.decay;
+            }
+            int method = cf->kind == TG_OPTIM_RMSPROP;
+            run_sqrt(sqrt_kernels[method][!f][tg__isa()], n, &a);
+            break;
+        }
+        }
+    }
+    return TG_OK;
+}
+
+/* ------------------------------------------------------ state for save */
+
+int tg__optim_num_params(const tg_optim *o) { return o->n; }
+tg_tensor *tg__optim_param(const tg_optim *o, int i) { return o->params[i]; }
+void *tg__optim_state(const tg_optim *o, int i, int k)
+{
+    return o->state[k][i];
+}
+const char *tg__optim_state_name(const tg_optim *o, int k)
+{
+    if (!uses_slot(&o->cfg, k)) return NULL;
+    return k == 0 ? "m" : "v";
+}
+int64_t *tg__optim_step_ptr(tg_optim *o) { return &o->t; }
+
+/* ------------------------------------------------------------ clipping */
+
+tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
+                            double *total_norm)
+{
+    const char *who = "tg_clip_grad_norm";
+    if (total_norm) *total_norm = NAN;
+    if (n < 0 || (n > 0 && !params))
+        return tg__set_last_error(TG_ERR_ARG, "%s: %d parameters but the list "
+                                              "is NULL", who, n);
+    if (!(max_norm > 0))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: max_norm %g must be > 0", who, max_norm);
+    for (int i = 0; i < n; i++)
+        if (!params[i] || !params[i]->grad)
+            return tg__set_last_error(TG_ERR_ARG,
+                                      "%s: entry %d has no gradient buffer; "
+                                      "hint: pass parameters (tg_param)",
+                                      who, i);
+    /* Squares summed in double: f32 gradients of a large model would lose
+     * the small terms otherwise. */
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+        const tg_tensor *p = params[i];
+        if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
+        int64_t m = p->grad->numel;
+        double s = 0;
+        if (p->grad->dtype == TG_F32) {
+            const float *gv = p->grad->data;
+#pragma omp parallel for reduction(+ : s) if (m > TG_PAR_MIN)
+            for (int64_t j = 0; j < m; j++) s += (double)gv[j] * gv[j];
+        } else {
+            const double *gv = p->grad->data;
+#pragma omp parallel for reduction(+ : s) if (m > TG_PAR_MIN)
+            for (int64_t j = 0; j < m; j++) s += gv[j] * gv[j];
+        }
+        ss += s;
+    }
+    double norm = sqrt(ss);
+    if (total_norm) *total_norm = norm;
+    /* torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6)
+     * when that is below 1. A non-finite norm leaves gradients alone. */
+    double scale = max_norm / (norm + 1e-6);
+    if (!(scale < 1.0)) return TG_OK;
+    for (int i = 0; i < n; i++) {
+        tg_tensor *p = params[i];
+        if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
+        int64_t m = p->grad->numel;
+        if (p->grad->dtype == TG_F32) {
+            float *gv = p->grad->data, s = (float)scale;
+#pragma omp parallel for simd if (m > TG_PAR_MIN)
+            for (int64_t j = 0; j < m; j++) gv[j] *= s;
+        } else {
+            double *gv = p->grad->data;
+#pragma omp parallel for simd if (m > TG_PAR_MIN)
+            for (int64_t j = 0; j < m; j++) gv[j] *= scale;
+        }
+    }
+    return TG_OK;
+}
+
+/* ----------------------------------------------------------- schedules */
+
+double tg_lr_at(const tg_lr_schedule *s, int64_t step)
+{
+    if (!s || step < 0) return NAN;
+    double base = s->base_lr;
+    /* Linear warmup: step k of w uses base (k+1)/w, reaching base at the
+     * last warmup step; the decay schedule then starts from its step 0. */
+    if (step < s->warmup) return base * (double)(step + 1) / (double)s->warmup;
+    int64_t t = step - (s->warmup > 0 ? s->warmup : 0);
+    switch (s->kind) {
+    case TG_LR_CONSTANT: return base;
+    case TG_LR_STEP:
+        if (s->step_size <= 0) return base;
+        return base * pow(s->gamma, (double)(t / s->step_size));
+    case TG_LR_COSINE: {
+        /* Loshchilov & Hutter (2017) without restarts: from base at t = 0
+         * to min_lr at t = total - warmup, constant after. */
+        int64_t span = s->total - (s->warmup > 0 ? s->warmup : 0);
+        if (span <= 0 || t >= span) return s->min_lr;
+        double c = 0.5 * (1.0 + cos(3.14159265358979323846 * (double)t /
+                                    (double)span));
+        return s->min_lr + (base - s->min_lr) * c;
+    }
+    }
+    return NAN;
+}

@@ -1,0 +1,557 @@
+/* nn: initializers (sample moments of large draws against the formulas),
+ * optimizers (two steps against hand-derived updates), clipping,
+ * learning-rate schedules, allocation behaviour. */
+#include <stdlib.h>
+#include <tapegrad/tapegrad.h>
+
+#include "tt.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static void moments(const tg_tensor *t, double *mean, double *var,
+                    double *maxabs)
+{
+    long double s = 0, s2 = 0, m = 0;
+    for (int64_t i = 0; i < t->numel; i++) {
+        long double v = tg_get(t, i);
+        s += v;
+        if (fabsl(v) > m) m = fabsl(v);
+    }
+    long double mu = s / t->numel;
+    for (int64_t i = 0; i < t->numel; i++) {
+        long double d = tg_get(t, i) - mu;
+        s2 += d * d;
+    }
+    *mean = (double)mu;
+    *var = (double)(s2 / (t->numel - 1));
+    if (maxabs) *maxabs = (double)m;
+}
+
+/* Failing allocation hook: the `fail_at`-th allocation (0-based) and every
+ * later one return NULL. */
+static long alloc_seen, fail_at = -1;
+static void *failing_alloc(size_t size, size_t align, void *ud)
+{
+    (void)ud;
+    if (fail_at >= 0 && alloc_seen++ >= fail_at) return NULL;
+    size_t r = (size + align - 1) & ~(align - 1);
+    return aligned_alloc(align, r ? r : align);
+}
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* --------------------------------------------------------- initializers */
+
+/* The sample variance of n draws has a relative standard error of
+ * sqrt(2/(n-1)); with n >= 250000 that is 0.28%, so 2% is over 7 sigma. */
+static void init_variances(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_rng r;
+    tg_rng_seed(&r, 7);
+    double mean, var, mx;
+    /* [in=1000, out=256]: fan_in 1000, fan_out 256 */
+    tg_tensor *w = tg_param(g, TG_F32, TG_SHAPE(1000, 256), "w");
+    int64_t fi, fo;
+    tg_init_fans(w, &fi, &fo);
+    TT_CHECK(fi == 1000 && fo == 256);
+
+    TT_CHECK(tg_init_he_normal(w, &r) == TG_OK);
+    moments(w, &mean, &var, NULL);
+    TT_CHECK(fabs(var / (2.0 / 1000) - 1) < 0.02);
+    TT_CHECK(fabs(mean) < 5 * sqrt(2.0 / 1000 / 256000));
+
+    TT_CHECK(tg_init_he_uniform(w, &r) == TG_OK);
+    moments(w, &mean, &var, &mx);
+    TT_CHECK(fabs(var / (2.0 / 1000) - 1) < 0.02);
+    TT_CHECK(mx <= sqrt(6.0 / 1000) && mx > 0.999 * sqrt(6.0 / 1000));
+
+    TT_CHECK(tg_init_xavier_uniform(w, &r) == TG_OK);
+    moments(w, &mean, &var, &mx);
+    TT_CHECK(fabs(var / (2.0 / 1256) - 1) < 0.02);
+    TT_CHECK(mx <= sqrt(6.0 / 1256) && mx > 0.999 * sqrt(6.0 / 1256));
+
+    TT_CHECK(tg_init_xavier_normal(w, &r) == TG_OK);
+    moments(w, &mean, &var, NULL);
+    TT_CHECK(fabs(var / (2.0 / 1256) - 1) < 0.02);
+
+    TT_CHECK(tg_init_lecun_normal(w, &r) == TG_OK);
+    moments(w, &mean, &var, NULL);
+    TT_CHECK(fabs(var / (1.0 / 1000) - 1) < 0.02);
+    TT_CHECK(fabs(mean) < 5 * sqrt(1.0 / 1000 / 256000));
+
+    TT_CHECK(tg_init_uniform(w, &r, -1, 3) == TG_OK);
+    moments(w, &mean, &var, &mx);
+    TT_CHECK(fabs(mean - 1) < 0.01);
+    TT_CHECK(fabs(var / (16.0 / 12) - 1) < 0.02);
+    TT_CHECK(mx <= 3);
+
+    TT_CHECK(tg_init_normal(w, &r, 0.5, 0.2) == TG_OK);
+    moments(w, &mean, &var, NULL);
+    TT_CHECK(fabs(mean - 0.5) < 0.002);
+    TT_CHECK(fabs(var / 0.04 - 1) < 0.02);
+
+    /* PyTorch's nn.Linear default U(±1/sqrt(fan_in)): var 1/(3 fan_in) */
+    TT_CHECK(tg_init_apply(w, TG_INIT_DEFAULT, &r) == TG_OK);
+    moments(w, &mean, &var, &mx);
+    TT_CHECK(fabs(var / (1.0 / 3000) - 1) < 0.02);
+    TT_CHECK(mx <= 1 / sqrt(1000.0));
+
+    /* f64 and a convolution-shaped weight [5, 5, in=16, out=64]:
+     * fan_in = 400, fan_out = 1600 */
+    tg_tensor *k = tg_param(g, TG_F64, TG_SHAPE(5, 5, 16, 64), "k");
+    tg_init_fans(k, &fi, &fo);
+    TT_CHECK(fi == 400 && fo == 1600);
+    TT_CHECK(tg_init_apply(k, TG_INIT_XAVIER_NORMAL, &r) == TG_OK);
+    moments(k, &mean, &var, NULL);
+    TT_CHECK(fabs(var / (2.0 / 2000) - 1) < 0.05); /* n = 25600: SE 0.9% */
+    tg_graph_free(g);
+}
+
+static void init_constant_and_seed(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *b = tg_param(g, TG_F32, TG_SHAPE(5), "b");
+    TT_CHECK(tg_init_constant(b, 0.1) == TG_OK);
+    for (int i = 0; i < 5; i++) TT_CHECK(tg_f32(b)[i] == 0.1f);
+    TT_CHECK(tg_init_zeros(b) == TG_OK);
+    for (int i = 0; i < 5; i++) TT_CHECK(tg_f32(b)[i] == 0.0f);
+    /* 1-d: both fans are numel */
+    int64_t fi, fo;
+    tg_init_fans(b, &fi, &fo);
+    TT_CHECK(fi == 5 && fo == 5);
+
+    /* same seed, same weights; another seed, other weights; NULL rng
+     * draws from the graph's stream */
+    tg_tensor *a1 = tg_param(g, TG_F32, TG_SHAPE(4, 3), "a1");
+    tg_tensor *a2 = tg_param(g, TG_F32, TG_SHAPE(4, 3), "a2");
+    tg_rng r1, r2;
+    tg_rng_seed(&r1, 123);
+    tg_rng_seed(&r2, 123);
+    tg_init_he_normal(a1, &r1);
+    tg_init_he_normal(a2, &r2);
+    TT_CHECK(!memcmp(a1->data, a2->data, 12 * sizeof(float)));
+    tg_rng_seed(&r2, 124);
+    tg_init_he_normal(a2, &r2);
+    TT_CHECK(memcmp(a1->data, a2->data, 12 * sizeof(float)) != 0);
+    tg_rng_seed(tg_graph_rng(g), 123);
+    tg_init_he_normal(a2, NULL);
+    TT_CHECK(!memcmp(a1->data, a2->data, 12 * sizeof(float)));
+    /* the first draw is reproducible by hand: [in=4, out=3], so He
+     * normal is sqrt(2/4) z */
+    tg_rng r3;
+    tg_rng_seed(&r3, 123);
+    TT_NEAR(tg_f32(a1)[0], (float)(sqrt(2.0 / 4) * tg_rng_normal(&r3)), 1e-7);
+    tg_graph_free(g);
+}
+
+static void init_errors(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F32, TG_SHAPE(2, 2), "w");
+    tg_tensor *y = tg_mul(w, w);
+    TT_CHECK(tg_init_he_normal(y, NULL) == TG_ERR_STATE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_init_he_normal: tensor is the output of tg_mul, not a "
+             "leaf; hint: initialise parameters (tg_param) or inputs");
+    tg_graph_reset(g);
+    tg_tensor *e = tg_param(g, TG_F32, TG_SHAPE(0, 4), "e");
+    TT_CHECK(tg_init_he_uniform(e, NULL) == TG_ERR_SHAPE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_init_he_uniform: shape [0,4] has a zero fan; hint: fans "
+             "come from [..., in, out] dims");
+    tg_graph_reset(g);
+    TT_CHECK(tg_init_uniform(w, NULL, 1, -1) == TG_ERR_ARG);
+    TT_CONTAINS(tg_graph_error(g), "tg_init_uniform: bounds [1, -1)");
+    tg_graph_reset(g);
+    TT_CHECK(tg_init_normal(w, NULL, 0, -1) == TG_ERR_ARG);
+    TT_CHECK(tg_init_zeros(NULL) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_init_zeros: tensor is NULL");
+    tg_graph_free(g);
+}
+
+/* ---------------------------------------------------------- optimizers */
+
+/* Values chosen so every update is easy to follow by hand. */
+static const double W0[3] = {1.0, -2.0, 0.5};
+static const double G1[3] = {0.5, -1.0, 2.0};
+static const double G2[3] = {-0.25, 0.5, 1.0};
+
+typedef struct run2 {
+    double w1[3], w2[3];
+} run2;
+
+/* Two steps of `cfg` from W0 with gradients G1 then G2, in dtype dt. */
+static run2 two_steps(const tg_optim_config *cfg, tg_dtype dt)
+{
+    run2 r;
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, dt, TG_SHAPE(3), "w");
+    for (int i = 0; i < 3; i++) {
+        if (dt == TG_F32) tg_f32(w)[i] = (float)W0[i];
+        else tg_f64(w)[i] = W0[i];
+    }
+    tg_optim *o = tg_optim_new(cfg, 1, &w);
+    TT_CHECK(o != NULL);
+    if (!o) {
+        memset(&r, 0, sizeof r);
+        tg_graph_free(g);
+        return r;
+    }
+    for (int s = 0; s < 2; s++) {
+        const double *gv = s ? G2 : G1;
+        for (int i = 0; i < 3; i++) {
+            if (dt == TG_F32) tg_f32(w->grad)[i] = (float)gv[i];
+            else tg_f64(w->grad)[i] = gv[i];
+        }
+        TT_CHECK(tg_optim_step(o) == TG_OK);
+        for (int i = 0; i < 3; i++) (s ? r.w2 : r.w1)[i] = tg_get(w, i);
+    }
+    TT_CHECK(tg_optim_steps(o) == 2);
+    tg_optim_free(o);
+    tg_graph_free(g);
+    return r;
+}
+
+static void check_run(const tg_optim_config *c, const double *e1,
+                      const double *e2)
+{
+    run2 d = two_steps(c, TG_F64), f = two_steps(c, TG_F32);
+    for (int i = 0; i < 3; i++) {
+        TT_NEAR(d.w1[i], e1[i], 1e-13);
+        TT_NEAR(d.w2[i], e2[i], 1e-13);
+        TT_NEAR(f.w1[i], e1[i], 2e-6);
+        TT_NEAR(f.w2[i], e2[i], 2e-6);
+    }
+}
+
+static void opt_sgd(void)
+{
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_SGD);
+    c.lr = 0.1;
+    /* w1 = w0 - 0.1 g1; w2 = w1 - 0.1 g2 */
+    check_run(&c, (double[]){0.95, -1.9, 0.3}, (double[]){0.975, -1.95, 0.2});
+    /* classical L2 decay 0.5: g <- g + 0.5 w */
+    c.weight_decay = 0.5;
+    /* w1 = 1 - 0.1 (0.5 + 0.5) = 0.9; w2 = 0.9 - 0.1 (-0.25 + 0.45) = 0.88 */
+    run2 r = two_steps(&c, TG_F64);
+    TT_NEAR(r.w1[0], 0.9, 1e-15);
+    TT_NEAR(r.w2[0], 0.88, 1e-15);
+}
+
+static void opt_momentum(void)
+{
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+    c.lr = 0.1;
+    c.momentum = 0.9;
+    /* m1 = -0.1 g1 = (-0.05, 0.1, -0.2); w1 = w0 + m1
+     * m2 = 0.9 m1 - 0.1 g2 = (-0.045+0.025, 0.09-0.05, -0.18-0.1)
+     *    = (-0.02, 0.04, -0.28);   w2 = w1 + m2 */
+    check_run(&c, (double[]){0.95, -1.9, 0.3},
+              (double[]){0.93, -1.86, 0.02});
+}
+
+static void opt_nesterov(void)
+{
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_NESTEROV);
+    c.lr = 0.1;
+    c.momentum = 0.9;
+    /* m1 = (-0.05, 0.1, -0.2); w1 = w0 + 0.9 m1 - 0.1 g1
+     *    = (1 - 0.045 - 0.05, -2 + 0.09 + 0.1, 0.5 - 0.18 - 0.2)
+     * m2 = (-0.02, 0.04, -0.28); w2 = w1 + 0.9 m2 - 0.1 g2
+     *    = (0.905 - 0.018 + 0.025, -1.81 + 0.036 - 0.05, 0.12 - 0.252 - 0.1) */
+    check_run(&c, (double[]){0.905, -1.81, 0.12},
+              (double[]){0.912, -1.824, -0.232});
+}
+
+/* Adam by the paper's Algorithm 1, in long double. */
+static void adam_ref(double lr, double b1, double b2, double eps, double wd,
+                     bool decoupled, double *w1, double *w2)
+{
+    for (int i = 0; i < 3; i++) {
+        long double w = W0[i], m = 0, v = 0;
+        for (int t = 1; t <= 2; t++) {
+            long double gr = t == 1 ? G1[i] : G2[i];
+            if (decoupled) w -= lr * wd * w;
+            else gr += wd * w;
+            m = b1 * m + (1 - b1) * gr;
+            v = b2 * v + (1 - b2) * gr * gr;
+            long double mh = m / (1 - powl(b1, t)), vh = v / (1 - powl(b2, t));
+            w -= lr * mh / (sqrtl(vh) + eps);
+            (t == 1 ? w1 : w2)[i] = (double)w;
+        }
+    }
+}
+
+static void opt_adam(void)
+{
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAM);
+    c.lr = 0.1;
+    /* By hand for element 0 with eps -> 0: step 1 has m^ = g, v^ = g^2, so
+     * w1 = w0 - lr sign(g) = 0.9. Step 2: m = 0.9*0.05 + 0.1*(-0.25) =
+     * 0.02, m^ = 0.02/0.19; v = 0.999*0.00025 + 0.001*0.0625 = 0.00031225,
+     * v^ = 0.00031225/0.001999; w2 = 0.9 - 0.1 m^ / sqrt(v^). */
+    double w1[3], w2[3];
+    adam_ref(0.1, 0.9, 0.999, 1e-8, 0, false, w1, w2);
+    TT_NEAR(w1[0], 0.9, 1e-8);
+    TT_NEAR(w2[0], 0.9 - 0.1 * (0.02 / 0.19) / sqrt(0.00031225 / 0.001999),
+            1e-8);
+    check_run(&c, w1, w2);
+    c.weight_decay = 0.1;
+    adam_ref(0.1, 0.9, 0.999, 1e-8, 0.1, false, w1, w2);
+    check_run(&c, w1, w2);
+}
+
+static void opt_adamw(void)
+{
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAMW);
+    c.lr = 0.1;
+    c.weight_decay = 0.5;
+    double w1[3], w2[3];
+    adam_ref(0.1, 0.9, 0.999, 1e-8, 0.5, true, w1, w2);
+    /* decoupled: w1 = 1 * (1 - 0.05) - 0.1 = 0.85 (eps aside) */
+    TT_NEAR(w1[0], 0.85, 1e-8);
+    check_run(&c, w1, w2);
+}
+
+static void opt_rmsprop(void)
+{
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_RMSPROP);
+    c.lr = 0.01;
+    c.alpha = 0.9;
+    c.eps = 1e-8;
+    /* v1 = 0.1 g1^2, w1 = w0 - 0.01 g1 / sqrt(v1) = w0 - 0.01 sign(g1)
+     * /sqrt(0.1) (eps aside); v2 = 0.9 v1 + 0.1 g2^2. */
+    double e1[3], e2[3], e1m[3], e2m[3];
+    for (int i = 0; i < 3; i++) {
+        long double v1 = 0.1L * G1[i] * G1[i];
+        long double q1 = G1[i] / (sqrtl(v1) + 1e-8L);
+        e1[i] = (double)(W0[i] - 0.01L * q1);
+        long double v2 = 0.9L * v1 + 0.1L * G2[i] * G2[i];
+        long double q2 = G2[i] / (sqrtl(v2) + 1e-8L);
+        e2[i] = (double)(e1[i] - 0.01L * q2);
+        /* with momentum 0.5: b1 = q1, b2 = 0.5 q1 + q2 */
+        e1m[i] = e1[i];
+        e2m[i] = (double)(e1[i] - 0.01L * (0.5L * q1 + q2));
+    }
+    TT_NEAR(e1[0], 1 - 0.01 / sqrt(0.1), 1e-8);
+    check_run(&c, e1, e2);
+    c.momentum = 0.5;
+    check_run(&c, e1m, e2m);
+}
+
+/* Large parameters take the threaded path; results match a scalar
+ * reference computed here. Runs under the ISA the environment selects. */
+static void opt_large_threaded(void)
+{
+    const int64_t n = 100003; /* > TG_PAR_MIN, not a multiple of 16 */
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F32, TG_SHAPE(n), "w");
+    float *ref_w = malloc(sizeof(float) * n), *ref_m = calloc(n, 4),
+          *ref_v = calloc(n, 4);
+    for (int64_t i = 0; i < n; i++) {
+        tg_f32(w)[i] = ref_w[i] = (float)sin((double)i);
+        tg_f32(w->grad)[i] = (float)cos(0.5 * (double)i);
+    }
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAMW);
+    c.lr = 0.01;
+    tg_optim *o = tg_optim_new(&c, 1, &w);
+    for (int s = 1; s <= 3; s++) {
+        tg_optim_step(o);
+        double ss = 0.01 / (1 - pow(0.9, s)), bc2 = 1 - pow(0.999, s);
+        for (int64_t i = 0; i < n; i++) {
+            double gi = tg_f32(w->grad)[i];
+            double wi = ref_w[i] * (1 - 0.01 * 0.01);
+            ref_m[i] = (float)(0.9 * ref_m[i] + 0.1 * gi);
+            ref_v[i] = (float)(0.999 * ref_v[i] + 0.001 * gi * gi);
+            ref_w[i] = (float)(wi - ss * ref_m[i] /
+                                        (sqrt(ref_v[i] / bc2) + 1e-8));
+        }
+    }
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = fabs(tg_f32(w)[i] - ref_w[i]);
+        if (d > worst) worst = d;
+    }
+    TT_CHECK(worst < 1e-6);
+    tg_optim_free(o);
+    free(ref_w);
+    free(ref_m);
+    free(ref_v);
+    tg_graph_free(g);
+}
+
+/* A frozen parameter is not touched, not even by weight decay. */
+static void opt_frozen(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_param(g, TG_F64, TG_SHAPE(2), "a");
+    tg_tensor *b = tg_param(g, TG_F64, TG_SHAPE(2), "b");
+    tg_init_constant(a, 1);
+    tg_init_constant(b, 1);
+    tg_init_constant(a->grad, 1);
+    tg_init_constant(b->grad, 1);
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAMW);
+    c.weight_decay = 0.1;
+    tg_tensor *ps[2] = {a, b};
+    tg_optim *o = tg_optim_new(&c, 2, ps);
+    tg_set_requires_grad(a, false);
+    tg_optim_step(o);
+    TT_CHECK(tg_f64(a)[0] == 1 && tg_f64(a)[1] == 1);
+    TT_CHECK(tg_f64(b)[0] < 1);
+    tg_set_requires_grad(a, true); /* unfrozen: trained again */
+    tg_optim_step(o);
+    TT_CHECK(tg_f64(a)[0] < 1);
+    tg_optim_zero_grad(o);
+    TT_CHECK(tg_f64(a->grad)[0] == 0 && tg_f64(b->grad)[1] == 0);
+    tg_optim_free(o);
+    tg_graph_free(g);
+}
+
+static void opt_errors(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F32, TG_SHAPE(2), "w");
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAM);
+    c.beta1 = 1.0;
+    TT_CHECK(tg_optim_new(&c, 1, &w) == NULL);
+    TT_STREQ(tg_last_error(),
+             "tg_optim_new: adam betas (1, 0.999) must lie in [0, 1)");
+    c = tg_optim_defaults(TG_OPTIM_SGD);
+    c.lr = -1;
+    TT_CHECK(tg_optim_new(&c, 1, &w) == NULL);
+    TT_CONTAINS(tg_last_error(), "learning rate -1 must be finite");
+    c.lr = 0.1;
+    tg_tensor *ww[2] = {w, w};
+    TT_CHECK(tg_optim_new(&c, 2, ww) == NULL);
+    TT_STREQ(tg_last_error(), "tg_optim_new: parameter w is listed twice "
+                              "(entries 0 and 1); it would be updated twice");
+    tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(2), NULL);
+    TT_CHECK(tg_optim_new(&c, 1, &x) == NULL);
+    TT_CONTAINS(tg_last_error(), "entry 0 (unnamed) is not a parameter");
+    c = tg_optim_defaults(TG_OPTIM_RMSPROP);
+    c.eps = 0;
+    TT_CHECK(tg_optim_new(&c, 1, &w) == NULL);
+    TT_CHECK(tg_optim_step(NULL) == TG_ERR_ARG);
+    tg_graph_free(g);
+}
+
+/* Steps allocate nothing; construction failures leak nothing (ASan). */
+static void opt_allocation(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *ps[3];
+    for (int i = 0; i < 3; i++) {
+        ps[i] = tg_param(g, TG_F32, TG_SHAPE(10, 10), NULL);
+        tg_init_constant(ps[i]->grad, 0.5);
+    }
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAM);
+    tg_optim *o = tg_optim_new(&c, 3, ps);
+    uint64_t before = tg_alloc_count();
+    for (int s = 0; s < 10; s++) tg_optim_step(o);
+    double nrm;
+    tg_clip_grad_norm(3, ps, 1.0, &nrm);
+    TT_CHECK(tg_alloc_count() == before);
+    tg_optim_free(o);
+
+    tg_set_allocator(failing_alloc, plain_free, NULL);
+    bool ok = false;
+    for (long k = 0; k < 50 && !ok; k++) {
+        alloc_seen = 0;
+        fail_at = k;
+        tg_optim *p = tg_optim_new(&c, 3, ps);
+        if (p) {
+            ok = true;
+            tg_optim_free(p);
+        } else {
+            TT_CONTAINS(tg_last_error(), "tg_optim_new: out of memory");
+        }
+    }
+    fail_at = -1;
+    tg_set_allocator(NULL, NULL, NULL);
+    TT_CHECK(ok);
+    tg_graph_free(g);
+}
+
+static void clip_norm(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_param(g, TG_F32, TG_SHAPE(2), "a");
+    tg_tensor *b = tg_param(g, TG_F64, TG_SHAPE(1), "b");
+    tg_f32(a->grad)[0] = 3;
+    tg_f32(a->grad)[1] = 4;
+    tg_f64(b->grad)[0] = 12; /* global norm sqrt(9 + 16 + 144) = 13 */
+    tg_tensor *ps[2] = {a, b};
+    double n;
+    TT_CHECK(tg_clip_grad_norm(2, ps, 20, &n) == TG_OK);
+    TT_NEAR(n, 13, 1e-15);
+    TT_CHECK(tg_f64(b->grad)[0] == 12); /* under the limit: untouched */
+    TT_CHECK(tg_clip_grad_norm(2, ps, 6.5, &n) == TG_OK);
+    TT_NEAR(n, 13, 1e-15);
+    double s = 6.5 / (13 + 1e-6);
+    TT_NEAR(tg_f32(a->grad)[0], 3 * s, 1e-7);
+    TT_NEAR(tg_f32(a->grad)[1], 4 * s, 1e-7);
+    TT_NEAR(tg_f64(b->grad)[0], 12 * s, 1e-15);
+    TT_CHECK(tg_clip_grad_norm(2, ps, 6.5, &n) == TG_OK);
+    TT_NEAR(n, 6.5, 1e-6);
+    /* frozen parameters neither count nor get scaled */
+    tg_set_requires_grad(b, false);
+    TT_CHECK(tg_clip_grad_norm(2, ps, 100, &n) == TG_OK);
+    TT_NEAR(n, 5 * s, 1e-6);
+    TT_CHECK(tg_clip_grad_norm(2, ps, 0, &n) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_clip_grad_norm: max_norm 0 must be > 0");
+    tg_graph_free(g);
+}
+
+static void schedules(void)
+{
+    tg_lr_schedule s = {.kind = TG_LR_STEP, .base_lr = 0.1, .step_size = 10,
+                        .gamma = 0.5};
+    TT_NEAR(tg_lr_at(&s, 0), 0.1, 1e-15);
+    TT_NEAR(tg_lr_at(&s, 9), 0.1, 1e-15);
+    TT_NEAR(tg_lr_at(&s, 10), 0.05, 1e-15);
+    TT_NEAR(tg_lr_at(&s, 25), 0.025, 1e-15);
+    tg_lr_schedule c = {.kind = TG_LR_COSINE, .base_lr = 1, .total = 100,
+                        .min_lr = 0.1};
+    TT_NEAR(tg_lr_at(&c, 0), 1, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 50), 0.55, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 25), 0.1 + 0.9 * (1 + sqrt(0.5)) / 2, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 100), 0.1, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 1000), 0.1, 1e-15);
+    c.warmup = 10; /* ramp 0.1, 0.2, ... 1.0, then cosine over 90 steps */
+    TT_NEAR(tg_lr_at(&c, 0), 0.1, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 4), 0.5, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 9), 1.0, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 10), 1.0, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 55), 0.55, 1e-15);
+    TT_NEAR(tg_lr_at(&c, 100), 0.1, 1e-15);
+    tg_lr_schedule k = {.kind = TG_LR_CONSTANT, .base_lr = 0.3, .warmup = 3};
+    TT_NEAR(tg_lr_at(&k, 1), 0.2, 1e-15);
+    TT_NEAR(tg_lr_at(&k, 500), 0.3, 1e-15);
+    TT_CHECK(isnan(tg_lr_at(&k, -1)));
+    TT_CHECK(isnan(tg_lr_at(NULL, 0)));
+
+    /* driving an optimizer: set_lr before each step */
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, TG_SHAPE(1), "w");
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_SGD);
+    tg_optim *o = tg_optim_new(&oc, 1, &w);
+    tg_f64(w->grad)[0] = 1;
+    for (int t = 0; t < 12; t++) {
+        tg_optim_set_lr(o, tg_lr_at(&s, t));
+        tg_optim_step(o);
+    }
+    TT_NEAR(tg_f64(w)[0], -(10 * 0.1 + 2 * 0.05), 1e-14);
+    TT_NEAR(tg_optim_get_lr(o), 0.05, 0);
+    tg_optim_free(o);
+    tg_graph_free(g);
+}
+
+TT_RUN(TT(init_variances), TT(init_constant_and_seed), TT(init_errors),
+       TT(opt_sgd), TT(opt_momentum), TT(opt_nesterov), TT(opt_adam),
+       TT(opt_adamw), TT(opt_rmsprop), TT(opt_large_threaded),
+       TT(opt_frozen), TT(opt_errors), TT(opt_allocation), TT(clip_norm),
+       TT(schedules))
