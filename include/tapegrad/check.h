@@ -93,6 +93,36 @@ void tg_check_report_print(const tg_check_report *r, void *file);
 void tg_check_format_index(char *buf, size_t size,
                            const tg_check_input_report *ir);
 
+/* ------------------------------------------------------ Graphviz DOT */
+
+/* Draw the graph recorded since the last reset for `dot -Tsvg`. One box
+ * per op output (op name, shape, values, gradient), inputs as ellipses,
+ * constants dashed, parameters as double octagons; edges run from an
+ * operand to its consumer, numbered when the op takes several. */
+typedef struct tg_dot_opts {
+    tg_tensor *loss;    /* non-NULL: label each tensor with d sum(loss) / d
+                           tensor (computed here with tg_grad; nothing is
+                           recorded and leaves' ->grad are untouched).
+                           NULL: leaves show their ->grad when they have
+                           one. */
+    int max_values;     /* print values and gradients of tensors with at
+                           most this many elements (0: never)           */
+    const char *title;  /* graph label, or NULL                        */
+    bool left_to_right; /* rankdir=LR instead of top to bottom         */
+} tg_dot_opts;
+
+/* loss NULL, max_values 12, no title, top to bottom. */
+tg_dot_opts tg_dot_defaults(void);
+
+/* Write the DOT text to `file` (a FILE *); opts NULL = defaults. Returns
+ * TG_OK, the graph's sticky error, TG_ERR_ARG (NULL graph or file), the
+ * error of computing the gradients, TG_ERR_OOM, or TG_ERR_IO when writing
+ * failed. The message is in tg_last_error(). Never aborts. */
+tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts);
+/* Same into a new file at `path` (TG_ERR_IO when it cannot be written). */
+tg_status tg_graph_save_dot(tg_graph *g, const char *path,
+                            const tg_dot_opts *opts);
+
 #ifdef __cplusplus
 }
 #endif

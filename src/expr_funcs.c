@@ -1,0 +1,213 @@
+/* The functions of the expression language: one row per public op, named
+ * like the C function without tg_, with its positional tensor count, its
+ * keyword attributes (defaults as in PyTorch where it has the op) and a
+ * small wrapper that turns keyword values into the C call. */
+#include "expr.h"
+
+#include <math.h>
+
+typedef const tg__kw_val KW;
+
+/* Keyword accessors. */
+static int64_t ki(KW *k) { return (int64_t)k->num; }
+static bool kb(KW *k) { return k->num != 0; }
+static double kr(KW *k) { return k->num; }
+/* Axes keyword: absent = all axes (naxes 0). */
+static int kn(KW *k) { return k->given ? k->n : 0; }
+
+/* ------------------------------------------------------------ wrappers */
+
+#define UNARY(fn)                                                          \
+    static tg_tensor *w_##fn(tg_tensor *const *t, int nt, KW *k)           \
+    {                                                                      \
+        (void)nt, (void)k;                                                 \
+        return tg_##fn(t[0]);                                              \
+    }
+#define BINARY(fn)                                                         \
+    static tg_tensor *w_##fn(tg_tensor *const *t, int nt, KW *k)           \
+    {                                                                      \
+        (void)nt, (void)k;                                                 \
+        return tg_##fn(t[0], t[1]);                                        \
+    }
+
+/* core (ops.h) */
+BINARY(add)
+BINARY(sub)
+BINARY(mul)
+BINARY(div)
+UNARY(neg)
+UNARY(tanh)
+BINARY(tanh_backward)
+UNARY(sum_all)
+
+static tg_tensor *w_add_scalar(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_add_scalar(t[0], kr(&k[0]));
+}
+static tg_tensor *w_mul_scalar(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_mul_scalar(t[0], kr(&k[0]));
+}
+static tg_tensor *w_sum(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_sum(t[0], kn(&k[0]), k[0].list, kb(&k[1]));
+}
+static tg_tensor *w_reshape(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_reshape(t[0], k[0].n, k[0].list);
+}
+static tg_tensor *w_expand(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_expand(t[0], k[0].n, k[0].list);
+}
+static tg_tensor *w_sum_to(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_sum_to(t[0], k[0].n, k[0].list);
+}
+static tg_tensor *w_cast(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_cast(t[0], (tg_dtype)ki(&k[0]));
+}
+static tg_tensor *w_matmul(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    if (kb(&k[0]) || kb(&k[1]))
+        return tg_matmul_t(t[0], t[1], kb(&k[0]), kb(&k[1]));
+    return tg_matmul(t[0], t[1]);
+}
+static tg_tensor *w_matmul_t(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_matmul_t(t[0], t[1], kb(&k[0]), kb(&k[1]));
+}
+
+/* --------------------------------------------------------------- table */
+
+#define KW_AXIS {"axis", TG_KW_AXES, 0, false}
+#define KW_KEEPDIM {"keepdim", TG_KW_BOOL, 0, false}
+#define KW_TRANS_A {"trans_a", TG_KW_BOOL, 0, false}
+#define KW_TRANS_B {"trans_b", TG_KW_BOOL, 0, false}
+/* FN(name, min tensors, max tensors, wrapper, keyword specs...) */
+#define FN(nm, lo, hi, fn, ...)                                            \
+    {.name = nm, .min_t = lo, .max_t = hi, .call = fn, .kw = {__VA_ARGS__}}
+/* Same, with a bit mask of tensor arguments that are indices/labels. */
+#define FNI(nm, lo, hi, mask, fn, ...)                                     \
+    {.name = nm, .min_t = lo, .max_t = hi, .call = fn,                     \
+     .index_args = mask, .kw = {__VA_ARGS__}}
+#define F1(fn) {.name = #fn, .min_t = 1, .max_t = 1, .call = w_##fn}
+#define F2(fn) {.name = #fn, .min_t = 2, .max_t = 2, .call = w_##fn}
+
+const tg__expr_func tg__expr_funcs[] = {
+    /* core: ops.h */
+    F2(add),
+    F2(sub),
+    F2(mul),
+    F2(div),
+    F1(neg),
+    FN("add_scalar", 1, 1, w_add_scalar, {"s", TG_KW_REAL, 0, true}),
+    FN("mul_scalar", 1, 1, w_mul_scalar, {"s", TG_KW_REAL, 0, true}),
+    F1(tanh),
+    F2(tanh_backward),
+    FN("sum", 1, 1, w_sum, KW_AXIS, KW_KEEPDIM),
+    F1(sum_all),
+    FN("reshape", 1, 1, w_reshape, {"shape", TG_KW_SHAPE, 0, true}),
+    FN("expand", 1, 1, w_expand, {"shape", TG_KW_SHAPE, 0, true}),
+    FN("sum_to", 1, 1, w_sum_to, {"shape", TG_KW_SHAPE, 0, true}),
+    FN("cast", 1, 1, w_cast, {"dtype", TG_KW_DTYPE, TG_F64, true}),
+    FN("matmul", 2, 2, w_matmul, KW_TRANS_A, KW_TRANS_B),
+    FN("matmul_t", 2, 2, w_matmul_t, KW_TRANS_A, KW_TRANS_B),
+};
+
+const int tg__expr_n_funcs =
+    (int)(sizeof tg__expr_funcs / sizeof tg__expr_funcs[0]);
+
+int tg__expr_find_func(const char *name, size_t len)
+{
+    for (int i = 0; i < tg__expr_n_funcs; i++)
+        if (strlen(tg__expr_funcs[i].name) == len &&
+            !memcmp(tg__expr_funcs[i].name, name, len))
+            return i;
+    return -1;
+}
+
+/* Damerau-free Levenshtein distance, capped inputs (names are short). */
+static int edit_distance(const char *a, size_t la, const char *b, size_t lb)
+{
+    int row[72];
+    if (la > 64 || lb > 64) return 99;
+    for (size_t j = 0; j <= lb; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= la; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= lb; j++) {
+            int up = row[j];
+            int best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+void tg__expr_nearest(const char *name, size_t len, char *buf, size_t size,
+                      int max)
+{
+    /* Candidates: distance within a third of the length (at least 1, at
+     * most 3), or the name is a prefix/suffix of a function (log_soft ->
+     * log_softmax). Closest first, then table order. */
+    int lim = (int)(len / 3);
+    if (lim < 1) lim = 1;
+    if (lim > 3) lim = 3;
+    size_t k = 0;
+    int shown = 0;
+    buf[0] = 0;
+    for (int d = 0; d <= lim + 1 && shown < max; d++) {
+        for (int i = 0; i < tg__expr_n_funcs && shown < max; i++) {
+            const char *fn = tg__expr_funcs[i].name;
+            size_t fl = strlen(fn);
+            int dist = edit_distance(name, len, fn, fl);
+            bool affix = len >= 3 && fl > len &&
+                         (!memcmp(fn, name, len) ||
+                          !memcmp(fn + fl - len, name, len));
+            int eff = affix && dist > lim ? lim + 1 : dist;
+            if (eff != d) continue;
+            if (k < size)
+                k += (size_t)snprintf(buf + k, size - k, "%s%s",
+                                      shown ? ", " : "", fn);
+            shown++;
+        }
+    }
+}
+
+/* Gradient-check cases for the engine's helper ops whose descriptors
+ * carry none. The optional third field sets check options for the case
+ * (the cast round trip through f32 needs a larger step). */
+static const struct {
+    const char *op, *cases;
+} builtin_cases[] = {
+    {"sum_to", "sum_to(x, shape=[1,4]) | x=3x4; sum_to(x, shape=[4]) | "
+               "x=2x3x4; sum_to(x, shape=[2,1,1]) | x=2x3x4"},
+    {"expand", "expand(x, shape=[3,4]) | x=1x4; expand(x, shape=[2,3,4]) | "
+               "x=3x1; expand(x, shape=[2,2]) | x=scalar"},
+    {"reshape", "reshape(x, shape=[4,3]) | x=3x4; reshape(x, shape=[-1]) | "
+                "x=2x3x2; reshape(tanh(x), shape=[2,1,3]) * x | x=6"},
+    {"cast", "cast(cast(x, dtype=f32), dtype=f64) | x=3x4 | eps=1e-2 "
+             "atol=1e-3 rtol=1e-3; cast(x, dtype=f64) * x | x=5"},
+};
+
+const char *tg__expr_builtin_cases(const char *op_name)
+{
+    for (size_t i = 0; i < sizeof builtin_cases / sizeof builtin_cases[0];
+         i++)
+        if (!strcmp(builtin_cases[i].op, op_name)) return builtin_cases[i].cases;
+    return NULL;
+}
