@@ -795,7 +795,7 @@ void tg_check_format_index(char *buf, size_t size,
 
 static void print_rows(FILE *f, const tg_check_input_report *rows, int n)
 {
-    fprintf(f, "%-12s %-14s %-11s %-11s %-12s %-14s %-14s %s\n", "input",
+    fprintf(f, "%-12s %-14s %-12s %-12s %-12s %-14s %-14s %s\n", "input",
             "shape", "max abs err", "max rel err", "worst", "analytic",
             "numeric", "result");
     for (int i = 0; i < n; i++) {
@@ -805,14 +805,14 @@ static void print_rows(FILE *f, const tg_check_input_report *rows, int n)
         else snprintf(nm, sizeof nm, "#%d", i + 1);
         tg__fmt_shape(sb, ir->ndim, ir->shape);
         if (!ir->checked) {
-            fprintf(f, "%-12s %-14s %-11s %-11s %-12s %-14s %-14s %s\n", nm, sb,
+            fprintf(f, "%-12s %-14s %-12s %-12s %-12s %-14s %-14s %s\n", nm, sb,
                     "-", "-", "-", "-", "-", "not checked (no grad)");
             continue;
         }
         if (ir->worst >= 0) fmt_index(wi, sizeof wi, ir->ndim, ir->shape,
                                       ir->worst);
         else snprintf(wi, sizeof wi, "projection");
-        fprintf(f, "%-12s %-14s %-11.3e %-11.3e %-12s %-14.7g %-14.7g %s%s\n",
+        fprintf(f, "%-12s %-14s %-12.3e %-12.3e %-12s %-14.7g %-14.7g %s%s\n",
                 nm, sb, ir->max_abs_err, ir->max_rel_err, wi, ir->analytic,
                 ir->numeric, ir->pass ? "ok" : "FAIL",
                 !ir->pass && ir->at_kink

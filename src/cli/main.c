@@ -3,6 +3,7 @@
 #include <string.h>
 #include <tapegrad/tapegrad.h>
 
+#include "cli.h"
 #include "examples/demos.h"
 
 static const tg_demo demos[] = {TG_DEMO_LIST};
@@ -10,11 +11,11 @@ static const tg_demo demos[] = {TG_DEMO_LIST};
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: tapegrad COMMAND [ARGS]\n"
-            "commands:\n"
-            "  demo NAME [options]   run a teaching demo (tapegrad demo "
-            "--list)\n");
+    fprintf(f, "usage: tapegrad COMMAND [ARGS]\n"
+               "commands:\n");
+    tg_cli_usage(f);
+    fprintf(f, "  demo NAME [options]   run a teaching demo (tapegrad demo "
+               "--list)\n");
 }
 
 static int cmd_demo(int argc, char **argv)
@@ -45,6 +46,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "check") || !strcmp(argv[1], "grad") ||
+        !strcmp(argv[1], "dot"))
+        return tg_cli_run(argc - 1, argv + 1, stdout, stderr, NULL);
     fprintf(stderr, "tapegrad: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -1,0 +1,1137 @@
+/* `tapegrad check | grad | dot`: argument handling, input tensors from
+ * NAME=SHAPE[:VALUES], the gradient-check table and JSON, the op registry
+ * sweep (--all-ops), and DOT output. The contract (syntax, JSON, exit
+ * codes) is in DESIGN.md, "The tapegrad command"; docs/gradcheck.md has
+ * the details chosen here. */
+#include "cli.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/expr.h"
+#include "src/internal.h"
+
+enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+#define MAX_INPUTS TG_CHECK_MAX_INPUTS
+#define NAME_MAX_LEN 64
+#define FAST_AUTO 4096 /* differentiated elements above which check is fast */
+
+tg_cli_env tg_cli_default_env(void)
+{
+    tg_cli_env e = {true, true, (int64_t)1 << 24};
+    return e;
+}
+
+void tg_cli_usage(FILE *f)
+{
+    fprintf(f,
+            "  check EXPR NAME=SHAPE... [--dtype f64|f32] [--eps E] [--atol A]\n"
+            "        [--rtol R] [--seed N] [--json] [--fast|--full] [--gradgrad]\n"
+            "        [--kink-margin M] [--nondet-tol T] [--no-grad NAME]\n"
+            "                        compare the gradient of sum(EXPR) with central\n"
+            "                        differences; exit 0 pass, 1 fail, 2 bad usage\n"
+            "  check --all-ops [--json] [--gradgrad] [--seed N]\n"
+            "                        check every registered op on its cases\n"
+            "  grad EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [--json]\n"
+            "                        values and gradients of sum(EXPR)\n"
+            "  dot EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [-o FILE]\n"
+            "        [--max-values N]  Graphviz DOT of the graph with values and\n"
+            "                        gradients\n"
+            "SHAPE is dims joined by x (4x3) or 'scalar'; values may follow a\n"
+            "colon: x=2x2:1,2,3,4 (one value fills the tensor). Other inputs\n"
+            "are uniform in [-1, 1] from --seed (default 0).\n");
+}
+
+/* ------------------------------------------------------------ inputs */
+
+typedef struct cli_input {
+    char name[NAME_MAX_LEN];
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t numel;
+    double *data; /* hook-allocated, numel values */
+    bool given;   /* values came from the command line */
+    bool no_grad;
+} cli_input;
+
+typedef struct cli {
+    FILE *out, *err;
+    const tg_cli_env *env;
+    const char *cmd;
+    const char *expr_src;
+    tg_expr *expr;
+    cli_input in[MAX_INPUTS];
+    int n_in;
+    tg_dtype dt;
+    tg_check_opts o;
+    bool json, fast, full, all_ops;
+    const char *out_path;
+    int max_values;
+    const char *no_grad[MAX_INPUTS];
+    int n_no_grad;
+} cli;
+
+static int usage_error(cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(c->err, "tapegrad %s: ", c->cmd);
+    vfprintf(c->err, fmt, ap);
+    fputc('\n', c->err);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static bool is_ident(const char *s, size_t n)
+{
+    if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return false;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) return false;
+    return true;
+}
+
+/* "4x3", "scalar", "7". Writes a one-line reason into msg on failure. */
+static bool parse_shape(const char *s, size_t n, int *ndim, int64_t *shape,
+                        char *msg, size_t size)
+{
+    if (n == 6 && !memcmp(s, "scalar", 6)) {
+        *ndim = 0;
+        return true;
+    }
+    int nd = 0;
+    size_t i = 0;
+    if (n == 0) {
+        snprintf(msg, size, "the shape is empty");
+        return false;
+    }
+    while (i <= n) {
+        size_t j = i;
+        int64_t v = 0;
+        while (j < n && isdigit((unsigned char)s[j])) {
+            if (v > 1000000000) {
+                snprintf(msg, size, "dimension %d is too large", nd + 1);
+                return false;
+            }
+            v = v * 10 + (s[j] - '0');
+            j++;
+        }
+        if (j == i || (j < n && s[j] != 'x')) {
+            snprintf(msg, size,
+                     "bad shape '%.*s': write dims joined by x (4x3) or "
+                     "'scalar'",
+                     (int)(n > 60 ? 60 : n), s);
+            return false;
+        }
+        if (nd == TG_MAX_DIMS) {
+            snprintf(msg, size, "shape '%.*s' has more than %d dims",
+                     (int)(n > 60 ? 60 : n), s, TG_MAX_DIMS);
+            return false;
+        }
+        shape[nd++] = v;
+        if (j == n) break;
+        i = j + 1;
+        if (i == n) {
+            snprintf(msg, size, "bad shape '%.*s': it ends with 'x'",
+                     (int)(n > 60 ? 60 : n), s);
+            return false;
+        }
+    }
+    *ndim = nd;
+    return true;
+}
+
+/* NAME=SHAPE[:v1,v2,...] */
+static int parse_input(cli *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq) {
+        if (is_ident(arg, strlen(arg)))
+            return usage_error(c, "input '%s' has no shape; write %s=SHAPE "
+                                  "(e.g. %s=3x4 or %s=scalar)",
+                               arg, arg, arg, arg);
+        return usage_error(c, "unexpected argument '%.80s' (inputs are "
+                              "NAME=SHAPE)",
+                           arg);
+    }
+    size_t nl = (size_t)(eq - arg);
+    if (!is_ident(arg, nl) || nl >= NAME_MAX_LEN)
+        return usage_error(c, "bad input name '%.*s' (letters, digits and _, "
+                              "not starting with a digit, at most %d)",
+                           (int)(nl > 80 ? 80 : nl), arg, NAME_MAX_LEN - 1);
+    if (c->n_in == MAX_INPUTS)
+        return usage_error(c, "too many inputs (at most %d)", MAX_INPUTS);
+    for (int i = 0; i < c->n_in; i++)
+        if (strlen(c->in[i].name) == nl && !memcmp(c->in[i].name, arg, nl))
+            return usage_error(c, "input '%.*s' is given twice", (int)nl, arg);
+    cli_input *in = &c->in[c->n_in];
+    memset(in, 0, sizeof *in);
+    memcpy(in->name, arg, nl);
+    in->name[nl] = 0;
+    const char *sh = eq + 1;
+    const char *colon = strchr(sh, ':');
+    size_t sl = colon ? (size_t)(colon - sh) : strlen(sh);
+    char msg[200];
+    if (sl == 0)
+        return usage_error(c, "input '%s' has no shape; write %s=SHAPE (e.g. "
+                              "%s=3x4 or %s=scalar)",
+                           in->name, in->name, in->name, in->name);
+    if (!parse_shape(sh, sl, &in->ndim, in->shape, msg, sizeof msg))
+        return usage_error(c, "input '%s': %s", in->name, msg);
+    if (!tg__numel(in->ndim, in->shape, &in->numel) ||
+        in->numel > c->env->max_numel)
+        return usage_error(c, "input '%s' has too many elements (at most "
+                              "%lld)",
+                           in->name, (long long)c->env->max_numel);
+    in->data = tg__malloc(sizeof(double) * (size_t)(in->numel ? in->numel : 1));
+    if (!in->data) return usage_error(c, "out of memory");
+    c->n_in++;
+    if (!colon) return EXIT_PASS;
+    /* values */
+    const char *p = colon + 1;
+    int64_t k = 0;
+    while (*p) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (end == p)
+            return usage_error(c, "input '%s': bad value '%.40s' (values are "
+                                  "numbers separated by commas)",
+                               in->name, p);
+        if (k < in->numel) in->data[k] = v;
+        k++;
+        p = end;
+        while (*p == ' ') p++;
+        if (*p == ',') {
+            p++;
+            if (!*p)
+                return usage_error(c, "input '%s': a value is missing after "
+                                      "the last comma",
+                                   in->name);
+        } else if (*p) {
+            return usage_error(c, "input '%s': bad value '%.40s' (values are "
+                                  "numbers separated by commas)",
+                               in->name, p);
+        }
+    }
+    if (k == 1 && in->numel != 1) {
+        for (int64_t i = 1; i < in->numel; i++) in->data[i] = in->data[0];
+    } else if (k != in->numel) {
+        char sb[TG_SHAPE_BUF];
+        return usage_error(c, "input '%s' has shape %s (%lld elements) but "
+                              "%lld values were given",
+                           in->name, tg__fmt_shape(sb, in->ndim, in->shape),
+                           (long long)in->numel, (long long)k);
+    }
+    in->given = true;
+    return EXIT_PASS;
+}
+
+static void free_inputs(cli *c)
+{
+    for (int i = 0; i < c->n_in; i++) tg__free(c->in[i].data);
+    c->n_in = 0;
+}
+
+/* Uniform [-1, 1) from the seed, in command-line order, for inputs
+ * without values. */
+static void fill_random(cli *c)
+{
+    tg_rng r;
+    tg_rng_seed(&r, c->o.seed);
+    for (int i = 0; i < c->n_in; i++) {
+        if (c->in[i].given) continue;
+        for (int64_t k = 0; k < c->in[i].numel; k++)
+            c->in[i].data[k] = 2 * tg_rng_uniform(&r) - 1;
+    }
+}
+
+/* ----------------------------------------------------------- options */
+
+static bool parse_double(const char *s, double *v)
+{
+    char *end;
+    errno = 0;
+    *v = strtod(s, &end);
+    return end != s && !*end && errno == 0 && isfinite(*v);
+}
+
+static bool parse_u64(const char *s, uint64_t *v)
+{
+    if (!isdigit((unsigned char)*s)) return false;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    *v = (uint64_t)x;
+    return !*end && errno == 0;
+}
+
+/* Value of option `name` either from "--name=V" or the next argument. */
+static const char *opt_value(cli *c, int argc, char **argv, int *i,
+                             const char *name, int *rc)
+{
+    const char *a = argv[*i];
+    size_t nl = strlen(name);
+    if (a[nl] == '=') return a + nl + 1;
+    if (*i + 1 >= argc) {
+        *rc = usage_error(c, "%s needs a value", name);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+static bool opt_is(const char *a, const char *name)
+{
+    size_t nl = strlen(name);
+    return !strncmp(a, name, nl) && (a[nl] == 0 || a[nl] == '=');
+}
+
+static int parse_args(cli *c, int argc, char **argv)
+{
+    int rc = EXIT_PASS;
+    bool no_more_opts = false;
+    for (int i = 1; i < argc && rc == EXIT_PASS; i++) {
+        const char *a = argv[i];
+        const char *v = NULL;
+        double d;
+        if (!no_more_opts && !strcmp(a, "--")) {
+            no_more_opts = true;
+        } else if (!no_more_opts && a[0] == '-' && a[1] == '-') {
+            if (opt_is(a, "--json")) c->json = true;
+            else if (opt_is(a, "--fast")) c->fast = true, c->full = false;
+            else if (opt_is(a, "--full")) c->full = true, c->fast = false;
+            else if (opt_is(a, "--gradgrad")) c->o.gradgrad = true;
+            else if (opt_is(a, "--all-ops")) c->all_ops = true;
+            else if (opt_is(a, "--dtype")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--dtype", &rc))) break;
+                if (!strcmp(v, "f64")) c->dt = TG_F64;
+                else if (!strcmp(v, "f32")) c->dt = TG_F32;
+                else rc = usage_error(c, "--dtype is f64 or f32, not '%.40s'", v);
+            } else if (opt_is(a, "--eps")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--eps", &rc))) break;
+                if (!parse_double(v, &d) || d <= 0)
+                    rc = usage_error(c, "--eps wants a number > 0, not '%.40s'", v);
+                c->o.eps = d;
+            } else if (opt_is(a, "--atol") || opt_is(a, "--rtol") ||
+                       opt_is(a, "--kink-margin") || opt_is(a, "--nondet-tol")) {
+                const char *nm = opt_is(a, "--atol")   ? "--atol"
+                                 : opt_is(a, "--rtol") ? "--rtol"
+                                 : opt_is(a, "--kink-margin") ? "--kink-margin"
+                                                              : "--nondet-tol";
+                if (!(v = opt_value(c, argc, argv, &i, nm, &rc))) break;
+                if (!parse_double(v, &d) || d < 0) {
+                    rc = usage_error(c, "%s wants a number >= 0, not '%.40s'",
+                                     nm, v);
+                    break;
+                }
+                if (nm[2] == 'a') c->o.atol = d;
+                else if (nm[2] == 'r') c->o.rtol = d;
+                else if (nm[2] == 'k') c->o.kink_margin = d;
+                else c->o.nondet_tol = d;
+            } else if (opt_is(a, "--seed")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--seed", &rc))) break;
+                if (!parse_u64(v, &c->o.seed))
+                    rc = usage_error(c, "--seed wants an integer >= 0, not "
+                                        "'%.40s'",
+                                     v);
+            } else if (opt_is(a, "--max-values")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--max-values", &rc)))
+                    break;
+                uint64_t m;
+                if (!parse_u64(v, &m) || m > 1000000)
+                    rc = usage_error(c, "--max-values wants an integer in "
+                                        "0..1000000, not '%.40s'",
+                                     v);
+                c->max_values = (int)m;
+            } else if (opt_is(a, "--no-grad")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--no-grad", &rc))) break;
+                if (c->n_no_grad == MAX_INPUTS)
+                    rc = usage_error(c, "too many --no-grad names");
+                else c->no_grad[c->n_no_grad++] = v;
+            } else if (opt_is(a, "--help")) {
+                return -1;
+            } else {
+                rc = usage_error(c, "unknown option '%.40s' (tapegrad %s "
+                                    "--help lists them)",
+                                 a, c->cmd);
+            }
+        } else if (!no_more_opts && !strcmp(a, "-o")) {
+            if (i + 1 >= argc) rc = usage_error(c, "-o needs a file name");
+            else c->out_path = argv[++i];
+        } else if (!no_more_opts && !strcmp(a, "-h")) {
+            return -1;
+        } else if (!c->expr_src && !c->all_ops) {
+            c->expr_src = a; /* may start with '-' (-x * y) */
+        } else {
+            rc = parse_input(c, a);
+        }
+    }
+    return rc;
+}
+
+/* -------------------------------------------------------- evaluation */
+
+typedef struct fn_ud {
+    const tg_expr *e;
+    const char *names[MAX_INPUTS];
+    int n;
+} fn_ud;
+
+static tg_tensor *expr_fn(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    fn_ud *u = ud;
+    return tg__expr_eval(u->e, g, TG_F64, n, u->names, in, NULL);
+}
+
+/* Check that the expression's names are inputs and mark index inputs. */
+static int bind_inputs(cli *c, fn_ud *u)
+{
+    u->e = c->expr;
+    u->n = c->n_in;
+    for (int i = 0; i < c->n_in; i++) u->names[i] = c->in[i].name;
+    for (int v = 0; v < tg__expr_num_vars(c->expr); v++) {
+        const char *nm = tg__expr_var(c->expr, v);
+        int found = -1;
+        for (int i = 0; i < c->n_in; i++)
+            if (!strcmp(c->in[i].name, nm)) found = i;
+        if (found < 0) {
+            char list[400];
+            size_t k = 0;
+            list[0] = 0;
+            for (int i = 0; i < c->n_in && k < sizeof list; i++)
+                k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",
+                                      i ? ", " : "", c->in[i].name);
+            return usage_error(c, "unknown input '%s' in the expression "
+                                  "(inputs given: %s); hint: add %s=SHAPE",
+                               nm, c->n_in ? list : "none", nm);
+        }
+        if (!tg__expr_var_differentiable(c->expr, v)) c->in[found].no_grad = true;
+    }
+    for (int k = 0; k < c->n_no_grad; k++) {
+        int found = -1;
+        for (int i = 0; i < c->n_in; i++)
+            if (!strcmp(c->in[i].name, c->no_grad[k])) found = i;
+        if (found < 0)
+            return usage_error(c, "--no-grad names '%.40s', which is not an "
+                                  "input",
+                               c->no_grad[k]);
+        c->in[found].no_grad = true;
+    }
+    return EXIT_PASS;
+}
+
+static int parse_expr(cli *c)
+{
+    if (!c->expr_src)
+        return usage_error(c, "no expression given (tapegrad %s EXPR "
+                              "NAME=SHAPE...)",
+                           c->cmd);
+    tg__expr_err e;
+    if (tg__expr_parse(c->expr_src, &c->expr, &e) != TG_OK) {
+        tg__expr_print_error(c->err, c->expr_src, &e);
+        return EXIT_USAGE;
+    }
+    return EXIT_PASS;
+}
+
+/* Leaves for the inputs on g in dtype dt (values converted), optionally
+ * requiring grad. */
+static bool make_leaves(cli *c, tg_graph *g, tg_dtype dt, bool rg,
+                        tg_tensor **t)
+{
+    for (int i = 0; i < c->n_in; i++) {
+        cli_input *in = &c->in[i];
+        if (dt == TG_F64) {
+            t[i] = tg_input(g, TG_F64, in->ndim, in->shape, in->data);
+        } else {
+            t[i] = tg_input(g, TG_F32, in->ndim, in->shape, NULL);
+            float *f = tg_f32(t[i]);
+            if (f)
+                for (int64_t k = 0; k < in->numel; k++) f[k] = (float)in->data[k];
+        }
+        if (tg_graph_status(g) != TG_OK) return false;
+        t[i]->name = in->name;
+        if (rg) tg_set_requires_grad(t[i], true);
+    }
+    return true;
+}
+
+/* Build EXPR on g in dtype dt. On failure prints one line and returns
+ * NULL. */
+static tg_tensor *build(cli *c, tg_graph *g, tg_dtype dt, bool rg,
+                        tg_tensor **leaves)
+{
+    if (!make_leaves(c, g, dt, rg, leaves)) {
+        usage_error(c, "%s", tg_graph_error(g));
+        return NULL;
+    }
+    const char *names[MAX_INPUTS];
+    for (int i = 0; i < c->n_in; i++) names[i] = c->in[i].name;
+    tg__expr_err e;
+    tg_tensor *y = tg__expr_eval(c->expr, g, dt, c->n_in, names, leaves, &e);
+    if (!y) {
+        if (e.pos >= 0)
+            usage_error(c, "%s (in '%.*s' at column %d)", e.msg,
+                        e.len > 60 ? 60 : e.len, c->expr_src + e.pos,
+                        e.pos + 1);
+        else usage_error(c, "%s", e.msg);
+    }
+    return y;
+}
+
+/* -------------------------------------------------------------- JSON */
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch == '\n') fputs("\\n", f);
+        else if (ch == '\t') fputs("\\t", f);
+        else if (ch < 0x20 || ch >= 0x7f) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+/* Round-trip digits: %.17g for f64, %.9g for f32; non-finite as null
+ * (JSON has no NaN or Infinity). */
+static void json_num(FILE *f, double v, tg_dtype dt)
+{
+    if (!isfinite(v)) fputs("null", f);
+    else fprintf(f, dt == TG_F32 ? "%.9g" : "%.17g", v);
+}
+
+static void json_shape(FILE *f, int ndim, const int64_t *shape)
+{
+    fputc('[', f);
+    for (int d = 0; d < ndim; d++)
+        fprintf(f, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    fputc(']', f);
+}
+
+static void json_data(FILE *f, const tg_tensor *t, tg_dtype dt)
+{
+    fputc('[', f);
+    for (int64_t k = 0; k < t->numel; k++) {
+        if (k) fputs(", ", f);
+        json_num(f, tg_get(t, k), dt);
+    }
+    fputc(']', f);
+}
+
+static void json_index(FILE *f, const tg_check_input_report *ir)
+{
+    if (ir->worst < 0) {
+        fputs("null", f);
+        return;
+    }
+    int64_t flat = ir->worst, idx[TG_MAX_DIMS];
+    for (int d = ir->ndim - 1; d >= 0; d--) {
+        int64_t e = ir->shape[d] > 0 ? ir->shape[d] : 1;
+        idx[d] = flat % e;
+        flat /= e;
+    }
+    json_shape(f, ir->ndim, idx);
+}
+
+static void json_rows(FILE *f, const tg_check_input_report *rows, int n)
+{
+    fputc('[', f);
+    for (int i = 0; i < n; i++) {
+        const tg_check_input_report *ir = &rows[i];
+        fprintf(f, "%s{\"name\": ", i ? ", " : "");
+        json_str(f, ir->name ? ir->name : "");
+        fputs(", \"shape\": ", f);
+        json_shape(f, ir->ndim, ir->shape);
+        fprintf(f, ", \"checked\": %s", ir->checked ? "true" : "false");
+        if (ir->checked) {
+            fprintf(f, ", \"pass\": %s, \"max_abs_err\": ",
+                    ir->pass ? "true" : "false");
+            json_num(f, ir->max_abs_err, TG_F64);
+            fputs(", \"max_rel_err\": ", f);
+            json_num(f, ir->max_rel_err, TG_F64);
+            fputs(", \"worst\": ", f);
+            json_index(f, ir);
+            fprintf(f, ", \"worst_flat\": %lld, \"analytic\": ",
+                    (long long)ir->worst);
+            json_num(f, ir->analytic, TG_F64);
+            fputs(", \"numeric\": ", f);
+            json_num(f, ir->numeric, TG_F64);
+            fprintf(f, ", \"at_kink\": %s", ir->at_kink ? "true" : "false");
+        }
+        fputc('}', f);
+    }
+    fputc(']', f);
+}
+
+/* ------------------------------------------------------------- check */
+
+static tg_check_arg to_arg(const cli_input *in)
+{
+    tg_check_arg a;
+    memset(&a, 0, sizeof a);
+    a.name = in->name;
+    a.ndim = in->ndim;
+    for (int d = 0; d < in->ndim; d++) a.shape[d] = in->shape[d];
+    a.data = in->data;
+    a.no_grad = in->no_grad;
+    return a;
+}
+
+/* f32 run of the expression against the f64 run: the largest absolute
+ * difference of the output and of the input gradients. */
+static int f32_compare(cli *c, double *dout, double *dgrad)
+{
+    tg_graph *g = tg_graph_new();
+    if (!g) return usage_error(c, "out of memory");
+    tg_tensor *l32[MAX_INPUTS], *l64[MAX_INPUTS], *g32[MAX_INPUTS],
+        *g64[MAX_INPUTS];
+    int rc = EXIT_USAGE;
+    tg_tensor *y32 = build(c, g, TG_F32, true, l32);
+    tg_tensor *y64 = y32 ? build(c, g, TG_F64, true, l64) : NULL;
+    if (!y32 || !y64) goto out;
+    *dout = 0;
+    for (int64_t k = 0; k < y32->numel && k < y64->numel; k++) {
+        double d = fabs(tg_get(y32, k) - tg_get(y64, k));
+        if (!(d <= *dout)) *dout = d;
+    }
+    *dgrad = 0;
+    if (c->n_in > 0) {
+        tg_tensor *s32 = tg_full(g, TG_F32, y32->ndim, y32->shape, 1.0);
+        tg_tensor *s64 = tg_full(g, TG_F64, y64->ndim, y64->shape, 1.0);
+        if (tg_grad(g, &y32, 1, &s32, l32, c->n_in, false, g32) != TG_OK ||
+            tg_grad(g, &y64, 1, &s64, l64, c->n_in, false, g64) != TG_OK) {
+            usage_error(c, "%s", tg_graph_error(g));
+            goto out;
+        }
+        for (int i = 0; i < c->n_in; i++)
+            for (int64_t k = 0; k < g32[i]->numel; k++) {
+                double d = fabs(tg_get(g32[i], k) - tg_get(g64[i], k));
+                if (!(d <= *dgrad)) *dgrad = d;
+            }
+    }
+    rc = EXIT_PASS;
+out:
+    tg_graph_free(g);
+    return rc;
+}
+
+static int check_one(cli *c)
+{
+    int rc = parse_expr(c);
+    fn_ud u;
+    if (rc == EXIT_PASS) rc = bind_inputs(c, &u);
+    if (rc != EXIT_PASS) return rc;
+    for (int i = 0; i < c->n_in; i++) {
+        bool used = false;
+        for (int v = 0; v < tg__expr_num_vars(c->expr); v++)
+            if (!strcmp(tg__expr_var(c->expr, v), c->in[i].name)) used = true;
+        if (!used)
+            fprintf(c->err, "tapegrad check: note: input '%s' is not used by "
+                            "the expression\n",
+                    c->in[i].name);
+    }
+    fill_random(c);
+
+    /* Build once in the asked dtype so shape errors are usage errors. */
+    double dout = 0, dgrad = 0;
+    if (c->dt == TG_F32) {
+        rc = f32_compare(c, &dout, &dgrad);
+        if (rc != EXIT_PASS) return rc;
+    } else {
+        tg_graph *g = tg_graph_new();
+        if (!g) return usage_error(c, "out of memory");
+        tg_tensor *l[MAX_INPUTS];
+        tg_tensor *y = build(c, g, TG_F64, true, l);
+        tg_graph_free(g);
+        if (!y) return EXIT_USAGE;
+    }
+
+    tg_check_arg args[MAX_INPUTS];
+    int64_t total = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        args[i] = to_arg(&c->in[i]);
+        if (!c->in[i].no_grad) total += c->in[i].numel;
+    }
+    tg_check_opts o = c->o;
+    o.sum_only = true; /* the design's check: d sum(EXPR) */
+    o.fast = c->fast || (!c->full && total > FAST_AUTO);
+    tg_check_report r;
+    tg_status st = tg_gradcheck(expr_fn, &u, c->n_in, args, &o, &r);
+    if (st != TG_OK && st != TG_ERR_NUMERIC)
+        return usage_error(c, "%s", r.message[0] ? r.message : tg_last_error());
+
+    if (c->json) {
+        FILE *f = c->out;
+        fputs("{\"expr\": ", f);
+        json_str(f, c->expr_src);
+        fprintf(f, ", \"dtype\": \"%s\", \"checked_in\": \"f64\", \"pass\": %s",
+                c->dt == TG_F32 ? "f32" : "f64", r.pass ? "true" : "false");
+        fputs(", \"eps\": ", f);
+        json_num(f, o.eps, TG_F64);
+        fputs(", \"atol\": ", f);
+        json_num(f, o.atol, TG_F64);
+        fputs(", \"rtol\": ", f);
+        json_num(f, o.rtol, TG_F64);
+        fprintf(f, ", \"seed\": %llu, \"fast\": %s, \"inputs\": ",
+                (unsigned long long)o.seed, o.fast ? "true" : "false");
+        json_rows(f, r.in, r.n_inputs);
+        fprintf(f, ", \"deterministic\": %s, \"zero_seed_ok\": %s",
+                r.deterministic ? "true" : "false",
+                r.zero_seed_ok ? "true" : "false");
+        fputs(", \"gradgrad\": ", f);
+        if (!o.gradgrad) fputs("null", f);
+        else if (r.gradgrad_skipped) fputs("\"skipped\"", f);
+        else {
+            fprintf(f, "{\"pass\": %s, \"inputs\": ",
+                    r.gradgrad_pass ? "true" : "false");
+            json_rows(f, r.gradgrad, r.n_gradgrad);
+            fputc('}', f);
+        }
+        if (c->dt == TG_F32) {
+            fputs(", \"f32_vs_f64\": {\"output\": ", f);
+            json_num(f, dout, TG_F64);
+            fputs(", \"grad\": ", f);
+            json_num(f, dgrad, TG_F64);
+            fputc('}', f);
+        }
+        fprintf(f, ", \"kinks_moved\": %d, \"message\": ", r.kinks_moved);
+        json_str(f, r.message);
+        fputs("}\n", f);
+    } else {
+        fprintf(c->out, "check d sum(%s)   eps %g  atol %g  rtol %g  seed %llu%s\n",
+                c->expr_src, o.eps, o.atol, o.rtol,
+                (unsigned long long)o.seed,
+                o.fast ? "  (fast: one random projection per input)" : "");
+        if (c->dt == TG_F32)
+            fprintf(c->out, "f32 run vs f64: output differs by %.3g, "
+                            "gradients by %.3g (max abs); the check "
+                            "below runs in f64\n",
+                    dout, dgrad);
+        tg_check_report_print(&r, c->out);
+    }
+    return r.pass ? EXIT_PASS : EXIT_FAIL;
+}
+
+/* ----------------------------------------------------------- all-ops */
+
+typedef struct case_result {
+    bool ok;
+    double max_abs;
+    char msg[1400];
+} case_result;
+
+static void trim(const char **s, const char **e)
+{
+    while (*s < *e && isspace((unsigned char)**s)) (*s)++;
+    while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
+}
+
+/* Mark every op recorded while building the case and differentiating it
+ * twice (the backward pass recorded), for "covered by" reporting. */
+static void record_coverage(cli *c, fn_ud *u, const char *op_name,
+                            const char **covered_by)
+{
+    tg_graph *g = tg_graph_new();
+    if (!g) return;
+    tg_tensor *l[MAX_INPUTS], *gr[MAX_INPUTS];
+    if (make_leaves(c, g, TG_F64, true, l)) {
+        tg_tensor *y = tg__expr_eval(u->e, g, TG_F64, c->n_in, u->names, l, NULL);
+        if (y && c->n_in > 0) {
+            tg_tensor *s = tg_full(g, TG_F64, y->ndim, y->shape, 1.0);
+            tg_grad(g, &y, 1, &s, l, c->n_in, true, gr);
+        }
+    }
+    for (tg_node *n = g->tape; n; n = n->prev)
+        if (!covered_by[n->op]) covered_by[n->op] = op_name;
+    tg_graph_free(g);
+}
+
+static void run_case(cli *c, const char *op_name, const char *cs,
+                     const char *ce, bool gradgrad, const char **covered_by,
+                     case_result *res)
+{
+    res->ok = false;
+    res->max_abs = 0;
+    res->msg[0] = 0;
+    const char *bar = memchr(cs, '|', (size_t)(ce - cs));
+    if (!bar) {
+        snprintf(res->msg, sizeof res->msg, "malformed case (no '|')");
+        return;
+    }
+    const char *bar2 = memchr(bar + 1, '|', (size_t)(ce - bar - 1));
+    const char *es = cs, *ee = bar;
+    trim(&es, &ee);
+    char expr[512], ins[512], opts[256];
+    snprintf(expr, sizeof expr, "%.*s", (int)(ee - es), es);
+    const char *is = bar + 1, *ie = bar2 ? bar2 : ce;
+    trim(&is, &ie);
+    snprintf(ins, sizeof ins, "%.*s", (int)(ie - is), is);
+    opts[0] = 0;
+    if (bar2) {
+        const char *os = bar2 + 1, *oe = ce;
+        trim(&os, &oe);
+        snprintf(opts, sizeof opts, "%.*s", (int)(oe - os), os);
+    }
+
+    tg_check_opts o = tg_check_defaults();
+    o.seed = c->o.seed;
+    o.sum_only = false; /* random projection: softmax-like ops really tested */
+    o.gradgrad = gradgrad;
+    for (char *tok = strtok(opts, " \t"); tok; tok = strtok(NULL, " \t")) {
+        char *eq = strchr(tok, '=');
+        double v;
+        if (!eq || !parse_double(eq + 1, &v)) {
+            snprintf(res->msg, sizeof res->msg, "bad case option '%s'", tok);
+            return;
+        }
+        *eq = 0;
+        if (!strcmp(tok, "eps")) o.eps = v;
+        else if (!strcmp(tok, "atol")) o.atol = v;
+        else if (!strcmp(tok, "rtol")) o.rtol = v;
+        else if (!strcmp(tok, "nondet_tol")) o.nondet_tol = v;
+        else if (!strcmp(tok, "kink_margin")) o.kink_margin = v;
+        else {
+            snprintf(res->msg, sizeof res->msg, "unknown case option '%s'", tok);
+            return;
+        }
+    }
+
+    /* Parse the case with the command's own code paths, errors captured. */
+    char errbuf[1024] = {0};
+    FILE *ef = fmemopen(errbuf, sizeof errbuf - 1, "w");
+    if (!ef) {
+        snprintf(res->msg, sizeof res->msg, "cannot capture messages");
+        return;
+    }
+    FILE *saved_err = c->err;
+    c->err = ef;
+    c->n_in = 0;
+    c->expr = NULL;
+    c->expr_src = expr;
+    c->n_no_grad = 0;
+    int rc = EXIT_PASS;
+    char tokbuf[512];
+    memcpy(tokbuf, ins, sizeof tokbuf);
+    for (char *tok = strtok(tokbuf, " \t"); tok && rc == EXIT_PASS;
+         tok = strtok(NULL, " \t"))
+        rc = parse_input(c, tok);
+    fn_ud u;
+    if (rc == EXIT_PASS) rc = parse_expr(c);
+    if (rc == EXIT_PASS) rc = bind_inputs(c, &u);
+    tg_check_report r;
+    memset(&r, 0, sizeof r);
+    tg_status st = TG_OK;
+    if (rc == EXIT_PASS) {
+        fill_random(c);
+        tg_check_arg args[MAX_INPUTS];
+        for (int i = 0; i < c->n_in; i++) args[i] = to_arg(&c->in[i]);
+        st = tg_gradcheck(expr_fn, &u, c->n_in, args, &o, &r);
+        record_coverage(c, &u, op_name, covered_by);
+    }
+    fclose(ef);
+    c->err = saved_err;
+    /* one line: the first line of any captured message */
+    char *nl = strchr(errbuf, '\n');
+    if (nl) *nl = 0;
+    if (rc != EXIT_PASS) {
+        snprintf(res->msg, sizeof res->msg, "`%.250s | %.250s`: %.600s", expr, ins, errbuf);
+    } else if (st != TG_OK && st != TG_ERR_NUMERIC) {
+        snprintf(res->msg, sizeof res->msg, "`%.250s | %.250s`: %.600s", expr, ins,
+                 r.message);
+    } else {
+        for (int i = 0; i < r.n_inputs; i++)
+            if (r.in[i].checked && r.in[i].max_abs_err > res->max_abs)
+                res->max_abs = r.in[i].max_abs_err;
+        res->ok = r.pass;
+        if (!r.pass) {
+            /* Name the failing input and its worst element. */
+            const tg_check_input_report *bad = NULL;
+            for (int i = 0; i < r.n_inputs && !bad; i++)
+                if (r.in[i].checked && !r.in[i].pass) bad = &r.in[i];
+            if (bad) {
+                char wi[TG_SHAPE_BUF];
+                tg_check_format_index(wi, sizeof wi, bad);
+                snprintf(res->msg, sizeof res->msg,
+                         "`%.250s | %.250s`: input %s at %s: analytic %.6g vs "
+                         "numeric %.6g%s",
+                         expr, ins, bad->name, wi, bad->analytic, bad->numeric,
+                         bad->at_kink ? " (at a kink)" : "");
+            } else {
+                snprintf(res->msg, sizeof res->msg, "`%.250s | %.250s`: %.600s", expr, ins,
+                         r.message);
+            }
+        }
+    }
+    tg__expr_free(c->expr);
+    c->expr = NULL;
+    free_inputs(c);
+}
+
+static int all_ops(cli *c)
+{
+    if (!c->env->allow_all_ops)
+        return usage_error(c, "--all-ops is disabled here");
+    if (c->expr_src || c->n_in)
+        return usage_error(c, "--all-ops takes no expression or inputs");
+    const char *covered_by[TG_OP_COUNT] = {0};
+    typedef struct op_row {
+        int n_cases, n_fail;
+        bool builtin;
+        double max_abs;
+        case_result first_fail;
+    } op_row;
+    op_row *rows = tg__calloc(sizeof *rows * TG_OP_COUNT);
+    case_result *res = tg__malloc(sizeof *res);
+    if (!rows || !res) {
+        tg__free(rows);
+        tg__free(res);
+        return usage_error(c, "out of memory");
+    }
+    for (int op = 0; op < TG_OP_COUNT; op++) {
+        const tg_op_desc *d = tg_ops[op];
+        const char *cases = d->cases;
+        if (!cases) {
+            cases = tg__expr_builtin_cases(d->name);
+            rows[op].builtin = cases != NULL;
+        }
+        if (!cases) continue;
+        bool gg = c->o.gradgrad && !(d->flags & TG_OPF_NONSMOOTH);
+        const char *p = cases;
+        while (*p) {
+            const char *e = strchr(p, ';');
+            if (!e) e = p + strlen(p);
+            const char *s = p, *t = e;
+            trim(&s, &t);
+            if (t > s) {
+                run_case(c, d->name, s, t, gg, covered_by, res);
+                rows[op].n_cases++;
+                if (res->max_abs > rows[op].max_abs)
+                    rows[op].max_abs = res->max_abs;
+                if (!res->ok && rows[op].n_fail++ == 0)
+                    rows[op].first_fail = *res;
+            }
+            p = *e ? e + 1 : e;
+        }
+    }
+    int n_ok = 0, n_fail = 0, n_cov = 0;
+    if (c->json) fputs("{\"ops\": [", c->out);
+    for (int op = 0; op < TG_OP_COUNT; op++) {
+        const op_row *w = &rows[op];
+        const char *name = tg_ops[op]->name;
+        const char *cov = w->n_cases ? NULL : covered_by[op];
+        bool ok = w->n_cases ? w->n_fail == 0 : cov != NULL;
+        if (ok && cov) n_cov++;
+        else if (ok) n_ok++;
+        else n_fail++;
+        if (c->json) {
+            fprintf(c->out, "%s\n  {\"op\": ", op ? "," : "");
+            json_str(c->out, name);
+            fprintf(c->out, ", \"status\": \"%s\", \"cases\": %d, "
+                            "\"failed\": %d, \"builtin_cases\": %s, "
+                            "\"max_abs_err\": ",
+                    ok ? (cov ? "covered" : "ok") : "fail", w->n_cases,
+                    w->n_fail, w->builtin ? "true" : "false");
+            json_num(c->out, w->max_abs, TG_F64);
+            fputs(", \"covered_by\": ", c->out);
+            if (cov) json_str(c->out, cov);
+            else fputs("null", c->out);
+            fputs(", \"message\": ", c->out);
+            json_str(c->out, w->n_fail ? w->first_fail.msg
+                             : (!w->n_cases && !cov) ? "no gradient-check cases"
+                                                     : "");
+            fputc('}', c->out);
+            continue;
+        }
+        if (w->n_cases && !w->n_fail)
+            fprintf(c->out, "%-26s ok    %2d case%s  max abs err %.1e%s\n", name,
+                    w->n_cases, w->n_cases == 1 ? " " : "s", w->max_abs,
+                    w->builtin ? "  (built-in cases)" : "");
+        else if (w->n_cases)
+            fprintf(c->out, "%-26s FAIL  %d of %d case%s: %s\n", name, w->n_fail,
+                    w->n_cases, w->n_cases == 1 ? "" : "s", w->first_fail.msg);
+        else if (cov)
+            fprintf(c->out, "%-26s ok    covered by %s (no cases of its own)\n",
+                    name, cov);
+        else
+            fprintf(c->out, "%-26s FAIL  no gradient-check cases and not "
+                            "covered by another op's case\n",
+                    name);
+    }
+    if (c->json)
+        fprintf(c->out, "\n], \"ops_total\": %d, \"passed\": %d, \"covered\": "
+                        "%d, \"failed\": %d, \"pass\": %s}\n",
+                TG_OP_COUNT, n_ok, n_cov, n_fail, n_fail ? "false" : "true");
+    else
+        fprintf(c->out, "%d ops: %d passed, %d covered by other ops' cases, "
+                        "%d failed (f64, seed %llu%s)\n",
+                TG_OP_COUNT, n_ok, n_cov, n_fail,
+                (unsigned long long)c->o.seed,
+                c->o.gradgrad ? ", with gradgrad" : "");
+    tg__free(rows);
+    tg__free(res);
+    return n_fail ? EXIT_FAIL : EXIT_PASS;
+}
+
+/* -------------------------------------------------------------- grad */
+
+static int grad_cmd(cli *c)
+{
+    int rc = parse_expr(c);
+    fn_ud u;
+    if (rc == EXIT_PASS) rc = bind_inputs(c, &u);
+    if (rc != EXIT_PASS) return rc;
+    fill_random(c);
+    tg_graph *g = tg_graph_new();
+    if (!g) return usage_error(c, "out of memory");
+    tg_tensor *l[MAX_INPUTS], *gr[MAX_INPUTS];
+    tg_tensor *y = build(c, g, c->dt, true, l);
+    if (!y) {
+        tg_graph_free(g);
+        return EXIT_USAGE;
+    }
+    if (c->n_in > 0) {
+        tg_tensor *s = tg_full(g, y->dtype, y->ndim, y->shape, 1.0);
+        if (tg_grad(g, &y, 1, &s, l, c->n_in, false, gr) != TG_OK) {
+            usage_error(c, "%s", tg_graph_error(g));
+            tg_graph_free(g);
+            return EXIT_USAGE;
+        }
+    }
+    FILE *f = c->out;
+    tg_dtype dt = y->dtype;
+    if (c->json) {
+        fputs("{\"expr\": ", f);
+        json_str(f, c->expr_src);
+        fprintf(f, ", \"dtype\": \"%s\", \"output\": {\"shape\": ",
+                dt == TG_F32 ? "f32" : "f64");
+        json_shape(f, y->ndim, y->shape);
+        fputs(", \"data\": ", f);
+        json_data(f, y, dt);
+        fputs("}, \"inputs\": {", f);
+        for (int i = 0; i < c->n_in; i++) {
+            fputs(i ? ", " : "", f);
+            json_str(f, c->in[i].name);
+            fputs(": {\"shape\": ", f);
+            json_shape(f, l[i]->ndim, l[i]->shape);
+            fputs(", \"data\": ", f);
+            json_data(f, l[i], dt);
+            fputs(", \"grad\": ", f);
+            json_data(f, gr[i], dt);
+            fputc('}', f);
+        }
+        fputs("}}\n", f);
+    } else {
+        char sb[TG_SHAPE_BUF];
+        fprintf(f, "%s = %s %s:", c->expr_src, dt == TG_F32 ? "f32" : "f64",
+                tg__fmt_shape(sb, y->ndim, y->shape));
+        for (int64_t k = 0; k < y->numel; k++)
+            fprintf(f, " %.*g", dt == TG_F32 ? 9 : 17, tg_get(y, k));
+        fputc('\n', f);
+        for (int i = 0; i < c->n_in; i++) {
+            fprintf(f, "d sum / d %s %s:", c->in[i].name,
+                    tg__fmt_shape(sb, l[i]->ndim, l[i]->shape));
+            for (int64_t k = 0; k < gr[i]->numel; k++)
+                fprintf(f, " %.*g", dt == TG_F32 ? 9 : 17, tg_get(gr[i], k));
+            fputc('\n', f);
+        }
+    }
+    tg_graph_free(g);
+    return EXIT_PASS;
+}
+
+/* --------------------------------------------------------------- dot */
+
+static int dot_cmd(cli *c)
+{
+    int rc = parse_expr(c);
+    fn_ud u;
+    if (rc == EXIT_PASS) rc = bind_inputs(c, &u);
+    if (rc != EXIT_PASS) return rc;
+    if (c->out_path && !c->env->allow_files)
+        return usage_error(c, "-o is disabled here");
+    fill_random(c);
+    tg_graph *g = tg_graph_new();
+    if (!g) return usage_error(c, "out of memory");
+    tg_tensor *l[MAX_INPUTS];
+    tg_tensor *y = build(c, g, c->dt, true, l);
+    if (!y) {
+        tg_graph_free(g);
+        return EXIT_USAGE;
+    }
+    tg_dot_opts o = tg_dot_defaults();
+    o.loss = y;
+    o.title = c->expr_src;
+    if (c->max_values >= 0) o.max_values = c->max_values;
+    tg_status st = c->out_path ? tg_graph_save_dot(g, c->out_path, &o)
+                               : tg_graph_write_dot(g, c->out, &o);
+    tg_graph_free(g);
+    if (st != TG_OK) return usage_error(c, "%s", tg_last_error());
+    return EXIT_PASS;
+}
+
+/* -------------------------------------------------------------- entry */
+
+static void cmd_help(FILE *f, const char *cmd)
+{
+    fprintf(f, "usage: tapegrad %s ...\n", cmd);
+    tg_cli_usage(f);
+}
+
+int tg_cli_run(int argc, char **argv, FILE *out, FILE *err,
+               const tg_cli_env *env)
+{
+    tg_cli_env defenv = tg_cli_default_env();
+    if (!env) env = &defenv;
+    if (argc < 1 || !argv || !argv[0]) {
+        fprintf(err, "tapegrad: no command\n");
+        return EXIT_USAGE;
+    }
+    cli c;
+    memset(&c, 0, sizeof c);
+    c.out = out;
+    c.err = err;
+    c.env = env;
+    c.cmd = argv[0];
+    c.dt = TG_F64;
+    c.o = tg_check_defaults();
+    c.max_values = -1;
+    if (!strcmp(c.cmd, "help") || !strcmp(c.cmd, "--help")) {
+        fprintf(out, "usage: tapegrad COMMAND [ARGS]\ncommands:\n");
+        tg_cli_usage(out);
+        return EXIT_PASS;
+    }
+    bool is_check = !strcmp(c.cmd, "check"), is_grad = !strcmp(c.cmd, "grad"),
+         is_dot = !strcmp(c.cmd, "dot");
+    if (!is_check && !is_grad && !is_dot) {
+        fprintf(err, "tapegrad: unknown command '%.40s'\n", c.cmd);
+        return EXIT_USAGE;
+    }
+    int rc = parse_args(&c, argc, argv);
+    if (rc < 0) {
+        cmd_help(out, c.cmd);
+        free_inputs(&c);
+        return EXIT_PASS;
+    }
+    if (rc == EXIT_PASS && c.all_ops && !is_check)
+        rc = usage_error(&c, "--all-ops belongs to tapegrad check");
+    if (rc == EXIT_PASS && c.out_path && !is_dot)
+        rc = usage_error(&c, "-o belongs to tapegrad dot");
+    if (rc == EXIT_PASS) {
+        if (is_check && c.all_ops) rc = all_ops(&c);
+        else if (is_check) rc = check_one(&c);
+        else if (is_grad) rc = grad_cmd(&c);
+        else rc = dot_cmd(&c);
+    }
+    tg__expr_free(c.expr);
+    free_inputs(&c);
+    fflush(out);
+    return rc;
+}
