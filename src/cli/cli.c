@@ -735,7 +735,7 @@ static void trim(const char **s, const char **e)
 }
 
 /* Mark every op recorded while building the case and differentiating it
- * twice (the backward pass recorded), for "covered by" reporting. */
+ * twice (both backward passes recorded), for "covered by" reporting. */
 static void record_coverage(cli *c, fn_ud *u, const char *op_name,
                             const char **covered_by)
 {
@@ -746,7 +746,18 @@ static void record_coverage(cli *c, fn_ud *u, const char *op_name,
         tg_tensor *y = tg__expr_eval(u->e, g, TG_F64, c->n_in, u->names, l, NULL);
         if (y && c->n_in > 0) {
             tg_tensor *s = tg_full(g, TG_F64, y->ndim, y->shape, 1.0);
-            tg_grad(g, &y, 1, &s, l, c->n_in, true, gr);
+            /* Record the backward pass, then the backward of the
+             * backward: helper ops may appear only at second order. */
+            if (tg_grad(g, &y, 1, &s, l, c->n_in, true, gr) == TG_OK) {
+                tg_tensor *sum = NULL;
+                for (int i = 0; i < c->n_in; i++) {
+                    tg_tensor *t = tg_sum_all(tg_mul(gr[i], gr[i]));
+                    sum = sum ? tg_add(sum, t) : t;
+                }
+                tg_tensor *gg[MAX_INPUTS];
+                if (tg_requires_grad(sum))
+                    tg_grad(g, &sum, 1, NULL, l, c->n_in, true, gg);
+            }
         }
     }
     for (tg_node *n = g->tape; n; n = n->prev)
