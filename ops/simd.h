@@ -242,4 +242,386 @@ void tg__par_unary_f64(int64_t n, double *y, const double *x,
         tg__par_unary_f64(n, y, x, k);                                       \
     }
 
+
+/* ==================================================================
+ * Elementwise-family vocabulary (ops/ew_*.c and the activation files).
+ * Appended; the macros above are unchanged.
+ * ================================================================== */
+#include <stdbool.h>
+
+/* ---- lane masks: TG_CMPF(I, a, OP, b) with OP one of lt le gt ge eq neq
+ * unord (ordered predicates are false when a lane is NaN; neq and unord
+ * are true). SSE2/AVX2 masks are vectors, AVX-512 masks are k-registers;
+ * only use them through the macros below. */
+#define TG_MF(I) TG_MF_##I
+#define TG_MF_sse2 __m128
+#define TG_MF_avx2 __m256
+#define TG_MF_avx512 __mmask16
+#define TG_MD(I) TG_MD_##I
+#define TG_MD_sse2 __m128d
+#define TG_MD_avx2 __m256d
+#define TG_MD_avx512 __mmask8
+#define TG__PRED_lt _CMP_LT_OQ
+#define TG__PRED_le _CMP_LE_OQ
+#define TG__PRED_gt _CMP_GT_OQ
+#define TG__PRED_ge _CMP_GE_OQ
+#define TG__PRED_eq _CMP_EQ_OQ
+#define TG__PRED_neq _CMP_NEQ_UQ
+#define TG__PRED_unord _CMP_UNORD_Q
+#define TG_CMPF(I, a, OP, b) TG_CMPF_##I(a, b, OP)
+#define TG_CMPF_sse2(a, b, OP) TG__CAT3(_mm_cmp, OP, _ps)(a, b)
+#define TG_CMPF_avx2(a, b, OP) _mm256_cmp_ps(a, b, TG__PRED_##OP)
+#define TG_CMPF_avx512(a, b, OP) _mm512_cmp_ps_mask(a, b, TG__PRED_##OP)
+#define TG_CMPD(I, a, OP, b) TG_CMPD_##I(a, b, OP)
+#define TG_CMPD_sse2(a, b, OP) TG__CAT3(_mm_cmp, OP, _pd)(a, b)
+#define TG_CMPD_avx2(a, b, OP) _mm256_cmp_pd(a, b, TG__PRED_##OP)
+#define TG_CMPD_avx512(a, b, OP) _mm512_cmp_pd_mask(a, b, TG__PRED_##OP)
+/* m ? a : b, lane-wise */
+#define TG_BLENDF(I, m, a, b) TG_BLENDF_##I(m, a, b)
+#define TG_BLENDF_sse2(m, a, b)                                             \
+    _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b))
+#define TG_BLENDF_avx2(m, a, b) _mm256_blendv_ps(b, a, m)
+#define TG_BLENDF_avx512(m, a, b) _mm512_mask_blend_ps(m, b, a)
+#define TG_BLENDD(I, m, a, b) TG_BLENDD_##I(m, a, b)
+#define TG_BLENDD_sse2(m, a, b)                                             \
+    _mm_or_pd(_mm_and_pd(m, a), _mm_andnot_pd(m, b))
+#define TG_BLENDD_avx2(m, a, b) _mm256_blendv_pd(b, a, m)
+#define TG_BLENDD_avx512(m, a, b) _mm512_mask_blend_pd(m, b, a)
+/* mask and / or */
+#define TG_MANDF(I, m1, m2) TG_MANDF_##I(m1, m2)
+#define TG_MANDF_sse2(m1, m2) _mm_and_ps(m1, m2)
+#define TG_MANDF_avx2(m1, m2) _mm256_and_ps(m1, m2)
+#define TG_MANDF_avx512(m1, m2) ((__mmask16)((m1) & (m2)))
+#define TG_MORF(I, m1, m2) TG_MORF_##I(m1, m2)
+#define TG_MORF_sse2(m1, m2) _mm_or_ps(m1, m2)
+#define TG_MORF_avx2(m1, m2) _mm256_or_ps(m1, m2)
+#define TG_MORF_avx512(m1, m2) ((__mmask16)((m1) | (m2)))
+#define TG_MANDD(I, m1, m2) TG_MANDD_##I(m1, m2)
+#define TG_MANDD_sse2(m1, m2) _mm_and_pd(m1, m2)
+#define TG_MANDD_avx2(m1, m2) _mm256_and_pd(m1, m2)
+#define TG_MANDD_avx512(m1, m2) ((__mmask8)((m1) & (m2)))
+#define TG_MORD(I, m1, m2) TG_MORD_##I(m1, m2)
+#define TG_MORD_sse2(m1, m2) _mm_or_pd(m1, m2)
+#define TG_MORD_avx2(m1, m2) _mm256_or_pd(m1, m2)
+#define TG_MORD_avx512(m1, m2) ((__mmask8)((m1) | (m2)))
+
+/* ---- sign bit: |v|, -v, copysign(mag, sgn), v with the sign of s xor'd */
+#define TG_SIGNBITF(I) TG_SET1F(I, -0.0f)
+#define TG_SIGNBITD(I) TG_SET1D(I, -0.0)
+#define TG_ABSF(I, v) TG_ABSF_##I(v)
+#define TG_ABSF_sse2(v) _mm_andnot_ps(_mm_set1_ps(-0.0f), v)
+#define TG_ABSF_avx2(v) _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v)
+#define TG_ABSF_avx512(v) _mm512_abs_ps(v)
+#define TG_ABSD(I, v) TG_ABSD_##I(v)
+#define TG_ABSD_sse2(v) _mm_andnot_pd(_mm_set1_pd(-0.0), v)
+#define TG_ABSD_avx2(v) _mm256_andnot_pd(_mm256_set1_pd(-0.0), v)
+#define TG_ABSD_avx512(v) _mm512_abs_pd(v)
+#define TG_NEGF(I, v) TG_XORF(I, v, TG_SIGNBITF(I))
+#define TG_NEGD(I, v) TG_XORD(I, v, TG_SIGNBITD(I))
+#define TG_XORF(I, a, b) TG_XORF_##I(a, b)
+#define TG_XORF_sse2(a, b) _mm_xor_ps(a, b)
+#define TG_XORF_avx2(a, b) _mm256_xor_ps(a, b)
+#define TG_XORF_avx512(a, b)                                                \
+    _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define TG_XORD(I, a, b) TG_XORD_##I(a, b)
+#define TG_XORD_sse2(a, b) _mm_xor_pd(a, b)
+#define TG_XORD_avx2(a, b) _mm256_xor_pd(a, b)
+#define TG_XORD_avx512(a, b)                                                \
+    _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(a), _mm512_castpd_si512(b)))
+#define TG_ANDF(I, a, b) TG_ANDF_##I(a, b)
+#define TG_ANDF_sse2(a, b) _mm_and_ps(a, b)
+#define TG_ANDF_avx2(a, b) _mm256_and_ps(a, b)
+#define TG_ANDF_avx512(a, b)                                                \
+    _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
+#define TG_ANDD(I, a, b) TG_ANDD_##I(a, b)
+#define TG_ANDD_sse2(a, b) _mm_and_pd(a, b)
+#define TG_ANDD_avx2(a, b) _mm256_and_pd(a, b)
+#define TG_ANDD_avx512(a, b)                                                \
+    _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(a), _mm512_castpd_si512(b)))
+/* magnitude of m with the sign of s */
+#define TG_COPYSIGNF(I, m, s)                                               \
+    TG_XORF(I, TG_ABSF(I, m), TG_ANDF(I, s, TG_SIGNBITF(I)))
+#define TG_COPYSIGND(I, m, s)                                               \
+    TG_XORD(I, TG_ABSD(I, m), TG_ANDD(I, s, TG_SIGNBITD(I)))
+#define TG_ZEROF(I) TG_SET1F(I, 0.0f)
+#define TG_ZEROD(I) TG_SET1D(I, 0.0)
+#define TG_SQRTF(I, v) TG__XCAT3(_mm, TG_W_##I, _sqrt_ps)(v)
+#define TG_SQRTD(I, v) TG__XCAT3(_mm, TG_W_##I, _sqrt_pd)(v)
+/* a*b - c (fused where the ISA has FMA) */
+#define TG_FMSD(I, a, b, c) TG_FMSD_##I(a, b, c)
+#define TG_FMSD_sse2(a, b, c) _mm_sub_pd(_mm_mul_pd(a, b), c)
+#define TG_FMSD_avx2(a, b, c) _mm256_fmsub_pd(a, b, c)
+#define TG_FMSD_avx512(a, b, c) _mm512_fmsub_pd(a, b, c)
+
+/* ---- f32 <-> f64: the low and high halves of an f32 vector as f64
+ * vectors, and two f64 vectors rounded back into one f32 vector. Used by
+ * kernels that evaluate an f32 op in double precision and round once. */
+#define TG_F32LO_D(I, v) TG_F32LO_D_##I(v)
+#define TG_F32LO_D_sse2(v) _mm_cvtps_pd(v)
+#define TG_F32LO_D_avx2(v) _mm256_cvtps_pd(_mm256_castps256_ps128(v))
+#define TG_F32LO_D_avx512(v) _mm512_cvtps_pd(_mm512_castps512_ps256(v))
+#define TG_F32HI_D(I, v) TG_F32HI_D_##I(v)
+#define TG_F32HI_D_sse2(v) _mm_cvtps_pd(_mm_movehl_ps(v, v))
+#define TG_F32HI_D_avx2(v) _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))
+#define TG_F32HI_D_avx512(v)                                                \
+    _mm512_cvtps_pd(_mm256_castpd_ps(                                       \
+        _mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)))
+#define TG_D2_F32(I, lo, hi) TG_D2_F32_##I(lo, hi)
+#define TG_D2_F32_sse2(lo, hi) _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi))
+#define TG_D2_F32_avx2(lo, hi)                                              \
+    _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(lo)),       \
+                         _mm256_cvtpd_ps(hi), 1)
+#define TG_D2_F32_avx512(lo, hi)                                            \
+    _mm512_castpd_ps(_mm512_insertf64x4(                                    \
+        _mm512_castpd256_pd512(_mm256_castps_pd(_mm512_cvtpd_ps(lo))),      \
+        _mm256_castps_pd(_mm512_cvtpd_ps(hi)), 1))
+
+/* ---- streaming stores for outputs too large to stay in cache */
+#define TG_STREAMF(I, p, v) TG__XCAT3(_mm, TG_W_##I, _stream_ps)(p, v)
+#define TG_STREAMD(I, p, v) TG__XCAT3(_mm, TG_W_##I, _stream_pd)(p, v)
+/* Outputs of at least this many bytes are written with non-temporal
+ * stores: they would evict the cache anyway, and skipping the
+ * read-for-ownership saves a third of the memory traffic of a unary op. */
+#define TG_STREAM_BYTES (16u << 20)
+
+/* ---- map generators with parameters and a padded tail
+ *
+ * Body macros: VF(I, v, p0, p1, p2) -> TG_VF(I) for f32 and VD(I, v, p0, p1, p2)
+ * -> TG_VD(I) for f64, where p0, p1, p2 are the op's real parameters (double;
+ * convert inside the body). Unlike TG_SIMD_UNARY there is no scalar body:
+ * the last n % lanes elements are copied into a zero-padded vector and go
+ * through the same vector code, so every element gets the same
+ * instructions whatever its position, chunk or thread (results are
+ * bitwise independent of the split), and each op's math is written once.
+ *
+ *   TG_SIMD_MAP(NAME, VF, VD)      f32 body in f32, f64 body in f64
+ *   TG_SIMD_MAP_WIDE(NAME, VD)     f32 evaluated through the f64 body and
+ *                                  rounded once (for composite formulas
+ *                                  whose f32 evaluation would lose ulps)
+ * Both define `static const tg_map_f32_fn NAME##_k32[3]` and
+ * `NAME##_k64[3]`; TG_VEC_MAP0/1/2 then define the public kernels
+ * tg_vec_NAME_f32(n, y, x[, a[, b]]) and _f64, threaded above TG_PAR_MIN.
+ */
+typedef void (*tg_map_f32_fn)(int64_t n, float *y, const float *x,
+                              double p0, double p1, double p2);
+typedef void (*tg_map_f64_fn)(int64_t n, double *y, const double *x,
+                              double p0, double p1, double p2);
+void tg__par_map_f32(int64_t n, float *y, const float *x, double p0,
+                     double p1, double p2, const tg_map_f32_fn k[3]);
+void tg__par_map_f64(int64_t n, double *y, const double *x, double p0,
+                     double p1, double p2, const tg_map_f64_fn k[3]);
+
+#define TG__MAP_LOOP(I, T, L, VT, LOAD, STORE, STREAM, EVAL)                \
+    int64_t i = 0;                                                          \
+    bool nt_ = (uint64_t)n * sizeof(T) >= TG_STREAM_BYTES &&                \
+               ((uintptr_t)y % (L * sizeof(T))) == 0;                       \
+    if (nt_) {                                                              \
+        for (; i + L <= n; i += L) {                                        \
+            VT v = LOAD(I, x + i);                                          \
+            STREAM(I, y + i, EVAL);                                         \
+        }                                                                   \
+        _mm_sfence();                                                       \
+    } else {                                                                \
+        for (; i + L <= n; i += L) {                                        \
+            VT v = LOAD(I, x + i);                                          \
+            STORE(I, y + i, EVAL);                                          \
+        }                                                                   \
+    }                                                                       \
+    if (i < n) {                                                            \
+        T xb_[L], yb_[L];                                                   \
+        for (int j = 0; j < L; j++) xb_[j] = i + j < n ? x[i + j] : (T)0;   \
+        VT v = LOAD(I, xb_);                                                \
+        STORE(I, yb_, EVAL);                                                \
+        for (int j = 0; i + j < n; j++) y[i + j] = yb_[j];                  \
+    }
+
+#define TG__MAP_F32_ISA(NAME, I, VF)                                        \
+    TG_TARGET_##I static void NAME##_f32_##I(int64_t n, float *y,           \
+                                             const float *x, double p0,     \
+                                             double p1, double p2)          \
+    {                                                                       \
+        (void)p0, (void)p1, (void)p2;                                       \
+        TG__MAP_LOOP(I, float, TG_NF_##I, TG_VF(I), TG_LOADF, TG_STOREF,    \
+                     TG_STREAMF, VF(I, v, p0, p1, p2))                      \
+    }
+#define TG__MAP_F64_ISA(NAME, I, VD)                                        \
+    TG_TARGET_##I static void NAME##_f64_##I(int64_t n, double *y,          \
+                                             const double *x, double p0,    \
+                                             double p1, double p2)          \
+    {                                                                       \
+        (void)p0, (void)p1, (void)p2;                                       \
+        TG__MAP_LOOP(I, double, TG_ND_##I, TG_VD(I), TG_LOADD, TG_STORED,   \
+                     TG_STREAMD, VD(I, v, p0, p1, p2))                      \
+    }
+/* f32 through the f64 body: both halves, rounded once on the way back */
+#define TG__WIDEN(I, v, VD, p0, p1, p2)                                     \
+    TG_D2_F32(I, VD(I, TG_F32LO_D(I, v), p0, p1, p2),                       \
+              VD(I, TG_F32HI_D(I, v), p0, p1, p2))
+#define TG__MAP_F32W_ISA(NAME, I, VD)                                       \
+    TG_TARGET_##I static void NAME##_f32_##I(int64_t n, float *y,           \
+                                             const float *x, double p0,     \
+                                             double p1, double p2)          \
+    {                                                                       \
+        (void)p0, (void)p1, (void)p2;                                       \
+        TG__MAP_LOOP(I, float, TG_NF_##I, TG_VF(I), TG_LOADF, TG_STOREF,    \
+                     TG_STREAMF, TG__WIDEN(I, v, VD, p0, p1, p2))           \
+    }
+
+#define TG__MAP_TABLES(NAME)                                                \
+    static const tg_map_f32_fn NAME##_k32[3] = {                            \
+        NAME##_f32_sse2, NAME##_f32_avx2, NAME##_f32_avx512};               \
+    static const tg_map_f64_fn NAME##_k64[3] = {                            \
+        NAME##_f64_sse2, NAME##_f64_avx2, NAME##_f64_avx512};
+
+#define TG_SIMD_MAP(NAME, VF, VD)                                           \
+    TG__MAP_F32_ISA(NAME, sse2, VF)                                         \
+    TG__MAP_F32_ISA(NAME, avx2, VF)                                         \
+    TG__MAP_F32_ISA(NAME, avx512, VF)                                       \
+    TG__MAP_F64_ISA(NAME, sse2, VD)                                         \
+    TG__MAP_F64_ISA(NAME, avx2, VD)                                         \
+    TG__MAP_F64_ISA(NAME, avx512, VD)                                       \
+    TG__MAP_TABLES(NAME)
+#define TG_SIMD_MAP_WIDE(NAME, VD)                                          \
+    TG__MAP_F32W_ISA(NAME, sse2, VD)                                        \
+    TG__MAP_F32W_ISA(NAME, avx2, VD)                                        \
+    TG__MAP_F32W_ISA(NAME, avx512, VD)                                      \
+    TG__MAP_F64_ISA(NAME, sse2, VD)                                         \
+    TG__MAP_F64_ISA(NAME, avx2, VD)                                         \
+    TG__MAP_F64_ISA(NAME, avx512, VD)                                       \
+    TG__MAP_TABLES(NAME)
+
+#define TG_VEC_MAP0(NAME)                                                   \
+    void tg_vec_##NAME##_f32(int64_t n, float *y, const float *x)           \
+    {                                                                       \
+        tg__par_map_f32(n, y, x, 0, 0, 0, NAME##_k32);                      \
+    }                                                                       \
+    void tg_vec_##NAME##_f64(int64_t n, double *y, const double *x)         \
+    {                                                                       \
+        tg__par_map_f64(n, y, x, 0, 0, 0, NAME##_k64);                      \
+    }
+#define TG_VEC_MAP1(NAME)                                                   \
+    void tg_vec_##NAME##_f32(int64_t n, float *y, const float *x, double a) \
+    {                                                                       \
+        tg__par_map_f32(n, y, x, a, 0, 0, NAME##_k32);                      \
+    }                                                                       \
+    void tg_vec_##NAME##_f64(int64_t n, double *y, const double *x,         \
+                             double a)                                      \
+    {                                                                       \
+        tg__par_map_f64(n, y, x, a, 0, 0, NAME##_k64);                      \
+    }
+#define TG_VEC_MAP2(NAME)                                                   \
+    void tg_vec_##NAME##_f32(int64_t n, float *y, const float *x, double a, \
+                             double b)                                      \
+    {                                                                       \
+        tg__par_map_f32(n, y, x, a, b, 0, NAME##_k32);                      \
+    }                                                                       \
+    void tg_vec_##NAME##_f64(int64_t n, double *y, const double *x,         \
+                             double a, double b)                            \
+    {                                                                       \
+        tg__par_map_f64(n, y, x, a, b, 0, NAME##_k64);                      \
+    }
+
+/* ---- binary generators: y = BODY(a, b) where each operand is either
+ * contiguous (stride 1) or one broadcast value (stride 0), the contract
+ * of tg__binary_run. Bodies VF(I, a, b, p0, p1, p2) / VD(I, a, b, p0, p1, p2).
+ * TG_SIMD_BIN / TG_SIMD_BIN_WIDE mirror the map generators and define
+ * NAME##_b32[3], NAME##_b64[3]; TG_VEC_BIN0 defines the public kernels
+ * tg_vec_NAME_f32(n, y, a, sa, b, sb) (the tg_bin_f32 signature, not
+ * threaded: the driver splits the work). Ops with parameters run them
+ * through tg__ew_binary_run (ops/ew_simd.c). */
+typedef void (*tg_bin2_f32_fn)(int64_t n, float *y, const float *a,
+                               int64_t sa, const float *b, int64_t sb,
+                               double p0, double p1, double p2);
+typedef void (*tg_bin2_f64_fn)(int64_t n, double *y, const double *a,
+                               int64_t sa, const double *b, int64_t sb,
+                               double p0, double p1, double p2);
+
+#define TG__BIN_LOOP(I, T, L, VT, LOAD, STORE, STREAM, SET1, EVAL)          \
+    int64_t i = 0;                                                          \
+    const VT ab_ = SET1(I, a[0]), bb_ = SET1(I, b[0]);                      \
+    bool nt_ = (uint64_t)n * sizeof(T) >= TG_STREAM_BYTES &&                \
+               ((uintptr_t)y % (L * sizeof(T))) == 0;                       \
+    if (nt_) {                                                              \
+        for (; i + L <= n; i += L) {                                        \
+            VT va = sa ? LOAD(I, a + i) : ab_;                              \
+            VT vb = sb ? LOAD(I, b + i) : bb_;                              \
+            STREAM(I, y + i, EVAL);                                         \
+        }                                                                   \
+        _mm_sfence();                                                       \
+    } else {                                                                \
+        for (; i + L <= n; i += L) {                                        \
+            VT va = sa ? LOAD(I, a + i) : ab_;                              \
+            VT vb = sb ? LOAD(I, b + i) : bb_;                              \
+            STORE(I, y + i, EVAL);                                          \
+        }                                                                   \
+    }                                                                       \
+    if (i < n) {                                                            \
+        T ta_[L], tb_[L], yb_[L];                                           \
+        for (int j = 0; j < L; j++) {                                       \
+            ta_[j] = i + j < n ? a[(i + j) * sa] : (T)0;                    \
+            tb_[j] = i + j < n ? b[(i + j) * sb] : (T)0;                    \
+        }                                                                   \
+        VT va = LOAD(I, ta_), vb = LOAD(I, tb_);                            \
+        STORE(I, yb_, EVAL);                                                \
+        for (int j = 0; i + j < n; j++) y[i + j] = yb_[j];                  \
+    }
+
+#define TG__BIN_F32_ISA(NAME, I, EVAL)                                      \
+    TG_TARGET_##I static void NAME##_b32_##I(                               \
+        int64_t n, float *y, const float *a, int64_t sa, const float *b,    \
+        int64_t sb, double p0, double p1, double p2)                        \
+    {                                                                       \
+        (void)p0, (void)p1, (void)p2;                                       \
+        TG__BIN_LOOP(I, float, TG_NF_##I, TG_VF(I), TG_LOADF, TG_STOREF,    \
+                     TG_STREAMF, TG_SET1F, EVAL)                            \
+    }
+#define TG__BIN_F64_ISA(NAME, I, VD)                                        \
+    TG_TARGET_##I static void NAME##_b64_##I(                               \
+        int64_t n, double *y, const double *a, int64_t sa, const double *b, \
+        int64_t sb, double p0, double p1, double p2)                        \
+    {                                                                       \
+        (void)p0, (void)p1, (void)p2;                                       \
+        TG__BIN_LOOP(I, double, TG_ND_##I, TG_VD(I), TG_LOADD, TG_STORED,   \
+                     TG_STREAMD, TG_SET1D, VD(I, va, vb, p0, p1, p2))       \
+    }
+#define TG__BIN_WIDEN(I, VD)                                                \
+    TG_D2_F32(I,                                                            \
+              VD(I, TG_F32LO_D(I, va), TG_F32LO_D(I, vb), p0, p1, p2),      \
+              VD(I, TG_F32HI_D(I, va), TG_F32HI_D(I, vb), p0, p1, p2))
+#define TG__BIN_TABLES(NAME)                                                \
+    static const tg_bin2_f32_fn NAME##_b32[3] = {                           \
+        NAME##_b32_sse2, NAME##_b32_avx2, NAME##_b32_avx512};               \
+    static const tg_bin2_f64_fn NAME##_b64[3] = {                           \
+        NAME##_b64_sse2, NAME##_b64_avx2, NAME##_b64_avx512};
+
+#define TG_SIMD_BIN(NAME, VF, VD)                                           \
+    TG__BIN_F32_ISA(NAME, sse2, VF(sse2, va, vb, p0, p1, p2))               \
+    TG__BIN_F32_ISA(NAME, avx2, VF(avx2, va, vb, p0, p1, p2))               \
+    TG__BIN_F32_ISA(NAME, avx512, VF(avx512, va, vb, p0, p1, p2))           \
+    TG__BIN_F64_ISA(NAME, sse2, VD)                                         \
+    TG__BIN_F64_ISA(NAME, avx2, VD)                                         \
+    TG__BIN_F64_ISA(NAME, avx512, VD)                                       \
+    TG__BIN_TABLES(NAME)
+#define TG_SIMD_BIN_WIDE(NAME, VD)                                          \
+    TG__BIN_F32_ISA(NAME, sse2, TG__BIN_WIDEN(sse2, VD))                    \
+    TG__BIN_F32_ISA(NAME, avx2, TG__BIN_WIDEN(avx2, VD))                    \
+    TG__BIN_F32_ISA(NAME, avx512, TG__BIN_WIDEN(avx512, VD))                \
+    TG__BIN_F64_ISA(NAME, sse2, VD)                                         \
+    TG__BIN_F64_ISA(NAME, avx2, VD)                                         \
+    TG__BIN_F64_ISA(NAME, avx512, VD)                                       \
+    TG__BIN_TABLES(NAME)
+
+/* Public binary kernels without parameters, for tg__binary_run. */
+#define TG_VEC_BIN0(NAME)                                                   \
+    void tg_vec_##NAME##_f32(int64_t n, float *y, const float *a,           \
+                             int64_t sa, const float *b, int64_t sb)        \
+    {                                                                       \
+        NAME##_b32[tg__isa()](n, y, a, sa, b, sb, 0, 0, 0);                 \
+    }                                                                       \
+    void tg_vec_##NAME##_f64(int64_t n, double *y, const double *a,         \
+                             int64_t sa, const double *b, int64_t sb)       \
+    {                                                                       \
+        NAME##_b64[tg__isa()](n, y, a, sa, b, sb, 0, 0, 0);                 \
+    }
+
 #endif

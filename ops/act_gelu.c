@@ -1,0 +1,163 @@
+/* GELU, exact and tanh-approximated, and their fused backward kernels.
+ *   gelu(x)                = x Phi(x) = x/2 erfc(-x / sqrt 2)
+ *   gelu_backward(g, x)    = g (Phi(x) + x phi(x)),  phi(x) = e^(-x^2/2) / sqrt(2 pi)
+ *   gelu_tanh(x)           = x/2 (1 + tanh u) = x sigmoid(2u),
+ *                            u = sqrt(2/pi) (x + 0.044715 x^3)
+ *   gelu_tanh_backward(g, x) = g s (1 + 2 x u' (1 - s)),  s = sigmoid(2u),
+ *                            u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+ * erfc (not 1 + erf) and sigmoid(2u) (not 1 + tanh u) keep full relative
+ * precision for x << 0, where the naive forms cancel to 0. f32 is
+ * evaluated in double and rounded once: both derivatives have a root
+ * near x = -0.75 where float arithmetic would lose every digit.
+ * Limits: gelu(-Inf) = gelu_tanh(-Inf) = -0 (not -Inf * 0 = NaN), and
+ * the derivatives are 0 at -Inf and 1 at +Inf.
+ * VJPs:  gelu: gelu_backward(g, x)      gelu_tanh: gelu_tanh_backward(g, x)
+ *        gelu_backward: dg = gelu_backward(h, x),
+ *                       dx = h g phi(x) (2 - x^2)
+ *        gelu_tanh_backward: dg = gelu_tanh_backward(h, x),
+ *                       dx = h g d2(x) (composite of sigmoid ops). */
+#include "ops/ew.h"
+
+#define INV_SQRT2 0.70710678118654752440
+#define INV_SQRT_2PI 0.39894228040143267794
+#define SQRT_2_OVER_PI 0.79788456080286535588
+#define GELU_C 0.044715
+/* beyond |x| = 1e6 every derivative here is exactly 0 or 1 in double;
+ * clamping there keeps x * 0 from becoming Inf * 0 = NaN */
+#define BIG 1e6
+
+#define GELU_HELPERS(I)                                                     \
+    TG_TARGET_##I static inline TG_VD(I) clampbig_##I(TG_VD(I) x)           \
+    {                                                                       \
+        return TG_MIND(I, TG_SET1D(I, BIG), TG_MAXD(I, TG_SET1D(I, -BIG), x)); \
+    }                                                                       \
+    /* Phi(x) = erfc(-x / sqrt 2) / 2 */                                    \
+    TG_TARGET_##I static inline TG_VD(I) phid_##I(TG_VD(I) x)               \
+    {                                                                       \
+        TG_VD(I) z = TG_MULD(I, x, TG_SET1D(I, -INV_SQRT2));                \
+        return TG_MULD(I, TG_SET1D(I, 0.5), TG_SLEEF_D(I, erfc, u15)(z));   \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) geluD_##I(TG_VD(I) x)              \
+    {                                                                       \
+        TG_VD(I) xl = TG_MAXD(I, TG_SET1D(I, -BIG), x);                     \
+        return TG_MULD(I, xl, phid_##I(x));                                 \
+    }                                                                       \
+    /* normal density */                                                    \
+    TG_TARGET_##I static inline TG_VD(I) densd_##I(TG_VD(I) x)              \
+    {                                                                       \
+        TG_VD(I) e = TG_SLEEF_D(I, exp, u10)(                               \
+            TG_MULD(I, TG_MULD(I, x, x), TG_SET1D(I, -0.5)));               \
+        return TG_MULD(I, e, TG_SET1D(I, INV_SQRT_2PI));                    \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) gelu_bwd_##I(TG_VD(I) g,           \
+                                                      TG_VD(I) x)           \
+    {                                                                       \
+        TG_VD(I) xc = clampbig_##I(x);                                      \
+        TG_VD(I) d = TG_FMAD(I, xc, densd_##I(xc), phid_##I(x));            \
+        return TG_MULD(I, g, d);                                            \
+    }                                                                       \
+    /* s = sigmoid(2u), t = sigmoid(-2u) */                                 \
+    TG_TARGET_##I static inline void gt_sig_##I(TG_VD(I) x, TG_VD(I) *s,    \
+                                                TG_VD(I) * t)               \
+    {                                                                       \
+        TG_VD(I) one = TG_SET1D(I, 1.0);                                    \
+        TG_VD(I) x2 = TG_MULD(I, x, x);                                     \
+        TG_VD(I) u2 = TG_MULD(I, TG_MULD(I, x, TG_SET1D(I, 2 * SQRT_2_OVER_PI)), \
+                              TG_FMAD(I, x2, TG_SET1D(I, GELU_C), one));    \
+        TG_VD(I) e = TG_SLEEF_D(I, exp, u10)(TG_NEGD(I, TG_ABSD(I, u2)));   \
+        TG_VD(I) d = TG_ADDD(I, one, e);                                    \
+        TG_MD(I) pos = TG_CMPD(I, u2, ge, TG_ZEROD(I));                     \
+        *s = TG_DIVD(I, TG_BLENDD(I, pos, one, e), d);                      \
+        *t = TG_DIVD(I, TG_BLENDD(I, pos, e, one), d);                      \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) gelu_tanhd_##I(TG_VD(I) x)         \
+    {                                                                       \
+        TG_VD(I) s, t;                                                      \
+        gt_sig_##I(clampbig_##I(x), &s, &t);                                \
+        return TG_MULD(I, TG_MAXD(I, TG_SET1D(I, -BIG), x), s);             \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) gelu_tanh_bwd_##I(TG_VD(I) g,      \
+                                                           TG_VD(I) x)      \
+    {                                                                       \
+        TG_VD(I) s, t, one = TG_SET1D(I, 1.0);                              \
+        TG_VD(I) xc = clampbig_##I(x);                                      \
+        gt_sig_##I(xc, &s, &t);                                             \
+        TG_VD(I) du = TG_MULD(I, TG_SET1D(I, 2 * SQRT_2_OVER_PI),           \
+                              TG_FMAD(I, TG_MULD(I, xc, xc),                \
+                                      TG_SET1D(I, 3 * GELU_C), one));       \
+        TG_VD(I) k = TG_FMAD(I, TG_MULD(I, xc, du), t, one);                \
+        return TG_MULD(I, g, TG_MULD(I, s, k));                             \
+    }
+TG_EW_FOR_ISAS(GELU_HELPERS)
+
+#define GELU_VD(I, v, p0, p1, p2) geluD_##I(v)
+#define GELU_TANH_VD(I, v, p0, p1, p2) gelu_tanhd_##I(v)
+#define GELU_BW_VD(I, g, x, p0, p1, p2) gelu_bwd_##I(g, x)
+#define GELU_TANH_BW_VD(I, g, x, p0, p1, p2) gelu_tanh_bwd_##I(g, x)
+TG_SIMD_MAP_WIDE(gelu, GELU_VD)
+TG_SIMD_MAP_WIDE(gelu_tanh, GELU_TANH_VD)
+TG_SIMD_BIN_WIDE(gelu_backward, GELU_BW_VD)
+TG_SIMD_BIN_WIDE(gelu_tanh_backward, GELU_TANH_BW_VD)
+TG_VEC_MAP0(gelu)
+TG_VEC_MAP0(gelu_tanh)
+TG_VEC_BIN0(gelu_backward)
+TG_VEC_BIN0(gelu_tanh_backward)
+
+static void gelu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                     tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_gelu_backward(gy, n->in[0]);
+}
+/* d/dx (Phi + x phi) = 2 phi - x^2 phi = phi (2 - x^2) */
+static void gelu_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
+                              const bool *need, tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *gin = n->in[0], *x = n->in[1];
+    if (need[0]) gx[0] = tg_gelu_backward(h, x);
+    if (need[1]) {
+        tg_tensor *x2 = tg_square(x);
+        tg_tensor *phi = tg_mul_scalar(tg_exp(tg_mul_scalar(x2, -0.5)), INV_SQRT_2PI);
+        tg_tensor *k = tg_add_scalar(tg_neg(x2), 2.0);
+        gx[1] = tg_mul(tg_mul(h, gin), tg_mul(phi, k));
+    }
+}
+static void gelu_tanh_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                          const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_gelu_tanh_backward(gy, n->in[0]);
+}
+/* With s = sigmoid(2u), s' = 2u' s (1 - s) and f' = s + x s' :
+ * f'' = 2 s' + x s'',  s'' = 2u'' s(1-s) + 2u' s' (1 - 2s),
+ * u' = a (1 + 3c x^2), u'' = 6 a c x. */
+static void gelu_tanh_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
+                                   const bool *need, tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *gin = n->in[0], *x = n->in[1];
+    if (need[0]) gx[0] = tg_gelu_tanh_backward(h, x);
+    if (!need[1]) return;
+    const double a = SQRT_2_OVER_PI, c = GELU_C;
+    tg_tensor *x2 = tg_square(x);
+    tg_tensor *du = tg_mul_scalar(tg_add_scalar(tg_mul_scalar(x2, 3 * c), 1.0), a);
+    tg_tensor *u2 = tg_mul_scalar(tg_mul(x, tg_add_scalar(tg_mul_scalar(x2, c), 1.0)), 2 * a);
+    tg_tensor *s = tg_sigmoid(u2);
+    tg_tensor *ss = tg_sigmoid_backward(tg_scalar(x->graph, x->dtype, 1.0), s); /* s(1-s) */
+    tg_tensor *ds = tg_mul_scalar(tg_mul(du, ss), 2.0);                          /* s' */
+    tg_tensor *dds = tg_add(tg_mul_scalar(tg_mul(x, ss), 12 * a * c),
+                            tg_mul(tg_mul_scalar(tg_mul(du, ds), 2.0),
+                                   tg_add_scalar(tg_mul_scalar(s, -2.0), 1.0)));
+    tg_tensor *f2 = tg_add(tg_mul_scalar(ds, 2.0), tg_mul(x, dds));
+    gx[1] = tg_mul(tg_mul(h, gin), f2);
+}
+
+TG_EW_UNARY_OP(gelu, 0, "gelu(x) | x=3x4; gelu(3*x) | x=7")
+TG_EW_UNARY_OP(gelu_tanh, 0, "gelu_tanh(x) | x=3x4; gelu_tanh(3*x) | x=7")
+TG_EW_BINARY_OP(gelu_backward, 0,
+                "gelu_backward(g, x) | g=3x4 x=3x4; "
+                "gelu_backward(g, 3*x) | g=4 x=3x4")
+TG_EW_BINARY_OP(gelu_tanh_backward, 0,
+                "gelu_tanh_backward(g, x) | g=3x4 x=3x4; "
+                "gelu_tanh_backward(g, 3*x) | g=3x1 x=1x4")

@@ -1,0 +1,167 @@
+/* The sigmoid family: sigmoid, logsigmoid, silu and their fused backward
+ * kernels.
+ *   sigmoid(x)                 = 1 / (1 + e^-x)
+ *   sigmoid_backward(g, y)     = g y (1 - y)          (y = sigmoid(x))
+ *   logsigmoid(x)              = min(x, 0) - log1p(e^-|x|)
+ *   logsigmoid_backward(g, x)  = g sigmoid(-x)
+ *   silu(x)                    = x sigmoid(x)
+ *   silu_backward(g, x)        = g s (1 + x (1 - s)),  s = sigmoid(x)
+ * Every formula is evaluated from e = e^-|x| <= 1, which never overflows:
+ * sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, and
+ * sigmoid(-x) is the other one of the pair.
+ * Precision: sigmoid in f32 is one SLEEF f32 exp plus a division (it is
+ * on the hot path); the others evaluate f32 in double and round once
+ * (silu_backward has a root near x = -1.278 where f32 arithmetic would
+ * lose every digit).
+ * VJPs:  sigmoid: sigmoid_backward(g, y)
+ *        sigmoid_backward(g, y): dg = sigmoid_backward(h, y),
+ *                                dy = h g (1 - 2y)
+ *        logsigmoid: logsigmoid_backward(g, x)
+ *        logsigmoid_backward(g, x): dg = logsigmoid_backward(h, x),
+ *                                   dx = -h g s (1 - s)
+ *        silu: silu_backward(g, x)
+ *        silu_backward(g, x): dg = silu_backward(h, x),
+ *                             dx = h g s (1 - s) (2 + x (1 - 2s)) */
+#include "ops/ew.h"
+
+/* e = e^-|x|; *d = 1 + e; returns sigmoid(x) (pos = x >= 0 ? 1 : e over d) */
+#define SIG_HELPERS(I)                                                      \
+    TG_TARGET_##I static inline TG_VF(I) sigf_##I(TG_VF(I) x)               \
+    {                                                                       \
+        TG_VF(I) e = TG_SLEEF_F(I, exp, u10)(TG_NEGF(I, TG_ABSF(I, x)));    \
+        TG_VF(I) num = TG_BLENDF(I, TG_CMPF(I, x, ge, TG_ZEROF(I)),         \
+                                 TG_SET1F(I, 1.0f), e);                     \
+        return TG_DIVF(I, num, TG_ADDF(I, TG_SET1F(I, 1.0f), e));           \
+    }                                                                       \
+    /* sigmoid(x) and sigmoid(-x) from one exp */                           \
+    TG_TARGET_##I static inline void sig2d_##I(TG_VD(I) x, TG_VD(I) *s,     \
+                                               TG_VD(I) * t)                \
+    {                                                                       \
+        TG_VD(I) one = TG_SET1D(I, 1.0);                                    \
+        TG_VD(I) e = TG_SLEEF_D(I, exp, u10)(TG_NEGD(I, TG_ABSD(I, x)));    \
+        TG_VD(I) d = TG_ADDD(I, one, e);                                    \
+        TG_MD(I) pos = TG_CMPD(I, x, ge, TG_ZEROD(I));                      \
+        *s = TG_DIVD(I, TG_BLENDD(I, pos, one, e), d);                      \
+        *t = TG_DIVD(I, TG_BLENDD(I, pos, e, one), d);                      \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) sigd_##I(TG_VD(I) x)               \
+    {                                                                       \
+        TG_VD(I) s, t;                                                      \
+        sig2d_##I(x, &s, &t);                                               \
+        return s;                                                           \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) logsigd_##I(TG_VD(I) x)            \
+    {                                                                       \
+        TG_VD(I) e = TG_SLEEF_D(I, exp, u10)(TG_NEGD(I, TG_ABSD(I, x)));    \
+        return TG_SUBD(I, TG_MIND(I, x, TG_ZEROD(I)),                       \
+                       TG_SLEEF_D(I, log1p, u10)(e));                       \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) logsig_bwd_##I(TG_VD(I) g,         \
+                                                        TG_VD(I) x)         \
+    {                                                                       \
+        TG_VD(I) s, t;                                                      \
+        sig2d_##I(x, &s, &t);                                               \
+        return TG_MULD(I, g, t);                                            \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) silud_##I(TG_VD(I) x)              \
+    {                                                                       \
+        return TG_MULD(I, x, sigd_##I(x));                                  \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) silu_bwd_##I(TG_VD(I) g,           \
+                                                      TG_VD(I) x)           \
+    {                                                                       \
+        TG_VD(I) s, t;                                                      \
+        sig2d_##I(x, &s, &t);                                               \
+        TG_VD(I) k = TG_FMAD(I, x, t, TG_SET1D(I, 1.0));                    \
+        return TG_MULD(I, TG_MULD(I, g, s), k);                             \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) sig_bwd_##I(TG_VD(I) g,            \
+                                                     TG_VD(I) y)            \
+    {                                                                       \
+        return TG_MULD(I, TG_MULD(I, g, y),                                 \
+                       TG_SUBD(I, TG_SET1D(I, 1.0), y));                    \
+    }
+TG_EW_FOR_ISAS(SIG_HELPERS)
+
+#define SIGMOID_VF(I, v, p0, p1, p2) sigf_##I(v)
+#define SIGMOID_VD(I, v, p0, p1, p2) sigd_##I(v)
+#define LOGSIG_VD(I, v, p0, p1, p2) logsigd_##I(v)
+#define SILU_VD(I, v, p0, p1, p2) silud_##I(v)
+#define SIG_BW_VD(I, g, y, p0, p1, p2) sig_bwd_##I(g, y)
+#define LOGSIG_BW_VD(I, g, x, p0, p1, p2) logsig_bwd_##I(g, x)
+#define SILU_BW_VD(I, g, x, p0, p1, p2) silu_bwd_##I(g, x)
+TG_SIMD_MAP(sigmoid, SIGMOID_VF, SIGMOID_VD)
+TG_SIMD_MAP_WIDE(logsigmoid, LOGSIG_VD)
+TG_SIMD_MAP_WIDE(silu, SILU_VD)
+TG_SIMD_BIN_WIDE(sigmoid_backward, SIG_BW_VD)
+TG_SIMD_BIN_WIDE(logsigmoid_backward, LOGSIG_BW_VD)
+TG_SIMD_BIN_WIDE(silu_backward, SILU_BW_VD)
+TG_VEC_MAP0(sigmoid)
+TG_VEC_MAP0(logsigmoid)
+TG_VEC_MAP0(silu)
+TG_VEC_BIN0(sigmoid_backward)
+TG_VEC_BIN0(logsigmoid_backward)
+TG_VEC_BIN0(silu_backward)
+
+static void sigmoid_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                        const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_sigmoid_backward(gy, n->out);
+}
+static void sigmoid_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
+                                 const bool *need, tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *gin = n->in[0], *y = n->in[1];
+    if (need[0]) gx[0] = tg_sigmoid_backward(h, y);
+    if (need[1])
+        gx[1] = tg_mul(tg_mul(h, gin), tg_add_scalar(tg_mul_scalar(y, -2.0), 1.0));
+}
+static void logsigmoid_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                           const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_logsigmoid_backward(gy, n->in[0]);
+}
+static void logsigmoid_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
+                                    const bool *need, tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *gin = n->in[0], *x = n->in[1];
+    if (need[0]) gx[0] = tg_logsigmoid_backward(h, x);
+    if (need[1])
+        gx[1] = tg_neg(tg_sigmoid_backward(tg_mul(h, gin), tg_sigmoid(x)));
+}
+static void silu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                     tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_silu_backward(gy, n->in[0]);
+}
+static void silu_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
+                              const bool *need, tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *gin = n->in[0], *x = n->in[1];
+    if (need[0]) gx[0] = tg_silu_backward(h, x);
+    if (need[1]) {
+        tg_tensor *s = tg_sigmoid(x);
+        tg_tensor *k = tg_add_scalar(
+            tg_mul(x, tg_add_scalar(tg_mul_scalar(s, -2.0), 1.0)), 2.0);
+        gx[1] = tg_mul(tg_sigmoid_backward(tg_mul(h, gin), s), k);
+    }
+}
+
+TG_EW_UNARY_OP(sigmoid, 0, "sigmoid(x) | x=3x4; sigmoid(6*x) | x=7")
+TG_EW_BINARY_OP(sigmoid_backward, 0,
+                "sigmoid_backward(g, y) | g=3x4 y=3x4; "
+                "sigmoid_backward(g, y) | g=3x4 y=4")
+TG_EW_UNARY_OP(logsigmoid, 0, "logsigmoid(x) | x=3x4; logsigmoid(8*x) | x=7")
+TG_EW_BINARY_OP(logsigmoid_backward, 0,
+                "logsigmoid_backward(g, x) | g=3x4 x=3x4; "
+                "logsigmoid_backward(g, x) | g=4 x=3x4")
+TG_EW_UNARY_OP(silu, 0, "silu(x) | x=3x4; silu(4*x) | x=7")
+TG_EW_BINARY_OP(silu_backward, 0,
+                "silu_backward(g, x) | g=3x4 x=3x4; "
+                "silu_backward(g, 3*x) | g=3x1 x=1x4")

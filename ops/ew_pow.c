@@ -1,0 +1,72 @@
+/* pow(a, b) with broadcasting and pow_scalar(x, p) (SLEEF pow, 1 ulp).
+ * VJPs:  pow:  da = g b a^(b-1),  db = g y log a
+ *        pow_scalar: dx = g p x^(p-1); p = 0 has no gradient (y is 1),
+ *        p = 1 passes g through.
+ * IEEE/C99 pow special cases hold (pow(x, 0) = 1 even for NaN x,
+ * pow(-8, 1/3) = NaN, pow(-2, 3) = -8). */
+#include "ops/ew.h"
+
+#define P_ATTR f[0] /* pow_scalar: the exponent p */
+
+#define POW_VF(I, a, b, p0, p1, p2) TG_SLEEF_F2(I, pow, u10)(a, b)
+#define POW_VD(I, a, b, p0, p1, p2) TG_SLEEF_D2(I, pow, u10)(a, b)
+TG_SIMD_BIN(pow, POW_VF, POW_VD)
+TG_VEC_BIN0(pow)
+
+#define POWS_VF(I, v, p, p1, p2) TG_SLEEF_F2(I, pow, u10)(v, TG_SET1F(I, (float)(p)))
+#define POWS_VD(I, v, p, p1, p2) TG_SLEEF_D2(I, pow, u10)(v, TG_SET1D(I, p))
+TG_SIMD_MAP(pow_scalar, POWS_VF, POWS_VD)
+TG_VEC_MAP1(pow_scalar)
+
+static void pow_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
+                    tg_tensor **gx)
+{
+    (void)g;
+    tg_tensor *a = n->in[0], *b = n->in[1];
+    if (need[0]) gx[0] = tg_mul(gy, tg_mul(b, tg_pow(a, tg_add_scalar(b, -1.0))));
+    if (need[1]) gx[1] = tg_mul(gy, tg_mul(n->out, tg_log(a)));
+}
+
+TG_EW_BINARY_OP(pow, 0,
+                "pow(a*a + 0.5, b) | a=3x4 b=3x4; pow(a*a + 0.5, b) | a=3x1 "
+                "b=1x4; pow(a + 2, b * 3) | a=2x3x4 b=4; pow(a*a + 1, b) | "
+                "a=scalar b=2x3")
+
+static tg_status pow_scalar_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, pow_scalar_k32, pow_scalar_k64, n->attr.P_ATTR,
+                          0, 0);
+}
+
+static void pow_scalar_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                           const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    double p = n->attr.P_ATTR;
+    if (p == 0) return; /* constant output: zero gradient */
+    if (p == 1) {
+        gx[0] = gy;
+        return;
+    }
+    gx[0] = tg_mul(gy, tg_mul_scalar(tg_pow_scalar(n->in[0], p - 1), p));
+}
+
+static tg_status pow_scalar_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    if (isnan(n->attr.P_ATTR))
+        return tg__op_fail(g, n, TG_ERR_ARG, "exponent p is NaN");
+    return tg__same_shape_rule(g, n, out);
+}
+
+const tg_op_desc tg_op_pow_scalar = {
+    "pow_scalar", 1, 1, 0, pow_scalar_shape, pow_scalar_fwd, pow_scalar_vjp,
+    "pow_scalar(x*x + 0.5, p=2.5) | x=3x4; pow_scalar(x, p=3) | x=7; "
+    "pow_scalar(x + 2, p=-1.5) | x=5"};
+
+tg_tensor *tg_pow_scalar(tg_tensor *x, double p)
+{
+    tg_attrs a = {0};
+    a.P_ATTR = p;
+    return tg__apply1(TG_OP_pow_scalar, x, &a);
+}
