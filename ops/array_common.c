@@ -1,0 +1,160 @@
+/* Helpers shared by the array family: constants for VJPs, axis sets,
+ * [outer, len, inner] views, index validation. */
+#include "ops/array.h"
+
+#include <math.h>
+#include <stdio.h>
+
+tg_tensor *tg__const_tensor(tg_graph *g, tg_dtype dt, int ndim,
+                            const int64_t *shape, const char *who)
+{
+    tg_tensor *t = tg__new_tensor(g, dt, ndim, shape, who);
+    if (t) t->flags = TG_TF_CONSTANT;
+    return t;
+}
+
+void *tg__scratch(tg_graph *g, const tg_node *n, size_t bytes)
+{
+    void *p = tg__arena_alloc(&g->arena, bytes ? bytes : 1);
+    if (!p)
+        tg__op_fail(g, n, TG_ERR_OOM, "out of memory (%zu bytes of scratch)",
+                    bytes);
+    return p;
+}
+
+/* ---------------------------------------------------------- axis sets */
+
+void tg__set_axes(tg_attrs *a, int naxes, const int64_t *axes)
+{
+    if (naxes < 0 || naxes > TG_MAX_DIMS || (naxes > 0 && !axes)) {
+        a->nax = 1;
+        a->ax[0] = INT64_MAX; /* reported as out of range */
+        return;
+    }
+    a->nax = naxes;
+    for (int i = 0; i < naxes; i++) a->ax[i] = axes[i];
+}
+
+tg_status tg__axes_rule(tg_graph *g, tg_node *n, tg_tensor *out,
+                        bool keepdim)
+{
+    const tg_tensor *x = n->in[0];
+    bool seen[TG_MAX_DIMS] = {0};
+    char sb[TG_SHAPE_BUF];
+    for (int k = 0; k < n->attr.nax; k++) {
+        int64_t a = n->attr.ax[k];
+        if (!tg__norm_axis(&a, x->ndim))
+            return tg__op_fail(g, n, TG_ERR_SHAPE,
+                               "axis %lld out of range for shape %s; hint: "
+                               "axes lie in [-%d, %d)",
+                               (long long)n->attr.ax[k],
+                               tg__fmt_shape(sb, x->ndim, x->shape), x->ndim,
+                               x->ndim);
+        if (seen[a])
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "axis %lld given twice for shape %s",
+                               (long long)n->attr.ax[k],
+                               tg__fmt_shape(sb, x->ndim, x->shape));
+        seen[a] = true;
+    }
+    int m = 0;
+    for (int a = 0; a < x->ndim; a++)
+        if (seen[a]) n->attr.ax[m++] = a;
+    n->attr.nax = m;
+    out->ndim = 0;
+    for (int a = 0; a < x->ndim; a++) {
+        bool reduced = m == 0 || seen[a];
+        if (!reduced) out->shape[out->ndim++] = x->shape[a];
+        else if (keepdim) out->shape[out->ndim++] = 1;
+    }
+    return TG_OK;
+}
+
+void tg__keep_shape(const tg_node *n, int64_t *shape)
+{
+    const tg_tensor *x = n->in[0];
+    for (int i = 0; i < x->ndim; i++)
+        shape[i] = n->attr.nax == 0 ? 1 : x->shape[i];
+    for (int k = 0; k < n->attr.nax; k++) shape[n->attr.ax[k]] = 1;
+}
+
+int64_t tg__reduce_count(const tg_node *n)
+{
+    const tg_tensor *x = n->in[0];
+    if (n->attr.nax == 0) return x->numel;
+    int64_t c = 1;
+    for (int k = 0; k < n->attr.nax; k++) c *= x->shape[n->attr.ax[k]];
+    return c;
+}
+
+tg_axis3 tg__axis3(const tg_tensor *x, int axis)
+{
+    tg_axis3 s = {1, 1, 1};
+    if (x->ndim == 0) return s;
+    for (int i = 0; i < axis; i++) s.outer *= x->shape[i];
+    s.len = x->shape[axis];
+    for (int i = axis + 1; i < x->ndim; i++) s.inner *= x->shape[i];
+    return s;
+}
+
+tg_status tg__axis_rule(tg_graph *g, tg_node *n, const tg_tensor *x,
+                        int64_t *axis)
+{
+    int64_t a = *axis;
+    int nd = x->ndim ? x->ndim : 1;
+    if (!tg__norm_axis(&a, nd)) {
+        char sb[TG_SHAPE_BUF];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "axis %lld out of range for shape %s; hint: axes "
+                           "lie in [-%d, %d)",
+                           (long long)*axis,
+                           tg__fmt_shape(sb, x->ndim, x->shape), nd, nd);
+    }
+    *axis = a;
+    return TG_OK;
+}
+
+void tg__to_rows(void *dst, const void *src, tg_axis3 s, size_t es)
+{
+    unsigned char *d = dst;
+    const unsigned char *x = src;
+    for (int64_t o = 0; o < s.outer; o++)
+        for (int64_t k = 0; k < s.len; k++)
+            for (int64_t j = 0; j < s.inner; j++)
+                memcpy(d + ((o * s.inner + j) * s.len + k) * es,
+                       x + ((o * s.len + k) * s.inner + j) * es, es);
+}
+
+void tg__from_rows(void *dst, const void *src, tg_axis3 s, size_t es)
+{
+    unsigned char *d = dst;
+    const unsigned char *x = src;
+    for (int64_t o = 0; o < s.outer; o++)
+        for (int64_t k = 0; k < s.len; k++)
+            for (int64_t j = 0; j < s.inner; j++)
+                memcpy(d + ((o * s.len + k) * s.inner + j) * es,
+                       x + ((o * s.inner + j) * s.len + k) * es, es);
+}
+
+/* ------------------------------------------------------------ indices */
+
+tg_status tg__check_indices(tg_graph *g, const tg_node *n,
+                            const tg_tensor *idx, int64_t limit,
+                            const char *what, const char *limit_desc)
+{
+    for (int64_t i = 0; i < idx->numel; i++) {
+        double v = tg_get(idx, i);
+        if (!(v == floor(v)))
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "%s[%lld] = %.17g is not an integer; hint: "
+                               "indices are whole numbers stored in f32/f64",
+                               what, (long long)i, v);
+        if (v < 0 || v >= (double)limit)
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "%s[%lld] = %.17g is out of range for %s; "
+                               "hint: it must lie in [0, %lld)",
+                               what, (long long)i, v, limit_desc,
+                               (long long)limit);
+    }
+    return TG_OK;
+}
