@@ -31,6 +31,9 @@ tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
     return TG_OK;
 }
 
+/* Small tensors never enter an OpenMP region: even with a false `if`
+ * clause, libgomp sets up a team and makes a futex call (about 3 us here,
+ * more than the whole op on a few thousand elements). */
 #define BIN_RUN(T, K)                                                       \
     {                                                                       \
         T *y = out->data;                                                   \
@@ -50,8 +53,15 @@ tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
                           b + lo * p.step[1], p.step[1]);                   \
                 }                                                           \
             }                                                               \
+        } else if (out->numel <= TG_PAR_MIN) {                              \
+            for (int64_t r = 0; r < p.rows; r++) {                          \
+                int64_t oa, ob;                                             \
+                tg__bcast_offsets(&p, r, &oa, &ob);                         \
+                K(p.inner, y + r * p.inner, a + oa, p.step[0], b + ob,      \
+                  p.step[1]);                                               \
+            }                                                               \
         } else {                                                            \
-            _Pragma("omp parallel for if (out->numel > TG_PAR_MIN)")        \
+            _Pragma("omp parallel for")                                     \
             for (int64_t r = 0; r < p.rows; r++) {                          \
                 int64_t oa, ob;                                             \
                 tg__bcast_offsets(&p, r, &oa, &ob);                         \

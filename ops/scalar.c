@@ -4,14 +4,20 @@
 
 #define SCALAR_ATTR f[0] /* the constant s */
 
+/* Small tensors stay out of OpenMP: a region with a false `if` clause
+ * still costs a libgomp team setup and a futex call (about 3 us). */
 #define AFFINE_LOOP(T)                                                      \
     {                                                                       \
         T *restrict y = n->out->data;                                       \
         const T *restrict x = n->in[0]->data;                               \
         const T m = (T)mul, c = (T)add;                                     \
         int64_t len = n->out->numel;                                        \
-        _Pragma("omp parallel for simd if (len > TG_PAR_MIN)")              \
-        for (int64_t i = 0; i < len; i++) y[i] = x[i] * m + c;              \
+        if (len <= TG_PAR_MIN) {                                            \
+            for (int64_t i = 0; i < len; i++) y[i] = x[i] * m + c;          \
+        } else {                                                            \
+            _Pragma("omp parallel for simd")                                \
+            for (int64_t i = 0; i < len; i++) y[i] = x[i] * m + c;          \
+        }                                                                   \
     }
 
 /* y = x*mul + add; exact for the three uses (mul = ±1 or add = 0). */

@@ -117,8 +117,12 @@ void tg__accumulate(tg_tensor *y, const tg_tensor *x)
         if (out->numel == 1) { /* full reduction: f64 accumulator */        \
             double s = 0;                                                   \
             int64_t n = x->numel;                                           \
-            _Pragma("omp parallel for reduction(+ : s) if (n > TG_PAR_MIN)") \
-            for (int64_t i = 0; i < n; i++) s += xv[i];                     \
+            if (n <= TG_PAR_MIN) { /* no OpenMP region: see accumulate */   \
+                for (int64_t i = 0; i < n; i++) s += xv[i];                 \
+            } else {                                                        \
+                _Pragma("omp parallel for reduction(+ : s)")                \
+                for (int64_t i = 0; i < n; i++) s += xv[i];                 \
+            }                                                               \
             o[0] = (T)s;                                                    \
             return;                                                         \
         }                                                                   \
