@@ -2,7 +2,10 @@
  * VJP: reshape(g, x.shape). */
 #include "ops/elementwise.h"
 
-/* ax[0..nax-1]: requested shape, at most one -1 (inferred). */
+/* ax[0..nax-1]: requested shape, at most one -1 (inferred). nax == -1
+ * marks a rejected request; REQ_NDIM keeps the caller's ndim for the
+ * message. */
+#define REQ_NDIM i[0]
 static tg_status reshape_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *x = n->in[0];
@@ -10,8 +13,8 @@ static tg_status reshape_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     int nd = n->attr.nax;
     if (nd < 0 || nd > TG_MAX_DIMS)
         return tg__op_fail(g, n, TG_ERR_ARG,
-                           "ndim %d outside 0..%d (or shape is NULL)", nd,
-                           TG_MAX_DIMS);
+                           "ndim %lld outside 0..%d (or shape is NULL)",
+                           (long long)n->attr.REQ_NDIM, TG_MAX_DIMS);
     int infer = -1;
     int64_t known = 1;
     for (int i = 0; i < nd; i++) {
@@ -72,6 +75,7 @@ tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape)
     tg_attrs a = {0};
     a.nax = (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) ? -1
                                                                       : ndim;
+    a.REQ_NDIM = ndim;
     for (int i = 0; i < a.nax; i++) a.ax[i] = shape[i];
     return tg__apply1(TG_OP_reshape, x, &a);
 }

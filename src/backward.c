@@ -3,6 +3,7 @@
  * to their input's shape and accumulates fan-in. Ops supply VJPs only. */
 #include "internal.h"
 
+#include <math.h>
 #include <stdio.h>
 
 void tg__anomaly_check_grad(tg_graph *g, const tg_node *n,
@@ -54,6 +55,24 @@ static bool wants_grad(const tg_tensor *t, uint32_t id, bool to_leaves)
     if (t->bw_stamp == id && (t->bw_flags & BW_TARGET)) return true;
     if (!t->node) return to_leaves;
     return t->node->need == id;
+}
+
+/* The pass id wrapped around: stamps written 2^32 passes ago could equal
+ * a new id and pass for this pass's (a parameter marked "already listed"
+ * would get no gradient). Clear every stamp a pass can reach: persistent
+ * tensors, the recorded nodes with their inputs and outputs, and the
+ * tensors this call names. */
+static void clear_stamps(tg_graph *g, tg_tensor *const *outs, int n_out,
+                         tg_tensor *const *targets, int n_targets)
+{
+    for (int64_t i = 0; i < g->n_params; i++) g->params[i]->bw_stamp = 0;
+    for (tg_node *n = g->tape; n; n = n->prev) {
+        n->mark = n->need = 0;
+        n->out->bw_stamp = 0;
+        for (int i = 0; i < n->n_in; i++) n->in[i]->bw_stamp = 0;
+    }
+    for (int k = 0; k < n_out; k++) outs[k]->bw_stamp = 0;
+    for (int i = 0; i < n_targets; i++) targets[i]->bw_stamp = 0;
 }
 
 /* Post-order DFS from the outputs over tensors that require grad, with an
@@ -135,7 +154,13 @@ static tg_status check_outputs(tg_graph *g, const char *who,
             return tg__fail(g, TG_ERR_ARG,
                             "%s: output %d belongs to a different graph", who,
                             k + 1);
-        if (o->flags & TG_TF_POISON) return g->status ? g->status : TG_ERR_STATE;
+        if (o->flags & TG_TF_POISON)
+            return g->status != TG_OK
+                       ? g->status
+                       : tg__fail(g, TG_ERR_STATE,
+                                  "%s: output %d is the poison tensor of an "
+                                  "earlier error",
+                                  who, k + 1);
         if (!(o->flags & TG_TF_PERSISTENT) && o->epoch != g->epoch)
             return tg__fail(g, TG_ERR_STATE,
                             "%s: output %d is stale (created before the last "
@@ -146,6 +171,11 @@ static tg_status check_outputs(tg_graph *g, const char *who,
             if (s->graph != g || (s->flags & TG_TF_POISON))
                 return tg__fail(g, TG_ERR_ARG,
                                 "%s: seed %d is poison or from another graph",
+                                who, k + 1);
+            if (!(s->flags & TG_TF_PERSISTENT) && s->epoch != g->epoch)
+                return tg__fail(g, TG_ERR_STATE,
+                                "%s: seed %d is stale (created before the "
+                                "last tg_graph_reset)",
                                 who, k + 1);
             if (!tg__same_shape(s, o) || s->dtype != o->dtype)
                 return tg__fail(g, TG_ERR_SHAPE,
@@ -187,6 +217,11 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
                             "%s: input %d is NULL, poison or from another "
                             "graph",
                             who, i + 1);
+        if (!(t->flags & TG_TF_PERSISTENT) && t->epoch != g->epoch)
+            return tg__fail(g, TG_ERR_STATE,
+                            "%s: input %d is stale (created before the last "
+                            "tg_graph_reset)",
+                            who, i + 1);
     }
     if (!targets) {
         bool any = false;
@@ -201,7 +236,10 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
     }
 
     uint32_t id = ++g->bw_id;
-    if (id == 0) id = ++g->bw_id; /* 0 means "never visited" */
+    if (id == 0) { /* 0 means "never visited" */
+        clear_stamps(g, outs, n_out, targets, n_targets);
+        id = ++g->bw_id;
+    }
     for (int i = 0; i < n_targets; i++) {
         touch(targets[i], id);
         targets[i]->bw_flags |= BW_TARGET;
@@ -226,12 +264,28 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
 
     bool saved_mode = g->grad_enabled;
     g->grad_enabled = create_graph;
+    /* Anomaly mode checks each op's input gradients as a whole after its
+     * VJP (and the seeds before the walk), so a report names the node being
+     * differentiated and its forward position. Ops run inside a VJP would
+     * otherwise report themselves as unnumbered forward ops. */
+    bool anomaly = g->anomaly;
+    g->anomaly = false;
 
     for (int k = 0; k < n_out && g->status == TG_OK; k++) {
         tg_tensor *o = outs[k];
         if (!(o->flags & TG_TF_REQUIRES_GRAD) && !(o->bw_stamp == id))
             continue;
         tg_tensor *s = seeds ? seeds[k] : NULL;
+        if (s && anomaly) {
+            int64_t bad = tg__first_nonfinite(s);
+            if (bad >= 0) {
+                tg__fail(g, TG_ERR_NUMERIC,
+                         "%s: anomaly: seed %d holds %s at flat index %lld",
+                         who, k + 1, isnan(tg_get(s, bad)) ? "NaN" : "Inf",
+                         (long long)bad);
+                break;
+            }
+        }
         if (!s) s = tg_full(g, o->dtype, o->ndim, o->shape, 1.0);
         accumulate(g, o, s, id, create_graph);
     }
@@ -266,23 +320,29 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
             tg_tensor *in = n->in[i];
             tg_tensor *d = gx[i];
             if (!tg__same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
-            if (g->anomaly && g->status == TG_OK)
+            if (anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
             if (g->status != TG_OK) break;
             accumulate(g, in, d, id, create_graph);
+            /* finite parts can still overflow when summed */
+            if (anomaly && in->bw_acc != d && g->status == TG_OK)
+                tg__anomaly_check_grad(g, n, in->bw_acc, i);
         }
     }
+    g->anomaly = anomaly;
 
     if (g->status == TG_OK && !targets) {
         /* Deliver into ->grad. Parameters own a persistent buffer; per-step
-         * inputs get a graph-owned one on first use. */
+         * inputs get a graph-owned one on first use. Every buffer is in
+         * place before the first addition, so a failed allocation leaves
+         * all ->grad as they were: a failed backward never delivers part
+         * of a gradient. */
         tg_tensor **leaves = g->bw_leaves;
         bool m = g->grad_enabled;
         g->grad_enabled = false;
         for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
             tg_tensor *t = leaves[k];
-            tg_tensor *acc = t->bw_acc;
-            if (!acc) continue;
+            if (!t->bw_acc) continue;
             if (!t->grad || (!(t->grad->flags & TG_TF_PERSISTENT) &&
                              t->grad->epoch != g->epoch)) {
                 tg_tensor *gr = tg__new_tensor(g, t->dtype, t->ndim, t->shape,
@@ -292,7 +352,10 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
                 gr->flags = TG_TF_CONSTANT;
                 t->grad = gr;
             }
-            tg__accumulate(t->grad, acc);
+        }
+        for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
+            tg_tensor *t = leaves[k];
+            if (t->bw_acc) tg__accumulate(t->grad, t->bw_acc);
         }
         g->grad_enabled = m;
     }

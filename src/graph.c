@@ -64,27 +64,32 @@ void tg_graph_reset(tg_graph *g)
 
 int64_t tg_graph_num_nodes(const tg_graph *g) { return g ? g->n_nodes : 0; }
 
+/* Mode accessors accept NULL (answer false / do nothing) so a caller that
+ * skipped a failed tg_graph_new does not crash here. */
 bool tg_set_grad_enabled(tg_graph *g, bool on)
 {
+    if (!g) return false;
     bool old = g->grad_enabled;
     g->grad_enabled = on;
     return old;
 }
-bool tg_is_grad_enabled(const tg_graph *g) { return g->grad_enabled; }
+bool tg_is_grad_enabled(const tg_graph *g) { return g && g->grad_enabled; }
 bool tg_set_training(tg_graph *g, bool on)
 {
+    if (!g) return false;
     bool old = g->training;
     g->training = on;
     return old;
 }
-bool tg_is_training(const tg_graph *g) { return g->training; }
+bool tg_is_training(const tg_graph *g) { return g && g->training; }
 bool tg_set_anomaly(tg_graph *g, bool on)
 {
+    if (!g) return false;
     bool old = g->anomaly;
     g->anomaly = on;
     return old;
 }
-tg_rng *tg_graph_rng(tg_graph *g) { return &g->rng; }
+tg_rng *tg_graph_rng(tg_graph *g) { return g ? &g->rng : NULL; }
 
 /* ---------------------------------------------------------------- leaves */
 
@@ -240,7 +245,7 @@ tg_tensor *tg_param(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
     return p;
 }
 
-int tg_graph_num_params(const tg_graph *g) { return (int)g->n_params; }
+int tg_graph_num_params(const tg_graph *g) { return g ? (int)g->n_params : 0; }
 
 tg_tensor *tg_graph_param(const tg_graph *g, int i)
 {
@@ -252,7 +257,12 @@ tg_status tg_set_requires_grad(tg_tensor *t, bool on)
 {
     if (!t) return tg__set_last_error(TG_ERR_ARG,
                                       "tg_set_requires_grad: tensor is NULL");
-    if (t->flags & TG_TF_POISON) return t->graph->status;
+    if (t->flags & TG_TF_POISON)
+        return t->graph->status != TG_OK
+                   ? t->graph->status
+                   : tg__fail(t->graph, TG_ERR_STATE,
+                              "tg_set_requires_grad: tensor is the poison "
+                              "tensor of an earlier error");
     if (t->node)
         return tg__fail(t->graph, TG_ERR_STATE,
                         "tg_set_requires_grad: tensor is the output of "
@@ -274,6 +284,11 @@ tg_tensor *tg_detach(tg_tensor *x)
     if (!x) return NULL;
     tg_graph *g = x->graph;
     if (g->status != TG_OK || (x->flags & TG_TF_POISON)) return &g->poison;
+    if (!(x->flags & TG_TF_PERSISTENT) && x->epoch != g->epoch) {
+        tg__fail(g, TG_ERR_STATE, "tg_detach: tensor is stale (created "
+                                  "before the last tg_graph_reset)");
+        return &g->poison;
+    }
     tg_tensor *t = tg__arena_alloc(&g->arena, sizeof *t);
     if (!t) {
         tg__fail(g, TG_ERR_OOM, "tg_detach: out of memory");
@@ -339,6 +354,14 @@ static tg_status check_input(tg_graph *g, const tg_node *n, int i,
         return tg__op_fail(g, n, TG_ERR_ARG,
                            "input %d belongs to a different graph; hint: "
                            "tensors of one op must share a graph",
+                           i + 1);
+    /* The poison tensor reaches an op only after a reset cleared the
+     * error it stood for; it must not turn back into data. */
+    if (t->flags & TG_TF_POISON)
+        return tg__op_fail(g, n, TG_ERR_STATE,
+                           "input %d is the poison tensor of an earlier "
+                           "error; hint: check tg_graph_error before "
+                           "tg_graph_reset",
                            i + 1);
     if (!(t->flags & TG_TF_PERSISTENT) && t->epoch != g->epoch)
         return tg__op_fail(g, n, TG_ERR_STATE,
