@@ -6,6 +6,7 @@
  *   logsigmoid_backward(g, x)  = g sigmoid(-x)
  *   silu(x)                    = x sigmoid(x)
  *   silu_backward(g, x)        = g s (1 + x (1 - s)),  s = sigmoid(x)
+ * Limits: silu(-Inf) = -0 and silu'(+Inf) = 1, not NaN.
  * Every formula is evaluated from e = e^-|x| <= 1, which never overflows:
  * sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, and
  * sigmoid(-x) is the other one of the pair.
@@ -63,16 +64,22 @@
         sig2d_##I(x, &s, &t);                                               \
         return TG_MULD(I, g, t);                                            \
     }                                                                       \
+    /* x = -Inf: the factor x is held at -1e6 so the result is -0, not      \
+     * -Inf * 0 = NaN (below -1e6 the sigmoid is 0 anyway) */               \
     TG_TARGET_##I static inline TG_VD(I) silud_##I(TG_VD(I) x)              \
     {                                                                       \
-        return TG_MULD(I, x, sigd_##I(x));                                  \
+        TG_VD(I) xl = TG_MAXD(I, TG_SET1D(I, -1e6), x);                     \
+        return TG_MULD(I, xl, sigd_##I(x));                                 \
     }                                                                       \
     TG_TARGET_##I static inline TG_VD(I) silu_bwd_##I(TG_VD(I) g,           \
                                                       TG_VD(I) x)           \
     {                                                                       \
         TG_VD(I) s, t;                                                      \
         sig2d_##I(x, &s, &t);                                               \
-        TG_VD(I) k = TG_FMAD(I, x, t, TG_SET1D(I, 1.0));                    \
+        /* |x| held at 1e6 so that x t stays 0 (not Inf * 0) at +Inf */     \
+        TG_VD(I) xc = TG_MIND(I, TG_SET1D(I, 1e6),                          \
+                              TG_MAXD(I, TG_SET1D(I, -1e6), x));            \
+        TG_VD(I) k = TG_FMAD(I, xc, t, TG_SET1D(I, 1.0));                   \
         return TG_MULD(I, TG_MULD(I, g, s), k);                             \
     }                                                                       \
     TG_TARGET_##I static inline TG_VD(I) sig_bwd_##I(TG_VD(I) g,            \
