@@ -9,10 +9,14 @@ typedef struct tg_demo {
     int (*run)(int argc, char **argv); /* argv[0] is the demo name */
 } tg_demo;
 
-int tg_demo_tiny(int argc, char **argv);
+int tg_demo_trace(int argc, char **argv);
+int tg_demo_xor(int argc, char **argv);
 
 #define TG_DEMO_LIST                                                       \
-    {"tiny", "a 2-8-1 tanh network learns XOR in a few hundred steps",     \
-     tg_demo_tiny},
+    {"trace", "one training step of a 2-3-1 network, node by node, "       \
+              "with the delta rule",                                       \
+     tg_demo_trace},                                                       \
+    {"xor", "a perceptron fails on XOR, a 2-2-1 network solves it",        \
+     tg_demo_xor},
 
 #endif

@@ -1,0 +1,256 @@
+/* The teaching demos, run as a user runs them (`tapegrad demo NAME --fast
+ * --out DIR`), with assertions on what they print and the files they
+ * write. References are recomputed here, independently of the engine.
+ *
+ * usage: test_demos TAPEGRAD_BINARY [case-filter] */
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "tt.h"
+
+static const char *tapegrad = "tapegrad";
+static char out_buf[1 << 20];
+
+/* Run `tapegrad demo ARGS` with stderr merged; the output lands in
+ * out_buf. Returns the exit status (-1 if it could not run). */
+static int run_demo(const char *env, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s '%s' demo %s 2>&1", env ? env : "",
+             tapegrad, args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t n = fread(out_buf, 1, sizeof out_buf - 1, p);
+    out_buf[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static bool file_exists(const char *dir, const char *name)
+{
+    char path[1024];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static bool have_gnuplot(void)
+{
+    return system("gnuplot --version >/dev/null 2>&1") == 0;
+}
+
+static void clean(const char *dir)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* ------------------------------------------------------------------ trace */
+
+/* name -> (engine, rule) from trace.tsv; rule is NaN on input rows. */
+typedef struct kv {
+    char name[48];
+    double a, b;
+} kv;
+static kv rows[256];
+static int n_rows;
+
+static bool load_tsv(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    char line[512];
+    n_rows = 0;
+    while (fgets(line, sizeof line, f) && n_rows < 256) {
+        if (line[0] == '#') continue;
+        kv *r = &rows[n_rows];
+        char *tab = strchr(line, '\t');
+        if (!tab) continue;
+        *tab = 0;
+        size_t len = strlen(line);
+        if (len >= sizeof r->name) continue;
+        memcpy(r->name, line, len + 1);
+        char *end;
+        r->a = strtod(tab + 1, &end);
+        r->b = *end == '\t' ? strtod(end + 1, NULL) : NAN;
+        n_rows++;
+    }
+    fclose(f);
+    return true;
+}
+
+static double get(const char *fmt, int i, int j)
+{
+    char name[48];
+    snprintf(name, sizeof name, fmt, i, j);
+    for (int k = 0; k < n_rows; k++)
+        if (!strcmp(rows[k].name, name)) return rows[k].a;
+    fprintf(stderr, "trace.tsv lacks %s\n", name);
+    return NAN;
+}
+
+static long double sigl(long double z) { return 1.0L / (1.0L + expl(-z)); }
+
+/* The engine's ∂E/∂net and ∂E/∂w equal the generalized delta rule, which
+ * is recomputed here in long double from the inputs the demo printed. */
+static void trace_matches_delta_rule(void)
+{
+    const char *dir = "demos-out/trace";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "trace --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "FORWARD");
+    TT_CONTAINS(out_buf, "BACKWARD");
+    TT_CONTAINS(out_buf, "δ_h[j] = g'(net_h[j]) W2[j] δ_o");
+    TT_CONTAINS(out_buf, "the step went downhill");
+    char path[256];
+    snprintf(path, sizeof path, "%s/trace.tsv", dir);
+    TT_CHECK(load_tsv(path));
+
+    long double x[2], W1[6], b1[3], W2[3], b2, t = get("t", 0, 0);
+    long double lr = get("lr", 0, 0);
+    for (int i = 0; i < 2; i++) x[i] = get("x[%d]", i, 0);
+    for (int i = 0; i < 6; i++) W1[i] = get("W1[%d]", i, 0);
+    for (int j = 0; j < 3; j++) b1[j] = get("b1[%d]", j, 0);
+    for (int j = 0; j < 3; j++) W2[j] = get("W2[%d]", j, 0);
+    b2 = get("b2[%d]", 0, 0);
+    TT_NEAR(t, 1.0, 0);           /* the round textbook numbers */
+    TT_NEAR(W1[4], 0.20, 1e-16);
+    TT_NEAR(lr, 0.5, 0);
+
+    long double ah[3], no = b2;
+    for (int j = 0; j < 3; j++) {
+        ah[j] = sigl(x[0] * W1[j] + x[1] * W1[3 + j] + b1[j]);
+        no += ah[j] * W2[j];
+    }
+    long double ao = sigl(no);
+    long double E = 0.5L * (ao - t) * (ao - t);
+    TT_NEAR(get("E", 0, 0), (double)E, 1e-14);
+    long double d_o = ao * (1 - ao) * (ao - t), d_h[3];
+    TT_NEAR(get("delta_o", 0, 0), (double)d_o, 1e-14);
+    for (int j = 0; j < 3; j++) {
+        d_h[j] = ah[j] * (1 - ah[j]) * W2[j] * d_o;
+        TT_NEAR(get("delta_h[%d]", j, 0), (double)d_h[j], 1e-14);
+        TT_NEAR(get("dE/dW2[%d]", j, 0), (double)(ah[j] * d_o), 1e-14);
+        TT_NEAR(get("dE/db1[%d]", j, 0), (double)d_h[j], 1e-14);
+        for (int i = 0; i < 2; i++)
+            TT_NEAR(get("dE/dW1[%d][%d]", i, j), (double)(x[i] * d_h[j]),
+                    1e-14);
+    }
+    TT_NEAR(get("dE/db2", 0, 0), (double)d_o, 1e-14);
+    /* the update w - lr dE/dw */
+    TT_NEAR(get("new W2[%d]", 1, 0), (double)(W2[1] - lr * ah[1] * d_o),
+            1e-14);
+    TT_NEAR(get("new W1[%d]", 5, 0), (double)(W1[5] - lr * x[1] * d_h[2]),
+            1e-14);
+    TT_NEAR(get("new b2[%d]", 0, 0), (double)(b2 - lr * d_o), 1e-14);
+    TT_CHECK(get("E after", 0, 0) < get("E", 0, 0));
+}
+
+/* -------------------------------------------------------------------- xor */
+
+/* The truth-table row for x1 x2 ends with the network's class and "ok". */
+static void xor_truth_table(void)
+{
+    const char *dir = "demos-out/xor";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "xor --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "4/4 (100%)");
+    /* the perceptron stalls at 0.25 and gets at most 3 of 4 */
+    TT_CONTAINS(out_buf, "after step 2000.\n  It has flattened at 0.25");
+    const char *tt = strstr(out_buf, "Truth table");
+    TT_CHECK(tt != NULL);
+    static const int want[4] = {0, 1, 1, 0};
+    static const char *lead[4] = {"   0  0 |", "   0  1 |", "   1  0 |",
+                                  "   1  1 |"};
+    for (int i = 0; tt && i < 4; i++) {
+        const char *row = strstr(tt, lead[i]);
+        TT_CHECK(row != NULL);
+        if (!row) continue;
+        /* "... | 0.010 -> 0 ok" : the last "-> K" is the network's */
+        const char *eol = strchr(row, '\n');
+        const char *arrow = NULL;
+        for (const char *q = row; q < eol; q++)
+            if (q[0] == '-' && q[1] == '>') arrow = q;
+        TT_CHECK(arrow && arrow[3] - '0' == want[i]);
+        double y = arrow ? strtod(arrow - 6, NULL) : NAN;
+        TT_CHECK(want[i] ? y > 0.9 : y < 0.1);
+    }
+    /* the loss log: last perceptron E within 1e-3 of 0.25 */
+    char path[256];
+    snprintf(path, sizeof path, "%s/xor_loss.tsv", dir);
+    FILE *f = fopen(path, "r");
+    TT_CHECK(f != NULL);
+    double step = 0, ep = 0, en = 0;
+    char line[256];
+    int rows_seen = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] != '#' &&
+            sscanf(line, "%lf\t%lf\t%lf", &step, &ep, &en) == 3)
+            rows_seen++;
+    if (f) fclose(f);
+    TT_CHECK(rows_seen == 2000);
+    TT_NEAR(ep, 0.25, 1e-3);
+    TT_CHECK(en < 0.01);
+    TT_CHECK(file_exists(dir, "xor_boundary.gp"));
+    TT_CHECK(file_exists(dir, "xor_grid.tsv"));
+    if (have_gnuplot()) {
+        TT_CHECK(file_exists(dir, "xor_boundary.svg"));
+        TT_CHECK(file_exists(dir, "xor_loss.svg"));
+    }
+}
+
+/* Without gnuplot the demo still succeeds and leaves data + script. */
+static void without_gnuplot(void)
+{
+    const char *dir = "demos-out/nognuplot";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "xor --fast --out %s", dir);
+    TT_CHECK(run_demo("TAPEGRAD_GNUPLOT=none", args) == 0);
+    TT_CONTAINS(out_buf, "picture not drawn");
+    TT_CHECK(file_exists(dir, "xor_loss.tsv"));
+    TT_CHECK(file_exists(dir, "xor_loss.gp"));
+    TT_CHECK(!file_exists(dir, "xor_loss.svg"));
+}
+
+static void usage_errors(void)
+{
+    TT_CHECK(run_demo(NULL, "xor --no-such-option") == 2);
+    TT_CONTAINS(out_buf, "tapegrad demo xor: unknown option '--no-such-option'");
+    TT_CHECK(run_demo(NULL, "xor --steps") == 2);
+    TT_CONTAINS(out_buf, "--steps needs an integer value");
+    TT_CHECK(run_demo(NULL, "trace --help") == 0);
+    TT_CONTAINS(out_buf, "--out DIR");
+    TT_CHECK(run_demo(NULL, "no-such-demo") == 2);
+    TT_CHECK(run_demo(NULL, "--list") == 0);
+    TT_CONTAINS(out_buf, "xor");
+    TT_CONTAINS(out_buf, "trace");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_demos TAPEGRAD_BINARY [filter]\n");
+        return 2;
+    }
+    tapegrad = argv[1];
+    if (system("mkdir -p demos-out") != 0) return 1;
+    static const tt_entry cases[] = {
+        TT(trace_matches_delta_rule),
+        TT(xor_truth_table),
+        TT(without_gnuplot),
+        TT(usage_errors),
+    };
+    return tt_main(cases, (int)(sizeof cases / sizeof cases[0]), argc - 1,
+                   argv + 1);
+}
