@@ -134,6 +134,75 @@ CB(f_dropout)
     return tg_dropout(in[0], PP->f);
 }
 
+CB(f_permute)
+{
+    UNUSED;
+    return tg_permute(in[0], PP->naxes, PP->axes);
+}
+CB(f_transpose)
+{
+    UNUSED;
+    return tg_transpose(in[0], PP->axis, PP->axis2);
+}
+CB(f_flatten)
+{
+    UNUSED;
+    return tg_mul(tg_flatten(in[0], PP->axis, PP->axis2), in[1]);
+}
+CB(f_squeeze)
+{
+    UNUSED;
+    return tg_mul(PP->flag ? tg_squeeze_all(in[0]) : tg_squeeze(in[0], PP->axis),
+                  in[1]);
+}
+CB(f_unsqueeze)
+{
+    UNUSED;
+    return tg_mul(tg_unsqueeze(in[0], PP->axis), in[1]);
+}
+CB(f_concat)
+{
+    UNUSED;
+    return tg_concat(in, n, PP->axis);
+}
+CB(f_concat_sq)
+{
+    UNUSED; /* the same input twice plus a product: fan-in through concat */
+    tg_tensor *xs[3] = {in[0], tg_mul(in[0], in[1]), in[1]};
+    return tg_concat(xs, 3, PP->axis);
+}
+CB(f_slice)
+{
+    UNUSED;
+    return tg_slice(in[0], PP->axis, PP->i[0], PP->i[1], PP->i[2]);
+}
+CB(f_slice_bw)
+{
+    UNUSED;
+    return tg_slice_backward(in[0], PP->naxes, PP->axes, PP->axis, PP->i[0],
+                             PP->i[2]);
+}
+CB(f_index_select)
+{
+    UNUSED;
+    return tg_index_select(in[0], PP->axis, in[1]);
+}
+CB(f_index_add)
+{
+    UNUSED;
+    return tg_index_add(in[0], PP->naxes, PP->axes, PP->axis, in[1]);
+}
+CB(f_gather)
+{
+    UNUSED;
+    return tg_gather(in[0], PP->axis, in[1]);
+}
+CB(f_scatter_add)
+{
+    UNUSED;
+    return tg_scatter_add(in[0], PP->naxes, PP->axes, PP->axis, in[1]);
+}
+
 /* ----------------------------------------------------------- reductions */
 
 static void grad_reductions(void)
@@ -279,6 +348,69 @@ static void grad_dropout(void)
     ta_check("dropout", f_dropout, &p, 1, a, true);
 }
 
+/* ----------------------------------------------------------------- shape */
+
+static void grad_shape(void)
+{
+    P p1 = {.naxes = 3, .axes = {2, 0, 1}};
+    tg_check_arg a3[] = {ARG("x", 2, 3, 4)};
+    ta_check("permute", f_permute, &p1, 1, a3, true);
+    P p2 = {.naxes = 2, .axes = {-1, 0}};
+    tg_check_arg a2[] = {ARG("x", 3, 4)};
+    ta_check("permute 2", f_permute, &p2, 1, a2, true);
+    P t = {.axis = 0, .axis2 = -1};
+    ta_check("transpose", f_transpose, &t, 1, a3, true);
+    P fl = {.axis = 1, .axis2 = 2};
+    tg_check_arg af[] = {ARG("x", 2, 3, 4), ARG("y", 2, 12)};
+    ta_check("flatten", f_flatten, &fl, 2, af, true);
+    P sq = {.axis = 1};
+    tg_check_arg as[] = {ARG("x", 3, 1, 4), ARG("y", 3, 4)};
+    ta_check("squeeze", f_squeeze, &sq, 2, as, true);
+    P sqa = {.flag = true};
+    tg_check_arg asa[] = {ARG("x", 1, 3, 1), ARG("y", 2, 3)};
+    ta_check("squeeze_all", f_squeeze, &sqa, 2, asa, true);
+    P us = {.axis = -1};
+    tg_check_arg au[] = {ARG("x", 3, 4), ARG("y", 3, 4, 2)};
+    ta_check("unsqueeze", f_unsqueeze, &us, 2, au, true);
+
+    P c0 = {.axis = 0}, c1 = {.axis = 1};
+    tg_check_arg ac[] = {ARG("a", 2, 3), ARG("b", 4, 3), ARG("c", 1, 3)};
+    ta_check("concat 0", f_concat, &c0, 3, ac, true);
+    tg_check_arg ac1[] = {ARG("a", 2, 1, 2), ARG("b", 2, 3, 2)};
+    ta_check("concat 1", f_concat, &c1, 2, ac1, true);
+    tg_check_arg acs[] = {ARG("a", 2, 3), ARG("b", 2, 3)};
+    ta_check("concat fan-in", f_concat_sq, &c1, 2, acs, true);
+
+    P sl = {.axis = 1, .i = {1, 4, 2}};
+    tg_check_arg asl[] = {ARG("x", 3, 5)};
+    ta_check("slice", f_slice, &sl, 1, asl, true);
+    P sl2 = {.axis = -1, .i = {-5, INT64_MAX, 3}};
+    tg_check_arg asl2[] = {ARG("x", 2, 2, 7)};
+    ta_check("slice neg", f_slice, &sl2, 1, asl2, true);
+    P sb = {.naxes = 2, .axes = {3, 5}, .axis = 1, .i = {1, 0, 2}};
+    tg_check_arg asb[] = {ARG("g", 3, 2)};
+    ta_check("slice_backward", f_slice_bw, &sb, 1, asb, true);
+
+    double i4[4] = {4, 0, 2, 0}, i22[4] = {3, 1, 1, 0};
+    P ax0 = {.axis = 0}, ax1 = {.axis = 1};
+    tg_check_arg ai[] = {ARG("x", 5, 3), ARGI("i", i4, 4)};
+    ta_check("index_select", f_index_select, &ax0, 2, ai, true);
+    tg_check_arg ai2[] = {ARG("x", 2, 4, 3), ARGI("i", i22, 2, 2)};
+    ta_check("index_select 2d idx", f_index_select, &ax1, 2, ai2, true);
+    P ia = {.naxes = 2, .axes = {5, 3}, .axis = 0};
+    tg_check_arg aia[] = {ARG("g", 4, 3), ARGI("i", i4, 4)};
+    ta_check("index_add", f_index_add, &ia, 2, aia, true);
+    double gi[3] = {3, 0, 2}, gi2[8] = {0, 1, 2, 2, 1, 0, 0, 1};
+    tg_check_arg ag[] = {ARG("x", 3, 4), ARGI("i", gi, 3, 1)};
+    ta_check("gather", f_gather, &ax1, 2, ag, true);
+    tg_check_arg ag2[] = {ARG("x", 3, 4), ARGI("i", gi2, 2, 4)};
+    ta_check("gather 0", f_gather, &ax0, 2, ag2, true);
+    double si[6] = {3, 3, 0, 1, 2, 0};
+    P sa = {.naxes = 2, .axes = {3, 4}, .axis = 1};
+    tg_check_arg asa2[] = {ARG("g", 3, 2), ARGI("i", si, 3, 2)};
+    ta_check("scatter_add", f_scatter_add, &sa, 2, asa2, true);
+}
+
 TT_RUN(TT(grad_reductions), TT(grad_linear), TT(grad_softmax),
        TT(grad_losses), TT(grad_layer_norm), TT(grad_batch_norm),
-       TT(grad_dropout))
+       TT(grad_dropout), TT(grad_shape))
