@@ -1,12 +1,190 @@
-/* tapegrad/io.h — data readers (IDX, CSV), mini-batches, model save/load. */
+/* tapegrad/io.h — data readers (IDX, CSV), mini-batches, model save/load.
+ *
+ * Data arrays are plain f32 host memory (tg_array), independent of any
+ * graph; a batcher copies rows of them into per-step graph inputs. Model
+ * files hold named tensors (parameters, batch-norm buffers) and, if asked,
+ * an optimizer's state, in the versioned, checksummed format described
+ * byte by byte in docs/nn.md.
+ *
+ * Errors: every function here returns a status and leaves the message in
+ * tg_last_error(). File errors name the file and, for malformed content,
+ * the byte offset ("tg_idx_load: train.idx: truncated at byte offset 1234:
+ * …"). Nothing here aborts on bad input, and a failed call leaves its
+ * outputs empty (arrays) or unchanged (loaded tensors).
+ *
+ * Example — Fashion-MNIST, one epoch of mini-batches
+ *
+ *   tg_array X, Y;
+ *   if (tg_idx_load("train-images-idx3-ubyte.gz", &X) != TG_OK ||
+ *       tg_idx_load("train-labels-idx1-ubyte.gz", &Y) != TG_OK)
+ *       fprintf(stderr, "%s\n", tg_last_error());
+ *   tg_array_reshape_rows(&X);             // [60000,28,28] -> [60000,784]
+ *   tg_array_scale(&X, 1.0 / 255, 0);      // pixels to [0, 1]
+ *   tg_batch_opts bo = {.batch_size = 128, .shuffle = true, .seed = 1};
+ *   tg_batcher *b = tg_batcher_new(&X, &Y, &bo);
+ *   tg_tensor *x, *y;
+ *   while (tg_batcher_next(b, g, TG_F32, &x, &y) > 0) {
+ *       ... forward, backward, step ...
+ *       tg_graph_reset(g);
+ *   }
+ *   tg_batcher_free(b);
+ *   tg_array_free(&X);
+ *   tg_array_free(&Y);
+ */
 #ifndef TAPEGRAD_IO_H
 #define TAPEGRAD_IO_H
 
 #include "tapegrad/core.h"
+#include "tapegrad/nn.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ----------------------------------------------------------------- arrays */
+
+/* A dense row-major f32 array. Row i is the i-th sample: shape[0] rows of
+ * numel / shape[0] values. `data` is owned by the array (allocated through
+ * the allocation hook); free it with tg_array_free. A zeroed struct is a
+ * valid empty array. */
+typedef struct tg_array {
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    int64_t numel;
+    float *data;
+} tg_array;
+
+/* Free a's data and zero a. NULL or an empty array is a no-op. */
+void tg_array_free(tg_array *a);
+
+/* Copy rows [start, start + count) of src into *out (a new array; *out is
+ * overwritten, not freed). TG_ERR_ARG when the range leaves src,
+ * TG_ERR_OOM on allocation failure (out left empty). */
+tg_status tg_array_rows(const tg_array *src, int64_t start, int64_t count,
+                        tg_array *out);
+
+/* View a as 2-D [rows, features] (features = product of the other dims);
+ * a 1-D array becomes [n, 1]. No copy. TG_ERR_ARG for an empty array. */
+tg_status tg_array_reshape_rows(tg_array *a);
+
+/* --------------------------------------------------------------- readers */
+
+/* Read an IDX file (the MNIST / Fashion-MNIST format: 2 zero bytes, a type
+ * code — u8, i8, i16, i32, f32 or f64 — the number of dims, big-endian u32
+ * dims, then big-endian data). A gzip-compressed file (.gz or any file
+ * starting with the gzip magic) is decompressed on the fly; byte offsets
+ * in messages then count decompressed bytes. Values are converted to f32.
+ * On success *out is a new array of the file's shape (free with
+ * tg_array_free). Errors: TG_ERR_IO (cannot open or read), TG_ERR_FORMAT
+ * (bad magic, unknown type, more than TG_MAX_DIMS dims, truncated data,
+ * trailing bytes, corrupt gzip stream), TG_ERR_OOM; *out is left empty. */
+tg_status tg_idx_load(const char *path, tg_array *out);
+
+/* CSV reader options; zero-initialise and set what you need. */
+typedef struct tg_csv_opts {
+    char delimiter;  /* field separator; 0 means ','                       */
+    bool header;     /* skip the first line                                */
+    bool has_label;  /* split column label_col off into *y                 */
+    int label_col;   /* 0-based index of the label column                  */
+} tg_csv_opts;
+
+/* Read a numeric CSV file (gzip-compressed files are read transparently):
+ * one sample per line, fields separated by the delimiter, surrounding
+ * blanks ignored, empty lines skipped, \n or \r\n line ends. Every field
+ * must parse completely as a finite number, and every row must have the
+ * first row's number of fields. *x becomes [rows, cols] (without the label
+ * column), *y [rows] when opts->has_label (y may be NULL otherwise).
+ * opts may be NULL (comma, no header, no label). Errors (tg_last_error
+ * names the file, line, field and byte offset): TG_ERR_IO, TG_ERR_FORMAT,
+ * TG_ERR_OOM, TG_ERR_ARG (label column out of range); x and y are left
+ * empty. */
+tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
+                      tg_array *y);
+
+/* ---------------------------------------------------------- normalization */
+
+/* a = a * mul + add, elementwise (e.g. mul = 1/255 for pixels). */
+void tg_array_scale(tg_array *a, double mul, double add);
+
+/* Mean and standard deviation (population, ddof 0) of every element,
+ * accumulated in double. Either pointer may be NULL. */
+void tg_array_mean_std(const tg_array *a, double *mean, double *std);
+
+/* Per-feature mean and std over the rows (feature j = column j of the
+ * [rows, features] view). mean and std hold numel / shape[0] floats each,
+ * caller-provided. TG_ERR_ARG for an empty array or NULL buffers. */
+tg_status tg_array_feature_stats(const tg_array *a, float *mean, float *std);
+
+/* a[:, j] = (a[:, j] - mean[j]) / std[j]; a std of 0 (a constant feature)
+ * divides by 1 instead. Use the training set's statistics for the test
+ * set too. TG_ERR_ARG for an empty array or NULL buffers. */
+tg_status tg_array_standardize(tg_array *a, const float *mean,
+                               const float *std);
+
+/* ---------------------------------------------------------- mini-batches */
+
+typedef struct tg_batch_opts {
+    int64_t batch_size; /* rows per batch, >= 1                            */
+    bool shuffle;       /* a fresh permutation every epoch                 */
+    uint64_t seed;      /* shuffling stream: same seed, same batches       */
+    bool drop_last;     /* drop the last partial batch (default: keep it)  */
+} tg_batch_opts;
+
+typedef struct tg_batcher tg_batcher;
+
+/* An iterator over the rows of x (and the matching rows of y, which may be
+ * NULL), shape[0] rows each. x and y are borrowed and must outlive the
+ * batcher. Returns a caller-owned batcher (free with tg_batcher_free) or
+ * NULL with tg_last_error() (TG_ERR_ARG: empty x, row counts differ,
+ * batch_size < 1; TG_ERR_OOM). Allocates its index buffer once. */
+tg_batcher *tg_batcher_new(const tg_array *x, const tg_array *y,
+                           const tg_batch_opts *opts);
+void tg_batcher_free(tg_batcher *b); /* NULL is a no-op */
+
+/* The next batch as graph-owned inputs of g in dtype dt: *x of shape
+ * [n, x's other dims], *y of shape [n, y's other dims] (y's labels as
+ * values, e.g. class indices for tg_cross_entropy). Returns n, the rows in
+ * the batch (the last one may be partial), or 0 when the epoch is over;
+ * the call after that starts the next epoch (reshuffled when shuffling).
+ * Returns -1 on error (the graph's sticky error, e.g. out of memory, or a
+ * NULL argument in tg_last_error()). y may be NULL. */
+int64_t tg_batcher_next(tg_batcher *b, tg_graph *g, tg_dtype dt,
+                        tg_tensor **x, tg_tensor **y);
+/* Abandon the current epoch: the next call returns the first batch of a
+ * new one (a new permutation when shuffling). */
+void tg_batcher_reset(tg_batcher *b);
+/* Batches per epoch (counting a last partial batch unless drop_last). */
+int64_t tg_batcher_num_batches(const tg_batcher *b);
+/* Row indices of the batch returned last (borrowed; n entries). */
+const int64_t *tg_batcher_indices(const tg_batcher *b);
+
+/* ------------------------------------------------------------ save / load */
+
+/* Write tensors[0..n-1] (parameters or any leaf; their names identify them
+ * in the file — a NULL name is saved as "#<index>") and, when opt is not
+ * NULL, the optimizer's kind, settings, step count and state, to `path`
+ * atomically: the file is written to a temporary file in the same
+ * directory, flushed to disk (fsync), then renamed over `path`, so a crash
+ * at any point leaves either the old file or the new one, never a mix.
+ * Errors: TG_ERR_ARG (NULL or duplicate names, a poison tensor),
+ * TG_ERR_IO (with the system's reason; the temporary file is removed),
+ * TG_ERR_OOM. */
+tg_status tg_save(const char *path, int n, tg_tensor *const *tensors,
+                  const tg_optim *opt);
+
+/* Read `path` into tensors[0..n-1], matched by name, and, when opt is not
+ * NULL, into the optimizer (kind and number of parameters must match; its
+ * settings, step count and state are restored). The whole file is checked
+ * first — magic, version, every CRC32, every name, dtype and shape, the
+ * exact set of tensors — and nothing is written unless all of it passes:
+ * a truncated, corrupted or mismatched file is rejected whole and every
+ * tensor and the optimizer keep their values. Optimizer state in the file
+ * is ignored when opt is NULL; opt without state in the file is an error.
+ * Errors: TG_ERR_IO, TG_ERR_FORMAT (corruption, truncation, version,
+ * mismatch; the message names the file, the tensor and the byte offset),
+ * TG_ERR_ARG, TG_ERR_OOM. */
+tg_status tg_load(const char *path, int n, tg_tensor *const *tensors,
+                  tg_optim *opt);
 
 #ifdef __cplusplus
 }

@@ -20,5 +20,10 @@ void *tg__optim_state(const tg_optim *o, int i, int k);
 /* The short name of state slot k ("m", "v"); NULL when unused. */
 const char *tg__optim_state_name(const tg_optim *o, int k);
 int64_t *tg__optim_step_ptr(tg_optim *o);
+/* TG_OK when c is a valid configuration; else the reason in
+ * tg_last_error(). */
+tg_status tg__optim_config_ok(const tg_optim_config *c);
+/* Replace the settings (load restores what was saved; kind unchanged). */
+void tg__optim_set_config(tg_optim *o, const tg_optim_config *c);
 
 #endif

@@ -214,70 +214,67 @@ void tg_optim_zero_grad(tg_optim *o)
 
 /* ------------------------------------------------------------- kernels */
 
-/* Per-step constants, computed once in double. */
-typedef struct step_consts {
-    double lr, wd, beta, b1, b2, eps, alpha;
-    double step_size; /* adam: lr / (1 - b1^t)            */
-    double rbc2;      /* adam: 1 / sqrt(1 - b2^t)         */
-    double decay;     /* adamw: 1 - lr wd                 */
-} step_consts;
-
-/* One kernel body per method, instantiated for float and double. Locals
- * are of type T so f32 parameters are updated in f32, as PyTorch does. */
-#define OPT_KERNELS(T, SFX)                                            \
-    static void sgd_##SFX(int64_t n, T *restrict w, const T *restrict gr,    \
-                          const step_consts *c)                              \
-    {                                                                        \
-        const T lr = (T)c->lr, wd = (T)c->wd;                                \
-        _Pragma("omp parallel for simd if (n > TG_PAR_MIN)")                 \
-        for (int64_t i = 0; i < n; i++) w[i] -= lr * (gr[i] + wd * w[i]);    \
-    }                                                                        \
-    static void momentum_##SFX(int64_t n, T *restrict w,                     \
-                               const T *restrict gr, T *restrict m,          \
-                               const step_consts *c, int nesterov)           \
-    {                                                                        \
-        const T lr = (T)c->lr, wd = (T)c->wd, b = (T)c->beta;                \
-        if (nesterov) {                                                      \
-            _Pragma("omp parallel for simd if (n > TG_PAR_MIN)")             \
-            for (int64_t i = 0; i < n; i++) {                                \
-                T step = lr * (gr[i] + wd * w[i]);                           \
-                T mi = b * m[i] - step;                                      \
-                m[i] = mi;                                                   \
-                w[i] += b * mi - step;                                       \
-            }                                                                \
-        } else {                                                             \
-            _Pragma("omp parallel for simd if (n > TG_PAR_MIN)")             \
-            for (int64_t i = 0; i < n; i++) {                                \
-                T mi = b * m[i] - lr * (gr[i] + wd * w[i]);                  \
-                m[i] = mi;                                                   \
-                w[i] += mi;                                                  \
-            }                                                                \
-        }                                                                    \
-    }
-OPT_KERNELS(float, f32)
-OPT_KERNELS(double, f64)
-
-/* ADAM/ADAMW and RMSPROP need a square root per element. With errno
- * semantics (the default, and not ours to change) neither gcc nor clang
- * vectorizes sqrtf in a loop, so these are written with the SIMD
- * vocabulary of ops/simd.h and dispatched on the ISA chosen at run time,
- * like the elementwise kernels. One kernel updates [lo, hi). */
-typedef struct sqrt_args {
+/* Every update is a kernel over [lo, hi) of one parameter. Constants are
+ * computed once per step in double and narrowed to the parameter's dtype
+ * inside the kernel, so f32 parameters are updated in f32 as PyTorch does.
+ * ADAM covers ADAMW: the step passes wd = 0 and decay = 1 - lr wd for the
+ * decoupled form, wd and decay = 1 for the classical one. */
+typedef struct kargs {
     void *w, *m, *v;
     const void *g;
-    double wd, decay, b1, b2, ss, rbc2, eps, alpha, mu, lr;
-} sqrt_args;
-typedef void (*sqrt_kernel)(int64_t lo, int64_t hi, const sqrt_args *a);
+    double lr, wd, beta; /* beta: momentum (MOMENTUM, NESTEROV, RMSPROP) */
+    double decay, b1, b2, ss, rbc2, eps, alpha;
+} kargs;
+typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
 
+/* SGD and the momentum methods are plain loops the compiler vectorizes. */
+#define PLAIN_KERNELS(T, SFX)                                                \
+    static void sgd_##SFX(int64_t lo, int64_t hi, const kargs *a)            \
+    {                                                                        \
+        T *restrict w = a->w;                                                \
+        const T *restrict g = a->g;                                          \
+        const T lr = (T)a->lr, wd = (T)a->wd;                                \
+        for (int64_t i = lo; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);   \
+    }                                                                        \
+    static void momentum_##SFX(int64_t lo, int64_t hi, const kargs *a)       \
+    {                                                                        \
+        T *restrict w = a->w, *restrict m = a->m;                            \
+        const T *restrict g = a->g;                                          \
+        const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
+        for (int64_t i = lo; i < hi; i++) {                                  \
+            T mi = b * m[i] - lr * (g[i] + wd * w[i]);                       \
+            m[i] = mi;                                                       \
+            w[i] += mi;                                                      \
+        }                                                                    \
+    }                                                                        \
+    static void nesterov_##SFX(int64_t lo, int64_t hi, const kargs *a)       \
+    {                                                                        \
+        T *restrict w = a->w, *restrict m = a->m;                            \
+        const T *restrict g = a->g;                                          \
+        const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
+        for (int64_t i = lo; i < hi; i++) {                                  \
+            T step = lr * (g[i] + wd * w[i]);                                \
+            T mi = b * m[i] - step;                                          \
+            m[i] = mi;                                                       \
+            w[i] += b * mi - step;                                           \
+        }                                                                    \
+    }
+PLAIN_KERNELS(float, f32)
+PLAIN_KERNELS(double, f64)
+
+/* ADAM/ADAMW and RMSPROP need a square root per element. With errno
+ * semantics (the build default) neither gcc nor clang vectorizes sqrtf in
+ * a loop, so these are written with the SIMD vocabulary of ops/simd.h and
+ * dispatched on the ISA chosen at run time, like the elementwise kernels.
+ * S is the vocabulary suffix (F or D), T the scalar type. */
 #define TG__SQRTF(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_ps)(x)
 #define TG__SQRTD(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_pd)(x)
+#define SQRT_f32 sqrtf
+#define SQRT_f64 sqrt
 
-/* S is F or D (vocabulary suffix), T the scalar type. ADAM covers ADAMW:
- * the caller passes wd = 0 and decay = 1 - lr wd for the decoupled form,
- * wd and decay = 1 for the classical one. */
 #define ADAM_ISA(I, S, T, SFX)                                               \
     TG_TARGET_##I static void adam_##SFX##_##I(int64_t lo, int64_t hi,       \
-                                               const sqrt_args *a)           \
+                                               const kargs *a)               \
     {                                                                        \
         T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
         const T *restrict g = a->g;                                          \
@@ -313,15 +310,15 @@ typedef void (*sqrt_kernel)(int64_t lo, int64_t hi, const sqrt_args *a);
         }                                                                    \
     }
 
-/* RMSPROP; with m (momentum mu > 0) the scaled gradient is averaged. */
+/* RMSPROP; with momentum (m non-NULL) the scaled gradient is averaged. */
 #define RMSPROP_ISA(I, S, T, SFX)                                            \
     TG_TARGET_##I static void rmsprop_##SFX##_##I(int64_t lo, int64_t hi,    \
-                                                  const sqrt_args *a)        \
+                                                  const kargs *a)            \
     {                                                                        \
         T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
         const T *restrict g = a->g;                                          \
         const T wd = (T)a->wd, al = (T)a->alpha, c = 1 - al;                 \
-        const T eps = (T)a->eps, mu = (T)a->mu, lr = (T)a->lr;               \
+        const T eps = (T)a->eps, mu = (T)a->beta, lr = (T)a->lr;             \
         int64_t i = lo;                                                      \
         for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
             TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
@@ -353,8 +350,6 @@ typedef void (*sqrt_kernel)(int64_t lo, int64_t hi, const sqrt_args *a);
         }                                                                    \
     }
 
-#define SQRT_f32 sqrtf
-#define SQRT_f64 sqrt
 #define SQRT_KERNELS(NAME)                                                   \
     NAME(sse2, F, float, f32)                                                \
     NAME(avx2, F, float, f32)                                                \
@@ -366,15 +361,17 @@ SQRT_KERNELS(ADAM_ISA)
 SQRT_KERNELS(RMSPROP_ISA)
 
 /* [method: adam, rmsprop][dtype][isa] */
-static const sqrt_kernel sqrt_kernels[2][2][3] = {
+static const opt_kernel sqrt_kernels[2][2][3] = {
     {{adam_f32_sse2, adam_f32_avx2, adam_f32_avx512},
      {adam_f64_sse2, adam_f64_avx2, adam_f64_avx512}},
     {{rmsprop_f32_sse2, rmsprop_f32_avx2, rmsprop_f32_avx512},
      {rmsprop_f64_sse2, rmsprop_f64_avx2, rmsprop_f64_avx512}},
 };
 
-/* Split [0, n) over the OpenMP team in chunks of whole cache lines. */
-static void run_sqrt(sqrt_kernel k, int64_t n, const sqrt_args *a)
+/* Run k over [0, n): inline below TG_PAR_MIN (an OpenMP region, even with
+ * a false `if`, costs a team setup per call), else split over the team in
+ * chunks of whole cache lines. */
+static void run_kernel(opt_kernel k, int64_t n, const kargs *a)
 {
     if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
         k(0, n, a);
@@ -394,53 +391,37 @@ tg_status tg_optim_step(tg_optim *o)
     if (!o) return tg__set_last_error(TG_ERR_ARG, "tg_optim_step: optimizer is NULL");
     const tg_optim_config *cf = &o->cfg;
     o->t++;
-    step_consts c = {.lr = cf->lr,
-                     .wd = cf->weight_decay,
-                     .beta = cf->momentum,
-                     .b1 = cf->beta1,
-                     .b2 = cf->beta2,
-                     .eps = cf->eps,
-                     .alpha = cf->alpha};
+    kargs a = {.lr = cf->lr, .wd = cf->weight_decay, .beta = cf->momentum,
+               .decay = 1, .b1 = cf->beta1, .b2 = cf->beta2, .eps = cf->eps,
+               .alpha = cf->alpha};
     if (cf->kind == TG_OPTIM_ADAM || cf->kind == TG_OPTIM_ADAMW) {
         double t = (double)o->t;
-        c.step_size = cf->lr / (1.0 - pow(cf->beta1, t));
-        c.rbc2 = 1.0 / sqrt(1.0 - pow(cf->beta2, t));
-        c.decay = 1.0 - cf->lr * cf->weight_decay;
+        a.ss = cf->lr / (1.0 - pow(cf->beta1, t));
+        a.rbc2 = 1.0 / sqrt(1.0 - pow(cf->beta2, t));
+        if (cf->kind == TG_OPTIM_ADAMW) {
+            a.decay = 1.0 - cf->lr * cf->weight_decay;
+            a.wd = 0;
+        }
     }
+    int dt_f64 = 0;
     for (int i = 0; i < o->n; i++) {
         tg_tensor *p = o->params[i];
         if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue; /* frozen */
-        int64_t n = p->numel;
-        void *m = o->state[0][i], *v = o->state[1][i];
-        bool f = p->dtype == TG_F32;
+        a.w = p->data;
+        a.g = p->grad->data;
+        a.m = o->state[0][i];
+        a.v = o->state[1][i];
+        dt_f64 = p->dtype == TG_F64;
+        opt_kernel k = NULL;
         switch (cf->kind) {
-        case TG_OPTIM_SGD:
-            if (f) sgd_f32(n, p->data, p->grad->data, &c);
-            else sgd_f64(n, p->data, p->grad->data, &c);
-            break;
-        case TG_OPTIM_MOMENTUM:
-        case TG_OPTIM_NESTEROV: {
-            int nest = cf->kind == TG_OPTIM_NESTEROV;
-            if (f) momentum_f32(n, p->data, p->grad->data, m, &c, nest);
-            else momentum_f64(n, p->data, p->grad->data, m, &c, nest);
-            break;
-        }
+        case TG_OPTIM_SGD: k = dt_f64 ? sgd_f64 : sgd_f32; break;
+        case TG_OPTIM_MOMENTUM: k = dt_f64 ? momentum_f64 : momentum_f32; break;
+        case TG_OPTIM_NESTEROV: k = dt_f64 ? nesterov_f64 : nesterov_f32; break;
         case TG_OPTIM_ADAM:
-        case TG_OPTIM_ADAMW:
-        case TG_OPTIM_RMSPROP: {
-            sqrt_args a = {.w = p->data, .m = m, .v = v, .g = p->grad->data,
-                           .wd = c.wd, .decay = 1, .b1 = c.b1, .b2 = c.b2,
-                           .ss = c.step_size, .rbc2 = c.rbc2, .eps = c.eps,
-                           .alpha = c.alpha, .mu = c.beta, .lr = c.lr};
-            if (cf->kind == TG_OPTIM_ADAMW) {
-                a.wd = 0;
-                a.decay = c.decay;
-            }
-            int method = cf->kind == TG_OPTIM_RMSPROP;
-            run_sqrt(sqrt_kernels[method][!f][tg__isa()], n, &a);
-            break;
+        case TG_OPTIM_ADAMW: k = sqrt_kernels[0][dt_f64][tg__isa()]; break;
+        case TG_OPTIM_RMSPROP: k = sqrt_kernels[1][dt_f64][tg__isa()]; break;
         }
-        }
+        run_kernel(k, p->numel, &a);
     }
     return TG_OK;
 }
@@ -459,6 +440,16 @@ const char *tg__optim_state_name(const tg_optim *o, int k)
     return k == 0 ? "m" : "v";
 }
 int64_t *tg__optim_step_ptr(tg_optim *o) { return &o->t; }
+tg_status tg__optim_config_ok(const tg_optim_config *c)
+{
+    return check_config(c);
+}
+void tg__optim_set_config(tg_optim *o, const tg_optim_config *c)
+{
+    tg_optim_kind k = o->cfg.kind;
+    o->cfg = *c;
+    o->cfg.kind = k;
+}
 
 /* ------------------------------------------------------------ clipping */
 
@@ -487,14 +478,23 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
         if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
         int64_t m = p->grad->numel;
         double s = 0;
+        bool par = m > TG_PAR_MIN;
         if (p->grad->dtype == TG_F32) {
             const float *gv = p->grad->data;
-#pragma omp parallel for reduction(+ : s) if (m > TG_PAR_MIN)
-            for (int64_t j = 0; j < m; j++) s += (double)gv[j] * gv[j];
+            if (par) {
+#pragma omp parallel for reduction(+ : s)
+                for (int64_t j = 0; j < m; j++) s += (double)gv[j] * gv[j];
+            } else {
+                for (int64_t j = 0; j < m; j++) s += (double)gv[j] * gv[j];
+            }
         } else {
             const double *gv = p->grad->data;
-#pragma omp parallel for reduction(+ : s) if (m > TG_PAR_MIN)
-            for (int64_t j = 0; j < m; j++) s += gv[j] * gv[j];
+            if (par) {
+#pragma omp parallel for reduction(+ : s)
+                for (int64_t j = 0; j < m; j++) s += gv[j] * gv[j];
+            } else {
+                for (int64_t j = 0; j < m; j++) s += gv[j] * gv[j];
+            }
         }
         ss += s;
     }
@@ -508,14 +508,23 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
         tg_tensor *p = params[i];
         if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
         int64_t m = p->grad->numel;
+        bool par = m > TG_PAR_MIN;
         if (p->grad->dtype == TG_F32) {
             float *gv = p->grad->data, s = (float)scale;
-#pragma omp parallel for simd if (m > TG_PAR_MIN)
-            for (int64_t j = 0; j < m; j++) gv[j] *= s;
+            if (par) {
+#pragma omp parallel for
+                for (int64_t j = 0; j < m; j++) gv[j] *= s;
+            } else {
+                for (int64_t j = 0; j < m; j++) gv[j] *= s;
+            }
         } else {
             double *gv = p->grad->data;
-#pragma omp parallel for simd if (m > TG_PAR_MIN)
-            for (int64_t j = 0; j < m; j++) gv[j] *= scale;
+            if (par) {
+#pragma omp parallel for
+                for (int64_t j = 0; j < m; j++) gv[j] *= scale;
+            } else {
+                for (int64_t j = 0; j < m; j++) gv[j] *= scale;
+            }
         }
     }
     return TG_OK;

@@ -1,0 +1,727 @@
+/* Data: f32 arrays, the IDX and CSV readers, normalization helpers and the
+ * mini-batch iterator.
+ *
+ * Readers go through zlib's gz* functions, which read plain files as they
+ * are and gzip files decompressed, so one code path serves both. Every
+ * read is bounds-checked against what the header promised; a malformed
+ * file produces a message naming the file and the byte offset (of the
+ * decompressed stream for gzip input), never a crash. */
+#include "src/nn/nn_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+/* ----------------------------------------------------------------- arrays */
+
+void tg_array_free(tg_array *a)
+{
+    if (!a) return;
+    tg__free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+/* A new array of the given shape with uninitialised data; a is zeroed on
+ * failure. */
+static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
+                           const char *who)
+{
+    memset(a, 0, sizeof *a);
+    int64_t numel;
+    char sb[TG_SHAPE_BUF];
+    if (!tg__numel(ndim, shape, &numel))
+        return tg__set_last_error(TG_ERR_FORMAT,
+                                  "%s: shape %s holds too many elements", who,
+                                  tg__fmt_shape(sb, ndim, shape));
+    float *d = tg__malloc((size_t)numel * sizeof(float));
+    if (!d)
+        return tg__set_last_error(TG_ERR_OOM,
+                                  "%s: out of memory allocating an f32 array "
+                                  "of shape %s",
+                                  who, tg__fmt_shape(sb, ndim, shape));
+    a->ndim = ndim;
+    for (int i = 0; i < ndim; i++) a->shape[i] = shape[i];
+    a->numel = numel;
+    a->data = d;
+    return TG_OK;
+}
+
+static int64_t row_size(const tg_array *a)
+{
+    return (a->ndim > 0 && a->shape[0] > 0) ? a->numel / a->shape[0] : 0;
+}
+
+tg_status tg_array_rows(const tg_array *src, int64_t start, int64_t count,
+                        tg_array *out)
+{
+    const char *who = "tg_array_rows";
+    if (!src || !out)
+        return tg__set_last_error(TG_ERR_ARG, "%s: array is NULL", who);
+    memset(out, 0, sizeof *out);
+    int64_t n = src->ndim > 0 ? src->shape[0] : 0;
+    if (start < 0 || count < 0 || start > n || count > n - start)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: rows [%lld, %lld) outside the %lld rows "
+                                  "of the array",
+                                  who, (long long)start,
+                                  (long long)(start + count), (long long)n);
+    int64_t shape[TG_MAX_DIMS];
+    for (int i = 0; i < src->ndim; i++) shape[i] = src->shape[i];
+    shape[0] = count;
+    tg_status st = array_new(out, src->ndim, shape, who);
+    if (st != TG_OK) return st;
+    int64_t rs = row_size(src);
+    if (count) memcpy(out->data, src->data + start * rs,
+                      sizeof(float) * (size_t)(count * rs));
+    return TG_OK;
+}
+
+tg_status tg_array_reshape_rows(tg_array *a)
+{
+    if (!a || a->ndim < 1 || !a->data)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_array_reshape_rows: array is NULL or "
+                                  "empty");
+    int64_t rows = a->shape[0];
+    a->shape[1] = rows ? a->numel / rows : 0;
+    a->ndim = 2;
+    return TG_OK;
+}
+
+/* ----------------------------------------------------------------- reader */
+
+typedef struct reader {
+    gzFile f;
+    const char *who, *path;
+    int64_t off;  /* bytes consumed so far (decompressed)               */
+    bool gz;      /* the file is gzip-compressed                         */
+    char at[96];  /* "byte offset N" formatted by where()                */
+} reader;
+
+/* "byte offset N", qualified for compressed input. */
+static const char *where(reader *r, int64_t off)
+{
+    snprintf(r->at, sizeof r->at, "byte offset %lld%s", (long long)off,
+             r->gz ? " of the decompressed data" : "");
+    return r->at;
+}
+
+static tg_status rd_open(reader *r, const char *who, const char *path)
+{
+    memset(r, 0, sizeof *r);
+    r->who = who;
+    r->path = path;
+    errno = 0;
+    r->f = gzopen(path, "rb");
+    if (!r->f)
+        return tg__set_last_error(TG_ERR_IO, "%s: cannot open \"%s\": %s",
+                                  who, path,
+                                  errno ? strerror(errno) : "out of memory");
+    gzbuffer(r->f, 1u << 17);
+    r->gz = !gzdirect(r->f);
+    return TG_OK;
+}
+
+static void rd_close(reader *r)
+{
+    if (r->f) gzclose_r(r->f);
+    r->f = NULL;
+}
+
+/* Reports a zlib-level failure (I/O error or corrupt compressed data). */
+static tg_status rd_fail_stream(reader *r)
+{
+    int e = Z_OK;
+    const char *m = gzerror(r->f, &e);
+    if (e == Z_ERRNO)
+        return tg__set_last_error(TG_ERR_IO, "%s: %s: read error at %s: %s",
+                                  r->who, r->path, where(r, r->off),
+                                  strerror(errno));
+    return tg__set_last_error(TG_ERR_FORMAT,
+                              "%s: %s: corrupt or truncated gzip stream near "
+                              "%s: %s",
+                              r->who, r->path, where(r, r->off),
+                              m && *m ? m : "unknown zlib error");
+}
+
+/* Read up to n bytes; *got receives the count (short only at the end of
+ * the data). A zlib error is reported and returned. */
+static tg_status rd_read(reader *r, void *buf, int64_t n, int64_t *got)
+{
+    int64_t k = 0;
+    *got = 0;
+    while (k < n) {
+        int64_t left = n - k;
+        unsigned want = (unsigned)(left > (1 << 30) ? (1 << 30) : left);
+        int c = gzread(r->f, (char *)buf + k, want);
+        if (c < 0) {
+            r->off += k;
+            return rd_fail_stream(r);
+        }
+        if (c == 0) break;
+        k += c;
+    }
+    r->off += k;
+    *got = k;
+    if (k < n) {
+        /* A clean end of file, or a gzip stream cut short / corrupted? */
+        int e = Z_OK;
+        gzerror(r->f, &e);
+        if (e != Z_OK && e != Z_STREAM_END) return rd_fail_stream(r);
+    }
+    return TG_OK;
+}
+
+/* ------------------------------------------------------------------- IDX */
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+           p[3];
+}
+
+/* Convert n big-endian elements of IDX type `type` to float. */
+static void idx_convert(float *dst, const unsigned char *src, int64_t n,
+                        int type)
+{
+    switch (type) {
+    case 0x08:
+        for (int64_t i = 0; i < n; i++) dst[i] = src[i];
+        break;
+    case 0x09:
+        for (int64_t i = 0; i < n; i++) dst[i] = (float)(int8_t)src[i];
+        break;
+    case 0x0B:
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = (float)(int16_t)(uint16_t)(src[2 * i] << 8 | src[2 * i + 1]);
+        break;
+    case 0x0C:
+        for (int64_t i = 0; i < n; i++) dst[i] = (float)(int32_t)be32(src + 4 * i);
+        break;
+    case 0x0D:
+        for (int64_t i = 0; i < n; i++) {
+            uint32_t u = be32(src + 4 * i);
+            memcpy(&dst[i], &u, 4);
+        }
+        break;
+    case 0x0E:
+        for (int64_t i = 0; i < n; i++) {
+            uint64_t u = (uint64_t)be32(src + 8 * i) << 32 | be32(src + 8 * i + 4);
+            double d;
+            memcpy(&d, &u, 8);
+            dst[i] = (float)d;
+        }
+        break;
+    }
+}
+
+static int idx_type_size(int type, const char **name)
+{
+    switch (type) {
+    case 0x08: *name = "u8"; return 1;
+    case 0x09: *name = "i8"; return 1;
+    case 0x0B: *name = "i16"; return 2;
+    case 0x0C: *name = "i32"; return 4;
+    case 0x0D: *name = "f32"; return 4;
+    case 0x0E: *name = "f64"; return 8;
+    default: *name = "?"; return 0;
+    }
+}
+
+#define IDX_CHUNK ((int64_t)1 << 16) /* a multiple of every element size */
+
+tg_status tg_idx_load(const char *path, tg_array *out)
+{
+    const char *who = "tg_idx_load";
+    if (out) memset(out, 0, sizeof *out);
+    if (!path || !out)
+        return tg__set_last_error(TG_ERR_ARG, "%s: path or output is NULL", who);
+    reader r;
+    tg_status st = rd_open(&r, who, path);
+    if (st != TG_OK) return st;
+    unsigned char hdr[4 * (TG_MAX_DIMS + 1)];
+    unsigned char *chunk = NULL;
+    int64_t got;
+    if ((st = rd_read(&r, hdr, 4, &got)) != TG_OK) goto done;
+    if (got < 4) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: truncated at %s: an IDX file starts "
+                                "with a 4-byte header",
+                                who, path, where(&r, got));
+        goto done;
+    }
+    if (hdr[0] || hdr[1]) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: bad magic at %s: expected 00 00, got "
+                                "%02x %02x; hint: not an IDX file",
+                                who, path, where(&r, 0), hdr[0], hdr[1]);
+        goto done;
+    }
+    const char *tname;
+    int type = hdr[2], es = idx_type_size(type, &tname), ndim = hdr[3];
+    if (!es) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: unknown data type 0x%02x at %s "
+                                "(IDX types: 08 u8, 09 i8, 0b i16, 0c i32, "
+                                "0d f32, 0e f64)",
+                                who, path, type, where(&r, 2));
+        goto done;
+    }
+    if (ndim < 1 || ndim > TG_MAX_DIMS) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: %d dimensions at %s; supported: 1 "
+                                "to %d",
+                                who, path, ndim, where(&r, 3), TG_MAX_DIMS);
+        goto done;
+    }
+    if ((st = rd_read(&r, hdr + 4, 4 * ndim, &got)) != TG_OK) goto done;
+    if (got < 4 * ndim) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: truncated at %s: the header declares "
+                                "%d dims (%d bytes from byte offset 4)",
+                                who, path, where(&r, 4 + got), ndim, 4 * ndim);
+        goto done;
+    }
+    int64_t shape[TG_MAX_DIMS];
+    for (int i = 0; i < ndim; i++) shape[i] = be32(hdr + 4 + 4 * i);
+    if ((st = array_new(out, ndim, shape, who)) != TG_OK) goto done;
+    int64_t data_off = 4 + 4 * (int64_t)ndim, need = out->numel * es;
+    chunk = tg__malloc((size_t)IDX_CHUNK);
+    if (!chunk) {
+        st = tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory", who, path);
+        goto done;
+    }
+    char sb[TG_SHAPE_BUF];
+    for (int64_t done_b = 0; done_b < need;) {
+        int64_t want = need - done_b < IDX_CHUNK ? need - done_b : IDX_CHUNK;
+        if ((st = rd_read(&r, chunk, want, &got)) != TG_OK) goto done;
+        if (got < want) {
+            st = tg__set_last_error(
+                TG_ERR_FORMAT,
+                "%s: %s: truncated at %s: dims %s of %s need %lld data bytes "
+                "from byte offset %lld, the file has %lld",
+                who, path, where(&r, data_off + done_b + got),
+                tg__fmt_shape(sb, ndim, shape), tname, (long long)need,
+                (long long)data_off, (long long)(done_b + got));
+            goto done;
+        }
+        idx_convert(out->data + done_b / es, chunk, want / es, type);
+        done_b += want;
+    }
+    if ((st = rd_read(&r, chunk, 1, &got)) != TG_OK) goto done;
+    if (got) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: unexpected data at %s, after the last "
+                                "element; hint: dims %s of %s end there",
+                                who, path, where(&r, data_off + need),
+                                tg__fmt_shape(sb, ndim, shape), tname);
+        goto done;
+    }
+done:
+    tg__free(chunk);
+    rd_close(&r);
+    if (st != TG_OK) tg_array_free(out);
+    return st;
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+/* Whole file into a hook-allocated buffer, NUL-terminated. */
+static tg_status slurp(reader *r, char **buf, int64_t *len)
+{
+    int64_t cap = 0, n = 0;
+    void *b = NULL;
+    for (;;) {
+        if (!tg__reserve(&b, &cap, n + (1 << 16) + 1, 1)) {
+            tg__free(b);
+            return tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory "
+                                                  "reading the file",
+                                      r->who, r->path);
+        }
+        int64_t got;
+        tg_status st = rd_read(r, (char *)b + n, 1 << 16, &got);
+        if (st != TG_OK) {
+            tg__free(b);
+            return st;
+        }
+        n += got;
+        if (got < (1 << 16)) break;
+    }
+    ((char *)b)[n] = 0;
+    *buf = b;
+    *len = n;
+    return TG_OK;
+}
+
+static bool blank(char c) { return c == ' ' || c == '\t'; }
+
+tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
+                      tg_array *y)
+{
+    const char *who = "tg_csv_load";
+    if (x) memset(x, 0, sizeof *x);
+    if (y) memset(y, 0, sizeof *y);
+    tg_csv_opts o = {0};
+    if (opts) o = *opts;
+    char delim = o.delimiter ? o.delimiter : ',';
+    if (!path || !x || (o.has_label && !y))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: path, x, or y (needed for the label "
+                                  "column) is NULL",
+                                  who);
+    reader r;
+    tg_status st = rd_open(&r, who, path);
+    if (st != TG_OK) return st;
+    char *buf = NULL;
+    int64_t len = 0;
+    st = slurp(&r, &buf, &len);
+    bool gz = r.gz;
+    rd_close(&r);
+    r.gz = gz;
+    if (st != TG_OK) return st;
+
+    float *vals = NULL;
+    int64_t nvals = 0, cap = 0, rows = 0, cols = -1, cols_line = 0;
+    int64_t line = 1;
+    const char *p = buf, *end = buf + len;
+    if (o.header) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
+        line = 2;
+    }
+    for (; p < end; line++) {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol) eol = end;
+        const char *lend = eol;
+        if (lend > p && lend[-1] == '\r') lend--;
+        const char *q = p;
+        while (q < lend && blank(*q)) q++;
+        if (q == lend) { /* empty line */
+            p = eol + 1;
+            continue;
+        }
+        int64_t f = 0;
+        for (q = p;; f++) {
+            const char *fe = memchr(q, delim, (size_t)(lend - q));
+            if (!fe) fe = lend;
+            const char *a = q, *b = fe;
+            while (a < b && blank(*a)) a++;
+            while (b > a && blank(b[-1])) b--;
+            char tmp[128];
+            const char *why = NULL;
+            if (a == b) why = "empty field";
+            else if (b - a >= (int64_t)sizeof tmp) why = "field too long";
+            double v = 0;
+            if (!why) {
+                memcpy(tmp, a, (size_t)(b - a));
+                tmp[b - a] = 0;
+                char *ep;
+                v = strtod(tmp, &ep);
+                if (*ep || ep == tmp) why = "not a number";
+                else if (!isfinite(v) || fabs(v) > 3.4028234663852886e38)
+                    why = "not a finite f32 number";
+            }
+            if (why) {
+                st = tg__set_last_error(
+                    TG_ERR_FORMAT,
+                    "%s: %s: line %lld, field %lld (%s): %s: \"%.*s\"", who,
+                    path, (long long)line, (long long)(f + 1),
+                    where(&r, a - buf), why,
+                    (int)((b - a) > 40 ? 40 : (b - a)), a);
+                goto fail;
+            }
+            if (!tg__reserve((void **)&vals, &cap, nvals + 1, sizeof(float))) {
+                st = tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory at "
+                                                    "line %lld",
+                                        who, path, (long long)line);
+                goto fail;
+            }
+            vals[nvals++] = (float)v;
+            if (fe == lend) break;
+            q = fe + 1;
+        }
+        f++;
+        if (cols < 0) {
+            cols = f;
+            cols_line = line;
+        } else if (f != cols) {
+            st = tg__set_last_error(TG_ERR_FORMAT,
+                                    "%s: %s: line %lld (%s) has %lld fields, "
+                                    "expected %lld as on line %lld",
+                                    who, path, (long long)line,
+                                    where(&r, p - buf), (long long)f,
+                                    (long long)cols, (long long)cols_line);
+            goto fail;
+        }
+        rows++;
+        p = eol + 1;
+    }
+    if (rows == 0) {
+        st = tg__set_last_error(TG_ERR_FORMAT, "%s: %s: no data rows%s", who,
+                                path, o.header ? " after the header" : "");
+        goto fail;
+    }
+    if (o.has_label && (o.label_col < 0 || o.label_col >= cols)) {
+        st = tg__set_last_error(TG_ERR_ARG,
+                                "%s: %s: label column %d is out of range: rows "
+                                "have %lld fields",
+                                who, path, o.label_col, (long long)cols);
+        goto fail;
+    }
+    if (!o.has_label) {
+        /* the parse buffer becomes the array (allocated through the hook) */
+        x->ndim = 2;
+        x->shape[0] = rows;
+        x->shape[1] = cols;
+        x->numel = rows * cols;
+        x->data = vals;
+        vals = NULL;
+    } else {
+        int64_t xs[2] = {rows, cols - 1}, ys[1] = {rows};
+        if ((st = array_new(x, 2, xs, who)) != TG_OK ||
+            (st = array_new(y, 1, ys, who)) != TG_OK)
+            goto fail;
+        int64_t lc = o.label_col;
+        for (int64_t i = 0; i < rows; i++) {
+            const float *src = vals + i * cols;
+            float *dst = x->data + i * (cols - 1);
+            for (int64_t j = 0, k = 0; j < cols; j++) {
+                if (j == lc) y->data[i] = src[j];
+                else dst[k++] = src[j];
+            }
+        }
+    }
+    tg__free(vals);
+    tg__free(buf);
+    return TG_OK;
+fail:
+    tg__free(vals);
+    tg__free(buf);
+    tg_array_free(x);
+    if (y) tg_array_free(y);
+    return st;
+}
+
+/* --------------------------------------------------------- normalization */
+
+void tg_array_scale(tg_array *a, double mul, double add)
+{
+    if (!a || !a->data) return;
+    float m = (float)mul, c = (float)add;
+    for (int64_t i = 0; i < a->numel; i++) a->data[i] = a->data[i] * m + c;
+}
+
+void tg_array_mean_std(const tg_array *a, double *mean, double *std)
+{
+    double mu = NAN, sd = NAN;
+    if (a && a->data && a->numel > 0) {
+        double s = 0;
+        for (int64_t i = 0; i < a->numel; i++) s += a->data[i];
+        mu = s / (double)a->numel;
+        double s2 = 0;
+        for (int64_t i = 0; i < a->numel; i++) {
+            double d = a->data[i] - mu;
+            s2 += d * d;
+        }
+        sd = sqrt(s2 / (double)a->numel);
+    }
+    if (mean) *mean = mu;
+    if (std) *std = sd;
+}
+
+tg_status tg_array_feature_stats(const tg_array *a, float *mean, float *std)
+{
+    if (!a || !a->data || a->ndim < 1 || a->shape[0] < 1 || !mean || !std)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_array_feature_stats: empty array or "
+                                  "NULL output buffers");
+    int64_t rows = a->shape[0], fs = row_size(a);
+    for (int64_t j = 0; j < fs; j++) {
+        /* two passes in double: exact enough for 60000 rows of pixels */
+        double s = 0, s2 = 0;
+        for (int64_t i = 0; i < rows; i++) s += a->data[i * fs + j];
+        double mu = s / (double)rows;
+        for (int64_t i = 0; i < rows; i++) {
+            double d = a->data[i * fs + j] - mu;
+            s2 += d * d;
+        }
+        mean[j] = (float)mu;
+        std[j] = (float)sqrt(s2 / (double)rows);
+    }
+    return TG_OK;
+}
+
+tg_status tg_array_standardize(tg_array *a, const float *mean,
+                               const float *std)
+{
+    if (!a || !a->data || a->ndim < 1 || !mean || !std)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_array_standardize: empty array or NULL "
+                                  "mean/std");
+    int64_t rows = a->shape[0], fs = row_size(a);
+    for (int64_t i = 0; i < rows; i++) {
+        float *row = a->data + i * fs;
+        for (int64_t j = 0; j < fs; j++)
+            row[j] = (row[j] - mean[j]) / (std[j] > 0 ? std[j] : 1.0f);
+    }
+    return TG_OK;
+}
+
+/* ---------------------------------------------------------- mini-batches */
+
+struct tg_batcher {
+    const tg_array *x, *y;
+    int64_t n, bs;
+    bool shuffle, drop_last;
+    bool ended;       /* the last call returned 0: the next starts an epoch */
+    int64_t pos;      /* next row of perm to hand out                       */
+    int64_t last_pos, last_n;
+    tg_rng rng;
+    int64_t *perm;
+};
+
+/* Fisher-Yates with an unbiased bounded draw (rejection on the top
+ * sliver), so a seed fixes the order on every machine. */
+static void new_epoch(tg_batcher *b)
+{
+    for (int64_t i = 0; i < b->n; i++) b->perm[i] = i;
+    if (b->shuffle)
+        for (int64_t i = b->n - 1; i > 0; i--) {
+            uint64_t bound = (uint64_t)i + 1, lim = UINT64_MAX - UINT64_MAX % bound;
+            uint64_t u;
+            do u = tg_rng_next(&b->rng);
+            while (u >= lim);
+            int64_t j = (int64_t)(u % bound);
+            int64_t t = b->perm[i];
+            b->perm[i] = b->perm[j];
+            b->perm[j] = t;
+        }
+    b->pos = 0;
+    b->ended = false;
+}
+
+tg_batcher *tg_batcher_new(const tg_array *x, const tg_array *y,
+                           const tg_batch_opts *opts)
+{
+    const char *who = "tg_batcher_new";
+    if (!x || !x->data || x->ndim < 1 || x->shape[0] < 1 || !opts) {
+        tg__set_last_error(TG_ERR_ARG, "%s: x is NULL or empty, or opts is "
+                                       "NULL", who);
+        return NULL;
+    }
+    if (opts->batch_size < 1) {
+        tg__set_last_error(TG_ERR_ARG, "%s: batch_size %lld must be >= 1", who,
+                           (long long)opts->batch_size);
+        return NULL;
+    }
+    if (y && (!y->data || y->ndim < 1 || y->shape[0] != x->shape[0])) {
+        tg__set_last_error(TG_ERR_ARG,
+                           "%s: x has %lld rows but y has %lld; hint: one "
+                           "label row per sample",
+                           who, (long long)x->shape[0],
+                           (long long)(y->ndim ? y->shape[0] : 0));
+        return NULL;
+    }
+    tg_batcher *b = tg__calloc(sizeof *b);
+    int64_t *perm = b ? tg__malloc(sizeof(int64_t) * (size_t)x->shape[0]) : NULL;
+    if (!perm) {
+        tg__free(b);
+        tg__set_last_error(TG_ERR_OOM, "%s: out of memory for %lld indices",
+                           who, (long long)x->shape[0]);
+        return NULL;
+    }
+    b->x = x;
+    b->y = y;
+    b->n = x->shape[0];
+    b->bs = opts->batch_size;
+    b->shuffle = opts->shuffle;
+    b->drop_last = opts->drop_last;
+    b->perm = perm;
+    tg_rng_seed(&b->rng, opts->seed);
+    new_epoch(b);
+    return b;
+}
+
+void tg_batcher_free(tg_batcher *b)
+{
+    if (!b) return;
+    tg__free(b->perm);
+    tg__free(b);
+}
+
+void tg_batcher_reset(tg_batcher *b)
+{
+    if (b) new_epoch(b);
+}
+
+int64_t tg_batcher_num_batches(const tg_batcher *b)
+{
+    if (!b) return 0;
+    return b->drop_last ? b->n / b->bs : (b->n + b->bs - 1) / b->bs;
+}
+
+const int64_t *tg_batcher_indices(const tg_batcher *b)
+{
+    return b ? b->perm + b->last_pos : NULL;
+}
+
+/* Rows perm[pos..pos+k) of a as a graph input of dtype dt. */
+static tg_tensor *gather(tg_graph *g, const tg_array *a, const int64_t *idx,
+                         int64_t k, tg_dtype dt)
+{
+    int64_t shape[TG_MAX_DIMS];
+    for (int i = 0; i < a->ndim; i++) shape[i] = a->shape[i];
+    shape[0] = k;
+    /* Uninitialised storage (every element is written below), so the
+     * batch is copied once, not zeroed first as tg_input(NULL) would. */
+    tg_tensor *t = tg__new_tensor(g, dt, a->ndim, shape, "tg_batcher_next");
+    if (!t) return NULL;
+    t->flags = TG_TF_INPUT;
+    int64_t rs = row_size(a);
+    for (int64_t r = 0; r < k; r++) {
+        const float *src = a->data + idx[r] * rs;
+        if (dt == TG_F32) {
+            memcpy((float *)t->data + r * rs, src, sizeof(float) * (size_t)rs);
+        } else {
+            double *dst = (double *)t->data + r * rs;
+            for (int64_t j = 0; j < rs; j++) dst[j] = src[j];
+        }
+    }
+    return t;
+}
+
+int64_t tg_batcher_next(tg_batcher *b, tg_graph *g, tg_dtype dt,
+                        tg_tensor **x, tg_tensor **y)
+{
+    if (!b || !g || !x) {
+        tg__set_last_error(TG_ERR_ARG, "tg_batcher_next: batcher, graph or x "
+                                       "is NULL");
+        return -1;
+    }
+    *x = &g->poison;
+    if (y) *y = &g->poison;
+    if (g->status != TG_OK) return -1;
+    if (dt != TG_F32 && dt != TG_F64) {
+        tg__fail(g, TG_ERR_ARG, "tg_batcher_next: unknown dtype %d", (int)dt);
+        return -1;
+    }
+    if (b->ended) new_epoch(b);
+    int64_t left = b->n - b->pos;
+    if (left <= 0 || (b->drop_last && left < b->bs)) {
+        b->ended = true;
+        return 0;
+    }
+    int64_t k = left < b->bs ? left : b->bs;
+    const int64_t *idx = b->perm + b->pos;
+    tg_tensor *tx = gather(g, b->x, idx, k, dt);
+    tg_tensor *ty = (tx && y && b->y) ? gather(g, b->y, idx, k, dt) : NULL;
+    if (!tx || (y && b->y && !ty)) return -1;
+    *x = tx;
+    if (y) *y = b->y ? ty : NULL;
+    b->last_pos = b->pos;
+    b->last_n = k;
+    b->pos += k;
+    return k;
+}

@@ -1,0 +1,869 @@
+/* io: IDX and CSV readers on files written here (well-formed, malformed,
+ * truncated, gzip-compressed) and on the installed Fashion-MNIST, the
+ * normalization helpers, the batcher, and save/load: round trips, every
+ * single-byte corruption and truncation rejected, mismatches rejected with
+ * the model unchanged, atomic replacement under a crash. */
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <tapegrad/tapegrad.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "tt.h"
+
+static char dir[64];
+
+static void teardown(void);
+
+static const char *tmp_path(const char *name)
+{
+    if (!dir[0]) { /* a private directory, removed at exit */
+        snprintf(dir, sizeof dir, "/tmp/tg_io_XXXXXX");
+        if (!mkdtemp(dir)) abort();
+        atexit(teardown);
+    }
+    static char buf[4][400];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(buf[k], sizeof buf[k], "%.63s/%.300s", dir, name);
+    return buf[k];
+}
+
+/* Unlinking first makes each rewrite a new file: ext4 flushes a file
+ * truncated and rewritten in place on close (auto_da_alloc), which made
+ * the thousands of rewrites below take seconds. */
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+    unlink(path);
+    FILE *f = fopen(path, "wb");
+    if (!f) abort();
+    if (n) fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+static void write_gz(const char *path, const void *p, size_t n)
+{
+    unlink(path);
+    gzFile f = gzopen(path, "wb");
+    if (!f) abort();
+    gzwrite(f, p, (unsigned)n);
+    gzclose(f);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) abort();
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)sz + 1);
+    *n = fread(b, 1, (size_t)sz, f);
+    fclose(f);
+    return b;
+}
+
+/* ------------------------------------------------------------------- IDX */
+
+/* u8 [3,2,2] holding 0..11 times 20 */
+static const unsigned char IDX_U8[] = {
+    0, 0, 0x08, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2,
+    0, 20, 40, 60, 80, 100, 120, 140, 160, 180, 200, 220};
+
+static void idx_basic(void)
+{
+    tg_array a;
+    const char *p = tmp_path("u8.idx");
+    write_bytes(p, IDX_U8, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load(p, &a) == TG_OK);
+    TT_CHECK(a.ndim == 3 && a.shape[0] == 3 && a.shape[1] == 2 &&
+             a.shape[2] == 2 && a.numel == 12);
+    for (int i = 0; i < 12; i++) TT_CHECK(a.data[i] == 20.0f * i);
+    tg_array_free(&a);
+    TT_CHECK(a.data == NULL && a.numel == 0);
+
+    /* the same through gzip */
+    const char *pz = tmp_path("u8.idx.gz");
+    write_gz(pz, IDX_U8, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load(pz, &a) == TG_OK);
+    TT_CHECK(a.numel == 12 && a.data[11] == 220.0f);
+    tg_array_free(&a);
+
+    /* signed and wide types, big-endian: i8 [-1, 127], i16 [-2, 300],
+     * i32 [-70000], f32 [1.5, -0.25], f64 [3.0e-3] */
+    const unsigned char i8[] = {0, 0, 0x09, 1, 0, 0, 0, 2, 0xFF, 0x7F};
+    const unsigned char i16[] = {0, 0, 0x0B, 1, 0, 0, 0, 2, 0xFF, 0xFE, 0x01, 0x2C};
+    const unsigned char i32[] = {0, 0, 0x0C, 1, 0, 0, 0, 1, 0xFF, 0xFE, 0xEE, 0x90};
+    const unsigned char f32[] = {0, 0, 0x0D, 1, 0, 0, 0, 2, 0x3F, 0xC0, 0, 0,
+                                 0xBE, 0x80, 0, 0};
+    unsigned char f64[16] = {0, 0, 0x0E, 1, 0, 0, 0, 1};
+    double d = 3.0e-3;
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    for (int i = 0; i < 8; i++) f64[8 + i] = (unsigned char)(u >> (56 - 8 * i));
+    struct { const unsigned char *b; size_t n; float v[2]; int k; } cs[] = {
+        {i8, sizeof i8, {-1, 127}, 2},      {i16, sizeof i16, {-2, 300}, 2},
+        {i32, sizeof i32, {-70000, 0}, 1},  {f32, sizeof f32, {1.5f, -0.25f}, 2},
+        {f64, sizeof f64, {3.0e-3f, 0}, 1}};
+    for (size_t c = 0; c < sizeof cs / sizeof cs[0]; c++) {
+        write_bytes(p, cs[c].b, cs[c].n);
+        TT_CHECK(tg_idx_load(p, &a) == TG_OK);
+        TT_CHECK(a.ndim == 1 && a.numel == cs[c].k);
+        for (int i = 0; i < cs[c].k && i < a.numel; i++)
+            TT_CHECK(a.data[i] == cs[c].v[i]);
+        tg_array_free(&a);
+    }
+}
+
+static void idx_malformed(void)
+{
+    tg_array a;
+    const char *p = tmp_path("bad.idx");
+    char msg[512];
+
+    TT_CHECK(tg_idx_load(tmp_path("missing.idx"), &a) == TG_ERR_IO);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: cannot open \"%s\": No such file or directory",
+             tmp_path("missing.idx"));
+    TT_STREQ(tg_last_error(), msg);
+
+    /* data cut after 9 of 12 bytes */
+    write_bytes(p, IDX_U8, sizeof IDX_U8 - 3);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: truncated at byte offset 25: dims [3,2,2] of "
+             "u8 need 12 data bytes from byte offset 16, the file has 9",
+             p);
+    TT_STREQ(tg_last_error(), msg);
+    TT_CHECK(a.data == NULL && a.numel == 0);
+
+    unsigned char b[sizeof IDX_U8 + 1];
+    memcpy(b, IDX_U8, sizeof IDX_U8);
+    b[sizeof IDX_U8] = 7; /* one byte too many */
+    write_bytes(p, b, sizeof b);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "unexpected data at byte offset 28, after "
+                                 "the last element");
+
+    memcpy(b, IDX_U8, sizeof IDX_U8);
+    b[1] = 1;
+    write_bytes(p, b, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "bad magic at byte offset 0: expected 00 00, "
+                                 "got 00 01");
+    b[1] = 0;
+    b[2] = 0x0A;
+    write_bytes(p, b, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "unknown data type 0x0a at byte offset 2");
+    b[2] = 0x08;
+    b[3] = 0;
+    write_bytes(p, b, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "0 dimensions at byte offset 3");
+    b[3] = 9;
+    write_bytes(p, b, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "9 dimensions at byte offset 3; supported: 1 to 8");
+    /* dims whose product overflows */
+    const unsigned char huge[] = {0, 0, 8, 3, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                  0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    write_bytes(p, huge, sizeof huge);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "holds too many elements");
+    /* large but representable dims with no data: truncated, no huge read */
+    const unsigned char big[] = {0, 0, 8, 2, 0, 0x10, 0, 0, 0, 0, 0x10, 0};
+    write_bytes(p, big, sizeof big);
+    tg_status st = tg_idx_load(p, &a);
+    TT_CHECK(st == TG_ERR_FORMAT || st == TG_ERR_OOM);
+
+    /* every truncation of a valid file is an error, never a crash */
+    for (size_t n = 0; n < sizeof IDX_U8; n++) {
+        write_bytes(p, IDX_U8, n);
+        TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+        TT_CONTAINS(tg_last_error(), "truncated at byte offset");
+    }
+    write_bytes(p, IDX_U8, 0);
+    TT_CHECK(tg_idx_load(p, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: truncated at byte offset 0: an IDX file "
+             "starts with a 4-byte header",
+             p);
+    TT_STREQ(tg_last_error(), msg);
+}
+
+static void idx_gzip_damage(void)
+{
+    tg_array a;
+    /* a longer payload so the deflate stream has a body to damage */
+    enum { N = 4000 };
+    static unsigned char raw[8 + N];
+    unsigned char hdr[8] = {0, 0, 8, 1, 0, 0, N >> 8, N & 255};
+    memcpy(raw, hdr, 8);
+    for (int i = 0; i < N; i++) raw[8 + i] = (unsigned char)((i * 7919) >> 3);
+    const char *pz = tmp_path("d.idx.gz"), *pb = tmp_path("db.idx.gz");
+    write_gz(pz, raw, sizeof raw);
+    size_t zn;
+    unsigned char *z = read_bytes(pz, &zn);
+    TT_CHECK(tg_idx_load(pz, &a) == TG_OK);
+    TT_CHECK(a.numel == N && a.data[N - 1] == raw[8 + N - 1]);
+    tg_array_free(&a);
+    /* every truncation of the compressed file */
+    int bad = 0;
+    for (size_t n = 0; n < zn; n++) {
+        write_bytes(pb, z, n);
+        if (tg_idx_load(pb, &a) == TG_OK) bad++;
+        TT_CHECK(a.data == NULL);
+    }
+    TT_CHECK(bad == 0);
+    /* a flipped byte inside the compressed body or the gzip trailer's CRC
+     * is caught by zlib (data error or check mismatch) */
+    for (size_t k = 10; k < zn; k += 7) {
+        z[k] ^= 0x55;
+        write_bytes(pb, z, zn);
+        tg_status st = tg_idx_load(pb, &a);
+        TT_CHECK(st == TG_ERR_FORMAT);
+        tg_array_free(&a);
+        z[k] ^= 0x55;
+    }
+    TT_CHECK(zn > 20);
+    if (zn > 20) z[zn - 6] ^= 1; /* inside the CRC32 of the gzip trailer */
+    write_bytes(pb, z, zn);
+    TT_CHECK(tg_idx_load(pb, &a) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "corrupt or truncated gzip stream near byte "
+                                 "offset");
+    TT_CONTAINS(tg_last_error(), "of the decompressed data");
+    free(z);
+}
+
+/* The installed data set: 10000 test images, 1000 per class. */
+static void idx_fashion_mnist(void)
+{
+    const char *ip = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+    const char *lp = "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz";
+    if (access(ip, R_OK) != 0) {
+        printf("  (skipped: %s not installed)\n", ip);
+        return;
+    }
+    tg_array X, Y;
+    TT_CHECK(tg_idx_load(ip, &X) == TG_OK);
+    TT_CHECK(tg_idx_load(lp, &Y) == TG_OK);
+    TT_CHECK(X.ndim == 3 && X.shape[0] == 10000 && X.shape[1] == 28 &&
+             X.shape[2] == 28);
+    TT_CHECK(Y.ndim == 1 && Y.shape[0] == 10000);
+    int count[10] = {0};
+    bool ints = true;
+    for (int i = 0; i < 10000; i++) {
+        float v = Y.data[i];
+        if (v != (int)v || v < 0 || v > 9) ints = false;
+        else count[(int)v]++;
+    }
+    TT_CHECK(ints);
+    for (int c = 0; c < 10; c++) TT_CHECK(count[c] == 1000);
+    float lo = 255, hi = 0;
+    for (int64_t i = 0; i < X.numel; i++) {
+        if (X.data[i] < lo) lo = X.data[i];
+        if (X.data[i] > hi) hi = X.data[i];
+    }
+    TT_CHECK(lo == 0 && hi == 255);
+    TT_CHECK(tg_array_reshape_rows(&X) == TG_OK);
+    TT_CHECK(X.ndim == 2 && X.shape[1] == 784);
+    tg_array_free(&X);
+    tg_array_free(&Y);
+}
+
+/* ------------------------------------------------------------------- CSV */
+
+static void csv_basic(void)
+{
+    const char *p = tmp_path("a.csv");
+    const char *txt = "f1,label,f2\r\n"
+                      " 1.5, 0 ,-2\r\n"
+                      "\r\n"
+                      "3e2,1,0.25\n"
+                      "  \n"
+                      "-0,2,7\n";
+    write_bytes(p, txt, strlen(txt));
+    tg_array x, y;
+    tg_csv_opts o = {.header = true, .has_label = true, .label_col = 1};
+    TT_CHECK(tg_csv_load(p, &o, &x, &y) == TG_OK);
+    TT_CHECK(x.ndim == 2 && x.shape[0] == 3 && x.shape[1] == 2);
+    TT_CHECK(y.ndim == 1 && y.shape[0] == 3);
+    const float want[6] = {1.5f, -2, 300, 0.25f, 0, 7};
+    for (int i = 0; i < 6; i++) TT_CHECK(x.data[i] == want[i]);
+    for (int i = 0; i < 3; i++) TT_CHECK(y.data[i] == (float)i);
+    tg_array_free(&x);
+    tg_array_free(&y);
+
+    /* no label, semicolons, gzip, no trailing newline */
+    const char *pz = tmp_path("b.csv.gz");
+    const char *t2 = "1;2;3\n4;5;6";
+    write_gz(pz, t2, strlen(t2));
+    tg_csv_opts o2 = {.delimiter = ';', };
+    TT_CHECK(tg_csv_load(pz, &o2, &x, NULL) == TG_OK);
+    TT_CHECK(x.shape[0] == 2 && x.shape[1] == 3);
+    for (int i = 0; i < 6; i++) TT_CHECK(x.data[i] == (float)(i + 1));
+    tg_array_free(&x);
+    /* NULL opts: comma, no header, no label */
+    write_bytes(p, "7,8\n", 4);
+    TT_CHECK(tg_csv_load(p, NULL, &x, NULL) == TG_OK);
+    TT_CHECK(x.shape[0] == 1 && x.shape[1] == 2 && x.data[1] == 8);
+    tg_array_free(&x);
+}
+
+static void csv_malformed(void)
+{
+    const char *p = tmp_path("bad.csv");
+    tg_array x, y;
+    tg_csv_opts o = {.header = true, .has_label = true, .label_col = 0};
+    char msg[512];
+    const char *t1 = "a,b\n1,2\n3,abc\n";
+    write_bytes(p, t1, strlen(t1));
+    TT_CHECK(tg_csv_load(p, &o, &x, &y) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_csv_load: %s: line 3, field 2 (byte offset 10): not a "
+             "number: \"abc\"",
+             p);
+    TT_STREQ(tg_last_error(), msg);
+    TT_CHECK(x.data == NULL && y.data == NULL);
+
+    const char *t2 = "1,2\n3,4,5\n";
+    write_bytes(p, t2, strlen(t2));
+    TT_CHECK(tg_csv_load(p, NULL, &x, NULL) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_csv_load: %s: line 2 (byte offset 4) has 3 fields, expected "
+             "2 as on line 1",
+             p);
+    TT_STREQ(tg_last_error(), msg);
+
+    const char *bad[] = {"1,,2\n", "1,nan\n", "inf,1\n", "1e39,0\n", "1,2x\n",
+                         "\n\n"};
+    const char *why[] = {"empty field", "not a finite f32 number",
+                         "not a finite f32 number", "not a finite f32 number",
+                         "not a number", "no data rows"};
+    for (int i = 0; i < 6; i++) {
+        write_bytes(p, bad[i], strlen(bad[i]));
+        TT_CHECK(tg_csv_load(p, NULL, &x, NULL) == TG_ERR_FORMAT);
+        TT_CONTAINS(tg_last_error(), why[i]);
+    }
+    write_bytes(p, "1,2\n", 4);
+    tg_csv_opts o3 = {.has_label = true, .label_col = 2};
+    TT_CHECK(tg_csv_load(p, &o3, &x, &y) == TG_ERR_ARG);
+    TT_CONTAINS(tg_last_error(), "label column 2 is out of range: rows have 2 "
+                                 "fields");
+    TT_CHECK(tg_csv_load(tmp_path("none.csv"), NULL, &x, NULL) == TG_ERR_IO);
+}
+
+/* --------------------------------------------------------- normalization */
+
+static void normalization(void)
+{
+    tg_array a = {0};
+    const char *p = tmp_path("n.csv");
+    const char *t = "1,10,5\n3,10,7\n5,10,9\n7,10,11\n";
+    write_bytes(p, t, strlen(t));
+    TT_CHECK(tg_csv_load(p, NULL, &a, NULL) == TG_OK);
+    double mean, sd;
+    tg_array_mean_std(&a, &mean, &sd);
+    /* 12 values summing to 4+6+... : column sums 16, 40, 32 -> 88/12 */
+    TT_NEAR(mean, 88.0 / 12, 1e-12);
+    double ss = 0;
+    for (int i = 0; i < 12; i++) ss += (a.data[i] - 88.0 / 12) * (a.data[i] - 88.0 / 12);
+    TT_NEAR(sd, sqrt(ss / 12), 1e-12);
+    float m[3], s[3];
+    TT_CHECK(tg_array_feature_stats(&a, m, s) == TG_OK);
+    TT_CHECK(m[0] == 4 && m[1] == 10 && m[2] == 8);
+    TT_NEAR(s[0], sqrt(5.0), 1e-6); /* deviations -3,-1,1,3: 20/4 */
+    TT_CHECK(s[1] == 0);
+    TT_NEAR(s[2], sqrt(5.0), 1e-6);
+    TT_CHECK(tg_array_standardize(&a, m, s) == TG_OK);
+    TT_NEAR(a.data[0], -3 / sqrt(5.0), 1e-6);
+    TT_CHECK(a.data[1] == 0); /* constant feature: divided by 1 */
+    TT_NEAR(a.data[11], 3 / sqrt(5.0), 1e-6);
+    tg_array_scale(&a, 2, 1);
+    TT_CHECK(a.data[1] == 1);
+    tg_array r;
+    TT_CHECK(tg_array_rows(&a, 1, 2, &r) == TG_OK);
+    TT_CHECK(r.shape[0] == 2 && r.shape[1] == 3 && r.data[0] == a.data[3]);
+    tg_array_free(&r);
+    TT_CHECK(tg_array_rows(&a, 3, 2, &r) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_array_rows: rows [3, 5) outside the 4 rows "
+                              "of the array");
+    tg_array_free(&a);
+}
+
+/* ---------------------------------------------------------------- batcher */
+
+static void make_xy(tg_array *x, tg_array *y, int n)
+{
+    const char *p = tmp_path("xy.csv");
+    FILE *f = fopen(p, "w");
+    for (int i = 0; i < n; i++) fprintf(f, "%d,%d,%d\n", i, 100 + i, i % 3);
+    fclose(f);
+    tg_csv_opts o = {.has_label = true, .label_col = 2};
+    if (tg_csv_load(p, &o, x, y) != TG_OK) abort();
+}
+
+static void batcher_order(void)
+{
+    tg_array x, y;
+    make_xy(&x, &y, 10);
+    tg_graph *g = tg_graph_new();
+    tg_batch_opts bo = {.batch_size = 4};
+    tg_batcher *b = tg_batcher_new(&x, &y, &bo);
+    TT_CHECK(tg_batcher_num_batches(b) == 3);
+    tg_tensor *tx, *ty;
+    int64_t sizes[4], k = 0, row = 0;
+    for (int64_t n; (n = tg_batcher_next(b, g, TG_F32, &tx, &ty)) > 0;) {
+        sizes[k++] = n;
+        TT_CHECK(tx->ndim == 2 && tx->shape[0] == n && tx->shape[1] == 2);
+        TT_CHECK(ty->ndim == 1 && ty->shape[0] == n);
+        for (int64_t i = 0; i < n; i++, row++) {
+            TT_CHECK(tg_get(tx, 2 * i) == row && tg_get(tx, 2 * i + 1) == 100 + row);
+            TT_CHECK(tg_get(ty, i) == row % 3);
+        }
+        tg_graph_reset(g);
+    }
+    TT_CHECK(k == 3 && sizes[0] == 4 && sizes[1] == 4 && sizes[2] == 2);
+    /* the next call begins another epoch */
+    TT_CHECK(tg_batcher_next(b, g, TG_F64, &tx, &ty) == 4);
+    TT_CHECK(tx->dtype == TG_F64 && tg_get(tx, 1) == 100);
+    tg_batcher_free(b);
+    tg_graph_reset(g);
+
+    bo.drop_last = true;
+    b = tg_batcher_new(&x, &y, &bo);
+    TT_CHECK(tg_batcher_num_batches(b) == 2);
+    k = 0;
+    while (tg_batcher_next(b, g, TG_F32, &tx, NULL) > 0) k++;
+    TT_CHECK(k == 2);
+    tg_batcher_free(b);
+
+    tg_array y2;
+    TT_CHECK(tg_array_rows(&y, 0, 9, &y2) == TG_OK);
+    TT_CHECK(tg_batcher_new(&x, &y2, &bo) == NULL);
+    TT_STREQ(tg_last_error(), "tg_batcher_new: x has 10 rows but y has 9; "
+                              "hint: one label row per sample");
+    bo.batch_size = 0;
+    TT_CHECK(tg_batcher_new(&x, &y, &bo) == NULL);
+    tg_array_free(&y2);
+    tg_array_free(&x);
+    tg_array_free(&y);
+    tg_graph_free(g);
+}
+
+/* One epoch's row order through the batcher. */
+static void epoch_order(tg_batcher *b, tg_graph *g, int64_t *order, int n)
+{
+    tg_tensor *tx, *ty;
+    int k = 0;
+    for (int64_t m; (m = tg_batcher_next(b, g, TG_F32, &tx, &ty)) > 0;) {
+        const int64_t *idx = tg_batcher_indices(b);
+        for (int64_t i = 0; i < m && k < n; i++) {
+            order[k++] = (int64_t)tg_get(tx, 2 * i);
+            TT_CHECK(idx[i] == (int64_t)tg_get(tx, 2 * i));
+            TT_CHECK(tg_get(ty, i) == (int64_t)tg_get(tx, 2 * i) % 3);
+        }
+        tg_graph_reset(g);
+    }
+    TT_CHECK(k == n);
+}
+
+static void batcher_shuffle(void)
+{
+    enum { N = 50 };
+    tg_array x, y;
+    make_xy(&x, &y, N);
+    tg_graph *g = tg_graph_new();
+    tg_batch_opts bo = {.batch_size = 8, .shuffle = true, .seed = 99};
+    tg_batcher *b1 = tg_batcher_new(&x, &y, &bo);
+    tg_batcher *b2 = tg_batcher_new(&x, &y, &bo);
+    int64_t e1[N], e2[N], f1[N];
+    epoch_order(b1, g, e1, N);
+    epoch_order(b2, g, e2, N);
+    TT_CHECK(!memcmp(e1, e2, sizeof e1)); /* same seed, same order */
+    bool seen[N] = {false}, perm = true, moved = false;
+    for (int i = 0; i < N; i++) {
+        if (seen[e1[i]]) perm = false;
+        seen[e1[i]] = true;
+        if (e1[i] != i) moved = true;
+    }
+    TT_CHECK(perm && moved);
+    /* the second epoch is another permutation */
+    uint64_t before = tg_alloc_count();
+    epoch_order(b1, g, f1, N);
+    TT_CHECK(tg_alloc_count() == before); /* steady state: no allocation */
+    TT_CHECK(memcmp(e1, f1, sizeof e1) != 0);
+    tg_batcher_free(b2);
+    bo.seed = 100;
+    b2 = tg_batcher_new(&x, &y, &bo);
+    epoch_order(b2, g, e2, N);
+    TT_CHECK(memcmp(e1, e2, sizeof e1) != 0);
+    tg_batcher_free(b1);
+    tg_batcher_free(b2);
+    tg_array_free(&x);
+    tg_array_free(&y);
+    tg_graph_free(g);
+}
+
+/* ------------------------------------------------------------ save / load */
+
+typedef struct model {
+    tg_graph *g;
+    tg_tensor *t[3];
+} model;
+
+/* Three tensors: f32 [2,3], f64 [4], f32 scalar, filled from `base`. */
+static model model_new(double base, const char *name0)
+{
+    model m;
+    m.g = tg_graph_new();
+    m.t[0] = tg_param(m.g, TG_F32, TG_SHAPE(2, 3), name0);
+    m.t[1] = tg_param(m.g, TG_F64, TG_SHAPE(4), "layer.bias");
+    m.t[2] = tg_param(m.g, TG_F32, 0, NULL, NULL);
+    for (int k = 0; k < 3; k++)
+        for (int64_t i = 0; i < m.t[k]->numel; i++) {
+            if (m.t[k]->dtype == TG_F32)
+                tg_f32(m.t[k])[i] = (float)(base + 10 * k + i);
+            else
+                tg_f64(m.t[k])[i] = base + 10 * k + i + 0.125;
+        }
+    return m;
+}
+
+static bool model_is(const model *m, double base)
+{
+    for (int k = 0; k < 3; k++)
+        for (int64_t i = 0; i < m->t[k]->numel; i++) {
+            double want = base + 10 * k + i + (m->t[k]->dtype == TG_F64 ? 0.125 : 0);
+            if (tg_get(m->t[k], i) != (m->t[k]->dtype == TG_F32 ? (float)want : want))
+                return false;
+        }
+    return true;
+}
+
+static void save_roundtrip(void)
+{
+    const char *p = tmp_path("m.tgw");
+    model a = model_new(1, "layer.weight"), b = model_new(-50, "layer.weight");
+    TT_CHECK(tg_save(p, 3, a.t, NULL) == TG_OK);
+    TT_CHECK(!model_is(&b, 1));
+    TT_CHECK(tg_load(p, 3, b.t, NULL) == TG_OK);
+    TT_CHECK(model_is(&b, 1));
+    /* names, not positions, identify tensors; an unnamed one is "#<i>" */
+    model c = model_new(-7, "layer.weight");
+    tg_tensor *sw[3] = {c.t[1], c.t[0], c.t[2]};
+    TT_CHECK(tg_load(p, 3, sw, NULL) == TG_OK);
+    TT_CHECK(model_is(&c, 1));
+    model e = model_new(-7, "layer.weight");
+    tg_tensor *mv[3] = {e.t[2], e.t[0], e.t[1]};
+    TT_CHECK(tg_load(p, 3, mv, NULL) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "tensor \"#0\" (entry 0) is not in the file");
+    TT_CHECK(model_is(&e, -7));
+    tg_graph_free(e.g);
+    tg_graph_free(a.g);
+    tg_graph_free(b.g);
+    tg_graph_free(c.g);
+
+    /* saving replaces an existing file and leaves no temporary behind */
+    a = model_new(5, "w");
+    TT_CHECK(tg_save(p, 3, a.t, NULL) == TG_OK);
+    TT_CHECK(tg_save(p, 3, a.t, NULL) == TG_OK);
+    DIR *d = opendir(dir);
+    int tmps = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, ".tmp.")) tmps++;
+    closedir(d);
+    TT_CHECK(tmps == 0);
+    tg_graph_free(a.g);
+
+    /* duplicate names are refused at save time */
+    a = model_new(5, "layer.bias");
+    TT_CHECK(tg_save(p, 3, a.t, NULL) == TG_ERR_ARG);
+    TT_CONTAINS(tg_last_error(), "tensors 0 and 1 are both named "
+                                 "\"layer.bias\"");
+    tg_graph_free(a.g);
+}
+
+static void save_mismatch(void)
+{
+    const char *p = tmp_path("mm.tgw");
+    char msg[600];
+    model a = model_new(1, "w");
+    TT_CHECK(tg_save(p, 3, a.t, NULL) == TG_OK);
+    /* a model whose first tensor has another shape */
+    tg_graph *g = tg_graph_new();
+    tg_tensor *t[3];
+    t[0] = tg_param(g, TG_F32, TG_SHAPE(3, 2), "w");
+    t[1] = tg_param(g, TG_F64, TG_SHAPE(4), "layer.bias");
+    t[2] = tg_param(g, TG_F32, 0, NULL, NULL);
+    tg_init_constant(t[0], 9);
+    tg_init_constant(t[1], 9);
+    TT_CHECK(tg_load(p, 3, t, NULL) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_load: %s: tensor \"w\" is f32 [2,3] in the file but f32 [3,2] "
+             "in memory; the model is unchanged",
+             p);
+    TT_STREQ(tg_last_error(), msg);
+    TT_CHECK(tg_get(t[1], 0) == 9 && tg_get(t[0], 0) == 9); /* untouched */
+    /* dtype */
+    tg_tensor *u = tg_param(g, TG_F32, TG_SHAPE(4), "layer.bias");
+    tg_tensor *t2[3] = {a.t[0], u, a.t[2]};
+    TT_CHECK(tg_load(p, 3, t2, NULL) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "is f64 [4] in the file but f32 [4]");
+    /* missing and extra tensors */
+    TT_CHECK(tg_load(p, 2, a.t, NULL) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "the file holds tensor \"#2\", which is not "
+                                 "among the 2 tensors given");
+    tg_tensor *v = tg_param(g, TG_F32, TG_SHAPE(1), "extra");
+    tg_tensor *t4[4] = {a.t[0], a.t[1], a.t[2], v};
+    TT_CHECK(tg_load(p, 4, t4, NULL) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "tensor \"extra\" (entry 3) is not in the file");
+    /* optimizer asked for but not saved */
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
+    tg_optim *o = tg_optim_new(&oc, 3, a.t);
+    TT_CHECK(tg_load(p, 3, a.t, o) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "the file holds no optimizer state");
+    tg_optim_free(o);
+    TT_CHECK(tg_load(tmp_path("nothing.tgw"), 3, a.t, NULL) == TG_ERR_IO);
+    tg_graph_free(a.g);
+    tg_graph_free(g);
+}
+
+/* Adam state survives a save/load: one more step after loading equals one
+ * more step of the original. */
+static void save_optimizer(void)
+{
+    const char *p = tmp_path("opt.tgw");
+    model a = model_new(1, "w"), b = model_new(2, "w");
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
+    oc.lr = 0.05;
+    tg_optim *oa = tg_optim_new(&oc, 3, a.t);
+    oc.lr = 0.5; /* overwritten by the load */
+    tg_optim *ob = tg_optim_new(&oc, 3, b.t);
+    for (int s = 0; s < 3; s++) {
+        for (int k = 0; k < 3; k++) tg_init_constant(a.t[k]->grad, 0.1 * (s + k + 1));
+        tg_optim_step(oa);
+    }
+    TT_CHECK(tg_save(p, 3, a.t, oa) == TG_OK);
+    TT_CHECK(tg_load(p, 3, b.t, ob) == TG_OK);
+    TT_CHECK(tg_optim_steps(ob) == 3);
+    TT_CHECK(tg_optim_get_lr(ob) == 0.05);
+    for (int k = 0; k < 3; k++) {
+        tg_init_constant(a.t[k]->grad, -0.3);
+        tg_init_constant(b.t[k]->grad, -0.3);
+    }
+    tg_optim_step(oa);
+    tg_optim_step(ob);
+    bool same = true;
+    for (int k = 0; k < 3; k++)
+        same &= !memcmp(a.t[k]->data, b.t[k]->data,
+                        (size_t)a.t[k]->numel * (a.t[k]->dtype == TG_F64 ? 8 : 4));
+    TT_CHECK(same);
+    /* model-only load of a file with optimizer state */
+    model c = model_new(3, "w");
+    TT_CHECK(tg_load(p, 3, c.t, NULL) == TG_OK);
+    /* kind mismatch */
+    tg_optim_config sc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+    tg_optim *oc2 = tg_optim_new(&sc, 3, c.t);
+    TT_CHECK(tg_load(p, 3, c.t, oc2) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "the file holds adam optimizer state but the "
+                                 "optimizer is momentum");
+    tg_optim_free(oc2);
+    tg_optim_free(oa);
+    tg_optim_free(ob);
+    tg_graph_free(a.g);
+    tg_graph_free(b.g);
+    tg_graph_free(c.g);
+}
+
+/* Every single-byte change and every truncation of a small file is
+ * rejected, and the destination keeps its values. */
+static void save_corruption(void)
+{
+    const char *p = tmp_path("c.tgw"), *q = tmp_path("c2.tgw");
+    model a = model_new(1, "w"), b = model_new(-3, "w");
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+    tg_optim *oa = tg_optim_new(&oc, 2, a.t), *ob = tg_optim_new(&oc, 2, b.t);
+    tg_init_constant(a.t[0]->grad, 1);
+    tg_optim_step(oa);
+    for (int k = 0; k < 3; k++) /* refill after the step */
+        for (int64_t i = 0; i < a.t[k]->numel; i++)
+            ((k == 1) ? (void)(tg_f64(a.t[k])[i] = 1 + 10 * k + i + 0.125)
+                      : (void)(tg_f32(a.t[k])[i] = (float)(1 + 10 * k + i)));
+    TT_CHECK(tg_save(p, 3, a.t, oa) == TG_OK);
+    size_t n;
+    unsigned char *buf = read_bytes(p, &n);
+    TT_CHECK(n > 100 && n < 1000);
+    int accepted = 0, changed = 0;
+    const unsigned char flips[3] = {0xFF, 0x01, 0x80};
+    for (size_t i = 0; i < n; i++)
+        for (int f = 0; f < 3; f++) {
+            buf[i] ^= flips[f];
+            write_bytes(q, buf, n);
+            if (tg_load(q, 3, b.t, ob) == TG_OK) accepted++;
+            if (!model_is(&b, -3) || tg_optim_steps(ob) != 0) changed++;
+            buf[i] ^= flips[f];
+        }
+    TT_CHECK(accepted == 0);
+    TT_CHECK(changed == 0);
+    for (size_t k = 0; k < n; k++) {
+        write_bytes(q, buf, k);
+        if (tg_load(q, 3, b.t, ob) == TG_OK) accepted++;
+        if (!model_is(&b, -3)) changed++;
+    }
+    TT_CHECK(accepted == 0 && changed == 0);
+    unsigned char *longer = malloc(n + 1);
+    memcpy(longer, buf, n);
+    longer[n] = 0;
+    write_bytes(q, longer, n + 1);
+    TT_CHECK(tg_load(q, 3, b.t, ob) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "1 unexpected bytes after the file CRC32");
+    free(longer);
+    /* one flipped data byte: the message names the record */
+    buf[60] ^= 4;
+    write_bytes(q, buf, n);
+    TT_CHECK(tg_load(q, 3, b.t, ob) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "record 1 (\"w\") at byte offset 24: CRC32 "
+                                 "mismatch");
+    buf[60] ^= 4;
+    /* the intact file loads */
+    write_bytes(q, buf, n);
+    TT_CHECK(tg_load(q, 3, b.t, ob) == TG_OK);
+    TT_CHECK(model_is(&b, 1) && tg_optim_steps(ob) == 1);
+    free(buf);
+    tg_optim_free(oa);
+    tg_optim_free(ob);
+    tg_graph_free(a.g);
+    tg_graph_free(b.g);
+}
+
+/* A process killed while writing (file-size limit exceeded: SIGXFSZ)
+ * leaves the previous file intact; with the signal ignored the write
+ * fails cleanly and removes its temporary file. */
+static void save_atomic(void)
+{
+    const char *p = tmp_path("atomic.tgw");
+    model a = model_new(1, "w");
+    TT_CHECK(tg_save(p, 3, a.t, NULL) == TG_OK);
+    size_t n0;
+    unsigned char *orig = read_bytes(p, &n0);
+    /* a much larger model under the same name */
+    tg_graph *g = tg_graph_new();
+    tg_tensor *big = tg_param(g, TG_F32, TG_SHAPE(1 << 18), "w");
+    for (int mode = 0; mode < 2; mode++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct rlimit rl = {.rlim_cur = 100000, .rlim_max = 100000};
+            setrlimit(RLIMIT_FSIZE, &rl);
+            if (mode == 1) signal(SIGXFSZ, SIG_IGN);
+            tg_status st = tg_save(p, 1, &big, NULL);
+            _exit(st == TG_ERR_IO && strstr(tg_last_error(), "File too large")
+                      ? 42 : 1);
+        }
+        int ws = 0;
+        waitpid(pid, &ws, 0);
+        if (mode == 0) TT_CHECK(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGXFSZ);
+        else TT_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 42);
+        size_t n1;
+        unsigned char *now = read_bytes(p, &n1);
+        TT_CHECK(n1 == n0 && !memcmp(now, orig, n0));
+        free(now);
+        model b = model_new(7, "w");
+        TT_CHECK(tg_load(p, 3, b.t, NULL) == TG_OK && model_is(&b, 1));
+        tg_graph_free(b.g);
+    }
+    /* the killed writer left its temporary file; the clean failure did not */
+    DIR *d = opendir(dir);
+    int tmps = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, "atomic.tgw.tmp.")) {
+            tmps++;
+            unlink(tmp_path(e->d_name));
+        }
+    closedir(d);
+    TT_CHECK(tmps == 1);
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s/no/such/dir/m.tgw", dir);
+    TT_CHECK(tg_save(msg, 3, a.t, NULL) == TG_ERR_IO);
+    TT_CONTAINS(tg_last_error(), "No such file or directory");
+    free(orig);
+    tg_graph_free(g);
+    tg_graph_free(a.g);
+}
+
+/* Allocation failures in the readers, the batcher and save/load report
+ * TG_ERR_OOM and leak nothing (the ASan build checks leaks). */
+static long alloc_seen, fail_at = -1;
+static void *failing_alloc(size_t size, size_t align, void *ud)
+{
+    (void)ud;
+    if (fail_at >= 0 && alloc_seen++ >= fail_at) return NULL;
+    size_t r = (size + align - 1) & ~(align - 1);
+    return aligned_alloc(align, r ? r : align);
+}
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void io_oom(void)
+{
+    const char *pi = tmp_path("oom.idx"), *pc = tmp_path("oom.csv"),
+               *pm = tmp_path("oom.tgw");
+    write_bytes(pi, IDX_U8, sizeof IDX_U8);
+    const char *t = "1,2,0\n3,4,1\n";
+    write_bytes(pc, t, strlen(t));
+    model a = model_new(1, "w");
+    TT_CHECK(tg_save(pm, 3, a.t, NULL) == TG_OK);
+    tg_set_allocator(failing_alloc, plain_free, NULL);
+    int ok = 0;
+    for (int which = 0; which < 4; which++)
+        for (long k = 0; k < 20; k++) {
+            alloc_seen = 0;
+            fail_at = k;
+            tg_status st;
+            tg_array x = {0}, y = {0};
+            if (which == 0) st = tg_idx_load(pi, &x);
+            else if (which == 1) {
+                tg_csv_opts o = {.has_label = true, .label_col = 2};
+                st = tg_csv_load(pc, &o, &x, &y);
+            } else if (which == 2) st = tg_save(pm, 3, a.t, NULL);
+            else st = tg_load(pm, 3, a.t, NULL);
+            TT_CHECK(st == TG_OK || st == TG_ERR_OOM);
+            if (st == TG_OK) {
+                ok++;
+                tg_array_free(&x);
+                tg_array_free(&y);
+                break;
+            }
+            TT_CHECK(x.data == NULL && y.data == NULL);
+        }
+    fail_at = -1;
+    tg_set_allocator(NULL, NULL, NULL);
+    TT_CHECK(ok == 4);
+    TT_CHECK(model_is(&a, 1));
+    tg_graph_free(a.g);
+}
+
+static void teardown(void)
+{
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') unlink(tmp_path(e->d_name));
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
+TT_RUN(TT(idx_basic), TT(idx_malformed), TT(idx_gzip_damage),
+       TT(idx_fashion_mnist), TT(csv_basic), TT(csv_malformed),
+       TT(normalization), TT(batcher_order), TT(batcher_shuffle),
+       TT(save_roundtrip), TT(save_mismatch), TT(save_optimizer),
+       TT(save_corruption), TT(save_atomic), TT(io_oom))
