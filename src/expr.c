@@ -26,6 +26,7 @@ typedef struct xnode {
     int kind;
     int op;          /* N_BIN: '+', '-', '*', '/', '@', 'P' (**); N_CALL: function */
     int pos, len;    /* source span of the node (for error carets)     */
+    int opos;        /* the operator or function name (error columns)  */
     int depth;       /* height of the subtree                          */
     double num;      /* N_NUM                                          */
     int var;         /* N_VAR: index into vars                         */
@@ -199,6 +200,7 @@ static int new_node(parser *p, int kind, int pos, int len)
     n->kind = kind;
     n->pos = pos;
     n->len = len;
+    n->opos = pos;
     n->depth = 1;
     n->lhs = n->rhs = -1;
     return (int)e->n_nodes++;
@@ -681,6 +683,7 @@ static int parse_product(parser *p)
         node(p, id)->op = op;
         node(p, id)->lhs = a;
         node(p, id)->rhs = b;
+        join_span(p, id, a, b);
         if (!set_depth(p, id, a, b)) return -1;
         a = id;
     }
@@ -701,6 +704,7 @@ static int parse_sum(parser *p)
         node(p, id)->op = op;
         node(p, id)->lhs = a;
         node(p, id)->rhs = b;
+        join_span(p, id, a, b);
         if (!set_depth(p, id, a, b)) return -1;
         a = id;
     }
@@ -825,6 +829,7 @@ static tg_tensor *eval_fail(evalctx *c, const xnode *n, tg_status st,
     c->err->st = st;
     c->err->pos = n->pos;
     c->err->len = n->len > 0 ? n->len : 1;
+    c->err->col = n->opos;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(c->err->msg, sizeof c->err->msg, fmt, ap);

@@ -88,6 +88,7 @@ typedef struct tg_expr tg_expr;
 typedef struct tg__expr_err {
     tg_status st;
     int pos, len;
+    int col; /* evaluation errors: the operator or call at fault (0-based) */
     char msg[512];
     char hint[512];
 } tg__expr_err;

@@ -88,6 +88,186 @@ static tg_tensor *w_matmul_t(tg_tensor *const *t, int nt, KW *k)
     return tg_matmul_t(t[0], t[1], kb(&k[0]), kb(&k[1]));
 }
 
+
+/* elementwise (ops_elementwise.h) */
+BINARY(pow)
+BINARY(maximum)
+BINARY(minimum)
+UNARY(abs)
+UNARY(exp)
+UNARY(log)
+UNARY(log1p)
+UNARY(expm1)
+UNARY(sqrt)
+UNARY(rsqrt)
+UNARY(square)
+UNARY(reciprocal)
+UNARY(sin)
+UNARY(cos)
+UNARY(erf)
+UNARY(sigmoid)
+UNARY(relu)
+BINARY(prelu)
+UNARY(selu)
+UNARY(gelu)
+UNARY(gelu_tanh)
+UNARY(silu)
+UNARY(logsigmoid)
+BINARY(sigmoid_backward)
+BINARY(relu_backward)
+BINARY(gelu_backward)
+BINARY(gelu_tanh_backward)
+BINARY(silu_backward)
+BINARY(logsigmoid_backward)
+
+static tg_tensor *w_pow_scalar(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_pow_scalar(t[0], kr(&k[0]));
+}
+static tg_tensor *w_clamp(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_clamp(t[0], kr(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_leaky_relu(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_leaky_relu(t[0], kr(&k[0]));
+}
+static tg_tensor *w_rrelu(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_rrelu(t[0], kr(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_elu(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_elu(t[0], kr(&k[0]));
+}
+static tg_tensor *w_celu(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_celu(t[0], kr(&k[0]));
+}
+static tg_tensor *w_softplus(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_softplus(t[0], kr(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_hardshrink(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_hardshrink(t[0], kr(&k[0]));
+}
+static tg_tensor *w_maxout(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_maxout(t[0], ki(&k[0]));
+}
+static tg_tensor *w_leaky_relu_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_leaky_relu_backward(t[0], t[1], kr(&k[0]));
+}
+static tg_tensor *w_softplus_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_softplus_backward(t[0], t[1], kr(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_elu_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_elu_backward(t[0], t[1], kr(&k[0]), kr(&k[1]), kr(&k[2]));
+}
+
+/* arrays (ops_array.h) */
+BINARY(mul_exp)
+BINARY(cross_entropy)
+BINARY(nll)
+BINARY(mse)
+BINARY(bce_with_logits)
+UNARY(mean_all)
+
+#define REDUCE(fn)                                                         \
+    static tg_tensor *w_##fn(tg_tensor *const *t, int nt, KW *k)           \
+    {                                                                      \
+        (void)nt;                                                          \
+        return tg_##fn(t[0], kn(&k[0]), k[0].list, kb(&k[1]));             \
+    }
+REDUCE(mean)
+REDUCE(max)
+REDUCE(min)
+REDUCE(logsumexp)
+
+static tg_tensor *w_var(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_var(t[0], kn(&k[0]), k[0].list, kb(&k[2]), kb(&k[1]));
+}
+static tg_tensor *w_softmax(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_softmax(t[0], (int)ki(&k[0]));
+}
+static tg_tensor *w_log_softmax(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_log_softmax(t[0], (int)ki(&k[0]));
+}
+static tg_tensor *w_softmax_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_softmax_backward(t[0], t[1], (int)ki(&k[0]));
+}
+static tg_tensor *w_log_softmax_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_log_softmax_backward(t[0], t[1], (int)ki(&k[0]));
+}
+static tg_tensor *w_linear(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)k;
+    return tg_linear(t[0], t[1], nt > 2 ? t[2] : NULL);
+}
+static tg_tensor *w_cross_entropy_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt, (void)k;
+    return tg_cross_entropy_backward(t[0], t[1], t[2]);
+}
+static tg_tensor *w_l2_penalty(tg_tensor *const *t, int nt, KW *k)
+{
+    return tg_l2_penalty(t, nt, kr(&k[0]));
+}
+/* layer_norm(x[, w[, b]], naxes=, eps=): naxes given -> tg_layer_norm_n. */
+static tg_tensor *w_layer_norm(tg_tensor *const *t, int nt, KW *k)
+{
+    tg_tensor *w = nt > 1 ? t[1] : NULL, *b = nt > 2 ? t[2] : NULL;
+    if (k[0].given) return tg_layer_norm_n(t[0], (int)ki(&k[0]), w, b, kr(&k[1]));
+    return tg_layer_norm(t[0], w, b, kr(&k[1]));
+}
+static tg_tensor *w_layer_norm_n(tg_tensor *const *t, int nt, KW *k)
+{
+    return tg_layer_norm_n(t[0], (int)ki(&k[0]), nt > 1 ? t[1] : NULL,
+                           nt > 2 ? t[2] : NULL, kr(&k[1]));
+}
+static tg_tensor *w_layer_norm_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    return tg_layer_norm_backward(t[0], t[1], nt > 2 ? t[2] : NULL,
+                                  (int)ki(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_batch_norm(tg_tensor *const *t, int nt, KW *k)
+{
+    return tg_batch_norm(t[0], nt > 1 ? t[1] : NULL, nt > 2 ? t[2] : NULL,
+                         nt > 3 ? t[3] : NULL, nt > 4 ? t[4] : NULL,
+                         kr(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_dropout(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_dropout(t[0], kr(&k[0]));
+}
+
 /* --------------------------------------------------------------- table */
 
 #define KW_AXIS {"axis", TG_KW_AXES, 0, false}
@@ -123,6 +303,89 @@ const tg__expr_func tg__expr_funcs[] = {
     FN("cast", 1, 1, w_cast, {"dtype", TG_KW_DTYPE, TG_F64, true}),
     FN("matmul", 2, 2, w_matmul, KW_TRANS_A, KW_TRANS_B),
     FN("matmul_t", 2, 2, w_matmul_t, KW_TRANS_A, KW_TRANS_B),
+
+    /* elementwise math and activations: ops_elementwise.h */
+    F2(pow),
+    F2(maximum),
+    F2(minimum),
+    FN("pow_scalar", 1, 1, w_pow_scalar, {"p", TG_KW_REAL, 0, true}),
+    F1(abs),
+    F1(exp),
+    F1(log),
+    F1(log1p),
+    F1(expm1),
+    F1(sqrt),
+    F1(rsqrt),
+    F1(square),
+    F1(reciprocal),
+    F1(sin),
+    F1(cos),
+    F1(erf),
+    F1(sigmoid),
+    FN("clamp", 1, 1, w_clamp, {"min", TG_KW_REAL, -INFINITY, false},
+       {"max", TG_KW_REAL, INFINITY, false}),
+    F1(relu),
+    FN("leaky_relu", 1, 1, w_leaky_relu, {"alpha", TG_KW_REAL, 0.01, false}),
+    F2(prelu),
+    FN("rrelu", 1, 1, w_rrelu, {"lower", TG_KW_REAL, 1.0 / 8, false},
+       {"upper", TG_KW_REAL, 1.0 / 3, false}),
+    FN("elu", 1, 1, w_elu, {"alpha", TG_KW_REAL, 1, false}),
+    F1(selu),
+    FN("celu", 1, 1, w_celu, {"alpha", TG_KW_REAL, 1, false}),
+    F1(gelu),
+    F1(gelu_tanh),
+    F1(silu),
+    FN("softplus", 1, 1, w_softplus, {"beta", TG_KW_REAL, 1, false},
+       {"threshold", TG_KW_REAL, 20, false}),
+    FN("hardshrink", 1, 1, w_hardshrink, {"lambda", TG_KW_REAL, 0.5, false}),
+    F1(logsigmoid),
+    FN("maxout", 1, 1, w_maxout, {"k", TG_KW_INT, 0, true}),
+    F2(sigmoid_backward),
+    F2(relu_backward),
+    FN("leaky_relu_backward", 2, 2, w_leaky_relu_backward,
+       {"alpha", TG_KW_REAL, 0.01, false}),
+    F2(gelu_backward),
+    F2(gelu_tanh_backward),
+    F2(silu_backward),
+    F2(logsigmoid_backward),
+    FN("softplus_backward", 2, 2, w_softplus_backward,
+       {"beta", TG_KW_REAL, 1, false}, {"threshold", TG_KW_REAL, 20, false}),
+    FN("elu_backward", 2, 2, w_elu_backward, {"alpha", TG_KW_REAL, 1, false},
+       {"scale", TG_KW_REAL, 1, false}, {"input_scale", TG_KW_REAL, 1, false}),
+
+    /* reductions, linear algebra, probability, losses, normalization:
+     * ops_array.h */
+    FN("mean", 1, 1, w_mean, KW_AXIS, KW_KEEPDIM),
+    F1(mean_all),
+    FN("max", 1, 1, w_max, KW_AXIS, KW_KEEPDIM),
+    FN("min", 1, 1, w_min, KW_AXIS, KW_KEEPDIM),
+    FN("var", 1, 1, w_var, KW_AXIS, KW_KEEPDIM,
+       {"unbiased", TG_KW_BOOL, 1, false}),
+    FN("logsumexp", 1, 1, w_logsumexp, KW_AXIS, KW_KEEPDIM),
+    FN("linear", 2, 3, w_linear),
+    FN("softmax", 1, 1, w_softmax, {"axis", TG_KW_INT, -1, false}),
+    FN("log_softmax", 1, 1, w_log_softmax, {"axis", TG_KW_INT, -1, false}),
+    FNI("cross_entropy", 2, 2, 1u << 1, w_cross_entropy),
+    FNI("nll", 2, 2, 1u << 1, w_nll),
+    F2(mse),
+    F2(bce_with_logits),
+    FN("l2_penalty", 1, TG_EXPR_MAX_ARGS, w_l2_penalty,
+       {"lambda", TG_KW_REAL, 1, false}),
+    FN("layer_norm", 1, 3, w_layer_norm, {"naxes", TG_KW_INT, 1, false},
+       {"eps", TG_KW_REAL, 1e-5, false}),
+    FN("layer_norm_n", 1, 3, w_layer_norm_n, {"naxes", TG_KW_INT, 1, false},
+       {"eps", TG_KW_REAL, 1e-5, false}),
+    FN("batch_norm", 1, 5, w_batch_norm, {"momentum", TG_KW_REAL, 0.1, false},
+       {"eps", TG_KW_REAL, 1e-5, false}),
+    FN("dropout", 1, 1, w_dropout, {"p", TG_KW_REAL, 0.5, false}),
+    FN("softmax_backward", 2, 2, w_softmax_backward,
+       {"axis", TG_KW_INT, -1, false}),
+    FN("log_softmax_backward", 2, 2, w_log_softmax_backward,
+       {"axis", TG_KW_INT, -1, false}),
+    F2(mul_exp),
+    FNI("cross_entropy_backward", 3, 3, 1u << 2, w_cross_entropy_backward),
+    FN("layer_norm_backward", 2, 3, w_layer_norm_backward,
+       {"naxes", TG_KW_INT, 1, false}, {"eps", TG_KW_REAL, 1e-5, false}),
 };
 
 const int tg__expr_n_funcs =
@@ -202,6 +465,9 @@ static const struct {
                 "x=2x3x2; reshape(tanh(x), shape=[2,1,3]) * x | x=2x3"},
     {"cast", "cast(cast(x, dtype=f32), dtype=f64) | x=3x4 | eps=1e-2 "
              "atol=1e-3 rtol=1e-3; cast(x, dtype=f64) * x | x=5"},
+    /* The check reseeds the graph's RNG before every evaluation, so the
+     * dropout mask is the same in all of them and the check is exact. */
+    {"dropout", "dropout(x, p=0.3) | x=3x4; dropout(x * x, p=0.5) | x=2x3x4"},
 };
 
 const char *tg__expr_builtin_cases(const char *op_name)

@@ -478,7 +478,7 @@ static tg_tensor *build(cli *c, tg_graph *g, tg_dtype dt, bool rg,
         if (e.pos >= 0)
             usage_error(c, "%s (in '%.*s' at column %d)", e.msg,
                         e.len > 60 ? 60 : e.len, c->expr_src + e.pos,
-                        e.pos + 1);
+                        e.col + 1);
         else usage_error(c, "%s", e.msg);
     }
     return y;

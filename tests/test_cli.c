@@ -1,0 +1,863 @@
+/* The expression language and the `tapegrad check | grad | dot` commands,
+ * driven in-process through tg_cli_run: exact error texts, exit codes,
+ * JSON read back with a strict reader and compared with hand-derived
+ * gradients, DOT structure, allocation failures in the parser. */
+#include <ctype.h>
+#include <stdlib.h>
+
+#include "src/cli/cli.h"
+#include "src/expr.h"
+#include "tt.h"
+
+/* ---------------------------------------------------- running commands */
+
+typedef struct run_result {
+    int rc;
+    char *out, *err;
+} run_result;
+
+static run_result run_v(int argc, char **argv)
+{
+    run_result r;
+    size_t no, ne;
+    FILE *o = open_memstream(&r.out, &no), *e = open_memstream(&r.err, &ne);
+    tg_cli_env env = tg_cli_default_env();
+    r.rc = tg_cli_run(argc, argv, o, e, &env);
+    fclose(o);
+    fclose(e);
+    return r;
+}
+
+#define RUN(...)                                                            \
+    run_v((int)(sizeof((char *[]){__VA_ARGS__}) / sizeof(char *)),          \
+          (char *[]){__VA_ARGS__})
+
+static void run_free(run_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* ---------------------------------------------- a strict JSON reader */
+
+typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jkind;
+typedef struct jv {
+    jkind k;
+    double num;
+    bool b;
+    char *str;
+    int n;
+    struct jv *items;
+    char **keys;
+} jv;
+
+static void jfree(jv *v)
+{
+    if (!v) return;
+    free(v->str);
+    for (int i = 0; i < v->n; i++) {
+        jfree(&v->items[i]);
+        if (v->keys) free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+}
+
+static void ws(const char **p)
+{
+    while (**p == ' ' || **p == '\n' || **p == '\t' || **p == '\r') (*p)++;
+}
+
+static bool jparse(const char **p, jv *v, int depth);
+
+static bool jstring(const char **p, char **out)
+{
+    if (**p != '"') return false;
+    (*p)++;
+    size_t cap = 16, n = 0;
+    char *s = malloc(cap);
+    while (**p != '"') {
+        unsigned char c = (unsigned char)**p;
+        if (!c || c < 0x20) {
+            free(s);
+            return false;
+        }
+        if (c == '\\') {
+            (*p)++;
+            char e = **p;
+            if (e == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)(*p)[i])) {
+                        free(s);
+                        return false;
+                    }
+                c = '?';
+                *p += 4;
+            } else if (strchr("\"\\/bfnrt", e) && e) {
+                c = e == 'n' ? '\n' : e == 't' ? '\t' : e == 'b' ? '\b'
+                    : e == 'f' ? '\f' : e == 'r' ? '\r' : (unsigned char)e;
+            } else {
+                free(s);
+                return false;
+            }
+        }
+        if (n + 2 > cap) s = realloc(s, cap *= 2);
+        s[n++] = (char)c;
+        (*p)++;
+    }
+    (*p)++;
+    s[n] = 0;
+    *out = s;
+    return true;
+}
+
+static bool jnumber(const char **p, double *v)
+{
+    const char *s = *p;
+    if (*s == '-') s++;
+    if (*s == '0') s++;
+    else if (*s >= '1' && *s <= '9')
+        while (isdigit((unsigned char)*s)) s++;
+    else return false;
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char)*s)) return false;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    if (*s == 'e' || *s == 'E') {
+        s++;
+        if (*s == '+' || *s == '-') s++;
+        if (!isdigit((unsigned char)*s)) return false;
+        while (isdigit((unsigned char)*s)) s++;
+    }
+    char *end;
+    *v = strtod(*p, &end);
+    if (end != s) return false;
+    *p = s;
+    return true;
+}
+
+static bool jparse(const char **p, jv *v, int depth)
+{
+    memset(v, 0, sizeof *v);
+    if (depth > 64) return false;
+    ws(p);
+    if (**p == '{' || **p == '[') {
+        bool obj = **p == '{';
+        char close = obj ? '}' : ']';
+        v->k = obj ? J_OBJ : J_ARR;
+        (*p)++;
+        ws(p);
+        if (**p == close) {
+            (*p)++;
+            return true;
+        }
+        for (;;) {
+            v->items = realloc(v->items, sizeof *v->items * (size_t)(v->n + 1));
+            if (obj) v->keys = realloc(v->keys, sizeof *v->keys * (size_t)(v->n + 1));
+            if (obj) {
+                ws(p);
+                if (!jstring(p, &v->keys[v->n])) return false;
+                ws(p);
+                if (**p != ':') {
+                    free(v->keys[v->n]);
+                    return false;
+                }
+                (*p)++;
+            }
+            if (!jparse(p, &v->items[v->n], depth + 1)) {
+                if (obj) free(v->keys[v->n]);
+                jfree(&v->items[v->n]);
+                return false;
+            }
+            v->n++;
+            ws(p);
+            if (**p == ',') {
+                (*p)++;
+                continue;
+            }
+            if (**p == close) {
+                (*p)++;
+                return true;
+            }
+            return false;
+        }
+    }
+    if (**p == '"') {
+        v->k = J_STR;
+        return jstring(p, &v->str);
+    }
+    if (!strncmp(*p, "true", 4) || !strncmp(*p, "false", 5)) {
+        v->k = J_BOOL;
+        v->b = **p == 't';
+        *p += v->b ? 4 : 5;
+        return true;
+    }
+    if (!strncmp(*p, "null", 4)) {
+        v->k = J_NULL;
+        *p += 4;
+        return true;
+    }
+    v->k = J_NUM;
+    return jnumber(p, &v->num);
+}
+
+/* Parse a whole document (one value, then only whitespace). */
+static bool json_doc(const char *text, jv *v)
+{
+    const char *p = text;
+    if (!jparse(&p, v, 0)) {
+        jfree(v);
+        memset(v, 0, sizeof *v);
+        return false;
+    }
+    ws(&p);
+    return *p == 0;
+}
+
+static jv *jget(jv *o, const char *key)
+{
+    if (!o || o->k != J_OBJ) return NULL;
+    for (int i = 0; i < o->n; i++)
+        if (!strcmp(o->keys[i], key)) return &o->items[i];
+    return NULL;
+}
+
+static jv *jat(jv *a, int i)
+{
+    return (a && a->k == J_ARR && i >= 0 && i < a->n) ? &a->items[i] : NULL;
+}
+
+static double jnum(jv *v) { return (v && v->k == J_NUM) ? v->num : NAN; }
+
+static void json_reader_self_test(void)
+{
+    jv v;
+    TT_CHECK(json_doc("{\"a\": [1, -2.5e3, true, null, \"x\\n\"]}", &v));
+    TT_NEAR(jnum(jat(jget(&v, "a"), 1)), -2500, 0);
+    jfree(&v);
+    TT_CHECK(!json_doc("{\"a\": [1, 2,]}", &v));
+    TT_CHECK(!json_doc("{\"a\": NaN}", &v));
+    TT_CHECK(!json_doc("[01]", &v));
+    TT_CHECK(!json_doc("[1] x", &v));
+}
+
+/* ------------------------------------------------- the expression parser */
+
+/* Evaluate src with scalar inputs x, y (f64) and return the value. */
+static double eval_scalar(const char *src, double x, double y)
+{
+    tg_expr *e;
+    tg__expr_err err;
+    if (tg__expr_parse(src, &e, &err) != TG_OK) {
+        fprintf(stderr, "parse of '%s' failed: %s\n", src, err.msg);
+        return NAN;
+    }
+    tg_graph *g = tg_graph_new();
+    tg_tensor *in[2] = {tg_scalar(g, TG_F64, x), tg_scalar(g, TG_F64, y)};
+    const char *names[2] = {"x", "y"};
+    tg_tensor *r = tg__expr_eval(e, g, TG_F64, 2, names, in, &err);
+    double v = r ? tg_item(r) : NAN;
+    if (!r) fprintf(stderr, "eval of '%s' failed: %s\n", src, err.msg);
+    tg_graph_free(g);
+    tg__expr_free(e);
+    return v;
+}
+
+static void precedence(void)
+{
+    TT_NEAR(eval_scalar("-x**2", 3, 0), -9, 0);
+    TT_NEAR(eval_scalar("2**-1", 0, 0), 0.5, 0);
+    TT_NEAR(eval_scalar("x - 3 - 1", 10, 0), 6, 0);
+    TT_NEAR(eval_scalar("2*3+4*x", 1, 0), 10, 0);
+    TT_NEAR(eval_scalar("(x+1)*(x-1)/x", 2, 0), 1.5, 0);
+    TT_NEAR(eval_scalar("x ** 3", 2, 0), 8, 0);
+    TT_NEAR(eval_scalar("x ** 0.5", 4, 0), 2, 1e-15);
+    TT_NEAR(eval_scalar("x ** y", 2, 3), 8, 1e-15);
+    TT_NEAR(eval_scalar("2 ** 3 ** 2", 0, 0), 512, 0); /* right-assoc */
+    TT_NEAR(eval_scalar("1e-1 + .5 + 2.", 0, 0), 2.6, 1e-15);
+    TT_NEAR(eval_scalar("x / y / 2", 8, 2), 2, 0);
+    TT_NEAR(eval_scalar("--x", 5, 0), 5, 0);
+    TT_NEAR(eval_scalar("+x - -y", 5, 2), 7, 0);
+    TT_NEAR(eval_scalar("add_scalar(x, s=-2.5) * mul_scalar(y, s=2)", 1, 3),
+            -9, 0);
+    TT_NEAR(eval_scalar("tanh(x)", 0.5, 0), tanhl(0.5L), 1e-15);
+    TT_NEAR(eval_scalar("x ** 0 + x ** -2", 2, 0), 1.25, 0);
+}
+
+/* The variables of an expression, and index-only arguments. */
+static void variables(void)
+{
+    tg_expr *e;
+    TT_CHECK(tg__expr_parse("a * tanh(b) + a @ c", &e, NULL) == TG_OK);
+    TT_CHECK(tg__expr_num_vars(e) == 3);
+    TT_STREQ(tg__expr_var(e, 0), "a");
+    TT_STREQ(tg__expr_var(e, 1), "b");
+    TT_STREQ(tg__expr_var(e, 2), "c");
+    TT_CHECK(tg__expr_var(e, 3) == NULL);
+    tg__expr_free(e);
+    TT_CHECK(tg__expr_parse("cross_entropy(x, l) + nll(x, l)", &e, NULL) == TG_OK);
+    TT_CHECK(tg__expr_var_differentiable(e, 0));
+    TT_CHECK(!tg__expr_var_differentiable(e, 1));
+    tg__expr_free(e);
+    TT_CHECK(tg__expr_parse("cross_entropy(x, l) * l", &e, NULL) == TG_OK);
+    TT_CHECK(tg__expr_var_differentiable(e, 1));
+    tg__expr_free(e);
+}
+
+/* The printed parse error for src. */
+static char *parse_error_text(const char *src)
+{
+    tg_expr *e = NULL;
+    tg__expr_err err;
+    char *buf = NULL;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    if (tg__expr_parse(src, &e, &err) != TG_OK) tg__expr_print_error(f, src, &err);
+    fclose(f);
+    tg__expr_free(e);
+    return buf;
+}
+
+#define PARSE_ERR(src, want)                                                \
+    do {                                                                    \
+        char *t_ = parse_error_text(src);                                   \
+        TT_STREQ(t_, want);                                                 \
+        free(t_);                                                           \
+    } while (0)
+
+static void parse_errors(void)
+{
+    PARSE_ERR("tnah(x) + y",
+              "tapegrad: parse error at column 1: unknown function 'tnah'\n"
+              "  tnah(x) + y\n"
+              "  ^~~~\n"
+              "hint: did you mean tanh?\n");
+    PARSE_ERR("tanh(x",
+              "tapegrad: parse error at column 7: expected ',' or ')' in the "
+              "call of tanh, found the end of the expression\n"
+              "  tanh(x\n"
+              "        ^\n");
+    PARSE_ERR("x + * y",
+              "tapegrad: parse error at column 5: expected a number, a name "
+              "or '(', found '*'\n"
+              "  x + * y\n"
+              "      ^\n");
+    PARSE_ERR("sum(x, axes=1)",
+              "tapegrad: parse error at column 8: sum has no keyword 'axes'\n"
+              "  sum(x, axes=1)\n"
+              "         ^~~~\n"
+              "hint: sum takes: axis, keepdim\n");
+    PARSE_ERR("leaky_relu(x, 0.1)",
+              "tapegrad: parse error at column 15: leaky_relu takes 1 tensor "
+              "argument\n"
+              "  leaky_relu(x, 0.1)\n"
+              "                ^~~\n"
+              "hint: attributes are keywords, e.g. leaky_relu(..., alpha=...); "
+              "leaky_relu takes: alpha\n");
+    PARSE_ERR("x y",
+              "tapegrad: parse error at column 3: unexpected name 'y'\n"
+              "  x y\n"
+              "    ^\n"
+              "hint: an operator is missing between the two operands\n");
+    PARSE_ERR("(x + 1))",
+              "tapegrad: parse error at column 8: unexpected ')'\n"
+              "  (x + 1))\n"
+              "         ^\n"
+              "hint: this ')' has no matching '('\n");
+    PARSE_ERR("", "tapegrad: parse error at column 1: the expression is empty\n"
+                  "  \n"
+                  "  ^\n"
+                  "hint: write an expression such as 'tanh(x) * y'\n");
+    PARSE_ERR("maxout(x)",
+              "tapegrad: parse error at column 1: maxout needs the keyword k\n"
+              "  maxout(x)\n"
+              "  ^~~~~~~~~\n");
+    PARSE_ERR("sum(x, keepdim=2)",
+              "tapegrad: parse error at column 16: sum: keyword keepdim is 0 "
+              "or 1, got 2\n"
+              "  sum(x, keepdim=2)\n"
+              "                 ^\n");
+    PARSE_ERR("cast(x, dtype=f16)",
+              "tapegrad: parse error at column 15: cast: keyword dtype wants "
+              "f32 or f64, found name 'f16'\n"
+              "  cast(x, dtype=f16)\n"
+              "                ^~~\n"
+              "hint: write dtype=f32 or dtype=f64\n");
+    PARSE_ERR("x $ 2",
+              "tapegrad: parse error at column 3: unexpected '$'\n"
+              "  x $ 2\n"
+              "    ^\n");
+    PARSE_ERR("sum(x, axis=1, axis=0)",
+              "tapegrad: parse error at column 16: keyword axis given twice\n"
+              "  sum(x, axis=1, axis=0)\n"
+              "                 ^~~~\n");
+    PARSE_ERR("tanh()",
+              "tapegrad: parse error at column 1: tanh takes 1 tensor "
+              "argument, got 0\n"
+              "  tanh()\n"
+              "  ^~~~~~\n");
+    /* the nearest names of a misspelt function */
+    char *t = parse_error_text("softmx(x)");
+    TT_CONTAINS(t, "hint: did you mean softmax");
+    free(t);
+    t = parse_error_text("log_soft(x)");
+    TT_CONTAINS(t, "log_softmax");
+    free(t);
+}
+
+static void parse_limits(void)
+{
+    /* 300 nested parentheses and a 2000-term chain fail cleanly */
+    char deep[700];
+    memset(deep, '(', 300);
+    deep[300] = 'x';
+    memset(deep + 301, ')', 300);
+    deep[601] = 0;
+    char *t = parse_error_text(deep);
+    TT_CONTAINS(t, "nested too deeply (more than 200 levels)");
+    free(t);
+    char *chain = malloc(4 * 2000 + 2);
+    size_t k = 0;
+    for (int i = 0; i < 2000; i++) k += (size_t)sprintf(chain + k, "%sx", i ? "+" : "");
+    t = parse_error_text(chain);
+    TT_CONTAINS(t, "expression is too deep (more than 1000 levels)");
+    TT_CONTAINS(t, "...");
+    free(t);
+    free(chain);
+    /* a name of 70 characters */
+    char longname[80];
+    memset(longname, 'a', 70);
+    longname[70] = 0;
+    t = parse_error_text(longname);
+    TT_CONTAINS(t, "name is too long (at most 63 characters)");
+    free(t);
+}
+
+/* Allocation failures while parsing: TG_ERR_OOM, nothing leaks. */
+static int fail_at = -1, n_allocs, live;
+static void *failing_alloc(size_t size, size_t align, void *ud)
+{
+    (void)ud;
+    if (n_allocs++ == fail_at) return NULL;
+    size_t rounded = (size + align - 1) & ~(align - 1);
+    void *p = aligned_alloc(align, rounded ? rounded : align);
+    if (p) live++;
+    return p;
+}
+static void counting_free(void *p, void *ud)
+{
+    (void)ud;
+    if (p) live--;
+    free(p);
+}
+
+static void parse_oom(void)
+{
+    int bad = 0;
+    const char *src = "sum(tanh(a) * b + c @ d, axis=1) ** 2 - layer_norm(e)";
+    for (fail_at = 0; fail_at < 200; fail_at++) {
+        n_allocs = 0;
+        live = 0;
+        tg_set_allocator(failing_alloc, counting_free, NULL);
+        tg_expr *e = NULL;
+        tg__expr_err err;
+        tg_status st = tg__expr_parse(src, &e, &err);
+        tg__expr_free(e);
+        tg_set_allocator(NULL, NULL, NULL);
+        if (live) bad++;
+        if (n_allocs <= fail_at) {
+            TT_CHECK(st == TG_OK);
+            break;
+        }
+        if (st != TG_ERR_OOM) bad++;
+    }
+    TT_CHECK(bad == 0);
+    TT_CHECK(fail_at < 200);
+}
+
+/* ---------------------------------------------------------- check */
+
+static void check_passes(void)
+{
+    run_result r = RUN("check", "tanh(x) * y", "x=3x4", "y=4");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "check d sum(tanh(x) * y)");
+    TT_CONTAINS(r.out, "\nx            [3,4]  ");
+    TT_CONTAINS(r.out, "\ny            [4]  ");
+    TT_CONTAINS(r.out, "backward twice gives the same result: yes");
+    TT_CONTAINS(r.out, "zero upstream gradient gives zero gradients: yes");
+    TT_CONTAINS(r.out, "\nPASS\n");
+    TT_STREQ(r.err, "");
+    run_free(&r);
+    /* broadcasting, numbers, matmul, powers, keywords */
+    r = RUN("check", "sum(a @ b + 3, axis=1, keepdim=1) ** 2 / (c * c + 1)",
+            "a=2x3", "b=3x4", "c=2x1", "--seed", "7");
+    TT_CHECK(r.rc == 0);
+    run_free(&r);
+    r = RUN("check", "-x * x + x ** 3", "x=scalar:0.3");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "[]");
+    run_free(&r);
+}
+
+/* relu at 0: analytic 0, central difference 0.5: a failure at a kink,
+ * named as such; the kink margin moves the sample and it passes. */
+static void check_kink(void)
+{
+    run_result r = RUN("check", "relu(x)", "x=3:0.5,0,-0.5");
+    TT_CHECK(r.rc == 1);
+    TT_CONTAINS(r.out, "(1)          0              0.5            FAIL (at a kink");
+    TT_CONTAINS(r.out, "sits at a non-differentiable point");
+    run_free(&r);
+    r = RUN("check", "relu(x)", "x=3:0.5,0,-0.5", "--kink-margin", "1e-3");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "moved 1 sample point away from kinks");
+    run_free(&r);
+}
+
+static void check_options(void)
+{
+    run_result r = RUN("check", "sigmoid(x) * x", "x=3x4", "--fast");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "projection");
+    run_free(&r);
+    /* large inputs switch to the fast mode by themselves */
+    r = RUN("check", "x * x", "x=80x80");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "(fast: one random projection per input)");
+    run_free(&r);
+    r = RUN("check", "tanh(x) * y", "x=3", "y=3", "--gradgrad");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "second derivatives (gradgrad):");
+    TT_CONTAINS(r.out, "grad_output");
+    run_free(&r);
+    r = RUN("check", "relu(x) * y", "x=3", "y=3", "--gradgrad");
+    TT_CONTAINS(r.out, "second derivatives: skipped");
+    run_free(&r);
+    r = RUN("check", "tanh(x)", "x=3", "--dtype", "f32");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "f32 run vs f64: output differs by");
+    run_free(&r);
+    r = RUN("check", "x * x", "x=3:1,2,3", "--eps=1e-4", "--atol", "0",
+            "--rtol", "1e-8");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "eps 0.0001  atol 0  rtol 1e-08");
+    run_free(&r);
+    /* label inputs are not differentiated (nor perturbed) */
+    r = RUN("check", "cross_entropy(x, l)", "x=3x4", "l=3:0,3,1");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "not checked (no grad)");
+    run_free(&r);
+    r = RUN("check", "x * t", "x=3", "t=3", "--no-grad", "t");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "\nt            [3]            -");
+    run_free(&r);
+    r = RUN("check", "--help");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "check --all-ops");
+    run_free(&r);
+}
+
+static void check_json(void)
+{
+    run_result r = RUN("check", "tanh(x) * y", "x=2x2", "y=2", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jget(&v, "pass") && jget(&v, "pass")->b);
+    TT_STREQ(jget(&v, "expr") ? jget(&v, "expr")->str : NULL, "tanh(x) * y");
+    jv *in = jget(&v, "inputs");
+    TT_CHECK(in && in->n == 2);
+    TT_STREQ(jget(jat(in, 0), "name") ? jget(jat(in, 0), "name")->str : NULL, "x");
+    TT_CHECK(jnum(jget(jat(in, 0), "max_abs_err")) < 1e-8);
+    TT_CHECK(jat(jget(jat(in, 1), "worst"), 0) != NULL);
+    TT_CHECK(jget(&v, "gradgrad") && jget(&v, "gradgrad")->k == J_NULL);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("check", "relu(x)", "x=2:0,1", "--json", "--gradgrad");
+    TT_CHECK(r.rc == 1);
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jget(&v, "pass") && !jget(&v, "pass")->b);
+    TT_CHECK(jget(jat(jget(&v, "inputs"), 0), "at_kink")->b);
+    TT_NEAR(jnum(jat(jget(jat(jget(&v, "inputs"), 0), "worst"), 0)), 0, 0);
+    TT_STREQ(jget(&v, "gradgrad")->str, "skipped");
+    jfree(&v);
+    run_free(&r);
+}
+
+/* Usage errors: one line on stderr, exit 2. */
+#define USAGE(want, ...)                                                    \
+    do {                                                                    \
+        run_result r_ = RUN(__VA_ARGS__);                                   \
+        TT_CHECK(r_.rc == 2);                                               \
+        TT_STREQ(r_.err, want);                                             \
+        TT_STREQ(r_.out, "");                                               \
+        run_free(&r_);                                                      \
+    } while (0)
+
+static void usage_errors(void)
+{
+    USAGE("tapegrad check: unknown input 'z' in the expression (inputs given: "
+          "x); hint: add z=SHAPE\n",
+          "check", "x + z", "x=3");
+    USAGE("tapegrad grad: unknown input 'x' in the expression (inputs given: "
+          "none); hint: add x=SHAPE\n",
+          "grad", "x * 2", "--json");
+    USAGE("tapegrad check: input 'x' has no shape; write x=SHAPE (e.g. x=3x4 "
+          "or x=scalar)\n",
+          "check", "x * 2", "x");
+    USAGE("tapegrad check: input 'x' has no shape; write x=SHAPE (e.g. x=3x4 "
+          "or x=scalar)\n",
+          "check", "x * 2", "x=");
+    USAGE("tapegrad check: input 'x': bad shape '3y4': write dims joined by x "
+          "(4x3) or 'scalar'\n",
+          "check", "x * 2", "x=3y4");
+    USAGE("tapegrad check: input 'x': bad shape '3x': it ends with 'x'\n",
+          "check", "x * 2", "x=3x");
+    USAGE("tapegrad check: input 'x' has shape [2,2] (4 elements) but 3 "
+          "values were given\n",
+          "check", "x * 2", "x=2x2:1,2,3");
+    USAGE("tapegrad check: input 'x': bad value 'a,3' (values are numbers "
+          "separated by commas)\n",
+          "check", "x * 2", "x=3:1,a,3");
+    USAGE("tapegrad check: input 'x' is given twice\n", "check", "x * 2",
+          "x=3", "x=4");
+    USAGE("tapegrad check: bad input name '2x' (letters, digits and _, not "
+          "starting with a digit, at most 63)\n",
+          "check", "x", "2x=3");
+    USAGE("tapegrad check: tg_add: shapes [3] and [4] do not broadcast (dim "
+          "-1: 3 vs 4); hint: dims must match or be 1, aligned from the right "
+          "(in 'a + b' at column 3)\n",
+          "check", "a + b", "a=3", "b=4");
+    USAGE("tapegrad grad: tg_matmul: inner dimensions differ: [2,3] @ [2,3] "
+          "(3 vs 2) (in 'a @ b' at column 3)\n",
+          "grad", "a @ b", "a=2x3", "b=2x3");
+    USAGE("tapegrad check: unknown option '--bogus' (tapegrad check --help "
+          "lists them)\n",
+          "check", "x", "x=3", "--bogus");
+    USAGE("tapegrad check: --eps wants a number > 0, not '-1'\n", "check", "x",
+          "x=3", "--eps", "-1");
+    USAGE("tapegrad check: --dtype is f64 or f32, not 'f16'\n", "check", "x",
+          "x=3", "--dtype", "f16");
+    USAGE("tapegrad check: --seed needs a value\n", "check", "x", "x=3",
+          "--seed");
+    USAGE("tapegrad check: no expression given (tapegrad check EXPR "
+          "NAME=SHAPE...)\n",
+          "check");
+    USAGE("tapegrad: unknown command 'chekc'\n", "chekc", "x");
+    USAGE("tapegrad check: input 'x' has too many elements (at most "
+          "16777216)\n",
+          "check", "x", "x=100000x100000");
+    USAGE("tapegrad grad: -o belongs to tapegrad dot\n", "grad", "x", "x=3",
+          "-o", "f.dot");
+    /* a parse error goes through the caret printer */
+    run_result r = RUN("check", "tanh(x", "x=3");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "  tanh(x\n        ^\n");
+    run_free(&r);
+    /* an expression may start with a minus sign */
+    r = RUN("grad", "-x", "x=2:1,2");
+    TT_CHECK(r.rc == 0);
+    TT_STREQ(r.out, "-x = f64 [2]: -1 -2\nd sum / d x [2]: -1 -1\n");
+    run_free(&r);
+}
+
+/* ----------------------------------------------------------- grad */
+
+static void grad_json_values(void)
+{
+    /* y = x @ w + b, x [2,3], w [3,2], b [2]. d sum(y):
+     * dx[i][k] = sum_j w[k][j], dw[k][j] = sum_i x[i][k], db[j] = 2. */
+    run_result r = RUN("grad", "x @ w + b", "x=2x3:0.1,0.2,0.3,-1,2,0.5",
+                       "w=3x2:1,2,3,4,5,6.25", "b=2:0.5,-0.5", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    TT_STREQ(jget(&v, "expr")->str, "x @ w + b");
+    TT_STREQ(jget(&v, "dtype")->str, "f64");
+    jv *out = jget(&v, "output");
+    TT_CHECK(jget(out, "shape")->n == 2);
+    TT_NEAR(jnum(jat(jget(out, "shape"), 0)), 2, 0);
+    double xv[6] = {0.1, 0.2, 0.3, -1, 2, 0.5}, wv[6] = {1, 2, 3, 4, 5, 6.25};
+    double bv[2] = {0.5, -0.5};
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 2; j++) {
+            long double s = bv[j];
+            for (int k = 0; k < 3; k++) s += (long double)xv[i * 3 + k] * wv[k * 2 + j];
+            TT_NEAR(jnum(jat(jget(out, "data"), i * 2 + j)), (double)s, 1e-15);
+        }
+    jv *in = jget(&v, "inputs");
+    TT_CHECK(in && in->n == 3 && !strcmp(in->keys[0], "x") &&
+             !strcmp(in->keys[2], "b"));
+    jv *x = jget(in, "x"), *w = jget(in, "w"), *b = jget(in, "b");
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < 3; k++)
+            TT_NEAR(jnum(jat(jget(x, "grad"), i * 3 + k)), wv[k * 2] + wv[k * 2 + 1], 0);
+    for (int k = 0; k < 3; k++)
+        for (int j = 0; j < 2; j++)
+            TT_NEAR(jnum(jat(jget(w, "grad"), k * 2 + j)), xv[k] + xv[3 + k], 1e-15);
+    TT_NEAR(jnum(jat(jget(b, "grad"), 0)), 2, 0);
+    TT_NEAR(jnum(jat(jget(b, "grad"), 1)), 2, 0);
+    /* data round-trips bit for bit (%.17g) */
+    for (int k = 0; k < 6; k++) TT_CHECK(jnum(jat(jget(x, "data"), k)) == xv[k]);
+    jfree(&v);
+    run_free(&r);
+}
+
+/* x * y + tanh(x): dx = y + 1 - tanh(x)^2, dy = x (libm long double). */
+static void grad_json_tanh(void)
+{
+    run_result r = RUN("grad", "x * y + tanh(x)", "x=3:0.5,-1.25,3",
+                       "y=3:3,4,-0.1", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    double xv[3] = {0.5, -1.25, 3}, yv[3] = {3, 4, -0.1};
+    jv *in = jget(&v, "inputs");
+    for (int k = 0; k < 3; k++) {
+        long double t = tanhl(xv[k]);
+        TT_NEAR(jnum(jat(jget(jget(&v, "output"), "data"), k)),
+                (double)(xv[k] * (long double)yv[k] + t), 4e-16);
+        TT_NEAR(jnum(jat(jget(jget(in, "x"), "grad"), k)),
+                (double)(yv[k] + 1 - t * t), 4e-16);
+        TT_NEAR(jnum(jat(jget(jget(in, "y"), "grad"), k)), xv[k], 0);
+    }
+    jfree(&v);
+    run_free(&r);
+    /* f32: 9 significant digits round-trip the float values */
+    r = RUN("grad", "x * x", "x=2:0.1,3", "--json", "--dtype", "f32");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(json_doc(r.out, &v));
+    TT_STREQ(jget(&v, "dtype")->str, "f32");
+    jv *d = jget(jget(jget(&v, "inputs"), "x"), "data");
+    TT_CHECK((float)jnum(jat(d, 0)) == 0.1f);
+    TT_NEAR(jnum(jat(jget(jget(jget(&v, "inputs"), "x"), "grad"), 0)),
+            2 * (double)0.1f, 1e-7);
+    jfree(&v);
+    run_free(&r);
+    /* a scalar output, a scalar input, random values from the seed */
+    r = RUN("grad", "sum(x) * s", "x=2x2", "s=scalar:2", "--json", "--seed", "3");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jget(jget(&v, "output"), "shape")->n == 0);
+    jv *xd = jget(jget(jget(&v, "inputs"), "x"), "data");
+    double sum = 0;
+    for (int k = 0; k < 4; k++) {
+        double e = jnum(jat(xd, k));
+        TT_CHECK(e >= -1 && e < 1);
+        sum += e;
+    }
+    TT_NEAR(jnum(jat(jget(jget(jget(&v, "inputs"), "s"), "grad"), 0)), sum, 1e-15);
+    TT_NEAR(jnum(jat(jget(jget(jget(&v, "inputs"), "x"), "grad"), 3)), 2, 0);
+    jfree(&v);
+    run_free(&r);
+    /* non-finite values are null */
+    r = RUN("grad", "log(x)", "x=2:0,1", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jat(jget(jget(&v, "output"), "data"), 0)->k == J_NULL);
+    jfree(&v);
+    run_free(&r);
+}
+
+/* ------------------------------------------------------------ all-ops */
+
+#include "src/internal.h"
+
+static void all_ops(void)
+{
+    run_result r = RUN("check", "--all-ops");
+    TT_CHECK(r.rc == 0);
+    for (int op = 0; op < TG_OP_COUNT; op++) {
+        char want[80];
+        snprintf(want, sizeof want, "\n%s ", tg_ops[op]->name);
+        char *hay = r.out - 1; /* the first line has no newline before it */
+        bool found = !strncmp(r.out, want + 1, strlen(want + 1)) || strstr(hay + 1, want);
+        if (!found) fprintf(stderr, "op %s missing from --all-ops\n", tg_ops[op]->name);
+        TT_CHECK(found);
+    }
+    char tail[100];
+    snprintf(tail, sizeof tail, "%d ops: ", TG_OP_COUNT);
+    TT_CONTAINS(r.out, tail);
+    TT_CONTAINS(r.out, " 0 failed (f64, seed 0)\n");
+    run_free(&r);
+    r = RUN("check", "--all-ops", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jget(&v, "ops") && jget(&v, "ops")->n == TG_OP_COUNT);
+    TT_CHECK(jget(&v, "pass")->b);
+    TT_STREQ(jget(jat(jget(&v, "ops"), 0), "op")->str, tg_ops[0]->name);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("check", "--all-ops", "x");
+    TT_CHECK(r.rc == 2);
+    run_free(&r);
+}
+
+/* ---------------------------------------------------------------- dot */
+
+static void dot_output(void)
+{
+    run_result r = RUN("dot", "tanh(x) * y + 1", "x=2:0.5,-0.5", "y=2:2,3");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(!strncmp(r.out, "digraph tapegrad {\n", 19));
+    TT_CONTAINS(r.out, "label=\"tanh(x) * y + 1\";");
+    TT_CONTAINS(r.out, "t0 [label=\"x (input)\\nf64 [2]\\nvalue [0.5, -0.5]\\n"
+                       "grad [1.573, 2.359]\", shape=ellipse, style=filled");
+    TT_CONTAINS(r.out, "[label=\"tanh\\nf64 [2]\\nvalue [0.4621, -0.4621]\\n"
+                       "grad [2, 3]\", shape=box");
+    TT_CONTAINS(r.out, "[label=\"const\\nf64 []\\nvalue 1\", shape=ellipse, "
+                       "style=dashed");
+    TT_CONTAINS(r.out, "t0 -> t1;\n");
+    TT_CONTAINS(r.out, "peripheries=2");
+    TT_CHECK(strlen(r.out) > 2 && !strcmp(r.out + strlen(r.out) - 2, "}\n"));
+    run_free(&r);
+    /* large tensors: shapes only */
+    r = RUN("dot", "x @ x", "x=5x5", "--max-values", "4");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "matmul\\nf64 [5,5]\"");
+    TT_CONTAINS(r.out, "[label=\"1\"]");
+    run_free(&r);
+}
+
+/* The library call with a parameter, a title needing escapes and no
+ * loss: leaves show their ->grad after tg_backward. */
+static void dot_library(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, TG_SHAPE(2), "w\"1");
+    tg_f64(w)[0] = 1;
+    tg_f64(w)[1] = -2;
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){3, 4});
+    tg_tensor *loss = tg_sum_all(tg_mul(w, x));
+    TT_CHECK(tg_backward(g, loss) == TG_OK);
+    char *buf = NULL;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    tg_dot_opts o = tg_dot_defaults();
+    o.title = "a \"title\"";
+    o.left_to_right = true;
+    TT_CHECK(tg_graph_write_dot(g, f, &o) == TG_OK);
+    fclose(f);
+    TT_CONTAINS(buf, "rankdir=LR;");
+    TT_CONTAINS(buf, "label=\"a \\\"title\\\"\";");
+    TT_CONTAINS(buf, "t0 [label=\"w\\\"1 (param)\\nf64 [2]\\nvalue [1, -2]\\n"
+                     "grad [3, 4]\", shape=doubleoctagon");
+    TT_CONTAINS(buf, "[label=\"input\\nf64 [2]\\nvalue [3, 4]\", shape=ellipse]");
+    TT_CONTAINS(buf, "[label=\"sum\\nf64 []\\nvalue -5\"");
+    free(buf);
+    TT_CHECK(tg_graph_write_dot(NULL, stdout, NULL) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_graph_write_dot: graph is NULL");
+    TT_CHECK(tg_graph_save_dot(g, "/nonexistent-dir/x.dot", NULL) == TG_ERR_IO);
+    TT_CONTAINS(tg_last_error(), "tg_graph_save_dot: cannot open "
+                                 "'/nonexistent-dir/x.dot'");
+    tg_graph_free(g);
+}
+
+TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
+       TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
+       TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
+       TT(grad_json_values), TT(grad_json_tanh), TT(all_ops), TT(dot_output),
+       TT(dot_library))
