@@ -1,0 +1,227 @@
+/* Workloads 3 and 5: a 784-256-256-10 ReLU MLP on Fashion-MNIST with
+ * softmax cross-entropy and SGD with momentum (lr 0.02, momentum 0.9).
+ *
+ *   --case epoch    batch 128: seconds per epoch over the 60,000 training
+ *                   images (the first epoch is the warm-up; the median of
+ *                   the next --reps epochs is reported) and the test
+ *                   accuracy after 3 epochs.
+ *   --case batch1, --case batch16
+ *                   the small-batch regime: training steps per second
+ *                   (median of --reps timed runs of --steps steps each).
+ *
+ * Same data as bench/torch_ref.py: the training set is permuted once by a
+ * shared splitmix64 Fisher-Yates (bench_permute) and then read in order
+ * every epoch through tg_batcher; the initial weights come from
+ * bench_fill (He-uniform bounds), biases start at 0.
+ */
+#include <math.h>
+#include <tapegrad/tapegrad.h>
+
+#include "bench.h"
+
+#define N_LAYERS 3
+static const int64_t DIMS[N_LAYERS + 1] = {784, 256, 256, 10};
+
+typedef struct mlp {
+    tg_tensor *W[N_LAYERS], *b[N_LAYERS];
+    tg_tensor *params[2 * N_LAYERS];
+    tg_optim *opt;
+} mlp;
+
+static void die(tg_graph *g, const char *what)
+{
+    fprintf(stderr, "bench_mlp: %s: %s\n", what,
+            g && tg_graph_error(g) ? tg_graph_error(g) : tg_last_error());
+    exit(1);
+}
+
+static void mlp_init(tg_graph *g, mlp *m)
+{
+    for (int k = 0; k < N_LAYERS; k++) {
+        int64_t in = DIMS[k], out = DIMS[k + 1];
+        m->W[k] = tg_param(g, TG_F32, TG_SHAPE(in, out), "W");
+        m->b[k] = tg_param(g, TG_F32, TG_SHAPE(out), "b");
+        if (!m->W[k] || !m->b[k]) die(g, "tg_param");
+        double bound = sqrt(6.0 / (double)in);
+        bench_fill(tg_f32(m->W[k]), in * out, 1000 + (uint64_t)k, -bound,
+                   bound);
+        m->params[2 * k] = m->W[k];
+        m->params[2 * k + 1] = m->b[k];
+    }
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+    oc.lr = 0.02;
+    oc.momentum = 0.9;
+    m->opt = tg_optim_new(&oc, 2 * N_LAYERS, m->params);
+    if (!m->opt) die(NULL, "tg_optim_new");
+}
+
+static tg_tensor *mlp_forward(mlp *m, tg_tensor *x)
+{
+    tg_tensor *h = x;
+    for (int k = 0; k < N_LAYERS; k++) {
+        h = tg_linear(h, m->W[k], m->b[k]);
+        if (k + 1 < N_LAYERS) h = tg_relu(h);
+    }
+    return h;
+}
+
+/* One SGD step on (x, y); returns the loss. */
+static double train_step(tg_graph *g, mlp *m, tg_tensor *x, tg_tensor *y)
+{
+    tg_tensor *loss = tg_cross_entropy(mlp_forward(m, x), y);
+    if (tg_backward(g, loss) != TG_OK) die(g, "backward");
+    double l = tg_item(loss);
+    tg_optim_step(m->opt);
+    tg_optim_zero_grad(m->opt);
+    tg_graph_reset(g);
+    return l;
+}
+
+static double accuracy(tg_graph *g, mlp *m, const tg_array *X,
+                       const tg_array *Y)
+{
+    bool prev = tg_set_grad_enabled(g, false);
+    int64_t n = X->shape[0], d = X->shape[1], right = 0, chunk = 1000;
+    for (int64_t s = 0; s < n; s += chunk) {
+        int64_t c = n - s < chunk ? n - s : chunk;
+        tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(c, d), X->data + s * d);
+        tg_tensor *lg = mlp_forward(m, x);
+        if (tg_graph_error(g)) die(g, "eval");
+        const float *p = tg_f32(lg);
+        for (int64_t i = 0; i < c; i++) {
+            int best = 0;
+            for (int j = 1; j < 10; j++)
+                if (p[i * 10 + j] > p[i * 10 + best]) best = j;
+            right += best == (int)Y->data[s + i];
+        }
+        tg_graph_reset(g);
+    }
+    tg_set_grad_enabled(g, prev);
+    return (double)right / (double)n;
+}
+
+static void load(const char *dir, const char *name, tg_array *a)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (tg_idx_load(path, a) != TG_OK) die(NULL, path);
+}
+
+/* Keep the first n rows of a, permuted by perm (a new array owned by the
+ * caller: free its data with free()). */
+static tg_array permuted(const tg_array *a, const int64_t *perm, int64_t n)
+{
+    tg_array r = *a;
+    int64_t row = a->numel / a->shape[0];
+    r.shape[0] = n;
+    r.numel = n * row;
+    r.data = malloc(sizeof(float) * (size_t)r.numel);
+    if (!r.data) die(NULL, "out of memory");
+    for (int64_t i = 0; i < n; i++)
+        memcpy(r.data + i * row, a->data + perm[i] * row,
+               sizeof(float) * (size_t)row);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    bench_args a = bench_parse(argc, argv, 5, 1);
+    const char *dir = bench_opt_str(&a, "--data",
+                                    "/usr/share/datasets/fashion-mnist");
+    tg_set_num_threads(a.threads);
+    int want_epoch = bench_want(&a, "epoch");
+    int want_b1 = bench_want(&a, "batch1"), want_b16 = bench_want(&a, "batch16");
+    if (!want_epoch && !want_b1 && !want_b16) return 0; /* idle footprint */
+
+    tg_array X = {0}, Y = {0}, Xt = {0}, Yt = {0};
+    load(dir, "train-images-idx3-ubyte.gz", &X);
+    load(dir, "train-labels-idx1-ubyte.gz", &Y);
+    load(dir, "t10k-images-idx3-ubyte.gz", &Xt);
+    load(dir, "t10k-labels-idx1-ubyte.gz", &Yt);
+    tg_array_reshape_rows(&X);
+    tg_array_reshape_rows(&Xt);
+    tg_array_scale(&X, 1.0 / 255, 0);
+    tg_array_scale(&Xt, 1.0 / 255, 0);
+    int64_t n_train = a.tiny ? 1024 : X.shape[0];
+    int64_t *perm = malloc(sizeof *perm * (size_t)X.shape[0]);
+    if (!perm) die(NULL, "out of memory");
+    bench_permute(perm, X.shape[0], 2024);
+    tg_array Xp = permuted(&X, perm, n_train), Yp = permuted(&Y, perm, n_train);
+    tg_array_free(&X);
+    tg_array_free(&Y);
+    free(perm);
+    if (a.tiny) { /* evaluate on the first 512 test images only */
+        Xt.shape[0] = Yt.shape[0] = 512;
+        Xt.numel = 512 * 784;
+        Yt.numel = 512;
+    }
+
+    if (want_epoch) {
+        tg_graph *g = tg_graph_new();
+        mlp m;
+        mlp_init(g, &m);
+        tg_batch_opts bo = {.batch_size = 128, .shuffle = false};
+        tg_batcher *bt = tg_batcher_new(&Xp, &Yp, &bo);
+        if (!bt) die(NULL, "tg_batcher_new");
+        int epochs = a.warmup + a.reps;
+        if (epochs < 3) epochs = 3;
+        double *t = calloc((size_t)epochs, sizeof *t), acc = 0, loss = 0;
+        for (int e = 0; e < epochs; e++) {
+            tg_tensor *x, *y;
+            double t0 = bench_now();
+            while (tg_batcher_next(bt, g, TG_F32, &x, &y) > 0)
+                loss = train_step(g, &m, x, y);
+            t[e] = bench_now() - t0;
+            if (e == 2) acc = accuracy(g, &m, &Xt, &Yt);
+        }
+        int timed = epochs - a.warmup;
+        bench_begin("mlp", "epoch");
+        bench_kv_num("seconds", bench_median(t + a.warmup, timed));
+        bench_kv_num("accuracy", acc);
+        bench_kv_num("loss", loss);
+        bench_kv_num("epochs_timed", timed);
+        bench_end();
+        free(t);
+        tg_batcher_free(bt);
+        tg_optim_free(m.opt);
+        tg_graph_free(g);
+    }
+
+    for (int k = 0; k < 2; k++) {
+        int64_t bs = k == 0 ? 1 : 16;
+        if (!(k == 0 ? want_b1 : want_b16)) continue;
+        long steps = bench_opt_int(&a, "--steps", a.tiny ? 20 : k == 0 ? 2000 : 1000);
+        tg_graph *g = tg_graph_new();
+        mlp m;
+        mlp_init(g, &m);
+        tg_batch_opts bo = {.batch_size = bs, .shuffle = false};
+        tg_batcher *bt = tg_batcher_new(&Xp, &Yp, &bo);
+        if (!bt) die(NULL, "tg_batcher_new");
+        double *t = calloc((size_t)a.reps, sizeof *t), loss = 0;
+        for (int r = -a.warmup; r < a.reps; r++) {
+            double t0 = bench_now();
+            for (long s = 0; s < steps; s++) {
+                tg_tensor *x, *y;
+                if (tg_batcher_next(bt, g, TG_F32, &x, &y) <= 0)
+                    tg_batcher_next(bt, g, TG_F32, &x, &y); /* new epoch */
+                loss = train_step(g, &m, x, y);
+            }
+            if (r >= 0) t[r] = bench_now() - t0;
+        }
+        double med = bench_median(t, a.reps);
+        bench_begin("mlp", k == 0 ? "batch1" : "batch16");
+        bench_kv_num("seconds", med / (double)steps); /* per step */
+        bench_kv_num("steps_per_s", (double)steps / med);
+        bench_kv_num("loss", loss);
+        bench_end();
+        free(t);
+        tg_batcher_free(bt);
+        tg_optim_free(m.opt);
+        tg_graph_free(g);
+    }
+    free(Xp.data);
+    free(Yp.data);
+    tg_array_free(&Xt);
+    tg_array_free(&Yt);
+    return 0;
+}

@@ -1,0 +1,374 @@
+#!/usr/bin/python3
+"""PyTorch reference for the tapegrad benchmarks (CPU only).
+
+Each workload mirrors a C program in bench/: same shapes, the same data
+(made by the formula of bench/bench.h, reproduced bit for bit with NumPy),
+the same repetitions, and the same result lines: one JSON object per
+measurement on stdout. bench/run runs both and compares them. PyTorch is a
+benchmark reference only; nothing in the library or its tests uses it.
+
+usage: torch_ref.py WORKLOAD [--threads N] [--reps N] [--warmup N] [--tiny]
+                             [--case NAMES] [workload options]
+"""
+import argparse
+import gzip
+import json
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def fill(n, stream, lo, hi):
+    """bench_fill of bench/bench.h: identical f32 values."""
+    u64 = np.uint64
+    z = np.arange(n, dtype=u64) + u64(stream) * u64(1 << 32)
+    with np.errstate(over="ignore"):
+        z = z * u64(0x9E3779B97F4A7C15)
+        z ^= z >> u64(29)
+        z = z * u64(0xBF58476D1CE4E5B9)
+    z ^= z >> u64(32)
+    u = (z >> u64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+    return (lo + (hi - lo) * u).astype(np.float32)
+
+
+def emit(bench, case, **kv):
+    d = {"bench": bench, "case": case}
+    d.update(kv)
+    print(json.dumps(d), flush=True)
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
+
+
+def want(args, name):
+    return not args.case or name in args.case.split(",")
+
+
+now = time.perf_counter
+
+
+# ------------------------------------------------------------- workload 1
+
+def gelu(x):
+    return torch.nn.functional.gelu(x)
+
+
+# name, out-of-place function, the same writing into a given buffer, arity
+# (same order as bench_elementwise.c). The out= form shows the kernel
+# without the allocation of a fresh output.
+ELEMENTWISE = [
+    ("relu", torch.relu, lambda x, out: torch.clamp(x, min=0, out=out), 1),
+    ("add", torch.add, lambda a, b, out: torch.add(a, b, out=out), 2),
+    ("mul", torch.mul, lambda a, b, out: torch.mul(a, b, out=out), 2),
+    ("exp", torch.exp, lambda x, out: torch.exp(x, out=out), 1),
+    ("sigmoid", torch.sigmoid, lambda x, out: torch.sigmoid(x, out=out), 1),
+    ("tanh", torch.tanh, lambda x, out: torch.tanh(x, out=out), 1),
+    ("gelu", gelu, lambda x, out: torch._C._nn.gelu(x, out=out), 1),
+]
+
+
+def elementwise(args):
+    n = args.n or (1 << (12 if args.tiny else 24))
+    src = torch.from_numpy(fill(n, 1, -4, 4))
+    dst = torch.zeros(n)
+    ts = []
+    for r in range(-args.warmup, args.reps):
+        t0 = now()
+        dst.copy_(src)
+        t1 = now()
+        if r >= 0:
+            ts.append(t1 - t0)
+    tc = median(ts)
+    emit("elementwise", "copy", seconds=tc, ns_per_elem=tc * 1e9 / n,
+         gbps=2 * n * 4 / tc * 1e-9, n=n, threads=args.threads)
+    del src, dst
+    for name, fn, fn_out, arity in ELEMENTWISE:
+        if not want(args, name):
+            continue
+        x = torch.from_numpy(fill(n, 0, -4, 4))
+        b = torch.from_numpy(fill(n, 7777, -2, 2))
+        seed = torch.ones(n)
+        ins = (x, b) if arity == 2 else (x,)
+        ts = []
+        y = None
+        for r in range(-args.warmup, args.reps):
+            y = None  # the previous output is freed before the next call
+            t0 = now()
+            y = fn(*ins)
+            t1 = now()
+            if r >= 0:
+                ts.append(t1 - t0)
+        cs = float(y.double().sum())
+        y = torch.empty(n)
+        to = []
+        for r in range(-args.warmup, args.reps):
+            t0 = now()
+            fn_out(*ins, out=y)
+            t1 = now()
+            if r >= 0:
+                to.append(t1 - t0)
+        emit("elementwise", name + " fwd", seconds=median(ts),
+             ns_per_elem=median(ts) * 1e9 / n, seconds_out=median(to),
+             checksum=cs)
+        y = None
+        for t in ins:
+            t.requires_grad_(True)
+            t.grad = torch.zeros(n)  # accumulate in place, as tapegrad does
+        ts = []
+        for r in range(-args.warmup, args.reps):
+            t0 = now()
+            y = fn(*ins)
+            y.backward(seed)
+            t1 = now()
+            y = None
+            if r >= 0:
+                ts.append(t1 - t0)
+        for t in ins:
+            t.grad.zero_()
+        fn(*ins).backward(seed)
+        cs = sum(float(t.grad.double().sum()) for t in ins)
+        emit("elementwise", name + " fwd+bwd", seconds=median(ts),
+             ns_per_elem=median(ts) * 1e9 / n, checksum=cs)
+        del x, b, seed, ins
+
+
+# ------------------------------------------------------------- workload 2
+
+def scalar(args):
+    if not want(args, "chain"):  # e.g. --case none: idle footprint
+        return
+    nodes = args.nodes or (300 if args.tiny else 100000)
+    links = (nodes + 2) // 3
+    w = torch.tensor(0.9, requires_grad=True)
+    b = torch.tensor(0.1, requires_grad=True)
+    tf, tb, tt = [], [], []
+    x = None
+    for r in range(-args.warmup, args.reps):
+        w.grad = None
+        b.grad = None
+        t0 = now()
+        x = torch.tensor(0.5)
+        for _ in range(links):
+            x = torch.tanh(x * w + b)
+        t1 = now()
+        x.backward()
+        t2 = now()
+        if r >= 0:
+            tf.append(t1 - t0)
+            tb.append(t2 - t1)
+            tt.append(t2 - t0)
+    n = 3 * links
+    emit("scalar", "chain", seconds=median(tt), nodes=n,
+         ns_per_node=median(tt) * 1e9 / n,
+         fwd_ns_per_node=median(tf) * 1e9 / n,
+         bwd_ns_per_node=median(tb) * 1e9 / n,
+         checksum=float(w.grad) + float(b.grad) + float(x))
+
+
+# ------------------------------------------------------- workloads 3 and 5
+
+def permute(n, seed):
+    """bench_permute of bench/bench.h: the same permutation."""
+    M = (1 << 64) - 1
+    p = list(range(n))
+    s = seed
+    for i in range(n - 1, 0, -1):
+        s = (s + 0x9E3779B97F4A7C15) & M
+        z = s
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+        z ^= z >> 31
+        j = z % (i + 1)
+        p[i], p[j] = p[j], p[i]
+    return p
+
+
+def idx_load(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic, = struct.unpack(">I", data[:4])
+    nd = magic & 0xFF
+    dims = struct.unpack(">" + "I" * nd, data[4:4 + 4 * nd])
+    a = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * nd)
+    return a.reshape(dims).astype(np.float32)
+
+
+MLP_DIMS = [784, 256, 256, 10]
+
+
+def make_mlp():
+    """The MLP of bench_mlp.c with its initial weights: W as [in, out]
+    from fill(), loaded transposed into nn.Linear's [out, in]."""
+    layers = []
+    for k in range(3):
+        n_in, n_out = MLP_DIMS[k], MLP_DIMS[k + 1]
+        lin = torch.nn.Linear(n_in, n_out)
+        bound = (6.0 / n_in) ** 0.5
+        w = fill(n_in * n_out, 1000 + k, -bound, bound).reshape(n_in, n_out)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w).t())
+            lin.bias.zero_()
+        layers.append(lin)
+        if k < 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
+    return model, opt
+
+
+def train_step(model, opt, x, y):
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
+
+
+def mlp(args):
+    want_epoch = want(args, "epoch")
+    sizes = [(1, "batch1"), (16, "batch16")]
+    sizes = [s for s in sizes if want(args, s[1])]
+    if not want_epoch and not sizes:
+        return  # idle footprint
+    d = args.data
+    X = idx_load(d + "/train-images-idx3-ubyte.gz").reshape(-1, 784)
+    Y = idx_load(d + "/train-labels-idx1-ubyte.gz")
+    Xt = idx_load(d + "/t10k-images-idx3-ubyte.gz").reshape(-1, 784)
+    Yt = idx_load(d + "/t10k-labels-idx1-ubyte.gz")
+    scale = np.float32(1.0 / 255)  # tg_array_scale: x * (float)(1/255) + 0
+    X = X * scale + np.float32(0)
+    Xt = Xt * scale + np.float32(0)
+    n_train = 1024 if args.tiny else X.shape[0]
+    perm = np.array(permute(X.shape[0], 2024)[:n_train])
+    X = torch.from_numpy(np.ascontiguousarray(X[perm]))
+    Y = torch.from_numpy(Y[perm]).long()
+    if args.tiny:
+        Xt, Yt = Xt[:512], Yt[:512]
+    Xt = torch.from_numpy(np.ascontiguousarray(Xt))
+    Yt = torch.from_numpy(Yt).long()
+    n = X.shape[0]
+
+    if want_epoch:
+        model, opt = make_mlp()
+        B = 128
+        epochs = max(args.warmup + args.reps, 3)
+        ts, acc, loss = [], 0.0, None
+        for e in range(epochs):
+            t0 = now()
+            for s in range(0, n, B):
+                loss = train_step(model, opt, X[s:s + B], Y[s:s + B])
+            ts.append(now() - t0)
+            if e == 2:
+                with torch.no_grad():
+                    right = 0
+                    for s in range(0, Xt.shape[0], 1000):
+                        p = model(Xt[s:s + 1000]).argmax(dim=1)
+                        right += int((p == Yt[s:s + 1000]).sum())
+                acc = right / Xt.shape[0]
+        emit("mlp", "epoch", seconds=median(ts[args.warmup:]), accuracy=acc,
+             loss=float(loss), epochs_timed=len(ts) - args.warmup)
+
+    for B, name in sizes:
+        steps = args.steps or (20 if args.tiny else (2000 if B == 1 else 1000))
+        model, opt = make_mlp()
+        ts, pos, loss = [], 0, None
+        for r in range(-args.warmup, args.reps):
+            t0 = now()
+            for _ in range(steps):
+                if pos >= n:
+                    pos = 0
+                loss = train_step(model, opt, X[pos:pos + B], Y[pos:pos + B])
+                pos += B
+            if r >= 0:
+                ts.append(now() - t0)
+        med = median(ts)
+        emit("mlp", name, seconds=med / steps, steps_per_s=steps / med,
+             loss=float(loss))
+
+
+# ------------------------------------------------------------- workload 4
+
+class Block(torch.nn.Module):
+    """x + W2 gelu(W1 LN(x) + b1) + b2, as bench_resblock.c builds it."""
+
+    def __init__(self, d, k):
+        super().__init__()
+        self.ln = torch.nn.LayerNorm(d, eps=1e-5)
+        self.fc1 = torch.nn.Linear(d, 4 * d)
+        self.fc2 = torch.nn.Linear(4 * d, d)
+        off = 2000 + 2 * k
+        for lin, o in ((self.fc1, off), (self.fc2, off + 1)):
+            n_in, n_out = lin.in_features, lin.out_features
+            b = 1 / n_in ** 0.5
+            w = fill(n_in * n_out, o, -b, b).reshape(n_in, n_out)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(w).t())
+                lin.bias.zero_()
+
+    def forward(self, x):
+        h = self.fc1(self.ln(x))
+        return x + self.fc2(torch.nn.functional.gelu(h))
+
+
+def resblock(args):
+    if not want(args, "step"):
+        return
+    d, batch = 256, 64
+    n_blocks = args.blocks or (2 if args.tiny else 16)
+    steps = args.steps or (2 if args.tiny else 10)
+    model = torch.nn.Sequential(*[Block(d, k) for k in range(n_blocks)])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.from_numpy(fill(batch * d, 5000, -1, 1).reshape(batch, d))
+    t = torch.from_numpy(fill(batch * d, 6000, -1, 1).reshape(batch, d))
+    ts, loss_first, loss = [], None, None
+    for r in range(-args.warmup, args.reps):
+        t0 = now()
+        for _ in range(steps):
+            l = torch.nn.functional.mse_loss(model(x), t)
+            opt.zero_grad(set_to_none=True)
+            l.backward()
+            opt.step()
+            loss = float(l)
+            if loss_first is None:
+                loss_first = loss
+        if r >= 0:
+            ts.append(now() - t0)
+    emit("resblock", "step", seconds=median(ts) / steps, blocks=n_blocks,
+         loss_first=loss_first, loss=loss)
+
+
+WORKLOADS = {
+    "elementwise": elementwise,
+    "scalar": scalar,
+    "mlp": mlp,
+    "resblock": resblock,
+}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("workload", choices=sorted(WORKLOADS))
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--reps", type=int, default=9)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--tiny", action="store_true")
+    p.add_argument("--case", default=None)
+    p.add_argument("--n", type=int, default=0)
+    p.add_argument("--nodes", type=int, default=0)
+    p.add_argument("--steps", type=int, default=0)
+    p.add_argument("--blocks", type=int, default=0)
+    p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    WORKLOADS[args.workload](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
