@@ -268,6 +268,72 @@ static tg_tensor *w_dropout(tg_tensor *const *t, int nt, KW *k)
     return tg_dropout(t[0], kr(&k[0]));
 }
 
+/* shape (ops_array.h) */
+UNARY(squeeze_all)
+
+static tg_tensor *w_transpose(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_transpose(t[0], (int)ki(&k[0]), (int)ki(&k[1]));
+}
+static tg_tensor *w_permute(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_permute(t[0], k[0].n, k[0].list);
+}
+static tg_tensor *w_flatten(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_flatten(t[0], (int)ki(&k[0]), (int)ki(&k[1]));
+}
+static tg_tensor *w_squeeze(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_squeeze(t[0], (int)ki(&k[0]));
+}
+static tg_tensor *w_unsqueeze(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_unsqueeze(t[0], (int)ki(&k[0]));
+}
+static tg_tensor *w_concat(tg_tensor *const *t, int nt, KW *k)
+{
+    return tg_concat(t, nt, (int)ki(&k[0]));
+}
+/* stop absent = to the end (INT64_MAX, as the C API documents). */
+static tg_tensor *w_slice(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_slice(t[0], (int)ki(&k[0]), ki(&k[1]),
+                    k[2].given ? ki(&k[2]) : INT64_MAX, ki(&k[3]));
+}
+static tg_tensor *w_slice_backward(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_slice_backward(t[0], k[0].n, k[0].list, (int)ki(&k[1]),
+                             ki(&k[2]), ki(&k[3]));
+}
+static tg_tensor *w_index_select(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_index_select(t[0], (int)ki(&k[0]), t[1]);
+}
+static tg_tensor *w_gather(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_gather(t[0], (int)ki(&k[0]), t[1]);
+}
+static tg_tensor *w_index_add(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_index_add(t[0], k[0].n, k[0].list, (int)ki(&k[1]), t[1]);
+}
+static tg_tensor *w_scatter_add(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_scatter_add(t[0], k[0].n, k[0].list, (int)ki(&k[1]), t[1]);
+}
+
 /* --------------------------------------------------------------- table */
 
 #define KW_AXIS {"axis", TG_KW_AXES, 0, false}
@@ -386,6 +452,28 @@ const tg__expr_func tg__expr_funcs[] = {
     FNI("cross_entropy_backward", 3, 3, 1u << 2, w_cross_entropy_backward),
     FN("layer_norm_backward", 2, 3, w_layer_norm_backward,
        {"naxes", TG_KW_INT, 1, false}, {"eps", TG_KW_REAL, 1e-5, false}),
+    FN("transpose", 1, 1, w_transpose, {"a", TG_KW_INT, -2, false},
+       {"b", TG_KW_INT, -1, false}),
+    FN("permute", 1, 1, w_permute, {"perm", TG_KW_SHAPE, 0, true}),
+    FN("flatten", 1, 1, w_flatten, {"start", TG_KW_INT, 0, false},
+       {"end", TG_KW_INT, -1, false}),
+    FN("squeeze", 1, 1, w_squeeze, {"axis", TG_KW_INT, 0, true}),
+    F1(squeeze_all),
+    FN("unsqueeze", 1, 1, w_unsqueeze, {"axis", TG_KW_INT, 0, true}),
+    FN("concat", 1, TG_EXPR_MAX_ARGS, w_concat, {"axis", TG_KW_INT, 0, false}),
+    FN("slice", 1, 1, w_slice, {"axis", TG_KW_INT, 0, false},
+       {"start", TG_KW_INT, 0, false}, {"stop", TG_KW_INT, 0, false},
+       {"step", TG_KW_INT, 1, false}),
+    FN("slice_backward", 1, 1, w_slice_backward,
+       {"shape", TG_KW_SHAPE, 0, true}, {"axis", TG_KW_INT, 0, false},
+       {"start", TG_KW_INT, 0, false}, {"step", TG_KW_INT, 1, false}),
+    FNI("index_select", 2, 2, 1u << 1, w_index_select,
+        {"axis", TG_KW_INT, 0, false}),
+    FNI("gather", 2, 2, 1u << 1, w_gather, {"axis", TG_KW_INT, 0, false}),
+    FNI("index_add", 2, 2, 1u << 1, w_index_add,
+        {"shape", TG_KW_SHAPE, 0, true}, {"axis", TG_KW_INT, 0, false}),
+    FNI("scatter_add", 2, 2, 1u << 1, w_scatter_add,
+        {"shape", TG_KW_SHAPE, 0, true}, {"axis", TG_KW_INT, 0, false}),
 };
 
 const int tg__expr_n_funcs =
