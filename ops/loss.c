@@ -28,6 +28,7 @@
 #include <stdio.h>
 
 #define LAMBDA f[0] /* l2_penalty */
+#define COUNT i[0]  /* mse: elements in the mean (set by the shape rule) */
 
 /* ------------------------------------------------------ label checks */
 
@@ -237,7 +238,7 @@ static tg_status mse_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     if (st != TG_OK) return st;
     int64_t cnt;
     tg__numel(out->ndim, out->shape, &cnt);
-    n->attr.i[0] = cnt; /* elements in the mean */
+    n->attr.COUNT = cnt;
     out->ndim = 0;
     return TG_OK;
 }
@@ -246,7 +247,7 @@ static tg_status mse_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
     const tg_tensor *a = n->in[0], *b = n->in[1];
-    int64_t cnt = n->attr.i[0];
+    int64_t cnt = n->attr.COUNT;
     tg_tensor full = {.numel = cnt}; /* the broadcast shape, for the plan */
     int bad;
     tg__broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &full.ndim,
@@ -265,7 +266,7 @@ static void mse_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                     tg_tensor **gx)
 {
     (void)g;
-    double c = 2.0 / (double)n->attr.i[0];
+    double c = 2.0 / (double)n->attr.COUNT;
     tg_tensor *d = tg_mul(tg_sub(n->in[0], n->in[1]), tg_mul_scalar(gy, c));
     if (need[0]) gx[0] = d;
     if (need[1]) gx[1] = tg_neg(d);

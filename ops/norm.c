@@ -473,10 +473,109 @@ static tg_tensor *gmean(const tg_node *n, tg_tensor *x, tg_tensor *t)
 
 /* ----------------------------------------------------------------- VJPs */
 
+/* Layer norm's three gradients in one pass, for backward passes that are
+ * not recorded (the common, first-order case): per row the statistics,
+ * then dx as in NORM_BW while dw += g xh and db += g accumulate in
+ * per-thread f64 rows, summed at the end. Same values as the op path
+ * (layer_norm_backward, g * layer_norm(x), g), which the recorded case
+ * uses and the tests compare against. */
+#define LN_FUSED_BW(T)                                                      \
+    static void ln_fused_bw_##T(nlay L, const T *gy, const T *x,            \
+                                const T *w, T *dx, T *dw, T *db,            \
+                                double eps, double *acc, int nth)           \
+    {                                                                       \
+        int64_t B = L.B;                                                    \
+        _Pragma("omp parallel num_threads(nth)")                            \
+        {                                                                   \
+            double *aw = acc + 2 * B * omp_get_thread_num(), *ab = aw + B;  \
+            for (int64_t b = 0; b < 2 * B; b++) aw[b] = 0;                  \
+            _Pragma("omp for schedule(static)")                             \
+            for (int64_t gi = 0; gi < L.G; gi++) {                          \
+                double mu, r;                                               \
+                stats_##T(L, gi, x, eps, &mu, &r, NULL);                    \
+                const T *gr = gy + gi * B, *xr = x + gi * B;                \
+                T mt = (T)mu, rt = (T)r;                                    \
+                if (dx) {                                                   \
+                    T r1 = 0, r2 = 0;                                       \
+                    _Pragma("omp simd reduction(+ : r1, r2)")               \
+                    for (int64_t b = 0; b < B; b++) {                       \
+                        T u = w ? gr[b] * w[b] : gr[b];                     \
+                        r1 += u;                                            \
+                        r2 += u * (xr[b] - mt);                             \
+                    }                                                       \
+                    T c1 = (T)(r1 / (double)B), c2 = (T)(r2 * r / (double)B); \
+                    T *dr = dx + gi * B;                                    \
+                    _Pragma("omp simd")                                     \
+                    for (int64_t b = 0; b < B; b++) {                       \
+                        T u = w ? gr[b] * w[b] : gr[b];                     \
+                        dr[b] = rt * (u - c1 - (xr[b] - mt) * rt * c2);     \
+                    }                                                       \
+                }                                                           \
+                if (dw) {                                                   \
+                    _Pragma("omp simd")                                     \
+                    for (int64_t b = 0; b < B; b++)                         \
+                        aw[b] += (double)(gr[b] * ((xr[b] - mt) * rt));     \
+                }                                                           \
+                if (db) {                                                   \
+                    _Pragma("omp simd")                                     \
+                    for (int64_t b = 0; b < B; b++) ab[b] += (double)gr[b]; \
+                }                                                           \
+            }                                                               \
+        }                                                                   \
+        for (int64_t b = 0; b < B; b++) {                                   \
+            double sw = 0, sb = 0;                                          \
+            for (int t = 0; t < nth; t++) {                                 \
+                sw += acc[2 * B * t + b];                                   \
+                sb += acc[2 * B * t + B + b];                               \
+            }                                                               \
+            if (dw) dw[b] = (T)sw;                                          \
+            if (db) db[b] = (T)sb;                                          \
+        }                                                                   \
+    }
+LN_FUSED_BW(float)
+LN_FUSED_BW(double)
+
+static bool ln_fused_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                         const bool *need, tg_tensor **gx)
+{
+    tg_tensor *x = n->in[0];
+    bool hw = n->attr.FLAGS & HAS_W, hb = n->attr.FLAGS & HAS_B;
+    if (is_bn(n) || tg_is_grad_enabled(g) || !tg__same_shape(gy, x) ||
+        x->numel == 0)
+        return false;
+    nlay L = layout(n, x);
+    int nth = x->numel > TG_PAR_MIN ? omp_get_max_threads() : 1;
+    double *acc = tg__scratch(g, n, sizeof(double) * (size_t)(2 * L.B * nth));
+    tg_tensor *dx = need[0] ? tg__new_tensor(g, x->dtype, x->ndim, x->shape,
+                                             "tg_layer_norm")
+                            : NULL;
+    tg_tensor *w = hw ? n->in[1] : NULL, *b = hb ? n->in[1 + hw] : NULL;
+    tg_tensor *dw = hw && need[1] ? tg__new_tensor(g, w->dtype, w->ndim,
+                                                   w->shape, "tg_layer_norm")
+                                  : NULL;
+    tg_tensor *db = hb && need[1 + hw] ? tg__new_tensor(g, b->dtype, b->ndim,
+                                                        b->shape,
+                                                        "tg_layer_norm")
+                                       : NULL;
+    if (g->status != TG_OK) return true; /* OOM reported */
+    if (x->dtype == TG_F32)
+        ln_fused_bw_float(L, gy->data, x->data, w ? w->data : NULL,
+                          dx ? dx->data : NULL, dw ? dw->data : NULL,
+                          db ? db->data : NULL, n->attr.EPS, acc, nth);
+    else
+        ln_fused_bw_double(L, gy->data, x->data, w ? w->data : NULL,
+                           dx ? dx->data : NULL, dw ? dw->data : NULL,
+                           db ? db->data : NULL, n->attr.EPS, acc, nth);
+    gx[0] = dx;
+    if (hw) gx[1] = dw;
+    if (hb) gx[1 + hw] = db;
+    return true;
+}
+
 static void norm_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                      tg_tensor **gx)
 {
-    (void)g;
+    if (ln_fused_vjp(g, n, gy, need, gx)) return;
     tg_tensor *x = n->in[0];
     bool hw = n->attr.FLAGS & HAS_W, hb = n->attr.FLAGS & HAS_B;
     tg_tensor *w = hw ? n->in[1] : NULL;

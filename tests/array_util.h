@@ -69,6 +69,14 @@ static inline tg_tensor *ta_in(tg_graph *g, tg_dtype dt, int nd,
 #define IN32(g, v, ...) ta_in(g, TG_F32, TG_SHAPE(__VA_ARGS__), v, true)
 #define INC(g, dt, v, ...) ta_in(g, dt, TG_SHAPE(__VA_ARGS__), v, false)
 
+static inline bool ta_same_shape(const tg_tensor *a, const tg_tensor *b)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
 /* Deterministic pseudo-random fill in [-1, 1). */
 static inline void ta_fill(double *v, int64_t n, uint64_t seed)
 {

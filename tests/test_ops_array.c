@@ -546,6 +546,53 @@ static void layer_norm_values(void)
     }
 }
 
+/* The fused one-pass backward (unrecorded passes) against the op path
+ * (layer_norm_backward, g * layer_norm(x), g) that recorded passes use,
+ * with and without affine, small and threaded sizes, f32 and f64. */
+static void layer_norm_fused_backward(void)
+{
+    const int64_t shapes[2][2] = {{5, 7}, {300, 128}}; /* 2nd: > TG_PAR_MIN */
+    for (int d = 0; d < 2; d++)
+        for (int s = 0; s < 2; s++)
+            for (int aff = 0; aff < 4; aff++) {
+                tg_dtype dt = d ? TG_F64 : TG_F32;
+                int64_t M = shapes[s][0], D = shapes[s][1];
+                double *xv = malloc(sizeof(double) * (size_t)(M * D));
+                double *gv = malloc(sizeof(double) * (size_t)(M * D));
+                double wv[128], bv[128];
+                ta_fill(xv, M * D, 81 + s);
+                ta_fill(gv, M * D, 82 + s);
+                ta_fill(wv, D, 83);
+                ta_fill(bv, D, 84);
+                tg_graph *g = tg_graph_new();
+                tg_tensor *x = ta_in(g, dt, TG_SHAPE(M, D), xv, true);
+                tg_tensor *w = (aff & 1) ? ta_in(g, dt, TG_SHAPE(D), wv, true) : NULL;
+                tg_tensor *b = (aff & 2) ? ta_in(g, dt, TG_SHAPE(D), bv, true) : NULL;
+                tg_tensor *seed = ta_in(g, dt, TG_SHAPE(M, D), gv, false);
+                tg_tensor *y = tg_layer_norm(x, w, b, 1e-5);
+                tg_tensor *ins[3] = {x, w ? w : b, b};
+                int ni = 1 + (w != NULL) + (b != NULL);
+                if (!w) ins[1] = b;
+                tg_tensor *fast[3], *slow[3];
+                TT_CHECK(tg_grad(g, &y, 1, &seed, ins, ni, false, fast) == TG_OK);
+                TT_CHECK(tg_grad(g, &y, 1, &seed, ins, ni, true, slow) == TG_OK);
+                double tol = d ? 1e-12 : 2e-5;
+                for (int k = 0; k < ni; k++) {
+                    TT_CHECK(ta_same_shape(fast[k], slow[k]));
+                    double worst = 0;
+                    for (int64_t i = 0; i < fast[k]->numel; i++) {
+                        double a = tg_get(fast[k], i), c = tg_get(slow[k], i);
+                        double e = fabs(a - c) / (1 + fabs(c));
+                        if (!(e <= worst)) worst = e;
+                    }
+                    TT_NEAR(worst, 0, tol);
+                }
+                tg_graph_free(g);
+                free(xv);
+                free(gv);
+            }
+}
+
 /* Over two trailing dims equals over their flattening. */
 static void layer_norm_two_axes(void)
 {
@@ -791,6 +838,7 @@ TT_RUN(TT(linear_values), TT(linear_batched), TT(linear_errors),
        TT(softmax_errors), TT(cross_entropy_values),
        TT(cross_entropy_stable), TT(cross_entropy_errors), TT(loss_values),
        TT(mean_values), TT(extremum_ties), TT(var_lse_values),
-       TT(layer_norm_values), TT(layer_norm_two_axes),
+       TT(layer_norm_values), TT(layer_norm_fused_backward),
+       TT(layer_norm_two_axes),
        TT(layer_norm_errors), TT(batch_norm_running), TT(batch_norm_4d),
        TT(batch_norm_errors), TT(dropout_behaviour))

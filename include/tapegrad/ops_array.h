@@ -34,7 +34,8 @@ extern "C" {
 
 /* ------------------------------------------------------------ reductions */
 /* Reduce over `naxes` axes (naxes == 0: all axes); keepdim keeps reduced
- * axes with extent 1. f32 inputs accumulate in f64. */
+ * axes with extent 1. mean sums as tg_sum does; var and logsumexp
+ * accumulate in f64. */
 
 /* mean(x) = sum(x) / count; an empty reduction gives NaN. */
 tg_tensor *tg_mean(tg_tensor *x, int naxes, const int64_t *axes,
