@@ -27,12 +27,22 @@
 
 /* e = e^-|x|; *d = 1 + e; returns sigmoid(x) (pos = x >= 0 ? 1 : e over d) */
 #define SIG_HELPERS(I)                                                      \
+    /* f32: y = num / (1 + e) with num = 1 (x >= 0) or e (x < 0). The sum   \
+     * 1 + e is kept exactly as d + dl (Fast2Sum: 1 >= e) and the quotient  \
+     * is corrected once with its exact FMA residual, so the only error     \
+     * left besides the final rounding is exp's own. */                     \
     TG_TARGET_##I static inline TG_VF(I) sigf_##I(TG_VF(I) x)               \
     {                                                                       \
+        TG_VF(I) one = TG_SET1F(I, 1.0f);                                   \
         TG_VF(I) e = TG_SLEEF_F(I, exp, u10)(TG_NEGF(I, TG_ABSF(I, x)));    \
-        TG_VF(I) num = TG_BLENDF(I, TG_CMPF(I, x, ge, TG_ZEROF(I)),         \
-                                 TG_SET1F(I, 1.0f), e);                     \
-        return TG_DIVF(I, num, TG_ADDF(I, TG_SET1F(I, 1.0f), e));           \
+        TG_VF(I) num = TG_BLENDF(I, TG_CMPF(I, x, ge, TG_ZEROF(I)), one, e); \
+        TG_VF(I) d = TG_ADDF(I, one, e);                                    \
+        TG_VF(I) dl = TG_SUBF(I, e, TG_SUBF(I, d, one));                    \
+        TG_VF(I) q = TG_DIVF(I, num, d);                                    \
+        /* r = num - q (d + dl), q + r / d is the quotient to ~2^-40 */     \
+        TG_VF(I) r = TG_FNMAF(I, q, d, num);                                \
+        r = TG_FNMAF(I, q, dl, r);                                          \
+        return TG_ADDF(I, q, TG_DIVF(I, r, d));                             \
     }                                                                       \
     /* sigmoid(x) and sigmoid(-x) from one exp */                           \
     TG_TARGET_##I static inline void sig2d_##I(TG_VD(I) x, TG_VD(I) *s,     \
@@ -45,11 +55,18 @@
         *s = TG_DIVD(I, TG_BLENDD(I, pos, one, e), d);                      \
         *t = TG_DIVD(I, TG_BLENDD(I, pos, e, one), d);                      \
     }                                                                       \
+    /* f64 sigmoid with the same exact-denominator correction as f32 */     \
     TG_TARGET_##I static inline TG_VD(I) sigd_##I(TG_VD(I) x)               \
     {                                                                       \
-        TG_VD(I) s, t;                                                      \
-        sig2d_##I(x, &s, &t);                                               \
-        return s;                                                           \
+        TG_VD(I) one = TG_SET1D(I, 1.0);                                    \
+        TG_VD(I) e = TG_SLEEF_D(I, exp, u10)(TG_NEGD(I, TG_ABSD(I, x)));    \
+        TG_VD(I) num = TG_BLENDD(I, TG_CMPD(I, x, ge, TG_ZEROD(I)), one, e); \
+        TG_VD(I) d = TG_ADDD(I, one, e);                                    \
+        TG_VD(I) dl = TG_SUBD(I, e, TG_SUBD(I, d, one));                    \
+        TG_VD(I) q = TG_DIVD(I, num, d);                                    \
+        TG_VD(I) r = TG_FNMAD(I, q, d, num);                                \
+        r = TG_FNMAD(I, q, dl, r);                                          \
+        return TG_ADDD(I, q, TG_DIVD(I, r, d));                             \
     }                                                                       \
     TG_TARGET_##I static inline TG_VD(I) logsigd_##I(TG_VD(I) x)            \
     {                                                                       \

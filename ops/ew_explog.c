@@ -8,8 +8,14 @@
 #define EXP_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, exp, u10)(v)
 #define LOG_VF(I, v, p0, p1, p2) TG_SLEEF_F(I, log, u10)(v)
 #define LOG_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, log, u10)(v)
-#define LOG1P_VF(I, v, p0, p1, p2) TG_SLEEF_F(I, log1p, u10)(v)
-#define LOG1P_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, log1p, u10)(v)
+/* SLEEF's log1p overflows internally near the top of the range (it
+ * returns Inf for x = FLT_MAX); there log1p(x) = log(x) to the last bit. */
+#define LOG1P_VF(I, v, p0, p1, p2)                                          \
+    TG_BLENDF(I, TG_CMPF(I, v, gt, TG_SET1F(I, 1e30f)),                     \
+              TG_SLEEF_F(I, log, u10)(v), TG_SLEEF_F(I, log1p, u10)(v))
+#define LOG1P_VD(I, v, p0, p1, p2)                                          \
+    TG_BLENDD(I, TG_CMPD(I, v, gt, TG_SET1D(I, 1e300)),                     \
+              TG_SLEEF_D(I, log, u10)(v), TG_SLEEF_D(I, log1p, u10)(v))
 #define EXPM1_VF(I, v, p0, p1, p2) TG_SLEEF_F(I, expm1, u10)(v)
 #define EXPM1_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, expm1, u10)(v)
 TG_SIMD_MAP(exp, EXP_VF, EXP_VD)

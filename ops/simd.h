@@ -347,6 +347,16 @@ void tg__par_unary_f64(int64_t n, double *y, const double *x,
 #define TG_ZEROD(I) TG_SET1D(I, 0.0)
 #define TG_SQRTF(I, v) TG__XCAT3(_mm, TG_W_##I, _sqrt_ps)(v)
 #define TG_SQRTD(I, v) TG__XCAT3(_mm, TG_W_##I, _sqrt_pd)(v)
+/* c - a*b (fused where the ISA has FMA; SSE2 rounds a*b first, so an
+ * exact residual needs an FMA ISA or a Dekker product) */
+#define TG_FNMAF(I, a, b, c) TG_FNMAF_##I(a, b, c)
+#define TG_FNMAF_sse2(a, b, c) _mm_sub_ps(c, _mm_mul_ps(a, b))
+#define TG_FNMAF_avx2(a, b, c) _mm256_fnmadd_ps(a, b, c)
+#define TG_FNMAF_avx512(a, b, c) _mm512_fnmadd_ps(a, b, c)
+#define TG_FNMAD(I, a, b, c) TG_FNMAD_##I(a, b, c)
+#define TG_FNMAD_sse2(a, b, c) _mm_sub_pd(c, _mm_mul_pd(a, b))
+#define TG_FNMAD_avx2(a, b, c) _mm256_fnmadd_pd(a, b, c)
+#define TG_FNMAD_avx512(a, b, c) _mm512_fnmadd_pd(a, b, c)
 /* a*b - c (fused where the ISA has FMA) */
 #define TG_FMSD(I, a, b, c) TG_FMSD_##I(a, b, c)
 #define TG_FMSD_sse2(a, b, c) _mm_sub_pd(_mm_mul_pd(a, b), c)
