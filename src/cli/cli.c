@@ -13,6 +13,7 @@
 
 #include "src/expr.h"
 #include "src/internal.h"
+#include "ops/elementwise.h"
 
 enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -724,6 +725,7 @@ static int check_one(cli *c)
 
 typedef struct case_result {
     bool ok;
+    bool skipped; /* a random-shape variant that does not apply */
     double max_abs;
     char msg[1400];
 } case_result;
@@ -765,11 +767,51 @@ static void record_coverage(cli *c, fn_ud *u, const char *op_name,
     tg_graph_free(g);
 }
 
+/* Give every input of a parsed case a random shape: one shape R (0 to 3
+ * dims of extent 1 to 4) for elementwise ops, and for broadcasting binary
+ * ops independent variants of R (leading dims dropped, dims set to 1).
+ * False when the case does not allow it (values given in the case). */
+static bool random_shapes(cli *c, tg_rng *rng, bool broadcast, char *ins,
+                          size_t size)
+{
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i].given) return false;
+    if (c->n_in == 0) return false;
+    int nd = (int)(tg_rng_next(rng) % 4);
+    int64_t R[3];
+    for (int d = 0; d < nd; d++) R[d] = 1 + (int64_t)(tg_rng_next(rng) % 4);
+    size_t k = 0;
+    ins[0] = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        cli_input *in = &c->in[i];
+        int ndi = nd;
+        if (broadcast && nd > 0) ndi = nd - (int)(tg_rng_next(rng) % (uint64_t)(nd + 1));
+        in->ndim = ndi;
+        in->numel = 1;
+        for (int d = 0; d < ndi; d++) {
+            int64_t e = R[nd - ndi + d];
+            if (broadcast && tg_rng_next(rng) % 3 == 0) e = 1;
+            in->shape[d] = e;
+            in->numel *= e;
+        }
+        tg__free(in->data);
+        in->data = tg__malloc(sizeof(double) * (size_t)in->numel);
+        if (!in->data) return false;
+        char sb[TG_SHAPE_BUF];
+        tg__fmt_shape(sb, in->ndim, in->shape);
+        if (k < size)
+            k += (size_t)snprintf(ins + k, size - k, "%s%s=%s", i ? " " : "",
+                                  in->name, sb);
+    }
+    return true;
+}
+
 static void run_case(cli *c, const char *op_name, const char *cs,
                      const char *ce, bool gradgrad, const char **covered_by,
-                     case_result *res)
+                     tg_rng *shape_rng, bool broadcast, case_result *res)
 {
     res->ok = false;
+    res->skipped = false;
     res->max_abs = 0;
     res->msg[0] = 0;
     const char *bar = memchr(cs, '|', (size_t)(ce - cs));
@@ -835,12 +877,15 @@ static void run_case(cli *c, const char *op_name, const char *cs,
          tok = strtok(NULL, " \t"))
         rc = parse_input(c, tok);
     fn_ud u;
+    if (rc == EXIT_PASS && shape_rng &&
+        !random_shapes(c, shape_rng, broadcast, ins, sizeof ins))
+        res->skipped = true;
     if (rc == EXIT_PASS) rc = parse_expr(c);
     if (rc == EXIT_PASS) rc = bind_inputs(c, &u);
     tg_check_report r;
     memset(&r, 0, sizeof r);
     tg_status st = TG_OK;
-    if (rc == EXIT_PASS) {
+    if (rc == EXIT_PASS && !res->skipped) {
         fill_random(c);
         tg_check_arg args[MAX_INPUTS];
         for (int i = 0; i < c->n_in; i++) args[i] = to_arg(&c->in[i]);
@@ -852,7 +897,9 @@ static void run_case(cli *c, const char *op_name, const char *cs,
     /* one line: the first line of any captured message */
     char *nl = strchr(errbuf, '\n');
     if (nl) *nl = 0;
-    if (rc != EXIT_PASS) {
+    if (res->skipped) {
+        res->ok = true;
+    } else if (rc != EXIT_PASS) {
         snprintf(res->msg, sizeof res->msg, "`%.250s | %.250s`: %.600s", expr, ins, errbuf);
     } else if (st != TG_OK && st != TG_ERR_NUMERIC) {
         snprintf(res->msg, sizeof res->msg, "`%.250s | %.250s`: %.600s", expr, ins,
@@ -894,7 +941,7 @@ static int all_ops(cli *c)
         return usage_error(c, "--all-ops takes no expression or inputs");
     const char *covered_by[TG_OP_COUNT] = {0};
     typedef struct op_row {
-        int n_cases, n_fail;
+        int n_cases, n_random, n_fail;
         bool builtin;
         double max_abs;
         case_result first_fail;
@@ -915,21 +962,33 @@ static int all_ops(cli *c)
         }
         if (!cases) continue;
         bool gg = c->o.gradgrad && !(d->flags & TG_OPF_NONSMOOTH);
-        const char *p = cases;
-        while (*p) {
-            const char *e = strchr(p, ';');
-            if (!e) e = p + strlen(p);
-            const char *s = p, *t = e;
-            trim(&s, &t);
-            if (t > s) {
-                run_case(c, d->name, s, t, gg, covered_by, res);
-                rows[op].n_cases++;
-                if (res->max_abs > rows[op].max_abs)
-                    rows[op].max_abs = res->max_abs;
-                if (!res->ok && rows[op].n_fail++ == 0)
-                    rows[op].first_fail = *res;
+        /* Elementwise and broadcasting binary ops accept any shapes: each
+         * of their cases runs again with random ones. */
+        bool elementwise = d->shape == tg__same_shape_rule;
+        bool broadcast = d->shape == tg__binary_shape;
+        tg_rng srng;
+        tg_rng_seed(&srng, c->o.seed * 1000003u + (uint64_t)op);
+        for (int pass = 0; pass < ((elementwise || broadcast) ? 2 : 1); pass++) {
+            const char *p = cases;
+            while (*p) {
+                const char *e = strchr(p, ';');
+                if (!e) e = p + strlen(p);
+                const char *s = p, *t = e;
+                trim(&s, &t);
+                if (t > s) {
+                    run_case(c, d->name, s, t, gg, covered_by,
+                             pass ? &srng : NULL, broadcast, res);
+                    if (!res->skipped) {
+                        if (pass) rows[op].n_random++;
+                        else rows[op].n_cases++;
+                    }
+                    if (res->max_abs > rows[op].max_abs)
+                        rows[op].max_abs = res->max_abs;
+                    if (!res->ok && rows[op].n_fail++ == 0)
+                        rows[op].first_fail = *res;
+                }
+                p = *e ? e + 1 : e;
             }
-            p = *e ? e + 1 : e;
         }
     }
     int n_ok = 0, n_fail = 0, n_cov = 0;
@@ -946,10 +1005,10 @@ static int all_ops(cli *c)
             fprintf(c->out, "%s\n  {\"op\": ", op ? "," : "");
             json_str(c->out, name);
             fprintf(c->out, ", \"status\": \"%s\", \"cases\": %d, "
-                            "\"failed\": %d, \"builtin_cases\": %s, "
-                            "\"max_abs_err\": ",
+                            "\"random_shape_cases\": %d, \"failed\": %d, "
+                            "\"builtin_cases\": %s, \"max_abs_err\": ",
                     ok ? (cov ? "covered" : "ok") : "fail", w->n_cases,
-                    w->n_fail, w->builtin ? "true" : "false");
+                    w->n_random, w->n_fail, w->builtin ? "true" : "false");
             json_num(c->out, w->max_abs, TG_F64);
             fputs(", \"covered_by\": ", c->out);
             if (cov) json_str(c->out, cov);
@@ -961,13 +1020,20 @@ static int all_ops(cli *c)
             fputc('}', c->out);
             continue;
         }
+        char counts[64];
+        if (w->n_random)
+            snprintf(counts, sizeof counts, "%2d case%s + %d random-shape", w->n_cases,
+                     w->n_cases == 1 ? " " : "s", w->n_random);
+        else
+            snprintf(counts, sizeof counts, "%2d case%s", w->n_cases,
+                     w->n_cases == 1 ? " " : "s");
         if (w->n_cases && !w->n_fail)
-            fprintf(c->out, "%-26s ok    %2d case%s  max abs err %.1e%s\n", name,
-                    w->n_cases, w->n_cases == 1 ? " " : "s", w->max_abs,
-                    w->builtin ? "  (built-in cases)" : "");
+            fprintf(c->out, "%-26s ok    %-28s max abs err %.1e%s\n", name,
+                    counts, w->max_abs, w->builtin ? "  (built-in cases)" : "");
         else if (w->n_cases)
             fprintf(c->out, "%-26s FAIL  %d of %d case%s: %s\n", name, w->n_fail,
-                    w->n_cases, w->n_cases == 1 ? "" : "s", w->first_fail.msg);
+                    w->n_cases + w->n_random,
+                    w->n_cases + w->n_random == 1 ? "" : "s", w->first_fail.msg);
         else if (cov)
             fprintf(c->out, "%-26s ok    covered by %s (no cases of its own)\n",
                     name, cov);
