@@ -63,12 +63,11 @@ static void dropout_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_mul(gy, ((dropout_ctx *)n->ctx)->mask);
 }
 
-/* No `cases`: the mask is redrawn on every call, so central differences
- * of a fresh forward cannot match; tests check the gradient with the mask
- * fixed. */
-const tg_op_desc tg_op_dropout = {"dropout", 1, 1, TG_OPF_RANDOM,
-                                  dropout_shape, dropout_fwd, dropout_vjp,
-                                  NULL};
+/* The gradient checker reseeds the graph RNG before every evaluation, so
+ * each forward draws the same mask and central differences apply. */
+const tg_op_desc tg_op_dropout = {
+    "dropout", 1, 1, TG_OPF_RANDOM, dropout_shape, dropout_fwd, dropout_vjp,
+    "dropout(x, p=0.3) | x=4x5; dropout(x * x, p=0.5) | x=7"};
 
 tg_tensor *tg_dropout(tg_tensor *x, double p)
 {

@@ -28,6 +28,24 @@ static tg_status reduce_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return tg__axes_rule(g, n, out, n->attr.KEEPDIM);
 }
 
+/* max and min have no identity: an empty group is an error (PyTorch). */
+static tg_status extremum_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    tg_status st = tg__axes_rule(g, n, out, n->attr.KEEPDIM);
+    if (st != TG_OK) return st;
+    int64_t cnt;
+    tg__numel(out->ndim, out->shape, &cnt);
+    if (cnt > 0 && tg__reduce_count(n) == 0) {
+        char sb[TG_SHAPE_BUF];
+        const tg_tensor *x = n->in[0];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "cannot reduce empty groups of %s; hint: max and "
+                           "min have no value for zero elements",
+                           tg__fmt_shape(sb, x->ndim, x->shape));
+    }
+    return TG_OK;
+}
+
 /* Plan walking x in runs against its keepdim-shaped result (operand 0). */
 static void reduce_plan(tg_bcast *p, const tg_node *n, tg_tensor *keep)
 {
@@ -268,9 +286,9 @@ static void lse_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 
 const tg_op_desc tg_op_mean = {"mean", 1, 1, 0, reduce_shape, mean_fwd,
                                mean_vjp, RED_CASES(mean)};
-const tg_op_desc tg_op_max = {"max", 1, 1, TG_OPF_NONSMOOTH, reduce_shape,
+const tg_op_desc tg_op_max = {"max", 1, 1, TG_OPF_NONSMOOTH, extremum_shape,
                               max_fwd, extremum_vjp, RED_CASES(max)};
-const tg_op_desc tg_op_min = {"min", 1, 1, TG_OPF_NONSMOOTH, reduce_shape,
+const tg_op_desc tg_op_min = {"min", 1, 1, TG_OPF_NONSMOOTH, extremum_shape,
                               min_fwd, extremum_vjp, RED_CASES(min)};
 const tg_op_desc tg_op_var = {
     "var", 1, 1, 0, reduce_shape, var_fwd, var_vjp,

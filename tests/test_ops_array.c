@@ -424,6 +424,17 @@ static void extremum_ties(void)
     tg_tensor *y = ta_in(g, TG_F64, TG_SHAPE(3), nv, false);
     TT_CHECK(isnan(tg_item(tg_max(y, 0, NULL, false))));
     TT_CHECK(isnan(tg_item(tg_min(y, 0, NULL, false))));
+    TT_CHECK(tg_graph_error(g) == NULL);
+    /* empty groups have no max */
+    tg_max(tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL), 1, (int64_t[]){0}, false);
+    TT_STREQ(tg_graph_error(g), "tg_max: cannot reduce empty groups of [0,3]; "
+                                "hint: max and min have no value for zero "
+                                "elements");
+    tg_graph_reset(g);
+    /* ... but an empty result is fine */
+    tg_tensor *e = tg_min(tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL), 1,
+                          (int64_t[]){1}, false);
+    TT_CHECK(e->ndim == 1 && e->shape[0] == 0 && tg_graph_error(g) == NULL);
     tg_graph_free(g);
 }
 
