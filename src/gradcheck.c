@@ -726,7 +726,11 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
     r->n_inputs = n_inputs > 0 && n_inputs <= TG_CHECK_MAX_INPUTS ? n_inputs
                                                                   : 0;
     for (int i = 0; i < TG_CHECK_MAX_INPUTS; i++) r->in[i].worst = -1;
+    /* Vacuously true until a check says otherwise (no differentiated
+     * input: nothing to compare). */
     r->gradgrad_pass = true;
+    r->deterministic = true;
+    r->zero_seed_ok = true;
 
     ck c;
     memset(&c, 0, sizeof c);
@@ -734,6 +738,7 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
     c.r = r;
     tg_status st = validate(f, n_inputs, inputs, &c.o, c.numel);
     if (st != TG_OK) {
+        r->deterministic = r->zero_seed_ok = false;
         snprintf(r->message, sizeof r->message, "%s", tg_last_error());
         return st;
     }

@@ -495,6 +495,9 @@ static void check_passes(void)
             "a=2x3", "b=3x4", "c=2x1", "--seed", "7");
     TT_CHECK(r.rc == 0);
     run_free(&r);
+    r = RUN("check", "2 + 3");
+    TT_CHECK(r.rc == 0);
+    run_free(&r);
     r = RUN("check", "-x * x + x ** 3", "x=scalar:0.3");
     TT_CHECK(r.rc == 0);
     TT_CONTAINS(r.out, "[]");

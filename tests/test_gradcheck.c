@@ -143,6 +143,10 @@ static void no_grad_input(void)
     tg_check_report r;
     TT_CHECK(tg_gradcheck(fn_scale, NULL, 2, a, NULL, &r) == TG_OK);
     TT_CHECK(r.in[0].checked && !r.in[1].checked && r.in[1].worst == -1);
+    /* nothing differentiated at all: a vacuous pass */
+    a[0].no_grad = true;
+    TT_CHECK(tg_gradcheck(fn_scale, NULL, 2, a, NULL, &r) == TG_OK);
+    TT_CHECK(r.pass && r.deterministic && r.zero_seed_ok && !r.in[0].checked);
 }
 
 /* Fast mode: passes on a good function; on a wrong one falls back to the

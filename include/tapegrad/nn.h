@@ -26,6 +26,7 @@
  *   tg_rng_seed(tg_graph_rng(g), 42);
  *   tg_layer *net = tg_nn_mlp(g, TG_F32, 3, (int64_t[]){784, 256, 10},
  *                             "relu", NULL, TG_INIT_HE_NORMAL, "mlp");
+ *   if (!net) fprintf(stderr, "%s\n", tg_graph_error(g));
  *   tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
  *   oc.lr = 0.05;
  *   tg_optim *opt = tg_optim_new(&oc, tg_layer_num_params(net),
@@ -92,6 +93,137 @@ typedef enum tg_init {
 /* Apply initializer `kind` to t (TG_INIT_DEFAULT: U(±1/sqrt(fan_in))).
  * Failure as above; an unknown kind is TG_ERR_ARG. */
 tg_status tg_init_apply(tg_tensor *t, tg_init kind, tg_rng *r);
+
+/* ------------------------------------------------------------ activations */
+
+/* An activation: a public op of one tensor (tg_relu, tg_gelu, tg_tanh…). */
+typedef tg_tensor *(*tg_act_fn)(tg_tensor *x);
+
+/* identity(x) = x (no node is recorded). */
+tg_tensor *tg_identity(tg_tensor *x);
+
+/* The op for an activation name, with PyTorch's default attributes for
+ * the parameterised ones: identity/none (or NULL/""), relu, leaky_relu
+ * (0.01), rrelu (1/8, 1/3), elu (1), selu, celu (1), gelu, gelu_tanh,
+ * silu/swish, sigmoid, tanh, softplus (1, 20), logsigmoid, hardshrink
+ * (0.5), softmax and log_softmax (last axis). NULL for an unknown name. */
+tg_act_fn tg_activation(const char *name);
+/* The accepted names, space-separated (static string). */
+const char *tg_activation_names(void);
+
+/* ---------------------------------------------------------------- layers
+ *
+ * Constructors create the layer's parameters on g (tg_param, named
+ * "<name>.weight", "<name>.bias"…; a NULL name becomes "<kind>@<n>" with n
+ * the graph's parameter count, unique and stable for a given build order)
+ * and initialise them from the graph's RNG. They return a caller-owned
+ * layer (free with tg_layer_free), or NULL with the graph's sticky error
+ * set (TG_ERR_ARG for a bad size or name, TG_ERR_OOM). Composite
+ * constructors take ownership of the layers passed in, also when they
+ * fail; a NULL sub-layer (a constructor that failed) makes them fail, so
+ * constructors nest without checks in between. */
+
+typedef struct tg_layer tg_layer;
+
+/* y = x W + b; W [in, out] initialised by `init`, b [out] (zeros, or
+ * U(±1/sqrt(in)) for TG_INIT_DEFAULT) unless bias is false. */
+tg_layer *tg_nn_linear(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       bool bias, tg_init init, const char *name);
+/* y = maxout(x W + b, k): `out` units, each the max of k linear pieces
+ * (Goodfellow et al. 2013); W [in, out k], b [out k]. */
+tg_layer *tg_nn_maxout(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       int64_t k, tg_init init, const char *name);
+/* y = f(x) for an activation op; by name: see tg_activation. */
+tg_layer *tg_nn_activation(tg_graph *g, tg_act_fn f);
+tg_layer *tg_nn_activation_named(tg_graph *g, const char *name);
+/* y = fn(x, ud): any composition of ops as a layer (no parameters of its
+ * own; ud is borrowed). */
+tg_layer *tg_nn_fn(tg_graph *g, tg_tensor *(*fn)(tg_tensor *x, void *ud),
+                   void *ud, const char *name);
+/* y = dropout(x, p) in training mode, x in eval mode (tg_set_training). */
+tg_layer *tg_nn_dropout(tg_graph *g, double p);
+/* y = layer_norm(x, w, b, eps) over the last dim (width dim); w = 1,
+ * b = 0 initially; eps <= 0 means 1e-5. */
+tg_layer *tg_nn_layernorm(tg_graph *g, tg_dtype dt, int64_t dim, double eps,
+                          const char *name);
+/* y = batch_norm(x, w, b, running_mean, running_var, momentum, eps) over
+ * axis 1 of [N, C, ...]: batch statistics in training mode (updating the
+ * running buffers), running statistics in eval mode. w = 1, b = 0,
+ * running_mean = 0, running_var = 1 initially; momentum in [0, 1]
+ * (PyTorch: 0.1); eps <= 0 means 1e-5. The running buffers are state
+ * (saved, see tg_layer_state) but not parameters. */
+tg_layer *tg_nn_batchnorm(tg_graph *g, tg_dtype dt, int64_t channels,
+                          double momentum, double eps, const char *name);
+
+/* y = layers[n-1](... layers[0](x)). Takes ownership of the n layers. */
+tg_layer *tg_nn_sequential(tg_graph *g, int n, tg_layer *const *layers,
+                           const char *name);
+/* An MLP sizes[0] -> sizes[1] -> ... -> sizes[n-1]: n-1 linear layers
+ * named "<name>.fc<i>", `hidden` after each but the last, `output` after
+ * the last (NULL: none). Activations by name (tg_activation; NULL or ""
+ * for none) or as functions. n >= 2. */
+tg_layer *tg_nn_mlp(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
+                    const char *hidden, const char *output, tg_init init,
+                    const char *name);
+tg_layer *tg_nn_mlp_fn(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
+                       tg_act_fn hidden, tg_act_fn output, tg_init init,
+                       const char *name);
+/* Residual block y = x + f(x) (f must keep x's shape). Owns f. */
+tg_layer *tg_nn_residual(tg_layer *f, const char *name);
+/* Pre-LayerNorm block y = x + f(LN(x)); LN is a layer norm of width dim
+ * named "<name>.ln" (Xiong et al. 2020). Owns f. */
+tg_layer *tg_nn_preln(tg_graph *g, tg_dtype dt, int64_t dim, tg_layer *f,
+                      const char *name);
+/* Post-LayerNorm block y = LN(x + f(x)) (the original Transformer). */
+tg_layer *tg_nn_postln(tg_graph *g, tg_dtype dt, int64_t dim, tg_layer *f,
+                       const char *name);
+
+/* Record the layer's forward pass on x's graph and return the output
+ * (graph-owned). Errors propagate as the poison tensor like any op. */
+tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x);
+/* Free the layer and its sub-layers; parameters stay on the graph. */
+void tg_layer_free(tg_layer *l);
+
+/* Trainable parameters of the layer and all its sub-layers, depth first
+ * (a layer's own before its children's): the list to hand to an
+ * optimizer. Borrowed until tg_layer_free; frozen parameters stay listed
+ * (optimizers skip them). */
+int tg_layer_num_params(const tg_layer *l);
+tg_tensor *const *tg_layer_params(const tg_layer *l);
+/* Parameters plus buffers (batch-norm running statistics): the list to
+ * hand to tg_save / tg_load. Borrowed until tg_layer_free. */
+int tg_layer_num_state(const tg_layer *l);
+tg_tensor *const *tg_layer_state(const tg_layer *l);
+/* The state tensor with this full name ("mlp.fc0.bias"), or NULL. */
+tg_tensor *tg_layer_find(const tg_layer *l, const char *name);
+/* Sub-layers (a sequential's or MLP's layers in order; a residual's f; a
+ * pre/post-LN block's f then its layer norm). Borrowed. */
+int tg_layer_num_children(const tg_layer *l);
+tg_layer *tg_layer_child(const tg_layer *l, int i);
+const char *tg_layer_name(const tg_layer *l); /* borrowed */
+const char *tg_layer_kind(const tg_layer *l); /* "linear", "preln"…    */
+
+/* Freeze (false) or unfreeze (true) every parameter of the layer and its
+ * sub-layers: frozen parameters get no gradient, and backward skips the
+ * part of the graph that only leads to them. Unfreeze in stages by
+ * calling it on children. TG_ERR_ARG for NULL. */
+tg_status tg_layer_set_trainable(tg_layer *l, bool on);
+
+/* ------------------------------------------------------- losses, metrics
+ *
+ * The losses are ops (tapegrad/ops_array.h): tg_mse, tg_cross_entropy,
+ * tg_nll, tg_bce_with_logits, and tg_l2_penalty(ws, n, lambda) =
+ * lambda/2 sum ||w||^2 over any chosen tensors. */
+
+/* lambda/2 sum ||W||^2 over the layer's trainable matrices (parameters
+ * with 2 or more dims: weights, not biases or norm scales), 0-d on the
+ * layer's graph; add it to the loss. NULL for a NULL layer. */
+tg_tensor *tg_nn_weight_decay(const tg_layer *l, double lambda);
+
+/* Fraction of rows whose arg max over the last axis of logits equals the
+ * label (class indices as values, one per row); the first maximum wins
+ * ties. A plain computation, no node. NaN when the shapes disagree. */
+double tg_accuracy(const tg_tensor *logits, const tg_tensor *labels);
 
 /* ------------------------------------------------------------- optimizers
  *

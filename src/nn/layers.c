@@ -1,0 +1,636 @@
+/* Layers and blocks: compositions of public ops with no backward of their
+ * own. A layer holds its parameters (persistent tg_param leaves on its
+ * graph) and its children; composite blocks own their children. Each layer
+ * keeps two flattened lists built at construction — trainable parameters
+ * (for optimizers and freezing) and all state (parameters plus buffers
+ * such as batch-norm running statistics, for saving) — so asking for them
+ * in a training loop costs nothing. */
+#include "src/nn/nn_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+
+typedef enum kind {
+    K_LINEAR,
+    K_ACT,
+    K_SEQ,
+    K_RESIDUAL,
+    K_PRELN,
+    K_POSTLN,
+    K_LAYERNORM,
+    K_BATCHNORM,
+    K_DROPOUT,
+    K_MAXOUT,
+    K_FN,
+} kind;
+
+static const char *const kind_names[] = {
+    "linear",   "activation", "sequential", "residual",
+    "preln",    "postln",     "layernorm",  "batchnorm",
+    "dropout",  "maxout",     "fn"};
+
+struct tg_layer {
+    kind kind;
+    tg_graph *g;
+    char *name;
+    tg_tensor *w, *b;         /* weight/bias; LN and BN: scale/shift      */
+    tg_tensor *rmean, *rvar;  /* batch norm running statistics (buffers)  */
+    tg_act_fn act;
+    double p, eps, momentum;
+    int64_t k;                /* maxout group size                        */
+    tg_tensor *(*fn)(tg_tensor *, void *);
+    void *ud;
+    tg_layer **child;
+    int n_child;
+    tg_tensor **params;       /* trainable, depth-first, own ones first   */
+    int n_params;
+    tg_tensor **state;        /* params, then buffers                     */
+    int n_state;
+};
+
+/* ------------------------------------------------------------ activations */
+
+tg_tensor *tg_identity(tg_tensor *x) { return x; }
+
+static tg_tensor *act_leaky_relu(tg_tensor *x) { return tg_leaky_relu(x, 0.01); }
+static tg_tensor *act_elu(tg_tensor *x) { return tg_elu(x, 1.0); }
+static tg_tensor *act_celu(tg_tensor *x) { return tg_celu(x, 1.0); }
+static tg_tensor *act_softplus(tg_tensor *x) { return tg_softplus(x, 1.0, 20.0); }
+static tg_tensor *act_rrelu(tg_tensor *x) { return tg_rrelu(x, 1.0 / 8, 1.0 / 3); }
+static tg_tensor *act_hardshrink(tg_tensor *x) { return tg_hardshrink(x, 0.5); }
+static tg_tensor *act_softmax(tg_tensor *x) { return tg_softmax(x, -1); }
+static tg_tensor *act_log_softmax(tg_tensor *x) { return tg_log_softmax(x, -1); }
+
+/* Names map to the public op functions, with PyTorch's default attributes
+ * for the parameterised ones. */
+static const struct {
+    const char *name;
+    tg_act_fn fn;
+} act_table[] = {
+    {"identity", tg_identity},     {"none", tg_identity},
+    {"relu", tg_relu},             {"leaky_relu", act_leaky_relu},
+    {"rrelu", act_rrelu},          {"elu", act_elu},
+    {"selu", tg_selu},             {"celu", act_celu},
+    {"gelu", tg_gelu},             {"gelu_tanh", tg_gelu_tanh},
+    {"silu", tg_silu},             {"swish", tg_silu},
+    {"sigmoid", tg_sigmoid},       {"tanh", tg_tanh},
+    {"softplus", act_softplus},    {"logsigmoid", tg_logsigmoid},
+    {"hardshrink", act_hardshrink}, {"softmax", act_softmax},
+    {"log_softmax", act_log_softmax},
+};
+
+tg_act_fn tg_activation(const char *name)
+{
+    if (!name || !*name) return tg_identity;
+    for (size_t i = 0; i < sizeof act_table / sizeof act_table[0]; i++)
+        if (!strcmp(act_table[i].name, name)) return act_table[i].fn;
+    return NULL;
+}
+
+const char *tg_activation_names(void)
+{
+    return "identity none relu leaky_relu rrelu elu selu celu gelu gelu_tanh "
+           "silu swish sigmoid tanh softplus logsigmoid hardshrink softmax "
+           "log_softmax";
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = tg__malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static tg_layer *layer_new(tg_graph *g, kind k, const char *name,
+                           const char *who)
+{
+    tg_layer *l = tg__calloc(sizeof *l);
+    char auto_name[64];
+    if (!name) {
+        /* A name unique on the graph and stable across runs that build
+         * the same model: the kind and the graph's parameter count. */
+        snprintf(auto_name, sizeof auto_name, "%s@%d", kind_names[k],
+                 g ? tg_graph_num_params(g) : 0);
+        name = auto_name;
+    }
+    char *nm = l ? dup_str(name) : NULL;
+    if (!nm) {
+        tg__free(l);
+        tg__nn_fail(g, TG_ERR_OOM, "%s: out of memory", who);
+        return NULL;
+    }
+    l->kind = k;
+    l->g = g;
+    l->name = nm;
+    return l;
+}
+
+void tg_layer_free(tg_layer *l)
+{
+    if (!l) return;
+    for (int i = 0; i < l->n_child; i++) tg_layer_free(l->child[i]);
+    tg__free(l->child);
+    tg__free(l->params);
+    tg__free(l->state);
+    tg__free(l->name);
+    tg__free(l);
+}
+
+/* A parameter "<layer>.<what>" of the given shape. */
+static tg_tensor *make_param(tg_layer *l, tg_dtype dt, int ndim,
+                             const int64_t *shape, const char *what)
+{
+    char nm[512];
+    snprintf(nm, sizeof nm, "%s.%s", l->name, what);
+    return tg_param(l->g, dt, ndim, shape, nm);
+}
+
+/* Build the flattened lists: own trainable tensors, then each child's;
+ * state adds own buffers after own parameters. */
+static bool finish(tg_layer *l, const char *who)
+{
+    tg_tensor *own[2] = {l->w, l->b}, *buf[2] = {l->rmean, l->rvar};
+    int np = 0, ns = 0;
+    for (int i = 0; i < 2; i++) np += own[i] != NULL;
+    ns = np;
+    for (int i = 0; i < 2; i++) ns += buf[i] != NULL;
+    for (int c = 0; c < l->n_child; c++) {
+        np += l->child[c]->n_params;
+        ns += l->child[c]->n_state;
+    }
+    l->params = tg__malloc(sizeof(tg_tensor *) * (size_t)(np ? np : 1));
+    l->state = tg__malloc(sizeof(tg_tensor *) * (size_t)(ns ? ns : 1));
+    if (!l->params || !l->state) {
+        tg__nn_fail(l->g, TG_ERR_OOM, "%s: out of memory", who);
+        return false;
+    }
+    for (int i = 0; i < 2; i++)
+        if (own[i]) l->params[l->n_params++] = l->state[l->n_state++] = own[i];
+    for (int i = 0; i < 2; i++)
+        if (buf[i]) l->state[l->n_state++] = buf[i];
+    for (int c = 0; c < l->n_child; c++) {
+        const tg_layer *ch = l->child[c];
+        for (int i = 0; i < ch->n_params; i++) l->params[l->n_params++] = ch->params[i];
+        for (int i = 0; i < ch->n_state; i++) l->state[l->n_state++] = ch->state[i];
+    }
+    return true;
+}
+
+/* Common exit of constructors: the layer, or NULL after freeing it when
+ * the graph recorded an error on the way (a failed tg_param). */
+static tg_layer *done(tg_layer *l, const char *who)
+{
+    if (l && l->g && tg_graph_status(l->g) != TG_OK) {
+        tg_layer_free(l);
+        return NULL;
+    }
+    if (l && !finish(l, who)) {
+        tg_layer_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+static tg_status init_linear(tg_tensor *w, tg_tensor *b, tg_init init)
+{
+    tg_status st = tg_init_apply(w, init, NULL);
+    if (st != TG_OK || !b) return st;
+    if (init == TG_INIT_DEFAULT) {
+        /* nn.Linear: the bias shares the weight's bound 1/sqrt(fan_in) */
+        int64_t fi;
+        tg_init_fans(w, &fi, NULL);
+        double a = fi > 0 ? 1 / sqrt((double)fi) : 0;
+        return tg_init_uniform(b, NULL, -a, a);
+    }
+    return tg_init_zeros(b);
+}
+
+static bool check_dims(tg_graph *g, const char *who, int64_t a, int64_t b)
+{
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return false;
+    }
+    if (a < 1 || b < 1) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: sizes %lld and %lld must be >= 1", who,
+                    (long long)a, (long long)b);
+        return false;
+    }
+    return true;
+}
+
+/* ----------------------------------------------------------------- layers */
+
+tg_layer *tg_nn_linear(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       bool bias, tg_init init, const char *name)
+{
+    const char *who = "tg_nn_linear";
+    if (!check_dims(g, who, in, out)) return NULL;
+    tg_layer *l = layer_new(g, K_LINEAR, name, who);
+    if (!l) return NULL;
+    l->w = make_param(l, dt, 2, (int64_t[]){in, out}, "weight");
+    if (l->w && bias) l->b = make_param(l, dt, 1, &out, "bias");
+    if (l->w && (!bias || l->b)) init_linear(l->w, l->b, init);
+    return done(l, who);
+}
+
+tg_layer *tg_nn_maxout(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       int64_t k, tg_init init, const char *name)
+{
+    const char *who = "tg_nn_maxout";
+    if (!check_dims(g, who, in, out)) return NULL;
+    if (k < 1 || out > INT64_MAX / k) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: pieces k = %lld must be >= 1", who,
+                    (long long)k);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, K_MAXOUT, name, who);
+    if (!l) return NULL;
+    int64_t wide = out * k;
+    l->k = k;
+    l->w = make_param(l, dt, 2, (int64_t[]){in, wide}, "weight");
+    if (l->w) l->b = make_param(l, dt, 1, &wide, "bias");
+    if (l->b) init_linear(l->w, l->b, init);
+    return done(l, who);
+}
+
+tg_layer *tg_nn_activation(tg_graph *g, tg_act_fn f)
+{
+    const char *who = "tg_nn_activation";
+    if (!g || !f) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: graph or function is NULL", who);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, K_ACT, NULL, who);
+    if (l) l->act = f;
+    return done(l, who);
+}
+
+tg_layer *tg_nn_activation_named(tg_graph *g, const char *name)
+{
+    tg_act_fn f = tg_activation(name);
+    if (!f) {
+        tg__nn_fail(g, TG_ERR_ARG,
+                    "tg_nn_activation_named: unknown activation \"%s\"; "
+                    "hint: one of %s",
+                    name, tg_activation_names());
+        return NULL;
+    }
+    return tg_nn_activation(g, f);
+}
+
+tg_layer *tg_nn_fn(tg_graph *g, tg_tensor *(*fn)(tg_tensor *x, void *ud),
+                   void *ud, const char *name)
+{
+    const char *who = "tg_nn_fn";
+    if (!g || !fn) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: graph or function is NULL", who);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, K_FN, name, who);
+    if (l) {
+        l->fn = fn;
+        l->ud = ud;
+    }
+    return done(l, who);
+}
+
+tg_layer *tg_nn_dropout(tg_graph *g, double p)
+{
+    const char *who = "tg_nn_dropout";
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return NULL;
+    }
+    if (!(p >= 0 && p < 1)) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: p = %g outside [0, 1)", who, p);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, K_DROPOUT, NULL, who);
+    if (l) l->p = p;
+    return done(l, who);
+}
+
+tg_layer *tg_nn_layernorm(tg_graph *g, tg_dtype dt, int64_t dim, double eps,
+                          const char *name)
+{
+    const char *who = "tg_nn_layernorm";
+    if (!check_dims(g, who, dim, 1)) return NULL;
+    tg_layer *l = layer_new(g, K_LAYERNORM, name, who);
+    if (!l) return NULL;
+    l->eps = eps > 0 ? eps : 1e-5;
+    l->w = make_param(l, dt, 1, &dim, "weight");
+    if (l->w) l->b = make_param(l, dt, 1, &dim, "bias");
+    if (l->b) {
+        tg_init_constant(l->w, 1.0);
+        tg_init_zeros(l->b);
+    }
+    return done(l, who);
+}
+
+tg_layer *tg_nn_batchnorm(tg_graph *g, tg_dtype dt, int64_t channels,
+                          double momentum, double eps, const char *name)
+{
+    const char *who = "tg_nn_batchnorm";
+    if (!check_dims(g, who, channels, 1)) return NULL;
+    if (!(momentum >= 0 && momentum <= 1)) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: momentum %g outside [0, 1]", who,
+                    momentum);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, K_BATCHNORM, name, who);
+    if (!l) return NULL;
+    l->eps = eps > 0 ? eps : 1e-5;
+    l->momentum = momentum;
+    l->w = make_param(l, dt, 1, &channels, "weight");
+    if (l->w) l->b = make_param(l, dt, 1, &channels, "bias");
+    if (l->b) l->rmean = make_param(l, dt, 1, &channels, "running_mean");
+    if (l->rmean) l->rvar = make_param(l, dt, 1, &channels, "running_var");
+    if (l->rvar) {
+        /* buffers: updated by the op in training, never by an optimizer */
+        tg_set_requires_grad(l->rmean, false);
+        tg_set_requires_grad(l->rvar, false);
+        tg_init_constant(l->w, 1.0);
+        tg_init_zeros(l->b);
+        tg_init_zeros(l->rmean);
+        tg_init_constant(l->rvar, 1.0);
+    }
+    return done(l, who);
+}
+
+/* ------------------------------------------------------------- composites */
+
+/* Adopt children (ownership passes even on failure: a NULL child, from a
+ * failed constructor, fails the composite and frees the others). */
+static tg_layer *composite(tg_graph *g, kind k, const char *name, int n,
+                           tg_layer *const *kids, const char *who)
+{
+    bool ok = g != NULL && n >= 1 && kids != NULL;
+    for (int i = 0; ok && i < n; i++) ok = kids[i] != NULL;
+    for (int i = 0; ok && i < n; i++)
+        if (kids[i]->g != g) {
+            tg__nn_fail(g, TG_ERR_ARG, "%s: layer %d (%s) lives on another "
+                                       "graph",
+                        who, i, kids[i]->name);
+            ok = false;
+        }
+    tg_layer *l = ok ? layer_new(g, k, name, who) : NULL;
+    if (l) {
+        l->child = tg__malloc(sizeof(tg_layer *) * (size_t)n);
+        if (!l->child) {
+            tg__nn_fail(g, TG_ERR_OOM, "%s: out of memory", who);
+            tg_layer_free(l);
+            l = NULL;
+        }
+    }
+    if (!l) {
+        if (g && n >= 1 && kids && tg_graph_status(g) == TG_OK)
+            tg__nn_fail(g, TG_ERR_ARG, "%s: a sub-layer is NULL (did its "
+                                       "constructor fail?)",
+                        who);
+        else if (!g)
+            tg__set_last_error(TG_ERR_ARG, "%s: graph or layers are NULL", who);
+        for (int i = 0; kids && i < n; i++) tg_layer_free(kids[i]);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) l->child[i] = kids[i];
+    l->n_child = n;
+    return l;
+}
+
+static tg_graph *graph_of(const tg_layer *l) { return l ? l->g : NULL; }
+
+tg_layer *tg_nn_sequential(tg_graph *g, int n, tg_layer *const *layers,
+                           const char *name)
+{
+    const char *who = "tg_nn_sequential";
+    return done(composite(g, K_SEQ, name, n, layers, who), who);
+}
+
+tg_layer *tg_nn_residual(tg_layer *f, const char *name)
+{
+    const char *who = "tg_nn_residual";
+    return done(composite(graph_of(f), K_RESIDUAL, name, 1, &f, who), who);
+}
+
+/* x + F(LN(x)) and LN(x + F(x)): the block owns F and a layer norm of
+ * width dim named "<name>.ln". */
+static tg_layer *ln_block(tg_graph *g, tg_dtype dt, int64_t dim, tg_layer *f,
+                          kind k, const char *name, const char *who)
+{
+    if (!f || !g) {
+        tg_layer_free(f);
+        tg__nn_fail(g, TG_ERR_ARG, "%s: graph or sub-layer is NULL", who);
+        return NULL;
+    }
+    char auto_name[64], lnn[512];
+    if (!name) {
+        snprintf(auto_name, sizeof auto_name, "%s@%d", kind_names[k],
+                 tg_graph_num_params(g));
+        name = auto_name;
+    }
+    snprintf(lnn, sizeof lnn, "%s.ln", name);
+    tg_layer *ln = tg_nn_layernorm(g, dt, dim, 1e-5, lnn);
+    tg_layer *kids[2] = {f, ln};
+    return done(composite(g, k, name, 2, kids, who), who);
+}
+
+tg_layer *tg_nn_preln(tg_graph *g, tg_dtype dt, int64_t dim, tg_layer *f,
+                      const char *name)
+{
+    return ln_block(g, dt, dim, f, K_PRELN, name, "tg_nn_preln");
+}
+
+tg_layer *tg_nn_postln(tg_graph *g, tg_dtype dt, int64_t dim, tg_layer *f,
+                       const char *name)
+{
+    return ln_block(g, dt, dim, f, K_POSTLN, name, "tg_nn_postln");
+}
+
+tg_layer *tg_nn_mlp_fn(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
+                       tg_act_fn hidden, tg_act_fn output, tg_init init,
+                       const char *name)
+{
+    const char *who = "tg_nn_mlp";
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return NULL;
+    }
+    if (n < 2 || !sizes || n > 4096) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: needs 2 to 4096 sizes (input, hidden..., "
+                                   "output), got %d",
+                    who, n);
+        return NULL;
+    }
+    char auto_name[64], nm[512];
+    if (!name) {
+        snprintf(auto_name, sizeof auto_name, "mlp@%d", tg_graph_num_params(g));
+        name = auto_name;
+    }
+    int nl = 0, cap = 2 * (n - 1);
+    tg_layer **kids = tg__calloc(sizeof(tg_layer *) * (size_t)cap);
+    if (!kids) {
+        tg__nn_fail(g, TG_ERR_OOM, "%s: out of memory", who);
+        return NULL;
+    }
+    for (int i = 0; i + 1 < n; i++) {
+        snprintf(nm, sizeof nm, "%s.fc%d", name, i);
+        kids[nl++] = tg_nn_linear(g, dt, sizes[i], sizes[i + 1], true, init, nm);
+        tg_act_fn a = i + 2 < n ? hidden : output;
+        if (a && a != tg_identity) kids[nl++] = tg_nn_activation(g, a);
+    }
+    tg_layer *l = composite(g, K_SEQ, name, nl, kids, who);
+    tg__free(kids);
+    return done(l, who);
+}
+
+tg_layer *tg_nn_mlp(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
+                    const char *hidden, const char *output, tg_init init,
+                    const char *name)
+{
+    tg_act_fn h = tg_activation(hidden), o = tg_activation(output);
+    if (!h || !o) {
+        tg__nn_fail(g, TG_ERR_ARG,
+                    "tg_nn_mlp: unknown activation \"%s\"; hint: one of %s",
+                    h ? output : hidden, tg_activation_names());
+        return NULL;
+    }
+    return tg_nn_mlp_fn(g, dt, n, sizes, h, o, init, name);
+}
+
+/* ---------------------------------------------------------------- forward */
+
+tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
+{
+    if (!l || !x) {
+        if (x && x->graph) {
+            tg__fail(x->graph, TG_ERR_ARG, "tg_layer_forward: layer is NULL");
+            return &x->graph->poison;
+        }
+        tg__set_last_error(TG_ERR_ARG, "tg_layer_forward: layer or input is "
+                                       "NULL");
+        return NULL;
+    }
+    switch (l->kind) {
+    case K_LINEAR: return tg_linear(x, l->w, l->b);
+    case K_MAXOUT: return tg_maxout(tg_linear(x, l->w, l->b), l->k);
+    case K_ACT: return l->act(x);
+    case K_FN: return l->fn(x, l->ud);
+    case K_DROPOUT: return tg_dropout(x, l->p);
+    case K_LAYERNORM: return tg_layer_norm(x, l->w, l->b, l->eps);
+    case K_BATCHNORM:
+        return tg_batch_norm(x, l->w, l->b, l->rmean, l->rvar, l->momentum,
+                             l->eps);
+    case K_SEQ:
+        for (int i = 0; i < l->n_child; i++) x = tg_layer_forward(l->child[i], x);
+        return x;
+    case K_RESIDUAL: return tg_add(x, tg_layer_forward(l->child[0], x));
+    case K_PRELN:
+        return tg_add(x, tg_layer_forward(l->child[0],
+                                          tg_layer_forward(l->child[1], x)));
+    case K_POSTLN:
+        return tg_layer_forward(l->child[1],
+                                tg_add(x, tg_layer_forward(l->child[0], x)));
+    }
+    return x;
+}
+
+/* ------------------------------------------------------------- inspection */
+
+const char *tg_layer_name(const tg_layer *l) { return l ? l->name : NULL; }
+const char *tg_layer_kind(const tg_layer *l)
+{
+    return l ? kind_names[l->kind] : NULL;
+}
+int tg_layer_num_params(const tg_layer *l) { return l ? l->n_params : 0; }
+tg_tensor *const *tg_layer_params(const tg_layer *l)
+{
+    return l ? l->params : NULL;
+}
+int tg_layer_num_state(const tg_layer *l) { return l ? l->n_state : 0; }
+tg_tensor *const *tg_layer_state(const tg_layer *l)
+{
+    return l ? l->state : NULL;
+}
+int tg_layer_num_children(const tg_layer *l) { return l ? l->n_child : 0; }
+tg_layer *tg_layer_child(const tg_layer *l, int i)
+{
+    return (l && i >= 0 && i < l->n_child) ? l->child[i] : NULL;
+}
+
+tg_tensor *tg_layer_find(const tg_layer *l, const char *name)
+{
+    if (!l || !name) return NULL;
+    for (int i = 0; i < l->n_state; i++)
+        if (l->state[i]->name && !strcmp(l->state[i]->name, name))
+            return l->state[i];
+    return NULL;
+}
+
+tg_status tg_layer_set_trainable(tg_layer *l, bool on)
+{
+    if (!l)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_layer_set_trainable: layer is NULL");
+    for (int i = 0; i < l->n_params; i++) {
+        tg_status st = tg_set_requires_grad(l->params[i], on);
+        if (st != TG_OK) return st;
+    }
+    return TG_OK;
+}
+
+/* ----------------------------------------------------- losses and metrics */
+
+tg_tensor *tg_nn_weight_decay(const tg_layer *l, double lambda)
+{
+    /* Matrices only: biases and normalisation scales are conventionally
+     * not decayed. */
+    if (!l) {
+        tg__set_last_error(TG_ERR_ARG, "tg_nn_weight_decay: layer is NULL");
+        return NULL;
+    }
+    tg_tensor *ws[64], *sum = NULL;
+    int n = 0;
+    for (int i = 0; i <= l->n_params; i++) {
+        bool last = i == l->n_params;
+        if (!last) {
+            tg_tensor *p = l->params[i];
+            if (p->ndim >= 2 && (p->flags & TG_TF_REQUIRES_GRAD)) ws[n++] = p;
+        }
+        if (n && (n == 64 || last)) { /* one penalty node per 64 matrices */
+            tg_tensor *part = tg_l2_penalty(ws, n, lambda);
+            sum = sum ? tg_add(sum, part) : part;
+            n = 0;
+        }
+    }
+    if (sum) return sum;
+    tg_dtype dt = l->n_params ? l->params[0]->dtype : TG_F32;
+    return tg_scalar(l->g, dt, 0.0);
+}
+
+double tg_accuracy(const tg_tensor *logits, const tg_tensor *labels)
+{
+    if (!logits || !labels || logits->ndim < 1 || (logits->flags & TG_TF_POISON) ||
+        (labels->flags & TG_TF_POISON))
+        return NAN;
+    int64_t C = logits->shape[logits->ndim - 1];
+    int64_t N = C ? logits->numel / C : 0;
+    if (N == 0 || labels->numel != N) return NAN;
+    int64_t right = 0;
+    for (int64_t i = 0; i < N; i++) {
+        int64_t best = 0;
+        double bv = tg_get(logits, i * C);
+        for (int64_t c = 1; c < C; c++) {
+            double v = tg_get(logits, i * C + c);
+            if (v > bv) { /* first maximum wins, like argmax */
+                bv = v;
+                best = c;
+            }
+        }
+        right += (double)best == tg_get(labels, i);
+    }
+    return (double)right / (double)N;
+}
