@@ -212,7 +212,12 @@ static bool json_doc(const char *text, jv *v)
         return false;
     }
     ws(&p);
-    return *p == 0;
+    if (*p) {
+        jfree(v);
+        memset(v, 0, sizeof *v);
+        return false;
+    }
+    return true;
 }
 
 static jv *jget(jv *o, const char *key)
@@ -859,8 +864,42 @@ static void dot_library(void)
     tg_graph_free(g);
 }
 
+/* Allocation failures while drawing: TG_ERR_OOM with a message, never a
+ * crash; the sanitizer build checks that nothing leaks. */
+static void dot_oom(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(3), (double[]){1, 2, 3});
+    tg_set_requires_grad(x, true);
+    tg_tensor *y = tg_tanh(tg_mul(x, x));
+    tg_dot_opts o = tg_dot_defaults();
+    o.loss = y;
+    FILE *devnull = fopen("/dev/null", "w");
+    int bad = 0;
+    for (fail_at = 0; fail_at < 100; fail_at++) {
+        n_allocs = 0;
+        tg_set_allocator(failing_alloc, counting_free, NULL);
+        tg_status st = tg_graph_write_dot(g, devnull, &o);
+        tg_set_allocator(NULL, NULL, NULL);
+        if (n_allocs <= fail_at) {
+            TT_CHECK(st == TG_OK);
+            break;
+        }
+        if (st != TG_ERR_OOM) bad++;
+        else if (!strstr(tg_last_error(), "out of memory")) bad++;
+        tg_graph_reset(g);
+        x = tg_input(g, TG_F64, TG_SHAPE(3), (double[]){1, 2, 3});
+        tg_set_requires_grad(x, true);
+        o.loss = y = tg_tanh(tg_mul(x, x));
+    }
+    TT_CHECK(bad == 0);
+    TT_CHECK(fail_at < 100);
+    fclose(devnull);
+    tg_graph_free(g);
+}
+
 TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
        TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
        TT(grad_json_values), TT(grad_json_tanh), TT(all_ops), TT(dot_output),
-       TT(dot_library))
+       TT(dot_library), TT(dot_oom))
