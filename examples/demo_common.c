@@ -301,6 +301,13 @@ void demo_progress_end(demo_progress *p)
 
 /* --------------------------------------------------------------- helpers */
 
+void demo_print_padded(const char *text, int width)
+{
+    int cols = 0;
+    for (const char *p = text; *p; p++) cols += (*p & 0xC0) != 0x80;
+    printf("%s%*s", text, width > cols ? width - cols : 0, "");
+}
+
 int demo_fail(const demo_ctx *c, const tg_graph *g)
 {
     const char *msg = g ? tg_graph_error(g) : NULL;

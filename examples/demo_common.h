@@ -100,6 +100,10 @@ double demo_now(void);
 
 /* --------------------------------------------------------------- helpers */
 
+/* printf("%-*s") for UTF-8 text: pads to `width` terminal columns, with
+ * σ, δ, ∂ and friends counted as one column each. */
+void demo_print_padded(const char *text, int width);
+
 /* Print the graph's sticky error as "tapegrad demo NAME: message" and
  * return 1, for `return demo_fail(c, g);` after a failed check. */
 int demo_fail(const demo_ctx *c, const tg_graph *g);

@@ -9,13 +9,20 @@ typedef struct tg_demo {
     int (*run)(int argc, char **argv); /* argv[0] is the demo name */
 } tg_demo;
 
+int tg_demo_activations(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
+int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
 
 #define TG_DEMO_LIST                                                       \
+    {"activations", "every activation and its derivative, from backward",  \
+     tg_demo_activations},                                                 \
     {"trace", "one training step of a 2-3-1 network, node by node, "       \
               "with the delta rule",                                       \
      tg_demo_trace},                                                       \
+    {"vanishing", "gradient norm per layer of 20-layer networks: "        \
+                  "activations, inits, residual, pre-LN",                 \
+     tg_demo_vanishing},                                                   \
     {"xor", "a perceptron fails on XOR, a 2-2-1 network solves it",        \
      tg_demo_xor},
 

@@ -38,22 +38,13 @@ static const double B2_0[NO] = {0.20};
 
 static double sig_prime(double a) { return a * (1 - a); }
 
-/* Print `label` left-aligned in `width` terminal columns (UTF-8 aware:
- * δ and ∂ take two bytes but one column). */
-static void pad(const char *label, int width)
-{
-    int cols = 0;
-    for (const char *p = label; *p; p++) cols += (*p & 0xC0) != 0x80;
-    printf("%s%*s", label, width > cols ? width - cols : 0, "");
-}
-
 /* One backward quantity: the engine's value, the delta rule's, and their
  * difference; `key` is its name in trace.tsv. */
 static void row(FILE *tsv, const char *label, const char *key, double engine,
                 double rule)
 {
     printf("    ");
-    pad(label, 14);
+    demo_print_padded(label, 14);
     printf("%+.12f   %+.12f   %.1e\n", engine, rule, fabs(engine - rule));
     fprintf(tsv, "%s\t%.17g\t%.17g\n", key, engine, rule);
 }

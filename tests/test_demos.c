@@ -223,6 +223,171 @@ static void without_gnuplot(void)
     TT_CHECK(!file_exists(dir, "xor_loss.svg"));
 }
 
+/* ------------------------------------------------------------ activations */
+
+/* A TSV with a "# a\tb\t..." header: column index of `name`, or -1. */
+static int tsv_column(const char *path, const char *name)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return -1;
+    static char line[1 << 16];
+    int col = -1;
+    if (fgets(line, sizeof line, f) && line[0] == '#') {
+        int k = 0;
+        for (char *tok = strtok(line + 2, "\t\n"); tok;
+             tok = strtok(NULL, "\t\n"), k++)
+            if (!strcmp(tok, name)) col = k;
+    }
+    fclose(f);
+    return col;
+}
+
+/* Row r (0-based, after the header) of a TSV as numbers; "nan" reads as
+ * NaN. Returns the count of fields. */
+static int tsv_row(const char *path, int r, double *v, int max)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    static char line[1 << 16];
+    int n = 0, i = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        if (++i < r) continue;
+        char *p = line, *end;
+        while (n < max) {
+            v[n] = strtod(p, &end);
+            if (end == p) break;
+            n++;
+            p = end;
+        }
+        break;
+    }
+    fclose(f);
+    return n;
+}
+
+static long double phil(long double x) /* standard normal CDF */
+{
+    return 0.5L * erfcl(-x / sqrtl(2.0L));
+}
+
+/* f' from the engine's backward pass against closed forms evaluated here
+ * in long double, at every grid point. */
+static void activations_derivatives(void)
+{
+    const char *dir = "demos-out/activations";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "activations --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "Largest disagreement with the difference quotients");
+    snprintf(path, sizeof path, "%s/activations.tsv", dir);
+    int cs = tsv_column(path, "dsigmoid"), ct = tsv_column(path, "dtanh");
+    int cr = tsv_column(path, "drelu"), cg = tsv_column(path, "dgelu");
+    int cl = tsv_column(path, "dleaky_relu"), ce = tsv_column(path, "delu");
+    int cp = tsv_column(path, "dsoftplus"), cu = tsv_column(path, "dsilu");
+    int cgv = tsv_column(path, "gelu");
+    TT_CHECK(cs > 0 && ct > 0 && cr > 0 && cg > 0 && cl > 0 && ce > 0 &&
+             cp > 0 && cu > 0 && cgv > 0);
+    if (cs <= 0 || ct <= 0 || cr <= 0 || cg <= 0 || cl <= 0 || ce <= 0 ||
+        cp <= 0 || cu <= 0 || cgv <= 0)
+        return;
+    static double v[64];
+    int rows = 0, bad = 0;
+    for (int r = 0;; r++) {
+        int n = tsv_row(path, r, v, 64);
+        if (n < 33) break;
+        rows++;
+        long double x = v[0], s = 1 / (1 + expl(-x)), t = tanhl(x);
+        long double pdf = expl(-x * x / 2) / sqrtl(2 * 3.14159265358979323846L);
+        struct { int col; long double want; } chk[] = {
+            {cs, s * (1 - s)},
+            {ct, 1 - t * t},
+            {cr, x > 0 ? 1 : 0},
+            {cl, x > 0 ? 1 : 0.1L},
+            {ce, x > 0 ? 1 : expl(x)},
+            {cp, s},
+            {cu, s * (1 + x * (1 - s))},
+            {cg, phil(x) + x * pdf},
+            {cgv, x * phil(x)},
+        };
+        for (size_t k = 0; k < sizeof chk / sizeof chk[0]; k++) {
+            double got = v[chk[k].col], want = (double)chk[k].want;
+            if (fabs(got - want) > 1e-8 * fmax(1, fabs(want))) {
+                if (bad++ < 5)
+                    fprintf(stderr, "x = %g, column %d: %.10g, want %.10g\n",
+                            v[0], chk[k].col, got, want);
+            }
+        }
+    }
+    TT_CHECK(rows == 400);
+    TT_CHECK(bad == 0);
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "activations.svg"));
+}
+
+/* -------------------------------------------------------------- vanishing */
+
+static void vanishing_story(void)
+{
+    const char *dir = "demos-out/vanishing";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "vanishing --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "vanishing: in the plain sigmoid + Xavier network");
+    snprintf(path, sizeof path, "%s/vanishing_delta.tsv", dir);
+    int sig = tsv_column(path, "plain/sigmoid/Xavier");
+    int he = tsv_column(path, "plain/relu/He");
+    int nrm = tsv_column(path, "plain/relu/N(0,1)");
+    int ln = tsv_column(path, "pre-LN/sigmoid/Xavier");
+    TT_CHECK(sig > 0 && he > 0 && nrm > 0 && ln > 0);
+    if (sig <= 0 || he <= 0 || nrm <= 0 || ln <= 0) return;
+    static double v[64];
+    double lo = INFINITY, hi = 0, s1 = NAN, h1 = NAN, n1 = NAN, n20 = NAN;
+    double ln_lo = INFINITY, ln_hi = 0;
+    for (int r = 0; r < 20; r++) {
+        TT_CHECK(tsv_row(path, r, v, 64) == 46);
+        TT_NEAR(v[0], r + 1, 0);
+        lo = fmin(lo, v[he]);
+        hi = fmax(hi, v[he]);
+        ln_lo = fmin(ln_lo, v[ln]);
+        ln_hi = fmax(ln_hi, v[ln]);
+        if (r == 0) s1 = v[sig], h1 = v[he], n1 = v[nrm];
+        if (r == 19) n20 = v[nrm];
+    }
+    /* sigmoid's ||δ_1|| is orders of magnitude below ReLU + He's */
+    TT_CHECK(s1 < 1e-6 * h1);
+    /* ReLU + He stays within one order of magnitude over 20 layers */
+    TT_CHECK(hi < 10 * lo);
+    /* N(0,1) explodes toward the input */
+    TT_CHECK(n1 > 1e6 * n20);
+    /* pre-LN: the sigmoid network's δ neither vanishes nor explodes */
+    TT_CHECK(ln_hi < 100 * ln_lo);
+    /* the same for the weight gradients */
+    snprintf(path, sizeof path, "%s/vanishing_gradnorm.tsv", dir);
+    TT_CHECK(tsv_row(path, 0, v, 64) == 46);
+    TT_CHECK(v[sig] < 1e-6 * v[he]);
+    /* dead ReLU fractions are fractions; pre-LN has none at init */
+    snprintf(path, sizeof path, "%s/vanishing_dead_relu.tsv", dir);
+    FILE *f = fopen(path, "r");
+    TT_CHECK(f != NULL);
+    char line[256], arch[32], init[32];
+    double d0, d1;
+    int rows = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        if (sscanf(line, "%31[^\t]\t%31[^\t]\t%lf\t%lf", arch, init, &d0,
+                   &d1) != 4)
+            continue;
+        rows++;
+        TT_CHECK(d0 >= 0 && d0 <= 1);
+        if (!strcmp(arch, "pre-LN")) TT_NEAR(d0, 0, 0);
+    }
+    if (f) fclose(f);
+    TT_CHECK(rows == 9);
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "vanishing.svg"));
+}
+
 static void usage_errors(void)
 {
     TT_CHECK(run_demo(NULL, "xor --no-such-option") == 2);
@@ -248,9 +413,17 @@ int main(int argc, char **argv)
     static const tt_entry cases[] = {
         TT(trace_matches_delta_rule),
         TT(xor_truth_table),
+        TT(activations_derivatives),
+        TT(vanishing_story),
         TT(without_gnuplot),
         TT(usage_errors),
     };
-    return tt_main(cases, (int)(sizeof cases / sizeof cases[0]), argc - 1,
-                   argv + 1);
+    int n = (int)(sizeof cases / sizeof cases[0]), hits = 0;
+    for (int i = 0; i < n; i++)
+        hits += argc < 3 || strstr(cases[i].name, argv[2]) != NULL;
+    if (hits == 0) {
+        fprintf(stderr, "test_demos: no case matches '%s'\n", argv[2]);
+        return 1;
+    }
+    return tt_main(cases, n, argc - 1, argv + 1);
 }
