@@ -65,7 +65,8 @@ static tg_status ce_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                                const tg_tensor *l)                          \
     {                                                                       \
         double total = 0;                                                   \
-        _Pragma("omp parallel for reduction(+ : total) if (N * C > TG_PAR_MIN)") \
+        bool par = N * C > TG_PAR_MIN;                                      \
+        _Pragma("omp parallel for reduction(+ : total) if (par)")           \
         for (int64_t i = 0; i < N; i++) {                                   \
             const T *xr = x + i * C;                                        \
             T m = tg__row_max_##SFX(C, xr);                                 \

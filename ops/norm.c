@@ -79,7 +79,8 @@ static int group_axes(const tg_node *n, const tg_tensor *x, int64_t *ax)
         ax[m++] = 0;
         for (int i = 2; i < x->ndim; i++) ax[m++] = i;
     } else {
-        for (int i = x->ndim - (int)n->attr.NAXES; i < x->ndim; i++) ax[m++] = i;
+        for (int i = x->ndim - (int)n->attr.NAXES; i < x->ndim; i++)
+            ax[m++] = i;
     }
     return m;
 }
@@ -247,7 +248,7 @@ STATS(double)
                              const T *bias, double eps, double *gmu,        \
                              double *gvar)                                  \
     {                                                                       \
-        _Pragma("omp parallel for if (L.A * L.G * L.B > TG_PAR_MIN && L.G > 1)") \
+        _Pragma("omp parallel for if (L.A * L.G * L.B > TG_PAR_MIN)")      \
         for (int64_t gi = 0; gi < L.G; gi++) {                              \
             double mu, r, var;                                              \
             stats_##T(L, gi, x, eps, &mu, &r, &var);                        \
@@ -285,65 +286,110 @@ STATS(double)
 NORM_FWD(float)
 NORM_FWD(double)
 
-/* z = r (u - gmean(u) - xh gmean(u xh)), u = g w. */
-#define NORM_BW(T)                                                          \
-    static void norm_bw_##T(nlay L, bool bn, T *z, const T *gy, const T *x, \
-                            const T *w, double eps)                         \
+/* Layer norm backward, one pass over the rows: per row the statistics,
+ * then dx = r (u - mean u - xh mean(u xh)), u = g w; when dw / db are
+ * wanted, dw += g xh and db += g accumulate in per-thread f64 rows of acc
+ * (2 B doubles per thread), summed at the end. layer_norm_backward uses it
+ * for dx alone; layer_norm's VJP for all three when the backward pass is
+ * not recorded. */
+#define LN_BW(T)                                                            \
+    static void ln_bw_##T(nlay L, const T *gy, const T *x,                  \
+                                const T *w, T *dx, T *dw, T *db,            \
+                                double eps, double *acc, int nth)           \
     {                                                                       \
-        _Pragma("omp parallel for if (L.A * L.G * L.B > TG_PAR_MIN && L.G > 1)") \
+        int64_t B = L.B;                                                    \
+        _Pragma("omp parallel num_threads(nth)")                            \
+        {                                                                   \
+            double *aw = acc ? acc + 2 * B * omp_get_thread_num() : NULL;   \
+            double *ab = acc ? aw + B : NULL;                               \
+            for (int64_t b = 0; acc && b < 2 * B; b++) aw[b] = 0;           \
+            _Pragma("omp for schedule(static)")                             \
+            for (int64_t gi = 0; gi < L.G; gi++) {                          \
+                double mu, r;                                               \
+                stats_##T(L, gi, x, eps, &mu, &r, NULL);                    \
+                const T *gr = gy + gi * B, *xr = x + gi * B;                \
+                T mt = (T)mu, rt = (T)r;                                    \
+                if (dx) {                                                   \
+                    T r1 = 0, r2 = 0;                                       \
+                    _Pragma("omp simd reduction(+ : r1, r2)")               \
+                    for (int64_t b = 0; b < B; b++) {                       \
+                        T u = w ? gr[b] * w[b] : gr[b];                     \
+                        r1 += u;                                            \
+                        r2 += u * (xr[b] - mt);                             \
+                    }                                                       \
+                    T c1 = (T)(r1 / (double)B), c2 = (T)(r2 * r / (double)B); \
+                    T *dr = dx + gi * B;                                    \
+                    _Pragma("omp simd")                                     \
+                    for (int64_t b = 0; b < B; b++) {                       \
+                        T u = w ? gr[b] * w[b] : gr[b];                     \
+                        dr[b] = rt * (u - c1 - (xr[b] - mt) * rt * c2);     \
+                    }                                                       \
+                }                                                           \
+                if (dw) {                                                   \
+                    _Pragma("omp simd")                                     \
+                    for (int64_t b = 0; b < B; b++)                         \
+                        aw[b] += (double)(gr[b] * ((xr[b] - mt) * rt));     \
+                }                                                           \
+                if (db) {                                                   \
+                    _Pragma("omp simd")                                     \
+                    for (int64_t b = 0; b < B; b++) ab[b] += (double)gr[b]; \
+                }                                                           \
+            }                                                               \
+        }                                                                   \
+        for (int64_t b = 0; acc && b < B; b++) {                            \
+            double sw = 0, sb = 0;                                          \
+            for (int t = 0; t < nth; t++) {                                 \
+                sw += acc[2 * B * t + b];                                   \
+                sb += acc[2 * B * t + B + b];                               \
+            }                                                               \
+            if (dw) dw[b] = (T)sw;                                          \
+            if (db) db[b] = (T)sb;                                          \
+        }                                                                   \
+    }
+LN_BW(float)
+LN_BW(double)
+
+/* Batch norm backward (the weight is per group): z = r (u - gmean(u) -
+ * xh gmean(u xh)), u = g w, over the A rows of each group. */
+#define BN_BW(T)                                                            \
+    static void bn_bw_##T(nlay L, T *z, const T *gy, const T *x,            \
+                          const T *w, double eps)                           \
+    {                                                                       \
+        _Pragma("omp parallel for if (L.A * L.G * L.B > TG_PAR_MIN)")      \
         for (int64_t gi = 0; gi < L.G; gi++) {                              \
             double mu, r;                                                   \
             stats_##T(L, gi, x, eps, &mu, &r, NULL);                        \
-            T mt = (T)mu, rt = (T)r;                                        \
+            T mt = (T)mu, rt = (T)r, wg = w ? w[gi] : (T)1;                 \
             double s1 = 0, s2 = 0;                                          \
             for (int64_t a = 0; a < L.A; a++) {                             \
                 int64_t off = (a * L.G + gi) * L.B;                         \
                 const T *gr = gy + off, *xr = x + off;                      \
                 T r1 = 0, r2 = 0;                                           \
-                if (w && !bn) {                                             \
-                    _Pragma("omp simd reduction(+ : r1, r2)")               \
-                    for (int64_t b = 0; b < L.B; b++) {                     \
-                        T u = gr[b] * w[b];                                 \
-                        r1 += u;                                            \
-                        r2 += u * (xr[b] - mt);                             \
-                    }                                                       \
-                } else {                                                    \
-                    T wg = (w && bn) ? w[gi] : (T)1;                        \
-                    _Pragma("omp simd reduction(+ : r1, r2)")               \
-                    for (int64_t b = 0; b < L.B; b++) {                     \
-                        T u = gr[b] * wg;                                   \
-                        r1 += u;                                            \
-                        r2 += u * (xr[b] - mt);                             \
-                    }                                                       \
+                _Pragma("omp simd reduction(+ : r1, r2)")                   \
+                for (int64_t b = 0; b < L.B; b++) {                         \
+                    r1 += gr[b];                                            \
+                    r2 += gr[b] * (xr[b] - mt);                             \
                 }                                                           \
                 s1 += r1;                                                   \
                 s2 += r2;                                                   \
             }                                                               \
             double D = (double)(L.A * L.B);                                 \
-            T c1 = (T)(s1 / D), c2 = (T)(s2 * r / D);                       \
+            T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);             \
             for (int64_t a = 0; a < L.A; a++) {                             \
                 int64_t off = (a * L.G + gi) * L.B;                         \
                 const T *gr = gy + off, *xr = x + off;                      \
                 T *zr = z + off;                                            \
-                if (w && !bn) {                                             \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++) {                     \
-                        T xh = (xr[b] - mt) * rt;                           \
-                        zr[b] = rt * (gr[b] * w[b] - c1 - xh * c2);         \
-                    }                                                       \
-                } else {                                                    \
-                    T wg = (w && bn) ? w[gi] : (T)1;                        \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++) {                     \
-                        T xh = (xr[b] - mt) * rt;                           \
-                        zr[b] = rt * (gr[b] * wg - c1 - xh * c2);           \
-                    }                                                       \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++) {                         \
+                    T xh = (xr[b] - mt) * rt;                               \
+                    zr[b] = rt * (gr[b] * wg - c1 - xh * c2);               \
                 }                                                           \
             }                                                               \
         }                                                                   \
     }
-NORM_BW(float)
-NORM_BW(double)
+BN_BW(float)
+BN_BW(double)
+
 
 /* -------------------------------------------------------------- forward */
 
@@ -400,13 +446,19 @@ static tg_status norm_bw_fwd(tg_graph *g, tg_node *n)
     const tg_tensor *gy = n->in[0], *x = n->in[1];
     nlay L = layout(n, x);
     const void *w = (n->attr.FLAGS & HAS_W) ? n->in[2]->data : NULL;
+    double eps = n->attr.EPS;
     if (x->numel == 0) return TG_OK;
-    if (x->dtype == TG_F32)
-        norm_bw_float(L, is_bn(n), n->out->data, gy->data, x->data, w,
-                      n->attr.EPS);
+    int nth = x->numel > TG_PAR_MIN ? omp_get_max_threads() : 1;
+    if (is_bn(n) && x->dtype == TG_F32)
+        bn_bw_float(L, n->out->data, gy->data, x->data, w, eps);
+    else if (is_bn(n))
+        bn_bw_double(L, n->out->data, gy->data, x->data, w, eps);
+    else if (x->dtype == TG_F32)
+        ln_bw_float(L, gy->data, x->data, w, n->out->data, NULL, NULL,
+                          eps, NULL, nth);
     else
-        norm_bw_double(L, is_bn(n), n->out->data, gy->data, x->data, w,
-                       n->attr.EPS);
+        ln_bw_double(L, gy->data, x->data, w, n->out->data, NULL, NULL,
+                           eps, NULL, nth);
     return TG_OK;
 }
 
@@ -473,67 +525,6 @@ static tg_tensor *gmean(const tg_node *n, tg_tensor *x, tg_tensor *t)
 
 /* ----------------------------------------------------------------- VJPs */
 
-/* Layer norm's three gradients in one pass, for backward passes that are
- * not recorded (the common, first-order case): per row the statistics,
- * then dx as in NORM_BW while dw += g xh and db += g accumulate in
- * per-thread f64 rows, summed at the end. Same values as the op path
- * (layer_norm_backward, g * layer_norm(x), g), which the recorded case
- * uses and the tests compare against. */
-#define LN_FUSED_BW(T)                                                      \
-    static void ln_fused_bw_##T(nlay L, const T *gy, const T *x,            \
-                                const T *w, T *dx, T *dw, T *db,            \
-                                double eps, double *acc, int nth)           \
-    {                                                                       \
-        int64_t B = L.B;                                                    \
-        _Pragma("omp parallel num_threads(nth)")                            \
-        {                                                                   \
-            double *aw = acc + 2 * B * omp_get_thread_num(), *ab = aw + B;  \
-            for (int64_t b = 0; b < 2 * B; b++) aw[b] = 0;                  \
-            _Pragma("omp for schedule(static)")                             \
-            for (int64_t gi = 0; gi < L.G; gi++) {                          \
-                double mu, r;                                               \
-                stats_##T(L, gi, x, eps, &mu, &r, NULL);                    \
-                const T *gr = gy + gi * B, *xr = x + gi * B;                \
-                T mt = (T)mu, rt = (T)r;                                    \
-                if (dx) {                                                   \
-                    T r1 = 0, r2 = 0;                                       \
-                    _Pragma("omp simd reduction(+ : r1, r2)")               \
-                    for (int64_t b = 0; b < B; b++) {                       \
-                        T u = w ? gr[b] * w[b] : gr[b];                     \
-                        r1 += u;                                            \
-                        r2 += u * (xr[b] - mt);                             \
-                    }                                                       \
-                    T c1 = (T)(r1 / (double)B), c2 = (T)(r2 * r / (double)B); \
-                    T *dr = dx + gi * B;                                    \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < B; b++) {                       \
-                        T u = w ? gr[b] * w[b] : gr[b];                     \
-                        dr[b] = rt * (u - c1 - (xr[b] - mt) * rt * c2);     \
-                    }                                                       \
-                }                                                           \
-                if (dw) {                                                   \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < B; b++)                         \
-                        aw[b] += (double)(gr[b] * ((xr[b] - mt) * rt));     \
-                }                                                           \
-                if (db) {                                                   \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < B; b++) ab[b] += (double)gr[b]; \
-                }                                                           \
-            }                                                               \
-        }                                                                   \
-        for (int64_t b = 0; b < B; b++) {                                   \
-            double sw = 0, sb = 0;                                          \
-            for (int t = 0; t < nth; t++) {                                 \
-                sw += acc[2 * B * t + b];                                   \
-                sb += acc[2 * B * t + B + b];                               \
-            }                                                               \
-            if (dw) dw[b] = (T)sw;                                          \
-            if (db) db[b] = (T)sb;                                          \
-        }                                                                   \
-    }
-LN_FUSED_BW(float)
-LN_FUSED_BW(double)
 
 static bool ln_fused_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                          const bool *need, tg_tensor **gx)
@@ -559,11 +550,11 @@ static bool ln_fused_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                                        : NULL;
     if (g->status != TG_OK) return true; /* OOM reported */
     if (x->dtype == TG_F32)
-        ln_fused_bw_float(L, gy->data, x->data, w ? w->data : NULL,
+        ln_bw_float(L, gy->data, x->data, w ? w->data : NULL,
                           dx ? dx->data : NULL, dw ? dw->data : NULL,
                           db ? db->data : NULL, n->attr.EPS, acc, nth);
     else
-        ln_fused_bw_double(L, gy->data, x->data, w ? w->data : NULL,
+        ln_bw_double(L, gy->data, x->data, w ? w->data : NULL,
                            dx ? dx->data : NULL, dw ? dw->data : NULL,
                            db ? db->data : NULL, n->attr.EPS, acc, nth);
     gx[0] = dx;

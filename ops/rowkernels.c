@@ -14,7 +14,8 @@
         int64_t i = 0;                                                      \
         if (n >= NL) {                                                      \
             VT vm = LOAD(I, x);                                             \
-            for (i = NL; i + NL <= n; i += NL) vm = MAX(I, vm, LOAD(I, x + i)); \
+            for (i = NL; i + NL <= n; i += NL)                              \
+                vm = MAX(I, vm, LOAD(I, x + i));                            \
             T t[NL];                                                        \
             memcpy(t, &vm, sizeof t);                                       \
             for (int k = 0; k < NL; k++) m = t[k] > m ? t[k] : m;           \

@@ -140,7 +140,8 @@ static void strided_copy(char *big, char *small, tg_axis3 bs, int64_t len,
     size_t blk = (size_t)bs.inner * es;
     for (int64_t o = 0; o < bs.outer; o++)
         for (int64_t k = 0; k < len; k++) {
-            char *b = big + (size_t)((o * bs.len + start + k * step) * bs.inner) * es;
+            int64_t row = o * bs.len + start + k * step;
+            char *b = big + (size_t)(row * bs.inner) * es;
             char *s = small + (size_t)((o * len + k) * bs.inner) * es;
             if (to_small) memcpy(s, b, blk);
             else memcpy(b, s, blk);

@@ -31,7 +31,8 @@ static tg_status flatten_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     int64_t m = 1;
     for (int64_t i = s; i <= e; i++) m *= x->shape[i];
     out->shape[out->ndim++] = m;
-    for (int i = (int)e + 1; i < x->ndim; i++) out->shape[out->ndim++] = x->shape[i];
+    for (int i = (int)e + 1; i < x->ndim; i++)
+        out->shape[out->ndim++] = x->shape[i];
     return TG_OK;
 }
 
