@@ -235,9 +235,13 @@ static void idx_gzip_damage(void)
     if (zn > 20) z[zn - 6] ^= 1; /* inside the CRC32 of the gzip trailer */
     write_bytes(pb, z, zn);
     TT_CHECK(tg_idx_load(pb, &a) == TG_ERR_FORMAT);
-    TT_CONTAINS(tg_last_error(), "corrupt or truncated gzip stream near byte "
-                                 "offset");
-    TT_CONTAINS(tg_last_error(), "of the decompressed data");
+    char msg[600];
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: corrupt or truncated gzip data (zlib: "
+             "incorrect data check) in a read starting at byte offset 0 of "
+             "the decompressed data",
+             pb);
+    TT_STREQ(tg_last_error(), msg);
     free(z);
 }
 
@@ -825,7 +829,7 @@ static void io_oom(void)
     TT_CHECK(tg_save(pm, 3, a.t, NULL) == TG_OK);
     tg_set_allocator(failing_alloc, plain_free, NULL);
     int ok = 0;
-    for (int which = 0; which < 4; which++)
+    for (int which = 0; which < 5; which++)
         for (long k = 0; k < 20; k++) {
             alloc_seen = 0;
             fail_at = k;
@@ -836,7 +840,18 @@ static void io_oom(void)
                 tg_csv_opts o = {.has_label = true, .label_col = 2};
                 st = tg_csv_load(pc, &o, &x, &y);
             } else if (which == 2) st = tg_save(pm, 3, a.t, NULL);
-            else st = tg_load(pm, 3, a.t, NULL);
+            else if (which == 3) st = tg_load(pm, 3, a.t, NULL);
+            else {
+                tg_array xs;
+                TT_CHECK(tg_idx_load(pi, &xs) == TG_OK || fail_at <= 3);
+                tg_batch_opts bo = {.batch_size = 2, .shuffle = true};
+                tg_batcher *b = xs.data ? tg_batcher_new(&xs, NULL, &bo) : NULL;
+                st = b ? TG_OK : TG_ERR_OOM;
+                if (xs.data && !b)
+                    TT_CONTAINS(tg_last_error(), "tg_batcher_new: out of memory");
+                tg_batcher_free(b);
+                tg_array_free(&xs);
+            }
             TT_CHECK(st == TG_OK || st == TG_ERR_OOM);
             if (st == TG_OK) {
                 ok++;
@@ -848,7 +863,7 @@ static void io_oom(void)
         }
     fail_at = -1;
     tg_set_allocator(NULL, NULL, NULL);
-    TT_CHECK(ok == 4);
+    TT_CHECK(ok == 5);
     TT_CHECK(model_is(&a, 1));
     tg_graph_free(a.g);
 }

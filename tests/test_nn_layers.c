@@ -474,6 +474,56 @@ static void steady_state_allocation(void)
     tg_graph_free(g);
 }
 
+/* Every allocation failure while building a model is reported as
+ * TG_ERR_OOM on the graph and leaks nothing (the ASan build checks). */
+static long alloc_seen, fail_at = -1;
+static void *failing_alloc(size_t size, size_t align, void *ud)
+{
+    (void)ud;
+    if (fail_at >= 0 && alloc_seen++ >= fail_at) return NULL;
+    size_t r = (size + align - 1) & ~(align - 1);
+    return aligned_alloc(align, r ? r : align);
+}
+static void plain_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+static void build_oom(void)
+{
+    bool built = false;
+    int failures = 0;
+    for (long k = 0; k < 400 && !built; k++) {
+        tg_graph *g = tg_graph_new();
+        tg_set_allocator(failing_alloc, plain_free, NULL);
+        alloc_seen = 0;
+        fail_at = k;
+        tg_layer *kids[4] = {
+            tg_nn_linear(g, TG_F32, 4, 8, true, TG_INIT_HE_NORMAL, "in"),
+            tg_nn_preln(g, TG_F32, 8,
+                        tg_nn_mlp(g, TG_F32, 3, (int64_t[]){8, 8, 8}, "gelu",
+                                  NULL, TG_INIT_DEFAULT, "ff"),
+                        "blk"),
+            tg_nn_batchnorm(g, TG_F32, 8, 0.1, 0, "bn"),
+            tg_nn_maxout(g, TG_F32, 8, 2, 2, TG_INIT_DEFAULT, "mx")};
+        tg_layer *net = tg_nn_sequential(g, 4, kids, "net");
+        fail_at = -1;
+        tg_set_allocator(NULL, NULL, NULL);
+        if (net) {
+            built = true;
+            TT_CHECK(tg_graph_error(g) == NULL);
+            TT_CHECK(tg_layer_num_params(net) == 2 + 4 + 2 + 2 + 2);
+            tg_layer_free(net);
+        } else {
+            failures++;
+            TT_CHECK(tg_graph_status(g) == TG_ERR_OOM);
+        }
+        tg_graph_free(g);
+    }
+    TT_CHECK(built && failures > 20);
+}
+
 static void accuracy_metric(void)
 {
     tg_graph *g = tg_graph_new();
@@ -489,4 +539,4 @@ static void accuracy_metric(void)
 TT_RUN(TT(linear_values), TT(block_values), TT(maxout_values),
        TT(block_param_grads), TT(block_gradcheck), TT(mlp_structure),
        TT(train_eval_modes), TT(freeze_stages), TT(layer_save_load),
-       TT(steady_state_allocation), TT(accuracy_metric))
+       TT(steady_state_allocation), TT(build_oom), TT(accuracy_metric))

@@ -26,7 +26,14 @@ static bool load_data(void)
     TT_CHECK(tg_idx_load(IMAGES, &X) == TG_OK);
     TT_CHECK(tg_idx_load(LABELS, &Y) == TG_OK);
     tg_array_reshape_rows(&X);
-    tg_array_scale(&X, 1.0 / 255, 0);
+    /* as examples/train_fashion: standardized with the training part's
+     * statistics */
+    double mu, sd;
+    tg_array rows;
+    TT_CHECK(tg_array_rows(&X, 0, 8000, &rows) == TG_OK);
+    tg_array_mean_std(&rows, &mu, &sd);
+    tg_array_free(&rows);
+    tg_array_scale(&X, 1 / sd, -mu / sd);
     TT_CHECK(tg_array_rows(&X, 0, 8000, &Xtr) == TG_OK);
     TT_CHECK(tg_array_rows(&Y, 0, 8000, &Ytr) == TG_OK);
     TT_CHECK(tg_array_rows(&X, 8000, 2000, &Xho) == TG_OK);

@@ -130,20 +130,25 @@ static void rd_close(reader *r)
     r->f = NULL;
 }
 
-/* Reports a zlib-level failure (I/O error or corrupt compressed data). */
-static tg_status rd_fail_stream(reader *r)
+/* Reports a zlib-level failure (I/O error or corrupt compressed data).
+ * zlib inflates ahead of the caller, so the failure is located by the
+ * decompressed offset the failing read started from. */
+static tg_status rd_fail_stream(reader *r, int64_t from)
 {
     int e = Z_OK;
     const char *m = gzerror(r->f, &e);
     if (e == Z_ERRNO)
         return tg__set_last_error(TG_ERR_IO, "%s: %s: read error at %s: %s",
-                                  r->who, r->path, where(r, r->off),
+                                  r->who, r->path, where(r, from),
                                   strerror(errno));
+    /* gzerror prefixes the path; it is in our message already */
+    size_t pl = strlen(r->path);
+    if (m && !strncmp(m, r->path, pl) && !strncmp(m + pl, ": ", 2)) m += pl + 2;
     return tg__set_last_error(TG_ERR_FORMAT,
-                              "%s: %s: corrupt or truncated gzip stream near "
-                              "%s: %s",
-                              r->who, r->path, where(r, r->off),
-                              m && *m ? m : "unknown zlib error");
+                              "%s: %s: corrupt or truncated gzip data (zlib: "
+                              "%s) in a read starting at %s",
+                              r->who, r->path,
+                              m && *m ? m : "unknown error", where(r, from));
 }
 
 /* Read up to n bytes; *got receives the count (short only at the end of
@@ -156,10 +161,7 @@ static tg_status rd_read(reader *r, void *buf, int64_t n, int64_t *got)
         int64_t left = n - k;
         unsigned want = (unsigned)(left > (1 << 30) ? (1 << 30) : left);
         int c = gzread(r->f, (char *)buf + k, want);
-        if (c < 0) {
-            r->off += k;
-            return rd_fail_stream(r);
-        }
+        if (c < 0) return rd_fail_stream(r, r->off);
         if (c == 0) break;
         k += c;
     }
@@ -169,7 +171,7 @@ static tg_status rd_read(reader *r, void *buf, int64_t n, int64_t *got)
         /* A clean end of file, or a gzip stream cut short / corrupted? */
         int e = Z_OK;
         gzerror(r->f, &e);
-        if (e != Z_OK && e != Z_STREAM_END) return rd_fail_stream(r);
+        if (e != Z_OK && e != Z_STREAM_END) return rd_fail_stream(r, r->off - k);
     }
     return TG_OK;
 }
