@@ -43,7 +43,8 @@ tg_tensor *tg_mean(tg_tensor *x, int naxes, const int64_t *axes,
 tg_tensor *tg_mean_all(tg_tensor *x); /* mean of all elements, 0-d */
 
 /* max(x), min(x). NaN propagates. Ties: the gradient is split evenly
- * among the tied elements (like torch.amax/amin). */
+ * among the tied elements (like torch.amax/amin). An empty group (a
+ * reduced extent of 0 with a non-empty result) is an error. */
 tg_tensor *tg_max(tg_tensor *x, int naxes, const int64_t *axes,
                   bool keepdim);
 tg_tensor *tg_min(tg_tensor *x, int naxes, const int64_t *axes,
