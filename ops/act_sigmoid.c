@@ -39,10 +39,10 @@
         TG_VF(I) d = TG_ADDF(I, one, e);                                    \
         TG_VF(I) dl = TG_SUBF(I, e, TG_SUBF(I, d, one));                    \
         TG_VF(I) q = TG_DIVF(I, num, d);                                    \
-        /* r = num - q (d + dl), q + r / d is the quotient to ~2^-40 */     \
+        /* r = num - q (d + dl); q + r/d, r/d from a reciprocal estimate */ \
         TG_VF(I) r = TG_FNMAF(I, q, d, num);                                \
         r = TG_FNMAF(I, q, dl, r);                                          \
-        return TG_ADDF(I, q, TG_DIVF(I, r, d));                             \
+        return TG_FMAF(I, r, TG_RCPF(I, d), q);                             \
     }                                                                       \
     /* sigmoid(x) and sigmoid(-x) from one exp */                           \
     TG_TARGET_##I static inline void sig2d_##I(TG_VD(I) x, TG_VD(I) *s,     \

@@ -353,6 +353,11 @@ void tg__par_unary_f64(int64_t n, double *y, const double *x,
 #define TG_FNMAF_sse2(a, b, c) _mm_sub_ps(c, _mm_mul_ps(a, b))
 #define TG_FNMAF_avx2(a, b, c) _mm256_fnmadd_ps(a, b, c)
 #define TG_FNMAF_avx512(a, b, c) _mm512_fnmadd_ps(a, b, c)
+/* reciprocal estimate (>= 11 bits; 14 on AVX-512): for correction terms */
+#define TG_RCPF(I, a) TG_RCPF_##I(a)
+#define TG_RCPF_sse2(a) _mm_rcp_ps(a)
+#define TG_RCPF_avx2(a) _mm256_rcp_ps(a)
+#define TG_RCPF_avx512(a) _mm512_rcp14_ps(a)
 #define TG_FNMAD(I, a, b, c) TG_FNMAD_##I(a, b, c)
 #define TG_FNMAD_sse2(a, b, c) _mm_sub_pd(c, _mm_mul_pd(a, b))
 #define TG_FNMAD_avx2(a, b, c) _mm256_fnmadd_pd(a, b, c)
