@@ -1,10 +1,30 @@
-/* tapegrad/check.h — numeric gradient checking.
+/* tapegrad/check.h — numeric gradient checking and DOT pictures.
  *
  * tg_gradcheck rebuilds your function in f64 on a private graph, perturbs
  * each input element by ±eps and compares central differences with the
  * analytic gradient from tg_grad. The scalar differentiated is
  * L = sum(w * f(x)) with w drawn from opts.seed (w = 1 when opts.sum_only),
  * so outputs whose plain sum is constant (softmax) are still tested.
+ * As PyTorch's gradcheck, it also checks that backward run twice on one
+ * tape agrees (within nondet_tol) and that a zero seed gives zero
+ * gradients; opts.gradgrad differentiates S = sum_i <r_i, dL/dx_i> once
+ * more (w.r.t. the inputs and the seed w), skipped when the graph holds a
+ * non-smooth op. opts.fast compares one random projection per input and
+ * falls back to the full check when it disagrees. The graph's RNG is
+ * reseeded before every evaluation, so dropout-like ops are checkable.
+ * docs/gradcheck.md has the details.
+ *
+ * Example:
+ *
+ *   static tg_tensor *f(tg_graph *g, tg_tensor *const *in, int n, void *u)
+ *   {
+ *       return tg_tanh(tg_matmul(in[0], in[1]));
+ *   }
+ *   tg_check_arg a[2] = {{.name = "a", .ndim = 2, .shape = {3, 4}},
+ *                        {.name = "b", .ndim = 2, .shape = {4, 2}}};
+ *   tg_check_report r;
+ *   if (tg_gradcheck(f, NULL, 2, a, NULL, &r) != TG_OK)
+ *       tg_check_report_print(&r, stderr);   // worst element, both values
  */
 #ifndef TAPEGRAD_CHECK_H
 #define TAPEGRAD_CHECK_H
