@@ -10,6 +10,7 @@ typedef struct tg_demo {
 } tg_demo;
 
 int tg_demo_activations(int argc, char **argv);
+int tg_demo_fashion(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
@@ -17,6 +18,9 @@ int tg_demo_xor(int argc, char **argv);
 #define TG_DEMO_LIST                                                       \
     {"activations", "every activation and its derivative, from backward",  \
      tg_demo_activations},                                                 \
+    {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
+                "matrix, save and load",                                  \
+     tg_demo_fashion},                                                     \
     {"trace", "one training step of a 2-3-1 network, node by node, "       \
               "with the delta rule",                                       \
      tg_demo_trace},                                                       \

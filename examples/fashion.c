@@ -1,0 +1,361 @@
+/* fashion: a real classifier, end to end.
+ *
+ * Fashion-MNIST (Xiao, Rasul & Vollgraf, 2017): 28x28 grey images of ten
+ * kinds of clothing, 60000 for training and 10000 for testing, read from
+ * the Debian package dataset-fashion-mnist. The network is the classic
+ * multi-layer perceptron
+ *     784 -> 256 -> 256 -> 10,  ReLU, He initialisation,
+ * trained by mini-batch SGD with momentum 0.9 (lr 0.05, batches of 128)
+ * on the softmax cross-entropy. Per epoch the demo prints the training
+ * loss and accuracy, the test accuracy and the time; then the confusion
+ * matrix of the test set; then it saves the model, loads it into a fresh
+ * network and checks that the loaded network answers exactly the same.
+ *
+ * Writes OUT/fashion_curves.svg, OUT/fashion_confusion.svg, the numbers
+ * as TSV, and the model as OUT/fashion-mlp.tgw. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tapegrad/tapegrad.h>
+
+#include "demo_common.h"
+#include "demos.h"
+
+enum { CLASSES = 10 };
+static const char *CLASS[CLASSES] = {"T-shirt/top", "Trouser", "Pullover",
+                                     "Dress",       "Coat",    "Sandal",
+                                     "Shirt",       "Sneaker", "Bag",
+                                     "Ankle boot"};
+
+/* The four files of the data set; false (with the reason printed) when
+ * one is missing or malformed. */
+static bool load_data(const demo_ctx *c, const char *dir, tg_array *Xtr,
+                      tg_array *Ytr, tg_array *Xte, tg_array *Yte)
+{
+    const char *file[4] = {"train-images-idx3-ubyte.gz",
+                           "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz",
+                           "t10k-labels-idx1-ubyte.gz"};
+    tg_array *out[4] = {Xtr, Ytr, Xte, Yte};
+    for (int k = 0; k < 4; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, file[k]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            fprintf(stderr,
+                    "tapegrad demo %s: Fashion-MNIST not found: %s is "
+                    "missing.\n  Install the Debian package "
+                    "dataset-fashion-mnist (apt-get install "
+                    "dataset-fashion-mnist),\n  or pass --data DIR, a "
+                    "directory holding the four *-ubyte.gz files.\n",
+                    c->name, path);
+            return false;
+        }
+        fclose(f);
+        if (tg_idx_load(path, out[k]) != TG_OK) {
+            fprintf(stderr, "tapegrad demo %s: %s\n", c->name,
+                    tg_last_error());
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Keep the first n rows of a (for --fast). */
+static void keep_rows(tg_array *a, int64_t n)
+{
+    tg_array b;
+    if (n >= a->shape[0] || tg_array_rows(a, 0, n, &b) != TG_OK) return;
+    tg_array_free(a);
+    *a = b;
+}
+
+/* Class predicted for each row of X (pred[i]), in eval mode with nothing
+ * recorded. Returns the fraction that matches Y, or -1 on an error. */
+static double predict(tg_graph *g, tg_layer *net, const tg_array *X,
+                      const tg_array *Y, int *pred)
+{
+    tg_batch_opts bo = {.batch_size = 1000}; /* in order, no shuffling */
+    tg_batcher *b = tg_batcher_new(X, Y, &bo);
+    if (!b) return -1;
+    bool grad = tg_set_grad_enabled(g, false);
+    bool train = tg_set_training(g, false);
+    int64_t row = 0, right = 0;
+    tg_tensor *x, *y;
+    for (int64_t n; (n = tg_batcher_next(b, g, TG_F32, &x, &y)) > 0;) {
+        const float *logits = tg_f32(tg_layer_forward(net, x));
+        if (!logits) break;
+        for (int64_t i = 0; i < n; i++, row++) {
+            int best = 0;
+            for (int k = 1; k < CLASSES; k++)
+                if (logits[i * CLASSES + k] > logits[i * CLASSES + best])
+                    best = k;
+            pred[row] = best;
+            right += best == (int)Y->data[row];
+        }
+        tg_graph_reset(g);
+    }
+    tg_set_grad_enabled(g, grad);
+    tg_set_training(g, train);
+    tg_batcher_free(b);
+    return row == X->shape[0] ? (double)right / (double)row : -1;
+}
+
+static tg_layer *make_net(tg_graph *g)
+{
+    return tg_nn_mlp(g, TG_F32, 4, (int64_t[]){784, 256, 256, 10}, "relu",
+                     NULL, TG_INIT_HE_NORMAL, "mlp");
+}
+
+static void curves_figure(const demo_ctx *c)
+{
+    FILE *gp = demo_gnuplot_script(c, "fashion_curves", 1100, 420);
+    if (!gp) return;
+    fprintf(gp, "set multiplot layout 1,2 title 'Fashion-MNIST, 784-256-256-"
+                "10 ReLU MLP'\n"
+                "set xlabel 'epoch'\nset key bottom right\n"
+                "set title 'training loss (cross-entropy)'\n"
+                "plot 'fashion_epochs.tsv' using 1:2 with linespoints lw 2 "
+                "pt 7 lc rgb '#2c6db4' title 'train'\n"
+                "set title 'accuracy'\nset format y '%%.0f%%%%'\n"
+                "plot 'fashion_epochs.tsv' using 1:(100*$3) with linespoints "
+                "lw 2 pt 7 lc rgb '#2c6db4' title 'train', \\\n"
+                "     '' using 1:(100*$4) with linespoints lw 2 pt 7 "
+                "lc rgb '#c0392b' title 'test'\n"
+                "unset multiplot\n");
+    demo_plot(c, "fashion_curves", gp);
+}
+
+static void confusion_figure(const demo_ctx *c)
+{
+    FILE *gp = demo_gnuplot_script(c, "fashion_confusion", 820, 760);
+    if (!gp) return;
+    fprintf(gp, "set title 'Test set confusion matrix (counts)'\n"
+                "unset grid\nset size ratio -1\n"
+                "set xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\n"
+                "set xlabel 'predicted'\nset ylabel 'true class'\n"
+                "set palette defined (0 'white', 1 '#9ecae1', 2 '#08519c')\n"
+                "set logscale cb\nset cbrange [1:*]\nunset colorbox\n"
+                "set xtics rotate by 45 right (");
+    for (int k = 0; k < CLASSES; k++)
+        fprintf(gp, "%s'%s' %d", k ? ", " : "", CLASS[k], k);
+    fprintf(gp, ")\nset ytics (");
+    for (int k = 0; k < CLASSES; k++)
+        fprintf(gp, "%s'%s' %d", k ? ", " : "", CLASS[k], k);
+    fprintf(gp, ")\nset datafile separator whitespace\n"
+                "plot 'fashion_confusion.tsv' matrix using 1:2:($3+1) "
+                "with image, \\\n"
+                "     '' matrix using 1:2:(sprintf('%%d', $3)) with labels "
+                "font ',10'\n");
+    demo_plot(c, "fashion_confusion", gp);
+}
+
+int tg_demo_fashion(int argc, char **argv)
+{
+    int epochs = 10;
+    double lr = 0.05;
+    const char *data = "/usr/share/datasets/fashion-mnist";
+    const demo_opt opts[] = {
+        {"epochs", DEMO_INT, &epochs, "training epochs (default 10)"},
+        {"lr", DEMO_REAL, &lr, "learning rate (default 0.05)"},
+        {"data", DEMO_TEXT, &data,
+         "Fashion-MNIST directory (default "
+         "/usr/share/datasets/fashion-mnist)"},
+    };
+    demo_ctx c;
+    if (!demo_begin(&c, argc, argv,
+                    "Train a 784-256-256-10 ReLU MLP on Fashion-MNIST, show "
+                    "the confusion matrix,\nsave the model and load it "
+                    "back. --fast: one epoch on 6000 images.",
+                    opts, 3))
+        return c.exit_code;
+    if (epochs < 1) {
+        fprintf(stderr, "tapegrad demo fashion: --epochs must be >= 1\n");
+        return 2;
+    }
+
+    tg_array Xtr = {0}, Ytr = {0}, Xte = {0}, Yte = {0};
+    tg_graph *g = NULL, *g2 = NULL;
+    tg_layer *net = NULL, *net2 = NULL;
+    tg_optim *opt = NULL;
+    tg_batcher *batches = NULL;
+    int *pred = NULL, *pred2 = NULL;
+    int rc = 1;
+    if (!load_data(&c, data, &Xtr, &Ytr, &Xte, &Yte)) goto done;
+    if (c.fast) {
+        keep_rows(&Xtr, 6000);
+        keep_rows(&Ytr, 6000);
+        keep_rows(&Xte, 2000);
+        keep_rows(&Yte, 2000);
+        epochs = 1;
+    }
+    /* [N, 28, 28] bytes -> [N, 784] in [0, 1] */
+    tg_array_reshape_rows(&Xtr);
+    tg_array_reshape_rows(&Xte);
+    tg_array_scale(&Xtr, 1.0 / 255, 0);
+    tg_array_scale(&Xte, 1.0 / 255, 0);
+    int64_t n_test = Xte.shape[0];
+
+    g = tg_graph_new();
+    if (!g) goto fail;
+    tg_rng_seed(tg_graph_rng(g), (uint64_t)c.seed);
+    net = make_net(g);
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+    oc.lr = lr;
+    oc.momentum = 0.9;
+    opt = net ? tg_optim_new(&oc, tg_layer_num_params(net),
+                             tg_layer_params(net))
+              : NULL;
+    tg_batch_opts bo = {.batch_size = 128, .shuffle = true,
+                        .seed = (uint64_t)c.seed};
+    batches = opt ? tg_batcher_new(&Xtr, &Ytr, &bo) : NULL;
+    pred = malloc(sizeof *pred * (size_t)n_test);
+    pred2 = malloc(sizeof *pred2 * (size_t)n_test);
+    if (!batches || !pred || !pred2) goto fail;
+
+    printf("fashion: Fashion-MNIST from %s\n"
+           "  %lld training and %lld test images of 28x28 pixels, 10 "
+           "classes%s\n"
+           "  model: 784 -> 256 -> 256 -> 10, ReLU, He init (%d "
+           "parameter tensors)\n"
+           "  training: SGD, momentum 0.9, lr %g, batch 128, %d epoch%s, "
+           "softmax cross-entropy\n\n",
+           data, (long long)Xtr.shape[0], (long long)n_test,
+           c.fast ? " (--fast: a subset)" : "", tg_layer_num_params(net), lr,
+           epochs, epochs > 1 ? "s" : "");
+
+    FILE *log = demo_open(&c, "fashion_epochs.tsv");
+    if (!log) goto done;
+    fprintf(log, "# epoch\ttrain loss\ttrain acc\ttest acc\tseconds\n");
+    printf("  epoch  train loss  train acc  test acc   time\n");
+    double test_acc = 0, total_time = 0;
+    for (int ep = 1; ep <= epochs; ep++) {
+        char label[32];
+        snprintf(label, sizeof label, "epoch %d/%d", ep, epochs);
+        demo_progress bar;
+        demo_progress_start(&bar, label, tg_batcher_num_batches(batches));
+        double t0 = demo_now(), loss_sum = 0, right = 0;
+        int64_t seen = 0, step = 0;
+        tg_tensor *x, *y;
+        for (int64_t n; (n = tg_batcher_next(batches, g, TG_F32, &x, &y)) > 0;) {
+            tg_tensor *logits = tg_layer_forward(net, x);
+            tg_tensor *loss = tg_cross_entropy(logits, y);
+            if (tg_backward(g, loss) != TG_OK) {
+                demo_progress_end(&bar);
+                fclose(log);
+                goto fail;
+            }
+            tg_optim_step(opt);
+            tg_optim_zero_grad(opt);
+            loss_sum += tg_item(loss) * (double)n;
+            right += tg_accuracy(logits, y) * (double)n;
+            seen += n;
+            tg_graph_reset(g);
+            char note[32];
+            snprintf(note, sizeof note, "loss %.4f", loss_sum / (double)seen);
+            demo_progress_update(&bar, ++step, note);
+        }
+        demo_progress_end(&bar);
+        double dt = demo_now() - t0;
+        total_time += dt;
+        test_acc = predict(g, net, &Xte, &Yte, pred);
+        if (test_acc < 0) {
+            fclose(log);
+            goto fail;
+        }
+        printf("  %5d  %10.4f  %8.2f%%  %7.2f%%  %5.1fs\n", ep,
+               loss_sum / (double)seen, 100 * right / (double)seen,
+               100 * test_acc, dt);
+        fflush(stdout);
+        fprintf(log, "%d\t%.6f\t%.6f\t%.6f\t%.3f\n", ep,
+                loss_sum / (double)seen, right / (double)seen, test_acc, dt);
+    }
+    fclose(log);
+    printf("\n  final test accuracy: %.2f%% (%lld of %lld), training time "
+           "%.1f s\n\n",
+           100 * test_acc, (long long)llround(test_acc * (double)n_test),
+           (long long)n_test, total_time);
+
+    /* ---- confusion matrix: rows are the true class, columns the guess */
+    int64_t conf[CLASSES][CLASSES] = {{0}};
+    for (int64_t i = 0; i < n_test; i++) conf[(int)Yte.data[i]][pred[i]]++;
+    printf("  confusion matrix of the test set (rows: true class, columns: "
+           "predicted)\n  %12s", "");
+    for (int k = 0; k < CLASSES; k++) printf(" %5.5s", CLASS[k]);
+    printf("   right\n");
+    for (int t = 0; t < CLASSES; t++) {
+        int64_t row = 0;
+        printf("  %-12s", CLASS[t]);
+        for (int p = 0; p < CLASSES; p++) {
+            printf(" %5lld", (long long)conf[t][p]);
+            row += conf[t][p];
+        }
+        printf("  %5.1f%%\n", row ? 100.0 * (double)conf[t][t] / (double)row
+                                  : 0.0);
+    }
+    int bt = 0, bp = 1;
+    for (int t = 0; t < CLASSES; t++)
+        for (int p = 0; p < CLASSES; p++)
+            if (t != p && conf[t][p] > conf[bt][bp]) bt = t, bp = p;
+    printf("  most common mistake: %s taken for %s (%lld times)\n\n",
+           CLASS[bt], CLASS[bp], (long long)conf[bt][bp]);
+    FILE *f = demo_open(&c, "fashion_confusion.tsv");
+    if (f) {
+        for (int t = 0; t < CLASSES; t++)
+            for (int p = 0; p < CLASSES; p++)
+                fprintf(f, "%lld%c", (long long)conf[t][p],
+                        p == CLASSES - 1 ? '\n' : ' ');
+        fclose(f);
+    }
+
+    /* ---- save, then load into a fresh network with other weights */
+    char path[4096];
+    demo_path(&c, "fashion-mlp.tgw", path, sizeof path);
+    if (tg_save(path, tg_layer_num_state(net), tg_layer_state(net), NULL) !=
+        TG_OK) {
+        fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
+        goto done;
+    }
+    printf("  saved the model to %s (tg_save)\n", path);
+    g2 = tg_graph_new();
+    if (!g2) goto fail;
+    tg_rng_seed(tg_graph_rng(g2), (uint64_t)c.seed + 12345);
+    net2 = make_net(g2);
+    if (!net2) goto fail;
+    double before = predict(g2, net2, &Xte, &Yte, pred2);
+    if (tg_load(path, tg_layer_num_state(net2), tg_layer_state(net2),
+                NULL) != TG_OK) {
+        fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
+        goto done;
+    }
+    double after = predict(g2, net2, &Xte, &Yte, pred2);
+    int64_t same = 0;
+    for (int64_t i = 0; i < n_test; i++) same += pred[i] == pred2[i];
+    printf("  a fresh network: test accuracy %.2f%% before loading, %.2f%% "
+           "after (tg_load);\n  its answers match the trained network's on "
+           "%lld of %lld test images.\n\n",
+           100 * before, 100 * after, (long long)same, (long long)n_test);
+
+    curves_figure(&c);
+    confusion_figure(&c);
+    rc = same == n_test && after == test_acc ? 0 : 1;
+    goto done;
+
+fail:
+    rc = demo_fail(&c, g2 ? g2 : g);
+done:
+    free(pred);
+    free(pred2);
+    tg_batcher_free(batches);
+    tg_optim_free(opt);
+    tg_layer_free(net);
+    tg_layer_free(net2);
+    tg_graph_free(g);
+    tg_graph_free(g2);
+    tg_array_free(&Xtr);
+    tg_array_free(&Ytr);
+    tg_array_free(&Xte);
+    tg_array_free(&Yte);
+    return rc;
+}
