@@ -500,6 +500,13 @@ static void check_passes(void)
             "a=2x3", "b=3x4", "c=2x1", "--seed", "7");
     TT_CHECK(r.rc == 0);
     run_free(&r);
+    /* the helpers that are not ops of their own */
+    r = RUN("check",
+            "sum_all(x) * mean_all(x) + sum(matmul_t(a, b, trans_b=1)) + "
+            "sum(layer_norm_n(c, naxes=2) * c) + sum(squeeze_all(d) * d)",
+            "x=3", "a=2x3", "b=4x3", "c=2x3x4", "d=1x3");
+    TT_CHECK(r.rc == 0);
+    run_free(&r);
     r = RUN("check", "2 + 3");
     TT_CHECK(r.rc == 0);
     run_free(&r);
