@@ -2,10 +2,10 @@
  *
  * Updates are plain loops over parameter data, not graph ops: a step
  * records nothing and allocates nothing (state buffers are allocated once
- * in tg_optim_new through the allocation hook). Each loop is written once
- * per dtype, vectorizes, and runs on OpenMP threads above TG_PAR_MIN
- * elements. Frozen parameters (requires_grad off) are skipped entirely, so
- * neither weight decay nor momentum moves them.
+ * in tg_optim_new through the allocation hook). Each method is one SIMD
+ * loop per instruction set, chosen at run time, split over OpenMP threads
+ * above TG_PAR_MIN elements. Frozen parameters (requires_grad off) are
+ * skipped entirely, so neither weight decay nor momentum moves them.
  *
  * The update rules, with g the gradient (plus wd * w for classical L2
  * weight decay) and t the 1-based step:
@@ -223,54 +223,74 @@ typedef struct kargs {
     void *w, *m, *v;
     const void *g;
     double lr, wd, beta; /* beta: momentum (MOMENTUM, NESTEROV, RMSPROP) */
+    int nesterov;
     double decay, b1, b2, ss, rbc2, eps, alpha;
 } kargs;
 typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
 
-/* SGD and the momentum methods are plain loops the compiler vectorizes. */
-#define PLAIN_KERNELS(T, SFX)                                                \
-    static void sgd_##SFX(int64_t lo, int64_t hi, const kargs *a)            \
-    {                                                                        \
-        T *restrict w = a->w;                                                \
-        const T *restrict g = a->g;                                          \
-        const T lr = (T)a->lr, wd = (T)a->wd;                                \
-        for (int64_t i = lo; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);   \
-    }                                                                        \
-    static void momentum_##SFX(int64_t lo, int64_t hi, const kargs *a)       \
-    {                                                                        \
-        T *restrict w = a->w, *restrict m = a->m;                            \
-        const T *restrict g = a->g;                                          \
-        const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
-        for (int64_t i = lo; i < hi; i++) {                                  \
-            T mi = b * m[i] - lr * (g[i] + wd * w[i]);                       \
-            m[i] = mi;                                                       \
-            w[i] += mi;                                                      \
-        }                                                                    \
-    }                                                                        \
-    static void nesterov_##SFX(int64_t lo, int64_t hi, const kargs *a)       \
-    {                                                                        \
-        T *restrict w = a->w, *restrict m = a->m;                            \
-        const T *restrict g = a->g;                                          \
-        const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
-        for (int64_t i = lo; i < hi; i++) {                                  \
-            T step = lr * (g[i] + wd * w[i]);                                \
-            T mi = b * m[i] - step;                                          \
-            m[i] = mi;                                                       \
-            w[i] += b * mi - step;                                           \
-        }                                                                    \
-    }
-PLAIN_KERNELS(float, f32)
-PLAIN_KERNELS(double, f64)
-
-/* ADAM/ADAMW and RMSPROP need a square root per element. With errno
- * semantics (the build default) neither gcc nor clang vectorizes sqrtf in
- * a loop, so these are written with the SIMD vocabulary of ops/simd.h and
- * dispatched on the ISA chosen at run time, like the elementwise kernels.
+/* Every method is written once with the SIMD vocabulary of ops/simd.h
+ * and instantiated per instruction set (SSE2, AVX2, AVX-512), chosen at
+ * run time like the elementwise kernels: the baseline build targets plain
+ * x86-64, so compiler-vectorized loops would stop at SSE2, and loops with
+ * sqrtf are not vectorized at all under the default errno semantics.
  * S is the vocabulary suffix (F or D), T the scalar type. */
 #define TG__SQRTF(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_ps)(x)
 #define TG__SQRTD(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_pd)(x)
 #define SQRT_f32 sqrtf
 #define SQRT_f64 sqrt
+#define V(S, I) TG_V##S(I)
+#define SET(S, I, x) TG_SET1##S(I, x)
+
+/* SGD: w -= lr (g + wd w) */
+#define SGD_ISA(I, S, T, SFX)                                                \
+    TG_TARGET_##I static void sgd_##SFX##_##I(int64_t lo, int64_t hi,        \
+                                              const kargs *a)                \
+    {                                                                        \
+        T *restrict w = a->w;                                                \
+        const T *restrict g = a->g;                                          \
+        const T lr = (T)a->lr, wd = (T)a->wd;                                \
+        int64_t i = lo;                                                      \
+        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            V(S, I) wv = TG_LOAD##S(I, w + i);                               \
+            V(S, I) gv = TG_FMA##S(I, SET(S, I, wd), wv, TG_LOAD##S(I, g + i)); \
+            TG_STORE##S(I, w + i, TG_SUB##S(I, wv, TG_MUL##S(I, SET(S, I, lr), gv))); \
+        }                                                                    \
+        for (; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);                 \
+    }
+
+/* MOMENTUM: m = b m - lr g; w += m.
+ * NESTEROV: m = b m - lr g; w += b m - lr g. */
+#define MOMENTUM_ISA(I, S, T, SFX)                                           \
+    TG_TARGET_##I static void momentum_##SFX##_##I(int64_t lo, int64_t hi,   \
+                                                   const kargs *a)           \
+    {                                                                        \
+        T *restrict w = a->w, *restrict m = a->m;                            \
+        const T *restrict g = a->g;                                          \
+        const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
+        const int nest = a->nesterov;                                        \
+        const T c = nest ? b : 1; /* w += c m, minus lr g for Nesterov */    \
+        int64_t i = lo;                                                      \
+        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            V(S, I) wv = TG_LOAD##S(I, w + i);                               \
+            V(S, I) step = TG_MUL##S(I, SET(S, I, lr),                       \
+                                     TG_FMA##S(I, SET(S, I, wd), wv,         \
+                                               TG_LOAD##S(I, g + i)));       \
+            V(S, I) mv = TG_SUB##S(                                          \
+                I, TG_MUL##S(I, SET(S, I, b), TG_LOAD##S(I, m + i)), step);  \
+            TG_STORE##S(I, m + i, mv);                                       \
+            V(S, I) d = TG_MUL##S(I, SET(S, I, c), mv);                      \
+            if (nest) d = TG_SUB##S(I, d, step);                             \
+            TG_STORE##S(I, w + i, TG_ADD##S(I, wv, d));                      \
+        }                                                                    \
+        for (; i < hi; i++) {                                                \
+            T step = lr * (g[i] + wd * w[i]);                                \
+            T mi = b * m[i] - step;                                          \
+            m[i] = mi;                                                       \
+            w[i] += nest ? c * mi - step : mi;                               \
+        }                                                                    \
+    }
+
+/* ADAM covers ADAMW (see kargs). */
 
 #define ADAM_ISA(I, S, T, SFX)                                               \
     TG_TARGET_##I static void adam_##SFX##_##I(int64_t lo, int64_t hi,       \
@@ -350,23 +370,26 @@ PLAIN_KERNELS(double, f64)
         }                                                                    \
     }
 
-#define SQRT_KERNELS(NAME)                                                   \
+#define ALL_ISAS(NAME)                                                   \
     NAME(sse2, F, float, f32)                                                \
     NAME(avx2, F, float, f32)                                                \
     NAME(avx512, F, float, f32)                                              \
     NAME(sse2, D, double, f64)                                               \
     NAME(avx2, D, double, f64)                                               \
     NAME(avx512, D, double, f64)
-SQRT_KERNELS(ADAM_ISA)
-SQRT_KERNELS(RMSPROP_ISA)
+ALL_ISAS(SGD_ISA)
+ALL_ISAS(MOMENTUM_ISA)
+ALL_ISAS(ADAM_ISA)
+ALL_ISAS(RMSPROP_ISA)
 
-/* [method: adam, rmsprop][dtype][isa] */
-static const opt_kernel sqrt_kernels[2][2][3] = {
-    {{adam_f32_sse2, adam_f32_avx2, adam_f32_avx512},
-     {adam_f64_sse2, adam_f64_avx2, adam_f64_avx512}},
-    {{rmsprop_f32_sse2, rmsprop_f32_avx2, rmsprop_f32_avx512},
-     {rmsprop_f64_sse2, rmsprop_f64_avx2, rmsprop_f64_avx512}},
-};
+#define ISA_TRIPLES(NAME)                                                    \
+    {{NAME##_f32_sse2, NAME##_f32_avx2, NAME##_f32_avx512},                  \
+     {NAME##_f64_sse2, NAME##_f64_avx2, NAME##_f64_avx512}}
+enum { M_SGD, M_MOMENTUM, M_ADAM, M_RMSPROP };
+/* [method][dtype][isa] */
+static const opt_kernel kernels[4][2][3] = {
+    ISA_TRIPLES(sgd), ISA_TRIPLES(momentum), ISA_TRIPLES(adam),
+    ISA_TRIPLES(rmsprop)};
 
 /* Run k over [0, n): inline below TG_PAR_MIN (an OpenMP region, even with
  * a false `if`, costs a team setup per call), else split over the team in
@@ -403,6 +426,16 @@ tg_status tg_optim_step(tg_optim *o)
             a.wd = 0;
         }
     }
+    int method = M_SGD, isa = (int)tg__isa();
+    switch (cf->kind) {
+    case TG_OPTIM_SGD: method = M_SGD; break;
+    case TG_OPTIM_MOMENTUM:
+    case TG_OPTIM_NESTEROV: method = M_MOMENTUM; break;
+    case TG_OPTIM_ADAM:
+    case TG_OPTIM_ADAMW: method = M_ADAM; break;
+    case TG_OPTIM_RMSPROP: method = M_RMSPROP; break;
+    }
+    a.nesterov = cf->kind == TG_OPTIM_NESTEROV;
     int dt_f64 = 0;
     for (int i = 0; i < o->n; i++) {
         tg_tensor *p = o->params[i];
@@ -412,16 +445,7 @@ tg_status tg_optim_step(tg_optim *o)
         a.m = o->state[0][i];
         a.v = o->state[1][i];
         dt_f64 = p->dtype == TG_F64;
-        opt_kernel k = NULL;
-        switch (cf->kind) {
-        case TG_OPTIM_SGD: k = dt_f64 ? sgd_f64 : sgd_f32; break;
-        case TG_OPTIM_MOMENTUM: k = dt_f64 ? momentum_f64 : momentum_f32; break;
-        case TG_OPTIM_NESTEROV: k = dt_f64 ? nesterov_f64 : nesterov_f32; break;
-        case TG_OPTIM_ADAM:
-        case TG_OPTIM_ADAMW: k = sqrt_kernels[0][dt_f64][tg__isa()]; break;
-        case TG_OPTIM_RMSPROP: k = sqrt_kernels[1][dt_f64][tg__isa()]; break;
-        }
-        run_kernel(k, p->numel, &a);
+        run_kernel(kernels[method][dt_f64][isa], p->numel, &a);
     }
     return TG_OK;
 }
