@@ -77,8 +77,11 @@ const char *tg__isa_name(tg_isa isa);
     TG__XCAT4(Sleef_##fn##d, TG_ND_##I, _##acc, TG_SFX_##I)
 #if defined(__clang__)
 /* clang rejects a direct call with AVX vector arguments to a function
- * declared without the AVX target, even from an AVX kernel; calling through
- * the function's own pointer type compiles to the same direct call. */
+ * declared without the AVX target, even from an AVX kernel. Calling through
+ * a pointer type compiles, but clang then passes the vectors in memory
+ * while SLEEF reads registers, so these AVX kernels are built but never
+ * selected in clang builds: tg__isa() keeps clang on SSE2, whose vector
+ * arguments travel in xmm registers by the x86-64 ABI. */
 #define TG_SLEEF_F(I, fn, acc) \
     ((TG_VF(I)(*)(TG_VF(I)))TG__SLEEF_NAME_F(I, fn, acc))
 #define TG_SLEEF_D(I, fn, acc) \

@@ -29,10 +29,21 @@ tg_isa tg__isa(void)
     if (v >= 0) return (tg_isa)v;
     __builtin_cpu_init();
     tg_isa best = TG_ISA_SSE2;
+#if defined(__clang__)
+    /* clang passes AVX vector arguments to SLEEF's AVX entry points in
+     * memory while SLEEF reads registers (see ops/simd.h), so clang builds
+     * stay on the SSE2 kernels, whose vector ABI is fixed by x86-64. */
+    if (0)
+#else
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+#endif
         best = TG_ISA_AVX2;
+#if !defined(__clang__)
     if (__builtin_cpu_supports("avx512f") &&
         __builtin_cpu_supports("avx512dq"))
+#else
+    if (0)
+#endif
         best = TG_ISA_AVX512;
     const char *env = getenv("TG_ISA");
     if (env) { /* may lower the level, never raise it past the CPU's */
