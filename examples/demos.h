@@ -10,6 +10,7 @@ typedef struct tg_demo {
 } tg_demo;
 
 int tg_demo_activations(int argc, char **argv);
+int tg_demo_approx(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
@@ -18,6 +19,9 @@ int tg_demo_xor(int argc, char **argv);
 #define TG_DEMO_LIST                                                       \
     {"activations", "every activation and its derivative, from backward",  \
      tg_demo_activations},                                                 \
+    {"approx", "universal approximation: width 1..50 on sin(x), deep vs "   \
+               "shallow",                                                  \
+     tg_demo_approx},                                                      \
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, save and load",                                  \
      tg_demo_fashion},                                                     \

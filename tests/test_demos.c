@@ -388,6 +388,58 @@ static void vanishing_story(void)
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "vanishing.svg"));
 }
 
+/* ----------------------------------------------------------------- approx */
+
+/* The width table: "  units  parameters  final MSE" rows. */
+static bool width_row(int units, int *params, double *mse)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n  %6d  ", units);
+    const char *p = strstr(out_buf, key);
+    return p && sscanf(p, "%*d %d %lf", params, mse) == 2;
+}
+
+static void approx_fits(void)
+{
+    const char *dir = "demos-out/approx";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "approx --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    /* one hidden layer of W units has 3W + 1 parameters */
+    static const int widths[4] = {1, 3, 10, 50};
+    double mse[4] = {0};
+    for (int k = 0; k < 4; k++) {
+        int params = 0;
+        TT_CHECK(width_row(widths[k], &params, &mse[k]));
+        TT_CHECK(params == 3 * widths[k] + 1);
+    }
+    /* a single tanh step cannot follow sin on [-π, π]; 50 units can */
+    TT_CHECK(mse[0] > 0.03);
+    TT_CHECK(mse[3] < 1e-3);
+    TT_CHECK(mse[1] < mse[0] / 10);
+    /* both comparison networks have (L-1) w^2 + (L+2) w + 1 = 241 = 3 * 80
+     * + 1 parameters; the deep one wins on the wiggly target */
+    const char *w = strstr(out_buf, "sin x + sin 4x/2 + sin 9x/4");
+    int p1 = 0, p2 = 0;
+    double e1 = 0, e2 = 0;
+    TT_CHECK(w && sscanf(w, "sin x + sin 4x/2 + sin 9x/4 1 layer of 80 %d "
+                            "%lf 4 layers of 8 %d %lf",
+                         &p1, &e1, &p2, &e2) == 4);
+    TT_CHECK(p1 == 3 * 80 + 1 && p2 == 3 * 8 * 8 + 6 * 8 + 1 && p1 == p2);
+    TT_CHECK(e2 < e1);
+    /* the 50-unit curve lies on sin(x) over the whole plotting grid */
+    snprintf(path, sizeof path, "%s/approx_width.tsv", dir);
+    static double v[8];
+    double worst = 0;
+    int rows = 0;
+    for (int r = 0; tsv_row(path, r, v, 8) == 6; r++, rows++)
+        worst = fmax(worst, fabs(v[5] - sin(v[0])));
+    TT_CHECK(rows == 401);
+    TT_CHECK(worst < 0.1);
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "approx.svg"));
+}
+
 /* ---------------------------------------------------------------- fashion */
 
 static const char *FASHION_DIR = "/usr/share/datasets/fashion-mnist";
@@ -474,6 +526,7 @@ int main(int argc, char **argv)
         TT(xor_truth_table),
         TT(activations_derivatives),
         TT(vanishing_story),
+        TT(approx_fits),
         TT(fashion_fast),
         TT(without_gnuplot),
         TT(usage_errors),
