@@ -402,6 +402,29 @@ void tg__anomaly_check_grad(tg_graph *g, const tg_node *n,
     anomaly_check(g, n, gx, what);
 }
 
+/* Bump allocation from the arena's current chunk, inlined for the
+ * per-node records; tg__arena_alloc handles moving to the next chunk. */
+static inline void *arena_bump(tg_arena *a, size_t size)
+{
+    size = size ? (size + TG_ALIGN - 1) & ~(size_t)(TG_ALIGN - 1) : TG_ALIGN;
+    tg_chunk *c = a->cur;
+    if (c && c->cap - c->used >= size) {
+        void *p = c->mem + c->used;
+        c->used += size;
+        return p;
+    }
+    return tg__arena_alloc(a, size);
+}
+
+/* A recorded op: node, output tensor header and input array in one arena
+ * block (one bump where there were three); the output's data follows in a
+ * second, 64-byte aligned block. */
+typedef struct node_record {
+    tg_node node;
+    tg_tensor out;
+    tg_tensor *in[];
+} node_record;
+
 tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
                      const tg_attrs *attr)
 {
@@ -416,15 +439,25 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
     }
     if (g->status != TG_OK) return &g->poison;
 
-    /* The node is built first so errors can name the op through it. */
-    tg_node tmp = {.op = op, .n_in = n_in};
+    /* Inputs are validated before anything is allocated: a stale input's
+     * memory is intact only until the arena hands it out again. Messages
+     * name the op (and read its inputs) through a stand-in node; only
+     * those fields are set, zeroing the whole node cost more than the
+     * checks on small graphs. */
+    tg_node tmp;
+    tmp.op = op;
+    tmp.n_in = n_in;
+    tmp.in = (tg_tensor **)in;
     if (n_in < d->min_in || n_in > d->max_in) {
         tg__op_fail(g, &tmp, TG_ERR_ARG, "takes %d to %d inputs, got %d",
                     d->min_in, d->max_in, n_in);
         return &g->poison;
     }
-    for (int i = 0; i < n_in; i++)
+    bool needs = false;
+    for (int i = 0; i < n_in; i++) {
         if (check_input(g, &tmp, i, in[i]) != TG_OK) return &g->poison;
+        needs |= (in[i]->flags & TG_TF_REQUIRES_GRAD) != 0;
+    }
     if (!(d->flags & TG_OPF_MIXED_DTYPE))
         for (int i = 1; i < n_in; i++)
             if (in[i]->dtype != in[0]->dtype) {
@@ -436,19 +469,19 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
                 return &g->poison;
             }
 
-    tg_node *n = tg__arena_alloc(&g->arena, sizeof *n);
-    tg_tensor **ins = n ? tg__arena_alloc(&g->arena, sizeof *ins * (size_t)(n_in ? n_in : 1)) : NULL;
-    tg_tensor *out = ins ? tg__arena_alloc(&g->arena, sizeof *out) : NULL;
-    if (!out) {
+    node_record *r = arena_bump(&g->arena, sizeof *r + sizeof(tg_tensor *) *
+                                                           (size_t)n_in);
+    if (!r) {
         tg__op_fail(g, &tmp, TG_ERR_OOM, "out of memory recording the node");
         return &g->poison;
     }
-    memset(n, 0, sizeof *n);
-    memset(out, 0, sizeof *out);
+    memset(r, 0, sizeof *r);
+    tg_node *n = &r->node;
+    tg_tensor *out = &r->out;
     n->op = op;
     n->n_in = n_in;
-    n->in = ins;
-    for (int i = 0; i < n_in; i++) ins[i] = in[i];
+    n->in = r->in;
+    for (int i = 0; i < n_in; i++) r->in[i] = in[i];
     if (attr) n->attr = *attr;
     n->out = out;
     n->seq = g->n_nodes;
@@ -465,8 +498,8 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
         return &g->poison;
     }
     if (!(d->flags & TG_OPF_VIEW)) {
-        out->data = tg__arena_alloc(&g->arena, (size_t)out->numel *
-                                                   dtype_size(out->dtype));
+        out->data = arena_bump(&g->arena, (size_t)out->numel *
+                                              dtype_size(out->dtype));
         if (!out->data) {
             char sb[TG_SHAPE_BUF];
             tg__op_fail(g, n, TG_ERR_OOM,
@@ -475,10 +508,6 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
             return &g->poison;
         }
     }
-
-    bool needs = false;
-    for (int i = 0; i < n_in; i++)
-        if (in[i]->flags & TG_TF_REQUIRES_GRAD) needs = true;
 
     if (d->forward(g, n) != TG_OK) return &g->poison;
 
