@@ -74,9 +74,21 @@ tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
 tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
 {
     tg_tensor *out = n->out;
+    int64_t na = n->in[0]->numel, nb = n->in[1]->numel, no = out->numel;
+    if (no == 0) return TG_OK;
     tg_bcast p;
-    tg__bcast_plan(&p, out, n->in[0], n->in[1]);
-    if (out->numel == 0) return TG_OK;
+    if ((na == no || na == 1) && (nb == no || nb == 1)) {
+        /* Each operand has the output's shape (up to leading 1s) or is a
+         * single element: one contiguous run and no plan to build. The
+         * common case, and most of the cost of a 0-d node. */
+        p.nd = 0;
+        p.rows = 1;
+        p.inner = no;
+        p.step[0] = na == no;
+        p.step[1] = nb == no;
+    } else {
+        tg__bcast_plan(&p, out, n->in[0], n->in[1]);
+    }
     if (out->dtype == TG_F32) BIN_RUN(float, kf) else BIN_RUN(double, kd)
     return TG_OK;
 }
