@@ -287,9 +287,8 @@ static double rel_err(const ck *c, double a, double nu)
     return e / den;
 }
 
-static void init_input_report(const ck *c, int i, tg_check_input_report *ir,
-                              const char *name, int ndim,
-                              const int64_t *shape)
+static void init_input_report(tg_check_input_report *ir, const char *name,
+                              int ndim, const int64_t *shape)
 {
     memset(ir, 0, sizeof *ir);
     ir->name = name;
@@ -297,8 +296,6 @@ static void init_input_report(const ck *c, int i, tg_check_input_report *ir,
     for (int d = 0; d < ndim; d++) ir->shape[d] = shape[d];
     ir->worst = -1;
     ir->pass = true;
-    (void)c;
-    (void)i;
 }
 
 /* Full element-by-element comparison of `analytic` with central
@@ -643,7 +640,7 @@ static tg_status run_check(ck *c)
     for (int i = 0; i < c->n && st == TG_OK; i++) {
         const tg_check_arg *a = &c->args[i];
         tg_check_input_report *ir = &r->in[i];
-        init_input_report(c, i, ir, a->name, a->ndim, a->shape);
+        init_input_report(ir, a->name, a->ndim, a->shape);
         if (a->no_grad) continue;
         st = compare(c, OBJ_L, c->x[i], c->numel[i], ga[i], &rng, ir);
         if (st == TG_OK && !ir->pass)
@@ -682,12 +679,12 @@ static tg_status run_check(ck *c)
         for (int i = 0; i <= c->n && st == TG_OK; i++) {
             tg_check_input_report *ir = &r->gradgrad[i];
             if (i == c->n) {
-                init_input_report(c, i, ir, "grad_output", c->out_ndim,
+                init_input_report(ir, "grad_output", c->out_ndim,
                                   c->out_shape);
                 st = compare(c, OBJ_S, c->w, c->wn, hw, &rng, ir);
             } else {
                 const tg_check_arg *a = &c->args[i];
-                init_input_report(c, i, ir, a->name, a->ndim, a->shape);
+                init_input_report(ir, a->name, a->ndim, a->shape);
                 if (a->no_grad) continue;
                 st = compare(c, OBJ_S, c->x[i], c->numel[i], hx[i], &rng, ir);
             }
@@ -748,7 +745,7 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
     c.args = inputs;
     for (int i = 0; i < n_inputs; i++) {
         const tg_check_arg *a = &inputs[i];
-        init_input_report(&c, i, &r->in[i], a->name, a->ndim, a->shape);
+        init_input_report(&r->in[i], a->name, a->ndim, a->shape);
     }
     c.g = tg_graph_new();
     if (!c.g) {
