@@ -49,6 +49,14 @@ static void accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
     (void)g;
 }
 
+static inline bool same_shape(const tg_tensor *a, const tg_tensor *b)
+{
+    if (a->ndim != b->ndim) return false;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i]) return false;
+    return true;
+}
+
 static bool wants_grad(const tg_tensor *t, uint32_t id, bool to_leaves)
 {
     if (!(t->flags & TG_TF_REQUIRES_GRAD)) return false;
@@ -75,10 +83,18 @@ static void clear_stamps(tg_graph *g, tg_tensor *const *outs, int n_out,
     for (int i = 0; i < n_targets; i++) targets[i]->bw_stamp = 0;
 }
 
+/* Grow a scratch array only when full: the capacity test is inlined, the
+ * call happens a few times per graph size. */
+#define RESERVE(buf, cap, n, sz) ((n) <= (cap) || tg__reserve(&(buf), &(cap), (n), (sz)))
+
 /* Post-order DFS from the outputs over tensors that require grad, with an
- * explicit stack: a chain of a million nodes must not touch the C stack. */
+ * explicit stack: a chain of a million nodes must not touch the C stack.
+ * A node is emitted after all its inputs, so whether it leads to a wanted
+ * gradient (n->need) is settled at emission: no second sweep over the
+ * tape, which on large graphs is a second pass through memory. */
 static tg_status order_subdag(tg_graph *g, tg_tensor *const *outs, int n_out,
-                              uint32_t id, int64_t *n_order, int64_t *n_leaves)
+                              uint32_t id, bool to_leaves, int64_t *n_order,
+                              int64_t *n_leaves)
 {
     int64_t sp = 0, no = 0, nl = 0;
     for (int k = 0; k < n_out; k++) {
@@ -87,8 +103,8 @@ static tg_status order_subdag(tg_graph *g, tg_tensor *const *outs, int n_out,
         if (!o->node) {
             touch(o, id);
             if (!(o->bw_flags & BW_LEAF_SEEN)) {
-                if (!tg__reserve(&g->bw_leaves, &g->bw_leaves_cap, nl + 1,
-                                 sizeof(tg_tensor *)))
+                if (!RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + 1,
+                             sizeof(tg_tensor *)))
                     goto oom;
                 o->bw_flags |= BW_LEAF_SEEN;
                 ((tg_tensor **)g->bw_leaves)[nl++] = o;
@@ -96,7 +112,7 @@ static tg_status order_subdag(tg_graph *g, tg_tensor *const *outs, int n_out,
             continue;
         }
         if (o->node->mark == id) continue;
-        if (!tg__reserve(&g->bw_stack, &g->bw_stack_cap, sp + 1, sizeof(frame)))
+        if (!RESERVE(g->bw_stack, g->bw_stack_cap, sp + 1, sizeof(frame)))
             goto oom;
         o->node->mark = id;
         ((frame *)g->bw_stack)[sp++] = (frame){o->node, 0};
@@ -108,24 +124,29 @@ static tg_status order_subdag(tg_graph *g, tg_tensor *const *outs, int n_out,
                 if (!(t->flags & TG_TF_REQUIRES_GRAD)) continue;
                 if (t->node) {
                     if (t->node->mark == id) continue;
-                    if (!tg__reserve(&g->bw_stack, &g->bw_stack_cap, sp + 1,
-                                     sizeof(frame)))
+                    if (!RESERVE(g->bw_stack, g->bw_stack_cap, sp + 1,
+                                 sizeof(frame)))
                         goto oom;
                     t->node->mark = id;
                     ((frame *)g->bw_stack)[sp++] = (frame){t->node, 0};
                 } else {
                     touch(t, id);
                     if (t->bw_flags & BW_LEAF_SEEN) continue;
-                    if (!tg__reserve(&g->bw_leaves, &g->bw_leaves_cap, nl + 1,
-                                     sizeof(tg_tensor *)))
+                    if (!RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + 1,
+                                 sizeof(tg_tensor *)))
                         goto oom;
                     t->bw_flags |= BW_LEAF_SEEN;
                     ((tg_tensor **)g->bw_leaves)[nl++] = t;
                 }
             } else {
-                if (!tg__reserve(&g->bw_order, &g->bw_order_cap, no + 1,
-                                 sizeof(tg_node *)))
+                if (!RESERVE(g->bw_order, g->bw_order_cap, no + 1,
+                             sizeof(tg_node *)))
                     goto oom;
+                for (int i = 0; i < n->n_in; i++)
+                    if (wants_grad(n->in[i], id, to_leaves)) {
+                        n->need = id;
+                        break;
+                    }
                 ((tg_node **)g->bw_order)[no++] = n;
                 sp--;
             }
@@ -246,21 +267,10 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
     }
 
     int64_t n_order = 0, n_leaves = 0;
-    st = order_subdag(g, outs, n_out, id, &n_order, &n_leaves);
+    bool to_leaves = targets == NULL;
+    st = order_subdag(g, outs, n_out, id, to_leaves, &n_order, &n_leaves);
     if (st != TG_OK) return st;
     tg_node **order = g->bw_order;
-    bool to_leaves = targets == NULL;
-
-    /* Which nodes lead to a wanted gradient: inputs precede consumers in
-     * post-order, so one forward sweep settles it. */
-    for (int64_t k = 0; k < n_order; k++) {
-        tg_node *n = order[k];
-        for (int i = 0; i < n->n_in; i++)
-            if (wants_grad(n->in[i], id, to_leaves)) {
-                n->need = id;
-                break;
-            }
-    }
 
     bool saved_mode = g->grad_enabled;
     g->grad_enabled = create_graph;
@@ -319,7 +329,7 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
             if (!need[i] || !gx[i]) continue;
             tg_tensor *in = n->in[i];
             tg_tensor *d = gx[i];
-            if (!tg__same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
+            if (!same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
             if (anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
             if (g->status != TG_OK) break;
