@@ -90,11 +90,73 @@
     }
 TG_EW_FOR_ISAS(GELU_HELPERS)
 
+/* ---- f32 gelu in f32 arithmetic (docs/ops-elementwise.md, "GELU in
+ * f32"). With a = -x and z = a / sqrt 2 split as z = zh + zl (zh the
+ * float product, zl its rounding error, so z is known to ~2^-48):
+ *   erfc(zh + zl) = erfc(zh) - (2/sqrt pi) e^(-zh^2) zl + O(zh zl^2 e^(-zh^2))
+ * The first-order term removes the error that the rounding of x / sqrt 2
+ * would cause (erfc's condition number grows like 2 z^2). SLEEF's erfcf
+ * (1.5 ulp) then leaves gelu within 1.9 ulp for x >= GELU_F32_MIN; below,
+ * its error exceeds the 2-ulp budget, so a vector with any lane there
+ * (or NaN-free -Inf) is computed by the f64 body instead. Typical
+ * activations rarely reach it, so most vectors stay in f32. */
+#define GELU_F32_MIN (-1.5f)
+#define TWO_OVER_SQRT_PI 1.12837916709551257390
+#define INV_SQRT2_HI ((float)INV_SQRT2)
+#define INV_SQRT2_LO ((float)(INV_SQRT2 - (double)(float)INV_SQRT2))
+
+/* any lane of a mask set */
+#define GELU_ANY_sse2(m) (_mm_movemask_ps(m) != 0)
+#define GELU_ANY_avx2(m) (_mm256_movemask_ps(m) != 0)
+#define GELU_ANY_avx512(m) ((m) != 0)
+
+/* zl: the rounding error of zh = fl(a * INV_SQRT2_HI), plus the low part
+ * of 1/sqrt 2. An FMA gives the product's error exactly; SSE2 has no
+ * FMA and forms the product in double. */
+TG_TARGET_sse2 static inline __m128 gelu_zlo_sse2(__m128 a, __m128 zh)
+{
+    __m128d c = _mm_set1_pd(INV_SQRT2);
+    __m128d l = _mm_sub_pd(_mm_mul_pd(_mm_cvtps_pd(a), c), _mm_cvtps_pd(zh));
+    __m128d h = _mm_sub_pd(_mm_mul_pd(_mm_cvtps_pd(_mm_movehl_ps(a, a)), c),
+                           _mm_cvtps_pd(_mm_movehl_ps(zh, zh)));
+    return _mm_movelh_ps(_mm_cvtpd_ps(l), _mm_cvtpd_ps(h));
+}
+TG_TARGET_avx2 static inline __m256 gelu_zlo_avx2(__m256 a, __m256 zh)
+{
+    __m256 e = _mm256_fmsub_ps(a, _mm256_set1_ps(INV_SQRT2_HI), zh);
+    return _mm256_fmadd_ps(a, _mm256_set1_ps(INV_SQRT2_LO), e);
+}
+TG_TARGET_avx512 static inline __m512 gelu_zlo_avx512(__m512 a, __m512 zh)
+{
+    __m512 e = _mm512_fmsub_ps(a, _mm512_set1_ps(INV_SQRT2_HI), zh);
+    return _mm512_fmadd_ps(a, _mm512_set1_ps(INV_SQRT2_LO), e);
+}
+
+#define GELU_F32_HELPERS(I)                                                 \
+    TG_TARGET_##I static inline TG_VF(I) geluF_##I(TG_VF(I) x)              \
+    {                                                                       \
+        if (GELU_ANY_##I(TG_CMPF(I, x, lt, TG_SET1F(I, GELU_F32_MIN))))    \
+            return TG_D2_F32(I, geluD_##I(TG_F32LO_D(I, x)),                \
+                             geluD_##I(TG_F32HI_D(I, x)));                  \
+        /* a is clamped to -16, where erfc(a / sqrt 2) = 2 exactly in     \
+         * float, so +Inf and huge lanes keep a finite correction */      \
+        TG_VF(I) a = TG_MAXF(I, TG_SET1F(I, -16.0f), TG_NEGF(I, x));        \
+        TG_VF(I) zh = TG_MULF(I, a, TG_SET1F(I, INV_SQRT2_HI));             \
+        TG_VF(I) zl = gelu_zlo_##I(a, zh);                                  \
+        TG_VF(I) e = TG_SLEEF_F(I, erfc, u15)(zh);                          \
+        TG_VF(I) g = TG_SLEEF_F(I, exp, u10)(TG_NEGF(I, TG_MULF(I, zh, zh))); \
+        TG_VF(I) k = TG_MULF(I, g, TG_SET1F(I, (float)TWO_OVER_SQRT_PI));  \
+        TG_VF(I) phi2 = TG_FNMAF(I, k, zl, e); /* 2 Phi(x) */               \
+        return TG_MULF(I, TG_MULF(I, x, TG_SET1F(I, 0.5f)), phi2);          \
+    }
+TG_EW_FOR_ISAS(GELU_F32_HELPERS)
+
+#define GELU_VF(I, v, p0, p1, p2) geluF_##I(v)
 #define GELU_VD(I, v, p0, p1, p2) geluD_##I(v)
 #define GELU_TANH_VD(I, v, p0, p1, p2) gelu_tanhd_##I(v)
 #define GELU_BW_VD(I, g, x, p0, p1, p2) gelu_bwd_##I(g, x)
 #define GELU_TANH_BW_VD(I, g, x, p0, p1, p2) gelu_tanh_bwd_##I(g, x)
-TG_SIMD_MAP_WIDE(gelu, GELU_VD)
+TG_SIMD_MAP(gelu, GELU_VF, GELU_VD)
 TG_SIMD_MAP_WIDE(gelu_tanh, GELU_TANH_VD)
 TG_SIMD_BIN_WIDE(gelu_backward, GELU_BW_VD)
 TG_SIMD_BIN_WIDE(gelu_tanh_backward, GELU_TANH_BW_VD)
