@@ -398,8 +398,12 @@ static void freeze_stages(void)
 
 static void layer_save_load(void)
 {
-    char path[] = "/tmp/tg_layers_XXXXXX";
+    char path[] = "/dev/shm/tg_layers_XXXXXX", alt[] = "/tmp/tg_layers_XXXXXX";
     int fd = mkstemp(path);
+    if (fd < 0) {
+        memcpy(path, alt, sizeof alt);
+        fd = mkstemp(path);
+    }
     close(fd);
     tg_graph *g = tg_graph_new();
     tg_rng_seed(tg_graph_rng(g), 9);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 /* ----------------------------------------------------------------- arrays */
@@ -44,6 +45,42 @@ static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
     a->ndim = ndim;
     for (int i = 0; i < ndim; i++) a->shape[i] = shape[i];
     a->numel = numel;
+    a->data = d;
+    return TG_OK;
+}
+
+/* Shape (numel elements) with storage for the first `cap` of them; the
+ * data is grown to numel by array_grow as it arrives. */
+static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
+                             int64_t numel, int64_t cap, const char *who)
+{
+    memset(a, 0, sizeof *a);
+    float *d = tg__malloc((size_t)(cap ? cap : 1) * sizeof(float));
+    if (!d) {
+        char sb[TG_SHAPE_BUF];
+        return tg__set_last_error(TG_ERR_OOM,
+                                  "%s: out of memory allocating an f32 array "
+                                  "of shape %s",
+                                  who, tg__fmt_shape(sb, ndim, shape));
+    }
+    a->ndim = ndim;
+    for (int i = 0; i < ndim; i++) a->shape[i] = shape[i];
+    a->numel = numel;
+    a->data = d;
+    return TG_OK;
+}
+
+/* Grow a's storage from old to cap elements, keeping its contents. */
+static tg_status array_grow(tg_array *a, int64_t old, int64_t cap,
+                            const char *who)
+{
+    float *d = tg__malloc((size_t)cap * sizeof(float));
+    if (!d)
+        return tg__set_last_error(TG_ERR_OOM, "%s: out of memory growing an "
+                                              "array to %lld elements",
+                                  who, (long long)cap);
+    memcpy(d, a->data, sizeof(float) * (size_t)old);
+    tg__free(a->data);
     a->data = d;
     return TG_OK;
 }
@@ -288,14 +325,39 @@ tg_status tg_idx_load(const char *path, tg_array *out)
     }
     int64_t shape[TG_MAX_DIMS];
     for (int i = 0; i < ndim; i++) shape[i] = be32(hdr + 4 + 4 * i);
-    if ((st = array_new(out, ndim, shape, who)) != TG_OK) goto done;
-    int64_t data_off = 4 + 4 * (int64_t)ndim, need = out->numel * es;
+    char sb[TG_SHAPE_BUF];
+    int64_t numel;
+    if (!tg__numel(ndim, shape, &numel) || numel > INT64_MAX / 8 / es) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: dims %s at byte offset 4 hold too "
+                                "many elements",
+                                who, path, tg__fmt_shape(sb, ndim, shape));
+        goto done;
+    }
+    int64_t data_off = 4 + 4 * (int64_t)ndim, need = numel * es;
+    /* The header alone must not make us allocate: a damaged dim can ask
+     * for terabytes. A plain file's size settles truncation up front; a
+     * gzip stream's length is unknown, so its array grows with the data
+     * actually decompressed (by doubling, from 4 Mi elements). */
+    struct stat fs;
+    if (!r.gz && stat(path, &fs) == 0 && S_ISREG(fs.st_mode) &&
+        fs.st_size < data_off + need) {
+        st = tg__set_last_error(
+            TG_ERR_FORMAT,
+            "%s: %s: truncated at %s: dims %s of %s need %lld data bytes from "
+            "byte offset %lld, the file has %lld",
+            who, path, where(&r, (int64_t)fs.st_size),
+            tg__fmt_shape(sb, ndim, shape), tname, (long long)need,
+            (long long)data_off, (long long)(fs.st_size - data_off));
+        goto done;
+    }
+    int64_t cap = r.gz && numel > ((int64_t)1 << 22) ? (int64_t)1 << 22 : numel;
+    if ((st = array_alloc(out, ndim, shape, numel, cap, who)) != TG_OK) goto done;
     chunk = tg__malloc((size_t)IDX_CHUNK);
     if (!chunk) {
         st = tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory", who, path);
         goto done;
     }
-    char sb[TG_SHAPE_BUF];
     for (int64_t done_b = 0; done_b < need;) {
         int64_t want = need - done_b < IDX_CHUNK ? need - done_b : IDX_CHUNK;
         if ((st = rd_read(&r, chunk, want, &got)) != TG_OK) goto done;
@@ -308,6 +370,12 @@ tg_status tg_idx_load(const char *path, tg_array *out)
                 tg__fmt_shape(sb, ndim, shape), tname, (long long)need,
                 (long long)data_off, (long long)(done_b + got));
             goto done;
+        }
+        int64_t end = (done_b + want) / es;
+        if (end > cap) {
+            int64_t old = cap;
+            while (cap < end) cap = cap > numel / 2 ? numel : 2 * cap;
+            if ((st = array_grow(out, old, cap, who)) != TG_OK) goto done;
         }
         idx_convert(out->data + done_b / es, chunk, want / es, type);
         done_b += want;
