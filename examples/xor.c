@@ -13,8 +13,10 @@
  * the tape, tg_backward fills every parameter's ->grad, a plain gradient
  * step follows, and tg_graph_reset drops the tape (the parameters stay).
  *
- * Writes OUT/xor_loss.svg (both loss curves) and OUT/xor_boundary.svg
- * (each model's output over the plane with the four points). */
+ * Writes OUT/xor_loss.svg (both loss curves), OUT/xor_boundary.svg (each
+ * model's output over the plane with the four points) and
+ * OUT/xor_graph.svg (the trained network's graph with values and
+ * gradients). */
 #include <stdio.h>
 #include <tapegrad/tapegrad.h>
 
@@ -289,6 +291,16 @@ int tg_demo_xor(int argc, char **argv)
         demo_plot(&c, "xor_loss", gp);
     }
     write_grid(&c, &p, &n);
+
+    /* The trained network's tape for the four inputs, with every node's
+     * value and d E / d node, drawn by Graphviz. */
+    tg_tensor *x = tg_input(n.g, TG_F32, TG_SHAPE(4, 2), X);
+    tg_tensor *d = tg_sub(model_forward(&n, x),
+                          tg_input(n.g, TG_F32, TG_SHAPE(4, 1), T));
+    tg_dot_opts dot = tg_dot_defaults();
+    dot.loss = tg_mul_scalar(tg_sum_all(tg_mul(d, d)), 0.25);
+    dot.title = "the trained 2-2-1 network on the four XOR inputs";
+    demo_dot(&c, n.g, "xor_graph", &dot);
     free_models(&p, &n);
     return cn == 4 ? 0 : 1;
 }

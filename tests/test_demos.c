@@ -204,6 +204,9 @@ static void xor_truth_table(void)
     TT_CHECK(en < 0.01);
     TT_CHECK(file_exists(dir, "xor_boundary.gp"));
     TT_CHECK(file_exists(dir, "xor_grid.tsv"));
+    TT_CHECK(file_exists(dir, "xor_graph.dot"));
+    if (system("dot -V >/dev/null 2>&1") == 0)
+        TT_CHECK(file_exists(dir, "xor_graph.svg"));
     if (have_gnuplot()) {
         TT_CHECK(file_exists(dir, "xor_boundary.svg"));
         TT_CHECK(file_exists(dir, "xor_loss.svg"));
