@@ -213,15 +213,20 @@ static void xor_truth_table(void)
     }
 }
 
-/* Without gnuplot the demo still succeeds and leaves data + script. */
+/* Without gnuplot and Graphviz the demo still succeeds and leaves the
+ * data, the scripts and the DOT file. */
 static void without_gnuplot(void)
 {
     const char *dir = "demos-out/nognuplot";
     clean(dir);
     char args[256];
     snprintf(args, sizeof args, "xor --fast --out %s", dir);
-    TT_CHECK(run_demo("TAPEGRAD_GNUPLOT=none", args) == 0);
+    TT_CHECK(run_demo("TAPEGRAD_GNUPLOT=none TAPEGRAD_DOT=none", args) == 0);
     TT_CONTAINS(out_buf, "picture not drawn");
+    TT_CONTAINS(out_buf, "(Graphviz missing; Debian package graphviz: `dot "
+                         "-Tsvg xor_graph.dot -o xor_graph.svg`)");
+    TT_CHECK(file_exists(dir, "xor_graph.dot"));
+    TT_CHECK(!file_exists(dir, "xor_graph.svg"));
     TT_CHECK(file_exists(dir, "xor_loss.tsv"));
     TT_CHECK(file_exists(dir, "xor_loss.gp"));
     TT_CHECK(!file_exists(dir, "xor_loss.svg"));
