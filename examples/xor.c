@@ -18,6 +18,7 @@
  * OUT/xor_graph.svg (the trained network's graph with values and
  * gradients). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <tapegrad/tapegrad.h>
 
 #include "demo_common.h"
@@ -170,10 +171,12 @@ static bool train(model *m, int steps, double lr, float *loss)
     return true;
 }
 
-static void free_models(model *p, model *n)
+static void free_all(model *p, model *n, float *lp, float *ln)
 {
     tg_graph_free(p->g);
     tg_graph_free(n->g);
+    free(lp);
+    free(ln);
 }
 
 int tg_demo_xor(int argc, char **argv)
@@ -210,12 +213,19 @@ int tg_demo_xor(int argc, char **argv)
            "parameters\n\n",
            lr, steps);
 
-    static float lp[1000000], ln[1000000];
-    if (steps > 1000000) steps = 1000000;
+    /* the loss after every step, for the plot */
+    float *lp = malloc(sizeof *lp * (size_t)steps);
+    float *ln = malloc(sizeof *ln * (size_t)steps);
     model p = {0}, n = {0};
+    if (!lp || !ln) {
+        fprintf(stderr, "tapegrad demo xor: out of memory\n");
+        free(lp);
+        free(ln);
+        return 1;
+    }
     if (!model_init(&p, 0, (uint64_t)c.seed) || !train(&p, steps, lr, lp)) {
         int rc = demo_fail(&c, p.g);
-        free_models(&p, &n);
+        free_all(&p, &n, lp, ln);
         return rc;
     }
     printf("The perceptron: E = %.4f after step 1, %.4f after step %d.\n"
@@ -233,7 +243,7 @@ int tg_demo_xor(int argc, char **argv)
         uint64_t seed = (uint64_t)c.seed + (uint64_t)attempt;
         if (!model_init(&n, 2, seed) || !train(&n, steps, lr, ln)) {
             int rc = demo_fail(&c, n.g);
-            free_models(&p, &n);
+            free_all(&p, &n, lp, ln);
             return rc;
         }
         predict4(&n, yn);
@@ -301,6 +311,6 @@ int tg_demo_xor(int argc, char **argv)
     dot.loss = tg_mul_scalar(tg_sum_all(tg_mul(d, d)), 0.25);
     dot.title = "the trained 2-2-1 network on the four XOR inputs";
     demo_dot(&c, n.g, "xor_graph", &dot);
-    free_models(&p, &n);
+    free_all(&p, &n, lp, ln);
     return cn == 4 ? 0 : 1;
 }
