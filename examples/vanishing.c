@@ -220,7 +220,8 @@ static void run_net(net *n, const float *X, const float *Y, int rows,
     tg_rng r;
     tg_rng_seed(&r, seed + 7);
     static float xb[BATCH * IN], yb[BATCH];
-    bool diverged = !isfinite(res->loss[0]);
+    if (!opt) fprintf(stderr, "tapegrad demo vanishing: %s\n", tg_last_error());
+    bool diverged = !opt || !isfinite(res->loss[0]);
     for (int s = 1; s <= steps; s++) {
         if (!diverged) {
             for (int i = 0; i < BATCH; i++) {
@@ -230,8 +231,9 @@ static void run_net(net *n, const float *X, const float *Y, int rows,
             }
             tg_tensor *xt = tg_input(g, TG_F32, TG_SHAPE(BATCH, IN), xb);
             tg_tensor *yt = tg_input(g, TG_F32, TG_SHAPE(BATCH, 1), yb);
-            tg_tensor *loss = tg_mse(net_forward(n, xt, NULL, NULL), yt);
-            if (tg_backward(g, loss) == TG_OK && isfinite(tg_item(loss)))
+            tg_tensor *batch_loss = tg_mse(net_forward(n, xt, NULL, NULL), yt);
+            if (tg_backward(g, batch_loss) == TG_OK &&
+                isfinite(tg_item(batch_loss)))
                 tg_optim_step(opt);
             else
                 diverged = true;
