@@ -93,15 +93,16 @@ void tg__par_unary_f64(int64_t n, double *y, const double *x,
 
 /* ---------------------------------------------------------- accumulate */
 
-/* Small tensors take the plain loop: entering an OpenMP parallel region,
- * even one whose `if` clause is false, costs libgomp a team setup and a
- * futex round trip (about 2 us), which dominated the backward pass of
- * scalar graphs. */
+/* Small tensors, and any tensor when one thread is configured, take the
+ * plain loop: entering an OpenMP parallel region, even one whose `if`
+ * clause is false or whose team is one thread, costs libgomp a team setup
+ * and a futex round trip (about 3 us), which dominated the backward pass
+ * of scalar graphs. */
 #define ACCUMULATE_BODY(T)                                                  \
     {                                                                       \
         T *restrict a = y->data;                                            \
         const T *restrict b = x->data;                                      \
-        if (n <= TG_PAR_MIN) {                                              \
+        if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {                \
             for (int64_t i = 0; i < n; i++) a[i] += b[i];                   \
         } else {                                                            \
             _Pragma("omp parallel for simd")                                \
@@ -128,7 +129,7 @@ void tg__accumulate(tg_tensor *y, const tg_tensor *x)
         if (out->numel == 1) { /* full reduction: f64 accumulator */        \
             double s = 0;                                                   \
             int64_t n = x->numel;                                           \
-            if (n <= TG_PAR_MIN) { /* no OpenMP region: see accumulate */   \
+            if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {            \
                 for (int64_t i = 0; i < n; i++) s += xv[i];                 \
             } else {                                                        \
                 _Pragma("omp parallel for reduction(+ : s)")                \
