@@ -18,7 +18,7 @@
 #include <tapegrad/tapegrad.h>
 
 #include "hardening.h"
-#include "src/expr.h" /* tg__expr_funcs: every public op and its keywords */
+#include "hardening_kw.h" /* tg__expr_funcs and hostile keyword values */
 #include "tt.h"
 
 typedef struct shp {
@@ -33,66 +33,6 @@ static const shp catalogue[] = {
     {8, {1, 1, 1, 1, 1, 1, 2, 3}},
 };
 #define N_CAT ((int)(sizeof catalogue / sizeof catalogue[0]))
-
-/* Keyword values: the default, then values of each kind a caller can pass
- * (the parser admits integers up to 1e15; C callers pass any double). */
-static bool kw_variant(const tg__kw_spec *k, int v, tg__kw_val *out)
-{
-    static const double ints[] = {0, 1, -1, 2, 3, 7, -9, 1e15, -1e15,
-                                  2147483648.0, 4294967297.0};
-    static const double reals[] = {0, 0.5, 1, -1, 1e-12, 2, 1e300, -1e300,
-                                   NAN, INFINITY, -INFINITY, 0.999999999};
-    static const int64_t lists[][9] = {
-        {0}, {1, 0}, {1, -1}, {2, 0, 1}, {2, 0, 0}, {1, 5}, {1, -9},
-        {2, -1, -1}, {2, 2, -1}, {1, 6}, {3, 1, 1, -1}, {1, INT64_MAX},
-        {2, INT64_C(1) << 40, INT64_C(1) << 40}, {8, 0, 1, 2, 3, 4, 5, 6, 7},
-        {1, -1}, {2, 3, 2}, {1, INT64_MIN}};
-    memset(out, 0, sizeof *out);
-    out->num = k->def;
-    if (v == 0) { /* default, or a plausible value when one is required */
-        if (k->required) {
-            out->given = true;
-            out->num = k->kind == TG_KW_REAL ? 0.5 : 1;
-            out->n = 1;
-            out->list[0] = k->kind == TG_KW_SHAPE ? -1 : 0;
-        }
-        return true;
-    }
-    v--;
-    out->given = true;
-    switch (k->kind) {
-    case TG_KW_INT:
-        if (v >= (int)(sizeof ints / sizeof ints[0])) return false;
-        out->num = ints[v];
-        return true;
-    case TG_KW_BOOL:
-        if (v >= 2) return false;
-        out->num = v;
-        return true;
-    case TG_KW_REAL:
-        if (v >= (int)(sizeof reals / sizeof reals[0])) return false;
-        out->num = reals[v];
-        return true;
-    case TG_KW_DTYPE:
-        if (v >= 2) return false;
-        out->num = v ? TG_F64 : TG_F32;
-        return true;
-    case TG_KW_AXES:
-    case TG_KW_SHAPE:
-        if (v >= (int)(sizeof lists / sizeof lists[0])) return false;
-        out->n = (int)lists[v][0];
-        for (int i = 0; i < out->n; i++) out->list[i] = lists[v][i + 1];
-        return true;
-    }
-    return false;
-}
-
-static int n_kw(const tg__expr_func *f)
-{
-    int n = 0;
-    while (n < TG_EXPR_MAX_KW && f->kw[n].name) n++;
-    return n;
-}
 
 typedef enum { V_NORMAL, V_NONFINITE, V_INDEX, V_HUGE } values;
 
@@ -263,7 +203,7 @@ static int arities(const tg__expr_func *f, int *out)
 
 static void default_kws(const tg__expr_func *f, tg__kw_val *kw)
 {
-    for (int j = 0; j < n_kw(f); j++) kw_variant(&f->kw[j], 0, &kw[j]);
+    for (int j = 0; j < hd_n_kw(f); j++) hd_kw_variant(&f->kw[j], 0, &kw[j]);
 }
 
 static values value_class(const tg__expr_func *f, int i, values v)
@@ -320,14 +260,14 @@ static void all_ops_keywords_values(void)
     long before = n_calls;
     for (int fi = 0; fi < tg__expr_n_funcs; fi++) {
         const tg__expr_func *f = &tg__expr_funcs[fi];
-        int ar[4], nar = arities(f, ar), nk = n_kw(f);
+        int ar[4], nar = arities(f, ar), nk = hd_n_kw(f);
         for (int a = 0; a < nar; a++)
             for (int fs = 0; fs < N_FIT; fs++)
                 for (int j = -1; j < nk; j++)
                     for (int kv = 1; kv < 20; kv++) {
                         tg__kw_val kw[TG_EXPR_MAX_KW];
                         default_kws(f, kw);
-                        if (j >= 0 && !kw_variant(&f->kw[j], kv, &kw[j]))
+                        if (j >= 0 && !hd_kw_variant(&f->kw[j], kv, &kw[j]))
                             break;
                         if (j < 0 && kv > 1) break;
                         /* default keywords: every value class and mode;
