@@ -135,6 +135,66 @@ static void shape_mismatch_messages(void)
     tg_graph_free(g);
 }
 
+/* One representative per error class of the other op families, with its
+ * exact message: each names the op, the shapes or values at fault and,
+ * where it helps, a hint. */
+static void family_error_messages(void)
+{
+    static const struct {
+        int id;
+        tg_status st;
+        const char *msg;
+    } want[] = {
+        {0, TG_ERR_SHAPE, "tg_pow: shapes [2,3] and [4,3] do not broadcast (dim -2: 2 vs 4); hint: dims must match or be 1, aligned from the right"},
+        {1, TG_ERR_SHAPE, "tg_prelu: alpha has shape [4] but x [2,3] has 3 channels (dim 1); hint: alpha needs 1 value or one per channel"},
+        {2, TG_ERR_ARG, "tg_clamp: min 1 > max -1; hint: pass the lower bound first"},
+        {3, TG_ERR_ARG, "tg_leaky_relu: alpha must be finite (got nan)"},
+        {4, TG_ERR_SHAPE, "tg_maxout: last dim 5 of [2,5] is not divisible by k = 2; hint: k must divide the feature count"},
+        {5, TG_ERR_SHAPE, "tg_softmax: axis 2 out of range for shape [2,3]; hint: axes lie in [-2, 2)"},
+        {6, TG_ERR_SHAPE, "tg_mean: axis 5 out of range for shape [2,3]; hint: axes lie in [-2, 2)"},
+        {7, TG_ERR_SHAPE, "tg_max: cannot reduce empty groups of [0,3]; hint: max and min have no value for zero elements"},
+        {8, TG_ERR_SHAPE, "tg_linear: x [2,3] does not end in W's input size: W is [4,5]; hint: x is [..., in] and W is [in, out]"},
+        {9, TG_ERR_ARG, "tg_permute: [0,0] is not a permutation of the 2 axes of [2,3]; hint: list each axis once"},
+        {10, TG_ERR_SHAPE, "tg_concat: input 2 [3,2] does not match input 1 [2,3]; hint: all extents but axis 0 must agree"},
+        {11, TG_ERR_ARG, "tg_index_select: index[1] = 3 is out of range for axis 1 of [2,3]; hint: it must lie in [0, 3)"},
+        {12, TG_ERR_ARG, "tg_cross_entropy: labels[1] = nan is not an integer; hint: indices are whole numbers stored in f32/f64"},
+        {13, TG_ERR_SHAPE, "tg_cross_entropy: labels [3] do not match logits [2,3]; hint: labels are [N] class indices"},
+        {14, TG_ERR_SHAPE, "tg_layer_norm: weight [4] does not match x [2,3]; hint: it must be [3]"},
+        {15, TG_ERR_SHAPE, "tg_batch_norm: expected more than 1 value per channel when training, got x [1,3]; hint: use a larger batch or eval mode"},
+        {16, TG_ERR_ARG, "tg_dropout: p must lie in [0, 1), got nan; hint: p is the probability of dropping an element"},
+        {17, TG_ERR_SHAPE, "tg_unsqueeze: cannot insert an axis at 4 into [2,3]; hint: the axis lies in [-3, 2] and tensors have at most 8 dims"},
+    };
+    tg_graph *g = tg_graph_new();
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        tg_tensor *a = tg_input(g, TG_F64, TG_SHAPE(2, 3), NULL);
+        tg_tensor *lab = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0, 3});
+        switch (want[k].id) {
+        case 0: tg_pow(a, tg_input(g, TG_F64, TG_SHAPE(4, 3), NULL)); break;
+        case 1: tg_prelu(a, tg_input(g, TG_F64, TG_SHAPE(4), NULL)); break;
+        case 2: tg_clamp(a, 1, -1); break;
+        case 3: tg_leaky_relu(a, NAN); break;
+        case 4: tg_maxout(tg_input(g, TG_F64, TG_SHAPE(2, 5), NULL), 2); break;
+        case 5: tg_softmax(a, 2); break;
+        case 6: tg_mean(a, 1, (int64_t[]){5}, false); break;
+        case 7: tg_max(tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL), 1, (int64_t[]){0}, false); break;
+        case 8: tg_linear(a, tg_input(g, TG_F64, TG_SHAPE(4, 5), NULL), NULL); break;
+        case 9: tg_permute(a, 2, (int64_t[]){0, 0}); break;
+        case 10: tg_concat((tg_tensor *[]){a, tg_input(g, TG_F64, TG_SHAPE(3, 2), NULL)}, 2, 0); break;
+        case 11: tg_index_select(a, 1, lab); break;
+        case 12: tg_cross_entropy(a, tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0, NAN})); break;
+        case 13: tg_cross_entropy(a, tg_input(g, TG_F64, TG_SHAPE(3), NULL)); break;
+        case 14: tg_layer_norm(a, tg_input(g, TG_F64, TG_SHAPE(4), NULL), NULL, 1e-5); break;
+        case 15: tg_batch_norm(tg_input(g, TG_F64, TG_SHAPE(1, 3), NULL), NULL, NULL, NULL, NULL, 0.1, 1e-5); break;
+        case 16: tg_dropout(a, NAN); break;
+        case 17: tg_unsqueeze(a, 4); break;
+        }
+        TT_CHECK(tg_graph_status(g) == want[k].st);
+        TT_STREQ(tg_graph_error(g), want[k].msg);
+        tg_graph_reset(g);
+    }
+    tg_graph_free(g);
+}
+
 /* Leaf constructors reject bad dtypes, ranks and dims with TG_ERR_ARG /
  * TG_ERR_SHAPE; a graph-less call reports through tg_last_error. */
 static void bad_leaf_arguments(void)
@@ -393,6 +453,13 @@ static void anomaly_forward(void)
              "in forward order; inputs [3], [3])");
     TT_CHECK(tg_backward(g, tg_sum_all(d)) == TG_ERR_NUMERIC);
     tg_graph_reset(g);
+    /* log of a negative number */
+    tg_tensor *lx = tg_input(g, TG_F32, TG_SHAPE(2, 2), (float[]){1, 2, -3, 4});
+    tg_log(tg_add_scalar(lx, 0.5));
+    TT_STREQ(tg_graph_error(g),
+             "tg_log: anomaly: the output holds NaN at flat index 2 (node #1 "
+             "in forward order; inputs [2,2])");
+    tg_graph_reset(g);
     /* Inf is reported too, and f32 as well as f64 */
     tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(2, 2), (float[]){1, 2, 3, 4});
     tg_tensor *s = tg_mul_scalar(x, 1e38);
@@ -430,6 +497,17 @@ static void anomaly_backward_only(void)
              "index 0 (node #0 in forward order; inputs [], [])");
     TT_CHECK(a->grad == NULL || all_zero(a->grad)); /* nothing delivered */
     tg_graph_reset(g);
+    /* sqrt at 0: forward 0, gradient 1 / (2 sqrt 0) = Inf */
+    tg_set_anomaly(g, true);
+    tg_tensor *r = in64(g, TG_SHAPE(3), (double[]){4, 0, 1}, true);
+    tg_tensor *q = tg_sum_all(tg_sqrt(r));
+    TT_CHECK(tg_graph_status(g) == TG_OK);
+    TT_CHECK(tg_backward(g, q) == TG_ERR_NUMERIC);
+    TT_STREQ(tg_graph_error(g),
+             "tg_sqrt: anomaly: the gradient of input 1 holds Inf at flat "
+             "index 1 (node #0 in forward order; inputs [3])");
+    tg_graph_reset(g);
+    tg_set_anomaly(g, false);
     /* without anomaly mode the Inf is delivered */
     tg_set_anomaly(g, false);
     a = in64(g, 0, NULL, &av, true);
@@ -911,7 +989,7 @@ static void oom_no_partial_delivery(void)
     hd_uninstall();
 }
 
-TT_RUN(TT(shape_mismatch_messages), TT(bad_leaf_arguments), TT(huge_shapes),
+TT_RUN(TT(shape_mismatch_messages), TT(family_error_messages), TT(bad_leaf_arguments), TT(huge_shapes),
        TT(dtype_mix), TT(zero_size_dims), TT(nonfinite_inputs),
        TT(anomaly_forward), TT(anomaly_backward_only), TT(use_after_reset),
        TT(poison_after_reset), TT(foreign_graph), TT(backward_twice),
