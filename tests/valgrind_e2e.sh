@@ -43,7 +43,7 @@ run check-gradgrad 0 "$tg" check "sigmoid(x) * x" x=5 --gradgrad
 run grad-json 0 "$tg" grad "sum(x * x, axis=1) + log1p(y * y)" x=2x3 y=2 --json
 run dot 0 "$tg" dot "relu(a @ b)" a=2x3 b=3x2 -o "$out/g.dot"
 run parse-error 2 "$tg" check "tanh(x" x=2
-run shape-error 1 "$tg" grad "x @ y" x=2x3 y=2x3 --json
+run shape-error 2 "$tg" grad "x @ y" x=2x3 y=2x3 --json
 run unknown-op 2 "$tg" check "tahn(x)" x=2
 run bad-shape 2 "$tg" check "x" x=2x-3
 run all-ops 0 "$tg" check --all-ops --seed 1
