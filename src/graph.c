@@ -438,6 +438,7 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
         return NULL;
     }
     if (g->status != TG_OK) return &g->poison;
+    tg__sync_threads();
 
     /* Inputs are validated before anything is allocated: a stale input's
      * memory is intact only until the arena hands it out again. Messages

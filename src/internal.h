@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define TG_ALIGN 64
@@ -193,6 +194,19 @@ void tg__bcast_offsets(const tg_bcast *p, int64_t row, int64_t *oa,
 
 /* Threads: split [0,n) into chunks for OpenMP above this many elements. */
 #define TG_PAR_MIN 32768
+
+/* Adopt the thread count of the latest tg_set_num_threads in the calling
+ * thread (OpenMP keeps the count per thread); cheap when nothing changed.
+ * Called on entry to the engine (tg__apply). */
+extern _Atomic unsigned tg__threads_gen;
+extern _Thread_local unsigned tg__threads_seen;
+void tg__sync_threads_slow(void);
+static inline void tg__sync_threads(void)
+{
+    if (atomic_load_explicit(&tg__threads_gen, memory_order_relaxed) !=
+        tg__threads_seen)
+        tg__sync_threads_slow();
+}
 
 /* y[i] += x[i] (used by the engine for in-place accumulation). */
 void tg__accumulate(tg_tensor *y, const tg_tensor *x);

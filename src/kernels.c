@@ -10,14 +10,38 @@
 
 /* --------------------------------------------------------------- threads */
 
+/* OpenBLAS's thread count is global, but OpenMP's is a per-thread setting:
+ * omp_set_num_threads changes the calling thread's only, and threads made
+ * later start from OMP_NUM_THREADS. So the request is published here with
+ * a generation number, and every thread adopts a newer request when it
+ * next enters the engine (tg__sync_threads in tg__apply): one relaxed load
+ * and a compare per op. */
+static _Atomic int threads_req;
+_Atomic unsigned tg__threads_gen;
+_Thread_local unsigned tg__threads_seen;
+
+void tg__sync_threads_slow(void)
+{
+    unsigned gen = atomic_load_explicit(&tg__threads_gen, memory_order_acquire);
+    int n = atomic_load_explicit(&threads_req, memory_order_relaxed);
+    tg__threads_seen = gen;
+    if (n > 0) omp_set_num_threads(n);
+}
+
 void tg_set_num_threads(int n)
 {
     if (n <= 0) n = omp_get_num_procs();
-    omp_set_num_threads(n);
+    atomic_store_explicit(&threads_req, n, memory_order_relaxed);
+    atomic_fetch_add_explicit(&tg__threads_gen, 1, memory_order_release);
+    tg__sync_threads_slow();
     openblas_set_num_threads(n);
 }
 
-int tg_get_num_threads(void) { return omp_get_max_threads(); }
+int tg_get_num_threads(void)
+{
+    tg__sync_threads();
+    return omp_get_max_threads();
+}
 
 /* ------------------------------------------------------------------- ISA */
 

@@ -5,6 +5,7 @@
  * touches every process-wide piece of the engine: the ISA cache (SLEEF
  * kernels), OpenMP regions (tensors above TG_PAR_MIN), CBLAS, the
  * allocation counter and the thread-local last error. */
+#include <omp.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -153,4 +154,40 @@ static void serial_runs_repeat(void)
     TT_CHECK(memcmp(a.w, b.w, sizeof a.w) == 0);
 }
 
-TT_RUN(TT(serial_runs_repeat), TT(parallel_training_matches_serial))
+/* tg_set_num_threads is process-wide: a thread that exists before the
+ * call, and one made after it, both run with the new count (OpenMP alone
+ * would keep it per thread). */
+static int seen_before_op, seen_after_op;
+static pthread_barrier_t bar;
+static void *count_threads(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&bar); /* main has called tg_set_num_threads */
+    seen_before_op = tg_get_num_threads();
+    tg_graph *g = tg_graph_new();
+    tg_tanh(tg_full(g, TG_F32, TG_SHAPE(4), 1.0));
+    seen_after_op = omp_get_max_threads();
+    tg_graph_free(g);
+    return NULL;
+}
+
+static void set_num_threads_is_process_wide(void)
+{
+    int old = tg_get_num_threads();
+    for (int want = 1; want <= 3; want += 2) {
+        pthread_t th;
+        pthread_barrier_init(&bar, NULL, 2);
+        TT_CHECK(pthread_create(&th, NULL, count_threads, NULL) == 0);
+        tg_set_num_threads(want); /* the thread already exists */
+        pthread_barrier_wait(&bar);
+        pthread_join(th, NULL);
+        pthread_barrier_destroy(&bar);
+        TT_CHECK(seen_before_op == want);
+        TT_CHECK(seen_after_op == want);
+        TT_CHECK(tg_get_num_threads() == want);
+    }
+    tg_set_num_threads(old);
+}
+
+TT_RUN(TT(serial_runs_repeat), TT(parallel_training_matches_serial),
+       TT(set_num_threads_is_process_wide))

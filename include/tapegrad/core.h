@@ -6,6 +6,15 @@
  *     tg_graph_free, whichever comes first. Never free it yourself.
  *   - "persistent": lives until tg_graph_free (parameters and their grads).
  *   - "caller-owned": yours; the function that frees it is named.
+ *
+ * Threads: separate graphs may be used from separate threads at the same
+ * time (each with its own RNG, arena and error). One graph, its tensors,
+ * parameters and optimizer must be used by one thread at a time: nothing
+ * inside a graph is locked. Process-wide and safe to read from any thread:
+ * the allocation counter (atomic), tg_last_error (per thread), the CPU
+ * feature cache. Process-wide and NOT to be changed while other threads
+ * run tapegrad: the allocation hook (tg_set_allocator). tg_set_num_threads
+ * applies to every thread. docs/reliability.md has the details.
  */
 #ifndef TAPEGRAD_CORE_H
 #define TAPEGRAD_CORE_H
@@ -130,7 +139,9 @@ bool tg_is_training(const tg_graph *g);
 bool tg_set_anomaly(tg_graph *g, bool on);
 
 /* Threads used by kernels (OpenMP) and CBLAS; n <= 0 means all cores.
- * Process-wide. */
+ * Process-wide: every thread picks the new count up at its next op (a
+ * kernel already running keeps its team). Without a call, OMP_NUM_THREADS
+ * and OPENBLAS_NUM_THREADS decide. */
 void tg_set_num_threads(int n);
 int tg_get_num_threads(void);
 
