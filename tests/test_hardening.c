@@ -380,6 +380,15 @@ static void zero_size_dims(void)
     TT_CHECK(x->grad && x->grad->numel == 0 && x->grad->ndim == 2 &&
              x->grad->shape[1] == 0);
     TT_CHECK(w->grad && w->grad->numel == 0 && w->grad->shape[1] == 4);
+    /* reductions of nothing, as in PyTorch: mean NaN, logsumexp -Inf,
+     * the mean loss of an empty batch NaN (max/min: an error, see
+     * family_error_messages) */
+    TT_CHECK(isnan(tg_item(tg_mean_all(r))));
+    TT_CHECK(tg_get(tg_logsumexp(x, 1, (int64_t[]){1}, false), 2) == -INFINITY);
+    TT_CHECK(isnan(tg_item(tg_cross_entropy(tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL),
+                                            tg_input(g, TG_F64, TG_SHAPE(0), NULL)))));
+    TT_CHECK(tg_softmax(x, 1)->numel == 0);
+    TT_CHECK(tg_graph_status(g) == TG_OK);
     /* inferring -1 next to a 0 is ambiguous: an error, as in PyTorch */
     tg_reshape(x, TG_SHAPE(0, -1));
     TT_STREQ(tg_graph_error(g),
