@@ -50,7 +50,7 @@ run all-ops 0 "$tg" check --all-ops --seed 1
 run demo-xor 0 "$tg" demo xor --fast --out "$out/d"
 run demo-trace 0 "$tg" demo trace --out "$out/d"
 run demo-activations 0 "$tg" demo activations --fast --out "$out/d"
-run test-threads 0 "$build/tests/test_threads"
+run test-threads 0 "$build/tests/test_threads" parallel
 run test-io 0 "$build/tests/test_io"
 echo "valgrind: $pass passed, $fail failed"
 [ $fail -eq 0 ]

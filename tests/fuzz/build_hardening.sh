@@ -16,7 +16,7 @@ deps="sleef zlib"
 if pkg-config --exists openblas; then deps="$deps openblas"; else deps="$deps cblas"; fi
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 # shellcheck disable=SC2086
-cflags="$(pkg-config --cflags $deps) -std=c17 -D_GNU_SOURCE -g -O1 -fopenmp \
+cflags="$(pkg-config --cflags $deps) -std=c17 -D_GNU_SOURCE -gline-tables-only -O1 -fopenmp \
   -Wno-pass-failed \
   -I$root/include -I$root"
 # shellcheck disable=SC2086
