@@ -726,6 +726,39 @@ static void null_arguments(void)
     tg_graph_free(g);
 }
 
+/* Ops with more than 8 inputs take the backward pass's heap path for
+ * their need/gradient arrays: concat of 40 tensors and an L2 penalty over
+ * them, first and second order. L = sum(c^2) + 0.25 sum_i sum(x_i^2) with
+ * x_i = i everywhere: dL/dx_i = 2.5 i; second pass adds d/dx_i of
+ * sum(dL/dx_i) = 2.5 per element. */
+static void many_inputs(void)
+{
+    enum { N = 40 };
+    tg_graph *g = tg_graph_new();
+    tg_tensor *xs[N], *gr[N];
+    for (int i = 0; i < N; i++) {
+        xs[i] = tg_full(g, TG_F64, TG_SHAPE(2, 3), i);
+        tg_set_requires_grad(xs[i], true);
+    }
+    tg_tensor *c = tg_concat(xs, N, 0);
+    TT_CHECK(c->ndim == 2 && c->shape[0] == 2 * N && c->shape[1] == 3);
+    tg_tensor *l = tg_add(tg_sum_all(tg_mul(c, c)), tg_l2_penalty(xs, N, 0.5));
+    TT_CHECK(tg_backward(g, l) == TG_OK);
+    bool ok = true;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 6; k++) ok &= tg_get(xs[i]->grad, k) == 2.5 * i;
+    TT_CHECK(ok);
+    TT_CHECK(tg_grad(g, &l, 1, NULL, xs, N, true, gr) == TG_OK);
+    tg_tensor *s = tg_sum_all(gr[0]);
+    for (int i = 1; i < N; i++) s = tg_add(s, tg_sum_all(gr[i]));
+    TT_CHECK(tg_backward(g, s) == TG_OK);
+    ok = true;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < 6; k++) ok &= tg_get(xs[i]->grad, k) == 2.5 * i + 2.5;
+    TT_CHECK(ok);
+    tg_graph_free(g);
+}
+
 /* The backward pass id is 32 bits. When it wraps, stamps left on
  * persistent tensors by a pass 2^32 passes ago must not be taken for the
  * current pass (a parameter would silently get no gradient). */
@@ -1002,5 +1035,5 @@ TT_RUN(TT(shape_mismatch_messages), TT(family_error_messages), TT(bad_leaf_argum
        TT(dtype_mix), TT(zero_size_dims), TT(nonfinite_inputs),
        TT(anomaly_forward), TT(anomaly_backward_only), TT(use_after_reset),
        TT(poison_after_reset), TT(foreign_graph), TT(backward_twice),
-       TT(null_arguments), TT(backward_id_wraps),
+       TT(null_arguments), TT(many_inputs), TT(backward_id_wraps),
        TT(mlp_allocation_failures), TT(oom_keeps_accumulated_grads), TT(oom_no_partial_delivery))
