@@ -246,7 +246,8 @@ def mlp(args):
     Xt = Xt * scale + np.float32(0)
     n_train = 1024 if args.tiny else X.shape[0]
     perm = np.array(permute(X.shape[0], 2024)[:n_train])
-    X = torch.from_numpy(np.ascontiguousarray(X[perm]))
+    X = X[perm]  # the unpermuted copy is freed here
+    X = torch.from_numpy(X)
     Y = torch.from_numpy(Y[perm]).long()
     if args.tiny:
         Xt, Yt = Xt[:512], Yt[:512]
