@@ -10,6 +10,7 @@
 #include <tapegrad/tapegrad.h>
 
 #include "hardening.h"
+#include "src/expr.h"     /* the expression language (engine-private) */
 #include "src/internal.h" /* white-box: bw_id wrap-around */
 #include "tt.h"
 
@@ -759,6 +760,30 @@ static void many_inputs(void)
     tg_graph_free(g);
 }
 
+/* An integer keyword of the expression language beyond the C parameter's
+ * int range must be an error, not wrap: axis=4294967297 (2^32 + 1) would
+ * otherwise be taken as axis 1. */
+static void expression_int_keyword_range(void)
+{
+    static const char *const srcs[] = {"softmax(x, axis=4294967297)",
+                                       "transpose(x, a=4294967296, b=1)",
+                                       "sum(softmax(x, axis=-4294967295))"};
+    for (size_t k = 0; k < sizeof srcs / sizeof srcs[0]; k++) {
+        tg_graph *g = tg_graph_new();
+        tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 3), NULL);
+        const char *name = "x";
+        tg_expr *e = NULL;
+        tg__expr_err err;
+        tg_tensor *y = NULL;
+        if (tg__expr_parse(srcs[k], &e, &err) == TG_OK)
+            y = tg__expr_eval(e, g, TG_F64, 1, &name, &x, &err);
+        if (y) fprintf(stderr, "accepted: %s\n", srcs[k]);
+        TT_CHECK(y == NULL); /* a parse or evaluation error */
+        tg__expr_free(e);
+        tg_graph_free(g);
+    }
+}
+
 /* The backward pass id is 32 bits. When it wraps, stamps left on
  * persistent tensors by a pass 2^32 passes ago must not be taken for the
  * current pass (a parameter would silently get no gradient). */
@@ -1035,5 +1060,6 @@ TT_RUN(TT(shape_mismatch_messages), TT(family_error_messages), TT(bad_leaf_argum
        TT(dtype_mix), TT(zero_size_dims), TT(nonfinite_inputs),
        TT(anomaly_forward), TT(anomaly_backward_only), TT(use_after_reset),
        TT(poison_after_reset), TT(foreign_graph), TT(backward_twice),
-       TT(null_arguments), TT(many_inputs), TT(backward_id_wraps),
+       TT(null_arguments), TT(many_inputs), TT(expression_int_keyword_range),
+       TT(backward_id_wraps),
        TT(mlp_allocation_failures), TT(oom_keeps_accumulated_grads), TT(oom_no_partial_delivery))
