@@ -12,6 +12,7 @@
  * Broadcast batch dims come back summed by the engine.
  */
 #include "ops/elementwise.h"
+#include "ops/gemm.h"
 
 #include <cblas.h>
 #include <stdio.h>
@@ -77,47 +78,51 @@ static void batch_offsets(const tg_tensor *y, const tg_tensor *a,
     *ob = offb;
 }
 
-/* One product C[M,N] = op(A) op(B) (row-major, leading dims lda, ldb).
- * Degenerate shapes skip gemm, which packs whole operands even when one
- * side is a single row or column (measured here, 1 thread: a [1,784] x
- * [784,256] product takes 36 us through sgemm, 7 us through sgemv):
+/* C[M,N] = op(A) op(B) + beta C (row-major, leading dims lda, ldb; see
+ * ops/gemm.h). Degenerate shapes skip gemm, which packs whole operands even
+ * when one side is a single row or column (measured here, 1 thread: a
+ * [1,784] x [784,256] product takes 36 us through sgemm, 7 us through
+ * sgemv):
  *   M == 1 or N == 1   a matrix-vector product (gemv);
  *   K == 1             an outer product, written directly.
  * In these cases every vector operand is contiguous whatever the
  * transpose flags (its other extent is 1). */
-#define GEMM_DISPATCH(T, GEMM, GEMV)                                         \
-    static void gemm_##T(bool ta, bool tb, int64_t M, int64_t N, int64_t K,   \
-                         const T *A, int64_t lda, const T *B, int64_t ldb,   \
-                         T *C)                                               \
+#define GEMM_DISPATCH(T, NAME, GEMM, GEMV)                                   \
+    void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, \
+              int64_t lda, const T *B, int64_t ldb, T beta, T *C)           \
     {                                                                        \
         if (M == 1) {                                                        \
             if (tb)                                                          \
                 GEMV(CblasRowMajor, CblasNoTrans, (int)N, (int)K, 1, B,      \
-                     (int)ldb, A, 1, 0, C, 1);                               \
+                     (int)ldb, A, 1, beta, C, 1);                            \
             else                                                             \
                 GEMV(CblasRowMajor, CblasTrans, (int)K, (int)N, 1, B,        \
-                     (int)ldb, A, 1, 0, C, 1);                               \
+                     (int)ldb, A, 1, beta, C, 1);                            \
         } else if (N == 1) {                                                 \
             if (ta)                                                          \
                 GEMV(CblasRowMajor, CblasTrans, (int)K, (int)M, 1, A,        \
-                     (int)lda, B, 1, 0, C, 1);                               \
+                     (int)lda, B, 1, beta, C, 1);                            \
             else                                                             \
                 GEMV(CblasRowMajor, CblasNoTrans, (int)M, (int)K, 1, A,      \
-                     (int)lda, B, 1, 0, C, 1);                               \
+                     (int)lda, B, 1, beta, C, 1);                            \
         } else if (K == 1) {                                                 \
             for (int64_t i = 0; i < M; i++) {                                \
                 const T ai = A[i];                                           \
                 T *restrict c = C + i * N;                                   \
-                for (int64_t j = 0; j < N; j++) c[j] = ai * B[j];            \
+                if (beta == 0) /* C may hold garbage: never read it */       \
+                    for (int64_t j = 0; j < N; j++) c[j] = ai * B[j];        \
+                else                                                         \
+                    for (int64_t j = 0; j < N; j++)                          \
+                        c[j] = beta * c[j] + ai * B[j];                      \
             }                                                                \
         } else {                                                             \
             GEMM(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,              \
                  tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, 1,  \
-                 A, (int)lda, B, (int)ldb, 0, C, (int)N);                    \
+                 A, (int)lda, B, (int)ldb, beta, C, (int)N);                 \
         }                                                                    \
     }
-GEMM_DISPATCH(float, cblas_sgemm, cblas_sgemv)
-GEMM_DISPATCH(double, cblas_dgemm, cblas_dgemv)
+GEMM_DISPATCH(float, tg__gemm_f32, cblas_sgemm, cblas_sgemv)
+GEMM_DISPATCH(double, tg__gemm_f64, cblas_dgemm, cblas_dgemv)
 
 static tg_status matmul_fwd(tg_graph *g, tg_node *n)
 {
@@ -145,14 +150,15 @@ static tg_status matmul_fwd(tg_graph *g, tg_node *n)
         int64_t oa = 0, ob = 0;
         if (batch > 1) batch_offsets(y, a, b, r, &oa, &ob);
         if (y->dtype == TG_F32)
-            gemm_float(ta, tb, M, N, K, (const float *)a->data + oa * a_mat,
-                       lda, (const float *)b->data + ob * b_mat, ldb,
-                       (float *)y->data + r * M * N);
+            tg__gemm_f32(ta, tb, M, N, K,
+                         (const float *)a->data + oa * a_mat, lda,
+                         (const float *)b->data + ob * b_mat, ldb, 0.0f,
+                         (float *)y->data + r * M * N);
         else
-            gemm_double(ta, tb, M, N, K,
-                        (const double *)a->data + oa * a_mat, lda,
-                        (const double *)b->data + ob * b_mat, ldb,
-                        (double *)y->data + r * M * N);
+            tg__gemm_f64(ta, tb, M, N, K,
+                         (const double *)a->data + oa * a_mat, lda,
+                         (const double *)b->data + ob * b_mat, ldb, 0.0,
+                         (double *)y->data + r * M * N);
     }
     return TG_OK;
 }
