@@ -11,8 +11,9 @@
  *
  * Same data as bench/torch_ref.py: the training set is permuted once by a
  * shared splitmix64 Fisher-Yates (bench_permute) and then read in order
- * every epoch through tg_batcher; the initial weights come from
- * bench_fill (He-uniform bounds), biases start at 0.
+ * every epoch through tg_batcher. The model is built with the nn API
+ * (tg_nn_mlp, tg_optim); its initial weights are then set from bench_fill
+ * (He-uniform bounds), biases to 0.
  */
 #include <math.h>
 #include <tapegrad/tapegrad.h>
@@ -23,8 +24,7 @@
 static const int64_t DIMS[N_LAYERS + 1] = {784, 256, 256, 10};
 
 typedef struct mlp {
-    tg_tensor *W[N_LAYERS], *b[N_LAYERS];
-    tg_tensor *params[2 * N_LAYERS];
+    tg_layer *net;
     tg_optim *opt;
 } mlp;
 
@@ -35,34 +35,42 @@ static void die(tg_graph *g, const char *what)
     exit(1);
 }
 
+/* The network from the nn API (tg_nn_mlp, ReLU between layers); its
+ * weights are then overwritten with the values the PyTorch side loads,
+ * weight k ([in, out]) from bench_fill stream 1000 + k, biases zero. */
 static void mlp_init(tg_graph *g, mlp *m)
 {
-    for (int k = 0; k < N_LAYERS; k++) {
-        int64_t in = DIMS[k], out = DIMS[k + 1];
-        m->W[k] = tg_param(g, TG_F32, TG_SHAPE(in, out), "W");
-        m->b[k] = tg_param(g, TG_F32, TG_SHAPE(out), "b");
-        if (!m->W[k] || !m->b[k]) die(g, "tg_param");
-        double bound = sqrt(6.0 / (double)in);
-        bench_fill(tg_f32(m->W[k]), in * out, 1000 + (uint64_t)k, -bound,
-                   bound);
-        m->params[2 * k] = m->W[k];
-        m->params[2 * k + 1] = m->b[k];
+    m->net = tg_nn_mlp(g, TG_F32, N_LAYERS + 1, DIMS, "relu", NULL,
+                       TG_INIT_DEFAULT, "mlp");
+    if (!m->net) die(g, "tg_nn_mlp");
+    int np = tg_layer_num_params(m->net), k = 0;
+    tg_tensor *const *ps = tg_layer_params(m->net);
+    for (int i = 0; i < np; i++) {
+        tg_tensor *p = ps[i];
+        if (p->ndim == 2) {
+            double bound = sqrt(6.0 / (double)p->shape[0]);
+            bench_fill(tg_f32(p), p->numel, 1000 + (uint64_t)k++, -bound,
+                       bound);
+        } else {
+            memset(p->data, 0, sizeof(float) * (size_t)p->numel);
+        }
     }
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
     oc.lr = 0.02;
     oc.momentum = 0.9;
-    m->opt = tg_optim_new(&oc, 2 * N_LAYERS, m->params);
+    m->opt = tg_optim_new(&oc, np, ps);
     if (!m->opt) die(NULL, "tg_optim_new");
+}
+
+static void mlp_free(mlp *m)
+{
+    tg_optim_free(m->opt);
+    tg_layer_free(m->net);
 }
 
 static tg_tensor *mlp_forward(mlp *m, tg_tensor *x)
 {
-    tg_tensor *h = x;
-    for (int k = 0; k < N_LAYERS; k++) {
-        h = tg_linear(h, m->W[k], m->b[k]);
-        if (k + 1 < N_LAYERS) h = tg_relu(h);
-    }
-    return h;
+    return tg_layer_forward(m->net, x);
 }
 
 /* One SGD step on (x, y); returns the loss. */
@@ -85,15 +93,10 @@ static double accuracy(tg_graph *g, mlp *m, const tg_array *X,
     for (int64_t s = 0; s < n; s += chunk) {
         int64_t c = n - s < chunk ? n - s : chunk;
         tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(c, d), X->data + s * d);
+        tg_tensor *y = tg_input(g, TG_F32, TG_SHAPE(c), Y->data + s);
         tg_tensor *lg = mlp_forward(m, x);
         if (tg_graph_error(g)) die(g, "eval");
-        const float *p = tg_f32(lg);
-        for (int64_t i = 0; i < c; i++) {
-            int best = 0;
-            for (int j = 1; j < 10; j++)
-                if (p[i * 10 + j] > p[i * 10 + best]) best = j;
-            right += best == (int)Y->data[s + i];
-        }
+        right += (int64_t)(tg_accuracy(lg, y) * (double)c + 0.5);
         tg_graph_reset(g);
     }
     tg_set_grad_enabled(g, prev);
@@ -197,7 +200,7 @@ int main(int argc, char **argv)
         bench_end();
         free(t);
         tg_batcher_free(bt);
-        tg_optim_free(m.opt);
+        mlp_free(&m);
         tg_graph_free(g);
     }
 
@@ -230,7 +233,7 @@ int main(int argc, char **argv)
         bench_end();
         free(t);
         tg_batcher_free(bt);
-        tg_optim_free(m.opt);
+        mlp_free(&m);
         tg_graph_free(g);
     }
     tg_array_free(&X);

@@ -5,9 +5,11 @@
  * (forward, backward, Adam, zeroing the gradients), the median of --reps
  * runs of --steps steps after --warmup untimed runs.
  *
- * Same data and initial weights as bench/torch_ref.py: input and target
- * from bench_fill, Linear weights uniform in +-1/sqrt(fan_in) (PyTorch's
- * default bound) from bench_fill, biases 0, LayerNorm weight 1, bias 0.
+ * The network comes from the nn API (tg_nn_preln, tg_nn_sequential,
+ * tg_nn_linear, tg_optim). Same data and initial weights as
+ * bench/torch_ref.py: input and target from bench_fill, Linear weights
+ * uniform in +-1/sqrt(fan_in) (PyTorch's default bound) from bench_fill,
+ * biases 0, LayerNorm weight 1, bias 0.
  */
 #include <math.h>
 #include <tapegrad/tapegrad.h>
@@ -19,10 +21,6 @@
 #define BATCH 64
 #define MAX_BLOCKS 16
 
-typedef struct block {
-    tg_tensor *ln_w, *ln_b, *W1, *b1, *W2, *b2;
-} block;
-
 static void die(tg_graph *g, const char *what)
 {
     fprintf(stderr, "bench_resblock: %s: %s\n", what,
@@ -30,15 +28,36 @@ static void die(tg_graph *g, const char *what)
     exit(1);
 }
 
-static tg_tensor *param(tg_graph *g, int ndim, const int64_t *shape,
-                        double bound, uint64_t off, double fill)
+/* Block k: tg_nn_preln(256, sequential(linear 256->1024, gelu,
+ * linear 1024->256)), built with the nn API; the Linear weights are then
+ * overwritten with the PyTorch side's values (bench_fill streams
+ * 2000 + 2k and 2001 + 2k, +-1/sqrt(fan_in)), biases zeroed, and the
+ * layer norm keeps its initial weight 1 and bias 0. */
+static tg_layer *block(tg_graph *g, int k)
 {
-    tg_tensor *p = tg_param(g, TG_F32, ndim, shape, NULL);
-    if (!p) die(g, "tg_param");
-    if (bound > 0) bench_fill(tg_f32(p), p->numel, off, -bound, bound);
-    else
-        for (int64_t i = 0; i < p->numel; i++) tg_f32(p)[i] = (float)fill;
-    return p;
+    char name[32];
+    snprintf(name, sizeof name, "b%d", k);
+    tg_layer *parts[3] = {
+        tg_nn_linear(g, TG_F32, D, H, true, TG_INIT_DEFAULT, "fc1"),
+        tg_nn_activation_named(g, "gelu"),
+        tg_nn_linear(g, TG_F32, H, D, true, TG_INIT_DEFAULT, "fc2")};
+    tg_layer *b = tg_nn_preln(g, TG_F32, D,
+                              tg_nn_sequential(g, 3, parts, "mlp"), name);
+    if (!b) die(g, "tg_nn_preln");
+    int np = tg_layer_num_params(b), w = 0;
+    tg_tensor *const *ps = tg_layer_params(b);
+    for (int i = 0; i < np; i++) {
+        tg_tensor *p = ps[i];
+        size_t len = p->name ? strlen(p->name) : 0;
+        if (p->ndim == 2) {
+            double bound = 1 / sqrt((double)p->shape[0]);
+            bench_fill(tg_f32(p), p->numel, 2000 + 2 * (uint64_t)k + (uint64_t)w++,
+                       -bound, bound);
+        } else if (!(len > 10 && !strcmp(p->name + len - 10, ".ln.weight"))) {
+            memset(p->data, 0, sizeof(float) * (size_t)p->numel);
+        }
+    }
+    return b;
 }
 
 int main(int argc, char **argv)
@@ -51,24 +70,14 @@ int main(int argc, char **argv)
     if (!bench_want(&a, "step")) return 0; /* idle footprint */
 
     tg_graph *g = tg_graph_new();
-    block blk[MAX_BLOCKS];
-    tg_tensor *params[6 * MAX_BLOCKS];
-    int np = 0;
-    for (int k = 0; k < n_blocks; k++) {
-        uint64_t off = 2000 + 2 * (uint64_t)k;
-        blk[k].ln_w = param(g, 1, (int64_t[]){D}, 0, 0, 1.0);
-        blk[k].ln_b = param(g, 1, (int64_t[]){D}, 0, 0, 0.0);
-        blk[k].W1 = param(g, 2, (int64_t[]){D, H}, 1 / sqrt(D), off, 0);
-        blk[k].b1 = param(g, 1, (int64_t[]){H}, 0, 0, 0.0);
-        blk[k].W2 = param(g, 2, (int64_t[]){H, D}, 1 / sqrt(H), off + 1, 0);
-        blk[k].b2 = param(g, 1, (int64_t[]){D}, 0, 0, 0.0);
-        tg_tensor *ps[6] = {blk[k].ln_w, blk[k].ln_b, blk[k].W1,
-                            blk[k].b1,   blk[k].W2,   blk[k].b2};
-        for (int i = 0; i < 6; i++) params[np++] = ps[i];
-    }
+    tg_layer *blocks[MAX_BLOCKS];
+    for (int k = 0; k < n_blocks; k++) blocks[k] = block(g, k);
+    tg_layer *net = tg_nn_sequential(g, n_blocks, blocks, "net");
+    if (!net) die(g, "tg_nn_sequential");
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
     oc.lr = 1e-3;
-    tg_optim *opt = tg_optim_new(&oc, np, params);
+    tg_optim *opt = tg_optim_new(&oc, tg_layer_num_params(net),
+                                 tg_layer_params(net));
     if (!opt) die(NULL, "tg_optim_new");
 
     float *xv = malloc(sizeof(float) * BATCH * D);
@@ -84,12 +93,7 @@ int main(int argc, char **argv)
         for (long s = 0; s < steps; s++) {
             tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(BATCH, D), xv);
             tg_tensor *tgt = tg_input(g, TG_F32, TG_SHAPE(BATCH, D), tv);
-            for (int k = 0; k < n_blocks; k++) {
-                tg_tensor *h = tg_layer_norm(x, blk[k].ln_w, blk[k].ln_b, 1e-5);
-                h = tg_gelu(tg_linear(h, blk[k].W1, blk[k].b1));
-                x = tg_add(x, tg_linear(h, blk[k].W2, blk[k].b2));
-            }
-            tg_tensor *l = tg_mse(x, tgt);
+            tg_tensor *l = tg_mse(tg_layer_forward(net, x), tgt);
             if (tg_backward(g, l) != TG_OK) die(g, "backward");
             loss = tg_item(l);
             if (isnan(loss_first)) loss_first = loss;
@@ -110,6 +114,7 @@ int main(int argc, char **argv)
     free(xv);
     free(tv);
     tg_optim_free(opt);
+    tg_layer_free(net);
     tg_graph_free(g);
     return 0;
 }
