@@ -6,6 +6,7 @@
 #include "expr.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -328,9 +329,19 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
             return true;
         }
         __attribute__((fallthrough)); /* 0 or 1 */
-    case TG_KW_INT: {
+    case TG_KW_INT:
+    case TG_KW_I64: {
         int64_t v;
         if (!kw_int(p, f->name, k->name, &v)) return false;
+        /* INT keywords land in a C int parameter (an axis); a value outside
+         * its range must not wrap into a valid axis. */
+        if (k->kind == TG_KW_INT && (v < INT_MIN || v > INT_MAX)) {
+            fail_at(p, s, p->tpos - s, TG_ERR_FORMAT, NULL,
+                    "%s: keyword %s = %lld is out of range (at most %d in "
+                    "magnitude)",
+                    f->name, k->name, (long long)v, INT_MAX);
+            return false;
+        }
         if (k->kind == TG_KW_BOOL && v != 0 && v != 1) {
             fail_at(p, s, p->tpos - s, TG_ERR_FORMAT, NULL,
                     "%s: keyword %s is 0 or 1, got %lld", f->name, k->name,

@@ -26,7 +26,8 @@
 /* ------------------------------------------------------ function table */
 
 typedef enum tg__kw_kind {
-    TG_KW_INT,   /* integer (axis=1, k=3)                     */
+    TG_KW_INT,   /* integer within C int range (axis=1, a=0)  */
+    TG_KW_I64,   /* 64-bit integer (slice start/stop/step)    */
     TG_KW_BOOL,  /* 0/1 (keepdim=1, trans_a=1)                */
     TG_KW_REAL,  /* real (alpha=0.1, s=2.5, p=0.5)            */
     TG_KW_AXES,  /* an int or a list; absent = all axes       */

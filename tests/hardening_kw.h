@@ -41,6 +41,7 @@ static bool hd_kw_variant(const tg__kw_spec *k, int v, tg__kw_val *out)
     out->given = true;
     switch (k->kind) {
     case TG_KW_INT:
+    case TG_KW_I64:
         if (v >= (int)(sizeof ints / sizeof ints[0])) return false;
         out->num = ints[v];
         return true;
