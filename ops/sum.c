@@ -2,6 +2,7 @@
  * VJPs: sum: expand(reshape(g, keepdim shape), x.shape)
  *       sum_to: expand(g, x.shape)        expand: sum_to(g, x.shape)
  */
+#include "ops/array.h"
 #include "ops/elementwise.h"
 
 #include <stdio.h>
@@ -10,49 +11,11 @@
 /* sum: ax[0..nax-1] are the reduced axes (normalised, sorted); nax == 0
  * reduces everything. sum_to / expand: ax[0..nax-1] is the target shape. */
 
-/* Shape of x with the reduced axes kept as 1. */
-static void keep_shape(const tg_node *n, int64_t *shape)
-{
-    const tg_tensor *x = n->in[0];
-    for (int i = 0; i < x->ndim; i++) shape[i] = x->shape[i];
-    if (n->attr.nax == 0)
-        for (int i = 0; i < x->ndim; i++) shape[i] = 1;
-    for (int k = 0; k < n->attr.nax; k++) shape[n->attr.ax[k]] = 1;
-}
-
+/* The axes rule and keepdim shape are shared with the other reductions
+ * (ops/array_common.c): axes are normalised, sorted and checked there. */
 static tg_status sum_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
-    const tg_tensor *x = n->in[0];
-    bool seen[TG_MAX_DIMS] = {0};
-    char sb[TG_SHAPE_BUF];
-    for (int k = 0; k < n->attr.nax; k++) {
-        int64_t a = n->attr.ax[k];
-        if (!tg__norm_axis(&a, x->ndim))
-            return tg__op_fail(g, n, TG_ERR_SHAPE,
-                               "axis %lld out of range for shape %s; hint: "
-                               "axes lie in [-%d, %d)",
-                               (long long)n->attr.ax[k],
-                               tg__fmt_shape(sb, x->ndim, x->shape), x->ndim,
-                               x->ndim);
-        if (seen[a])
-            return tg__op_fail(g, n, TG_ERR_ARG,
-                               "axis %lld given twice for shape %s",
-                               (long long)n->attr.ax[k],
-                               tg__fmt_shape(sb, x->ndim, x->shape));
-        seen[a] = true;
-    }
-    int m = 0;
-    for (int a = 0; a < x->ndim; a++)
-        if (seen[a]) n->attr.ax[m++] = a; /* sorted, normalised */
-    n->attr.nax = m;
-    int64_t ks[TG_MAX_DIMS];
-    keep_shape(n, ks);
-    out->ndim = 0;
-    for (int a = 0; a < x->ndim; a++) {
-        bool reduced = m == 0 || seen[a];
-        if (!reduced || n->attr.KEEPDIM) out->shape[out->ndim++] = ks[a];
-    }
-    return TG_OK;
+    return tg__axes_rule(g, n, out, n->attr.KEEPDIM);
 }
 
 static tg_status sum_fwd(tg_graph *g, tg_node *n)
@@ -60,7 +23,7 @@ static tg_status sum_fwd(tg_graph *g, tg_node *n)
     (void)g;
     tg_tensor view = *n->out; /* same data, keepdim shape */
     view.ndim = n->in[0]->ndim;
-    keep_shape(n, view.shape);
+    tg__keep_shape(n, view.shape);
     tg__reduce_sum_to(&view, n->in[0]);
     return TG_OK;
 }
@@ -71,7 +34,7 @@ static void sum_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     (void)g, (void)need;
     const tg_tensor *x = n->in[0];
     int64_t ks[TG_MAX_DIMS];
-    keep_shape(n, ks);
+    tg__keep_shape(n, ks);
     gx[0] = tg_expand(tg_reshape(gy, x->ndim, ks), x->ndim, x->shape);
 }
 
@@ -166,13 +129,7 @@ tg_tensor *tg_sum(tg_tensor *x, int naxes, const int64_t *axes, bool keepdim)
 {
     tg_attrs a = {0};
     a.KEEPDIM = keepdim;
-    if (naxes < 0 || naxes > TG_MAX_DIMS || (naxes > 0 && !axes)) {
-        a.nax = 1;
-        a.ax[0] = INT64_MAX; /* reported as out of range */
-    } else {
-        a.nax = naxes;
-        for (int i = 0; i < naxes; i++) a.ax[i] = axes[i];
-    }
+    tg__set_axes(&a, naxes, axes);
     return tg__apply1(TG_OP_sum, x, &a);
 }
 
