@@ -11,9 +11,8 @@
  * Nothing is saved: x and W are the node's inputs.
  */
 #include "ops/array.h"
+#include "ops/gemm.h"
 #include "tapegrad/ops_array.h"
-
-#include <cblas.h>
 
 #define HAS_BIAS i[0]
 
@@ -60,14 +59,14 @@ static tg_status linear_fwd(tg_graph *g, tg_node *n)
     else
         memset(y->data, 0, (size_t)y->numel * es);
     if (K == 0) return TG_OK;
+    /* Through the engine's product dispatch: a single row (batch 1) runs
+     * as gemv, which reads W once instead of packing all of it. */
     if (y->dtype == TG_F32)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
-                    (int)K, 1.0f, x->data, (int)K, W->data, (int)N, 1.0f,
-                    y->data, (int)N);
+        tg__gemm_f32(false, false, M, N, K, x->data, K, W->data, N, 1.0f,
+                     y->data);
     else
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N,
-                    (int)K, 1.0, x->data, (int)K, W->data, (int)N, 1.0,
-                    y->data, (int)N);
+        tg__gemm_f64(false, false, M, N, K, x->data, K, W->data, N, 1.0,
+                     y->data);
     return TG_OK;
 }
 
