@@ -4,9 +4,36 @@
 #include <omp.h>
 #include <stdio.h>
 
+/* Same dims, or one operand a single element that adds no dims: the
+ * output takes the other operand's shape as it is. These cover most
+ * elementwise calls and skip the broadcast walk. (Only the shape: rules
+ * of other ops call this one and then change the shape, so tg__apply
+ * counts the elements afterwards.) */
+static inline void copy_shape_of(tg_tensor *out, const tg_tensor *t)
+{
+    out->ndim = t->ndim;
+    for (int i = 0; i < t->ndim; i++) out->shape[i] = t->shape[i];
+}
+
 tg_status tg__binary_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *a = n->in[0], *b = n->in[1];
+    if (a->ndim == b->ndim) {
+        int i = 0;
+        while (i < a->ndim && a->shape[i] == b->shape[i]) i++;
+        if (i == a->ndim) {
+            copy_shape_of(out, a);
+            return TG_OK;
+        }
+    }
+    if (b->numel == 1 && b->ndim <= a->ndim) {
+        copy_shape_of(out, a);
+        return TG_OK;
+    }
+    if (a->numel == 1 && a->ndim <= b->ndim) {
+        copy_shape_of(out, b);
+        return TG_OK;
+    }
     int bad;
     if (!tg__broadcast_shape(a->ndim, a->shape, b->ndim, b->shape, &out->ndim,
                              out->shape, &bad)) {
@@ -26,8 +53,7 @@ tg_status tg__binary_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     (void)g;
-    out->ndim = n->in[0]->ndim;
-    memcpy(out->shape, n->in[0]->shape, sizeof out->shape);
+    copy_shape_of(out, n->in[0]);
     return TG_OK;
 }
 
@@ -71,16 +97,18 @@ tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
         }                                                                   \
     }
 
-tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
+/* The general case, out of line so the small-tensor path below keeps a
+ * short prologue. */
+static __attribute__((noinline)) void binary_run_general(tg_node *n,
+                                                         tg_bin_f32 kf,
+                                                         tg_bin_f64 kd)
 {
     tg_tensor *out = n->out;
     int64_t na = n->in[0]->numel, nb = n->in[1]->numel, no = out->numel;
-    if (no == 0) return TG_OK;
     tg_bcast p;
     if ((na == no || na == 1) && (nb == no || nb == 1)) {
         /* Each operand has the output's shape (up to leading 1s) or is a
-         * single element: one contiguous run and no plan to build. The
-         * common case, and most of the cost of a 0-d node. */
+         * single element: one contiguous run and no plan to build. */
         p.nd = 0;
         p.rows = 1;
         p.inner = no;
@@ -90,6 +118,24 @@ tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
         tg__bcast_plan(&p, out, n->in[0], n->in[1]);
     }
     if (out->dtype == TG_F32) BIN_RUN(float, kf) else BIN_RUN(double, kd)
+}
+
+tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
+{
+    tg_tensor *out = n->out;
+    const tg_tensor *x0 = n->in[0], *x1 = n->in[1];
+    int64_t na = x0->numel, nb = x1->numel, no = out->numel;
+    if (no == 0) return TG_OK;
+    if (no < TG_PAR_MIN && (na == no || na == 1) && (nb == no || nb == 1)) {
+        /* Small and unbroadcast along any dim (the general path would make
+         * one run of it): straight to the kernel, no threads. */
+        if (out->dtype == TG_F32)
+            kf(no, out->data, x0->data, na == no, x1->data, nb == no);
+        else
+            kd(no, out->data, x0->data, na == no, x1->data, nb == no);
+        return TG_OK;
+    }
+    binary_run_general(n, kf, kd);
     return TG_OK;
 }
 

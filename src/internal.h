@@ -48,17 +48,19 @@ typedef struct tg_attrs {
     double f[4];             /* real attributes (alpha, eps, …)    */
 } tg_attrs;
 
+/* The fields the backward pass walks come first, in one cache line; the
+ * attributes, read by few ops, last. */
 struct tg_node {
     int op;                /* index into tg_ops[]                        */
     int n_in;
     tg_tensor **in;        /* n_in inputs (arena)                        */
     tg_tensor *out;
-    tg_attrs attr;
-    void *ctx;             /* op-specific saved values (named struct)    */
     tg_node *prev;         /* previous node on the tape                  */
-    int64_t seq;           /* recording order, 0-based since last reset  */
     uint32_t mark;         /* backward pass id: visited                  */
     uint32_t need;         /* backward pass id: leads to a wanted grad   */
+    int64_t seq;           /* recording order, 0-based since last reset  */
+    void *ctx;             /* op-specific saved values (named struct)    */
+    tg_attrs attr;
 };
 
 /* Op flags. */

@@ -33,13 +33,14 @@ bool tg__same_shape(const tg_tensor *a, const tg_tensor *b)
 
 bool tg__numel(int ndim, const int64_t *shape, int64_t *numel)
 {
-    /* Bound leaves room for byte counts of f64 data and alignment. */
+    /* Bound leaves room for byte counts of f64 data and alignment. Every
+     * partial product must stay within it (n d <= limit is the same test
+     * as n <= limit / d, without a division per dim: this runs per op). */
     const int64_t limit = INT64_MAX / 16;
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0) return false;
-        if (shape[i] != 0 && n > limit / shape[i]) return false;
-        n *= shape[i];
+        if (__builtin_mul_overflow(n, shape[i], &n) || n > limit) return false;
     }
     *numel = n;
     return true;

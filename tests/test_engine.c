@@ -283,6 +283,156 @@ static void error_messages(void)
     tg_graph_free(g);
 }
 
+/* Small-tensor paths of the engine: every shape shortcut of the binary
+ * shape rule and driver, against hand-computed values, next to the cases
+ * that must still take the general broadcast. */
+static void small_op_paths(void)
+{
+    tg_graph *g = tg_graph_new();
+    double av[6] = {1, 2, 3, 4, 5, 6}, bv[6] = {0.5, -1, 2, 8, -4, 0.25};
+    double s = 3, one = -2;
+    tg_tensor *a = tg_input(g, TG_F64, TG_SHAPE(2, 3), av);
+    tg_tensor *b = tg_input(g, TG_F64, TG_SHAPE(2, 3), bv);
+    tg_tensor *sc = tg_input(g, TG_F64, 0, NULL, &s);
+    tg_tensor *o11 = tg_input(g, TG_F64, TG_SHAPE(1, 1), &one);
+    tg_tensor *o111 = tg_input(g, TG_F64, TG_SHAPE(1, 1, 1), &one);
+
+    tg_tensor *y = tg_add(a, b); /* same shape */
+    TT_CHECK(y->ndim == 2 && y->shape[0] == 2 && y->shape[1] == 3 && y->numel == 6);
+    for (int i = 0; i < 6; i++) TT_NEAR(tg_get(y, i), av[i] + bv[i], 0);
+    y = tg_mul(a, sc); /* 0-d operand */
+    TT_CHECK(y->ndim == 2 && y->numel == 6);
+    for (int i = 0; i < 6; i++) TT_NEAR(tg_get(y, i), av[i] * 3, 0);
+    y = tg_sub(o11, a); /* [1,1] on the left, no more dims than the other */
+    TT_CHECK(y->ndim == 2 && y->shape[0] == 2 && y->shape[1] == 3);
+    for (int i = 0; i < 6; i++) TT_NEAR(tg_get(y, i), -2 - av[i], 0);
+    y = tg_div(a, o111); /* one element but more dims: result gains a dim */
+    TT_CHECK(y->ndim == 3 && y->shape[0] == 1 && y->shape[1] == 2 &&
+             y->shape[2] == 3 && y->numel == 6);
+    for (int i = 0; i < 6; i++) TT_NEAR(tg_get(y, i), av[i] / -2, 0);
+    y = tg_mul(sc, sc); /* 0-d with 0-d */
+    TT_CHECK(y->ndim == 0 && y->numel == 1);
+    TT_NEAR(tg_item(y), 9, 0);
+    tg_tensor *col = tg_input(g, TG_F64, TG_SHAPE(2, 1), (double[]){10, 20});
+    y = tg_add(col, tg_input(g, TG_F64, TG_SHAPE(3), (double[]){1, 2, 3}));
+    TT_CHECK(y->ndim == 2 && y->shape[0] == 2 && y->shape[1] == 3);
+    for (int i = 0; i < 2; i++)
+        for (int j = 0; j < 3; j++)
+            TT_NEAR(tg_get(y, i * 3 + j), 10.0 * (i + 1) + (j + 1), 0);
+    y = tg_add(tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL), o11); /* empty */
+    TT_CHECK(y->ndim == 2 && y->shape[0] == 0 && y->shape[1] == 3 && y->numel == 0);
+    /* A rule that starts from the broadcast rule and then changes the
+     * shape (mse reduces to 0-d) gets its element count from the final
+     * shape. */
+    y = tg_mse(a, b);
+    TT_CHECK(y->ndim == 0 && y->numel == 1);
+    double want = 0;
+    for (int i = 0; i < 6; i++) want += (av[i] - bv[i]) * (av[i] - bv[i]);
+    TT_NEAR(tg_item(y), want / 6, 1e-15);
+    TT_CHECK(tg_graph_error(g) == NULL);
+
+    /* Above the threading threshold the general driver runs; f32 too. */
+    enum { N = 40000 };
+    float *xv = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) xv[i] = (float)(i % 97) - 48;
+    tg_tensor *big = tg_input(g, TG_F32, TG_SHAPE(200, N / 200), xv);
+    tg_tensor *half = tg_scalar(g, TG_F32, 0.5);
+    tg_tensor *rowv = tg_input(g, TG_F32, TG_SHAPE(200, 1), NULL);
+    for (int i = 0; i < 200; i++) tg_f32(rowv)[i] = (float)i;
+    tg_tensor *y1 = tg_mul(big, half), *y2 = tg_add(big, rowv);
+    TT_CHECK(y2->ndim == 2 && y2->shape[0] == 200 && y2->shape[1] == N / 200);
+    int bad1 = 0, bad2 = 0;
+    for (int i = 0; i < N; i++) {
+        bad1 += tg_f32(y1)[i] != xv[i] * 0.5f;
+        bad2 += tg_f32(y2)[i] != xv[i] + (float)(i / (N / 200));
+    }
+    TT_CHECK(bad1 == 0 && bad2 == 0);
+    free(xv);
+    tg_graph_free(g);
+}
+
+/* With grad mode off an op is computed but not recorded; its values,
+ * attributes and anomaly reports are those of a recorded op. */
+static void no_grad_values(void)
+{
+    tg_graph *g = tg_graph_new();
+    double xv[3] = {-1, 0.5, 2};
+    tg_tensor *x = in64(g, TG_SHAPE(3), xv, true);
+    tg_set_grad_enabled(g, false);
+    tg_tensor *y = tg_add_scalar(tg_mul_scalar(tg_mul(x, x), -1.5), 0.25);
+    TT_CHECK(!tg_requires_grad(y) && tg_graph_num_nodes(g) == 0);
+    for (int i = 0; i < 3; i++) TT_NEAR(tg_get(y, i), -1.5 * xv[i] * xv[i] + 0.25, 0);
+    tg_set_anomaly(g, true);
+    tg_div(x, tg_scalar(g, TG_F64, 0));
+    TT_CHECK(tg_graph_status(g) == TG_ERR_NUMERIC);
+    TT_STREQ(tg_graph_error(g),
+             "tg_div: anomaly: the output holds Inf at flat index 0 (node #0 "
+             "in forward order; inputs [3], [])");
+    tg_graph_reset(g);
+    tg_set_grad_enabled(g, true);
+    x = in64(g, TG_SHAPE(3), xv, true);
+    y = tg_mul(x, x);
+    tg_div(y, tg_scalar(g, TG_F64, 0));
+    TT_STREQ(tg_graph_error(g),
+             "tg_div: anomaly: the output holds Inf at flat index 0 (node #1 "
+             "in forward order; inputs [3], [])");
+    tg_graph_free(g);
+}
+
+/* The benchmark's chain x <- tanh(x w + b) in f64, backpropagated by the
+ * engine and by hand (reverse sweep in long double over the saved x). */
+static void scalar_chain(void)
+{
+    enum { L = 60 };
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, 0, NULL, "w");
+    tg_tensor *b = tg_param(g, TG_F64, 0, NULL, "b");
+    tg_f64(w)[0] = 0.9;
+    tg_f64(b)[0] = 0.1;
+    long double xs[L + 1];
+    xs[0] = 0.5L;
+    for (int step = 0; step < 3; step++) { /* reset between steps */
+        tg_zero_grad(g);
+        tg_tensor *x = tg_scalar(g, TG_F64, 0.5);
+        for (int i = 0; i < L; i++) x = tg_tanh(tg_add(tg_mul(x, w), b));
+        TT_CHECK(tg_graph_num_nodes(g) == 3 * L);
+        TT_CHECK(tg_backward(g, x) == TG_OK);
+        for (int i = 0; i < L; i++) xs[i + 1] = tanhl(xs[i] * 0.9L + 0.1L);
+        long double gx = 1, gw = 0, gb = 0;
+        for (int i = L - 1; i >= 0; i--) {
+            long double gz = gx * (1 - xs[i + 1] * xs[i + 1]);
+            gw += gz * xs[i];
+            gb += gz;
+            gx = gz * 0.9L;
+        }
+        TT_NEAR(tg_item(x), (double)xs[L], 1e-14);
+        TT_NEAR(tg_item(w->grad), (double)gw, 1e-13);
+        TT_NEAR(tg_item(b->grad), (double)gb, 1e-13);
+        tg_graph_reset(g);
+    }
+    tg_graph_free(g);
+}
+
+/* Element-count limits: every partial product of the dims must stay at or
+ * below INT64_MAX / 16; a zero dim before a huge one is fine. */
+static void numel_limits(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *t = tg_input(g, TG_F32, TG_SHAPE(0, INT64_MAX), NULL);
+    TT_CHECK(tg_graph_error(g) == NULL && t->numel == 0);
+    tg_input(g, TG_F32, TG_SHAPE(INT64_MAX, 0), NULL);
+    TT_STREQ(tg_graph_error(g),
+             "tg_input: shape [9223372036854775807,0] has a negative dim or "
+             "too many elements (element count overflows)");
+    tg_graph_reset(g);
+    tg_input(g, TG_F32, TG_SHAPE(INT64_C(1) << 29, INT64_C(1) << 30), NULL);
+    TT_CONTAINS(tg_graph_error(g), "element count overflows");
+    tg_graph_reset(g);
+    tg_input(g, TG_F32, TG_SHAPE(3, -1), NULL);
+    TT_CONTAINS(tg_graph_error(g), "element count overflows");
+    tg_graph_free(g);
+}
+
 /* 1,000,000 chained nodes: ordering and the reverse walk use no recursion. */
 static void deep_chain(void)
 {
@@ -406,4 +556,5 @@ TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(accumulation), TT(frozen_param), TT(no_grad_mode), TT(grad_of_grad),
        TT(hessian_vector), TT(matmul_grads), TT(error_messages),
        TT(deep_chain), TT(no_malloc_steady_loop), TT(allocation_failures),
-       TT(rng_reproducible))
+       TT(rng_reproducible), TT(small_op_paths), TT(no_grad_values),
+       TT(scalar_chain), TT(numel_limits))
