@@ -90,75 +90,171 @@
     }
 TG_EW_FOR_ISAS(GELU_HELPERS)
 
-/* ---- f32 gelu in f32 arithmetic (docs/ops-elementwise.md, "GELU in
- * f32"). With a = -x and z = a / sqrt 2 split as z = zh + zl (zh the
- * float product, zl its rounding error, so z is known to ~2^-48):
- *   erfc(zh + zl) = erfc(zh) - (2/sqrt pi) e^(-zh^2) zl + O(zh zl^2 e^(-zh^2))
- * The first-order term removes the error that the rounding of x / sqrt 2
- * would cause (erfc's condition number grows like 2 z^2). SLEEF's erfcf
- * (1.5 ulp) then leaves gelu within 1.9 ulp for x >= GELU_F32_MIN; below,
- * its error exceeds the 2-ulp budget, so a vector with any lane there
- * (or NaN-free -Inf) is computed by the f64 body instead. Typical
- * activations rarely reach it, so most vectors stay in f32. */
-#define GELU_F32_MIN (-1.5f)
-#define TWO_OVER_SQRT_PI 1.12837916709551257390
-#define INV_SQRT2_HI ((float)INV_SQRT2)
-#define INV_SQRT2_LO ((float)(INV_SQRT2 - (double)(float)INV_SQRT2))
+/* ---- f32 gelu and gelu_backward in f32 arithmetic (AVX2, AVX-512;
+ * docs/ops-elementwise.md, "GELU in f32"). With a = |x|, E = e^(-a^2/2):
+ *   gelu(x)  = max(x, 0) - E M(a),              M = a Q(a) e^(a^2/2)
+ *   gelu'(x) = x > 0 ? 1 - E D(a) : E D(a),     D = Q(a) e^(a^2/2) - a/sqrt(2 pi)
+ * (Q(a) = Phi(-a); x Phi(x) = x - a Q(a) for x > 0, and Phi + x phi =
+ * phi (Q/phi - a) for x < 0). M and D are smooth, bounded and never
+ * underflow, so they are piecewise polynomials (tools/gen_gelu_tables.py:
+ * 8 intervals of a, one register permute per coefficient), and the whole
+ * dynamic range is in E, computed as 2^k (1 + p) from the exact split
+ * a^2 = h + l (FMA), so the rounding of a^2 costs nothing. The result is
+ * assembled as 2^k fma(f, p, f), one rounding for E f. D keeps relative
+ * accuracy next to its root (x = -0.7518) because that interval is
+ * expanded around the float nearest the root. SSE2 has no FMA (no exact
+ * square, no single-rounding assembly) and evaluates in double instead. */
+#include "ops/gelu_tables.h"
 
-/* any lane of a mask set */
-#define GELU_ANY_sse2(m) (_mm_movemask_ps(m) != 0)
-#define GELU_ANY_avx2(m) (_mm256_movemask_ps(m) != 0)
-#define GELU_ANY_avx512(m) ((m) != 0)
+#define GELU_LOG2E 1.44269504088896340736f
+#define GELU_LN2_HI 0.693147182464599609375f /* (float)ln 2 */
+#define GELU_LN2_LO -1.90465429995776769e-09f /* ln 2 - GELU_LN2_HI */
+#define GELU_SHIFTER 12582912.0f /* 1.5 * 2^23: adding it rounds to an integer */
+/* beyond a = 14.5, gelu(-a) < 2^-150 rounds to -0 and gelu(a) = a; the
+ * derivative's E D stays nonzero in float further out (g up to 2^81
+ * times it), so backward goes to 18 (E = 2^k (1+p), k >= -234) */
+#define GELU_FWD_AMAX 14.5f
+#define GELU_BWD_AMAX 18.0f
 
-/* zl: the rounding error of zh = fl(a * INV_SQRT2_HI), plus the low part
- * of 1/sqrt 2. An FMA gives the product's error exactly; SSE2 has no
- * FMA and forms the product in double. */
-TG_TARGET_sse2 static inline __m128 gelu_zlo_sse2(__m128 a, __m128 zh)
-{
-    __m128d c = _mm_set1_pd(INV_SQRT2);
-    __m128d l = _mm_sub_pd(_mm_mul_pd(_mm_cvtps_pd(a), c), _mm_cvtps_pd(zh));
-    __m128d h = _mm_sub_pd(_mm_mul_pd(_mm_cvtps_pd(_mm_movehl_ps(a, a)), c),
-                           _mm_cvtps_pd(_mm_movehl_ps(zh, zh)));
-    return _mm_movelh_ps(_mm_cvtpd_ps(l), _mm_cvtpd_ps(h));
-}
-TG_TARGET_avx2 static inline __m256 gelu_zlo_avx2(__m256 a, __m256 zh)
-{
-    __m256 e = _mm256_fmsub_ps(a, _mm256_set1_ps(INV_SQRT2_HI), zh);
-    return _mm256_fmadd_ps(a, _mm256_set1_ps(INV_SQRT2_LO), e);
-}
-TG_TARGET_avx512 static inline __m512 gelu_zlo_avx512(__m512 a, __m512 zh)
-{
-    __m512 e = _mm512_fmsub_ps(a, _mm512_set1_ps(INV_SQRT2_HI), zh);
-    return _mm512_fmadd_ps(a, _mm512_set1_ps(INV_SQRT2_LO), e);
-}
+/* rows of the tables: centre, value at the centre (in one of two rows,
+ * the other is 0), then S */
+enum { GELU_T_C, GELU_T_C0, GELU_T_C0IN, GELU_T_S0, GELU_T_ROWS = GELU_T_S0 + 6 };
+static const float gelu_tab_m[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
+    {GELU_M_CHI}, {GELU_M_C0}, {GELU_M_C0_IN}, {GELU_M_S0}, {GELU_M_S1},
+    {GELU_M_S2},  {GELU_M_S3}, {GELU_M_S4},    {GELU_M_S5}};
+static const float gelu_tab_d[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
+    {GELU_D_CHI}, {GELU_D_C0}, {GELU_D_C0_IN}, {GELU_D_S0}, {GELU_D_S1},
+    {GELU_D_S2},  {GELU_D_S3}, {GELU_D_S4},    {GELU_D_S5}};
 
-#define GELU_F32_HELPERS(I)                                                 \
+#define GELU_FMA_HELPERS(I)                                                 \
+    /* interval of a >= 0: a + 1 in quarter binades, [0,.25) [.25,.5) ...   \
+     * [1,1.5) [1.5,2) ... [3,4) ... [7,9) ... [13,...); NaN -> 15 */       \
+    TG_TARGET_##I static inline TG_VI(I) gelu_iv_##I(TG_VF(I) a)           \
+    {                                                                       \
+        TG_VI(I) b = TG_SRLI32(I, TG_BITSF(I, TG_ADDF(I, a, TG_SET1F(I, 1.0f))), 21); \
+        return TG_MINI32(I, TG_SUBI32(I, b, TG_SET1I32(I, 508)),            \
+                         TG_SET1I32(I, 15));                                \
+    }                                                                       \
+    /* e^(-a^2/2) = 2^k (1 + p), p = rh + z: sets k (an integral float)    \
+     * and z, returns rh. a^2 = h + l exactly; rh = -h/2 - k ln2_hi is      \
+     * exact with an FMA (both are multiples of 2^-25 and |rh| < 1/2); the  \
+     * rest of the reduced argument, rl = -k ln2_lo - l/2 (up to 8e-6),     \
+     * enters to first order: e^(rh + rl) = (1 + ph)(1 + rl). z = rh^2 q(rh) \
+     * + rl (1 + ph) carries everything but rh, so p is never rounded. */   \
+    TG_TARGET_##I static inline TG_VF(I) gelu_exp_##I(                     \
+        TG_VF(I) a, TG_VF(I) * k, TG_VF(I) * z)                             \
+    {                                                                       \
+        TG_VF(I) h = TG_MULF(I, a, a);                                      \
+        TG_VF(I) l = TG_FMSF(I, a, a, h);                                   \
+        TG_VF(I) t = TG_MULF(I, h, TG_SET1F(I, -0.5f));                     \
+        TG_VF(I) sh = TG_SET1F(I, GELU_SHIFTER);                            \
+        TG_VF(I) kk = TG_SUBF(I, TG_FMAF(I, t, TG_SET1F(I, GELU_LOG2E), sh), sh); \
+        TG_VF(I) rh = TG_FNMAF(I, kk, TG_SET1F(I, GELU_LN2_HI), t);         \
+        TG_VF(I) rl = TG_FNMAF(I, kk, TG_SET1F(I, GELU_LN2_LO),             \
+                               TG_MULF(I, l, TG_SET1F(I, -0.5f)));          \
+        TG_VF(I) q = TG_SET1F(I, GELU_EXP_E7);                              \
+        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E6));                    \
+        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E5));                    \
+        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E4));                    \
+        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E3));                    \
+        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E2));                    \
+        TG_VF(I) r2 = TG_MULF(I, rh, rh);                                   \
+        TG_VF(I) ph = TG_FMAF(I, r2, q, rh);                                \
+        *z = TG_FMAF(I, r2, q, TG_FMAF(I, rl, ph, rl));                     \
+        *k = kk;                                                            \
+        return rh;                                                          \
+    }                                                                       \
+    /* f (1 + p) = c0 + w for f = c0 + d S(d), d = a - c, from table t:   \
+     * sets c0, returns w = d s0 + (c0' + d^2 S1(d) + f p), S = s0 + d S1,  \
+     * p = rh + z, where c0 stands alone when it dominates f and c0' holds  \
+     * it where d s0 does (M near 0, D near its root). Either way one       \
+     * rounding falls on the size of the result (the final c0 + w, or the   \
+     * FMA with d s0) and every other one on a smaller term (f p uses f to  \
+     * float accuracy). d is exact: c = 0 in the first interval, elsewhere  \
+     * a is within a factor 2 of c (Sterbenz). */                           \
+    TG_TARGET_##I static inline TG_VF(I) gelu_fw_##I(                       \
+        const float (*t)[16], TG_VF(I) a, TG_VF(I) rh, TG_VF(I) z,          \
+        TG_VF(I) * c0)                                                      \
+    {                                                                       \
+        TG_VI(I) iv = gelu_iv_##I(a);                                       \
+        TG_VF(I) d = TG_SUBF(I, a, TG_LUT16F(I, t[GELU_T_C], iv));          \
+        TG_VF(I) s = TG_LUT16F(I, t[GELU_T_S0 + 5], iv);                    \
+        for (int j = 4; j >= 1; j--)                                        \
+            s = TG_FMAF(I, s, d, TG_LUT16F(I, t[GELU_T_S0 + j], iv));       \
+        TG_VF(I) s0 = TG_LUT16F(I, t[GELU_T_S0], iv);                       \
+        TG_VF(I) v = TG_FMAF(I, TG_MULF(I, d, s), d, TG_LUT16F(I, t[GELU_T_C0IN], iv)); \
+        *c0 = TG_LUT16F(I, t[GELU_T_C0], iv);                               \
+        TG_VF(I) f = TG_ADDF(I, *c0, TG_FMAF(I, d, s0, v));                 \
+        return TG_FMAF(I, d, s0, TG_FMAF(I, f, rh, TG_FMAF(I, f, z, v)));   \
+    }                                                                       \
     TG_TARGET_##I static inline TG_VF(I) geluF_##I(TG_VF(I) x)              \
     {                                                                       \
-        if (GELU_ANY_##I(TG_CMPF(I, x, lt, TG_SET1F(I, GELU_F32_MIN))))    \
-            return TG_D2_F32(I, geluD_##I(TG_F32LO_D(I, x)),                \
-                             geluD_##I(TG_F32HI_D(I, x)));                  \
-        /* a is clamped to -16, where erfc(a / sqrt 2) = 2 exactly in     \
-         * float, so +Inf and huge lanes keep a finite correction */      \
-        TG_VF(I) a = TG_MAXF(I, TG_SET1F(I, -16.0f), TG_NEGF(I, x));        \
-        TG_VF(I) zh = TG_MULF(I, a, TG_SET1F(I, INV_SQRT2_HI));             \
-        TG_VF(I) zl = gelu_zlo_##I(a, zh);                                  \
-        TG_VF(I) e = TG_SLEEF_F(I, erfc, u15)(zh);                          \
-        TG_VF(I) g = TG_SLEEF_F(I, exp, u10)(TG_NEGF(I, TG_MULF(I, zh, zh))); \
-        TG_VF(I) k = TG_MULF(I, g, TG_SET1F(I, (float)TWO_OVER_SQRT_PI));  \
-        TG_VF(I) phi2 = TG_FNMAF(I, k, zl, e); /* 2 Phi(x) */               \
-        return TG_MULF(I, TG_MULF(I, x, TG_SET1F(I, 0.5f)), phi2);          \
+        /* min(AMAX, |x|) keeps NaN */                                      \
+        TG_VF(I) a = TG_MINF(I, TG_SET1F(I, GELU_FWD_AMAX), TG_ABSF(I, x)); \
+        TG_VF(I) k, z, rh = gelu_exp_##I(a, &k, &z);                        \
+        TG_VF(I) c0, w = gelu_fw_##I(gelu_tab_m, a, rh, z, &c0);            \
+        TG_VF(I) u = TG_LDEXPF(I, TG_ADDF(I, c0, w), k); /* E M */          \
+        /* x > 0: x - E M; otherwise -E M, and -0 stays -0 */               \
+        return TG_BLENDF(I, TG_CMPF(I, x, gt, TG_ZEROF(I)), TG_SUBF(I, x, u), \
+                         TG_XORF(I, u, TG_ANDF(I, x, TG_SIGNBITF(I))));     \
+    }                                                                       \
+    /* g gelu'(x), E D = 2^k D (1 + p). x <= 0: g D is formed exactly     \
+     * (hi + lo, FMA) and g D (1 + p) = hi + (hi rh + (hi z + lo)). The    \
+     * scaling goes in two exact-or-once-rounded steps: D 2^k1 first        \
+     * (k1 = max(k, -117), normal, exact) so that g multiplies before       \
+     * anything can underflow or overflow, 2^k2 last. */                    \
+    TG_TARGET_##I static inline TG_VF(I) gelu_bwdF_##I(TG_VF(I) g,          \
+                                                       TG_VF(I) x)          \
+    {                                                                       \
+        TG_VF(I) a = TG_MINF(I, TG_SET1F(I, GELU_BWD_AMAX), TG_ABSF(I, x)); \
+        TG_VF(I) k, z, rh = gelu_exp_##I(a, &k, &z);                        \
+        TG_VF(I) k1 = TG_MAXF(I, k, TG_SET1F(I, -117.0f));                  \
+        TG_VF(I) s2 = TG_POW2F(I, TG_SUBF(I, k, k1));                       \
+        TG_VF(I) c0, w = gelu_fw_##I(gelu_tab_d, a, rh, z, &c0);            \
+        TG_VF(I) s1 = TG_POW2F(I, k1);                                      \
+        /* x > 0: g (1 - c0 2^k1 - w 2^k1) (below 2^-117, E D is nothing    \
+         * next to 1). B = 1 - c0 2^k1 rounded, its error e exactly (FMA,    \
+         * B - 1 is exact), and g B exactly as hi + lo: the only rounding on \
+         * the size of the result is the last addition. */                  \
+        TG_VF(I) one = TG_SET1F(I, 1.0f);                                   \
+        TG_VF(I) bb = TG_FNMAF(I, c0, s1, one);                             \
+        TG_VF(I) e = TG_FMAF(I, c0, s1, TG_SUBF(I, bb, one));               \
+        TG_VF(I) pt = TG_FMAF(I, w, s1, e);                                 \
+        TG_VF(I) ph = TG_MULF(I, g, bb), pl = TG_FMSF(I, g, bb, ph);        \
+        TG_VF(I) pos = TG_ADDF(I, ph, TG_FNMAF(I, g, pt, pl));              \
+        /* x <= 0: g c0 2^k1 exactly as hi + lo, plus g w 2^k1; 2^k1 goes   \
+         * on c0 and w, not on g, which may be small */                     \
+        TG_VF(I) cs = TG_MULF(I, c0, s1); /* exact: c0 >= 0.2 or 0 */       \
+        TG_VF(I) hi = TG_MULF(I, g, cs), lo = TG_FMSF(I, g, cs, hi);        \
+        TG_VF(I) neg = TG_MULF(                                             \
+            I, TG_ADDF(I, hi, TG_FMAF(I, g, TG_MULF(I, w, s1), lo)), s2);   \
+        return TG_BLENDF(I, TG_CMPF(I, x, gt, TG_ZEROF(I)), pos, neg);      \
     }
-TG_EW_FOR_ISAS(GELU_F32_HELPERS)
+GELU_FMA_HELPERS(avx2)
+GELU_FMA_HELPERS(avx512)
+
+/* SSE2: the double bodies, rounded once */
+TG_TARGET_sse2 static inline __m128 geluF_sse2(__m128 x)
+{
+    return TG_D2_F32(sse2, geluD_sse2(TG_F32LO_D(sse2, x)),
+                     geluD_sse2(TG_F32HI_D(sse2, x)));
+}
+TG_TARGET_sse2 static inline __m128 gelu_bwdF_sse2(__m128 g, __m128 x)
+{
+    return TG_D2_F32(sse2,
+                     gelu_bwd_sse2(TG_F32LO_D(sse2, g), TG_F32LO_D(sse2, x)),
+                     gelu_bwd_sse2(TG_F32HI_D(sse2, g), TG_F32HI_D(sse2, x)));
+}
 
 #define GELU_VF(I, v, p0, p1, p2) geluF_##I(v)
 #define GELU_VD(I, v, p0, p1, p2) geluD_##I(v)
 #define GELU_TANH_VD(I, v, p0, p1, p2) gelu_tanhd_##I(v)
 #define GELU_BW_VD(I, g, x, p0, p1, p2) gelu_bwd_##I(g, x)
+#define GELU_BW_VF(I, g, x, p0, p1, p2) gelu_bwdF_##I(g, x)
 #define GELU_TANH_BW_VD(I, g, x, p0, p1, p2) gelu_tanh_bwd_##I(g, x)
 TG_SIMD_MAP(gelu, GELU_VF, GELU_VD)
 TG_SIMD_MAP_WIDE(gelu_tanh, GELU_TANH_VD)
-TG_SIMD_BIN_WIDE(gelu_backward, GELU_BW_VD)
+TG_SIMD_BIN(gelu_backward, GELU_BW_VF, GELU_BW_VD)
 TG_SIMD_BIN_WIDE(gelu_tanh_backward, GELU_TANH_BW_VD)
 TG_VEC_MAP0(gelu)
 TG_VEC_MAP0(gelu_tanh)

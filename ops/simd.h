@@ -642,4 +642,62 @@ typedef void (*tg_bin2_f64_fn)(int64_t n, double *y, const double *a,
         NAME##_b64[tg__isa()](n, y, a, sa, b, sb, 0, 0, 0);                 \
     }
 
+/* ==================================================================
+ * Lane integers, 8- and 16-entry table lookups and exponent scaling for f32
+ * kernels written for the FMA instruction sets (avx2, avx512 only; the
+ * SSE2 instantiations of such kernels evaluate in double instead).
+ * Appended; the macros above are unchanged.
+ * ================================================================== */
+#define TG_VI(I) TG_VI_##I
+#define TG_VI_avx2 __m256i
+#define TG_VI_avx512 __m512i
+/* the bits of a float vector as int32 lanes and back */
+#define TG_BITSF(I, v) TG_BITSF_##I(v)
+#define TG_BITSF_avx2(v) _mm256_castps_si256(v)
+#define TG_BITSF_avx512(v) _mm512_castps_si512(v)
+#define TG_FROMBITSF(I, v) TG_FROMBITSF_##I(v)
+#define TG_FROMBITSF_avx2(v) _mm256_castsi256_ps(v)
+#define TG_FROMBITSF_avx512(v) _mm512_castsi512_ps(v)
+#define TG_SET1I32(I, s) TG__XCAT3(_mm, TG_W_##I, _set1_epi32)(s)
+#define TG_ADDI32(I, a, b) TG__XCAT3(_mm, TG_W_##I, _add_epi32)(a, b)
+#define TG_SUBI32(I, a, b) TG__XCAT3(_mm, TG_W_##I, _sub_epi32)(a, b)
+#define TG_MINI32(I, a, b) TG__XCAT3(_mm, TG_W_##I, _min_epi32)(a, b)
+#define TG_SRLI32(I, a, n) TG__XCAT3(_mm, TG_W_##I, _srli_epi32)(a, n)
+#define TG_SLLI32(I, a, n) TG__XCAT3(_mm, TG_W_##I, _slli_epi32)(a, n)
+/* a*b - c, fused (an exact product error: fl(a*b) - a*b = -TG_FMSF(a, b, fl(a*b))) */
+#define TG_FMSF(I, a, b, c) TG__XCAT3(_mm, TG_W_##I, _fmsub_ps)(a, b, c)
+/* tab[idx] per lane: tab is a 32-byte aligned float[8], idx int32 lanes in
+ * [0, 7]; one register permute (vpermps) */
+#define TG_LUT8F(I, tab, idx) TG_LUT8F_##I(tab, idx)
+#define TG_LUT8F_avx2(tab, idx) _mm256_permutevar8x32_ps(_mm256_load_ps(tab), idx)
+#define TG_LUT8F_avx512(tab, idx)                                           \
+    _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(_mm256_load_ps(tab)))
+/* 2^k for integral float lanes k in [-126, 127] */
+#define TG_POW2F(I, k) TG_POW2F_##I(k)
+#define TG_POW2F_avx2(k)                                                    \
+    _mm256_castsi256_ps(_mm256_slli_epi32(                                  \
+        _mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23))
+#define TG_POW2F_avx512(k) _mm512_scalef_ps(_mm512_set1_ps(1.0f), k)
+/* v 2^k for integral float lanes k in [-226, 127], rounded once when
+ * |v| >= 2^-26 (AVX2 scales by 2^max(k, -100), exactly, then by the
+ * rest; a result that underflows is rounded once, into the subnormal
+ * range, as AVX-512's vscalefps does). A NaN k is only allowed with a
+ * NaN v (AVX2 would scale by garbage). */
+#define TG_LDEXPF(I, v, k) TG_LDEXPF_##I(v, k)
+#define TG_LDEXPF_avx2(v, k)                                                \
+    _mm256_mul_ps(_mm256_mul_ps(v, TG_POW2F_avx2(_mm256_max_ps(             \
+                                       k, _mm256_set1_ps(-100.0f)))),       \
+                  TG_POW2F_avx2(_mm256_sub_ps(                              \
+                      k, _mm256_max_ps(k, _mm256_set1_ps(-100.0f)))))
+#define TG_LDEXPF_avx512(v, k) _mm512_scalef_ps(v, k)
+/* tab[idx] per lane for a 64-byte aligned float[16], idx in [0, 15]: one
+ * permute on AVX-512, two and a blend on AVX2 */
+#define TG_LUT16F(I, tab, idx) TG_LUT16F_##I(tab, idx)
+#define TG_LUT16F_avx2(tab, idx)                                            \
+    _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_load_ps(tab), idx),    \
+                     _mm256_permutevar8x32_ps(_mm256_load_ps((tab) + 8), idx), \
+                     _mm256_castsi256_ps(_mm256_cmpgt_epi32(                \
+                         idx, _mm256_set1_epi32(7))))
+#define TG_LUT16F_avx512(tab, idx) _mm512_permutexvar_ps(idx, _mm512_load_ps(tab))
+
 #endif

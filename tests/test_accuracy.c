@@ -10,7 +10,8 @@
  * meson registers this binary once per instruction set (TG_ISA=sse2,
  * avx2 and the best the CPU has), so every kernel path is covered.
  * TG_ACC_POINTS=N sets the number of sweep points per part (default
- * 2^16); docs/ops-elementwise.md quotes a run with 2^22.
+ * 2^16); docs/ops-elementwise.md quotes a run with 2^22. TG_ACC_ONLY=a,b
+ * runs only the ops whose names start with one of the listed prefixes.
  */
 #include <float.h>
 #include <stdint.h>
@@ -445,6 +446,17 @@ static void run_case(int c)
     free(y), free(g), free(yd), free(gd);
 }
 
+/* whether name starts with one of the comma-separated prefixes in list */
+static bool selected(const char *list, const char *name)
+{
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len && !strncmp(name, p, len)) return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
 static void sweep(void)
 {
     const char *env = getenv("TG_ACC_POINTS");
@@ -455,7 +467,9 @@ static void sweep(void)
            (long long)n32, (long long)n64);
     printf("%-28s %8s %14s %8s %14s %10s %14s\n", "op", "f32 ulp", "at x",
            "f64<=10", "at x", "f64 all", "at x");
+    const char *only = getenv("TG_ACC_ONLY");
     for (int c = 0; c < N_CASES; c++) {
+        if (only && !selected(only, cases[c].name)) continue;
         run_case(c);
         printf("%-28s %8.3f %14.7g %8.3f %14.7g %10.4g %14.7g\n", cases[c].name,
                results[c][0], worst_x[c][0], results[c][1], worst_x[c][1],
