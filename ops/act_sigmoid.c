@@ -107,7 +107,42 @@
     }
 TG_EW_FOR_ISAS(SIG_HELPERS)
 
-#define SIGMOID_VF(I, v, p0, p1, p2) sigf_##I(v)
+/* f32 sigmoid on the FMA instruction sets: the same quotient num / (1 + e)
+ * with its residual correction, but e = e^-|x| inline (ops/act_fexp.h)
+ * and held unrounded as 2^k (eh + el), and on AVX-512 the quotient from a
+ * 14-bit reciprocal estimate instead of a division: q0 = num rcp(d) is
+ * then corrected by r rcp(d) with r = num - q0 (d + dl) (FMA), which
+ * leaves 2^-28 relative. AVX2's estimate has 12 bits, too few for one
+ * correction, so it divides. |x| is held at 104, where e^-104 < 2^-150
+ * rounds to 0; NaN passes through. */
+#include "ops/act_fexp.h"
+#define SIG_QUOT_avx2(num, d) TG_DIVF(avx2, num, d)
+#define SIG_QUOT_avx512(num, d) TG_MULF(avx512, num, TG_RCPF(avx512, d))
+#define SIG_FMA_HELPERS(I)                                                  \
+    TG_TARGET_##I static inline TG_VF(I) sig_fma_##I(TG_VF(I) x)            \
+    {                                                                       \
+        TG_VF(I) one = TG_SET1F(I, 1.0f);                                   \
+        TG_VF(I) t = TG_NEGF(I, TG_MINF(I, TG_SET1F(I, 104.0f), TG_ABSF(I, x))); \
+        TG_VF(I) k, p = tg_fexp_##I(t, &k);                                 \
+        TG_VF(I) eh = TG_ADDF(I, one, p);                                   \
+        TG_VF(I) el = TG_ADDF(I, TG_SUBF(I, one, eh), p);                   \
+        TG_VF(I) e = TG_LDEXPF(I, eh, k);                                   \
+        TG_MF(I) pos = TG_CMPF(I, x, ge, TG_ZEROF(I));                      \
+        TG_VF(I) num = TG_BLENDF(I, pos, one, e);                           \
+        TG_VF(I) numl = TG_BLENDF(I, pos, TG_ZEROF(I), TG_LDEXPF(I, el, k)); \
+        TG_VF(I) d = TG_ADDF(I, one, e);                                    \
+        TG_VF(I) dl = TG_SUBF(I, e, TG_SUBF(I, d, one));                    \
+        TG_VF(I) q = SIG_QUOT_##I(num, d);                                  \
+        TG_VF(I) r = TG_FNMAF(I, q, d, num);                                \
+        r = TG_ADDF(I, TG_FNMAF(I, q, dl, r), numl);                        \
+        return TG_FMAF(I, r, TG_RCPF(I, d), q);                             \
+    }
+SIG_FMA_HELPERS(avx2)
+SIG_FMA_HELPERS(avx512)
+#define SIGMOID_VF(I, v, p0, p1, p2) SIGMOID_VF_##I(v)
+#define SIGMOID_VF_sse2(v) sigf_sse2(v)
+#define SIGMOID_VF_avx2(v) sig_fma_avx2(v)
+#define SIGMOID_VF_avx512(v) sig_fma_avx512(v)
 #define SIGMOID_VD(I, v, p0, p1, p2) sigd_##I(v)
 #define LOGSIG_VD(I, v, p0, p1, p2) logsigd_##I(v)
 #define SILU_VD(I, v, p0, p1, p2) silud_##I(v)
