@@ -343,51 +343,85 @@ static void opt_rmsprop(void)
     check_run(&c, e1m, e2m);
 }
 
-/* Large parameters take the threaded path; results match a scalar
- * reference computed here. Runs under the ISA the environment selects. */
+/* Parameters whose sizes add up to more than the threading thresholds
+ * of a step (2^17 elements) and of zeroing (2^19) take the threaded path: laid end to end and
+ * cut into one share per thread, so shares start and end inside
+ * parameters at odd offsets. Results match a scalar reference computed
+ * here; a frozen parameter in the middle stays untouched; zeroing clears
+ * every gradient, the frozen one's too. Runs under the ISA the environment
+ * selects. */
 static void opt_large_threaded(void)
 {
-    const int64_t n = 100003; /* > TG_PAR_MIN, not a multiple of 16 */
+    enum { NP = 4 };
+    const int64_t sizes[NP] = {500003, 37, 70001, 50021}; /* [2] frozen */
     int threads = tg_get_num_threads();
     tg_set_num_threads(2); /* the suite may run with one thread */
     tg_graph *g = tg_graph_new();
-    tg_tensor *w = tg_param(g, TG_F32, TG_SHAPE(n), "w");
-    float *ref_w = malloc(sizeof(float) * n), *ref_m = calloc(n, 4),
-          *ref_v = calloc(n, 4);
-    for (int64_t i = 0; i < n; i++) {
-        tg_f32(w)[i] = ref_w[i] = (float)sin((double)i);
-        tg_f32(w->grad)[i] = (float)cos(0.5 * (double)i);
+    tg_tensor *w[NP];
+    float *ref_w[NP], *ref_m[NP], *ref_v[NP], *w0[NP];
+    for (int k = 0; k < NP; k++) {
+        int64_t n = sizes[k];
+        w[k] = tg_param(g, TG_F32, 1, &sizes[k], NULL);
+        ref_w[k] = malloc(sizeof(float) * n);
+        w0[k] = malloc(sizeof(float) * n);
+        ref_m[k] = calloc(n, 4);
+        ref_v[k] = calloc(n, 4);
+        for (int64_t i = 0; i < n; i++) {
+            tg_f32(w[k])[i] = ref_w[k][i] = w0[k][i] =
+                (float)sin((double)(i + 7 * k));
+            tg_f32(w[k]->grad)[i] = (float)cos(0.5 * (double)i + k);
+        }
     }
+    tg_set_requires_grad(w[2], false);
     tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAMW);
     c.lr = 0.01;
-    tg_optim *o = tg_optim_new(&c, 1, &w);
+    tg_optim *o = tg_optim_new(&c, NP, w);
     for (int s = 1; s <= 3; s++) {
         tg_optim_step(o);
         double ss = 0.01 / (1 - pow(0.9, s)), bc2 = 1 - pow(0.999, s);
-        for (int64_t i = 0; i < n; i++) {
-            double gi = tg_f32(w->grad)[i];
-            double wi = ref_w[i] * (1 - 0.01 * 0.01);
-            ref_m[i] = (float)(0.9 * ref_m[i] + 0.1 * gi);
-            ref_v[i] = (float)(0.999 * ref_v[i] + 0.001 * gi * gi);
-            ref_w[i] = (float)(wi - ss * ref_m[i] /
-                                        (sqrt(ref_v[i] / bc2) + 1e-8));
+        for (int k = 0; k < NP; k++) {
+            if (k == 2) continue;
+            for (int64_t i = 0; i < sizes[k]; i++) {
+                double gi = tg_f32(w[k]->grad)[i];
+                double wi = ref_w[k][i] * (1 - 0.01 * 0.01);
+                ref_m[k][i] = (float)(0.9 * ref_m[k][i] + 0.1 * gi);
+                ref_v[k][i] = (float)(0.999 * ref_v[k][i] + 0.001 * gi * gi);
+                ref_w[k][i] = (float)(wi - ss * ref_m[k][i] /
+                                               (sqrt(ref_v[k][i] / bc2) +
+                                                1e-8));
+            }
         }
     }
     double worst = 0;
-    for (int64_t i = 0; i < n; i++) {
-        double d = fabs(tg_f32(w)[i] - ref_w[i]);
-        if (d > worst) worst = d;
-    }
+    bool frozen_same = true;
+    for (int k = 0; k < NP; k++)
+        for (int64_t i = 0; i < sizes[k]; i++) {
+            if (k == 2) {
+                frozen_same &= tg_f32(w[k])[i] == w0[k][i];
+                continue;
+            }
+            double d = fabs(tg_f32(w[k])[i] - ref_w[k][i]);
+            if (d > worst) worst = d;
+        }
     TT_CHECK(worst < 1e-6);
+    TT_CHECK(frozen_same);
+    tg_optim_zero_grad(o);
+    int64_t nonzero = 0;
+    for (int k = 0; k < NP; k++)
+        for (int64_t i = 0; i < sizes[k]; i++)
+            nonzero += tg_f32(w[k]->grad)[i] != 0;
+    TT_CHECK(nonzero == 0);
     tg_set_num_threads(threads);
     tg_optim_free(o);
-    free(ref_w);
-    free(ref_m);
-    free(ref_v);
+    for (int k = 0; k < NP; k++) {
+        free(ref_w[k]);
+        free(ref_m[k]);
+        free(ref_v[k]);
+        free(w0[k]);
+    }
     tg_graph_free(g);
 }
 
-/* A frozen parameter is not touched, not even by weight decay. */
 static void opt_frozen(void)
 {
     tg_graph *g = tg_graph_new();
