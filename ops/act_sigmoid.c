@@ -10,8 +10,9 @@
  * Every formula is evaluated from e = e^-|x| <= 1, which never overflows:
  * sigmoid(x) = 1/(1+e) for x >= 0 and e/(1+e) for x < 0, and
  * sigmoid(-x) is the other one of the pair.
- * Precision: sigmoid in f32 is one SLEEF f32 exp plus a division (it is
- * on the hot path); the others evaluate f32 in double and round once
+ * Precision: sigmoid in f32 is one f32 exp plus a corrected quotient
+ * (inline exp on AVX2/AVX-512, SLEEF's on SSE2; it is on the hot path);
+ * the others evaluate f32 in double and round once
  * (silu_backward has a root near x = -1.278 where f32 arithmetic would
  * lose every digit).
  * VJPs:  sigmoid: sigmoid_backward(g, y)
@@ -27,23 +28,6 @@
 
 /* e = e^-|x|; *d = 1 + e; returns sigmoid(x) (pos = x >= 0 ? 1 : e over d) */
 #define SIG_HELPERS(I)                                                      \
-    /* f32: y = num / (1 + e) with num = 1 (x >= 0) or e (x < 0). The sum   \
-     * 1 + e is kept exactly as d + dl (Fast2Sum: 1 >= e) and the quotient  \
-     * is corrected once with its exact FMA residual, so the only error     \
-     * left besides the final rounding is exp's own. */                     \
-    TG_TARGET_##I static inline TG_VF(I) sigf_##I(TG_VF(I) x)               \
-    {                                                                       \
-        TG_VF(I) one = TG_SET1F(I, 1.0f);                                   \
-        TG_VF(I) e = TG_SLEEF_F(I, exp, u10)(TG_NEGF(I, TG_ABSF(I, x)));    \
-        TG_VF(I) num = TG_BLENDF(I, TG_CMPF(I, x, ge, TG_ZEROF(I)), one, e); \
-        TG_VF(I) d = TG_ADDF(I, one, e);                                    \
-        TG_VF(I) dl = TG_SUBF(I, e, TG_SUBF(I, d, one));                    \
-        TG_VF(I) q = TG_DIVF(I, num, d);                                    \
-        /* r = num - q (d + dl); q + r/d, r/d from a reciprocal estimate */ \
-        TG_VF(I) r = TG_FNMAF(I, q, d, num);                                \
-        r = TG_FNMAF(I, q, dl, r);                                          \
-        return TG_FMAF(I, r, TG_RCPF(I, d), q);                             \
-    }                                                                       \
     /* sigmoid(x) and sigmoid(-x) from one exp */                           \
     TG_TARGET_##I static inline void sig2d_##I(TG_VD(I) x, TG_VD(I) *s,     \
                                                TG_VD(I) * t)                \
@@ -106,6 +90,24 @@
                        TG_SUBD(I, TG_SET1D(I, 1.0), y));                    \
     }
 TG_EW_FOR_ISAS(SIG_HELPERS)
+
+/* f32 on SSE2: y = num / (1 + e) with num = 1 (x >= 0) or e (x < 0). The sum
+ * 1 + e is kept exactly as d + dl (Fast2Sum: 1 >= e) and the quotient
+ * is corrected once with its exact FMA residual, so the only error
+ * left besides the final rounding is exp's own. */
+TG_TARGET_sse2 static inline TG_VF(sse2) sigf_sse2(TG_VF(sse2) x)
+{
+    TG_VF(sse2) one = TG_SET1F(sse2, 1.0f);
+    TG_VF(sse2) e = TG_SLEEF_F(sse2, exp, u10)(TG_NEGF(sse2, TG_ABSF(sse2, x)));
+    TG_VF(sse2) num = TG_BLENDF(sse2, TG_CMPF(sse2, x, ge, TG_ZEROF(sse2)), one, e);
+    TG_VF(sse2) d = TG_ADDF(sse2, one, e);
+    TG_VF(sse2) dl = TG_SUBF(sse2, e, TG_SUBF(sse2, d, one));
+    TG_VF(sse2) q = TG_DIVF(sse2, num, d);
+    /* r = num - q (d + dl); q + r/d, r/d from a reciprocal estimate */
+    TG_VF(sse2) r = TG_FNMAF(sse2, q, d, num);
+    r = TG_FNMAF(sse2, q, dl, r);
+    return TG_FMAF(sse2, r, TG_RCPF(sse2, d), q);
+}
 
 /* f32 sigmoid on the FMA instruction sets: the same quotient num / (1 + e)
  * with its residual correction, but e = e^-|x| inline (ops/act_fexp.h)
