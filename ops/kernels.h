@@ -11,6 +11,12 @@
     void tg_vec_##name##_f64(int64_t n, double *y, const double *x);
 
 TG_DECLARE_VEC_UNARY(tanh)
+/* tanh_backward(g, y) = g (1 - y^2); (n, z, g, sg, y, sy) with strides
+ * 0 or 1 as the binary kernels below */
+void tg_vec_tanh_backward_f32(int64_t n, float *z, const float *g, int64_t sg,
+                              const float *y, int64_t sy);
+void tg_vec_tanh_backward_f64(int64_t n, double *z, const double *g,
+                              int64_t sg, const double *y, int64_t sy);
 
 
 /* ---- elementwise math and activations (ops/ew_*.c, ops/act_*.c).

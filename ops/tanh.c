@@ -1,22 +1,101 @@
 /* tanh and its fused backward.
- *   tanh:            y = tanh x (SLEEF, 1.0-ulp variant)
+ *   tanh:            y = tanh x
  *   tanh_backward:   z = g (1 - y^2), the VJP of tanh from its output y
+ * f32 tanh on AVX2/AVX-512 is evaluated inline from one exponential,
+ *   tanh a = -m / (2 + m),  m = expm1(-2a),  a = |x|
+ * with e^-2a = 2^k (1 + p) (ops/act_fexp.h); m is carried exactly as a
+ * pair built from the exact terms 2^k, 2^k p and -1 (two Fast2Sums), so
+ * it keeps its relative accuracy for small a (where m = p) and its low
+ * bits near m = -1; 2 + m is kept exactly as a pair too and the quotient
+ * is corrected once with its FMA residual. a is held at 9.1, beyond which
+ * tanh rounds to 1; the sign is put back last, so tanh(-0) = -0 and NaN
+ * passes through. SSE2 and f64 use SLEEF's tanh (1.0-ulp variant).
+ * tanh_backward computes 1 - y^2 with an FMA for |y| < 1/2 and as
+ * (1 - |y|)(1 + |y|) beyond, where 1 - |y| is exact: 1 - y*y would lose
+ * the low bits of y^2 next to |y| = 1 (hundreds of ulps).
  * VJPs: tanh: tanh_backward(g, y).
  *       tanh_backward(g, y): dg = h (1 - y^2) = tanh_backward(h, y);
  *                            dy = -2 h g y.
  */
+#include "ops/act_fexp.h"
 #include "ops/elementwise.h"
 #include "ops/kernels.h"
 #include "ops/simd.h"
 
 #include <math.h>
 
-#define TANH_VF(I, v) TG_SLEEF_F(I, tanh, u10)(v)
-#define TANH_VD(I, v) TG_SLEEF_D(I, tanh, u10)(v)
-TG_SIMD_UNARY(tanh, TANH_VF, Sleef_tanhf_u10, TANH_VD, Sleef_tanh_u10)
+#define TANH_FMA_HELPERS(I)                                                 \
+    TG_TARGET_##I static inline TG_VF(I) tanh_fma_##I(TG_VF(I) x)           \
+    {                                                                       \
+        TG_VF(I) one = TG_SET1F(I, 1.0f), two = TG_SET1F(I, 2.0f);          \
+        TG_VF(I) a = TG_MINF(I, TG_SET1F(I, 9.1f), TG_ABSF(I, x));          \
+        TG_VF(I) k, p = tg_fexp_##I(TG_MULF(I, a, TG_SET1F(I, -2.0f)), &k); \
+        TG_VF(I) s = TG_POW2F(I, k), sp = TG_MULF(I, s, p); /* both exact */ \
+        /* e^-2a = s + s p = eh + el exactly (Fast2Sum, |s| >= |s p|),      \
+         * m = eh - 1 + el = mh + ml exactly (Fast2Sum, 1 >= eh) */         \
+        TG_VF(I) eh = TG_ADDF(I, s, sp);                                    \
+        TG_VF(I) el = TG_SUBF(I, sp, TG_SUBF(I, eh, s));                    \
+        TG_VF(I) mh = TG_SUBF(I, eh, one);                                  \
+        TG_VF(I) ml = TG_ADDF(I, TG_SUBF(I, eh, TG_ADDF(I, mh, one)), el);  \
+        /* renormalised, m = mm + lo with mm = fl(m) (mh = 0 for small a) */ \
+        TG_VF(I) mm = TG_ADDF(I, mh, ml);                                   \
+        TG_VF(I) lo = TG_SUBF(I, ml, TG_SUBF(I, mm, mh));                   \
+        /* -m / (2 + m): d + dl = 2 + m exactly (Fast2Sum), quotient        \
+         * corrected by its residual -m - q (2 + m) */                      \
+        TG_VF(I) d = TG_ADDF(I, two, mm);                                   \
+        TG_VF(I) dl = TG_ADDF(I, TG_SUBF(I, mm, TG_SUBF(I, d, two)), lo);   \
+        TG_VF(I) n = TG_NEGF(I, mm);                                        \
+        TG_VF(I) q = TG_DIVF(I, n, d);                                      \
+        TG_VF(I) r = TG_FNMAF(I, q, dl, TG_FNMAF(I, q, d, n));              \
+        TG_VF(I) y = TG_FMAF(I, TG_SUBF(I, r, lo), TG_RCPF(I, d), q);       \
+        return TG_XORF(I, y, TG_ANDF(I, x, TG_SIGNBITF(I)));                \
+    }
+TANH_FMA_HELPERS(avx2)
+TANH_FMA_HELPERS(avx512)
 
-#define TANH_BW(g, y) ((g) * (1 - (y) * (y)))
-TG_BINARY_KERNELS(tanh_bw, TANH_BW)
+#define TANH_VF(I, v, p0, p1, p2) TANH_VF_##I(v)
+#define TANH_VF_sse2(v) TG_SLEEF_F(sse2, tanh, u10)(v)
+#define TANH_VF_avx2(v) tanh_fma_avx2(v)
+#define TANH_VF_avx512(v) tanh_fma_avx512(v)
+#define TANH_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, tanh, u10)(v)
+TG_SIMD_MAP(tanh, TANH_VF, TANH_VD)
+TG_VEC_MAP0(tanh)
+
+/* g (1 - y^2): for |y| < 1/2, 1 - y^2 in one FMA; beyond, the factor
+ * u = 1 - |y| (exact below |y| = 2^24, 2^53 in f64) first,
+ * g (1 - |y|)(1 + |y|) = t + t |y| with t = g u in one FMA (SSE2 rounds
+ * the product and the sum separately), which also keeps a finite result
+ * finite when y^2 alone would overflow. From 2^24 (2^53) on,
+ * 1 - y^2 = -y^2 (1 - y^-2) to far below an ulp: t = -g |y|, and the FMA
+ * adds 0. */
+#define TANH_BW_BODY(I, SFX, g, y)                                          \
+    TG_BLEND##SFX(I, TG_CMP##SFX(I, TG_ABS##SFX(I, y), lt, TG_SET1##SFX(I, 0.5)), \
+                  TG_MUL##SFX(I, g, TG_FNMA##SFX(I, y, y, TG_SET1##SFX(I, 1.0))), \
+                  tanh_bw_far##SFX##_##I(g, TG_ABS##SFX(I, y)))
+#define TANH_BW_HELPERS(I)                                                  \
+    TG_TARGET_##I static inline TG_VF(I) tanh_bw_farF_##I(TG_VF(I) g,       \
+                                                          TG_VF(I) a)       \
+    {                                                                       \
+        TG_MF(I) big = TG_CMPF(I, a, ge, TG_SET1F(I, 0x1p24f));             \
+        TG_VF(I) u = TG_BLENDF(I, big, TG_NEGF(I, a), TG_SUBF(I, TG_SET1F(I, 1.0f), a)); \
+        TG_VF(I) t = TG_MULF(I, g, u);                                      \
+        return TG_FMAF(I, t, a, TG_BLENDF(I, big, TG_ZEROF(I), t));         \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) tanh_bw_farD_##I(TG_VD(I) g,       \
+                                                          TG_VD(I) a)       \
+    {                                                                       \
+        TG_MD(I) big = TG_CMPD(I, a, ge, TG_SET1D(I, 0x1p53));              \
+        TG_VD(I) u = TG_BLENDD(I, big, TG_NEGD(I, a), TG_SUBD(I, TG_SET1D(I, 1.0), a)); \
+        TG_VD(I) t = TG_MULD(I, g, u);                                      \
+        return TG_FMAD(I, t, a, TG_BLENDD(I, big, TG_ZEROD(I), t));         \
+    }
+TANH_BW_HELPERS(sse2)
+TANH_BW_HELPERS(avx2)
+TANH_BW_HELPERS(avx512)
+#define TANH_BW_VF(I, g, y, p0, p1, p2) TANH_BW_BODY(I, F, g, y)
+#define TANH_BW_VD(I, g, y, p0, p1, p2) TANH_BW_BODY(I, D, g, y)
+TG_SIMD_BIN(tanh_backward, TANH_BW_VF, TANH_BW_VD)
+TG_VEC_BIN0(tanh_backward)
 
 static tg_status tanh_fwd(tg_graph *g, tg_node *n)
 {
@@ -34,7 +113,7 @@ static void tanh_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 static tg_status tanh_bw_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__binary_run(n, tanh_bw_f32, tanh_bw_f64);
+    return tg__binary_run(n, tg_vec_tanh_backward_f32, tg_vec_tanh_backward_f64);
 }
 
 static void tanh_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,

@@ -133,6 +133,7 @@ static long double r_recip(long double x, const double *p) { (void)p; return 1.0
 static long double r_sin(long double x, const double *p) { (void)p; return sinl(x); }
 static long double r_cos(long double x, const double *p) { (void)p; return cosl(x); }
 static long double r_erf(long double x, const double *p) { (void)p; return erfl(x); }
+static long double r_tanh(long double x, const double *p) { (void)p; return tanhl(x); }
 static long double r_sigmoid(long double x, const double *p) { (void)p; return sig(x); }
 static long double r_logsig(long double x, const double *p)
 {
@@ -216,6 +217,11 @@ static long double b_sig(long double g, long double y, const double *p)
 {
     (void)p;
     return g * y * (1.0L - y);
+}
+static long double b_tanh(long double g, long double y, const double *p)
+{
+    (void)p;
+    return g * (1.0L - y) * (1.0L + y); /* exact factors; y*y is not, for f64 y */
 }
 static long double b_relu(long double g, long double x, const double *p)
 {
@@ -335,6 +341,7 @@ static const acase cases[] = {
     U0(rsqrt, rsqrt, r_rsqrt, 1.5), U0(square, square, r_square, 0.5),
     U0(reciprocal, reciprocal, r_recip, 0.5), U0(sin, sin, r_sin, 1.5),
     U0(cos, cos, r_cos, 1.5), U0(erf, erf, r_erf, 1.5),
+    U0(tanh, tanh, r_tanh, 1.5),
     U0(sigmoid, sigmoid, r_sigmoid, 2), U0(logsigmoid, logsigmoid, r_logsig, 4),
     U0(silu, silu, r_silu, 4), U0(relu, relu, r_relu, 0),
     U0(gelu, gelu, r_gelu, 256 /* grows as x^2, see docs */),
@@ -350,6 +357,7 @@ static const acase cases[] = {
     U1("pow_scalar(2.5)", pow_scalar, r_pows, r_pows64, 2.5, 1.5),
     U1("pow_scalar(-1.5)", pow_scalar, r_pows, r_pows64, -1.5, 1.5),
     U1("pow_scalar(3)", pow_scalar, r_pows, r_pows64, 3, 1.5),
+    B0(tanh_backward, tanh_backward, b_tanh, 2),
     B0(sigmoid_backward, sigmoid_backward, b_sig, 2),
     B0(relu_backward, relu_backward, b_relu, 0),
     B0(gelu_backward, gelu_backward, b_gelu, 256),
