@@ -12,7 +12,8 @@ void tg__anomaly_check_grad(tg_graph *g, const tg_node *n,
 enum { /* tg_tensor.bw_flags, valid while bw_stamp == current pass id */
     BW_TARGET = 1u << 0,   /* tg_grad asked for this tensor's gradient */
     BW_OWNED = 1u << 1,    /* bw_acc is a private buffer: add in place  */
-    BW_LEAF_SEEN = 1u << 2 /* already on the pass's leaf list           */
+    BW_LEAF_SEEN = 1u << 2, /* already on the pass's leaf list          */
+    BW_FRESH_GRAD = 1u << 3 /* ->grad was made by this pass: copy, not add */
 };
 
 typedef struct frame {
@@ -358,14 +359,28 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
                 tg_tensor *gr = tg__new_tensor(g, t->dtype, t->ndim, t->shape,
                                                who);
                 if (!gr) break;
-                memset(gr->data, 0, (size_t)gr->numel * (t->dtype == TG_F64 ? 8 : 4));
                 gr->flags = TG_TF_CONSTANT;
                 t->grad = gr;
+                t->bw_flags |= BW_FRESH_GRAD;
             }
+        }
+        /* A buffer made above holds nothing yet: the gradient is copied in
+         * rather than added to zeros written first. If making a later one
+         * failed, the new ones read as zeros, as they always have. */
+        for (int64_t k = 0; k < n_leaves && g->status != TG_OK; k++) {
+            tg_tensor *t = leaves[k];
+            if (t->bw_acc && (t->bw_flags & BW_FRESH_GRAD))
+                memset(t->grad->data, 0,
+                       (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
         }
         for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
             tg_tensor *t = leaves[k];
-            if (t->bw_acc) tg__accumulate(t->grad, t->bw_acc);
+            if (!t->bw_acc) continue;
+            if (t->bw_flags & BW_FRESH_GRAD)
+                memcpy(t->grad->data, t->bw_acc->data,
+                       (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
+            else
+                tg__accumulate(t->grad, t->bw_acc);
         }
         g->grad_enabled = m;
     }

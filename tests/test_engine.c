@@ -1,5 +1,6 @@
 /* Core engine: hand-derived gradients, modes, errors, memory. */
 #include <stdlib.h>
+#include <string.h>
 #include <tapegrad/tapegrad.h>
 
 #include "tt.h"
@@ -482,6 +483,7 @@ static void *failing_alloc(size_t size, size_t align, void *ud)
     size_t r = (size + align - 1) & ~(align - 1);
     void *p = aligned_alloc(align, r);
     if (p) live++;
+    if (p) memset(p, 0xA5, r); /* no reliance on fresh pages being zero */
     return p;
 }
 static void failing_free(void *p, void *ud)
@@ -534,6 +536,58 @@ static void allocation_failures(void)
     tg_set_allocator(NULL, NULL, NULL);
 }
 
+/* Per-step input leaves get a graph-owned ->grad on their first backward
+ * (the gradient is copied in), later backward calls in the step add to
+ * it. When making one of those buffers fails, every ->grad made by the
+ * failed call reads as zeros and nothing is delivered. */
+static void input_leaf_grads(void)
+{
+    tg_graph *g = tg_graph_new();
+    double av[3] = {1, -2, 0.5}, bv[3] = {3, 0.25, -1};
+    tg_tensor *a = in64(g, TG_SHAPE(3), av, true);
+    tg_tensor *b = in64(g, TG_SHAPE(3), bv, true);
+    for (int k = 1; k <= 2; k++) { /* d/da sum(a*a*b) = 2ab, d/db = a^2 */
+        TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(tg_mul(a, a), b))) == TG_OK);
+        for (int i = 0; i < 3; i++) {
+            TT_NEAR(tg_get(a->grad, i), k * 2 * av[i] * bv[i], 0);
+            TT_NEAR(tg_get(b->grad, i), k * av[i] * av[i], 0);
+        }
+    }
+    tg_graph_free(g);
+
+    /* Inputs of 2^18 doubles: each new grad buffer takes arena chunks of
+     * its own, so allocation failures land between the two. */
+    enum { N = 1 << 18 };
+    double *v = malloc(sizeof(double) * N);
+    for (int i = 0; i < N; i++) v[i] = (double)(i % 7) - 3;
+    tg_set_allocator(failing_alloc, failing_free, NULL);
+    int ok = 0, oom = 0, bad = 0;
+    for (long k = 1; k < 60 && !ok; k++) {
+        fail_at = k;
+        n_allocs = live = 0;
+        g = tg_graph_new();
+        if (!g) continue;
+        a = in64(g, TG_SHAPE(N), v, true);
+        b = in64(g, TG_SHAPE(N), v, true);
+        tg_status st = tg_backward(g, tg_sum_all(tg_mul(a, b)));
+        if (st == TG_OK) {
+            ok = 1;
+            for (int i = 0; i < N; i++)
+                bad += tg_get(a->grad, i) != v[i] || tg_get(b->grad, i) != v[i];
+        } else if (st == TG_ERR_OOM) {
+            oom++;
+            const tg_tensor *gs[2] = {a->grad, b->grad};
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; gs[j] && i < N; i++) bad += tg_get(gs[j], i) != 0;
+        }
+        tg_graph_free(g);
+        TT_CHECK(live == 0);
+    }
+    tg_set_allocator(NULL, NULL, NULL);
+    TT_CHECK(ok && oom > 3 && bad == 0);
+    free(v);
+}
+
 static void rng_reproducible(void)
 {
     tg_rng a, b;
@@ -557,4 +611,4 @@ TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(hessian_vector), TT(matmul_grads), TT(error_messages),
        TT(deep_chain), TT(no_malloc_steady_loop), TT(allocation_failures),
        TT(rng_reproducible), TT(small_op_paths), TT(no_grad_values),
-       TT(scalar_chain), TT(numel_limits))
+       TT(scalar_chain), TT(numel_limits), TT(input_leaf_grads))
