@@ -699,5 +699,11 @@ typedef void (*tg_bin2_f64_fn)(int64_t n, double *y, const double *a,
                      _mm256_castsi256_ps(_mm256_cmpgt_epi32(                \
                          idx, _mm256_set1_epi32(7))))
 #define TG_LUT16F_avx512(tab, idx) _mm512_permutexvar_ps(idx, _mm512_load_ps(tab))
+/* bitwise or (TG_ORF(I, x, TG_SIGNBITF(I)) = -|x|) */
+#define TG_ORF(I, a, b) TG_ORF_##I(a, b)
+#define TG_ORF_sse2(a, b) _mm_or_ps(a, b)
+#define TG_ORF_avx2(a, b) _mm256_or_ps(a, b)
+#define TG_ORF_avx512(a, b)                                                 \
+    _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b)))
 
 #endif
