@@ -71,6 +71,63 @@ static void linear_batched(void)
     tg_graph_free(g);
 }
 
+/* The shapes the product dispatch treats without gemm (M == 1 and N == 1:
+ * gemv; K == 1: the outer-product kernel, written with beta 0 for dW and
+ * accumulating onto the bias with beta 1 in the forward pass), with widths
+ * that leave vector tails (45 = 2*16 + 13), against long double: y, and
+ * the gradients of L = sum(y * c) for a fixed c, dx = c W^T, dW = x^T c,
+ * db = sum_i c. */
+static void linear_vector_shapes(void)
+{
+    const int64_t shapes[4][2 + 1] = {{1, 37, 45}, {5, 1, 45}, {3, 37, 1},
+                                      {1, 1, 3}}; /* M, K, N */
+    for (int d = 0; d < 2; d++)
+        for (int s = 0; s < 4; s++) {
+            tg_dtype dt = d ? TG_F64 : TG_F32;
+            int64_t M = shapes[s][0], K = shapes[s][1], N = shapes[s][2];
+            double xv[5 * 37], Wv[37 * 45], bv[45], cv[5 * 45];
+            ta_fill(xv, M * K, 11 + s);
+            ta_fill(Wv, K * N, 12 + s);
+            ta_fill(bv, N, 13 + s);
+            ta_fill(cv, M * N, 14 + s);
+            tg_graph *g = tg_graph_new();
+            tg_tensor *x = ta_in(g, dt, TG_SHAPE(M, K), xv, true);
+            tg_tensor *W = ta_in(g, dt, TG_SHAPE(K, N), Wv, true);
+            tg_tensor *b = ta_in(g, dt, TG_SHAPE(N), bv, true);
+            tg_tensor *c = ta_in(g, dt, TG_SHAPE(M, N), cv, false);
+            tg_tensor *y = tg_linear(x, W, b);
+            double tol = d ? 1e-13 : 2e-5;
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    long double r = bv[j];
+                    for (int64_t k = 0; k < K; k++)
+                        r += (long double)xv[i * K + k] * Wv[k * N + j];
+                    TT_NEAR(tg_get(y, i * N + j), (double)r, tol);
+                }
+            TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y, c))) == TG_OK);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t k = 0; k < K; k++) {
+                    long double r = 0;
+                    for (int64_t j = 0; j < N; j++)
+                        r += (long double)cv[i * N + j] * Wv[k * N + j];
+                    TT_NEAR(tg_get(x->grad, i * K + k), (double)r, tol);
+                }
+            for (int64_t k = 0; k < K; k++)
+                for (int64_t j = 0; j < N; j++) {
+                    long double r = 0;
+                    for (int64_t i = 0; i < M; i++)
+                        r += (long double)xv[i * K + k] * cv[i * N + j];
+                    TT_NEAR(tg_get(W->grad, k * N + j), (double)r, tol);
+                }
+            for (int64_t j = 0; j < N; j++) {
+                long double r = 0;
+                for (int64_t i = 0; i < M; i++) r += cv[i * N + j];
+                TT_NEAR(tg_get(b->grad, j), (double)r, tol);
+            }
+            tg_graph_free(g);
+        }
+}
+
 static void linear_errors(void)
 {
     tg_graph *g = tg_graph_new();
@@ -844,7 +901,8 @@ static void dropout_behaviour(void)
     tg_graph_free(g);
 }
 
-TT_RUN(TT(linear_values), TT(linear_batched), TT(linear_errors),
+TT_RUN(TT(linear_values), TT(linear_batched), TT(linear_vector_shapes),
+       TT(linear_errors),
        TT(softmax_values), TT(softmax_stable), TT(softmax_composites),
        TT(softmax_errors), TT(cross_entropy_values),
        TT(cross_entropy_stable), TT(cross_entropy_errors), TT(loss_values),
