@@ -12,13 +12,15 @@
  * passes through. SSE2 and f64 use SLEEF's tanh (1.0-ulp variant).
  * tanh_backward computes 1 - y^2 with an FMA for |y| < 1/2 and as
  * (1 - |y|)(1 + |y|) beyond, where 1 - |y| is exact: 1 - y*y would lose
- * the low bits of y^2 next to |y| = 1 (hundreds of ulps).
+ * the low bits of y^2 next to |y| = 1 (hundreds of ulps). f32 is
+ * evaluated in double and rounded once.
  * VJPs: tanh: tanh_backward(g, y).
  *       tanh_backward(g, y): dg = h (1 - y^2) = tanh_backward(h, y);
  *                            dy = -2 h g y.
  */
 #include "ops/act_fexp.h"
 #include "ops/elementwise.h"
+#include "ops/ew.h"
 #include "ops/kernels.h"
 #include "ops/simd.h"
 
@@ -66,40 +68,33 @@ TANH_FMA_HELPERS(avx512)
 TG_SIMD_MAP(tanh, TANH_VF, TANH_VD)
 TG_VEC_MAP0(tanh)
 
-/* g (1 - y^2): for |y| < 1/2, 1 - y^2 in one FMA; beyond, the factor
- * u = 1 - |y| (exact below |y| = 2^24, 2^53 in f64) first,
- * g (1 - |y|)(1 + |y|) = t + t |y| with t = g u in one FMA (SSE2 rounds
- * the product and the sum separately), which also keeps a finite result
- * finite when y^2 alone would overflow. From 2^24 (2^53) on,
- * 1 - y^2 = -y^2 (1 - y^-2) to far below an ulp: t = -g |y|, and the FMA
- * adds 0. */
-#define TANH_BW_BODY(I, SFX, g, y)                                          \
-    TG_BLEND##SFX(I, TG_CMP##SFX(I, TG_ABS##SFX(I, y), lt, TG_SET1##SFX(I, 0.5)), \
-                  TG_MUL##SFX(I, g, TG_FNMA##SFX(I, y, y, TG_SET1##SFX(I, 1.0))), \
-                  tanh_bw_far##SFX##_##I(g, TG_ABS##SFX(I, y)))
+/* g (1 - y^2) in double: for |y| < 1/2, 1 - y^2 in one FMA; beyond, the
+ * factor u = 1 - |y| (exact below |y| = 2^53) first, g (1 - |y|)(1 + |y|)
+ * = t + t |y| with t = g u in one FMA (SSE2 rounds the product and the
+ * sum separately), which also keeps a finite result finite when y^2
+ * alone would overflow; from 2^53 on, 1 - y^2 = -y^2 to far below an ulp,
+ * t = -g |y| and the FMA adds 0. f32 goes through this body (memory
+ * bound either way): for a float y, y^2 is exact in double, so the f32
+ * result is correctly rounded. */
 #define TANH_BW_HELPERS(I)                                                  \
-    TG_TARGET_##I static inline TG_VF(I) tanh_bw_farF_##I(TG_VF(I) g,       \
-                                                          TG_VF(I) a)       \
-    {                                                                       \
-        TG_MF(I) big = TG_CMPF(I, a, ge, TG_SET1F(I, 0x1p24f));             \
-        TG_VF(I) u = TG_BLENDF(I, big, TG_NEGF(I, a), TG_SUBF(I, TG_SET1F(I, 1.0f), a)); \
-        TG_VF(I) t = TG_MULF(I, g, u);                                      \
-        return TG_FMAF(I, t, a, TG_BLENDF(I, big, TG_ZEROF(I), t));         \
-    }                                                                       \
-    TG_TARGET_##I static inline TG_VD(I) tanh_bw_farD_##I(TG_VD(I) g,       \
-                                                          TG_VD(I) a)       \
+    TG_TARGET_##I static inline TG_VD(I) tanh_bw_far_##I(TG_VD(I) g,        \
+                                                         TG_VD(I) a)        \
     {                                                                       \
         TG_MD(I) big = TG_CMPD(I, a, ge, TG_SET1D(I, 0x1p53));              \
         TG_VD(I) u = TG_BLENDD(I, big, TG_NEGD(I, a), TG_SUBD(I, TG_SET1D(I, 1.0), a)); \
         TG_VD(I) t = TG_MULD(I, g, u);                                      \
         return TG_FMAD(I, t, a, TG_BLENDD(I, big, TG_ZEROD(I), t));         \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VD(I) tanh_bwd_##I(TG_VD(I) g, TG_VD(I) y) \
+    {                                                                       \
+        TG_VD(I) a = TG_ABSD(I, y);                                         \
+        return TG_BLENDD(I, TG_CMPD(I, a, lt, TG_SET1D(I, 0.5)),            \
+                         TG_MULD(I, g, TG_FNMAD(I, y, y, TG_SET1D(I, 1.0))), \
+                         tanh_bw_far_##I(g, a));                            \
     }
-TANH_BW_HELPERS(sse2)
-TANH_BW_HELPERS(avx2)
-TANH_BW_HELPERS(avx512)
-#define TANH_BW_VF(I, g, y, p0, p1, p2) TANH_BW_BODY(I, F, g, y)
-#define TANH_BW_VD(I, g, y, p0, p1, p2) TANH_BW_BODY(I, D, g, y)
-TG_SIMD_BIN(tanh_backward, TANH_BW_VF, TANH_BW_VD)
+TG_EW_FOR_ISAS(TANH_BW_HELPERS)
+#define TANH_BW_VD(I, g, y, p0, p1, p2) tanh_bwd_##I(g, y)
+TG_SIMD_BIN_WIDE(tanh_backward, TANH_BW_VD)
 TG_VEC_BIN0(tanh_backward)
 
 static tg_status tanh_fwd(tg_graph *g, tg_node *n)
