@@ -6,9 +6,12 @@
  *   gelu_tanh_backward(g, x) = g s (1 + 2 x u' (1 - s)),  s = sigmoid(2u),
  *                            u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
  * erfc (not 1 + erf) and sigmoid(2u) (not 1 + tanh u) keep full relative
- * precision for x << 0, where the naive forms cancel to 0. f32 is
- * evaluated in double and rounded once: both derivatives have a root
- * near x = -0.75 where float arithmetic would lose every digit.
+ * precision for x << 0, where the naive forms cancel to 0. Both
+ * derivatives have a root near x = -0.75 where a naive float formula
+ * would lose every digit: f32 gelu and gelu_backward on AVX2/AVX-512 are
+ * built to keep it in float (below, "f32 gelu and gelu_backward in f32
+ * arithmetic"); every other f32 kernel here, and those on SSE2, evaluate
+ * in double and round once.
  * Limits: gelu(-Inf) = gelu_tanh(-Inf) = -0 (not -Inf * 0 = NaN), and
  * the derivatives are 0 at -Inf and 1 at +Inf.
  * VJPs:  gelu: gelu_backward(g, x)      gelu_tanh: gelu_tanh_backward(g, x)

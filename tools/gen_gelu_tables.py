@@ -5,18 +5,22 @@ With a = |x|, E = exp(-a^2/2) and Q(a) = erfc(a/sqrt 2)/2 = P(X > a):
     gelu(x)  = max(x, 0) - E * M(a),         M(a) = a Q(a) e^(a^2/2)
     gelu'(x) = (x > 0) - sign(x) * E * D(a), D(a) = Q(a) e^(a^2/2) - a/sqrt(2 pi)
 M and D are smooth and bounded (erfcx in disguise) and never underflow, so
-all the range of the result is carried by E. Each is approximated on 8
-intervals of a (chosen from the exponent and first mantissa bit of a + 1,
-the last one stretched to 19) as
-    f(a) = c0 + d * S(d),   d = a - c,   S a polynomial of degree 7
-with float coefficients. c0 = f(c) rounded to float. The centre c is where
+all the range of the result is carried by E. Each is approximated on 16
+intervals of a (a + 1 in quarter binades: the exponent and top two mantissa
+bits of a + 1, so [0, .25), [.25, .5), ..., [1, 1.5), ..., [13, 15), the last
+one stretched to 18.5) as
+    f(a) = c0 + d * S(d),   d = a - c,   S a polynomial of degree 5
+with float coefficients, c0 = f(c) rounded to float. The centre c is where
 d S carries the smallest share of f at the ends of the interval, moved by a
 few float steps to a point where f(c) is within 0.01 ulp of a float, since
-no choice of S can absorb the rounding of c0 at d = 0. M's first interval and D's second one have
-f(c) = 0 (M(0) = 0, D(root) = 0): there c is 0 and the float nearest the
-root, c0 = D(c) (~7e-9, the root's offset times D'), so D keeps its
-relative accuracy next to the root: d = a - c is exact and D(c + d) =
-c0 + d S(d) with S(0) = D'(root).
+no choice of S can absorb the rounding of c0 at d = 0. The first interval
+is centred at 0 (M(0) = 0, D(0) = 1/2, and d = a is exact; elsewhere a is
+within a factor 2 of c, so d is exact too). D's root (a = 0.75179) lies
+just above 0.75: both intervals next to it are centred at the float nearest
+the root, c0 = D(c) (~7e-9), so D keeps its relative accuracy through
+zero. Where c0 is 0 or tiny (M's first interval, D's two root intervals)
+it is emitted in the C0_IN row (added inside the last FMA), elsewhere in
+C0 (added last); see gelu_fw in ops/act_gelu.c.
 
 S is fitted by weighted least squares on 200 Chebyshev nodes (relative
 error of f), then rounded to float one coefficient at a time, refitting
@@ -92,6 +96,7 @@ def pick_centre(f, lo, hi):
 
 
 def fit(f, lo, hi, chi, clo, c0, nn=200):
+    """S for f(chi + clo + d) = c0 + d S(d) on [lo, hi]; clo is 0 here."""
     k = np.arange(nn)
     t = np.cos(np.pi * (k + 0.5) / nn)
     xs = [mp.mpf(lo) + (mp.mpf(hi) - lo) * (mp.mpf(float(ti)) + 1) / 2 for ti in t]
