@@ -423,8 +423,14 @@ static void parse_limits(void)
     TT_CONTAINS(t, "nested too deeply (more than 200 levels)");
     free(t);
     char *chain = malloc(4 * 2000 + 2);
+    TT_CHECK(chain != NULL);
+    if (!chain) return;
     size_t k = 0;
-    for (int i = 0; i < 2000; i++) k += (size_t)sprintf(chain + k, "%sx", i ? "+" : "");
+    for (int i = 0; i < 2000; i++) {
+        if (i) chain[k++] = '+';
+        chain[k++] = 'x';
+    }
+    chain[k] = 0;
     t = parse_error_text(chain);
     TT_CONTAINS(t, "expression is too deep (more than 1000 levels)");
     TT_CONTAINS(t, "...");
