@@ -177,7 +177,7 @@ static const float gelu_tab_d[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
      * a is within a factor 2 of c (Sterbenz). */                           \
     TG_TARGET_##I static inline TG_VF(I) gelu_fw_##I(                       \
         const float (*t)[16], TG_VF(I) a, TG_VF(I) rh, TG_VF(I) z,          \
-        TG_VF(I) * c0)                                                      \
+        TG_VF(I) * c0, TG_VF(I) * dd, TG_VF(I) * ss0)                       \
     {                                                                       \
         TG_VI(I) iv = gelu_iv_##I(a);                                       \
         TG_VF(I) d = TG_SUBF(I, a, TG_LUT16F(I, t[GELU_T_C], iv));          \
@@ -188,14 +188,16 @@ static const float gelu_tab_d[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
         TG_VF(I) v = TG_FMAF(I, TG_MULF(I, d, s), d, TG_LUT16F(I, t[GELU_T_C0IN], iv)); \
         *c0 = TG_LUT16F(I, t[GELU_T_C0], iv);                               \
         TG_VF(I) f = TG_ADDF(I, *c0, TG_FMAF(I, d, s0, v));                 \
-        return TG_FMAF(I, d, s0, TG_FMAF(I, f, rh, TG_FMAF(I, f, z, v)));   \
+        *dd = d, *ss0 = s0;                                                 \
+        return TG_FMAF(I, f, rh, TG_FMAF(I, f, z, v)); /* w - d s0 */       \
     }                                                                       \
     TG_TARGET_##I static inline TG_VF(I) geluF_##I(TG_VF(I) x)              \
     {                                                                       \
         /* min(AMAX, |x|) keeps NaN */                                      \
         TG_VF(I) a = TG_MINF(I, TG_SET1F(I, GELU_FWD_AMAX), TG_ABSF(I, x)); \
         TG_VF(I) k, z, rh = gelu_exp_##I(a, &k, &z);                        \
-        TG_VF(I) c0, w = gelu_fw_##I(gelu_tab_m, a, rh, z, &c0);            \
+        TG_VF(I) c0, d, s0, vv = gelu_fw_##I(gelu_tab_m, a, rh, z, &c0, &d, &s0); \
+        TG_VF(I) w = TG_FMAF(I, d, s0, vv);                                 \
         TG_VF(I) u = TG_LDEXPF(I, TG_ADDF(I, c0, w), k); /* E M */          \
         /* x > 0: x - E M; otherwise -E M, and -0 stays -0 */               \
         return TG_BLENDF(I, TG_CMPF(I, x, gt, TG_ZEROF(I)), TG_SUBF(I, x, u), \
@@ -213,7 +215,8 @@ static const float gelu_tab_d[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
         TG_VF(I) k, z, rh = gelu_exp_##I(a, &k, &z);                        \
         TG_VF(I) k1 = TG_MAXF(I, k, TG_SET1F(I, -117.0f));                  \
         TG_VF(I) s2 = TG_POW2F(I, TG_SUBF(I, k, k1));                       \
-        TG_VF(I) c0, w = gelu_fw_##I(gelu_tab_d, a, rh, z, &c0);            \
+        TG_VF(I) c0, d, s0, vv = gelu_fw_##I(gelu_tab_d, a, rh, z, &c0, &d, &s0); \
+        TG_VF(I) w = TG_FMAF(I, d, s0, vv);                                 \
         TG_VF(I) s1 = TG_POW2F(I, k1);                                      \
         /* x > 0: g (1 - c0 2^k1 - w 2^k1) (below 2^-117, E D is nothing    \
          * next to 1). B = 1 - c0 2^k1 rounded, its error e exactly (FMA,    \
@@ -225,12 +228,17 @@ static const float gelu_tab_d[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
         TG_VF(I) pt = TG_FMAF(I, w, s1, e);                                 \
         TG_VF(I) ph = TG_MULF(I, g, bb), pl = TG_FMSF(I, g, bb, ph);        \
         TG_VF(I) pos = TG_ADDF(I, ph, TG_FNMAF(I, g, pt, pl));              \
-        /* x <= 0: g c0 2^k1 exactly as hi + lo, plus g w 2^k1; 2^k1 goes   \
-         * on c0 and w, not on g, which may be small */                     \
+        /* x <= 0: g 2^k1 (c0 + d s0 + vv) with g c0 2^k1 and g d 2^k1      \
+         * formed exactly (hi + lo, FMA two-products), so that, whichever   \
+         * of c0 and d s0 dominates, one rounding falls on the size of the  \
+         * result. 2^k1 goes on c0, d and vv, not on g, which may be small  \
+         * (d 2^k1 is exact where d s0 matters: there k1 >= -1). */         \
         TG_VF(I) cs = TG_MULF(I, c0, s1); /* exact: c0 >= 0.2 or 0 */       \
         TG_VF(I) hi = TG_MULF(I, g, cs), lo = TG_FMSF(I, g, cs, hi);        \
-        TG_VF(I) neg = TG_MULF(                                             \
-            I, TG_ADDF(I, hi, TG_FMAF(I, g, TG_MULF(I, w, s1), lo)), s2);   \
+        TG_VF(I) ds = TG_MULF(I, d, s1);                                    \
+        TG_VF(I) qh = TG_MULF(I, g, ds), ql = TG_FMSF(I, g, ds, qh);        \
+        TG_VF(I) rest = TG_FMAF(I, ql, s0, TG_FMAF(I, g, TG_MULF(I, vv, s1), lo)); \
+        TG_VF(I) neg = TG_MULF(I, TG_ADDF(I, hi, TG_FMAF(I, qh, s0, rest)), s2); \
         return TG_BLENDF(I, TG_CMPF(I, x, gt, TG_ZEROF(I)), pos, neg);      \
     }
 GELU_FMA_HELPERS(avx2)
