@@ -19,6 +19,16 @@
 #define TG_FEXP_SHIFTER 12582912.0f /* 1.5 * 2^23: adding it rounds to an integer */
 
 #define TG_FEXP_HELPERS(I)                                                  \
+    /* q(r) with expm1(r) = r + r^2 q(r): the degree-7 fit, Horner */       \
+    TG_TARGET_##I static inline TG_VF(I) tg_fexp_q_##I(TG_VF(I) r)          \
+    {                                                                       \
+        TG_VF(I) q = TG_SET1F(I, GELU_EXP_E7);                              \
+        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E6));                     \
+        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E5));                     \
+        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E4));                     \
+        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E3));                     \
+        return TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E2));                  \
+    }                                                                       \
     /* returns p, sets k (an integral float): e^t = 2^k (1 + p) */          \
     TG_TARGET_##I static inline TG_VF(I) tg_fexp_##I(TG_VF(I) t,            \
                                                      TG_VF(I) * k)          \
@@ -27,12 +37,7 @@
         TG_VF(I) kk = TG_SUBF(I, TG_FMAF(I, t, TG_SET1F(I, TG_FEXP_LOG2E), sh), sh); \
         TG_VF(I) r = TG_FNMAF(I, kk, TG_SET1F(I, TG_FEXP_LN2_HI), t);       \
         r = TG_FNMAF(I, kk, TG_SET1F(I, TG_FEXP_LN2_LO), r);                \
-        TG_VF(I) q = TG_SET1F(I, GELU_EXP_E7);                              \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E6));                     \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E5));                     \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E4));                     \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E3));                     \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP_E2));                     \
+        TG_VF(I) q = tg_fexp_q_##I(r);                                      \
         *k = kk;                                                            \
         return TG_FMAF(I, TG_MULF(I, r, r), q, r);                          \
     }

@@ -107,6 +107,7 @@ TG_EW_FOR_ISAS(GELU_HELPERS)
  * accuracy next to its root (x = -0.7518) because that interval is
  * expanded around the float nearest the root. SSE2 has no FMA (no exact
  * square, no single-rounding assembly) and evaluates in double instead. */
+#include "ops/act_fexp.h" /* tg_fexp_q: the shared expm1 fit */
 #include "ops/gelu_tables.h"
 
 #define GELU_LOG2E 1.44269504088896340736f
@@ -155,12 +156,7 @@ static const float gelu_tab_d[GELU_T_ROWS][16] __attribute__((aligned(64))) = {
         TG_VF(I) rh = TG_FNMAF(I, kk, TG_SET1F(I, GELU_LN2_HI), t);         \
         TG_VF(I) rl = TG_FNMAF(I, kk, TG_SET1F(I, GELU_LN2_LO),             \
                                TG_MULF(I, l, TG_SET1F(I, -0.5f)));          \
-        TG_VF(I) q = TG_SET1F(I, GELU_EXP_E7);                              \
-        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E6));                    \
-        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E5));                    \
-        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E4));                    \
-        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E3));                    \
-        q = TG_FMAF(I, q, rh, TG_SET1F(I, GELU_EXP_E2));                    \
+        TG_VF(I) q = tg_fexp_q_##I(rh);                                     \
         TG_VF(I) r2 = TG_MULF(I, rh, rh);                                   \
         TG_VF(I) ph = TG_FMAF(I, r2, q, rh);                                \
         *z = TG_FMAF(I, r2, q, TG_FMAF(I, rl, ph, rl));                     \
