@@ -24,31 +24,6 @@ void tg_array_free(tg_array *a)
     memset(a, 0, sizeof *a);
 }
 
-/* A new array of the given shape with uninitialised data; a is zeroed on
- * failure. */
-static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
-                           const char *who)
-{
-    memset(a, 0, sizeof *a);
-    int64_t numel;
-    char sb[TG_SHAPE_BUF];
-    if (!tg__numel(ndim, shape, &numel))
-        return tg__set_last_error(TG_ERR_FORMAT,
-                                  "%s: shape %s holds too many elements", who,
-                                  tg__fmt_shape(sb, ndim, shape));
-    float *d = tg__malloc((size_t)numel * sizeof(float));
-    if (!d)
-        return tg__set_last_error(TG_ERR_OOM,
-                                  "%s: out of memory allocating an f32 array "
-                                  "of shape %s",
-                                  who, tg__fmt_shape(sb, ndim, shape));
-    a->ndim = ndim;
-    for (int i = 0; i < ndim; i++) a->shape[i] = shape[i];
-    a->numel = numel;
-    a->data = d;
-    return TG_OK;
-}
-
 /* Shape (numel elements) with storage for the first `cap` of them; the
  * data is grown to numel by array_grow as it arrives. */
 static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
@@ -68,6 +43,21 @@ static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
     a->numel = numel;
     a->data = d;
     return TG_OK;
+}
+
+/* A new array of the given shape with uninitialised data; a is zeroed on
+ * failure. */
+static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
+                           const char *who)
+{
+    memset(a, 0, sizeof *a);
+    int64_t numel;
+    char sb[TG_SHAPE_BUF];
+    if (!tg__numel(ndim, shape, &numel))
+        return tg__set_last_error(TG_ERR_FORMAT,
+                                  "%s: shape %s holds too many elements", who,
+                                  tg__fmt_shape(sb, ndim, shape));
+    return array_alloc(a, ndim, shape, numel, numel, who);
 }
 
 /* Grow a's storage from old to cap elements, keeping its contents. */
