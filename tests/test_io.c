@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "hardening.h"
 #include "tt.h"
 
 static char dir[64];
@@ -857,19 +858,7 @@ static void save_atomic(void)
 
 /* Allocation failures in the readers, the batcher and save/load report
  * TG_ERR_OOM and leak nothing (the ASan build checks leaks). */
-static long alloc_seen, fail_at = -1;
-static void *failing_alloc(size_t size, size_t align, void *ud)
-{
-    (void)ud;
-    if (fail_at >= 0 && alloc_seen++ >= fail_at) return NULL;
-    size_t r = (size + align - 1) & ~(align - 1);
-    return aligned_alloc(align, r ? r : align);
-}
-static void plain_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
+static hd_alloc oom; /* tests/hardening.h: fails the Nth allocation on */
 
 static void io_oom(void)
 {
@@ -880,12 +869,10 @@ static void io_oom(void)
     write_bytes(pc, t, strlen(t));
     model a = model_new(1, "w");
     TT_CHECK(tg_save(pm, 3, a.t, NULL) == TG_OK);
-    tg_set_allocator(failing_alloc, plain_free, NULL);
     int ok = 0;
     for (int which = 0; which < 5; which++)
-        for (long k = 0; k < 20; k++) {
-            alloc_seen = 0;
-            fail_at = k;
+        for (long k = 1; k <= 20; k++) {
+            hd_install(&oom, k, true, 0);
             tg_status st;
             tg_array x = {0}, y = {0};
             if (which == 0) st = tg_idx_load(pi, &x);
@@ -896,7 +883,7 @@ static void io_oom(void)
             else if (which == 3) st = tg_load(pm, 3, a.t, NULL);
             else {
                 tg_array xs;
-                TT_CHECK(tg_idx_load(pi, &xs) == TG_OK || fail_at <= 3);
+                TT_CHECK(tg_idx_load(pi, &xs) == TG_OK || k <= 4);
                 tg_batch_opts bo = {.batch_size = 2, .shuffle = true};
                 tg_batcher *b = xs.data ? tg_batcher_new(&xs, NULL, &bo) : NULL;
                 st = b ? TG_OK : TG_ERR_OOM;
@@ -910,12 +897,12 @@ static void io_oom(void)
                 ok++;
                 tg_array_free(&x);
                 tg_array_free(&y);
+                hd_uninstall();
                 break;
             }
             TT_CHECK(x.data == NULL && y.data == NULL);
+            hd_uninstall();
         }
-    fail_at = -1;
-    tg_set_allocator(NULL, NULL, NULL);
     TT_CHECK(ok == 5);
     TT_CHECK(model_is(&a, 1));
     tg_graph_free(a.g);

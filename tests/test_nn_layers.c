@@ -6,6 +6,7 @@
 #include <tapegrad/tapegrad.h>
 #include <unistd.h>
 
+#include "hardening.h"
 #include "tt.h"
 
 static void fill(tg_tensor *t, double a, double b)
@@ -480,29 +481,15 @@ static void steady_state_allocation(void)
 
 /* Every allocation failure while building a model is reported as
  * TG_ERR_OOM on the graph and leaks nothing (the ASan build checks). */
-static long alloc_seen, fail_at = -1;
-static void *failing_alloc(size_t size, size_t align, void *ud)
-{
-    (void)ud;
-    if (fail_at >= 0 && alloc_seen++ >= fail_at) return NULL;
-    size_t r = (size + align - 1) & ~(align - 1);
-    return aligned_alloc(align, r ? r : align);
-}
-static void plain_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
+static hd_alloc oom; /* tests/hardening.h: fails the Nth allocation on */
 
 static void build_oom(void)
 {
     bool built = false;
     int failures = 0;
-    for (long k = 0; k < 400 && !built; k++) {
+    for (long k = 1; k <= 400 && !built; k++) {
         tg_graph *g = tg_graph_new();
-        tg_set_allocator(failing_alloc, plain_free, NULL);
-        alloc_seen = 0;
-        fail_at = k;
+        hd_install(&oom, k, true, 0);
         tg_layer *kids[4] = {
             tg_nn_linear(g, TG_F32, 4, 8, true, TG_INIT_HE_NORMAL, "in"),
             tg_nn_preln(g, TG_F32, 8,
@@ -512,8 +499,7 @@ static void build_oom(void)
             tg_nn_batchnorm(g, TG_F32, 8, 0.1, 0, "bn"),
             tg_nn_maxout(g, TG_F32, 8, 2, 2, TG_INIT_DEFAULT, "mx")};
         tg_layer *net = tg_nn_sequential(g, 4, kids, "net");
-        fail_at = -1;
-        tg_set_allocator(NULL, NULL, NULL);
+        hd_uninstall();
         if (net) {
             built = true;
             TT_CHECK(tg_graph_error(g) == NULL);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <tapegrad/tapegrad.h>
 
+#include "hardening.h"
 #include "tt.h"
 
 /* ------------------------------------------------------------ helpers */
@@ -27,21 +28,7 @@ static void moments(const tg_tensor *t, double *mean, double *var,
     if (maxabs) *maxabs = (double)m;
 }
 
-/* Failing allocation hook: the `fail_at`-th allocation (0-based) and every
- * later one return NULL. */
-static long alloc_seen, fail_at = -1;
-static void *failing_alloc(size_t size, size_t align, void *ud)
-{
-    (void)ud;
-    if (fail_at >= 0 && alloc_seen++ >= fail_at) return NULL;
-    size_t r = (size + align - 1) & ~(align - 1);
-    return aligned_alloc(align, r ? r : align);
-}
-static void plain_free(void *p, void *ud)
-{
-    (void)ud;
-    free(p);
-}
+static hd_alloc oom; /* tests/hardening.h: fails the Nth allocation on */
 
 /* --------------------------------------------------------- initializers */
 
@@ -494,11 +481,9 @@ static void opt_allocation(void)
     TT_CHECK(tg_alloc_count() == before);
     tg_optim_free(o);
 
-    tg_set_allocator(failing_alloc, plain_free, NULL);
     bool ok = false;
-    for (long k = 0; k < 50 && !ok; k++) {
-        alloc_seen = 0;
-        fail_at = k;
+    for (long k = 1; k <= 50 && !ok; k++) {
+        hd_install(&oom, k, true, 0);
         tg_optim *p = tg_optim_new(&c, 3, ps);
         if (p) {
             ok = true;
@@ -507,8 +492,7 @@ static void opt_allocation(void)
             TT_CONTAINS(tg_last_error(), "tg_optim_new: out of memory");
         }
     }
-    fail_at = -1;
-    tg_set_allocator(NULL, NULL, NULL);
+    hd_uninstall();
     TT_CHECK(ok);
     tg_graph_free(g);
 }
