@@ -3,13 +3,23 @@
  * Legend: a is [..., M, K] ([..., K, M] when trans_a), b is [..., K, N]
  * ([..., N, K] when trans_b), y is [batch..., M, N].
  *
+ * Vectors follow torch.matmul: a 1-D a is the row [1,K] and a 1-D b the
+ * column [K,1] for the product, and that inserted 1 is dropped from the
+ * result ([K] @ [K] is 0-d, [K] @ [..., K, N] is [..., N], [..., M, K] @ [K]
+ * is [..., M]). A transpose flag on a 1-D operand is ignored: a vector is
+ * its own transpose (NumPy's v.T is v), and its side of the product alone
+ * decides whether it acts as a row or a column. 0-d operands are an error.
+ *
  * VJP, with dA' = g op(b)^T and dB' = op(a)^T g (the gradients of op(a),
  * op(b)):
  *   trans_a = 0: dA = g @ op(b)^T          = matmul_t(g, b, 0, !tb)
  *   trans_a = 1: dA = (dA')^T = op(b) g^T  = matmul_t(b, g, tb, 1)
  *   trans_b = 0: dB = op(a)^T @ g          = matmul_t(a, g, !ta, 0)
  *   trans_b = 1: dB = (dB')^T = g^T op(a)  = matmul_t(g, a, 1, ta)
- * Broadcast batch dims come back summed by the engine.
+ * with vectors and g viewed in their matrix shapes ([1,K], [K,1], g with
+ * the dropped 1 restored); a vector's gradient, [batch..., 1, K] or
+ * [batch..., K, 1], is squeezed back to [batch..., K]. Broadcast batch
+ * dims come back summed by the engine.
  */
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
@@ -18,46 +28,68 @@
 #define TRANS_A i[0]
 #define TRANS_B i[1]
 
+/* The product's geometry once vectors are promoted to matrices. */
+typedef struct mm_geom {
+    bool va, vb;     /* a is 1-D (a row), b is 1-D (a column)        */
+    bool ta, tb;     /* transposes in effect (never on a vector)     */
+    int nba, nbb;    /* batch dims of a and b                        */
+    int64_t M, Ka, Kb, N;
+} mm_geom;
+
+static void mm_geom_of(mm_geom *m, const tg_node *n)
+{
+    const tg_tensor *a = n->in[0], *b = n->in[1];
+    m->va = a->ndim == 1;
+    m->vb = b->ndim == 1;
+    m->ta = !m->va && n->attr.TRANS_A;
+    m->tb = !m->vb && n->attr.TRANS_B;
+    m->nba = m->va ? 0 : a->ndim - 2;
+    m->nbb = m->vb ? 0 : b->ndim - 2;
+    m->M = m->va ? 1 : a->shape[a->ndim - (m->ta ? 1 : 2)];
+    m->Ka = a->shape[a->ndim - (m->ta ? 2 : 1)];
+    m->Kb = m->vb ? b->shape[0] : b->shape[b->ndim - (m->tb ? 1 : 2)];
+    m->N = m->vb ? 1 : b->shape[b->ndim - (m->tb ? 2 : 1)];
+}
+
 static tg_status matmul_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *a = n->in[0], *b = n->in[1];
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
-    if (a->ndim < 2 || b->ndim < 2)
+    if (a->ndim < 1 || b->ndim < 1)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
-                           "needs at least 2 dims on both sides: %s @ %s; "
-                           "hint: reshape a vector to [1,K] or [K,1]",
+                           "needs at least 1 dim on both sides: %s @ %s; "
+                           "hint: scale by a 0-d tensor with mul (*)",
                            tg__fmt_shape(s1, a->ndim, a->shape),
                            tg__fmt_shape(s2, b->ndim, b->shape));
-    bool ta = n->attr.TRANS_A, tb = n->attr.TRANS_B;
-    int64_t M = a->shape[a->ndim - (ta ? 1 : 2)];
-    int64_t Ka = a->shape[a->ndim - (ta ? 2 : 1)];
-    int64_t Kb = b->shape[b->ndim - (tb ? 1 : 2)];
-    int64_t N = b->shape[b->ndim - (tb ? 2 : 1)];
-    if (Ka != Kb)
+    mm_geom m;
+    mm_geom_of(&m, n);
+    if (m.Ka != m.Kb)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "inner dimensions differ: %s%s @ %s%s (%lld vs "
                            "%lld)",
                            tg__fmt_shape(s1, a->ndim, a->shape),
-                           ta ? "^T" : "", tg__fmt_shape(s2, b->ndim, b->shape),
-                           tb ? "^T" : "", (long long)Ka, (long long)Kb);
+                           m.ta ? "^T" : "",
+                           tg__fmt_shape(s2, b->ndim, b->shape),
+                           m.tb ? "^T" : "", (long long)m.Ka,
+                           (long long)m.Kb);
     int bad;
-    if (!tg__broadcast_shape(a->ndim - 2, a->shape, b->ndim - 2, b->shape,
-                             &out->ndim, out->shape, &bad))
+    if (!tg__broadcast_shape(m.nba, a->shape, m.nbb, b->shape, &out->ndim,
+                             out->shape, &bad))
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "batch dims of %s and %s do not broadcast",
                            tg__fmt_shape(s1, a->ndim, a->shape),
                            tg__fmt_shape(s2, b->ndim, b->shape));
-    out->shape[out->ndim++] = M;
-    out->shape[out->ndim++] = N;
+    if (!m.va) out->shape[out->ndim++] = m.M;
+    if (!m.vb) out->shape[out->ndim++] = m.N;
     return TG_OK;
 }
 
-/* Batch offsets (in matrices) of a and b for output batch index r. */
-static void batch_offsets(const tg_tensor *y, const tg_tensor *a,
-                          const tg_tensor *b, int64_t r, int64_t *oa,
-                          int64_t *ob)
+/* Batch offsets (in matrices) of a and b for output batch index r; y has
+ * nb batch dims, a has na, b has nbb. */
+static void batch_offsets(const tg_tensor *y, int nb, const tg_tensor *a,
+                          int na, const tg_tensor *b, int nbb, int64_t r,
+                          int64_t *oa, int64_t *ob)
 {
-    int nb = y->ndim - 2, na = a->ndim - 2, nbb = b->ndim - 2;
     int64_t sa = 1, sb = 1, offa = 0, offb = 0;
     for (int i = nb - 1; i >= 0; i--) {
         int64_t k = r % y->shape[i];
@@ -81,9 +113,11 @@ static tg_status matmul_fwd(tg_graph *g, tg_node *n)
     (void)g;
     const tg_tensor *a = n->in[0], *b = n->in[1];
     tg_tensor *y = n->out;
-    bool ta = n->attr.TRANS_A, tb = n->attr.TRANS_B;
-    int64_t M = y->shape[y->ndim - 2], N = y->shape[y->ndim - 1];
-    int64_t K = a->shape[a->ndim - (ta ? 2 : 1)];
+    mm_geom m;
+    mm_geom_of(&m, n);
+    bool ta = m.ta, tb = m.tb;
+    int64_t M = m.M, N = m.N, K = m.Ka;
+    int nb = y->ndim - !m.va - !m.vb; /* y's batch dims */
     int64_t batch = (M != 0 && N != 0) ? y->numel / (M * N) : 0;
     if (y->numel == 0) return TG_OK;
     if (K == 0) {
@@ -94,13 +128,14 @@ static tg_status matmul_fwd(tg_graph *g, tg_node *n)
     int64_t a_mat = M * K, b_mat = K * N;
     /* Fold a's batch into M when b has no batch dims and a is not
      * transposed: [B, M, K] @ [K, N] is one [B*M, K] @ [K, N] gemm. */
-    if (b->ndim == 2 && !ta && a->numel == batch * a_mat) {
+    if (m.nbb == 0 && !ta && a->numel == batch * a_mat) {
         M *= batch;
         batch = 1;
     }
     for (int64_t r = 0; r < batch; r++) {
         int64_t oa = 0, ob = 0;
-        if (batch > 1) batch_offsets(y, a, b, r, &oa, &ob);
+        if (batch > 1)
+            batch_offsets(y, nb, a, m.nba, b, m.nbb, r, &oa, &ob);
         if (y->dtype == TG_F32)
             tg__gemm_f32(ta, tb, M, N, K,
                          (const float *)a->data + oa * a_mat, lda,
@@ -120,20 +155,39 @@ static void matmul_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 {
     (void)g;
     tg_tensor *a = n->in[0], *b = n->in[1];
-    bool ta = n->attr.TRANS_A, tb = n->attr.TRANS_B;
-    if (need[0])
+    mm_geom m;
+    mm_geom_of(&m, n);
+    bool ta = m.ta, tb = m.tb;
+    if (m.va || m.vb) { /* views in the matrix shapes; see the top */
+        int64_t s[TG_MAX_DIMS];
+        int nb = gy->ndim - !m.va - !m.vb;
+        memcpy(s, gy->shape, (size_t)nb * sizeof *s);
+        s[nb] = m.M;
+        s[nb + 1] = m.N;
+        gy = tg_reshape(gy, nb + 2, s);
+        if (m.va) a = tg_reshape(a, 2, (int64_t[]){1, m.Ka});
+        if (m.vb) b = tg_reshape(b, 2, (int64_t[]){m.Kb, 1});
+    }
+    if (need[0]) {
         gx[0] = ta ? tg_matmul_t(b, gy, tb, true)
                    : tg_matmul_t(gy, b, false, !tb);
-    if (need[1])
+        if (m.va) gx[0] = tg_squeeze(gx[0], -2);
+    }
+    if (need[1]) {
         gx[1] = tb ? tg_matmul_t(gy, a, true, ta)
                    : tg_matmul_t(a, gy, !ta, false);
+        if (m.vb) gx[1] = tg_squeeze(gx[1], -1);
+    }
 }
 
 const tg_op_desc tg_op_matmul = {
     "matmul", 2, 2, 0, matmul_shape, matmul_fwd, matmul_vjp,
     "a @ b | a=3x4 b=4x5; matmul(a, b) | a=2x3x4 b=4x2; "
     "matmul(a, b) | a=2x1x3x4 b=3x4x2; matmul(a, b, trans_a=1) | a=4x3 b=4x2; "
-    "matmul(a, b, trans_b=1) | a=3x4 b=2x4"};
+    "matmul(a, b, trans_b=1) | a=3x4 b=2x4; a @ b | a=4 b=4; "
+    "a @ b | a=3 b=3x2; a @ b | a=3x2 b=2; matmul(a, b) | a=3 b=2x3x4; "
+    "matmul(a, b) | a=2x1x4x3 b=3; matmul(a, b, trans_a=1, trans_b=1) | "
+    "a=3 b=2x3"};
 
 tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b)
 {

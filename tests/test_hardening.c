@@ -54,12 +54,12 @@ static void shape_mismatch_messages(void)
         a = tg_input(g, TG_F32, TG_SHAPE(2, 3), NULL);
         b = tg_input(g, TG_F32, TG_SHAPE(4, 3), NULL);
     }
-    /* matmul: rank, inner dims, batch dims */
-    tg_tensor *v = tg_input(g, TG_F32, TG_SHAPE(3), NULL);
+    /* matmul: rank (0-d; vectors are fine), inner dims, batch dims */
+    tg_tensor *v = tg_input(g, TG_F32, 0, NULL, NULL);
     tg_matmul(a, v);
     TT_STREQ(tg_graph_error(g),
-             "tg_matmul: needs at least 2 dims on both sides: [2,3] @ [3]; "
-             "hint: reshape a vector to [1,K] or [K,1]");
+             "tg_matmul: needs at least 1 dim on both sides: [2,3] @ []; "
+             "hint: scale by a 0-d tensor with mul (*)");
     tg_graph_reset(g);
     a = tg_input(g, TG_F32, TG_SHAPE(2, 3), NULL);
     tg_matmul_t(a, a, true, false); /* [2,3]^T @ [2,3]: fine, K = 2 */

@@ -152,6 +152,209 @@ static void linear_errors(void)
     tg_graph_free(g);
 }
 
+/* ------------------------------------------------------------- matmul */
+
+/* matmul with 1-D operands (torch.matmul's rules): a's and b's shapes, the
+ * transpose flags, the expected result shape. */
+typedef struct mm_case {
+    int na;
+    int64_t sa[4];
+    int nb;
+    int64_t sb[4];
+    bool ta, tb;
+    int ny;
+    int64_t sy[4];
+} mm_case;
+
+static const mm_case mm_cases[] = {
+    {1, {5}, 1, {5}, 0, 0, 0, {0}},                 /* dot product: 0-d  */
+    {1, {3}, 2, {3, 4}, 0, 0, 1, {4}},              /* row @ matrix      */
+    {2, {4, 3}, 1, {3}, 0, 0, 1, {4}},              /* matrix @ column   */
+    {1, {3}, 3, {2, 3, 4}, 0, 0, 2, {2, 4}},        /* vector @ batch    */
+    {3, {2, 5, 3}, 1, {3}, 0, 0, 2, {2, 5}},        /* batch @ vector    */
+    {4, {2, 1, 4, 3}, 1, {3}, 0, 0, 3, {2, 1, 4}},
+    {1, {1}, 2, {1, 6}, 0, 0, 1, {6}},              /* K = 1             */
+    {1, {3}, 2, {4, 3}, 1, 1, 1, {4}},              /* a's flag ignored  */
+    {2, {3, 4}, 1, {3}, 1, 1, 1, {4}},              /* a^T @ v, b's too  */
+    {1, {3}, 3, {2, 4, 3}, 0, 1, 2, {2, 4}},        /* v @ b^T batched   */
+    {3, {2, 3, 5}, 1, {3}, 1, 0, 2, {2, 5}},        /* a^T batched @ v   */
+};
+
+/* Reference: y2[batch..., M, N] = op(A) op(B) in long double with a 1-D a
+ * as [1,K] and a 1-D b as [K,1]; y has y2's layout (the dropped dims are
+ * 1). Batch index r is unravelled over the broadcast batch shape and
+ * ravelled into each operand's own batch dims (extent 1 = broadcast). */
+static void mm_ref(const mm_case *c, const double *a, const double *b,
+                   long double *y)
+{
+    bool va = c->na == 1, vb = c->nb == 1;
+    bool ta = !va && c->ta, tb = !vb && c->tb;
+    int nba = va ? 0 : c->na - 2, nbb = vb ? 0 : c->nb - 2;
+    int64_t M = va ? 1 : c->sa[c->na - (ta ? 1 : 2)];
+    int64_t K = c->sa[c->na - (ta ? 2 : 1)];
+    int64_t N = vb ? 1 : c->sb[c->nb - (tb ? 2 : 1)];
+    int nbt = nba > nbb ? nba : nbb;
+    int64_t bs[4], batch = 1;
+    for (int i = 0; i < nbt; i++) {
+        int ia = i - (nbt - nba), ib = i - (nbt - nbb);
+        int64_t ea = ia >= 0 ? c->sa[ia] : 1, eb = ib >= 0 ? c->sb[ib] : 1;
+        bs[i] = ea > eb ? ea : eb;
+        batch *= bs[i];
+    }
+    for (int64_t r = 0; r < batch; r++) {
+        int64_t idx[4], rr = r, oa = 0, ob = 0;
+        for (int i = nbt - 1; i >= 0; i--) {
+            idx[i] = rr % bs[i];
+            rr /= bs[i];
+        }
+        for (int i = 0; i < nba; i++)
+            oa = oa * c->sa[i] + (c->sa[i] == 1 ? 0 : idx[i + nbt - nba]);
+        for (int i = 0; i < nbb; i++)
+            ob = ob * c->sb[i] + (c->sb[i] == 1 ? 0 : idx[i + nbt - nbb]);
+        const double *A = a + oa * M * K, *B = b + ob * K * N;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                long double s = 0;
+                for (int64_t k = 0; k < K; k++)
+                    s += (long double)(ta ? A[k * M + i] : A[i * K + k]) *
+                         (tb ? B[j * K + k] : B[k * N + j]);
+                y[(r * M + i) * N + j] = s;
+            }
+    }
+}
+
+static int64_t mm_numel(int n, const int64_t *s)
+{
+    int64_t e = 1;
+    for (int i = 0; i < n; i++) e *= s[i];
+    return e;
+}
+
+static void matmul_vector_values(void)
+{
+    for (size_t ci = 0; ci < sizeof mm_cases / sizeof *mm_cases; ci++) {
+        const mm_case *c = &mm_cases[ci];
+        double av[64], bv[64];
+        long double ref[64];
+        int64_t nae = mm_numel(c->na, c->sa), nbe = mm_numel(c->nb, c->sb);
+        ta_fill(av, nae, 100 + ci);
+        ta_fill(bv, nbe, 200 + ci);
+        mm_ref(c, av, bv, ref);
+        for (int d = 0; d < 2; d++) {
+            tg_dtype dt = d ? TG_F64 : TG_F32;
+            tg_graph *g = tg_graph_new();
+            tg_tensor *a = ta_in(g, dt, c->na, c->sa, av, true);
+            tg_tensor *b = ta_in(g, dt, c->nb, c->sb, bv, true);
+            tg_tensor *y = tg_matmul_t(a, b, c->ta, c->tb);
+            if (tg_graph_error(g))
+                fprintf(stderr, "  case %zu: %s\n", ci, tg_graph_error(g));
+            TT_CHECK(tg_graph_status(g) == TG_OK);
+            TT_CHECK(y->ndim == c->ny && y->dtype == dt);
+            for (int i = 0; i < c->ny && i < y->ndim; i++)
+                TT_CHECK(y->shape[i] == c->sy[i]);
+            TT_CHECK(y->numel == mm_numel(c->ny, c->sy));
+            for (int64_t i = 0; i < y->numel; i++)
+                TT_NEAR(tg_get(y, i), (double)ref[i], d ? 1e-15 : 1e-6);
+            /* the gradients come back in the operands' own shapes */
+            TT_CHECK(tg_backward(g, tg_sum_all(y)) == TG_OK);
+            TT_CHECK(a->grad && ta_same_shape(a->grad, a));
+            TT_CHECK(b->grad && ta_same_shape(b->grad, b));
+            if (c->na == 1 && c->nb == 1) /* d(a.b)/da = b, d/db = a */
+                for (int64_t k = 0; k < nae; k++) {
+                    TT_NEAR(tg_get(a->grad, k), bv[k], d ? 0 : 1e-7);
+                    TT_NEAR(tg_get(b->grad, k), av[k], d ? 0 : 1e-7);
+                }
+            tg_graph_free(g);
+        }
+    }
+    /* tg_matmul equals tg_matmul_t without flags, and a vector on either
+     * side of a matrix equals the [1,K] / [K,1] matrix product */
+    double av[12], bv[12];
+    ta_fill(av, 12, 7);
+    ta_fill(bv, 12, 8);
+    tg_graph *g = tg_graph_new();
+    tg_tensor *v = ta_in(g, TG_F64, TG_SHAPE(3), av, false);
+    tg_tensor *m = ta_in(g, TG_F64, TG_SHAPE(3, 4), bv, false);
+    tg_tensor *y1 = tg_matmul(v, m);
+    tg_tensor *y2 = tg_matmul(tg_reshape(v, TG_SHAPE(1, 3)), m);
+    TT_CHECK(y1->ndim == 1 && y2->ndim == 2 && y1->numel == y2->numel);
+    for (int j = 0; j < 4; j++) TT_NEAR(tg_get(y1, j), tg_get(y2, j), 0);
+    tg_tensor *w = ta_in(g, TG_F64, TG_SHAPE(4), av, false);
+    tg_tensor *y3 = tg_matmul(m, w);
+    tg_tensor *y4 = tg_matmul(m, tg_reshape(w, TG_SHAPE(4, 1)));
+    TT_CHECK(y3->ndim == 1 && y3->shape[0] == 3 && y4->numel == 3);
+    for (int i = 0; i < 3; i++) TT_NEAR(tg_get(y3, i), tg_get(y4, i), 0);
+    tg_graph_free(g);
+}
+
+static tg_tensor *fn_mm(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n;
+    const mm_case *c = ud;
+    /* tanh makes the second derivative depend on both operands */
+    return tg_tanh(tg_matmul_t(in[0], in[1], c->ta, c->tb));
+}
+
+static void matmul_vector_grads(void)
+{
+    for (size_t ci = 0; ci < sizeof mm_cases / sizeof *mm_cases; ci++) {
+        const mm_case *c = &mm_cases[ci];
+        tg_check_arg a[2] = {ta_arg("a", c->na, c->sa, NULL, false),
+                             ta_arg("b", c->nb, c->sb, NULL, false)};
+        char label[32];
+        snprintf(label, sizeof label, "matmul case %zu", ci);
+        ta_check(label, fn_mm, (const P *)(const void *)c, 2, a, true);
+    }
+}
+
+static void matmul_vector_errors(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *v3 = tg_input(g, TG_F64, TG_SHAPE(3), NULL);
+    tg_tensor *v4 = tg_input(g, TG_F64, TG_SHAPE(4), NULL);
+    tg_matmul(v3, v4);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: inner dimensions differ: [3] @ [4] (3 vs 4)");
+    tg_graph_reset(g);
+    v3 = tg_input(g, TG_F64, TG_SHAPE(3), NULL);
+    tg_tensor *m = tg_input(g, TG_F64, TG_SHAPE(2, 4), NULL);
+    tg_matmul(m, v3);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: inner dimensions differ: [2,4] @ [3] (4 vs 3)");
+    tg_graph_reset(g);
+    v3 = tg_input(g, TG_F64, TG_SHAPE(3), NULL);
+    tg_tensor *p = tg_input(g, TG_F64, TG_SHAPE(5, 2, 4), NULL);
+    tg_matmul(v3, p);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: inner dimensions differ: [3] @ [5,2,4] (3 vs 2)");
+    tg_graph_reset(g);
+    /* a vector's flag is ignored, so no ^T on it; b's [2,4]^T is [4,2] */
+    v3 = tg_input(g, TG_F64, TG_SHAPE(3), NULL);
+    m = tg_input(g, TG_F64, TG_SHAPE(2, 4), NULL);
+    tg_matmul_t(v3, m, true, true);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: inner dimensions differ: [3] @ [2,4]^T (3 vs 4)");
+    tg_graph_reset(g);
+    /* 0-d operands stay an error, on either side */
+    tg_tensor *s = tg_input(g, TG_F64, 0, NULL, NULL);
+    v3 = tg_input(g, TG_F64, TG_SHAPE(3), NULL);
+    tg_tensor *r = tg_matmul(s, v3);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: needs at least 1 dim on both sides: [] @ [3]; "
+             "hint: scale by a 0-d tensor with mul (*)");
+    TT_CHECK(r == tg_add(r, r)); /* the poison tensor */
+    tg_graph_reset(g);
+    s = tg_input(g, TG_F64, 0, NULL, NULL);
+    m = tg_input(g, TG_F64, TG_SHAPE(2, 4), NULL);
+    tg_matmul_t(m, s, true, false);
+    TT_STREQ(tg_graph_error(g),
+             "tg_matmul: needs at least 1 dim on both sides: [2,4] @ []; "
+             "hint: scale by a 0-d tensor with mul (*)");
+    tg_graph_free(g);
+}
+
 /* ------------------------------------------------------------ softmax */
 
 /* Reference softmax / log_softmax of x [R, C] along the last axis. */
@@ -902,7 +1105,8 @@ static void dropout_behaviour(void)
 }
 
 TT_RUN(TT(linear_values), TT(linear_batched), TT(linear_vector_shapes),
-       TT(linear_errors),
+       TT(linear_errors), TT(matmul_vector_values),
+       TT(matmul_vector_grads), TT(matmul_vector_errors),
        TT(softmax_values), TT(softmax_stable), TT(softmax_composites),
        TT(softmax_errors), TT(cross_entropy_values),
        TT(cross_entropy_stable), TT(cross_entropy_errors), TT(loss_values),

@@ -50,10 +50,13 @@ tg_tensor *tg_cast(tg_tensor *x, tg_dtype dt);
 
 /* ----------------------------------------------------------------- matmul */
 /* a @ b through CBLAS gemm. a: [..., M, K], b: [..., K, N] -> [..., M, N];
- * batch dims broadcast. Both need >= 2 dims. */
+ * batch dims broadcast. 1-D operands as torch.matmul: [K] @ [K] is 0-d,
+ * [K] @ [..., K, N] is [..., N], [..., M, K] @ [K] is [..., M]. 0-d operands
+ * are a TG_ERR_SHAPE error. */
 tg_tensor *tg_matmul(tg_tensor *a, tg_tensor *b);
 /* op(a) @ op(b) where op transposes the last two dims when the flag is
- * set; no transpose is materialised. */
+ * set; no transpose is materialised. The flag of a 1-D operand is ignored
+ * (a vector is its own transpose). */
 tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b);
 
 #ifdef __cplusplus
