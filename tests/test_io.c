@@ -290,13 +290,113 @@ static void idx_gzip_damage(void)
     write_bytes(pb, z, zn);
     TT_CHECK(tg_idx_load(pb, &a) == TG_ERR_FORMAT);
     char msg[600];
+    /* zlib compares the CRC-32 once it has read it: 4 bytes before the
+     * end (the data's length follows) */
     snprintf(msg, sizeof msg,
-             "tg_idx_load: %s: corrupt or truncated gzip data (zlib: "
-             "incorrect data check) in a read starting at byte offset 0 of "
-             "the decompressed data",
+             "tg_idx_load: %s: corrupt gzip data (zlib: incorrect data "
+             "check) at byte offset %zu of the file (byte offset %d of the "
+             "decompressed data)",
+             pb, zn - 4, 8 + N);
+    TT_STREQ(tg_last_error(), msg);
+    z[zn - 6] ^= 1;
+    /* a cut inside the deflate body: the file ends before the stream */
+    write_bytes(pb, z, zn - 12);
+    TT_CHECK(tg_idx_load(pb, &a) == TG_ERR_FORMAT);
+    TT_CHECK(a.data == NULL && a.numel == 0);
+    TT_CONTAINS(tg_last_error(), ": truncated gzip data: the file ends at "
+                                 "byte offset ");
+    snprintf(msg, sizeof msg, "byte offset %zu, inside the compressed stream "
+                              "(byte offset ", zn - 12);
+    TT_CONTAINS(tg_last_error(), msg);
+    /* a cut inside the trailer: every byte of data inflated, no check */
+    write_bytes(pb, z, zn - 3);
+    TT_CHECK(tg_idx_load(pb, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: truncated gzip data: the file ends at byte "
+             "offset %zu, inside the compressed stream (byte offset %d of the "
+             "decompressed data)",
+             pb, zn - 3, 8 + N);
+    TT_STREQ(tg_last_error(), msg);
+    /* corrupt deflate data: a block type 3 (reserved) right after the
+     * 10-byte gzip header */
+    z[10] |= 0x06;
+    write_bytes(pb, z, zn);
+    TT_CHECK(tg_idx_load(pb, &a) == TG_ERR_FORMAT);
+    TT_CHECK(a.data == NULL);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: corrupt gzip data (zlib: invalid block type) "
+             "at byte offset 11 of the file (byte offset 0 of the "
+             "decompressed data)",
              pb);
     TT_STREQ(tg_last_error(), msg);
     free(z);
+}
+
+/* One gzip member is read, whole: a second member (what `cat a.gz b.gz`
+ * makes, which gunzip would join) and any other bytes after the stream
+ * reject the file, as does a CSV after its stream; the same bytes as one
+ * member load. */
+static void gzip_members(void)
+{
+    tg_array a, y;
+    const char *p1 = tmp_path("m1.gz"), *p2 = tmp_path("m2.gz"),
+               *pc = tmp_path("mc.idx.gz");
+    write_gz(p1, IDX_U8, 16);                       /* the header */
+    write_gz(p2, IDX_U8 + 16, sizeof IDX_U8 - 16);  /* the data */
+    size_t n1, n2;
+    unsigned char *z1 = read_bytes(p1, &n1), *z2 = read_bytes(p2, &n2);
+    unsigned char *cat = malloc(n1 + n2 + 1);
+    memcpy(cat, z1, n1);
+    memcpy(cat + n1, z2, n2);
+    write_bytes(pc, cat, n1 + n2);
+    char msg[600];
+    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+    TT_CHECK(a.data == NULL && a.numel == 0);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: a second gzip member starts at byte offset %zu "
+             "of the file; hint: concatenated gzip files are not read, "
+             "compress the data as one stream",
+             pc, n1);
+    TT_STREQ(tg_last_error(), msg);
+    /* a whole file followed by a zero byte (tar-style padding) */
+    write_gz(p1, IDX_U8, sizeof IDX_U8);
+    free(z1);
+    z1 = read_bytes(p1, &n1);
+    memcpy(cat, z1, n1);
+    cat[n1] = 0;
+    write_bytes(pc, cat, n1 + 1);
+    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: unexpected data at byte offset %zu of the "
+             "file, after the end of the gzip stream (byte offset 28 of the "
+             "decompressed data)",
+             pc, n1);
+    TT_STREQ(tg_last_error(), msg);
+    write_bytes(pc, cat, n1); /* without it: fine */
+    TT_CHECK(tg_idx_load(pc, &a) == TG_OK && a.numel == 12 &&
+             a.data[11] == 220.0f);
+    tg_array_free(&a);
+    /* CSV: "1,2\n" + "3,4\n" as two members is rejected too */
+    const char *pcsv = tmp_path("mc.csv.gz");
+    write_gz(p1, "1,2\n", 4);
+    write_gz(p2, "3,4\n", 4);
+    free(z1);
+    free(z2);
+    z1 = read_bytes(p1, &n1);
+    z2 = read_bytes(p2, &n2);
+    memcpy(cat, z1, n1);
+    memcpy(cat + n1, z2, n2);
+    write_bytes(pcsv, cat, n1 + n2);
+    TT_CHECK(tg_csv_load(pcsv, NULL, &a, &y) == TG_ERR_FORMAT);
+    TT_CHECK(a.data == NULL);
+    TT_CONTAINS(tg_last_error(), "a second gzip member starts at byte offset");
+    write_bytes(pcsv, z1, n1);
+    TT_CHECK(tg_csv_load(pcsv, NULL, &a, NULL) == TG_OK);
+    TT_CHECK(a.numel == 2 && a.data[0] == 1.0f && a.data[1] == 2.0f);
+    tg_array_free(&a);
+    free(z1);
+    free(z2);
+    free(cat);
 }
 
 /* The installed data set: 10000 test images, 1000 per class. */
@@ -908,6 +1008,74 @@ static void io_oom(void)
     tg_graph_free(a.g);
 }
 
+/* zlib's memory comes from the hook too: a gzip load makes the plain
+ * load's allocations plus inflate's state and window, and failing any one
+ * of them, once or from then on, is TG_ERR_OOM with a message, an empty
+ * array and nothing left allocated. */
+static hd_alloc zoom;
+
+static void gzip_oom(void)
+{
+    enum { N = 3000 };
+    static unsigned char raw[8 + N];
+    const unsigned char h[8] = {0, 0, 8, 1, 0, 0, N >> 8, N & 255};
+    memcpy(raw, h, 8);
+    for (int i = 0; i < N; i++) raw[8 + i] = (unsigned char)(i % 13);
+    const char *p = tmp_path("oom2.idx"), *pz = tmp_path("oom2.idx.gz"),
+               *pc = tmp_path("oom2.csv.gz");
+    write_bytes(p, raw, sizeof raw);
+    write_gz(pz, raw, sizeof raw);
+    write_gz(pc, "1,2\n3,4\n", 8);
+    tg_array a, y;
+    hd_install(&zoom, 0, false, 0);
+    TT_CHECK(tg_idx_load(p, &a) == TG_OK);
+    tg_array_free(&a);
+    long n_plain = zoom.n_allocs;
+    hd_install(&zoom, 0, false, 0);
+    TT_CHECK(tg_idx_load(pz, &a) == TG_OK && a.numel == N &&
+             a.data[N - 1] == (float)((N - 1) % 13));
+    tg_array_free(&a);
+    long n_gz = zoom.n_allocs;
+    TT_CHECK(zoom.live == 0);
+    TT_CHECK(n_gz >= n_plain + 2); /* inflate's state and window */
+    hd_uninstall();
+    int seen_start = 0, seen_inflate = 0, wrong = 0;
+    for (int csv = 0; csv < 2; csv++)
+        for (int persistent = 0; persistent < 2; persistent++)
+            for (long k = 1;; k++) {
+                hd_install(&zoom, k, persistent, 0);
+                tg_status st = csv ? tg_csv_load(pc, NULL, &a, &y)
+                                   : tg_idx_load(pz, &a);
+                if (st == TG_OK) {
+                    TT_CHECK(zoom.failed == 0 && k > (csv ? 2 : n_gz - 1));
+                    TT_CHECK(a.numel == (csv ? 4 : N));
+                    tg_array_free(&a);
+                    hd_uninstall();
+                    break;
+                }
+                const char *m = tg_last_error();
+                if (st != TG_ERR_OOM || a.data || a.numel ||
+                    !strstr(m, "out of memory") || zoom.live != 0) {
+                    fprintf(stderr, "  k=%ld csv=%d persistent=%d: %s\n", k,
+                            csv, persistent, m);
+                    wrong++;
+                }
+                seen_start += strstr(m, "out of memory starting to inflate "
+                                        "the gzip data") != NULL;
+                seen_inflate += strstr(m, "out of memory inflating the gzip "
+                                          "data") != NULL;
+                hd_uninstall();
+                if (k > 50) { /* never reached: loads need a few blocks */
+                    wrong++;
+                    break;
+                }
+            }
+    TT_CHECK(wrong == 0);
+    /* inflate's state in all four runs; its window in the IDX runs (the
+     * CSV's stream ends within one inflate call, which needs no window) */
+    TT_CHECK(seen_start == 4 && seen_inflate >= 2);
+}
+
 static void teardown(void)
 {
     DIR *d = opendir(dir);
@@ -918,8 +1086,8 @@ static void teardown(void)
 }
 
 TT_RUN(TT(idx_basic), TT(idx_malformed), TT(idx_huge_header),
-       TT(idx_gzip_damage),
+       TT(idx_gzip_damage), TT(gzip_members),
        TT(idx_fashion_mnist), TT(csv_basic), TT(csv_malformed),
        TT(normalization), TT(batcher_order), TT(batcher_shuffle),
        TT(save_roundtrip), TT(save_mismatch), TT(save_optimizer),
-       TT(save_corruption), TT(save_atomic), TT(io_oom))
+       TT(save_corruption), TT(save_atomic), TT(io_oom), TT(gzip_oom))

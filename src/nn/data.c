@@ -1,18 +1,21 @@
 /* Data: f32 arrays, the IDX and CSV readers, normalization helpers and the
  * mini-batch iterator.
  *
- * Readers go through zlib's gz* functions, which read plain files as they
- * are and gzip files decompressed, so one code path serves both. Every
- * read is bounds-checked against what the header promised; a malformed
- * file produces a message naming the file and the byte offset (of the
- * decompressed stream for gzip input), never a crash. */
+ * Readers take plain files as they are and gzip files decompressed (by
+ * zlib's inflate, its memory from the allocation hook), so one code path
+ * serves both. Every read is bounds-checked against what the header
+ * promised; a malformed file produces a message naming the file and the
+ * byte offset (of the decompressed stream for gzip input), never a crash,
+ * and is rejected whole. */
 #include "src/nn/nn_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* ----------------------------------------------------------------- arrays */
@@ -119,12 +122,29 @@ tg_status tg_array_reshape_rows(tg_array *a)
 
 /* ----------------------------------------------------------------- reader */
 
+/* Files are read with read(2) into a hook-allocated buffer. A file that
+ * starts with the gzip magic (1f 8b) is inflated through a z_stream whose
+ * zalloc/zfree are the allocation hook, so memory running out inside zlib
+ * is TG_ERR_OOM like anywhere else; any other file passes through as it
+ * is. Exactly one gzip member is read: damage, a cut before the member's
+ * end (zlib checks its CRC-32 and length) and anything after it, a second
+ * member included, reject the whole file. */
+#define RD_IN ((int64_t)1 << 17) /* bytes per read(2) */
+
 typedef struct reader {
-    gzFile f;
+    int fd;
     const char *who, *path;
-    int64_t off;  /* bytes consumed so far (decompressed)               */
-    bool gz;      /* the file is gzip-compressed                         */
-    char at[96];  /* "byte offset N" formatted by where()                */
+    int64_t off;       /* bytes handed out so far (decompressed)          */
+    int64_t in_off;    /* bytes read from the file so far                 */
+    bool gz;           /* the file is gzip-compressed                     */
+    bool z_live;       /* inflateInit2 succeeded: inflateEnd is owed      */
+    bool z_end;        /* the gzip member is complete and checked         */
+    bool eof;          /* read(2) returned 0                              */
+    unsigned char *in; /* RD_IN bytes, hook-allocated; z.next_in and
+                          z.avail_in delimit the unconsumed part (plain
+                          files too)                                      */
+    z_stream z;
+    char at[96];       /* "byte offset N" formatted by where()            */
 } reader;
 
 /* "byte offset N", qualified for compressed input. */
@@ -135,71 +155,167 @@ static const char *where(reader *r, int64_t off)
     return r->at;
 }
 
-static tg_status rd_open(reader *r, const char *who, const char *path)
+static voidpf rd_zalloc(voidpf opaque, uInt items, uInt size)
 {
-    memset(r, 0, sizeof *r);
-    r->who = who;
-    r->path = path;
-    errno = 0;
-    r->f = gzopen(path, "rb");
-    if (!r->f)
-        return tg__set_last_error(TG_ERR_IO, "%s: cannot open \"%s\": %s",
-                                  who, path,
-                                  errno ? strerror(errno) : "out of memory");
-    gzbuffer(r->f, 1u << 17);
-    r->gz = !gzdirect(r->f);
+    (void)opaque;
+    if (size && items > SIZE_MAX / size) return Z_NULL;
+    return tg__malloc((size_t)items * size);
+}
+
+static void rd_zfree(voidpf opaque, voidpf p)
+{
+    (void)opaque;
+    tg__free(p);
+}
+
+/* Append up to `room` bytes of the file after the unconsumed input (which
+ * the caller has moved to the start of r->in). */
+static tg_status rd_fill(reader *r, size_t room)
+{
+    ssize_t k;
+    do k = read(r->fd, r->in + r->z.avail_in, room);
+    while (k < 0 && errno == EINTR);
+    if (k < 0)
+        return tg__set_last_error(TG_ERR_IO,
+                                  "%s: %s: read error at byte offset %lld of "
+                                  "the file: %s",
+                                  r->who, r->path, (long long)r->in_off,
+                                  strerror(errno));
+    r->z.next_in = r->in;
+    r->z.avail_in += (uInt)k;
+    r->in_off += k;
+    if (k == 0) r->eof = true;
     return TG_OK;
 }
 
 static void rd_close(reader *r)
 {
-    if (r->f) gzclose_r(r->f);
-    r->f = NULL;
+    if (r->z_live) inflateEnd(&r->z);
+    r->z_live = false;
+    tg__free(r->in);
+    r->in = NULL;
+    if (r->fd >= 0) close(r->fd);
+    r->fd = -1;
 }
 
-/* Reports a zlib-level failure (I/O error or corrupt compressed data).
- * zlib inflates ahead of the caller, so the failure is located by the
- * decompressed offset the failing read started from. */
-static tg_status rd_fail_stream(reader *r, int64_t from)
+static tg_status rd_open(reader *r, const char *who, const char *path)
 {
-    int e = Z_OK;
-    const char *m = gzerror(r->f, &e);
-    if (e == Z_ERRNO)
-        return tg__set_last_error(TG_ERR_IO, "%s: %s: read error at %s: %s",
-                                  r->who, r->path, where(r, from),
-                                  strerror(errno));
-    /* gzerror prefixes the path; it is in our message already */
-    size_t pl = strlen(r->path);
-    if (m && !strncmp(m, r->path, pl) && !strncmp(m + pl, ": ", 2)) m += pl + 2;
+    memset(r, 0, sizeof *r);
+    r->who = who;
+    r->path = path;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return tg__set_last_error(TG_ERR_IO, "%s: cannot open \"%s\": %s",
+                                  who, path, strerror(errno));
+    r->in = tg__malloc((size_t)RD_IN);
+    if (!r->in) {
+        rd_close(r);
+        return tg__set_last_error(TG_ERR_OOM,
+                                  "%s: %s: out of memory for the read buffer",
+                                  who, path);
+    }
+    tg_status st = TG_OK;
+    while (st == TG_OK && r->z.avail_in < 2 && !r->eof)
+        st = rd_fill(r, (size_t)RD_IN - r->z.avail_in);
+    if (st != TG_OK) {
+        rd_close(r);
+        return st;
+    }
+    r->gz = r->z.avail_in >= 2 && r->in[0] == 0x1f && r->in[1] == 0x8b;
+    if (!r->gz) return TG_OK;
+    r->z.zalloc = rd_zalloc;
+    r->z.zfree = rd_zfree;
+    r->z.opaque = Z_NULL;
+    int ret = inflateInit2(&r->z, 16 + MAX_WBITS); /* gzip wrapper only */
+    if (ret != Z_OK) {
+        rd_close(r);
+        return ret == Z_MEM_ERROR
+                   ? tg__set_last_error(TG_ERR_OOM,
+                                        "%s: %s: out of memory starting to "
+                                        "inflate the gzip data",
+                                        who, path)
+                   : tg__set_last_error(TG_ERR_IO,
+                                        "%s: %s: zlib cannot inflate (error "
+                                        "%d, zlib %s)",
+                                        who, path, ret, zlibVersion());
+    }
+    r->z_live = true;
+    return TG_OK;
+}
+
+/* After the gzip member's end: the file must end too. */
+static tg_status rd_check_end(reader *r, int64_t dec)
+{
+    tg_status st = TG_OK;
+    if (r->z.avail_in == 0 && !r->eof) st = rd_fill(r, (size_t)RD_IN);
+    if (st != TG_OK || r->z.avail_in == 0) return st;
+    long long at = (long long)(r->in_off - r->z.avail_in);
+    if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f &&
+        r->z.next_in[1] == 0x8b)
+        return tg__set_last_error(TG_ERR_FORMAT,
+                                  "%s: %s: a second gzip member starts at "
+                                  "byte offset %lld of the file; hint: "
+                                  "concatenated gzip files are not read, "
+                                  "compress the data as one stream",
+                                  r->who, r->path, at);
     return tg__set_last_error(TG_ERR_FORMAT,
-                              "%s: %s: corrupt or truncated gzip data (zlib: "
-                              "%s) in a read starting at %s",
-                              r->who, r->path,
-                              m && *m ? m : "unknown error", where(r, from));
+                              "%s: %s: unexpected data at byte offset %lld of "
+                              "the file, after the end of the gzip stream "
+                              "(%s)",
+                              r->who, r->path, at, where(r, dec));
 }
 
 /* Read up to n bytes; *got receives the count (short only at the end of
- * the data). A zlib error is reported and returned. */
+ * the data). A read, format or memory error is reported and returned. */
 static tg_status rd_read(reader *r, void *buf, int64_t n, int64_t *got)
 {
     int64_t k = 0;
+    tg_status st = TG_OK;
     *got = 0;
-    while (k < n) {
-        int64_t left = n - k;
-        unsigned want = (unsigned)(left > (1 << 30) ? (1 << 30) : left);
-        int c = gzread(r->f, (char *)buf + k, want);
-        if (c < 0) return rd_fail_stream(r, r->off);
-        if (c == 0) break;
-        k += c;
+    while (k < n && !r->z_end) {
+        if (r->z.avail_in == 0) {
+            if (r->eof && !r->gz) break;
+            if (!r->eof && (st = rd_fill(r, (size_t)RD_IN)) != TG_OK)
+                return st;
+        }
+        if (!r->gz) {
+            int64_t c = n - k < r->z.avail_in ? n - k : r->z.avail_in;
+            memcpy((char *)buf + k, r->z.next_in, (size_t)c);
+            r->z.next_in += c;
+            r->z.avail_in -= (uInt)c;
+            k += c;
+            continue;
+        }
+        uInt want = (uInt)(n - k > (1 << 30) ? (1 << 30) : n - k);
+        r->z.next_out = (Bytef *)buf + k;
+        r->z.avail_out = want;
+        int ret = inflate(&r->z, Z_NO_FLUSH);
+        k += want - r->z.avail_out;
+        if (ret == Z_STREAM_END) {
+            r->z_end = true;
+            if ((st = rd_check_end(r, r->off + k)) != TG_OK) return st;
+        } else if (ret == Z_BUF_ERROR && r->eof && r->z.avail_in == 0) {
+            return tg__set_last_error(
+                TG_ERR_FORMAT,
+                "%s: %s: truncated gzip data: the file ends at byte offset "
+                "%lld, inside the compressed stream (%s)",
+                r->who, r->path, (long long)r->in_off, where(r, r->off + k));
+        } else if (ret == Z_MEM_ERROR) {
+            return tg__set_last_error(TG_ERR_OOM,
+                                      "%s: %s: out of memory inflating the "
+                                      "gzip data",
+                                      r->who, r->path);
+        } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+            return tg__set_last_error(
+                TG_ERR_FORMAT,
+                "%s: %s: corrupt gzip data (zlib: %s) at byte offset %lld of "
+                "the file (%s)",
+                r->who, r->path, r->z.msg ? r->z.msg : "unknown error",
+                (long long)(r->in_off - r->z.avail_in), where(r, r->off + k));
+        }
     }
     r->off += k;
     *got = k;
-    if (k < n) {
-        /* A clean end of file, or a gzip stream cut short / corrupted? */
-        int e = Z_OK;
-        gzerror(r->f, &e);
-        if (e != Z_OK && e != Z_STREAM_END) return rd_fail_stream(r, r->off - k);
-    }
     return TG_OK;
 }
 
@@ -330,7 +446,7 @@ tg_status tg_idx_load(const char *path, tg_array *out)
      * gzip stream's length is unknown, so its array grows with the data
      * actually decompressed (by doubling, from 4 Mi elements). */
     struct stat fs;
-    if (!r.gz && stat(path, &fs) == 0 && S_ISREG(fs.st_mode) &&
+    if (!r.gz && fstat(r.fd, &fs) == 0 && S_ISREG(fs.st_mode) &&
         fs.st_size < data_off + need) {
         st = tg__set_last_error(
             TG_ERR_FORMAT,
