@@ -8,6 +8,8 @@
  *   dx = g @ W^T                 matmul_t(g, W, 0, 1), batch dims kept
  *   dW = x2^T @ g2               x2 = x as [M, K], g2 = g as [M, N]
  *   db = g                       summed to [N] by the engine
+ * (dW and db are written straight into the parameters' ->grad when the
+ * engine offers them, see linear_vjp.)
  * Nothing is saved: x and W are the node's inputs.
  */
 #include "ops/array.h"
@@ -70,10 +72,21 @@ static tg_status linear_fwd(tg_graph *g, tg_node *n)
     return TG_OK;
 }
 
+/* d[j] = sum over rows r of g[r, j], rows added in order from zero. */
+#define COL_SUMS(T, NAME)                                                    \
+    static void NAME(T *restrict d, const T *restrict gv, int64_t M,         \
+                     int64_t N)                                              \
+    {                                                                        \
+        memset(d, 0, sizeof(T) * (size_t)N);                                 \
+        for (int64_t r = 0; r < M; r++)                                      \
+            for (int64_t j = 0; j < N; j++) d[j] += gv[r * N + j];           \
+    }
+COL_SUMS(float, col_sums_f32)
+COL_SUMS(double, col_sums_f64)
+
 static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                        const bool *need, tg_tensor **gx)
 {
-    (void)g;
     tg_tensor *x = n->in[0], *W = n->in[1];
     int64_t K = W->shape[0], N = W->shape[1];
     bool vec = x->ndim == 1;
@@ -82,12 +95,36 @@ static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
         tg_tensor *d = tg_matmul_t(g2, W, false, true);
         gx[0] = vec ? tg_reshape(d, 1, x->shape) : d;
     }
-    if (need[1]) {
+    /* gx[1], gx[2] may arrive as destinations (W's and b's zeroed ->grad,
+     * recording off; see tg_op_desc.vjp): the same product, written there
+     * with beta = 0, and the bias's row sums, in the order the engine's
+     * sum_to adds them. */
+    int64_t M = N ? gy->numel / N : 0;
+    if (need[1] && gx[1] && !g->grad_enabled) {
+        tg_tensor *d = gx[1];
+        if (d->numel == 0)
+            ;
+        else if (M == 0)
+            memset(d->data, 0, (size_t)d->numel * tg__dsize(d->dtype));
+        else if (d->dtype == TG_F32)
+            tg__gemm_f32(true, false, K, N, M, x->data, K, gy->data, N, 0.0f,
+                         d->data);
+        else
+            tg__gemm_f64(true, false, K, N, M, x->data, K, gy->data, N, 0.0,
+                         d->data);
+    } else if (need[1]) {
         tg_tensor *x2 = x->ndim == 2 ? x : tg_reshape(x, TG_SHAPE(-1, K));
         tg_tensor *gm = gy->ndim == 2 ? gy : tg_reshape(gy, TG_SHAPE(-1, N));
         gx[1] = tg_matmul_t(x2, gm, true, false);
     }
-    if (n->attr.HAS_BIAS && need[2]) gx[2] = gy;
+    if (n->attr.HAS_BIAS && need[2] && gx[2] && !g->grad_enabled) {
+        if (gy->dtype == TG_F32)
+            col_sums_f32(gx[2]->data, gy->data, M, N);
+        else
+            col_sums_f64(gx[2]->data, gy->data, M, N);
+    } else if (n->attr.HAS_BIAS && need[2]) {
+        gx[2] = gy;
+    }
 }
 
 const tg_op_desc tg_op_linear = {

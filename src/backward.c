@@ -13,7 +13,9 @@ enum { /* tg_tensor.bw_flags, valid while bw_stamp == current pass id */
     BW_TARGET = 1u << 0,   /* tg_grad asked for this tensor's gradient */
     BW_OWNED = 1u << 1,    /* bw_acc is a private buffer: add in place  */
     BW_LEAF_SEEN = 1u << 2, /* already on the pass's leaf list          */
-    BW_FRESH_GRAD = 1u << 3 /* ->grad was made by this pass: copy, not add */
+    BW_FRESH_GRAD = 1u << 3, /* ->grad was made by this pass: copy, not add */
+    BW_DIRECT = 1u << 4      /* bw_acc is the leaf's own ->grad, written by
+                              * a VJP into the zeros it held               */
 };
 
 typedef struct frame {
@@ -48,6 +50,24 @@ static void accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
     t->bw_acc = tg_add(t->bw_acc, gx);
     if (!create_graph) t->bw_flags |= BW_OWNED;
     (void)g;
+}
+
+/* Whether the engine may offer input i of n its ->grad as the destination
+ * of its gradient: a leaf whose ->grad is known to be zero and current
+ * (a parameter's, or an input's of this epoch), with no contribution yet
+ * in this pass, and not also an earlier input of the same node (two slots
+ * of one node must not write one buffer). */
+static bool may_write_grad(const tg_graph *g, const tg_node *n, int i,
+                           uint32_t id)
+{
+    const tg_tensor *t = n->in[i];
+    if (t->node || !(t->flags & TG_TF_GRAD_ZERO) || !t->grad) return false;
+    if (!(t->grad->flags & TG_TF_PERSISTENT) && t->grad->epoch != g->epoch)
+        return false;
+    if (t->bw_stamp == id && t->bw_acc) return false;
+    for (int j = 0; j < i; j++)
+        if (n->in[j] == t) return false;
+    return true;
 }
 
 static inline bool same_shape(const tg_tensor *a, const tg_tensor *b)
@@ -301,6 +321,12 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
         accumulate(g, o, s, id, create_graph);
     }
 
+    /* Leaves whose ->grad is known to be zero (TG_TF_GRAD_ZERO) are offered
+     * their ->grad as the destination of their first contribution when the
+     * pass delivers (tg_backward) without recording: an op that supports it
+     * (linear's weight gradient) writes there directly, and the
+     * arena copy and the addition into ->grad disappear. */
+    bool direct_ok = !targets && !create_graph;
     bool small_need[8];
     tg_tensor *small_gx[8];
     for (int64_t k = n_order - 1; k >= 0 && g->status == TG_OK; k--) {
@@ -319,10 +345,16 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
             }
         }
         bool any = false;
+        uint64_t offered = 0; /* bit i: gx[i] arrives as a destination */
         for (int i = 0; i < n->n_in; i++) {
-            need[i] = wants_grad(n->in[i], id, to_leaves);
+            tg_tensor *in = n->in[i];
+            need[i] = wants_grad(in, id, to_leaves);
             any |= need[i];
             gx[i] = NULL;
+            if (direct_ok && need[i] && i < 64 && may_write_grad(g, n, i, id)) {
+                gx[i] = in->grad;
+                offered |= (uint64_t)1 << i;
+            }
         }
         if (!any) continue;
         tg_ops[n->op]->vjp(g, n, gy, need, gx);
@@ -330,6 +362,13 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
             if (!need[i] || !gx[i]) continue;
             tg_tensor *in = n->in[i];
             tg_tensor *d = gx[i];
+            if (((offered >> i) & 1) && d == in->grad) {
+                /* written in place: the first contribution, so the total */
+                in->bw_acc = d;
+                in->bw_flags |= BW_OWNED | BW_DIRECT;
+                if (anomaly) tg__anomaly_check_grad(g, n, d, i);
+                continue;
+            }
             if (!same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
             if (anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
@@ -373,16 +412,34 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
                 memset(t->grad->data, 0,
                        (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
         }
+        /* A buffer known to hold zeros is copied into too; one written in
+         * place by a VJP already holds the total. */
         for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
             tg_tensor *t = leaves[k];
             if (!t->bw_acc) continue;
-            if (t->bw_flags & BW_FRESH_GRAD)
+            if (t->bw_flags & BW_DIRECT)
+                ;
+            else if (t->bw_flags & BW_FRESH_GRAD ||
+                     t->flags & TG_TF_GRAD_ZERO)
                 memcpy(t->grad->data, t->bw_acc->data,
                        (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
             else
                 tg__accumulate(t->grad, t->bw_acc);
+            t->flags &= ~(uint32_t)TG_TF_GRAD_ZERO;
         }
         g->grad_enabled = m;
+    }
+    if (g->status != TG_OK && !targets) {
+        /* A failed pass delivers nothing: buffers written in place held
+         * zeros before it (that is why they were offered) and get them
+         * back. Leaves not in the list were never offered. */
+        tg_tensor **leaves = g->bw_leaves;
+        for (int64_t k = 0; k < n_leaves; k++) {
+            tg_tensor *t = leaves[k];
+            if (t->bw_stamp == id && (t->bw_flags & BW_DIRECT))
+                memset(t->grad->data, 0,
+                       (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
+        }
     }
     if (g->status == TG_OK && targets) {
         for (int i = 0; i < n_targets; i++) {

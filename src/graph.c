@@ -306,11 +306,16 @@ tg_tensor *tg_detach(tg_tensor *x)
     return t;
 }
 
+/* Besides zeroing, mark the buffer as known to hold zeros, so that the
+ * next backward writes its first contribution there instead of adding it
+ * (see TG_TF_GRAD_ZERO). */
 void tg_tensor_zero_grad(tg_tensor *t)
 {
-    if (t && t->grad && t->grad->data)
+    if (t && t->grad && t->grad->data && !(t->flags & TG_TF_POISON)) {
         memset(t->grad->data, 0,
                (size_t)t->grad->numel * dtype_size(t->grad->dtype));
+        t->flags |= TG_TF_GRAD_ZERO;
+    }
 }
 
 void tg_zero_grad(tg_graph *g)

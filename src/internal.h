@@ -82,7 +82,15 @@ typedef struct tg_op_desc {
     tg_status (*forward)(tg_graph *g, tg_node *n);
     /* Write gx[i] = (dL/d in[i]) for each i with need[i], using tapegrad
      * ops only. gx[i] may have the broadcast (output) shape; the engine
-     * reduces it. Leave gx[i] NULL for an input with no gradient. */
+     * reduces it. Leave gx[i] NULL for an input with no gradient.
+     * Destinations: with recording off, gx[i] may arrive non-NULL. It is
+     * then a tensor of in[i]'s exact shape and dtype holding zeros (a
+     * parameter's zeroed ->grad), offered for this input's first
+     * contribution. A VJP may write the gradient into its data (in[i]'s
+     * shape, reduced) and leave gx[i] as it is, which saves computing it
+     * into the arena and copying it; or overwrite gx[i] with its own
+     * tensor as usual. A destination is never returned for another input,
+     * and no VJP needs to know about them. */
     void (*vjp)(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                 tg_tensor **gx);
     /* Gradient-check cases for `tapegrad check --all-ops`, ';'-separated,
@@ -118,6 +126,10 @@ enum { /* tg_tensor.flags */
     TG_TF_POISON = 1u << 3,
     TG_TF_PERSISTENT = 1u << 4,
     TG_TF_INPUT = 1u << 5,
+    /* A leaf's ->grad is known to hold zeros: set by the zero_grad
+     * functions, cleared whenever backward delivers into it. Backward then
+     * writes the first contribution instead of adding it to the zeros. */
+    TG_TF_GRAD_ZERO = 1u << 6,
 };
 
 struct tg_graph {

@@ -1,4 +1,5 @@
 /* Core engine: hand-derived gradients, modes, errors, memory. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tapegrad/tapegrad.h>
@@ -588,6 +589,317 @@ static void input_leaf_grads(void)
     free(v);
 }
 
+/* ------------------------------------------------ gradient delivery paths
+ *
+ * After a zero_grad, backward writes a parameter's first contribution into
+ * its ->grad instead of adding it to the zeros (linear writes its weight
+ * and bias gradients there directly). These tests hold that path to the
+ * general one (fresh parameters, never zeroed, take the addition) and to
+ * gradients derived by hand in long double: L = sum(y^2)/2, so dL/dy = y,
+ * dW = x^T y and db = the row sums of y. */
+
+static double fillv(int64_t i, double s) { return sin(0.7 * (double)i + s); }
+
+static void set_all(tg_tensor *t, double s)
+{
+    for (int64_t i = 0; i < t->numel; i++) {
+        if (t->dtype == TG_F32) tg_f32(t)[i] = (float)fillv(i, s);
+        else tg_f64(t)[i] = fillv(i, s);
+    }
+}
+
+/* dW [K,N], db [N] of L = sum((x W + b)^2)/2, x [M,K], from the values the
+ * tensors hold (so f32 inputs are used as stored). */
+static void ref_linear(const tg_tensor *x, const tg_tensor *W,
+                       const tg_tensor *b, int64_t M, long double *dW,
+                       long double *db)
+{
+    int64_t K = W->shape[0], N = W->shape[1];
+    for (int64_t i = 0; i < K * N; i++) dW[i] = 0;
+    for (int64_t j = 0; j < N; j++) db[j] = 0;
+    for (int64_t r = 0; r < M; r++)
+        for (int64_t j = 0; j < N; j++) {
+            long double y = b ? tg_get(b, j) : 0;
+            for (int64_t k = 0; k < K; k++)
+                y += (long double)tg_get(x, r * K + k) * tg_get(W, k * N + j);
+            for (int64_t k = 0; k < K; k++) dW[k * N + j] += tg_get(x, r * K + k) * y;
+            db[j] += y;
+        }
+}
+
+static tg_status linear_loss_backward(tg_graph *g, tg_tensor *W, tg_tensor *b,
+                                      tg_dtype dt, int64_t M, bool vec)
+{
+    int64_t K = W->shape[0];
+    tg_tensor *x = vec ? tg_input(g, dt, TG_SHAPE(K), NULL)
+                       : tg_input(g, dt, TG_SHAPE(M, K), NULL);
+    set_all(x, 2.0);
+    tg_tensor *y = tg_linear(x, W, b);
+    return tg_backward(g, tg_mul_scalar(tg_sum_all(tg_mul(y, y)), 0.5));
+}
+
+static bool same_values(const tg_tensor *a, const double *ref)
+{
+    for (int64_t i = 0; i < a->numel; i++)
+        if (tg_get(a, i) != ref[i]) return false;
+    return true;
+}
+
+static bool all_zero(const tg_tensor *t)
+{
+    for (int64_t i = 0; i < t->numel; i++)
+        if (tg_get(t, i) != 0) return false;
+    return true;
+}
+
+static void direct_linear_case(tg_dtype dt, int64_t M, bool bias, bool vec)
+{
+    int64_t K = 5, N = 7;
+    double tol = dt == TG_F32 ? 2e-6 : 1e-14;
+    tg_graph *g = tg_graph_new();
+    tg_tensor *W = tg_param(g, dt, TG_SHAPE(K, N), "W");
+    tg_tensor *b = bias ? tg_param(g, dt, TG_SHAPE(N), "b") : NULL;
+    set_all(W, 0.3);
+    if (b) set_all(b, 1.1);
+    tg_tensor *x = vec ? tg_input(g, dt, TG_SHAPE(K), NULL)
+                       : tg_input(g, dt, TG_SHAPE(M, K), NULL);
+    set_all(x, 2.0);
+    long double rW[35], rb[7];
+    ref_linear(x, W, b, M, rW, rb);
+
+    /* the general path: never zeroed, so added into the calloc'd buffer */
+    TT_CHECK(linear_loss_backward(g, W, b, dt, M, vec) == TG_OK);
+    double gW[35], gb[7];
+    for (int64_t i = 0; i < K * N; i++) {
+        gW[i] = tg_get(W->grad, i);
+        TT_NEAR(gW[i], (double)rW[i], tol);
+    }
+    for (int64_t j = 0; b && j < N; j++) {
+        gb[j] = tg_get(b->grad, j);
+        TT_NEAR(gb[j], (double)rb[j], tol);
+    }
+    tg_graph_reset(g);
+
+    /* zeroed, then the direct path: the same values, bit for bit */
+    tg_zero_grad(g);
+    TT_CHECK(all_zero(W->grad) && (!b || all_zero(b->grad)));
+    TT_CHECK(linear_loss_backward(g, W, b, dt, M, vec) == TG_OK);
+    TT_CHECK(same_values(W->grad, gW));
+    TT_CHECK(!b || same_values(b->grad, gb));
+    tg_graph_reset(g);
+
+    /* no zero_grad in between: the second call adds */
+    TT_CHECK(linear_loss_backward(g, W, b, dt, M, vec) == TG_OK);
+    double g2W[35], g2b[7];
+    for (int64_t i = 0; i < K * N; i++) g2W[i] = 2 * gW[i];
+    for (int64_t j = 0; j < N; j++) g2b[j] = 2 * gb[j];
+    TT_CHECK(same_values(W->grad, g2W));
+    TT_CHECK(!b || same_values(b->grad, g2b));
+    /* and backward twice on one recorded graph adds too */
+    tg_graph_reset(g);
+    tg_tensor_zero_grad(W);
+    if (b) tg_tensor_zero_grad(b);
+    x = vec ? tg_input(g, dt, TG_SHAPE(K), NULL)
+            : tg_input(g, dt, TG_SHAPE(M, K), NULL);
+    set_all(x, 2.0);
+    tg_tensor *y = tg_linear(x, W, b);
+    tg_tensor *l = tg_mul_scalar(tg_sum_all(tg_mul(y, y)), 0.5);
+    TT_CHECK(tg_backward(g, l) == TG_OK);
+    TT_CHECK(tg_backward(g, l) == TG_OK);
+    TT_CHECK(same_values(W->grad, g2W));
+    TT_CHECK(!b || same_values(b->grad, g2b));
+    tg_zero_grad(g);
+    TT_CHECK(all_zero(W->grad) && (!b || all_zero(b->grad)));
+    tg_graph_free(g);
+}
+
+static void direct_grad_linear(void)
+{
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        direct_linear_case(dt, 1, true, false);  /* batch 1: outer product */
+        direct_linear_case(dt, 4, true, false);  /* batch 4: gemm          */
+        direct_linear_case(dt, 3, false, false); /* no bias                */
+        direct_linear_case(dt, 1, true, true);   /* x a vector [K]         */
+        direct_linear_case(dt, 0, true, false);  /* no rows: zero gradients */
+    }
+}
+
+/* One W in two linear nodes (shared weights), in a product with itself
+ * (a leaf in two slots of one node), and next to an op that does not
+ * write in place (mul), in both orders on the tape; frozen parameters.
+ * With h = x W + b, y = h W + b, L = sum(y^2)/2 + c sum(W^2):
+ *   gy = y, gh = gy W^T,
+ *   dW = h^T gy + x^T gh + 2 c W,  db = colsum(gy) + colsum(gh). */
+static void direct_grad_shared(void)
+{
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        double tol = d ? 1e-13 : 2e-5;
+        enum { M = 2, K = 3 };
+        const double c = 0.25;
+        for (int order = 0; order < 2; order++) {
+            tg_graph *g = tg_graph_new();
+            tg_tensor *W = tg_param(g, dt, TG_SHAPE(K, K), "W");
+            tg_tensor *b = tg_param(g, dt, TG_SHAPE(K), "b");
+            set_all(W, 0.4);
+            set_all(b, -0.2);
+            long double xv[M][K], h[M][K], y[M][K], gh[M][K];
+            long double w[K][K], bv[K], dW[K][K] = {{0}}, db[K] = {0};
+            tg_tensor *x = tg_input(g, dt, TG_SHAPE(M, K), NULL);
+            set_all(x, 1.0);
+            for (int i = 0; i < K; i++) {
+                bv[i] = tg_get(b, i);
+                for (int j = 0; j < K; j++) w[i][j] = tg_get(W, i * K + j);
+            }
+            for (int r = 0; r < M; r++)
+                for (int j = 0; j < K; j++) xv[r][j] = tg_get(x, r * K + j);
+            for (int r = 0; r < M; r++)
+                for (int j = 0; j < K; j++) {
+                    h[r][j] = bv[j];
+                    for (int k = 0; k < K; k++) h[r][j] += xv[r][k] * w[k][j];
+                }
+            for (int r = 0; r < M; r++)
+                for (int j = 0; j < K; j++) {
+                    y[r][j] = bv[j];
+                    for (int k = 0; k < K; k++) y[r][j] += h[r][k] * w[k][j];
+                }
+            for (int r = 0; r < M; r++)
+                for (int k = 0; k < K; k++) {
+                    gh[r][k] = 0;
+                    for (int j = 0; j < K; j++) gh[r][k] += y[r][j] * w[k][j];
+                }
+            for (int k = 0; k < K; k++)
+                for (int j = 0; j < K; j++) {
+                    dW[k][j] = 2 * c * w[k][j];
+                    for (int r = 0; r < M; r++)
+                        dW[k][j] += h[r][k] * y[r][j] + xv[r][k] * gh[r][j];
+                }
+            for (int j = 0; j < K; j++)
+                for (int r = 0; r < M; r++) db[j] += y[r][j] + gh[r][j];
+
+            tg_zero_grad(g);
+            for (int rep = 1; rep <= 2; rep++) { /* second one adds */
+                tg_tensor *reg = tg_mul_scalar(tg_sum_all(tg_mul(W, W)), c);
+                tg_tensor *hh = tg_linear(x, W, b);
+                tg_tensor *yy = tg_linear(hh, W, b);
+                tg_tensor *l = tg_mul_scalar(tg_sum_all(tg_mul(yy, yy)), 0.5);
+                l = order ? tg_add(reg, l) : tg_add(l, reg);
+                TT_CHECK(tg_backward(g, l) == TG_OK);
+                for (int k = 0; k < K; k++)
+                    for (int j = 0; j < K; j++)
+                        TT_NEAR(tg_get(W->grad, k * K + j),
+                                rep * (double)dW[k][j], tol);
+                for (int j = 0; j < K; j++)
+                    TT_NEAR(tg_get(b->grad, j), rep * (double)db[j], tol);
+            }
+
+            /* W in both slots of one node: Y = W W, L = sum(Y^2)/2,
+             * dW = Y W^T + W^T Y. Frozen b keeps zeros. */
+            tg_graph_reset(g);
+            tg_zero_grad(g);
+            TT_CHECK(tg_set_requires_grad(b, false) == TG_OK);
+            tg_tensor *Y = tg_linear(W, W, b);
+            TT_CHECK(tg_backward(g, tg_mul_scalar(tg_sum_all(tg_mul(Y, Y)),
+                                                  0.5)) == TG_OK);
+            long double yy[K][K];
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++) {
+                    yy[i][j] = bv[j];
+                    for (int k = 0; k < K; k++) yy[i][j] += w[i][k] * w[k][j];
+                }
+            for (int i = 0; i < K; i++)
+                for (int j = 0; j < K; j++) {
+                    long double s = 0;
+                    for (int k = 0; k < K; k++)
+                        s += yy[i][k] * w[j][k] + w[k][i] * yy[k][j];
+                    TT_NEAR(tg_get(W->grad, i * K + j), (double)s, tol);
+                }
+            TT_CHECK(all_zero(b->grad));
+            tg_graph_free(g);
+        }
+    }
+}
+
+/* What zero_grad promises a user who reads and writes ->grad: it reads as
+ * zeros; values written there by hand before the next backward are
+ * replaced by that backward's gradient, not added to (for a parameter the
+ * backward reaches; one it does not reach keeps them); tg_grad leaves
+ * ->grad alone. */
+static void zero_grad_contract(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *W = tg_param(g, TG_F64, TG_SHAPE(2, 2), "W");
+    tg_tensor *u = tg_param(g, TG_F64, TG_SHAPE(2), "u");
+    tg_tensor *v = tg_param(g, TG_F64, TG_SHAPE(2), "v");
+    set_all(W, 0.5);
+    set_all(u, 1.5);
+    double xv[2] = {1, -2};
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(1, 2), xv);
+    /* L = sum(x W) + sum(u*u): dW[k][j] = x[k], du = 2u */
+    TT_CHECK(tg_backward(g, tg_add(tg_sum_all(tg_linear(x, W, NULL)),
+                                   tg_sum_all(tg_mul(u, u)))) == TG_OK);
+    tg_zero_grad(g);
+    TT_CHECK(all_zero(W->grad) && all_zero(u->grad) && all_zero(v->grad));
+    for (int i = 0; i < 4; i++) tg_f64(W->grad)[i] = 100;
+    for (int i = 0; i < 2; i++) tg_f64(u->grad)[i] = 100;
+    tg_f64(v->grad)[0] = 7;
+    tg_graph_reset(g);
+    x = tg_input(g, TG_F64, TG_SHAPE(1, 2), xv);
+    tg_tensor *grads[1];
+    tg_tensor *l = tg_add(tg_sum_all(tg_linear(x, W, NULL)),
+                          tg_sum_all(tg_mul(u, u)));
+    TT_CHECK(tg_grad(g, &l, 1, NULL, &W, 1, false, grads) == TG_OK);
+    TT_NEAR(tg_get(grads[0], 2), -2, 0);
+    TT_NEAR(tg_get(W->grad, 0), 100, 0); /* tg_grad: ->grad untouched */
+    TT_CHECK(tg_backward(g, l) == TG_OK);
+    for (int k = 0; k < 2; k++)
+        for (int j = 0; j < 2; j++) TT_NEAR(tg_get(W->grad, k * 2 + j), xv[k], 0);
+    for (int i = 0; i < 2; i++) TT_NEAR(tg_get(u->grad, i), 2 * tg_get(u, i), 0);
+    TT_NEAR(tg_get(v->grad, 0), 7, 0); /* not reached: kept */
+    /* with no zero_grad since, hand-written values are added to */
+    tg_f64(u->grad)[0] += 1;
+    TT_CHECK(tg_backward(g, l) == TG_OK);
+    TT_NEAR(tg_get(u->grad, 0), 4 * tg_get(u, 0) + 1, 1e-15);
+    tg_graph_free(g);
+}
+
+/* A backward that fails after writing a gradient in place delivers
+ * nothing: the buffer holds its zeros again. Anomaly mode stops the pass
+ * at sqrt's gradient (infinite at 0), which runs after linear's. */
+static void direct_grad_failure(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *W = tg_param(g, TG_F64, TG_SHAPE(2, 3), "W");
+    tg_tensor *p = tg_param(g, TG_F64, TG_SHAPE(1, 2), "p");
+    set_all(W, 0.1);
+    tg_f64(p)[0] = 0; /* sqrt'(0) = inf */
+    tg_f64(p)[1] = 4;
+    tg_zero_grad(g);
+    tg_set_anomaly(g, true);
+    tg_tensor *y = tg_linear(tg_sqrt(p), W, NULL);
+    TT_CHECK(tg_backward(g, tg_sum_all(y)) == TG_ERR_NUMERIC);
+    TT_CONTAINS(tg_graph_error(g), "sqrt");
+    TT_CHECK(all_zero(W->grad) && all_zero(p->grad));
+    /* still known zero: the next pass writes in place and is right */
+    tg_graph_reset(g);
+    tg_set_anomaly(g, false);
+    tg_f64(p)[0] = 1;
+    y = tg_linear(tg_sqrt(p), W, NULL);
+    TT_CHECK(tg_backward(g, tg_sum_all(y)) == TG_OK);
+    for (int j = 0; j < 3; j++) {
+        TT_NEAR(tg_get(W->grad, j), 1, 0);     /* sqrt(1) */
+        TT_NEAR(tg_get(W->grad, 3 + j), 2, 0); /* sqrt(4) */
+    }
+    /* dL/dp_k = (sum_j W[k][j]) / (2 sqrt(p_k)) */
+    for (int k = 0; k < 2; k++) {
+        double s = 0;
+        for (int j = 0; j < 3; j++) s += tg_get(W, k * 3 + j);
+        TT_NEAR(tg_get(p->grad, k), s / (2 * sqrt(tg_get(p, k))), 1e-15);
+    }
+    tg_graph_free(g);
+}
+
 static void rng_reproducible(void)
 {
     tg_rng a, b;
@@ -611,4 +923,6 @@ TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(hessian_vector), TT(matmul_grads), TT(error_messages),
        TT(deep_chain), TT(no_malloc_steady_loop), TT(allocation_failures),
        TT(rng_reproducible), TT(small_op_paths), TT(no_grad_values),
-       TT(scalar_chain), TT(numel_limits), TT(input_leaf_grads))
+       TT(scalar_chain), TT(numel_limits), TT(input_leaf_grads),
+       TT(direct_grad_linear), TT(direct_grad_shared), TT(zero_grad_contract),
+       TT(direct_grad_failure))

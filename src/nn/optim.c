@@ -465,6 +465,14 @@ static void zero_span(tg_tensor *p, int i, int64_t lo, int64_t hi, void *ud)
                (size_t)(hi - lo) * es);
 }
 
+/* Marks every parameter's ->grad as known to hold zeros (after they were
+ * all zeroed), as tg_tensor_zero_grad does: the next backward writes into
+ * them instead of adding (TG_TF_GRAD_ZERO). */
+static void mark_zero(tg_optim *o)
+{
+    for (int i = 0; i < o->n; i++) o->params[i]->flags |= TG_TF_GRAD_ZERO;
+}
+
 /* Frozen parameters' gradients are zeroed too (as tg_tensor_zero_grad
  * would), on the calling thread; the trainable ones share one parallel
  * region like a step. */
@@ -475,6 +483,7 @@ void tg_optim_zero_grad(tg_optim *o)
         if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD))
             tg_tensor_zero_grad(o->params[i]);
     for_each_span(o->params, o->n, zero_span, NULL, ZERO_PAR_MIN);
+    mark_zero(o);
 }
 
 tg_status tg_optim_step(tg_optim *o)
