@@ -4,12 +4,19 @@
  * (as CBLAS takes them, ldc = N). Degenerate shapes avoid gemm's operand
  * packing: M == 1 or N == 1 run as gemv, K == 1 as a direct outer product
  * (with beta == 0, C is written without being read). Defined in
- * ops/matmul.c. */
+ * ops/gemm.c. */
 #ifndef TAPEGRAD_GEMM_H
 #define TAPEGRAD_GEMM_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Threading policy (ops/gemm.c), in multiply-adds M*N*K: OpenBLAS 0.3.21
+ * runs a gemm of at most TG_GEMM_BLAS_SERIAL on the calling thread; a
+ * larger one (TG_GEMM_SPLIT_MIN and up), with more than one thread, is
+ * split across the OpenMP team here by rows (or columns) of C. */
+#define TG_GEMM_BLAS_SERIAL 262144
+#define TG_GEMM_SPLIT_MIN (TG_GEMM_BLAS_SERIAL + 1)
 
 void tg__gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                   const float *A, int64_t lda, const float *B, int64_t ldb,
