@@ -10,8 +10,8 @@
  * derivatives have a root near x = -0.75 where a naive float formula
  * would lose every digit: f32 gelu and gelu_backward on AVX2/AVX-512 are
  * built to keep it in float (below, "f32 gelu and gelu_backward in f32
- * arithmetic"); every other f32 kernel here, and those on SSE2, evaluate
- * in double and round once.
+ * arithmetic"), and so is f32 gelu_tanh (below); gelu_tanh_backward, and
+ * every f32 kernel on SSE2, evaluate in double and round once.
  * Limits: gelu(-Inf) = gelu_tanh(-Inf) = -0 (not -Inf * 0 = NaN), and
  * the derivatives are 0 at -Inf and 1 at +Inf.
  * VJPs:  gelu: gelu_backward(g, x)      gelu_tanh: gelu_tanh_backward(g, x)
@@ -253,6 +253,52 @@ TG_TARGET_sse2 static inline __m128 gelu_bwdF_sse2(__m128 g, __m128 x)
                      gelu_bwd_sse2(TG_F32HI_D(sse2, g), TG_F32HI_D(sse2, x)));
 }
 
+/* ---- f32 gelu_tanh (AVX2, AVX-512): x sigmoid(z), z = 2u =
+ * x (C1 + C3 x^2), through tg_xsig (ops/act_fexp.h). For x < 0 the
+ * result is ~ x e^z, whose relative error is the absolute error of z:
+ * z (up to 87 in magnitude on the fast path) is carried as a pair
+ * zh + zl good to ~2^-46 relative: x^2 and C3h x^2 exact (FMA), C1 + C3 x^2
+ * by Fast2Sum (larger term first: max/min), the small terms (the low
+ * halves of the constants and of x^2) added into the low part, and
+ * x (vh + vl) as an exact product plus x vl. zl goes into the reduced
+ * argument of exp before its single rounding. Lanes with |z| > 87
+ * (|x| > ~9.99) or NaN take the f64 body's result. */
+#include "ops/act_fexp.h"
+#define GT_C1 1.595769121605730711759784   /* 2 sqrt(2/pi) */
+#define GT_C3 0.07135481627260024877633875 /* 2 sqrt(2/pi) 0.044715 */
+#define GT_HI(c) ((float)(c))
+#define GT_LO(c) ((float)((c) - (double)(float)(c)))
+#define GELU_TANH_F(I)                                                      \
+    TG_TARGET_##I static inline TG_VF(I) gt_z_##I(TG_VF(I) x, TG_VF(I) *zl) \
+    {                                                                       \
+        TG_VF(I) c1 = TG_SET1F(I, GT_HI(GT_C1)), c3 = TG_SET1F(I, GT_HI(GT_C3)); \
+        TG_VF(I) s = TG_MULF(I, x, x), sl = TG_FMSF(I, x, x, s);            \
+        TG_VF(I) ph = TG_MULF(I, c3, s), pl = TG_FMSF(I, c3, s, ph);        \
+        TG_VF(I) big = TG_MAXF(I, c1, ph), small = TG_MINF(I, c1, ph);      \
+        TG_VF(I) vh = TG_ADDF(I, big, small);                               \
+        TG_VF(I) e1 = TG_SUBF(I, small, TG_SUBF(I, vh, big));               \
+        TG_VF(I) vl = TG_FMAF(I, c3, sl, pl);                               \
+        vl = TG_FMAF(I, TG_SET1F(I, GT_LO(GT_C3)), s, vl);                  \
+        vl = TG_ADDF(I, vl, TG_ADDF(I, e1, TG_SET1F(I, GT_LO(GT_C1))));     \
+        TG_VF(I) zh = TG_MULF(I, x, vh);                                    \
+        *zl = TG_FMAF(I, x, vl, TG_FMSF(I, x, vh, zh));                     \
+        return zh;                                                          \
+    }                                                                       \
+    TG_TARGET_##I static inline TG_VF(I) gelu_tanhF_##I(TG_VF(I) x)         \
+    {                                                                       \
+        TG_VF(I) zl, zh = gt_z_##I(x, &zl);                                 \
+        TG_VF(I) y = tg_xsig_##I(x, zh, zl, true);                          \
+        if (__builtin_expect(tg_xsig_slow_##I(zh), 0))                      \
+            y = TG_XSIG_FIX(I, y, x, zh, gelu_tanhd_##I);                   \
+        return y;                                                           \
+    }
+GELU_TANH_F(avx2)
+GELU_TANH_F(avx512)
+#define GELU_TANH_VF(I, v, p0, p1, p2) GELU_TANH_VF_##I(v)
+#define GELU_TANH_VF_sse2(v) TG__WIDEN(sse2, v, GELU_TANH_VD, 0, 0, 0)
+#define GELU_TANH_VF_avx2(v) gelu_tanhF_avx2(v)
+#define GELU_TANH_VF_avx512(v) gelu_tanhF_avx512(v)
+
 #define GELU_VF(I, v, p0, p1, p2) geluF_##I(v)
 #define GELU_VD(I, v, p0, p1, p2) geluD_##I(v)
 #define GELU_TANH_VD(I, v, p0, p1, p2) gelu_tanhd_##I(v)
@@ -260,7 +306,7 @@ TG_TARGET_sse2 static inline __m128 gelu_bwdF_sse2(__m128 g, __m128 x)
 #define GELU_BW_VF(I, g, x, p0, p1, p2) gelu_bwdF_##I(g, x)
 #define GELU_TANH_BW_VD(I, g, x, p0, p1, p2) gelu_tanh_bwd_##I(g, x)
 TG_SIMD_MAP(gelu, GELU_VF, GELU_VD)
-TG_SIMD_MAP_WIDE(gelu_tanh, GELU_TANH_VD)
+TG_SIMD_MAP(gelu_tanh, GELU_TANH_VF, GELU_TANH_VD)
 TG_SIMD_BIN(gelu_backward, GELU_BW_VF, GELU_BW_VD)
 TG_SIMD_BIN_WIDE(gelu_tanh_backward, GELU_TANH_BW_VD)
 TG_VEC_MAP0(gelu)

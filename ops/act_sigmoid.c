@@ -109,37 +109,65 @@ TG_TARGET_sse2 static inline TG_VF(sse2) sigf_sse2(TG_VF(sse2) x)
     return TG_FMAF(sse2, r, TG_RCPF(sse2, d), q);
 }
 
-/* f32 sigmoid on the FMA instruction sets: the same quotient num / (1 + e)
- * with its residual correction, but e = e^-|x| inline (ops/act_fexp.h),
- * rounded once (keeping its low part as well measured 0.88 instead of
- * 1.29 ulp but cost 5 of the loop's 30 instructions, and this kernel is
- * held to the copy speed), and on AVX-512 the quotient from a
- * 14-bit reciprocal estimate instead of a division: q0 = num rcp(d) is
- * then corrected by r rcp(d) with r = num - q0 (d + dl) (FMA), which
- * leaves 2^-28 relative. AVX2's estimate has 12 bits, too few for one
- * correction, so it divides. |x| is held at 104, where e^-104 < 2^-150
- * rounds to 0; NaN passes through. */
+/* f32 sigmoid on the FMA instruction sets: the quotient of
+ * tg_sig_parts (ops/act_fexp.h): e = e^-|x| inline with the degree-6
+ * expm1, rounded once, y = num / (1 + e) from a reciprocal estimate
+ * corrected once by its residual against the exact 1 + e. Left besides
+ * the final rounding: e's rounding, up to 2^-24 relative, which is up to
+ * twice as many ulps when y sits at the bottom of its binade.
+ * AVX-512 needs no fast/slow split: -min(|x|, 104) comes from one
+ * vrangeps (e^-104 < 2^-150 rounds to 0; NaN passes through), vscalefps
+ * rounds e once into the subnormal range, and one vfixupimmps on the
+ * class of x picks num. AVX2 builds 2^k from bits, which needs
+ * |x| <= 87: a vector with a lane beyond (or a NaN) has those lanes
+ * replaced by the f64 body's result; the other lanes are computed the
+ * same way either way, so a result never depends on its neighbours. */
 #include "ops/act_fexp.h"
-#define SIG_QUOT_avx2(num, d) TG_DIVF(avx2, num, d)
-#define SIG_QUOT_avx512(num, d) TG_MULF(avx512, num, TG_RCPF(avx512, d))
-#define SIG_FMA_HELPERS(I)                                                  \
-    TG_TARGET_##I static inline TG_VF(I) sig_fma_##I(TG_VF(I) x)            \
+/* vrangeps: min(|a|, |b|) with the sign bit set */
+#define SIG_RANGE_NEG_MINABS 0x0E
+
+TG_TARGET_avx2 static inline TG_VF(avx2) sig_fma_avx2(TG_VF(avx2) x)
+{
+    TG_VF(avx2) r, y0, q = tg_sig_parts_avx2(x, x, false, &r, &y0);
+    TG_VF(avx2) y = TG_FMAF(avx2, r, y0, q);
+    if (__builtin_expect(tg_xsig_slow_avx2(x), 0))
+        y = TG_XSIG_FIX(avx2, y, x, x, sigd_avx2);
+    return y;
+}
+TG_TARGET_avx512 static inline TG_VF(avx512) sig_fma_avx512(TG_VF(avx512) x)
+{
+    TG_VF(avx512) one = TG_SET1F(avx512, 1.0f);
+    TG_VF(avx512) t = _mm512_range_ps(x, TG_SET1F(avx512, 104.0f), SIG_RANGE_NEG_MINABS);
+    TG_VF(avx512) k, n, p = tg_fexp6_avx512(t, t, false, &k, &n);
+    (void)n;
+    TG_VF(avx512) e = _mm512_scalef_ps(TG_ADDF(avx512, one, p), k);
+    TG_VF(avx512) num = TG_XSIG_NUM_avx512(x, e);
+    TG_VF(avx512) y0 = _mm512_rcp14_ps(TG_ADDF(avx512, one, e));
+    TG_VF(avx512) q = TG_MULF(avx512, num, y0);
+    TG_VF(avx512) r = TG_FNMAF(avx512, q, e, TG_SUBF(avx512, num, q));
+    return TG_FMAF(avx512, r, y0, q);
+}
+
+/* silu = x sigmoid(x) = x q + x (r y0) (tg_xsig): x q is exact inside
+ * the final FMA, so only e's rounding and the last one remain, as in
+ * sigmoid. Fast path for |x| <= 87 on both instruction sets (there e is
+ * normal and x e / (1 + e) keeps its relative accuracy; below, e would
+ * lose bits to the subnormal range while the result is still normal),
+ * the f64 body's result for the lanes beyond. */
+#define SILU_FMA(I)                                                         \
+    TG_TARGET_##I static inline TG_VF(I) silu_fma_##I(TG_VF(I) x)           \
     {                                                                       \
-        TG_VF(I) one = TG_SET1F(I, 1.0f);                                   \
-        /* -|x| held at -104 (max(-104, NaN) keeps NaN) */                  \
-        TG_VF(I) t = TG_MAXF(I, TG_SET1F(I, -104.0f),                       \
-                             TG_ORF(I, x, TG_SIGNBITF(I)));                 \
-        TG_VF(I) k, p = tg_fexp_##I(t, &k);                                 \
-        TG_VF(I) e = TG_LDEXPF(I, TG_ADDF(I, one, p), k);                   \
-        TG_VF(I) num = TG_BLENDF(I, TG_CMPF(I, x, ge, TG_ZEROF(I)), one, e); \
-        TG_VF(I) d = TG_ADDF(I, one, e);                                    \
-        TG_VF(I) dl = TG_SUBF(I, e, TG_SUBF(I, d, one));                    \
-        TG_VF(I) q = SIG_QUOT_##I(num, d);                                  \
-        TG_VF(I) r = TG_FNMAF(I, q, dl, TG_FNMAF(I, q, d, num));            \
-        return TG_FMAF(I, r, TG_RCPF(I, d), q);                             \
+        TG_VF(I) y = tg_xsig_##I(x, x, x, false);                           \
+        if (__builtin_expect(tg_xsig_slow_##I(x), 0))                       \
+            y = TG_XSIG_FIX(I, y, x, x, silud_##I);                         \
+        return y;                                                           \
     }
-SIG_FMA_HELPERS(avx2)
-SIG_FMA_HELPERS(avx512)
+SILU_FMA(avx2)
+SILU_FMA(avx512)
+#define SILU_VF(I, v, p0, p1, p2) SILU_VF_##I(v)
+#define SILU_VF_sse2(v) TG__WIDEN(sse2, v, SILU_VD, 0, 0, 0)
+#define SILU_VF_avx2(v) silu_fma_avx2(v)
+#define SILU_VF_avx512(v) silu_fma_avx512(v)
 #define SIGMOID_VF(I, v, p0, p1, p2) SIGMOID_VF_##I(v)
 #define SIGMOID_VF_sse2(v) sigf_sse2(v)
 #define SIGMOID_VF_avx2(v) sig_fma_avx2(v)
@@ -152,7 +180,7 @@ SIG_FMA_HELPERS(avx512)
 #define SILU_BW_VD(I, g, x, p0, p1, p2) silu_bwd_##I(g, x)
 TG_SIMD_MAP(sigmoid, SIGMOID_VF, SIGMOID_VD)
 TG_SIMD_MAP_WIDE(logsigmoid, LOGSIG_VD)
-TG_SIMD_MAP_WIDE(silu, SILU_VD)
+TG_SIMD_MAP(silu, SILU_VF, SILU_VD)
 TG_SIMD_BIN_WIDE(sigmoid_backward, SIG_BW_VD)
 TG_SIMD_BIN_WIDE(logsigmoid_backward, LOGSIG_BW_VD)
 TG_SIMD_BIN_WIDE(silu_backward, SILU_BW_VD)

@@ -13,7 +13,8 @@
  * tanh_backward computes 1 - y^2 with an FMA for |y| < 1/2 and as
  * (1 - |y|)(1 + |y|) beyond, where 1 - |y| is exact: 1 - y*y would lose
  * the low bits of y^2 next to |y| = 1 (hundreds of ulps). f32 is
- * evaluated in double and rounded once.
+ * evaluated in double and rounded once; runs of fewer than 4 elements
+ * go through a scalar copy of the same body (bitwise the same results).
  * VJPs: tanh: tanh_backward(g, y).
  *       tanh_backward(g, y): dg = h (1 - y^2) = tanh_backward(h, y);
  *                            dy = -2 h g y.
@@ -95,7 +96,44 @@ TG_VEC_MAP0(tanh)
 TG_EW_FOR_ISAS(TANH_BW_HELPERS)
 #define TANH_BW_VD(I, g, y, p0, p1, p2) tanh_bwd_##I(g, y)
 TG_SIMD_BIN_WIDE(tanh_backward, TANH_BW_VD)
-TG_VEC_BIN0(tanh_backward)
+
+/* Tiny runs (a 0-d loss, a few elements, short broadcast rows) take a
+ * scalar copy of the double body instead of the vector kernel, whose
+ * padded tail costs ~170 instructions even for one element. Same
+ * operations in the same order (fused where the vector kernel fuses:
+ * not on SSE2; C's fma is correctly rounded everywhere), so the result
+ * is bitwise the one the vector kernel gives. */
+#define TANH_BW_TINY 4
+static inline double tanh_bw_scalar(double g, double y, bool fused)
+{
+    double a = fabs(y);
+    if (a < 0.5) return g * (fused ? fma(-y, y, 1.0) : 1.0 - y * y);
+    bool big = a >= 0x1p53;
+    double t = g * (big ? -a : 1.0 - a), c = big ? 0.0 : t;
+    return fused ? fma(t, a, c) : t * a + c;
+}
+void tg_vec_tanh_backward_f32(int64_t n, float *z, const float *g, int64_t sg,
+                              const float *y, int64_t sy)
+{
+    if (n < TANH_BW_TINY) {
+        bool fused = tg__isa() != TG_ISA_SSE2;
+        for (int64_t i = 0; i < n; i++)
+            z[i] = (float)tanh_bw_scalar(g[i * sg], y[i * sy], fused);
+        return;
+    }
+    tanh_backward_b32[tg__isa()](n, z, g, sg, y, sy, 0, 0, 0);
+}
+void tg_vec_tanh_backward_f64(int64_t n, double *z, const double *g,
+                              int64_t sg, const double *y, int64_t sy)
+{
+    if (n < TANH_BW_TINY) {
+        bool fused = tg__isa() != TG_ISA_SSE2;
+        for (int64_t i = 0; i < n; i++)
+            z[i] = tanh_bw_scalar(g[i * sg], y[i * sy], fused);
+        return;
+    }
+    tanh_backward_b64[tg__isa()](n, z, g, sg, y, sy, 0, 0, 0);
+}
 
 static tg_status tanh_fwd(tg_graph *g, tg_node *n)
 {
