@@ -18,19 +18,26 @@
  *     thread (columns when N > M; block edges at multiples of 16, whole
  *     register tiles), each block one gemm from inside the parallel
  *     region, so single-threaded. It replaces OpenBLAS's own level-3
- *     threading, which synchronises its threads at every K panel: for
- *     the MLP's products at 2 threads (784-256-256-10, batch 128 and 16)
- *     the split measured 2-9% faster in total than OpenBLAS's threads,
- *     and up to 2x on the products just above the serial limit
+ *     threading: for the MLP's products at 2 threads (784-256-256-10,
+ *     batch 128 and 16; one process, medians, on a loaded machine) the
+ *     split took 2-9% less time in total than OpenBLAS's threads, and
+ *     about half on the products just above the serial limit
  *     ([128,256]x[256,10], [256,128]x[128,10]);
- *   - gemv (M or N == 1) and K == 1: no split here; gemv is OpenBLAS's
- *     (threaded above m*n = 9215 by a split of the sum), the outer
- *     product is serial.
+ *   - gemv (M or N == 1) up to TG_GEMV_CHUNK_MAX (2^18) matrix elements:
+ *     on the calling thread at any thread count, as a series of gemv
+ *     calls of at most 9215 elements each (GEMV_CHUNKED): a threaded gemv
+ *     wakes a worker for a few microseconds of work. Measured on this
+ *     machine at 2 threads (passive, loaded), a [256,256] gemv took 33 us
+ *     of wall time and 7.8 us of CPU as one OpenBLAS call, 7.6 us and 3.1
+ *     us chunked; at 1 thread one call and the chunks cost the same CPU.
+ *     Larger gemv is one OpenBLAS call (threaded by a split of the sum);
+ *   - K == 1: the outer product, serial.
  * Each element of C keeps its whole K sum inside one gemm call. In f64
  * the split result is bit-identical to the unsplit one (tested); in f32
  * it is not always: this OpenBLAS's sgemm kernels round a row
- * differently depending on the block it sits in, and its own threaded
- * gemv is not bit-identical to its serial gemv either.
+ * differently depending on the block it sits in. Chunked gemv makes the
+ * same calls at every thread count, so its result does not depend on it
+ * (OpenBLAS's own threaded gemv differs from its serial one).
  * Called from a user's parallel region, a product is serial (no nested
  * team), as OpenBLAS would run it there. */
 #include "ops/gemm.h"
@@ -130,6 +137,39 @@ static void part_range(int64_t n, int nt, int t, int64_t al, int64_t *lo,
 GEMM_BLOCK(float, block_f32, cblas_sgemm)
 GEMM_BLOCK(double, block_f64, cblas_dgemm)
 
+/* y = op(X) x + beta y for a row-major X [rows, cols] (op = X^T when
+ * `trans`), as a series of gemv calls of at most TG_GEMV_BLAS_SERIAL
+ * elements each, which OpenBLAS runs on the calling thread, when the whole
+ * matrix has at most TG_GEMV_CHUNK_MAX elements: a threaded gemv wakes a
+ * sleeping worker (passive wait policy) for a few microseconds of work.
+ * Without transpose the chunks are blocks of output rows, each element's
+ * dot product whole; with it, blocks of the summed rows, accumulated in y
+ * (beta 1 after the first). The result does not depend on the thread
+ * count. Larger matrices go to OpenBLAS in one call. */
+#define GEMV_CHUNKED(T, NAME, GEMV)                                          \
+    static void NAME(bool trans, int64_t rows, int64_t cols, const T *X,     \
+                     int64_t ld, const T *x, T beta, T *y)                   \
+    {                                                                        \
+        int64_t n = rows * cols, per = TG_GEMV_BLAS_SERIAL / cols;           \
+        if (n <= TG_GEMV_BLAS_SERIAL || n > TG_GEMV_CHUNK_MAX || per < 1) {  \
+            GEMV(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,           \
+                 (int)rows, (int)cols, 1, X, (int)ld, x, 1, beta, y, 1);     \
+            return;                                                          \
+        }                                                                    \
+        if (per >= 16) per &= ~(int64_t)15; /* whole kernel row groups */    \
+        for (int64_t r0 = 0; r0 < rows; r0 += per) {                         \
+            int64_t nr = rows - r0 < per ? rows - r0 : per;                  \
+            if (trans)                                                       \
+                GEMV(CblasRowMajor, CblasTrans, (int)nr, (int)cols, 1,       \
+                     X + r0 * ld, (int)ld, x + r0, 1, r0 ? 1 : beta, y, 1);  \
+            else                                                             \
+                GEMV(CblasRowMajor, CblasNoTrans, (int)nr, (int)cols, 1,     \
+                     X + r0 * ld, (int)ld, x, 1, beta, y + r0, 1);           \
+        }                                                                    \
+    }
+GEMV_CHUNKED(float, gemv_f32, cblas_sgemv)
+GEMV_CHUNKED(double, gemv_f64, cblas_dgemv)
+
 /* C[M,N] = op(A) op(B) + beta C (row-major, leading dims lda, ldb; see
  * ops/gemm.h). Degenerate shapes skip gemm, which packs whole operands even
  * when one side is a single row or column (measured here, 1 thread: a
@@ -148,22 +188,12 @@ GEMM_BLOCK(double, block_f64, cblas_dgemm)
     void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C)           \
     {                                                                        \
-        if (M == 1) {                                                        \
-            if (tb)                                                          \
-                GEMV(CblasRowMajor, CblasNoTrans, (int)N, (int)K, 1, B,      \
-                     (int)ldb, A, 1, beta, C, 1);                            \
-            else                                                             \
-                GEMV(CblasRowMajor, CblasTrans, (int)K, (int)N, 1, B,        \
-                     (int)ldb, A, 1, beta, C, 1);                            \
+        if (M == 1) { /* y[N] = a[K] op(B) */                                \
+            GEMV(!tb, tb ? N : K, tb ? K : N, B, ldb, A, beta, C);           \
             return;                                                          \
         }                                                                    \
-        if (N == 1) {                                                        \
-            if (ta)                                                          \
-                GEMV(CblasRowMajor, CblasTrans, (int)K, (int)M, 1, A,        \
-                     (int)lda, B, 1, beta, C, 1);                            \
-            else                                                             \
-                GEMV(CblasRowMajor, CblasNoTrans, (int)M, (int)K, 1, A,      \
-                     (int)lda, B, 1, beta, C, 1);                            \
+        if (N == 1) { /* y[M] = op(A) b[K] */                                \
+            GEMV(ta, ta ? K : M, ta ? M : K, A, lda, B, beta, C);            \
             return;                                                          \
         }                                                                    \
         if (K == 1) {                                                        \
@@ -190,7 +220,7 @@ GEMM_BLOCK(double, block_f64, cblas_dgemm)
         }                                                                    \
         BLOCK(ta, tb, N, K, A, lda, B, ldb, beta, C, 0, M, 0, N);            \
     }
-GEMM_DISPATCH(float, tg__gemm_f32, cblas_sgemm, cblas_sgemv, outer_f32,
+GEMM_DISPATCH(float, tg__gemm_f32, cblas_sgemm, gemv_f32, outer_f32,
               block_f32)
-GEMM_DISPATCH(double, tg__gemm_f64, cblas_dgemm, cblas_dgemv, outer_f64,
+GEMM_DISPATCH(double, tg__gemm_f64, cblas_dgemm, gemv_f64, outer_f64,
               block_f64)

@@ -17,6 +17,11 @@
  * split across the OpenMP team here by rows (or columns) of C. */
 #define TG_GEMM_BLAS_SERIAL 262144
 #define TG_GEMM_SPLIT_MIN (TG_GEMM_BLAS_SERIAL + 1)
+/* gemv, in matrix elements: OpenBLAS keeps up to TG_GEMV_BLAS_SERIAL on
+ * the calling thread; up to TG_GEMV_CHUNK_MAX the product runs there as a
+ * series of such calls, larger ones go to OpenBLAS whole (threaded). */
+#define TG_GEMV_BLAS_SERIAL 9215
+#define TG_GEMV_CHUNK_MAX (1 << 18)
 
 void tg__gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                   const float *A, int64_t lda, const float *B, int64_t ldb,

@@ -4,15 +4,16 @@
  *
  * Paths (M*N*K against TG_GEMM_SPLIT_MIN, ops/gemm.h):
  *   gemv      M == 1 (B plain or transposed), N == 1 (A plain or
- *             transposed), small (serial in OpenBLAS) and large (OpenBLAS
- *             threads it at 2 threads)
+ *             transposed): one serial call, a series of serial calls
+ *             (chunked, up to TG_GEMV_CHUNK_MAX elements), and beyond that
+ *             one call that OpenBLAS threads at 2 threads
  *   outer     K == 1
  *   serial    below TG_GEMM_SPLIT_MIN: one call on the calling thread
  *   split     rows of C (M >= N) or columns across the team, including
  *             sizes just above the limit and blocks with ragged edges
  * Splitting rows or columns keeps each element's whole K sum in one gemm
  * call: in f64 the 2-thread result must be bit-identical to the 1-thread
- * one. In f32 this OpenBLAS's sgemm rounds a row differently depending on
+ * one; so must a chunked gemv's (its chunks do not depend on threads). In f32 this OpenBLAS's sgemm rounds a row differently depending on
  * the block it sits in, so f32 is held to the error bound only.
  */
 #include <omp.h>
@@ -33,6 +34,8 @@ static const shape SHAPES[] = {
     {"gemv M=1 large", 1, 300, 200},
     {"gemv N=1", 41, 1, 23},
     {"gemv N=1 large", 300, 1, 200},
+    {"gemv M=1 threaded", 1, 600, 500},
+    {"gemv N=1 threaded", 700, 1, 400},
     {"outer", 19, 33, 1},
     {"serial", 17, 23, 31},
     {"serial at the limit", 64, 64, 64},
@@ -140,8 +143,11 @@ static void shape_case(const shape *s)
             run(s, ta, tb, beta, 1, A, B, C0, ref, bound, &c1_32, &c1_64);
             run(s, ta, tb, beta, 2, A, B, C0, ref, bound, &c2_32, &c2_64);
             /* OpenBLAS's own threaded gemv splits the sum: not exact */
-            if (strncmp(s->path, "gemv", 4))
+            if (!strstr(s->path, "threaded"))
                 TT_CHECK(!memcmp(c1_64, c2_64, sizeof(double) * (size_t)mn));
+            /* unsplit paths make the same calls at any thread count */
+            if (!strstr(s->path, "threaded") && strncmp(s->path, "split", 5))
+                TT_CHECK(!memcmp(c1_32, c2_32, sizeof(float) * (size_t)mn));
             free(c1_32);
             free(c2_32);
             free(c1_64);
@@ -174,6 +180,10 @@ static void test_shapes_reach_paths(void)
             TT_CHECK(s->N > s->M && s->N >= 32);
         if (!strncmp(s->path, "gemv", 4))
             TT_CHECK(s->M == 1 || s->N == 1);
+        double mk = (double)s->M * (double)s->N * (double)s->K;
+        if (strstr(s->path, "gemv") && strstr(s->path, "large"))
+            TT_CHECK(mk > TG_GEMV_BLAS_SERIAL && mk <= TG_GEMV_CHUNK_MAX);
+        if (strstr(s->path, "threaded")) TT_CHECK(mk > TG_GEMV_CHUNK_MAX);
         if (!strncmp(s->path, "outer", 5))
             TT_CHECK(s->K == 1 && s->M > 1 && s->N > 1);
     }
@@ -181,17 +191,17 @@ static void test_shapes_reach_paths(void)
 
 static void test_gemv(void)
 {
-    for (int i = 0; i < 4; i++) shape_case(&SHAPES[i]);
+    for (int i = 0; i < 6; i++) shape_case(&SHAPES[i]);
 }
-static void test_outer(void) { shape_case(&SHAPES[4]); }
+static void test_outer(void) { shape_case(&SHAPES[6]); }
 static void test_serial(void)
 {
-    shape_case(&SHAPES[5]);
-    shape_case(&SHAPES[6]);
+    shape_case(&SHAPES[7]);
+    shape_case(&SHAPES[8]);
 }
 static void test_split(void)
 {
-    for (int i = 7; i < 11; i++) shape_case(&SHAPES[i]);
+    for (int i = 9; i < 13; i++) shape_case(&SHAPES[i]);
 }
 
 /* Products made from inside a user's parallel region run on the calling
