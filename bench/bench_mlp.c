@@ -79,8 +79,7 @@ static double train_step(tg_graph *g, mlp *m, tg_tensor *x, tg_tensor *y)
     tg_tensor *loss = tg_cross_entropy(mlp_forward(m, x), y);
     if (tg_backward(g, loss) != TG_OK) die(g, "backward");
     double l = tg_item(loss);
-    tg_optim_step(m->opt);
-    tg_optim_zero_grad(m->opt);
+    tg_optim_step_zero_grad(m->opt); /* step, then zero_grad: one pass */
     tg_graph_reset(g);
     return l;
 }

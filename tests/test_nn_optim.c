@@ -409,6 +409,138 @@ static void opt_large_threaded(void)
     tg_graph_free(g);
 }
 
+/* tg_optim_step_zero_grad against tg_optim_step + tg_optim_zero_grad, bit
+ * for bit, for every method and dtype: one model per path, three rounds of
+ * the same gradients. Sizes cover the vector body and the scalar tail,
+ * and (with two threads) the split across the team; parameter [1] is
+ * frozen: its value stays, its gradient is zeroed as zero_grad would. */
+static void opt_step_zero_grad(void)
+{
+    enum { NP = 3 };
+    const int64_t sizes[NP] = {150001, 37, 1003};
+    int threads = tg_get_num_threads();
+    tg_set_num_threads(2);
+    tg_optim_config cfgs[7];
+    for (int k = 0; k <= TG_OPTIM_RMSPROP; k++) cfgs[k] = tg_optim_defaults(k);
+    cfgs[TG_OPTIM_SGD].weight_decay = 0.1;
+    cfgs[TG_OPTIM_ADAM].weight_decay = 0.05;
+    cfgs[6] = tg_optim_defaults(TG_OPTIM_RMSPROP);
+    cfgs[6].momentum = 0.5;
+    for (int ci = 0; ci < 7; ci++)
+        for (int d = 0; d < 2; d++) {
+            tg_dtype dt = d ? TG_F64 : TG_F32;
+            tg_graph *g = tg_graph_new();
+            tg_tensor *w[2][NP];
+            tg_optim *o[2];
+            for (int r = 0; r < 2; r++) {
+                for (int k = 0; k < NP; k++) {
+                    w[r][k] = tg_param(g, dt, 1, &sizes[k], NULL);
+                    for (int64_t i = 0; i < sizes[k]; i++) {
+                        double v = sin(0.3 * (double)i + k);
+                        if (d) tg_f64(w[r][k])[i] = v;
+                        else tg_f32(w[r][k])[i] = (float)v;
+                    }
+                }
+                tg_set_requires_grad(w[r][1], false);
+                o[r] = tg_optim_new(&cfgs[ci], NP, w[r]);
+            }
+            bool same = true, zero = true, frozen = true;
+            for (int s = 0; s < 3; s++) {
+                for (int r = 0; r < 2; r++)
+                    for (int k = 0; k < NP; k++)
+                        for (int64_t i = 0; i < sizes[k]; i++) {
+                            double v = cos(0.7 * (double)i + 2 * s + k);
+                            if (d) tg_f64(w[r][k]->grad)[i] = v;
+                            else tg_f32(w[r][k]->grad)[i] = (float)v;
+                        }
+                TT_CHECK(tg_optim_step(o[0]) == TG_OK);
+                tg_optim_zero_grad(o[0]);
+                TT_CHECK(tg_optim_step_zero_grad(o[1]) == TG_OK);
+                for (int k = 0; k < NP; k++)
+                    for (int64_t i = 0; i < sizes[k]; i++) {
+                        same &= tg_get(w[0][k], i) == tg_get(w[1][k], i);
+                        zero &= tg_get(w[1][k]->grad, i) == 0;
+                    }
+            }
+            for (int64_t i = 0; i < sizes[1]; i++)
+                frozen &= tg_get(w[1][1], i) == sin(0.3 * (double)i + 1) ||
+                          (!d && tg_get(w[1][1], i) ==
+                                     (float)sin(0.3 * (double)i + 1));
+            TT_CHECK(same);
+            TT_CHECK(zero);
+            TT_CHECK(frozen);
+            TT_CHECK(tg_optim_steps(o[1]) == 3);
+            /* a trained parameter moved */
+            TT_CHECK(tg_get(w[1][0], 5) != sin(0.3 * 5));
+            tg_optim_free(o[0]);
+            tg_optim_free(o[1]);
+            tg_graph_free(g);
+        }
+    tg_set_num_threads(threads);
+    TT_CHECK(tg_optim_step_zero_grad(NULL) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_optim_step_zero_grad: optimizer is NULL");
+}
+
+/* A training loop with backward: momentum SGD on a two-layer net, once
+ * with step + zero_grad and once with step_zero_grad (whose zeroed
+ * gradients the next backward writes in place). Same weights bit for bit,
+ * for f32 and f64; and after the loop the gradients read as zeros. */
+static void opt_step_zero_grad_training(void)
+{
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        tg_graph *g = tg_graph_new();
+        tg_tensor *p[2][4];
+        tg_optim *o[2];
+        tg_optim_config c = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+        c.lr = 0.05;
+        for (int r = 0; r < 2; r++) {
+            p[r][0] = tg_param(g, dt, TG_SHAPE(6, 5), "W1");
+            p[r][1] = tg_param(g, dt, TG_SHAPE(5), "b1");
+            p[r][2] = tg_param(g, dt, TG_SHAPE(5, 3), "W2");
+            p[r][3] = tg_param(g, dt, TG_SHAPE(3), "b2");
+            for (int k = 0; k < 4; k++)
+                for (int64_t i = 0; i < p[r][k]->numel; i++) {
+                    double v = 0.5 * sin(1.3 * (double)i + k);
+                    if (d) tg_f64(p[r][k])[i] = v;
+                    else tg_f32(p[r][k])[i] = (float)v;
+                }
+            o[r] = tg_optim_new(&c, 4, p[r]);
+        }
+        for (int s = 0; s < 5; s++) {
+            int64_t rows = s % 2 ? 4 : 1; /* batch 1 (outer products) and 4 */
+            double xv[24];
+            for (int i = 0; i < 24; i++) xv[i] = cos(0.9 * i + s);
+            for (int r = 0; r < 2; r++) {
+                tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(rows, 6), xv);
+                x = tg_cast(x, dt);
+                tg_tensor *h = tg_relu(tg_linear(x, p[r][0], p[r][1]));
+                tg_tensor *y = tg_linear(h, p[r][2], p[r][3]);
+                TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y, y))) == TG_OK);
+                if (r == 0) {
+                    tg_optim_step(o[0]);
+                    tg_optim_zero_grad(o[0]);
+                } else {
+                    tg_optim_step_zero_grad(o[1]);
+                }
+            }
+            tg_graph_reset(g);
+        }
+        bool same = true, zero = true;
+        for (int k = 0; k < 4; k++)
+            for (int64_t i = 0; i < p[0][k]->numel; i++) {
+                same &= tg_get(p[0][k], i) == tg_get(p[1][k], i);
+                zero &= tg_get(p[1][k]->grad, i) == 0;
+            }
+        TT_CHECK(same);
+        TT_CHECK(zero);
+        TT_CHECK(fabs(tg_get(p[1][2], 0) - 0.5 * sin(2.0)) > 1e-3); /* trained */
+        tg_optim_free(o[0]);
+        tg_optim_free(o[1]);
+        tg_graph_free(g);
+    }
+}
+
 static void opt_frozen(void)
 {
     tg_graph *g = tg_graph_new();
@@ -575,4 +707,4 @@ TT_RUN(TT(init_variances), TT(init_constant_and_seed), TT(init_errors),
        TT(opt_sgd), TT(opt_momentum), TT(opt_nesterov), TT(opt_adam),
        TT(opt_adamw), TT(opt_rmsprop), TT(opt_large_threaded),
        TT(opt_frozen), TT(opt_errors), TT(opt_allocation), TT(clip_norm),
-       TT(schedules))
+       TT(schedules), TT(opt_step_zero_grad), TT(opt_step_zero_grad_training))

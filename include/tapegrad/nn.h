@@ -276,6 +276,12 @@ void tg_optim_free(tg_optim *o); /* NULL is a no-op */
 tg_status tg_optim_step(tg_optim *o);
 /* Zero the gradients of this optimizer's parameters. */
 void tg_optim_zero_grad(tg_optim *o);
+/* tg_optim_step then tg_optim_zero_grad, in one pass over memory: each
+ * gradient is zeroed as the update reads it (frozen parameters' too), so
+ * the results are those of the two calls, bit for bit. For the usual loop
+ * (backward, step, zero_grad); at batch 1 the separate zeroing pass was
+ * about a tenth of an MLP step. Returns as tg_optim_step does. */
+tg_status tg_optim_step_zero_grad(tg_optim *o);
 /* The learning rate used by the next step; set ignores lr < 0 or NaN. */
 void tg_optim_set_lr(tg_optim *o, double lr);
 double tg_optim_get_lr(const tg_optim *o);

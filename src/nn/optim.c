@@ -215,7 +215,8 @@ tg_optim_config tg_optim_get_config(const tg_optim *o)
  * decoupled form, wd and decay = 1 for the classical one. */
 typedef struct kargs {
     void *w, *m, *v;
-    const void *g;
+    void *g;
+    int zero_g; /* store zeros into g once read (tg_optim_step_zero_grad) */
     double lr, wd, beta; /* beta: momentum (MOMENTUM, NESTEROV, RMSPROP) */
     int nesterov;
     double decay, b1, b2, ss, rbc2, eps, alpha;
@@ -241,15 +242,22 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
                                               const kargs *a)                \
     {                                                                        \
         T *restrict w = a->w;                                                \
-        const T *restrict g = a->g;                                          \
+        T *restrict g = a->g;                                                \
+        const int zg = a->zero_g;                                            \
         const T lr = (T)a->lr, wd = (T)a->wd;                                \
         int64_t i = lo;                                                      \
         for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
+            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
             V(S, I) wv = TG_LOAD##S(I, w + i);                               \
-            V(S, I) gv = TG_FMA##S(I, SET(S, I, wd), wv, TG_LOAD##S(I, g + i)); \
+            V(S, I) gv = TG_FMA##S(I, SET(S, I, wd), wv, g0);                \
             TG_STORE##S(I, w + i, TG_SUB##S(I, wv, TG_MUL##S(I, SET(S, I, lr), gv))); \
         }                                                                    \
-        for (; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);                 \
+        for (; i < hi; i++) {                                                \
+            T gi0 = g[i];                                                    \
+            if (zg) g[i] = 0;                                                \
+            w[i] -= lr * (gi0 + wd * w[i]);                                  \
+        }                                                                    \
     }
 
 /* MOMENTUM: m = b m - lr g; w += m.
@@ -259,16 +267,19 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
                                                    const kargs *a)           \
     {                                                                        \
         T *restrict w = a->w, *restrict m = a->m;                            \
-        const T *restrict g = a->g;                                          \
+        T *restrict g = a->g;                                                \
+        const int zg = a->zero_g;                                            \
         const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
         const int nest = a->nesterov;                                        \
         const T c = nest ? b : 1; /* w += c m, minus lr g for Nesterov */    \
         int64_t i = lo;                                                      \
         for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
+            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
             V(S, I) wv = TG_LOAD##S(I, w + i);                               \
             V(S, I) step = TG_MUL##S(I, SET(S, I, lr),                       \
                                      TG_FMA##S(I, SET(S, I, wd), wv,         \
-                                               TG_LOAD##S(I, g + i)));       \
+                                               g0));                         \
             V(S, I) mv = TG_SUB##S(                                          \
                 I, TG_MUL##S(I, SET(S, I, b), TG_LOAD##S(I, m + i)), step);  \
             TG_STORE##S(I, m + i, mv);                                       \
@@ -277,7 +288,9 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
             TG_STORE##S(I, w + i, TG_ADD##S(I, wv, d));                      \
         }                                                                    \
         for (; i < hi; i++) {                                                \
-            T step = lr * (g[i] + wd * w[i]);                                \
+            T gi0 = g[i];                                                    \
+            if (zg) g[i] = 0;                                                \
+            T step = lr * (gi0 + wd * w[i]);                                 \
             T mi = b * m[i] - step;                                          \
             m[i] = mi;                                                       \
             w[i] += nest ? c * mi - step : mi;                               \
@@ -291,15 +304,18 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
                                                const kargs *a)               \
     {                                                                        \
         T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
-        const T *restrict g = a->g;                                          \
+        T *restrict g = a->g;                                                \
+        const int zg = a->zero_g;                                            \
         const T wd = (T)a->wd, dc = (T)a->decay, b1 = (T)a->b1;              \
         const T b2 = (T)a->b2, c1 = 1 - b1, c2 = 1 - b2, ss = (T)a->ss;      \
         const T rb = (T)a->rbc2, eps = (T)a->eps;                            \
         int64_t i = lo;                                                      \
         for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
+            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
             TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
             TG_V##S(I) gv = TG_FMA##S(I, TG_SET1##S(I, wd), wv,              \
-                                      TG_LOAD##S(I, g + i));                 \
+                                      g0);                                   \
             TG_V##S(I) mv = TG_FMA##S(I, TG_SET1##S(I, b1),                  \
                                       TG_LOAD##S(I, m + i),                  \
                                       TG_MUL##S(I, TG_SET1##S(I, c1), gv));  \
@@ -316,7 +332,9 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
                         TG_SUB##S(I, TG_MUL##S(I, wv, TG_SET1##S(I, dc)), upd)); \
         }                                                                    \
         for (; i < hi; i++) {                                                \
-            T wi = w[i], gi = g[i] + wd * wi;                                \
+            T gi0 = g[i];                                                    \
+            if (zg) g[i] = 0;                                                \
+            T wi = w[i], gi = gi0 + wd * wi;                                 \
             T mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;       \
             m[i] = mi;                                                       \
             v[i] = vi;                                                       \
@@ -330,14 +348,17 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
                                                   const kargs *a)            \
     {                                                                        \
         T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
-        const T *restrict g = a->g;                                          \
+        T *restrict g = a->g;                                                \
+        const int zg = a->zero_g;                                            \
         const T wd = (T)a->wd, al = (T)a->alpha, c = 1 - al;                 \
         const T eps = (T)a->eps, mu = (T)a->beta, lr = (T)a->lr;             \
         int64_t i = lo;                                                      \
         for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
+            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
+            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
             TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
             TG_V##S(I) gv = TG_FMA##S(I, TG_SET1##S(I, wd), wv,              \
-                                      TG_LOAD##S(I, g + i));                 \
+                                      g0);                                   \
             TG_V##S(I) vv = TG_FMA##S(                                       \
                 I, TG_SET1##S(I, al), TG_LOAD##S(I, v + i),                  \
                 TG_MUL##S(I, TG_MUL##S(I, TG_SET1##S(I, c), gv), gv));       \
@@ -352,7 +373,9 @@ typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
                         TG_SUB##S(I, wv, TG_MUL##S(I, TG_SET1##S(I, lr), q))); \
         }                                                                    \
         for (; i < hi; i++) {                                                \
-            T gi = g[i] + wd * w[i];                                         \
+            T gi0 = g[i];                                                    \
+            if (zg) g[i] = 0;                                                \
+            T gi = gi0 + wd * w[i];                                          \
             T vi = al * v[i] + c * gi * gi;                                  \
             v[i] = vi;                                                       \
             T q = gi / (SQRT_##SFX(vi) + eps);                               \
@@ -486,9 +509,12 @@ void tg_optim_zero_grad(tg_optim *o)
     mark_zero(o);
 }
 
-tg_status tg_optim_step(tg_optim *o)
+/* One update; with zero_g the kernels also store zeros over each gradient
+ * once they have read it: zeroing in the pass that reads the gradient
+ * costs a store to a cache line already loaded, where tg_optim_zero_grad
+ * is a second pass over every gradient. */
+static tg_status step(tg_optim *o, bool zero_g)
 {
-    if (!o) return tg__set_last_error(TG_ERR_ARG, "tg_optim_step: optimizer is NULL");
     const tg_optim_config *cf = &o->cfg;
     o->t++;
     kargs a = {.lr = cf->lr, .wd = cf->weight_decay, .beta = cf->momentum,
@@ -513,8 +539,28 @@ tg_status tg_optim_step(tg_optim *o)
     case TG_OPTIM_RMSPROP: method = M_RMSPROP; break;
     }
     a.nesterov = cf->kind == TG_OPTIM_NESTEROV;
+    a.zero_g = zero_g;
     step_ctx c = {{kernels[method][0][isa], kernels[method][1][isa]}, a, o};
     for_each_span(o->params, o->n, step_span, &c, OPT_PAR_MIN);
+    return TG_OK;
+}
+
+tg_status tg_optim_step(tg_optim *o)
+{
+    if (!o) return tg__set_last_error(TG_ERR_ARG, "tg_optim_step: optimizer is NULL");
+    return step(o, false);
+}
+
+tg_status tg_optim_step_zero_grad(tg_optim *o)
+{
+    if (!o)
+        return tg__set_last_error(TG_ERR_ARG, "tg_optim_step_zero_grad: "
+                                              "optimizer is NULL");
+    for (int i = 0; i < o->n; i++)
+        if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD))
+            tg_tensor_zero_grad(o->params[i]);
+    step(o, true);
+    mark_zero(o);
     return TG_OK;
 }
 
