@@ -37,6 +37,8 @@ static const op_case cases[] = {
     {"sigmoid", tg_sigmoid, NULL, 2, 6},
     {"tanh", tg_tanh, NULL, 2, 6},
     {"gelu", tg_gelu, NULL, 2, 6}, /* exact (erf) GELU, as torch's default */
+    {"silu", tg_silu, NULL, 2, 6},
+    {"gelu_tanh", tg_gelu_tanh, NULL, 2, 6}, /* gelu(approximate='tanh') */
 };
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))
 

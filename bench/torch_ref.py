@@ -59,6 +59,10 @@ def gelu(x):
     return torch.nn.functional.gelu(x)
 
 
+def gelu_tanh(x):
+    return torch.nn.functional.gelu(x, approximate="tanh")
+
+
 # name, out-of-place function, the same writing into a given buffer, arity
 # (same order as bench_elementwise.c). The out= form shows the kernel
 # without the allocation of a fresh output.
@@ -70,6 +74,10 @@ ELEMENTWISE = [
     ("sigmoid", torch.sigmoid, lambda x, out: torch.sigmoid(x, out=out), 1),
     ("tanh", torch.tanh, lambda x, out: torch.tanh(x, out=out), 1),
     ("gelu", gelu, lambda x, out: torch._C._nn.gelu(x, out=out), 1),
+    ("silu", torch.nn.functional.silu,
+     lambda x, out: torch._C._nn.silu(x, out=out), 1),
+    ("gelu_tanh", gelu_tanh,
+     lambda x, out: torch._C._nn.gelu(x, approximate="tanh", out=out), 1),
 ]
 
 
