@@ -64,14 +64,28 @@ TG_FEXP_HELPERS(avx512)
             r = TG_ADDF(I, r, TG_FNMAF(I, kk, TG_SET1F(I, TG_FEXP_LN2_LO), lo)); \
         else                                                                \
             r = TG_FNMAF(I, kk, TG_SET1F(I, TG_FEXP_LN2_LO), r);            \
-        TG_VF(I) q = TG_FMAF(I, TG_SET1F(I, GELU_EXP6_E6), r,               \
-                             TG_SET1F(I, GELU_EXP6_E5));                    \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP6_E4));                    \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP6_E3));                    \
-        q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP6_E2));                    \
+        /* Estrin, (E2 + E3 r) + r^2 ((E4 + E5 r) + E6 r^2): shorter     \
+         * dependency chains for the same instructions, measured 6%       \
+         * faster in sigmoid; Horner where lo is added (gelu_tanh, whose   \
+         * longer body measured 7% slower with Estrin) */                  \
+        TG_VF(I) r2 = TG_MULF(I, r, r), q;                                  \
+        if (!has_lo) {                                                      \
+            TG_VF(I) a = TG_FMAF(I, TG_SET1F(I, GELU_EXP6_E3), r,           \
+                                 TG_SET1F(I, GELU_EXP6_E2));                \
+            TG_VF(I) b = TG_FMAF(I, TG_SET1F(I, GELU_EXP6_E5), r,           \
+                                 TG_SET1F(I, GELU_EXP6_E4));                \
+            b = TG_FMAF(I, TG_SET1F(I, GELU_EXP6_E6), r2, b);               \
+            q = TG_FMAF(I, b, r2, a);                                       \
+        } else {                                                            \
+            q = TG_FMAF(I, TG_SET1F(I, GELU_EXP6_E6), r,                    \
+                        TG_SET1F(I, GELU_EXP6_E5));                         \
+            q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP6_E4));                \
+            q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP6_E3));                \
+            q = TG_FMAF(I, q, r, TG_SET1F(I, GELU_EXP6_E2));                \
+        }                                                                   \
         *k = kk;                                                            \
         *n = nn;                                                            \
-        return TG_FMAF(I, TG_MULF(I, r, r), q, r);                          \
+        return TG_FMAF(I, r2, q, r);                                        \
     }
 TG_FEXP6_HELPERS(avx2)
 TG_FEXP6_HELPERS(avx512)
