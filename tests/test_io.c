@@ -332,68 +332,176 @@ static void idx_gzip_damage(void)
     free(z);
 }
 
-/* One gzip member is read, whole: a second member (what `cat a.gz b.gz`
- * makes, which gunzip would join) and any other bytes after the stream
- * reject the file, as does a CSV after its stream; the same bytes as one
- * member load. */
+/* The bytes of one gzip member holding p[0..n) (caller frees), made in
+ * memory by deflate with the gzip wrapper (windowBits 16 + 15). */
+static unsigned char *gz_member(const void *p, size_t n, size_t *zn)
+{
+    z_stream s = {0};
+    if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS,
+                     8, Z_DEFAULT_STRATEGY) != Z_OK)
+        abort();
+    uLong cap = deflateBound(&s, (uLong)n);
+    unsigned char *z = malloc(cap);
+    if (!z) abort();
+    s.next_in = (Bytef *)p;
+    s.avail_in = (uInt)n;
+    s.next_out = z;
+    s.avail_out = (uInt)cap;
+    if (deflate(&s, Z_FINISH) != Z_STREAM_END) abort();
+    *zn = s.total_out;
+    deflateEnd(&s);
+    return z;
+}
+
+/* A gzip file is a series of members and reads as the concatenation of
+ * their data (what `cat a.gz b.gz` makes, and gunzip, gzread and Python
+ * read): an IDX split across members at any point, an empty member among
+ * them, a CSV whose number straddles two members. Each member is checked
+ * on its own: a cut or damage in the second rejects the file, and bytes
+ * after a member that do not start another one are rejected as before. */
 static void gzip_members(void)
 {
     tg_array a, y;
-    const char *p1 = tmp_path("m1.gz"), *p2 = tmp_path("m2.gz"),
-               *pc = tmp_path("mc.idx.gz");
-    write_gz(p1, IDX_U8, 16);                       /* the header */
-    write_gz(p2, IDX_U8 + 16, sizeof IDX_U8 - 16);  /* the data */
-    size_t n1, n2;
-    unsigned char *z1 = read_bytes(p1, &n1), *z2 = read_bytes(p2, &n2);
-    unsigned char *cat = malloc(n1 + n2 + 1);
-    memcpy(cat, z1, n1);
-    memcpy(cat + n1, z2, n2);
-    write_bytes(pc, cat, n1 + n2);
+    const char *pc = tmp_path("mc.idx.gz");
     char msg[600];
-    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
-    TT_CHECK(a.data == NULL && a.numel == 0);
-    snprintf(msg, sizeof msg,
-             "tg_idx_load: %s: a second gzip member starts at byte offset %zu "
-             "of the file; hint: concatenated gzip files are not read, "
-             "compress the data as one stream",
-             pc, n1);
-    TT_STREQ(tg_last_error(), msg);
-    /* a whole file followed by a zero byte (tar-style padding) */
-    write_gz(p1, IDX_U8, sizeof IDX_U8);
-    free(z1);
-    z1 = read_bytes(p1, &n1);
+    /* the header in two pieces (the cut inside a dim), an empty member,
+     * then the data */
+    size_t n1, n0, n2;
+    unsigned char *z1 = gz_member(IDX_U8, 10, &n1),
+                  *z0 = gz_member("", 0, &n0),
+                  *z2 = gz_member(IDX_U8 + 10, sizeof IDX_U8 - 10, &n2);
+    unsigned char *cat = malloc(n1 + n0 + n2 + 2);
     memcpy(cat, z1, n1);
-    cat[n1] = 0;
-    write_bytes(pc, cat, n1 + 1);
+    memcpy(cat + n1, z0, n0);
+    memcpy(cat + n1 + n0, z2, n2);
+    size_t nc = n1 + n0 + n2;
+    write_bytes(pc, cat, nc);
+    TT_CHECK(tg_idx_load(pc, &a) == TG_OK);
+    TT_CHECK(a.ndim == 3 && a.shape[0] == 3 && a.shape[1] == 2 &&
+             a.shape[2] == 2 && a.numel == 12);
+    for (int i = 0; i < 12 && i < a.numel; i++)
+        TT_CHECK(a.data[i] == 20.0f * i);
+    tg_array_free(&a);
+    /* every cut of the three-member file is rejected, never a crash */
+    int bad = 0;
+    for (size_t n = 0; n < nc; n++) {
+        write_bytes(pc, cat, n);
+        if (tg_idx_load(pc, &a) == TG_OK) bad++;
+        TT_CHECK(a.data == NULL && a.numel == 0);
+    }
+    TT_CHECK(bad == 0);
+    /* the last member cut inside its trailer: all 28 bytes inflated, the
+     * length unread */
+    write_bytes(pc, cat, nc - 3);
+    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: truncated gzip data: the file ends at byte "
+             "offset %zu, inside the compressed stream (byte offset 28 of the "
+             "decompressed data)",
+             pc, nc - 3);
+    TT_STREQ(tg_last_error(), msg);
+    /* only the magic of a second member after the first */
+    memcpy(cat + n1, "\x1f\x8b", 2);
+    write_bytes(pc, cat, n1 + 2);
+    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: truncated gzip data: the file ends at byte "
+             "offset %zu, inside the compressed stream (byte offset 10 of the "
+             "decompressed data)",
+             pc, n1 + 2);
+    TT_STREQ(tg_last_error(), msg);
+    memcpy(cat + n1, z0, n0);
+    /* the second member's CRC-32 damaged */
+    cat[n1 + n0 - 6] ^= 1;
+    write_bytes(pc, cat, nc);
+    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+    TT_CHECK(a.data == NULL);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: corrupt gzip data (zlib: incorrect data "
+             "check) at byte offset %zu of the file (byte offset 10 of the "
+             "decompressed data)",
+             pc, n1 + n0 - 4);
+    TT_STREQ(tg_last_error(), msg);
+    cat[n1 + n0 - 6] ^= 1;
+    /* a byte after the last member: a zero (tar-style padding), or a lone
+     * 1f, is not another member */
+    const unsigned char tails[2] = {0x00, 0x1f};
+    for (int t = 0; t < 2; t++) {
+        cat[nc] = tails[t];
+        write_bytes(pc, cat, nc + 1);
+        TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+        TT_CHECK(a.data == NULL);
+        snprintf(msg, sizeof msg,
+                 "tg_idx_load: %s: unexpected data at byte offset %zu of the "
+                 "file, after the end of a gzip member (byte offset 28 of the "
+                 "decompressed data); hint: only another gzip member (1f 8b) "
+                 "may follow one",
+                 pc, nc);
+        TT_STREQ(tg_last_error(), msg);
+    }
+    /* garbage between members: the first one's end decides */
+    memcpy(cat + n1 + 1, z0, n0);
+    cat[n1] = 'x';
+    write_bytes(pc, cat, n1 + 1 + n0);
     TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
     snprintf(msg, sizeof msg,
              "tg_idx_load: %s: unexpected data at byte offset %zu of the "
-             "file, after the end of the gzip stream (byte offset 28 of the "
-             "decompressed data)",
+             "file, after the end of a gzip member (byte offset 10 of the "
+             "decompressed data); hint: only another gzip member (1f 8b) "
+             "may follow one",
              pc, n1);
     TT_STREQ(tg_last_error(), msg);
-    write_bytes(pc, cat, n1); /* without it: fine */
-    TT_CHECK(tg_idx_load(pc, &a) == TG_OK && a.numel == 12 &&
-             a.data[11] == 220.0f);
-    tg_array_free(&a);
-    /* CSV: "1,2\n" + "3,4\n" as two members is rejected too */
-    const char *pcsv = tmp_path("mc.csv.gz");
-    write_gz(p1, "1,2\n", 4);
-    write_gz(p2, "3,4\n", 4);
+    /* a whole IDX file twice: the second copy is data past the last
+     * element, which the IDX reader rejects */
+    free(z1);
+    z1 = gz_member(IDX_U8, sizeof IDX_U8, &n1);
+    free(cat);
+    cat = malloc(2 * n1);
+    memcpy(cat, z1, n1);
+    memcpy(cat + n1, z1, n1);
+    write_bytes(pc, cat, 2 * n1);
+    TT_CHECK(tg_idx_load(pc, &a) == TG_ERR_FORMAT);
+    snprintf(msg, sizeof msg,
+             "tg_idx_load: %s: unexpected data at byte offset 28 of the "
+             "decompressed data, after the last element; hint: dims [3,2,2] "
+             "of u8 end there",
+             pc);
+    TT_STREQ(tg_last_error(), msg);
+    free(z0);
     free(z1);
     free(z2);
-    z1 = read_bytes(p1, &n1);
-    z2 = read_bytes(p2, &n2);
+    free(cat);
+
+    /* CSV: "1,2\n3" + "4,5\n" is the table [[1,2],[34,5]] */
+    const char *pcsv = tmp_path("mc.csv.gz");
+    z1 = gz_member("1,2\n3", 5, &n1);
+    z2 = gz_member("4,5\n", 4, &n2);
+    cat = malloc(n1 + n2 + 1);
     memcpy(cat, z1, n1);
     memcpy(cat + n1, z2, n2);
     write_bytes(pcsv, cat, n1 + n2);
+    TT_CHECK(tg_csv_load(pcsv, NULL, &a, &y) == TG_OK);
+    TT_CHECK(a.ndim == 2 && a.shape[0] == 2 && a.shape[1] == 2);
+    const float want[4] = {1, 2, 34, 5};
+    for (int i = 0; i < 4 && i < a.numel; i++) TT_CHECK(a.data[i] == want[i]);
+    tg_array_free(&a);
+    /* the second member cut short, or followed by a stray byte */
+    write_bytes(pcsv, cat, n1 + n2 - 1);
     TT_CHECK(tg_csv_load(pcsv, NULL, &a, &y) == TG_ERR_FORMAT);
     TT_CHECK(a.data == NULL);
-    TT_CONTAINS(tg_last_error(), "a second gzip member starts at byte offset");
-    write_bytes(pcsv, z1, n1);
-    TT_CHECK(tg_csv_load(pcsv, NULL, &a, NULL) == TG_OK);
-    TT_CHECK(a.numel == 2 && a.data[0] == 1.0f && a.data[1] == 2.0f);
-    tg_array_free(&a);
+    snprintf(msg, sizeof msg,
+             "tg_csv_load: %s: truncated gzip data: the file ends at byte "
+             "offset %zu, inside the compressed stream (byte offset 9 of the "
+             "decompressed data)",
+             pcsv, n1 + n2 - 1);
+    TT_STREQ(tg_last_error(), msg);
+    cat[n1 + n2] = '\n';
+    write_bytes(pcsv, cat, n1 + n2 + 1);
+    TT_CHECK(tg_csv_load(pcsv, NULL, &a, &y) == TG_ERR_FORMAT);
+    TT_CHECK(a.data == NULL);
+    TT_CONTAINS(tg_last_error(), "unexpected data at byte offset");
+    TT_CONTAINS(tg_last_error(), "after the end of a gzip member (byte "
+                                 "offset 9 of the decompressed data)");
     free(z1);
     free(z2);
     free(cat);
@@ -1011,7 +1119,8 @@ static void io_oom(void)
 /* zlib's memory comes from the hook too: a gzip load makes the plain
  * load's allocations plus inflate's state and window, and failing any one
  * of them, once or from then on, is TG_ERR_OOM with a message, an empty
- * array and nothing left allocated. */
+ * array and nothing left allocated. The same data as two gzip members
+ * makes the same allocations (inflateReset keeps the state and window). */
 static hd_alloc zoom;
 
 static void gzip_oom(void)
@@ -1022,8 +1131,18 @@ static void gzip_oom(void)
     memcpy(raw, h, 8);
     for (int i = 0; i < N; i++) raw[8 + i] = (unsigned char)(i % 13);
     const char *p = tmp_path("oom2.idx"), *pz = tmp_path("oom2.idx.gz"),
-               *pc = tmp_path("oom2.csv.gz");
+               *pc = tmp_path("oom2.csv.gz"), *pm = tmp_path("oom2m.idx.gz");
     write_bytes(p, raw, sizeof raw);
+    size_t n1, n2;
+    unsigned char *z1 = gz_member(raw, 1000, &n1),
+                  *z2 = gz_member(raw + 1000, sizeof raw - 1000, &n2),
+                  *cat = malloc(n1 + n2);
+    memcpy(cat, z1, n1);
+    memcpy(cat + n1, z2, n2);
+    write_bytes(pm, cat, n1 + n2);
+    free(z1);
+    free(z2);
+    free(cat);
     write_gz(pz, raw, sizeof raw);
     write_gz(pc, "1,2\n3,4\n", 8);
     tg_array a, y;
@@ -1038,14 +1157,21 @@ static void gzip_oom(void)
     long n_gz = zoom.n_allocs;
     TT_CHECK(zoom.live == 0);
     TT_CHECK(n_gz >= n_plain + 2); /* inflate's state and window */
+    hd_install(&zoom, 0, false, 0);
+    TT_CHECK(tg_idx_load(pm, &a) == TG_OK && a.numel == N &&
+             a.data[N - 1] == (float)((N - 1) % 13));
+    tg_array_free(&a);
+    TT_CHECK(zoom.n_allocs == n_gz && zoom.live == 0);
     hd_uninstall();
     int seen_start = 0, seen_inflate = 0, wrong = 0;
-    for (int csv = 0; csv < 2; csv++)
+    /* file 0: one member, 1: the CSV, 2: two members */
+    for (int file = 0; file < 3; file++)
         for (int persistent = 0; persistent < 2; persistent++)
             for (long k = 1;; k++) {
+                bool csv = file == 1;
                 hd_install(&zoom, k, persistent, 0);
                 tg_status st = csv ? tg_csv_load(pc, NULL, &a, &y)
-                                   : tg_idx_load(pz, &a);
+                                   : tg_idx_load(file ? pm : pz, &a);
                 if (st == TG_OK) {
                     TT_CHECK(zoom.failed == 0 && k > (csv ? 2 : n_gz - 1));
                     TT_CHECK(a.numel == (csv ? 4 : N));
@@ -1056,8 +1182,8 @@ static void gzip_oom(void)
                 const char *m = tg_last_error();
                 if (st != TG_ERR_OOM || a.data || a.numel ||
                     !strstr(m, "out of memory") || zoom.live != 0) {
-                    fprintf(stderr, "  k=%ld csv=%d persistent=%d: %s\n", k,
-                            csv, persistent, m);
+                    fprintf(stderr, "  k=%ld file=%d persistent=%d: %s\n",
+                            k, file, persistent, m);
                     wrong++;
                 }
                 seen_start += strstr(m, "out of memory starting to inflate "
@@ -1071,9 +1197,9 @@ static void gzip_oom(void)
                 }
             }
     TT_CHECK(wrong == 0);
-    /* inflate's state in all four runs; its window in the IDX runs (the
+    /* inflate's state in all six runs; its window in the IDX runs (the
      * CSV's stream ends within one inflate call, which needs no window) */
-    TT_CHECK(seen_start == 4 && seen_inflate >= 2);
+    TT_CHECK(seen_start == 6 && seen_inflate >= 4);
 }
 
 static void teardown(void)

@@ -126,9 +126,13 @@ tg_status tg_array_reshape_rows(tg_array *a)
  * starts with the gzip magic (1f 8b) is inflated through a z_stream whose
  * zalloc/zfree are the allocation hook, so memory running out inside zlib
  * is TG_ERR_OOM like anywhere else; any other file passes through as it
- * is. Exactly one gzip member is read: damage, a cut before the member's
- * end (zlib checks its CRC-32 and length) and anything after it, a second
- * member included, reject the whole file. */
+ * is. A gzip file is a series of members (RFC 1952, 2.2) and reads as the
+ * concatenation of their data, as gzip -d, zlib's gzread and Python's gzip
+ * module read it (`cat a.gz b.gz`): after each member's end, another that
+ * starts with the magic is inflated on through the same z_stream. Damage,
+ * a cut before any member's end (zlib checks each one's CRC-32 and
+ * length) and bytes after a member that do not start another reject the
+ * whole file. */
 #define RD_IN ((int64_t)1 << 17) /* bytes per read(2) */
 
 typedef struct reader {
@@ -138,7 +142,7 @@ typedef struct reader {
     int64_t in_off;    /* bytes read from the file so far                 */
     bool gz;           /* the file is gzip-compressed                     */
     bool z_live;       /* inflateInit2 succeeded: inflateEnd is owed      */
-    bool z_end;        /* the gzip member is complete and checked         */
+    bool z_end;        /* the last gzip member ended with the file        */
     bool eof;          /* read(2) returned 0                              */
     unsigned char *in; /* RD_IN bytes, hook-allocated; z.next_in and
                           z.avail_in delimit the unconsumed part (plain
@@ -243,26 +247,33 @@ static tg_status rd_open(reader *r, const char *who, const char *path)
     return TG_OK;
 }
 
-/* After the gzip member's end: the file must end too. */
-static tg_status rd_check_end(reader *r, int64_t dec)
+/* After a gzip member's end (dec bytes decompressed so far): the file
+ * ends there, or the next two bytes are the magic of another member, which
+ * inflateReset starts on (same gzip wrapper, the window kept: no
+ * allocation); anything else is not gzip data. */
+static tg_status rd_next_member(reader *r, int64_t dec)
 {
     tg_status st = TG_OK;
-    if (r->z.avail_in == 0 && !r->eof) st = rd_fill(r, (size_t)RD_IN);
-    if (st != TG_OK || r->z.avail_in == 0) return st;
-    long long at = (long long)(r->in_off - r->z.avail_in);
+    while (st == TG_OK && r->z.avail_in < 2 && !r->eof) {
+        memmove(r->in, r->z.next_in, r->z.avail_in); /* rd_fill appends */
+        st = rd_fill(r, (size_t)RD_IN - r->z.avail_in);
+    }
+    if (st != TG_OK) return st;
+    if (r->z.avail_in == 0) {
+        r->z_end = true;
+        return TG_OK;
+    }
     if (r->z.avail_in >= 2 && r->z.next_in[0] == 0x1f &&
-        r->z.next_in[1] == 0x8b)
-        return tg__set_last_error(TG_ERR_FORMAT,
-                                  "%s: %s: a second gzip member starts at "
-                                  "byte offset %lld of the file; hint: "
-                                  "concatenated gzip files are not read, "
-                                  "compress the data as one stream",
-                                  r->who, r->path, at);
+        r->z.next_in[1] == 0x8b && inflateReset(&r->z) == Z_OK)
+        return TG_OK;
     return tg__set_last_error(TG_ERR_FORMAT,
                               "%s: %s: unexpected data at byte offset %lld of "
-                              "the file, after the end of the gzip stream "
-                              "(%s)",
-                              r->who, r->path, at, where(r, dec));
+                              "the file, after the end of a gzip member (%s); "
+                              "hint: only another gzip member (1f 8b) may "
+                              "follow one",
+                              r->who, r->path,
+                              (long long)(r->in_off - r->z.avail_in),
+                              where(r, dec));
 }
 
 /* Read up to n bytes; *got receives the count (short only at the end of
@@ -292,8 +303,7 @@ static tg_status rd_read(reader *r, void *buf, int64_t n, int64_t *got)
         int ret = inflate(&r->z, Z_NO_FLUSH);
         k += want - r->z.avail_out;
         if (ret == Z_STREAM_END) {
-            r->z_end = true;
-            if ((st = rd_check_end(r, r->off + k)) != TG_OK) return st;
+            if ((st = rd_next_member(r, r->off + k)) != TG_OK) return st;
         } else if (ret == Z_BUF_ERROR && r->eof && r->z.avail_in == 0) {
             return tg__set_last_error(
                 TG_ERR_FORMAT,
