@@ -10,13 +10,13 @@ out=${1:-"$root/build-fuzz"}
 mkdir -p "$out"
 CC=${CC:-clang}
 deps="sleef zlib"
-if pkg-config --exists openblas; then deps="$deps openblas"; else deps="$deps cblas"; fi
+. "$root/tests/fuzz/blas.sh"
 # shellcheck disable=SC2086
-cflags="$(pkg-config --cflags $deps) -std=c17 -D_GNU_SOURCE -g -O1 -fopenmp \
+cflags="$(pkg-config --cflags $deps) $blas_cflags -std=c17 -D_GNU_SOURCE -g -O1 -fopenmp \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I$root/include -I$root"
 # shellcheck disable=SC2086
-libs="$(pkg-config --libs $deps) -lm"
+libs="$(pkg-config --libs $deps) $blas_libs -lm"
 srcs=$(ls "$root"/src/*.c "$root"/src/nn/*.c "$root"/ops/*.c 2>/dev/null)
 for h in expr cli; do
     extra=""

@@ -13,23 +13,27 @@ shift
 mkdir -p "$out/obj"
 CC=${CC:-clang}
 deps="sleef zlib"
-if pkg-config --exists openblas; then deps="$deps openblas"; else deps="$deps cblas"; fi
+. "$root/tests/fuzz/blas.sh"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 # shellcheck disable=SC2086
-cflags="$(pkg-config --cflags $deps) -std=c17 -D_GNU_SOURCE -gline-tables-only -O1 -fopenmp \
+cflags="$(pkg-config --cflags $deps) $blas_cflags -std=c17 -D_GNU_SOURCE -gline-tables-only -O1 -fopenmp \
   -Wno-pass-failed \
   -I$root/include -I$root"
 # shellcheck disable=SC2086
-libs="$(pkg-config --libs $deps) -lm -fopenmp"
+libs="$(pkg-config --libs $deps) $blas_libs -lm -fopenmp"
 # Library objects: instrumented for coverage without libFuzzer's main.
-# Rebuilt only when a source or header is newer than the archive.
+# Rebuilt only when a source or header is newer than the archive, or the
+# compile flags differ from the ones it was built with (another BLAS's
+# headers, another compiler).
 lib="$out/libtapegrad-fuzz.a"
 # the command's implementation too (no main in it), for the CLI harness
 srcs=$(ls "$root"/src/*.c "$root"/src/nn/*.c "$root"/ops/*.c "$root"/src/cli/cli.c)
 # shellcheck disable=SC2086
 newest=$(ls -t $srcs "$root"/src/*.h "$root"/ops/*.h "$root"/include/tapegrad/*.h \
          "$root"/src/nn/*.h "$root"/src/cli/*.h 2>/dev/null | head -n 1)
-if [ ! -f "$lib" ] || [ "$newest" -nt "$lib" ]; then
+flags="$CC $cflags $san"
+if [ ! -f "$lib" ] || [ "$newest" -nt "$lib" ] ||
+   [ "$(cat "$out/flags" 2>/dev/null)" != "$flags" ]; then
     rm -f "$out"/obj/*.o "$lib"
     export CC cflags san out root
     # shellcheck disable=SC2016
@@ -37,6 +41,7 @@ if [ ! -f "$lib" ] || [ "$newest" -nt "$lib" ]; then
         s={}; o="$out/obj/$(echo "${s#"$root"/}" | tr / _).o"
         $CC $cflags $san -fsanitize=fuzzer-no-link -c "$s" -o "$o"'
     ar rcs "$lib" "$out"/obj/*.o
+    printf '%s\n' "$flags" >"$out/flags"
 fi
 for h in "$@"; do
     # shellcheck disable=SC2086
