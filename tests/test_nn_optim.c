@@ -331,16 +331,16 @@ static void opt_rmsprop(void)
 }
 
 /* Parameters whose sizes add up to more than the threading thresholds
- * of a step (2^17 elements) and of zeroing (2^19) take the threaded path: laid end to end and
- * cut into one share per thread, so shares start and end inside
- * parameters at odd offsets. Results match a scalar reference computed
- * here; a frozen parameter in the middle stays untouched; zeroing clears
- * every gradient, the frozen one's too. Runs under the ISA the environment
- * selects. */
+ * of a step (2^20 elements) and of zeroing (2^21) take the threaded path:
+ * laid end to end and cut into one share per thread, so shares start and
+ * end inside parameters at odd offsets. Results match a scalar reference
+ * computed here; a frozen parameter in the middle stays untouched; zeroing
+ * clears every gradient, the frozen one's too. Runs under the ISA the
+ * environment selects. */
 static void opt_large_threaded(void)
 {
     enum { NP = 4 };
-    const int64_t sizes[NP] = {500003, 37, 70001, 50021}; /* [2] frozen */
+    const int64_t sizes[NP] = {2100003, 37, 70001, 50021}; /* [2] frozen */
     int threads = tg_get_num_threads();
     tg_set_num_threads(2); /* the suite may run with one thread */
     tg_graph *g = tg_graph_new();
@@ -412,12 +412,13 @@ static void opt_large_threaded(void)
 /* tg_optim_step_zero_grad against tg_optim_step + tg_optim_zero_grad, bit
  * for bit, for every method and dtype: one model per path, three rounds of
  * the same gradients. Sizes cover the vector body and the scalar tail,
- * and (with two threads) the split across the team; parameter [1] is
- * frozen: its value stays, its gradient is zeroed as zero_grad would. */
+ * and (with two threads, for two methods) the split across the team;
+ * parameter [1] is frozen: its value stays, its gradient is zeroed as
+ * zero_grad would. */
 static void opt_step_zero_grad(void)
 {
     enum { NP = 3 };
-    const int64_t sizes[NP] = {150001, 37, 1003};
+    int64_t sizes[NP] = {0, 37, 1003};
     int threads = tg_get_num_threads();
     tg_set_num_threads(2);
     tg_optim_config cfgs[7];
@@ -429,6 +430,9 @@ static void opt_step_zero_grad(void)
     for (int ci = 0; ci < 7; ci++)
         for (int d = 0; d < 2; d++) {
             tg_dtype dt = d ? TG_F64 : TG_F32;
+            /* above the step's threading threshold (2^20) for two cases */
+            bool big = !d && (ci == TG_OPTIM_MOMENTUM || ci == TG_OPTIM_ADAM);
+            sizes[0] = big ? 1100001 : 4099;
             tg_graph *g = tg_graph_new();
             tg_tensor *w[2][NP];
             tg_optim *o[2];

@@ -414,14 +414,20 @@ static const opt_kernel kernels[4][2][3] = {
  * passive is the norm on shared machines). So the whole step is one
  * region: the trainable parameters are laid end to end and each thread
  * updates one contiguous share of that index space (cut at multiples of
- * 64 elements of it; a parameter may be shared by two threads). Below
- * OPT_PAR_MIN elements in total (about 15 us of momentum on one core) the
- * step runs on the calling thread. A region per parameter paid the wake-up
- * 6 (MLP) to 96 (residual benchmark) times per step. */
-#define OPT_PAR_MIN (1 << 17)
-/* Zeroing is one store stream, about 4x cheaper per element than a
- * momentum update: it is split only from 4x as many elements. */
-#define ZERO_PAR_MIN (1 << 19)
+ * 64 elements of it; a parameter may be shared by two threads). A region
+ * per parameter paid the wake-up 6 (MLP) to 96 (residual benchmark) times
+ * per step. Below OPT_PAR_MIN elements in total the step runs on the
+ * calling thread. The threshold weighs the wake-up against half the step:
+ * on the 2-core VM of docs/benchmarks.md an empty two-thread region with
+ * passive workers took 8-27 us (median 15, load average 7), and the
+ * momentum step with zeroing of the batch-1 MLP (269k f32 elements) 40 us
+ * on one thread against 51 us on two; the split can save at most half of
+ * the step, so it pays from about a million elements (150 us and more;
+ * the residual benchmark has 8.4 million). */
+#define OPT_PAR_MIN (1 << 20)
+/* Zeroing is one store stream, several times cheaper per element than a
+ * momentum update: it is split only from twice as many elements. */
+#define ZERO_PAR_MIN (1 << 21)
 
 typedef void (*span_fn)(tg_tensor *p, int i, int64_t lo, int64_t hi,
                         void *ud);
