@@ -150,7 +150,10 @@ GEMM_BLOCK(double, block_f64, cblas_dgemm)
     static void NAME(bool trans, int64_t rows, int64_t cols, const T *X,     \
                      int64_t ld, const T *x, T beta, T *y)                   \
     {                                                                        \
-        int64_t n = rows * cols, per = TG_GEMV_BLAS_SERIAL / cols;           \
+        int64_t n = rows * cols;                                             \
+        int64_t per = n > TG_GEMV_BLAS_SERIAL                                \
+                          ? TG_GEMV_BLAS_SERIAL / cols                       \
+                          : 0; /* cols > 0 here */                           \
         if (n <= TG_GEMV_BLAS_SERIAL || n > TG_GEMV_CHUNK_MAX || per < 1) {  \
             GEMV(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,           \
                  (int)rows, (int)cols, 1, X, (int)ld, x, 1, beta, y, 1);     \

@@ -193,6 +193,23 @@ static void test_gemv(void)
 {
     for (int i = 0; i < 6; i++) shape_case(&SHAPES[i]);
 }
+/* An empty sum (K == 0) on the gemv paths leaves C as it was with beta 1
+ * (callers handle K == 0 themselves; this must only not fault). */
+static void test_gemv_empty_sum(void)
+{
+    float a[1] = {0}, b[1] = {0}, c[5] = {1, 2, 3, 4, 5};
+    double cd[5] = {1, 2, 3, 4, 5};
+    tg_set_num_threads(2);
+    tg__gemm_f32(false, true, 1, 5, 0, a, 1, b, 1, 1.0f, c);
+    tg__gemm_f32(true, false, 5, 1, 0, a, 5, b, 1, 1.0f, c);
+    tg__gemm_f64(false, true, 1, 5, 0, (const double *)cd, 1,
+                 (const double *)cd, 1, 1.0, cd);
+    for (int i = 0; i < 5; i++) {
+        TT_CHECK(c[i] == (float)(i + 1));
+        TT_CHECK(cd[i] == (double)(i + 1));
+    }
+}
+
 static void test_outer(void) { shape_case(&SHAPES[6]); }
 static void test_serial(void)
 {
@@ -283,6 +300,7 @@ int main(int argc, char **argv)
 {
     static const tt_entry cases[] = {
         TT(test_shapes_reach_paths), TT(test_gemv),   TT(test_outer),
+        TT(test_gemv_empty_sum),
         TT(test_serial),             TT(test_split),
         TT(test_nested),             TT(test_matmul_split),
     };
