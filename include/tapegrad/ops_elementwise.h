@@ -14,11 +14,13 @@
  *   - Accuracy is measured against long-double libm on a sweep that
  *     includes subnormals, huge values, ±Inf and NaN, on every instruction
  *     set (SSE2, AVX2, AVX-512); docs/ops-elementwise.md has the table.
- *     "exact" means correctly rounded. f32 results of composite formulas
- *     (sigmoid family, gelu, softplus, elu family…) are evaluated in
- *     double precision and rounded once, so they are within 1 ulp; f64
- *     results are within a few ulp of the SLEEF 1.0-ulp functions they
- *     are built from.
+ *     "exact" means correctly rounded. Every f32 result is within 2 ulp.
+ *     On AVX2 and AVX-512, sigmoid, silu, tanh, gelu, gelu_tanh and
+ *     gelu_backward run in single precision (within 1.6 ulp); the other
+ *     f32 composites (softplus, elu family, the other fused backward
+ *     kernels, and all of them on SSE2) are evaluated in double and
+ *     rounded once. f64 results are within a few ulp of the SLEEF
+ *     1.0-ulp functions they are built from.
  *   - Real attributes (alpha, min, beta…) are doubles; f32 kernels use
  *     them rounded to float where they multiply or compare an element.
  *   - NaN inputs give NaN outputs (relu, clamp, maximum… propagate NaN).
