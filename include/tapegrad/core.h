@@ -206,7 +206,14 @@ tg_status tg_grad(tg_graph *g, tg_tensor *const *outputs, int n_out,
                   tg_tensor *const *seeds, tg_tensor *const *inputs, int n_in,
                   bool create_graph, tg_tensor **grads);
 
-/* Zero every parameter's gradient (graph-wide), or one tensor's. */
+/* Zero every parameter's gradient (graph-wide), or one tensor's. The
+ * gradient then reads as zeros, and the next tg_backward writes it (the
+ * first contribution goes straight into ->grad) instead of adding to it.
+ * So values written into ->grad->data by hand between a zero_grad and the
+ * next tg_backward are replaced by the gradient, not added to, for every
+ * leaf that backward reaches; write them after the backward instead.
+ * ->grad is written while a backward pass runs: do not use a gradient
+ * buffer as an operand of the graph being differentiated. */
 void tg_zero_grad(tg_graph *g);
 void tg_tensor_zero_grad(tg_tensor *t);
 
