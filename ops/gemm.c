@@ -5,7 +5,8 @@
  *
  * Threads. OpenBLAS is the OpenMP build, so its threads and the
  * elementwise kernels' are one libgomp pool, sized by the caller's
- * omp_get_max_threads() (tg_set_num_threads, else OMP_NUM_THREADS).
+ * omp_get_max_threads() (tg_set_num_threads, else OMP_NUM_THREADS) and
+ * capped for products by openblas_get_num_threads().
  * OpenBLAS 0.3.21 (interface/gemm.c, gemv.c) keeps a call on the calling
  * thread when M*N*K <= 262144 (gemm) or m*n <= 9215 (gemv), or when it is
  * made from inside an active parallel region, and otherwise starts a team.
@@ -99,13 +100,16 @@ static const outer_f64_fn outer_f64[3] = {outer_f64_sse2, outer_f64_avx2,
 /* ------------------------------------------------------------ dispatch */
 
 /* The team a product may use: the caller's OpenMP thread count (the
- * engine's tg_set_num_threads, else OMP_NUM_THREADS), 1 inside a user's
- * parallel region (nested regions are inactive by default, and OpenBLAS
- * runs single-threaded there anyway). */
+ * engine's tg_set_num_threads, else OMP_NUM_THREADS), capped by OpenBLAS's
+ * own count (OPENBLAS_NUM_THREADS=1 keeps products serial, as OpenBLAS
+ * alone would; tg_set_num_threads sets both); 1 inside a user's parallel
+ * region (nested regions are inactive by default, and OpenBLAS runs
+ * single-threaded there anyway). */
 static int gemm_team(void)
 {
     if (omp_in_parallel()) return 1;
-    return omp_get_max_threads();
+    int n = omp_get_max_threads(), b = openblas_get_num_threads();
+    return b < n ? b : n;
 }
 
 /* [lo, hi) of part t of nt parts of [0, n), part boundaries at multiples
