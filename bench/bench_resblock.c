@@ -97,8 +97,7 @@ int main(int argc, char **argv)
             if (tg_backward(g, l) != TG_OK) die(g, "backward");
             loss = tg_item(l);
             if (isnan(loss_first)) loss_first = loss;
-            tg_optim_step(opt);
-            tg_optim_zero_grad(opt);
+            tg_optim_step_zero_grad(opt); /* step, then zero_grad */
             tg_graph_reset(g);
         }
         if (r >= 0) t[r] = bench_now() - t0;
