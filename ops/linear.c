@@ -72,18 +72,6 @@ static tg_status linear_fwd(tg_graph *g, tg_node *n)
     return TG_OK;
 }
 
-/* d[j] = sum over rows r of g[r, j], rows added in order from zero. */
-#define COL_SUMS(T, NAME)                                                    \
-    static void NAME(T *restrict d, const T *restrict gv, int64_t M,         \
-                     int64_t N)                                              \
-    {                                                                        \
-        memset(d, 0, sizeof(T) * (size_t)N);                                 \
-        for (int64_t r = 0; r < M; r++)                                      \
-            for (int64_t j = 0; j < N; j++) d[j] += gv[r * N + j];           \
-    }
-COL_SUMS(float, col_sums_f32)
-COL_SUMS(double, col_sums_f64)
-
 static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                        const bool *need, tg_tensor **gx)
 {
@@ -97,8 +85,8 @@ static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     }
     /* gx[1], gx[2] may arrive as destinations (W's and b's zeroed ->grad,
      * recording off; see tg_op_desc.vjp): the same product, written there
-     * with beta = 0, and the bias's row sums, in the order the engine's
-     * sum_to adds them. */
+     * with beta = 0, and the bias's row sums by the engine's own sum_to
+     * kernel. */
     int64_t M = N ? gy->numel / N : 0;
     if (need[1] && gx[1] && !g->grad_enabled) {
         tg_tensor *d = gx[1];
@@ -118,10 +106,7 @@ static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
         gx[1] = tg_matmul_t(x2, gm, true, false);
     }
     if (n->attr.HAS_BIAS && need[2] && gx[2] && !g->grad_enabled) {
-        if (gy->dtype == TG_F32)
-            col_sums_f32(gx[2]->data, gy->data, M, N);
-        else
-            col_sums_f64(gx[2]->data, gy->data, M, N);
+        tg__reduce_sum_to(gx[2], gy);
     } else if (n->attr.HAS_BIAS && need[2]) {
         gx[2] = gy;
     }

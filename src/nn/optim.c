@@ -4,8 +4,9 @@
  * records nothing and allocates nothing (state buffers are allocated once
  * in tg_optim_new through the allocation hook). Each method is one SIMD
  * loop per instruction set, chosen at run time; a step is one OpenMP region
- * over all parameters once they are large enough (see for_each_span). Frozen parameters (requires_grad off) are
- * skipped entirely, so neither weight decay nor momentum moves them.
+ * over all parameters once they are large enough (see for_each_span).
+ * Frozen parameters (requires_grad off) are skipped entirely, so neither
+ * weight decay nor momentum moves them.
  *
  * The update rules, with g the gradient (plus wd * w for classical L2
  * weight decay) and t the 1-based step:
