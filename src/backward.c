@@ -14,8 +14,9 @@ enum { /* tg_tensor.bw_flags, valid while bw_stamp == current pass id */
     BW_OWNED = 1u << 1,    /* bw_acc is a private buffer: add in place  */
     BW_LEAF_SEEN = 1u << 2, /* already on the pass's leaf list          */
     BW_FRESH_GRAD = 1u << 3, /* ->grad was made by this pass: copy, not add */
-    BW_DIRECT = 1u << 4      /* bw_acc is the leaf's own ->grad, written by
+    BW_DIRECT = 1u << 4,     /* bw_acc is the leaf's own ->grad, written by
                               * a VJP into the zeros it held               */
+    BW_READY_LISTED = 1u << 5 /* on the gradient-ready hook's list        */
 };
 
 typedef struct frame {
@@ -183,6 +184,55 @@ oom:
                     (long long)no);
 }
 
+/* For the gradient-ready hook: each leaf that will receive a gradient,
+ * with the position in `order` of the last node to contribute to it (the
+ * walk runs from the end of `order` down, so that is the smallest such
+ * position; -1 for an output that is itself a leaf). The list comes out
+ * sorted by position, so the walk pops leaves off its end as they become
+ * final. */
+typedef struct ready_entry {
+    int64_t k;
+    tg_tensor *t;
+} ready_entry;
+
+static tg_status order_ready(tg_graph *g, tg_tensor *const *outs, int n_out,
+                             tg_node *const *order, int64_t n_order,
+                             uint32_t id, int64_t *n_ready)
+{
+    int64_t nr = 0;
+    for (int64_t k = -1; k < n_order; k++) {
+        tg_tensor *const *in = k < 0 ? outs : order[k]->in;
+        int n_in = k < 0 ? n_out : order[k]->n_in;
+        if (k >= 0 && order[k]->need != id) continue;
+        for (int i = 0; i < n_in; i++) {
+            tg_tensor *t = in[i];
+            if (t->node || !(t->flags & TG_TF_REQUIRES_GRAD)) continue;
+            touch(t, id);
+            if (t->bw_flags & BW_READY_LISTED) continue;
+            if (!RESERVE(g->bw_ready, g->bw_ready_cap, nr + 1,
+                         sizeof(ready_entry)))
+                return tg__fail(g, TG_ERR_OOM,
+                                "tg_backward: out of memory listing the "
+                                "leaves for the gradient-ready hook");
+            t->bw_flags |= BW_READY_LISTED;
+            ((ready_entry *)g->bw_ready)[nr++] = (ready_entry){k, t};
+        }
+    }
+    *n_ready = nr;
+    return TG_OK;
+}
+
+/* Report to the hook every listed leaf whose last contributor sits above
+ * position `k` of the order (all of them for k = INT64_MIN). */
+static void fire_ready(tg_graph *g, int64_t k, int64_t *n_ready)
+{
+    ready_entry *r = g->bw_ready;
+    while (*n_ready > 0 && r[*n_ready - 1].k > k) {
+        tg_tensor *t = r[--*n_ready].t;
+        if (t->bw_acc) g->grad_ready_fn(t, t->bw_acc, g->grad_ready_ud);
+    }
+}
+
 static tg_status check_outputs(tg_graph *g, const char *who,
                                tg_tensor *const *outs, int n_out,
                                tg_tensor *const *seeds)
@@ -292,6 +342,14 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
     st = order_subdag(g, outs, n_out, id, to_leaves, &n_order, &n_leaves);
     if (st != TG_OK) return st;
     tg_node **order = g->bw_order;
+    /* The hook sees gradients that will be delivered to ->grad, so only
+     * tg_backward's passes (no targets, nothing recorded) report. */
+    int64_t n_ready = 0;
+    bool hook = g->grad_ready_fn && !targets && !create_graph;
+    if (hook) {
+        st = order_ready(g, outs, n_out, order, n_order, id, &n_ready);
+        if (st != TG_OK) return st;
+    }
 
     bool saved_mode = g->grad_enabled;
     g->grad_enabled = create_graph;
@@ -331,6 +389,7 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
     tg_tensor *small_gx[8];
     for (int64_t k = n_order - 1; k >= 0 && g->status == TG_OK; k--) {
         tg_node *n = order[k];
+        if (hook) fire_ready(g, k, &n_ready);
         if (n->need != id) continue;
         tg_tensor *gy = n->out->bw_stamp == id ? n->out->bw_acc : NULL;
         if (!gy) continue;
@@ -379,6 +438,7 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
                 tg__anomaly_check_grad(g, n, in->bw_acc, i);
         }
     }
+    if (hook && g->status == TG_OK) fire_ready(g, INT64_MIN, &n_ready);
     g->anomaly = anomaly;
 
     if (g->status == TG_OK && !targets) {

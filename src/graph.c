@@ -48,6 +48,7 @@ void tg_graph_free(tg_graph *g)
     tg__free(g->bw_stack);
     tg__free(g->bw_order);
     tg__free(g->bw_leaves);
+    tg__free(g->bw_ready);
     tg__arena_free(&g->arena);
     tg__free(g);
 }
@@ -83,6 +84,13 @@ bool tg_set_training(tg_graph *g, bool on)
     return old;
 }
 bool tg_is_training(const tg_graph *g) { return g && g->training; }
+void tg_set_grad_ready_hook(tg_graph *g, tg_grad_ready_fn fn, void *ud)
+{
+    if (!g) return;
+    g->grad_ready_fn = fn;
+    g->grad_ready_ud = fn ? ud : NULL;
+}
+
 bool tg_set_anomaly(tg_graph *g, bool on)
 {
     if (!g) return false;

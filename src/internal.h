@@ -151,6 +151,10 @@ struct tg_graph {
     void *bw_stack; int64_t bw_stack_cap;
     void *bw_order; int64_t bw_order_cap;
     void *bw_leaves; int64_t bw_leaves_cap;
+    void *bw_ready; int64_t bw_ready_cap;
+    /* tg_set_grad_ready_hook */
+    tg_grad_ready_fn grad_ready_fn;
+    void *grad_ready_ud;
 };
 
 /* Set the sticky error (first error wins) and return `st`. The message is

@@ -217,6 +217,23 @@ tg_status tg_grad(tg_graph *g, tg_tensor *const *outputs, int n_out,
 void tg_zero_grad(tg_graph *g);
 void tg_tensor_zero_grad(tg_tensor *t);
 
+/* Gradient-ready hook (for overlapping work with the backward pass, as
+ * data-parallel training does with its gradient exchange; see
+ * tapegrad/dist.h). While tg_backward or tg_backward_seed walks the graph,
+ * fn(leaf, grad, ud) is called once for each leaf that receives a
+ * gradient, as soon as that gradient is final: right after the VJP of the
+ * last node that contributes to it. `grad` is this pass's contribution,
+ * of the leaf's shape and dtype: borrowed, read-only, valid until
+ * tg_graph_reset. ->grad itself is only written when the whole pass has
+ * succeeded (it then holds what it held plus `grad`); a pass that fails
+ * after some calls delivers nothing. For a given graph the calls come in
+ * the same order every time (the reverse of the forward order for a chain
+ * of layers). tg_grad does not call it. fn must not record ops on g; fn =
+ * NULL removes the hook. One hook per graph: setting replaces. */
+typedef void (*tg_grad_ready_fn)(tg_tensor *leaf, const tg_tensor *grad,
+                                 void *ud);
+void tg_set_grad_ready_hook(tg_graph *g, tg_grad_ready_fn fn, void *ud);
+
 /* ------------------------------------------------------- tensor helpers */
 
 /* Typed views of data (NULL when the dtype differs). */
