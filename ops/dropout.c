@@ -6,7 +6,6 @@
  * it cannot be recomputed because the RNG has moved on.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #define P f[0] /* drop probability in [0, 1) */
 

@@ -21,7 +21,6 @@
  * Repeated indices accumulate in the *_add ops. Nothing is saved.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #include <stdio.h>
 

@@ -14,7 +14,6 @@
  */
 #include "ops/array.h"
 #include "ops/gemm.h"
-#include "tapegrad/ops_array.h"
 
 #define HAS_BIAS i[0]
 

@@ -22,7 +22,6 @@
  * recomputes softmax from x row by row (cheaper than storing [N,C]).
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #include <math.h>
 #include <stdio.h>

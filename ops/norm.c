@@ -35,7 +35,6 @@
  * batch variance, as PyTorch does. They receive no gradient.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #include <math.h>
 #include <omp.h>

@@ -3,7 +3,6 @@
  * VJP: permute(g, inverse(perm)). Nothing is saved.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #include <stdio.h>
 

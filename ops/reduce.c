@@ -16,7 +16,6 @@
  * Nothing is saved: y is n->out and M is rebuilt from x and y on demand.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #include <math.h>
 

@@ -14,7 +14,6 @@
  * end, out-of-range bounds clamp, an empty range gives extent 0.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #define AXIS i[0]
 #define START i[1] /* slice: start, normalised by the shape rule */

@@ -17,7 +17,6 @@
  * Nothing is saved beyond the output: every VJP reads y = n->out.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #include <math.h>
 #include <omp.h>

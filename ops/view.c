@@ -3,7 +3,6 @@
  * VJP of all three: reshape(g, x.shape). Nothing is saved.
  */
 #include "ops/array.h"
-#include "tapegrad/ops_array.h"
 
 #define START i[0] /* flatten: first merged dim; squeeze/unsqueeze: axis */
 #define END i[1]   /* flatten: last merged dim (inclusive)              */

@@ -211,7 +211,7 @@ tg_status tg_layer_set_trainable(tg_layer *l, bool on);
 
 /* ------------------------------------------------------- losses, metrics
  *
- * The losses are ops (tapegrad/ops_array.h): tg_mse, tg_cross_entropy,
+ * The losses are ops (tapegrad/ops_loss.h): tg_mse, tg_cross_entropy,
  * tg_nll, tg_bce_with_logits, and tg_l2_penalty(ws, n, lambda) =
  * lambda/2 sum ||w||^2 over any chosen tensors. */
 

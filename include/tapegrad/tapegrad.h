@@ -41,10 +41,15 @@
  *
  * HEADERS
  *   core.h             tensors, graph, leaves, backward, modes, errors, RNG
- *   ops.h              core ops (arithmetic, sums, shape, matmul, tanh)
- *   ops_elementwise.h  unary math, binary extras, activations
- *   ops_array.h        reductions, linear algebra, shape, softmax, losses,
- *                      normalization, dropout
+ *   ops_math.h         elementwise math: arithmetic, powers, exp/log,
+ *                      trigonometry, clamp, cast (and the op conventions)
+ *   ops_activation.h   activations, softmax, their fused backward kernels
+ *   ops_reduce.h       sum, mean, max, min, var, logsumexp
+ *   ops_linalg.h       matmul, linear
+ *   ops_shape.h        reshape, views, permute, concat, slice, indexing
+ *   ops_loss.h         cross entropy, nll, mse, bce, l2 penalty
+ *   ops_norm.h         layer norm, batch norm
+ *   ops_random.h       dropout, rrelu
  *   check.h            numeric gradient checking
  *   nn.h               layers, blocks, initializers, optimizers
  *   io.h               data readers, mini-batches, save/load
@@ -53,9 +58,14 @@
 #define TAPEGRAD_TAPEGRAD_H
 
 #include "tapegrad/core.h"
-#include "tapegrad/ops.h"
-#include "tapegrad/ops_elementwise.h"
-#include "tapegrad/ops_array.h"
+#include "tapegrad/ops_math.h"
+#include "tapegrad/ops_activation.h"
+#include "tapegrad/ops_reduce.h"
+#include "tapegrad/ops_linalg.h"
+#include "tapegrad/ops_shape.h"
+#include "tapegrad/ops_loss.h"
+#include "tapegrad/ops_norm.h"
+#include "tapegrad/ops_random.h"
 #include "tapegrad/check.h"
 #include "tapegrad/nn.h"
 #include "tapegrad/io.h"
