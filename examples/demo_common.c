@@ -2,6 +2,7 @@
 #include "demo_common.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,6 +14,17 @@
 
 /* ------------------------------------------------------------- options */
 
+/* "10..20000" for integers, "> 0 and <= 100" or "0..1" for numbers. */
+static void range_text(const demo_opt *o, char *buf, size_t size)
+{
+    if (o->kind == DEMO_INT)
+        snprintf(buf, size, "%.0f..%.0f", o->lo, o->hi);
+    else if (o->lo_open)
+        snprintf(buf, size, "> %g and <= %g", o->lo, o->hi);
+    else
+        snprintf(buf, size, "%g..%g", o->lo, o->hi);
+}
+
 static void print_usage(FILE *f, const char *name, const char *about,
                         const demo_opt *opts, int n_opts)
 {
@@ -21,14 +33,19 @@ static void print_usage(FILE *f, const char *name, const char *about,
     fprintf(f, "  --out DIR      where pictures and data go "
                "(default tapegrad-demo-out)\n"
                "  --fast         a small, quick run (what the tests use)\n"
-               "  --seed N       random seed (default 0)\n");
+               "  --seed N       random seed, 0..2147483647 (default 0)\n");
     for (int i = 0; i < n_opts; i++) {
-        char left[40];
+        char left[40], range[64] = "";
         snprintf(left, sizeof left, "--%s%s", opts[i].name,
                  opts[i].kind == DEMO_FLAG   ? ""
                  : opts[i].kind == DEMO_TEXT ? " TEXT"
                                              : " N");
-        fprintf(f, "  %-14s %s\n", left, opts[i].help);
+        if (opts[i].kind == DEMO_INT || opts[i].kind == DEMO_REAL) {
+            char r[48];
+            range_text(&opts[i], r, sizeof r);
+            snprintf(range, sizeof range, " [%s]", r);
+        }
+        fprintf(f, "  %-14s %s%s\n", left, opts[i].help, range);
     }
 }
 
@@ -50,29 +67,56 @@ static bool make_dirs(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static bool parse_value(const demo_opt *o, const char *v)
+/* The value of option o from text v: 1 when parsed and in range, 0 when
+ * it is not a number of the option's kind, -1 when it is one but outside
+ * the range (or not finite). */
+static int parse_value(const demo_opt *o, const char *v)
 {
     char *end;
     switch (o->kind) {
     case DEMO_INT: {
-        long x = strtol(v, &end, 10);
-        if (*v == 0 || *end != 0) return false;
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (*v == 0 || *end != 0) return 0;
+        if (errno == ERANGE || (double)x < o->lo || (double)x > o->hi)
+            return -1;
         *(int *)o->ptr = (int)x;
-        return true;
+        return 1;
     }
     case DEMO_REAL: {
         double x = strtod(v, &end);
-        if (*v == 0 || *end != 0) return false;
+        if (*v == 0 || *end != 0) return 0;
+        /* nan compares false with everything: refused by !(x >= lo) */
+        if (!isfinite(x) || !(o->lo_open ? x > o->lo : x >= o->lo) ||
+            !(x <= o->hi))
+            return -1;
         *(double *)o->ptr = x;
-        return true;
+        return 1;
     }
     case DEMO_TEXT:
         *(const char **)o->ptr = v;
-        return true;
+        return 1;
     case DEMO_FLAG:
         break;
     }
+    return 0;
+}
+
+bool demo_given(const demo_ctx *c, const char *name)
+{
+    for (int i = 1; i < c->argc; i++)
+        if (c->argv[i][0] == '-' && c->argv[i][1] == '-' &&
+            !strcmp(c->argv[i] + 2, name))
+            return true;
     return false;
+}
+
+const char *demo_diverged_text(char *buf, size_t size, const char *where,
+                               double loss)
+{
+    snprintf(buf, size, "diverged %s: the loss became %s", where,
+             isnan(loss) ? "nan" : loss > 0 ? "+inf" : "-inf");
+    return buf;
 }
 
 bool demo_begin(demo_ctx *c, int argc, char **argv, const char *about,
@@ -83,10 +127,12 @@ bool demo_begin(demo_ctx *c, int argc, char **argv, const char *about,
     c->fast = false;
     c->seed = 0;
     c->exit_code = 0;
+    c->argc = argc;
+    c->argv = argv;
     const demo_opt common[] = {
-        {"out", DEMO_TEXT, &c->out, NULL},
-        {"fast", DEMO_FLAG, &c->fast, NULL},
-        {"seed", DEMO_INT, &c->seed, NULL},
+        {"out", DEMO_TEXT, &c->out, NULL, 0, 0, false},
+        {"fast", DEMO_FLAG, &c->fast, NULL, 0, 0, false},
+        {"seed", DEMO_INT, &c->seed, NULL, 0, 2147483647.0, false},
     };
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -112,7 +158,21 @@ bool demo_begin(demo_ctx *c, int argc, char **argv, const char *about,
             *(bool *)o->ptr = true;
             continue;
         }
-        if (i + 1 >= argc || !parse_value(o, argv[i + 1])) {
+        int got = i + 1 < argc ? parse_value(o, argv[i + 1]) : 0;
+        if (got < 0 || (got == 0 && i + 1 < argc && o->kind != DEMO_TEXT)) {
+            char range[64];
+            range_text(o, range, sizeof range);
+            fprintf(stderr, "tapegrad demo %s: --%s must be %s %s (got "
+                            "%s)\n",
+                    c->name, o->name,
+                    o->kind == DEMO_INT ? "an integer in"
+                    : o->lo_open        ? "a number"
+                                        : "a number in",
+                    range, argv[i + 1]);
+            c->exit_code = 2;
+            return false;
+        }
+        if (got == 0) {
             fprintf(stderr, "tapegrad demo %s: --%s needs a%s value\n",
                     c->name, o->name,
                     o->kind == DEMO_INT    ? "n integer"
@@ -168,7 +228,8 @@ FILE *demo_gnuplot_script(const demo_ctx *c, const char *name, int width,
             "set output '%s.svg'\n"
             "set datafile separator '\\t'\n"
             "set grid lc rgb '#dddddd'\n"
-            "set key noautotitle\n",
+            "set key noautotitle\n"
+            "set datafile missing 'nan'\n",
             c->name, name, width, height, name);
     return f;
 }

@@ -26,12 +26,20 @@ typedef enum { DEMO_FLAG, DEMO_INT, DEMO_REAL, DEMO_TEXT } demo_opt_kind;
 
 /* One option of a demo: `--name VALUE` (or `--name` for a flag). ptr is
  * a bool *, int *, double * or const char ** by kind; it holds the
- * default on entry. */
+ * default on entry.
+ *
+ * Every number is checked the same way: it must parse completely, be
+ * finite (nan and inf are refused) and lie in [lo, hi] — (lo, hi] when
+ * lo_open, for a learning rate that must be positive. A value outside
+ * gets "tapegrad demo NAME: --OPT must be in RANGE (got VALUE)" and exit
+ * status 2. */
 typedef struct demo_opt {
     const char *name; /* without the leading dashes */
     demo_opt_kind kind;
     void *ptr;
     const char *help;
+    double lo, hi;    /* the accepted range (DEMO_INT and DEMO_REAL) */
+    bool lo_open;     /* lo itself is refused                       */
 } demo_opt;
 
 /* What every demo accepts, filled in by demo_begin. */
@@ -41,6 +49,8 @@ typedef struct demo_ctx {
     bool fast;         /* --fast: a small run, for tests          */
     int seed;          /* --seed N (default 0)                    */
     int exit_code;     /* set when demo_begin returns false        */
+    int argc;          /* the command line, for demo_given          */
+    char **argv;
 } demo_ctx;
 
 /* Parse argv (argv[0] is the demo name) into the common options and the
@@ -49,6 +59,9 @@ typedef struct demo_ctx {
  * bad option, 1 when the directory cannot be made. */
 bool demo_begin(demo_ctx *c, int argc, char **argv, const char *about,
                 const demo_opt *opts, int n_opts);
+
+/* True when the command line set --name (so --fast leaves it alone). */
+bool demo_given(const demo_ctx *c, const char *name);
 
 /* Open OUT/file for writing; prints why and returns NULL on failure. */
 FILE *demo_open(const demo_ctx *c, const char *file);
@@ -112,6 +125,12 @@ int demo_fail(const demo_ctx *c, const tg_graph *g);
  * draws from r. */
 void demo_fill_normal(tg_tensor *p, tg_rng *r, double std);
 void demo_fill_uniform(tg_tensor *p, tg_rng *r, double bound);
+
+/* A run whose loss became NaN or Inf has diverged: the demos say so in
+ * one sentence built here ("diverged at step 12: the loss became nan"),
+ * and print no result computed from it. buf gets the sentence. */
+const char *demo_diverged_text(char *buf, size_t size, const char *where,
+                               double loss);
 
 /* Plain gradient descent on every parameter of g: p -= lr * p.grad, then
  * zero the gradients. */

@@ -127,27 +127,39 @@ static void curves_figure(const demo_ctx *c)
     demo_plot(c, "fashion_curves", gp);
 }
 
-static void confusion_figure(const demo_ctx *c)
+/* The confusion matrix as vector cells: one filled square per (true,
+ * predicted) pair, coloured on a log scale, with its count written on it
+ * (white on the dark cells, black on the light ones), so it stays sharp
+ * at any zoom. `max` is the largest count. */
+static void confusion_figure(const demo_ctx *c, int64_t max)
 {
-    FILE *gp = demo_gnuplot_script(c, "fashion_confusion", 820, 760);
+    FILE *gp = demo_gnuplot_script(c, "fashion_confusion", 860, 800);
     if (!gp) return;
+    /* the palette's dark half starts at 60% of log(max + 1) */
+    double dark = exp(0.6 * log((double)max + 1)) - 1;
     fprintf(gp, "set title 'Test set confusion matrix (counts)'\n"
                 "unset grid\nset size ratio -1\n"
                 "set xrange [-0.5:9.5]\nset yrange [9.5:-0.5]\n"
                 "set xlabel 'predicted'\nset ylabel 'true class'\n"
                 "set palette defined (0 'white', 1 '#9ecae1', 2 '#08519c')\n"
-                "set logscale cb\nset cbrange [1:*]\nunset colorbox\n"
-                "set xtics rotate by 45 right (");
+                "set logscale cb\nset cbrange [1:%lld]\nunset colorbox\n"
+                "set style fill solid 1.0 noborder\n"
+                "set xtics rotate by 45 right scale 0 (",
+            (long long)max + 1);
     for (int k = 0; k < CLASSES; k++)
         fprintf(gp, "%s'%s' %d", k ? ", " : "", CLASS[k], k);
-    fprintf(gp, ")\nset ytics (");
+    fprintf(gp, ")\nset ytics scale 0 (");
     for (int k = 0; k < CLASSES; k++)
         fprintf(gp, "%s'%s' %d", k ? ", " : "", CLASS[k], k);
     fprintf(gp, ")\nset datafile separator whitespace\n"
-                "plot 'fashion_confusion.tsv' matrix using 1:2:($3+1) "
-                "with image, \\\n"
-                "     '' matrix using 1:2:(sprintf('%%d', $3)) with labels "
-                "font ',10'\n");
+                "dark = %.6g\n"
+                "plot 'fashion_confusion.tsv' matrix using 1:2:(0.5):(0.5):"
+                "($3+1) with boxxyerror fc palette, \\\n"
+                "     '' matrix using 1:2:($3 >= dark ? sprintf('%%d', $3) : "
+                "'') with labels font ',11' tc rgb 'white', \\\n"
+                "     '' matrix using 1:2:($3 < dark ? sprintf('%%d', $3) : "
+                "'') with labels font ',11' tc rgb 'black'\n",
+            dark);
     demo_plot(c, "fashion_confusion", gp);
 }
 
@@ -157,11 +169,13 @@ int tg_demo_fashion(int argc, char **argv)
     double lr = 0.05;
     const char *data = "/usr/share/datasets/fashion-mnist";
     const demo_opt opts[] = {
-        {"epochs", DEMO_INT, &epochs, "training epochs (default 10)"},
-        {"lr", DEMO_REAL, &lr, "learning rate (default 0.05)"},
+        {"epochs", DEMO_INT, &epochs, "training epochs (default 10)", 1,
+         1000, false},
+        {"lr", DEMO_REAL, &lr, "learning rate (default 0.05)", 0, 100, true},
         {"data", DEMO_TEXT, &data,
          "Fashion-MNIST directory (default "
-         "/usr/share/datasets/fashion-mnist)"},
+         "/usr/share/datasets/fashion-mnist)",
+         0, 0, false},
     };
     demo_ctx c;
     if (!demo_begin(&c, argc, argv,
@@ -170,10 +184,6 @@ int tg_demo_fashion(int argc, char **argv)
                     "back. --fast: two epochs on 6000 images.",
                     opts, 3))
         return c.exit_code;
-    if (epochs < 1) {
-        fprintf(stderr, "tapegrad demo fashion: --epochs must be >= 1\n");
-        return 2;
-    }
 
     tg_array Xtr = {0}, Ytr = {0}, Xte = {0}, Yte = {0};
     tg_graph *g = NULL, *g2 = NULL;
@@ -188,7 +198,7 @@ int tg_demo_fashion(int argc, char **argv)
         keep_rows(&Ytr, 6000);
         keep_rows(&Xte, 2000);
         keep_rows(&Yte, 2000);
-        epochs = 2;
+        if (!demo_given(&c, "epochs")) epochs = 2;
     }
     /* [N, 28, 28] bytes -> [N, 784], standardised with the training set's
      * mean and standard deviation (the test set gets the same transform:
@@ -239,10 +249,22 @@ int tg_demo_fashion(int argc, char **argv)
 
     FILE *log = demo_open(&c, "fashion_epochs.tsv");
     if (!log) goto done;
-    fprintf(log, "# epoch\ttrain loss\ttrain acc\ttest acc\tseconds\n");
+    /* The train columns are what the batches scored while the weights were
+     * still moving (free: no second pass over 60000 images); the test
+     * column is the network at the end of the epoch. So after epoch 1 the
+     * train figure can lie below the test figure. */
+    fprintf(log, "# epoch\ttrain loss (epoch average)\ttrain acc (epoch "
+                 "average)\ttest acc\tseconds\n");
+    printf("  train columns: averages over the epoch's batches, taken while "
+           "the weights were\n  changing; test: the network at the end of "
+           "the epoch\n\n");
     printf("  epoch  train loss  train acc  test acc   time\n");
     double test_acc = 0, total_time = 0;
-    for (int ep = 1; ep <= epochs; ep++) {
+    int diverged_epoch = 0;
+    int64_t diverged_step = 0;
+    double diverged_loss = 0;
+    int epochs_done = 0;
+    for (int ep = 1; ep <= epochs && !diverged_epoch; ep++) {
         char label[32];
         snprintf(label, sizeof label, "epoch %d/%d", ep, epochs);
         demo_progress bar;
@@ -258,6 +280,14 @@ int tg_demo_fashion(int argc, char **argv)
                 fclose(log);
                 goto fail;
             }
+            if (!isfinite(tg_item(loss))) {
+                /* NaN/Inf: every later number would be noise */
+                diverged_epoch = ep;
+                diverged_step = step + 1;
+                diverged_loss = tg_item(loss);
+                tg_graph_reset(g);
+                break;
+            }
             tg_optim_set_lr(opt, tg_lr_at(&lrs, tg_optim_steps(opt)));
             tg_optim_step(opt);
             tg_optim_zero_grad(opt);
@@ -270,6 +300,8 @@ int tg_demo_fashion(int argc, char **argv)
             demo_progress_update(&bar, ++step, note);
         }
         demo_progress_end(&bar);
+        if (diverged_epoch) break;
+        epochs_done = ep;
         double dt = demo_now() - t0;
         total_time += dt;
         test_acc = predict(g, net, &Xte, &Yte, pred);
@@ -285,6 +317,20 @@ int tg_demo_fashion(int argc, char **argv)
                 loss_sum / (double)seen, right / (double)seen, test_acc, dt);
     }
     fclose(log);
+    if (diverged_epoch) {
+        char why[128], where[64];
+        snprintf(where, sizeof where, "in epoch %d, batch %lld",
+                 diverged_epoch, (long long)diverged_step);
+        printf("\n  Training %s\n  (lr %g is too large for this network: "
+               "try a smaller --lr, such as the\n  default 0.05). No "
+               "accuracy, confusion matrix or model is reported from it.\n\n",
+               demo_diverged_text(why, sizeof why, where, diverged_loss), lr);
+        if (epochs_done > 0) curves_figure(&c);
+        else
+            printf("  no training curves drawn: no epoch completed\n");
+        rc = 1;
+        goto done;
+    }
     printf("\n  final test accuracy: %.2f%% (%lld of %lld), training time "
            "%.1f s\n\n",
            100 * test_acc, (long long)llround(test_acc * (double)n_test),
@@ -351,7 +397,11 @@ int tg_demo_fashion(int argc, char **argv)
            100 * before, 100 * after, (long long)same, (long long)n_test);
 
     curves_figure(&c);
-    confusion_figure(&c);
+    int64_t max = 0;
+    for (int t = 0; t < CLASSES; t++)
+        for (int p = 0; p < CLASSES; p++)
+            if (conf[t][p] > max) max = conf[t][p];
+    confusion_figure(&c, max);
     rc = same == n_test && after == test_acc ? 0 : 1;
     goto done;
 

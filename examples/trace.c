@@ -59,9 +59,11 @@ int tg_demo_trace(int argc, char **argv)
     double lr = 0.5;
     bool random = false;
     const demo_opt opts[] = {
-        {"lr", DEMO_REAL, &lr, "learning rate η (default 0.5)"},
+        {"lr", DEMO_REAL, &lr, "learning rate η (default 0.5)", 0, 1000,
+         true},
         {"random", DEMO_FLAG, &random,
-         "random weights from --seed instead of the round ones"},
+         "random weights from --seed instead of the round ones", 0, 0,
+         false},
     };
     demo_ctx c;
     if (!demo_begin(&c, argc, argv,
@@ -138,6 +140,15 @@ int tg_demo_trace(int argc, char **argv)
     tg_tensor *d = tg_sub(a_o, t);
     tg_tensor *E = tg_mul_scalar(tg_sum_all(tg_mul(d, d)), 0.5);
     if (tg_graph_error(g)) return demo_fail(&c, g);
+    /* the names the printout uses, so the graph picture says them too */
+    x->name = "x";
+    t->name = "t";
+    net_h->name = "net_h";
+    a_h->name = "a_h";
+    net_o->name = "net_o";
+    a_o->name = "a_o";
+    d->name = "a_o − t";
+    E->name = "E";
 
     printf("FORWARD, in the order the tape records it (%lld nodes)\n",
            (long long)tg_graph_num_nodes(g));
@@ -237,9 +248,15 @@ int tg_demo_trace(int argc, char **argv)
     if (tg_graph_error(g)) return demo_fail(&c, g);
     double e_after = 0.5 * (tg_item(y) - tv) * (tg_item(y) - tv);
     value(tsv, "E after", e_after);
-    printf("\n  E before the step %.6f, after %.6f: %s.\n", e_before, e_after,
-           e_after < e_before ? "the step went downhill"
-                              : "the step overshot (try a smaller --lr)");
+    /* η > 0 is a step against the gradient; whether E fell is measured,
+     * not assumed: a step too long for the curvature here overshoots. */
+    printf("\n  E before the step %.6f, after %.6f (%+.3e): %s.\n", e_before,
+           e_after, e_after - e_before,
+           e_after < e_before   ? "the step went downhill"
+           : e_after > e_before ? "the step overshot: E rose, η is too "
+                                  "large here (try a smaller --lr)"
+                                : "E did not change at double precision "
+                                  "(η is too small to move it)");
     fclose(tsv);
     char path[4096];
     printf("  every number at full precision: %s\n",

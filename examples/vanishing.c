@@ -299,10 +299,46 @@ static const char *LINE_COLOR[N_ACT] = {"#2c6db4", "#e08214", "#c0392b",
 /* leaky_relu dashed: it lies on top of relu almost everywhere */
 static const int DASH[N_ACT] = {1, 1, 1, 2, 1};
 
+/* The legend entry of activation a in the panel (arch, init): its name,
+ * plus what hides its curve when something does — overflow (no finite
+ * value to draw) or lying on an earlier activation's curve within 15%
+ * at every layer (a sliver on a log axis spanning many decades). Drawn curves get decreasing widths too, so one that
+ * lies on another still shows as a thin line inside a thick one. */
+static void legend(const result *res, int arch, int init, int a, char *buf,
+                   size_t size)
+{
+    const result *r = &res[column(arch, a, init) - 2];
+    int finite = 0;
+    for (int l = 0; l < DEPTH; l++) finite += isfinite(r->dnorm[l]) != 0;
+    if (finite == 0) {
+        snprintf(buf, size, "%s (overflow: not drawn)", ACT_NAME[a]);
+        return;
+    }
+    for (int b = 0; b < a; b++) {
+        const result *q = &res[column(arch, b, init) - 2];
+        bool same = true;
+        for (int l = 0; l < DEPTH && same; l++)
+            same = isfinite(q->dnorm[l]) == isfinite(r->dnorm[l]) &&
+                   (!isfinite(r->dnorm[l]) ||
+                    fabs(q->dnorm[l] - r->dnorm[l]) <=
+                        0.15 * fabs(r->dnorm[l]));
+        if (same) {
+            snprintf(buf, size, "%s (on top of %s)", ACT_NAME[a],
+                     ACT_NAME[b]);
+            return;
+        }
+    }
+    snprintf(buf, size, "%s%s", ACT_NAME[a],
+             finite < DEPTH ? " (partly overflow)" : "");
+}
+
+/* Point type per activation, so overlapping curves stay distinguishable */
+static const int POINT[N_ACT] = {7, 5, 9, 11, 13};
+
 /* The story in one figure: gradient norm per layer for plain networks
  * under each initialisation, residual and pre-LN networks with He
  * initialisation, and the training loss of six telling networks. */
-static void story_figure(const demo_ctx *c)
+static void story_figure(const demo_ctx *c, const result *res)
 {
     FILE *gp = demo_gnuplot_script(c, "vanishing", 1500, 1000);
     if (!gp) return;
@@ -325,13 +361,16 @@ static void story_figure(const demo_ctx *c)
     };
     for (int p = 0; p < 5; p++) {
         fprintf(gp, "set title '%s' noenhanced\nplot ", panel[p].title);
-        for (int a = 0; a < N_ACT; a++)
+        for (int a = 0; a < N_ACT; a++) {
+            char key[96];
+            legend(res, panel[p].arch, panel[p].init, a, key, sizeof key);
             fprintf(gp,
                     "%s'vanishing_delta.tsv' using 1:%d with linespoints "
-                    "pt 7 ps 0.6 lw 2 dt %d lc rgb '%s' title '%s'",
+                    "pt %d ps 0.7 lw %g dt %d lc rgb '%s' title '%s'",
                     a ? ", \\\n     " : "",
-                    column(panel[p].arch, a, panel[p].init), DASH[a],
-                    LINE_COLOR[a], ACT_NAME[a]);
+                    column(panel[p].arch, a, panel[p].init), POINT[a],
+                    5.0 - 0.9 * a, DASH[a], LINE_COLOR[a], key);
+        }
         fprintf(gp, "\n");
     }
     struct { int arch, act, init; const char *color; } curve[6] = {
@@ -359,7 +398,7 @@ static void story_figure(const demo_ctx *c)
 }
 
 /* Every network: gradient norms (top 3x3) and losses in a second file. */
-static void all_figure(const demo_ctx *c)
+static void all_figure(const demo_ctx *c, const result *res)
 {
     FILE *gp = demo_gnuplot_script(c, "vanishing_all", 1500, 1300);
     if (!gp) return;
@@ -367,18 +406,23 @@ static void all_figure(const demo_ctx *c)
                 "set multiplot layout 3,3 title \"||dL/dnet_l|| per layer "
                 "at initialisation, every network\" noenhanced\n"
                 "set logscale y\nset format y '10^{%%L}'\nset xrange [1:20]\n"
+                "set xlabel 'layer (1 = input side)' offset 0,0.5\n"
+                "set ylabel '||dL/dnet_l||' noenhanced\n"
                 "set key below horizontal maxrows 2 font ',9' noenhanced "
                 "samplen 2\n");
     for (int ar = 0; ar < N_ARCH; ar++)
         for (int in = 0; in < N_INIT; in++) {
             fprintf(gp, "set title '%s, %s init' noenhanced\nplot ",
                     ARCH_NAME[ar], INIT_NAME[in]);
-            for (int a = 0; a < N_ACT; a++)
+            for (int a = 0; a < N_ACT; a++) {
+                char key[96];
+                legend(res, ar, in, a, key, sizeof key);
                 fprintf(gp,
-                        "%s'vanishing_delta.tsv' using 1:%d with lines "
-                        "lw 2 dt %d lc rgb '%s' title '%s'",
-                        a ? ", " : "", column(ar, a, in), DASH[a],
-                        LINE_COLOR[a], ACT_NAME[a]);
+                        "%s'vanishing_delta.tsv' using 1:%d with linespoints "
+                        "pt %d ps 0.5 lw %g dt %d lc rgb '%s' title '%s'",
+                        a ? ", " : "", column(ar, a, in), POINT[a],
+                        4.0 - 0.7 * a, DASH[a], LINE_COLOR[a], key);
+            }
             fprintf(gp, "\n");
         }
     fprintf(gp, "unset multiplot\n");
@@ -390,8 +434,10 @@ int tg_demo_vanishing(int argc, char **argv)
     int steps = 300;
     double lr = 0.01;
     const demo_opt opts[] = {
-        {"steps", DEMO_INT, &steps, "SGD steps per network (default 300)"},
-        {"lr", DEMO_REAL, &lr, "learning rate, momentum 0.9 (default 0.01)"},
+        {"steps", DEMO_INT, &steps, "SGD steps per network (default 300)",
+         5, 100000, false},
+        {"lr", DEMO_REAL, &lr, "learning rate, momentum 0.9 (default 0.01)",
+         0, 100, true},
     };
     demo_ctx c;
     if (!demo_begin(&c, argc, argv,
@@ -403,7 +449,7 @@ int tg_demo_vanishing(int argc, char **argv)
     /* --fast: 5 steps, and everything measured on 256 examples instead of
      * 2048 */
     int rows = c.fast ? 256 : N_TRAIN;
-    if (c.fast) steps = 5;
+    if (c.fast && !demo_given(&c, "steps")) steps = 5;
     int every = steps >= 100 ? 10 : 5;
     if (steps < every) steps = every;
     int n_log = steps / every + 1;
@@ -416,10 +462,6 @@ int tg_demo_vanishing(int argc, char **argv)
     enum { N_NETS = N_ARCH * N_ACT * N_INIT };
     static result res[N_NETS];
     static double loss_store[N_NETS][1 + 100000 / 5];
-    if (n_log > 1 + 100000 / 5) {
-        fprintf(stderr, "tapegrad demo vanishing: --steps at most 100000\n");
-        return 2;
-    }
 
     printf("vanishing: 20 layers of width 64, 5 activations x 3 "
            "initialisations x 3 architectures\n(%d networks), each trained "
@@ -471,7 +513,8 @@ int tg_demo_vanishing(int argc, char **argv)
                 printf(" ");
                 print_cell(r->gnorm[0]);
                 print_cell(r->loss[0]);
-                print_cell(r->loss[n_log - 1]);
+                if (!isfinite(r->loss[n_log - 1])) printf("  %8s", "diverged");
+                else print_cell(r->loss[n_log - 1]);
                 if (a == RELU)
                     printf("  %4.1f%% -> %4.1f%%", 100 * r->dead0,
                            100 * r->dead1);
@@ -485,40 +528,104 @@ int tg_demo_vanishing(int argc, char **argv)
     const result *sr = &res[column(RESIDUAL, SIGMOID, INIT_XAVIER) - 2];
     const result *rr = &res[column(RESIDUAL, RELU, INIT_HE) - 2];
     const result *pl = &res[column(PRE_LN, RELU, INIT_HE) - 2];
-    printf("What to read from it (\"overflow\": beyond f32's range, the "
-           "loss became Inf or NaN):\n");
-    printf("  - vanishing: in the plain sigmoid + Xavier network ||δ_1|| = "
-           "%.1e, %.0e times\n    below ||δ_20|| = %.1e: each layer "
-           "multiplies δ by σ'(net) <= 1/4. Its loss\n    stays near 1 "
-           "(%.2f after training): the lower layers do not learn.\n",
-           sx->dnorm[0], sx->dnorm[DEPTH - 1] / sx->dnorm[0],
-           sx->dnorm[DEPTH - 1], sx->loss[n_log - 1]);
-    printf("  - exploding: with N(0,1) weights a 64-wide ReLU layer "
-           "multiplies the signal by about\n    sqrt(64/2) = 5.7: ||δ_1|| = "
-           "%.1e, ||δ_20|| = %.1e.\n",
-           rn->dnorm[0], rn->dnorm[DEPTH - 1]);
+    printf("What to read from it (\"overflow\": beyond f32's range; "
+           "\"diverged\": the loss became\nInf or NaN during training). "
+           "Every sentence below is drawn from this run's numbers:\n");
+    /* vanishing */
+    double ratio = sx->dnorm[DEPTH - 1] / sx->dnorm[0];
+    if (isfinite(ratio) && ratio > 100)
+        printf("  - vanishing: in the plain sigmoid + Xavier network ||δ_1|| "
+               "= %.1e, %.0e times\n    below ||δ_20|| = %.1e: each layer "
+               "multiplies δ by σ'(net) <= 1/4.",
+               sx->dnorm[0], ratio, sx->dnorm[DEPTH - 1]);
+    else
+        printf("  - in the plain sigmoid + Xavier network ||δ_1|| = %.1e and "
+               "||δ_20|| = %.1e:\n    no vanishing in this run.",
+               sx->dnorm[0], sx->dnorm[DEPTH - 1]);
+    double sx_end = sx->loss[n_log - 1];
+    if (!isfinite(sx_end))
+        printf(" Its training %s.\n", "diverged");
+    else if (sx_end > 0.9)
+        printf(" Its loss\n    stays near 1 (%.2f after training): the lower "
+               "layers do not learn.\n",
+               sx_end);
+    else
+        printf(" Its loss\n    falls to %.2f all the same: the top layers, "
+               "which do get a gradient, learn.\n",
+               sx_end);
+    /* exploding */
+    double grow = rn->dnorm[0] / rn->dnorm[DEPTH - 1];
+    if (isfinite(grow) && grow > 100)
+        printf("  - exploding: with N(0,1) weights a 64-wide ReLU layer "
+               "multiplies the signal by about\n    sqrt(64/2) = 5.7: "
+               "||δ_1|| = %.1e, ||δ_20|| = %.1e, %.0e times larger.\n",
+               rn->dnorm[0], rn->dnorm[DEPTH - 1], grow);
+    else if (!isfinite(rn->dnorm[0]))
+        printf("  - exploding: with N(0,1) weights a 64-wide ReLU layer "
+               "multiplies the signal by about\n    sqrt(64/2) = 5.7, and "
+               "||δ_1|| overflowed f32.\n");
+    else
+        printf("  - with N(0,1) weights: ||δ_1|| = %.1e, ||δ_20|| = %.1e.\n",
+               rn->dnorm[0], rn->dnorm[DEPTH - 1]);
     double lo = INFINITY, hi = 0;
     for (int l = 0; l < DEPTH; l++) {
         lo = fmin(lo, rh->dnorm[l]);
         hi = fmax(hi, rh->dnorm[l]);
     }
-    printf("  - the fix by initialisation: ReLU + He (Var w = 2/fan_in) "
-           "keeps ||δ_l|| between\n    %.1e and %.1e over all 20 layers.\n",
-           lo, hi);
-    printf("  - residual connections carry δ past every layer: even "
-           "sigmoid + Xavier gets\n    ||δ_1|| = %.1e. But each block adds "
-           "to the sum, so the forward pass grows\n    (ReLU + He: loss "
-           "%.2g at initialisation) and SGD diverges.\n",
+    printf("  - %s: ReLU + He (Var w = 2/fan_in) keeps ||δ_l|| between\n    "
+           "%.1e and %.1e over all 20 layers (a factor %.1f).\n",
+           hi < 10 * lo ? "the fix by initialisation" : "initialisation",
+           lo, hi, hi / lo);
+    /* residual: whether SGD survives depends on --lr and --steps */
+    double rr_end = rr->loss[n_log - 1];
+    printf("  - residual connections carry δ past every layer: "
+           "sigmoid + Xavier gets\n    ||δ_1|| = %.1e. Each block adds to "
+           "the sum, so the forward pass grows\n    (ReLU + He: loss %.2g "
+           "at initialisation); ",
            sr->dnorm[0], rr->loss[0]);
+    if (!isfinite(rr_end))
+        printf("SGD at lr %g diverges.\n", lr);
+    else if (rr_end < rr->loss[0])
+        printf("at lr %g SGD trains it all the same,\n    to loss %.3g "
+               "after %d steps.\n",
+               lr, rr_end, steps);
+    else
+        printf("at lr %g SGD does not lower it\n    (%.3g after %d "
+               "steps).\n",
+               lr, rr_end, steps);
+    /* pre-LN */
+    double pl_end = pl->loss[n_log - 1];
     printf("  - pre-LN blocks normalise each branch input, so the sum stays "
-           "bounded and δ\n    flows: ReLU + He goes from loss %.3f to "
-           "%.4f.\n",
-           pl->loss[0], pl->loss[n_log - 1]);
-    printf("  - dead ReLU units (0 for every training example, so they get "
-           "no gradient and\n    stay dead): %.0f%% of the plain ReLU + He "
-           "network at initialisation, %.0f%%\n    after training; none "
-           "with pre-LN, whose normalised inputs straddle 0.\n\n",
+           "bounded and δ\n    flows: ReLU + He ");
+    if (!isfinite(pl_end))
+        printf("starts at loss %.3f, and training diverged at lr %g.\n",
+               pl->loss[0], lr);
+    else
+        printf("goes from loss %.3f to %.4f.\n", pl->loss[0], pl_end);
+    /* dead units: a dead unit gets no gradient of its own, but the layers
+     * below it keep learning, which can bring its input back above 0 */
+    printf("  - dead ReLU units (0 for every training example, so no "
+           "gradient flows through them):\n    %.1f%% of the plain ReLU + "
+           "He network at initialisation, %.1f%% after training",
            100 * rh->dead0, 100 * rh->dead1);
+    if (!isfinite(rh->dead1) || !isfinite(rh->loss[n_log - 1]))
+        printf(" (its training diverged).\n");
+    else if (rh->dead1 < rh->dead0)
+        printf(":\n    some came back, because the layers below them "
+               "learned and moved their inputs.\n");
+    else if (rh->dead1 > rh->dead0)
+        printf(":\n    training killed more than it revived.\n");
+    else
+        printf(": unchanged.\n");
+    double ln_dead = 0;
+    for (int in = 0; in < N_INIT; in++)
+        ln_dead = fmax(ln_dead, res[column(PRE_LN, RELU, in) - 2].dead0);
+    if (ln_dead == 0)
+        printf("    None with pre-LN at initialisation: its normalised inputs "
+               "straddle 0.\n\n");
+    else
+        printf("    With pre-LN, up to %.1f%% at initialisation.\n\n",
+               100 * ln_dead);
 
     /* ---- the files */
     bool ok = write_columns(&c, "vanishing_delta.tsv", "layer", res, DEPTH,
@@ -539,7 +646,7 @@ int tg_demo_vanishing(int argc, char **argv)
             }
         fclose(f);
     }
-    story_figure(&c);
-    all_figure(&c);
+    story_figure(&c, res);
+    all_figure(&c, res);
     return 0;
 }

@@ -17,6 +17,7 @@
  * model's output over the plane with the four points) and
  * OUT/xor_graph.svg (the trained network's graph with values and
  * gradients). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <tapegrad/tapegrad.h>
@@ -100,8 +101,10 @@ static int correct4(const double y[4])
     return n;
 }
 
-/* Both models' outputs on a grid over [-0.5, 1.5]^2, for the picture. */
-static void write_grid(const demo_ctx *c, model *p, model *n)
+/* Both models' outputs on a grid over [-0.5, 1.5]^2, for the picture;
+ * the panel titles say what the run found. */
+static void write_grid(const demo_ctx *c, model *p, model *n,
+                       const char *title_p, const char *title_n)
 {
     enum { N = 101 };
     static float pts[N * N * 2];
@@ -147,28 +150,58 @@ static void write_grid(const demo_ctx *c, model *p, model *n)
             "set xrange [-0.5:1.5]\nset yrange [-0.5:1.5]\n"
             "set xlabel 'x_1'\nset ylabel 'x_2'\nunset colorbox\n"
             "pts = 'xor_points.tsv'\n"
-            "set title 'single-layer perceptron: stuck near 0.5'\n"
+            "set title '%s'\n"
             "plot 'xor_grid.tsv' using 1:2:3 with image, \\\n"
             "     pts using 1:2:3 with points pt 7 ps 3 lc palette, \\\n"
             "     pts using 1:2 with points pt 6 ps 3 lc rgb 'black'\n"
-            "set title '2-2-1 network: XOR solved'\nset colorbox\n"
+            "set title '%s'\nset colorbox\n"
             "plot 'xor_grid.tsv' using 1:2:4 with image, \\\n"
             "     pts using 1:2:3 with points pt 7 ps 3 lc palette, \\\n"
             "     pts using 1:2 with points pt 6 ps 3 lc rgb 'black'\n"
-            "unset multiplot\n");
+            "unset multiplot\n",
+            title_p, title_n);
     demo_plot(c, "xor_boundary", gp);
 }
 
 /* Train m for `steps` steps; loss[s] gets E after step s. Returns false
- * (with the graph's error set) if a step failed. */
-static bool train(model *m, int steps, double lr, float *loss)
+ * (with the graph's error set) if a step failed. A loss that becomes NaN
+ * or Inf stops the run: *diverged_at gets that step (1-based, 0 when the
+ * run stayed finite) and the rest of loss[] is NaN. */
+static bool train(model *m, int steps, double lr, float *loss,
+                  int *diverged_at)
 {
+    *diverged_at = 0;
     for (int s = 0; s < steps; s++) {
-        double e = train_step(m, lr);
+        double e = *diverged_at ? NAN : train_step(m, lr);
         if (e < 0) return false;
+        if (!isfinite(e) && !*diverged_at) *diverged_at = s + 1;
         loss[s] = (float)e;
     }
     return true;
+}
+
+/* Still falling at the end, or flat? Flat: E moved by less than 1% over
+ * the last tenth of the run. */
+static bool flat_at_end(const float *loss, int steps)
+{
+    double a = loss[steps - 1 - steps / 10], b = loss[steps - 1];
+    return fabs(a - b) <= 0.01 * fmax(b, 1e-6);
+}
+
+/* "0.731" — with as many more digits as it takes for the printed number
+ * to fall on the same side of 0.5 as y, so the class beside it never
+ * contradicts it ("0.500 -> 1" for y = 0.50004 reads wrong; it prints
+ * 0.50004). */
+static const char *fmt_output(char *buf, size_t size, double y)
+{
+    for (int digits = 3; digits <= 12; digits++) {
+        snprintf(buf, size, "%.*f", digits, y);
+        double shown = strtod(buf, NULL);
+        if ((shown > 0.5) == (y > 0.5) && (shown == 0.5) == (y == 0.5))
+            return buf;
+    }
+    snprintf(buf, size, "%.17g", y);
+    return buf;
 }
 
 static void free_all(model *p, model *n, float *lp, float *ln)
@@ -179,15 +212,45 @@ static void free_all(model *p, model *n, float *lp, float *ln)
     free(ln);
 }
 
+/* One model's outcome in words, for the console and the pictures. */
+typedef struct outcome {
+    int right;        /* of the 4 points                        */
+    int diverged_at;  /* step at which E became NaN/Inf, or 0   */
+    bool flat;        /* E no longer moving at the end          */
+    double E;         /* E after the last step                  */
+} outcome;
+
+/* "XOR solved (4/4 right)", "stuck in a local minimum (2/4 right)",
+ * "still learning when the steps ran out (3/4 right)", "diverged". */
+static const char *verdict(const outcome *o, char *buf, size_t size)
+{
+    if (o->diverged_at)
+        snprintf(buf, size, "diverged at step %d (E became nan)",
+                 o->diverged_at);
+    else if (o->right == 4)
+        snprintf(buf, size, "XOR solved (4/4 right, E = %.2g)", o->E);
+    else if (o->flat)
+        snprintf(buf, size, "stuck in a local minimum (%d/4 right, E = %.3f)",
+                 o->right, o->E);
+    else
+        snprintf(buf, size,
+                 "still learning when the steps ran out (%d/4 right, E = "
+                 "%.3f)",
+                 o->right, o->E);
+    return buf;
+}
+
 int tg_demo_xor(int argc, char **argv)
 {
     int steps = 3000, attempts = 10;
     double lr = 2.0;
     const demo_opt opts[] = {
-        {"steps", DEMO_INT, &steps, "gradient steps per model (default 3000)"},
-        {"lr", DEMO_REAL, &lr, "learning rate (default 2)"},
+        {"steps", DEMO_INT, &steps, "gradient steps per model (default 3000)",
+         10, 1000000, false},
+        {"lr", DEMO_REAL, &lr, "learning rate (default 2)", 0, 1000, true},
         {"attempts", DEMO_INT, &attempts,
-         "fresh starts allowed for the 2-2-1 network (default 10)"},
+         "fresh starts allowed for the 2-2-1 network (default 10)", 1, 100,
+         false},
     };
     demo_ctx c;
     if (!demo_begin(&c, argc, argv,
@@ -195,12 +258,7 @@ int tg_demo_xor(int argc, char **argv)
                     "solves it.",
                     opts, 3))
         return c.exit_code;
-    if (c.fast && steps > 2000) steps = 2000;
-    if (steps < 10 || attempts < 1) {
-        fprintf(stderr, "tapegrad demo xor: --steps must be >= 10 and "
-                        "--attempts >= 1\n");
-        return 2;
-    }
+    if (c.fast && !demo_given(&c, "steps")) steps = 2000;
 
     printf("xor: can a network compute exclusive-or?\n\n"
            "  x1 x2 | x1 XOR x2\n"
@@ -223,40 +281,72 @@ int tg_demo_xor(int argc, char **argv)
         free(ln);
         return 1;
     }
-    if (!model_init(&p, 0, (uint64_t)c.seed) || !train(&p, steps, lr, lp)) {
+    outcome op = {0}, on = {0};
+    char text[160];
+    if (!model_init(&p, 0, (uint64_t)c.seed) ||
+        !train(&p, steps, lr, lp, &op.diverged_at)) {
         int rc = demo_fail(&c, p.g);
         free_all(&p, &n, lp, ln);
         return rc;
     }
-    printf("The perceptron: E = %.4f after step 1, %.4f after step %d.\n"
-           "  It has flattened at 0.25, the cost of answering 0.5 for every "
-           "input:\n  no line does better, however long it trains.\n\n",
-           lp[0], lp[steps - 1], steps);
+    double yp[4];
+    predict4(&p, yp);
+    op.right = correct4(yp);
+    op.E = lp[steps - 1];
+    op.flat = !op.diverged_at && flat_at_end(lp, steps);
+    if (op.diverged_at)
+        printf("The perceptron %s.\n\n", verdict(&op, text, sizeof text));
+    else
+        printf("The perceptron: E = %.4f after step 1, %.4f after step %d "
+               "(%d/4 right).\n",
+               lp[0], lp[steps - 1], steps, op.right);
+    /* The lowest E a perceptron can reach on XOR is 0.25, at w = 0, b = 0:
+     * the logits of the four points satisfy z00 + z11 = z01 + z10, so the
+     * two 0-targets cannot both sit below the two 1-targets. */
+    if (op.diverged_at)
+        ;
+    else if (op.flat && fabs(op.E - 0.25) < 0.005)
+        printf("  It has flattened at 0.25, the cost of answering 0.5 for "
+               "every input:\n  no line does better, however long it "
+               "trains.\n\n");
+    else if (op.flat)
+        printf("  It has flattened at E = %.4f; 0.25 is the lowest any line "
+               "can reach on XOR.\n\n",
+               op.E);
+    else
+        printf("  It is still falling toward 0.25, the lowest any line can "
+               "reach on XOR\n  (the cost of answering 0.5 for every "
+               "input).\n\n");
 
     /* Gradient descent can also stall for the 2-2-1 network: from some
      * starting weights it settles in a local minimum (typically E near
-     * 0.125, with one hidden unit stuck). A fresh random start is the
+     * 0.125, with two points answered 0.5). A fresh random start is the
      * classic remedy; each attempt uses the next seed. */
     int attempt = 0;
     double yn[4];
     for (;;) {
         uint64_t seed = (uint64_t)c.seed + (uint64_t)attempt;
-        if (!model_init(&n, 2, seed) || !train(&n, steps, lr, ln)) {
+        if (!model_init(&n, 2, seed) ||
+            !train(&n, steps, lr, ln, &on.diverged_at)) {
             int rc = demo_fail(&c, n.g);
             free_all(&p, &n, lp, ln);
             return rc;
         }
         predict4(&n, yn);
+        on.right = on.diverged_at ? 0 : correct4(yn);
+        on.E = ln[steps - 1];
+        on.flat = !on.diverged_at && flat_at_end(ln, steps);
         attempt++;
-        printf("The 2-2-1 network (start %d, seed %llu): E = %.4f after step "
-               "1, %.6f after step %d",
-               attempt, (unsigned long long)seed, ln[0], ln[steps - 1], steps);
-        if (correct4(yn) == 4) {
-            printf(": solved.\n\n");
-            break;
-        }
-        printf(":\n  stuck in a local minimum (%d/4 right).", correct4(yn));
-        if (attempt == attempts) {
+        printf("The 2-2-1 network (start %d, seed %llu): ", attempt,
+               (unsigned long long)seed);
+        if (on.diverged_at)
+            printf("E = %.4f after step 1, then it %s.", ln[0],
+                   verdict(&on, text, sizeof text));
+        else
+            printf("E = %.4f after step 1, %.6f after step %d:\n  %s.",
+                   ln[0], ln[steps - 1], steps,
+                   verdict(&on, text, sizeof text));
+        if (on.right == 4 || attempt == attempts) {
             printf("\n\n");
             break;
         }
@@ -276,31 +366,49 @@ int tg_demo_xor(int argc, char **argv)
         if (s == 1 || s % (steps / 10) == 0)
             printf("  %6d  %-14.6f %-14.6f\n", s, lp[s - 1], ln[s - 1]);
 
-    double yp[4];
-    predict4(&p, yp);
-    printf("\nTruth table after training (class = output > 0.5)\n"
-           "  x1 x2 | target | perceptron       | 2-2-1 network\n");
-    for (int i = 0; i < 4; i++)
-        printf("   %g  %g |   %g    | %.3f -> %d %-5s | %.3f -> %d %s\n",
-               X[2 * i], X[2 * i + 1], T[i], yp[i], yp[i] > 0.5,
-               (yp[i] > 0.5) == (T[i] > 0.5) ? "ok" : "WRONG", yn[i],
-               yn[i] > 0.5, (yn[i] > 0.5) == (T[i] > 0.5) ? "ok" : "WRONG");
-    int cp = correct4(yp), cn = correct4(yn);
-    printf("  correct:              %d/4 (%3d%%)         %d/4 (%3d%%)\n\n", cp,
-           25 * cp, cn, 25 * cn);
+    if (op.diverged_at || on.diverged_at) {
+        /* outputs of a diverged model are not results */
+        printf("\nNo truth table: a model diverged (try a smaller --lr).\n");
+    } else {
+        printf("\nTruth table after training (class = output > 0.5)\n"
+               "  x1 x2 | target | perceptron          | 2-2-1 network\n");
+        for (int i = 0; i < 4; i++) {
+            char a[32], b[32];
+            printf("   %g  %g |   %g    | %-8s -> %d %-5s | %s -> %d %s\n",
+                   X[2 * i], X[2 * i + 1], T[i], fmt_output(a, sizeof a, yp[i]),
+                   yp[i] > 0.5,
+                   (yp[i] > 0.5) == (T[i] > 0.5) ? "ok" : "WRONG",
+                   fmt_output(b, sizeof b, yn[i]), yn[i] > 0.5,
+                   (yn[i] > 0.5) == (T[i] > 0.5) ? "ok" : "WRONG");
+        }
+        printf("  correct:              %d/4 (%3d%%)            %d/4 (%3d%%)"
+               "\n\n",
+               op.right, 25 * op.right, on.right, 25 * on.right);
+    }
 
+    char title_p[192], title_n[192], vp[160], vn[160];
+    if (op.diverged_at)
+        snprintf(vp, sizeof vp, "%s", verdict(&op, text, sizeof text));
+    else
+        snprintf(vp, sizeof vp, "E = %.3f, %d/4 right", op.E, op.right);
+    verdict(&on, vn, sizeof vn);
+    snprintf(title_p, sizeof title_p, "single-layer perceptron: %s", vp);
+    snprintf(title_n, sizeof title_n, "2-2-1 network: %s", vn);
     FILE *gp = demo_gnuplot_script(&c, "xor_loss", 800, 450);
     if (gp) {
         fprintf(gp,
                 "set title 'XOR: mean squared error during training'\n"
                 "set xlabel 'gradient step'\nset ylabel 'E'\n"
-                "set logscale y\nset key top right\n"
+                "set logscale y\nset key top right noenhanced\n"
+                "set datafile missing 'nan'\n"
                 "plot 'xor_loss.tsv' using 1:2 with lines lw 2 "
-                "title 'perceptron (stalls at 0.25)', \\\n"
-                "     '' using 1:3 with lines lw 2 title '2-2-1 network'\n");
+                "title '%s', \\\n"
+                "     '' using 1:3 with lines lw 2 title '%s'\n",
+                title_p, title_n);
         demo_plot(&c, "xor_loss", gp);
     }
-    write_grid(&c, &p, &n);
+    if (!op.diverged_at && !on.diverged_at)
+        write_grid(&c, &p, &n, title_p, title_n);
 
     /* The trained network's tape for the four inputs, with every node's
      * value and d E / d node, drawn by Graphviz. */
@@ -309,8 +417,10 @@ int tg_demo_xor(int argc, char **argv)
                           tg_input(n.g, TG_F32, TG_SHAPE(4, 1), T));
     tg_dot_opts dot = tg_dot_defaults();
     dot.loss = tg_mul_scalar(tg_sum_all(tg_mul(d, d)), 0.25);
-    dot.title = "the trained 2-2-1 network on the four XOR inputs";
+    dot.title = on.right == 4
+                    ? "the trained 2-2-1 network on the four XOR inputs"
+                    : "the 2-2-1 network (not solved) on the four XOR inputs";
     demo_dot(&c, n.g, "xor_graph", &dot);
     free_all(&p, &n, lp, ln);
-    return cn == 4 ? 0 : 1;
+    return on.right == 4 ? 0 : 1;
 }

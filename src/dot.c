@@ -62,7 +62,7 @@ static void fmt_num(char *buf, size_t size, double v)
 {
     if (isnan(v)) snprintf(buf, size, "nan");
     else if (isinf(v)) snprintf(buf, size, v > 0 ? "inf" : "-inf");
-    else snprintf(buf, size, "%.4g", v);
+    else snprintf(buf, size, "%.4g", v == 0 ? 0.0 : v); /* no "-0" */
 }
 
 /* "label [a, b; c, d]": rows of the last dim separated by line breaks. */
@@ -207,7 +207,12 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
         char sb[TG_SHAPE_BUF];
         tg__fmt_shape(sb, t->ndim, t->shape);
         fprintf(f, "  t%d [label=\"", i);
-        if (t->node) {
+        if (t->node && t->name) {
+            /* a name the program gave the result (net_h, a_h): the name
+             * the text around the picture uses, with the op beside it */
+            put_escaped(f, t->name);
+            fprintf(f, " (%s)", tg_ops[t->node->op]->name);
+        } else if (t->node) {
             fputs(tg_ops[t->node->op]->name, f);
         } else {
             if (t->name) {

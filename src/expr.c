@@ -780,6 +780,9 @@ tg_status tg__expr_parse(const char *src, tg_expr **out, tg__expr_err *err)
             if (is_op(&p, ')')) hint = "this ')' has no matching '('";
             else if (p.tk == T_NAME || p.tk == T_NUM || is_op(&p, '('))
                 hint = "an operator is missing between the two operands";
+            else if (p.tk == T_BAD && p.s[p.tpos] == '^')
+                hint = "a power is written with **, as in x ** 2 ('^' is "
+                       "not an operator here)";
             fail_at(&p, p.tpos, p.tlen, TG_ERR_FORMAT, hint,
                     "unexpected %s", token_desc(&p, tb, sizeof tb));
         }

@@ -130,6 +130,18 @@ static tg_tensor *w_clamp(tg_tensor *const *t, int nt, KW *k)
     (void)nt;
     return tg_clamp(t[0], kr(&k[0]), kr(&k[1]));
 }
+/* Aliases that PyTorch users type: hardtanh(x, min_val, max_val) is
+ * clamp with PyTorch's defaults -1 and 1; swish is silu. */
+static tg_tensor *w_hardtanh(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_clamp(t[0], kr(&k[0]), kr(&k[1]));
+}
+static tg_tensor *w_swish(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt, (void)k;
+    return tg_silu(t[0]);
+}
 static tg_tensor *w_leaky_relu(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
@@ -401,6 +413,9 @@ const tg__expr_func tg__expr_funcs[] = {
     F1(gelu),
     F1(gelu_tanh),
     F1(silu),
+    FN("hardtanh", 1, 1, w_hardtanh, {"min_val", TG_KW_REAL, -1, false},
+       {"max_val", TG_KW_REAL, 1, false}),
+    {.name = "swish", .min_t = 1, .max_t = 1, .call = w_swish},
     FN("softplus", 1, 1, w_softplus, {"beta", TG_KW_REAL, 1, false},
        {"threshold", TG_KW_REAL, 20, false}),
     FN("hardshrink", 1, 1, w_hardshrink, {"lambda", TG_KW_REAL, 0.5, false}),

@@ -482,6 +482,20 @@ static tg_status first_order(ck *c, double **ga)
             return build_error(c, TG_ERR_OOM, "copying gradients");
         }
         memcpy(ga[i], gr[j]->data, (size_t)c->numel[i] * sizeof(double));
+        /* An infinite derivative (sqrt at 0, log at 0) is a property of f
+         * at that point, not a fault of backward: say so before any
+         * comparison that it would spoil. */
+        for (int64_t k = 0; k < c->numel[i]; k++)
+            if (isinf(ga[i][k])) {
+                const char *nm = c->args[i].name;
+                set_msg(c, "the derivative with respect to input %d%s%s%s is "
+                           "infinite at element %lld (where the input is "
+                           "%.6g): the function is not differentiable "
+                           "there; choose input values away from it",
+                        i + 1, nm ? " (" : "", nm ? nm : "", nm ? ")" : "",
+                        (long long)k, c->x[i][k]);
+                break;
+            }
     }
 
     /* Backward once more on the same tape: must reproduce the result. */
@@ -491,7 +505,8 @@ static tg_status first_order(ck *c, double **ga)
     for (int j = 0; j < m; j++) {
         const double *b = gr2[j]->data;
         for (int64_t k = 0; k < c->numel[idx[j]]; k++) {
-            double d = fabs(b[k] - ga[idx[j]][k]);
+            /* the same value twice (an infinity included) is a repeat */
+            double d = b[k] == ga[idx[j]][k] ? 0 : fabs(b[k] - ga[idx[j]][k]);
             if (isnan(d) && !(isnan(b[k]) && isnan(ga[idx[j]][k])))
                 d = INFINITY;
             if (d > dmax) dmax = d;

@@ -493,7 +493,8 @@ static void check_passes(void)
 {
     run_result r = RUN("check", "tanh(x) * y", "x=3x4", "y=4");
     TT_CHECK(r.rc == 0);
-    TT_CONTAINS(r.out, "check d sum(tanh(x) * y)");
+    TT_CONTAINS(r.out, "check d sum(w * (tanh(x) * y)), w random (|w| in "
+                       "[0.5, 1.5])");
     TT_CONTAINS(r.out, "\nx            [3,4]  ");
     TT_CONTAINS(r.out, "\ny            [4]  ");
     TT_CONTAINS(r.out, "backward twice gives the same result: yes");
@@ -526,8 +527,9 @@ static void check_passes(void)
  * named as such; the kink margin moves the sample and it passes. */
 static void check_kink(void)
 {
-    run_result r = RUN("check", "relu(x)", "x=3:0.5,0,-0.5");
+    run_result r = RUN("check", "relu(x)", "x=3:0.5,0,-0.5", "--sum-only");
     TT_CHECK(r.rc == 1);
+    TT_CONTAINS(r.out, "check d sum(relu(x))   eps");
     TT_CONTAINS(r.out, "(1)          0              0.5            FAIL (at a kink");
     TT_CONTAINS(r.out, "sits at a non-differentiable point");
     run_free(&r);
@@ -911,8 +913,213 @@ static void dot_oom(void)
     tg_graph_free(g);
 }
 
+
+/* ------------------------------------------ what a student runs into */
+
+/* softmax's outputs sum to 1 whatever z is, so d sum(softmax(z)) = 0 and
+ * a sum-only check passes whatever the VJP does. The default weights the
+ * outputs at random: the analytic gradient it compares is far from 0.
+ * --sum-only keeps the plain sum and warns that the check is vacuous. */
+static void check_weights_outputs(void)
+{
+    run_result r = RUN("check", "softmax(z)", "z=2x3", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jget(&v, "sum_only") && !jget(&v, "sum_only")->b);
+    jv *row = jat(jget(&v, "inputs"), 0);
+    TT_CHECK(row && fabs(jnum(jget(row, "analytic"))) > 1e-3);
+    TT_CHECK(fabs(jnum(jget(row, "analytic")) - jnum(jget(row, "numeric"))) <
+             1e-6);
+    jfree(&v);
+    TT_STREQ(r.err, "");
+    run_free(&r);
+    r = RUN("check", "softmax(z)", "z=2x3", "--sum-only");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.err, "warning: the gradient with respect to 'z' is exactly "
+                       "0 at every");
+    TT_CONTAINS(r.err, "drop --sum-only");
+    run_free(&r);
+    /* batch norm over the batch: its sum is the sum of beta, so d/dx is 0
+     * (d/dg is a rounding error's worth, not exactly 0: no warning) */
+    r = RUN("check", "batch_norm(x, g, b)", "x=4x3", "g=3", "b=3",
+            "--sum-only");
+    TT_CONTAINS(r.err, "with respect to 'x' is exactly 0");
+    TT_CHECK(strstr(r.err, "respect to 'g'") == NULL);
+    run_free(&r);
+    r = RUN("check", "batch_norm(x, g, b)", "x=4x3", "g=3", "b=3");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(strstr(r.err, "warning") == NULL);
+    run_free(&r);
+}
+
+/* sqrt at 0: the derivative is infinite there; the check says so instead
+ * of blaming backward for differing from itself (inf - inf). */
+static void check_infinite_derivative(void)
+{
+    run_result r = RUN("check", "sqrt(x)", "x=scalar:0");
+    TT_CHECK(r.rc == 1);
+    TT_CONTAINS(r.out, "infinite at element 0 (where the input is 0)");
+    TT_CONTAINS(r.out, "not differentiable there");
+    TT_CHECK(strstr(r.out, "not reentrant") == NULL);
+    TT_CONTAINS(r.out, "backward twice gives the same result: yes");
+    run_free(&r);
+}
+
+/* w=0.5 is the scalar 0.5; w=3 stays the shape [3]. */
+static void scalar_shorthand(void)
+{
+    run_result r = RUN("grad", "x * w", "x=2:1,2", "w=0.5", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    jv *w = jget(jget(&v, "inputs"), "w");
+    TT_CHECK(w && jget(w, "shape")->n == 0);
+    TT_NEAR(jnum(jat(jget(w, "data"), 0)), 0.5, 0);
+    TT_NEAR(jnum(jat(jget(w, "grad"), 0)), 3, 0); /* 1 + 2 */
+    TT_NEAR(jnum(jat(jget(jget(&v, "output"), "data"), 1)), 1, 0);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("grad", "x * w", "x=2:1,2", "w=-1e-1", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "\"w\": {\"shape\": []");
+    run_free(&r);
+    r = RUN("grad", "sum(w)", "w=3", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "\"w\": {\"shape\": [3]");
+    run_free(&r);
+}
+
+/* x^2 is a parse error that names **. */
+static void caret_power_hint(void)
+{
+    run_result r = RUN("check", "x^2", "x=3");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "x ** 2");
+    run_free(&r);
+}
+
+/* hardtanh (PyTorch's name for clamp to [-1, 1]) and swish (silu). */
+static void alias_names(void)
+{
+    run_result r = RUN("grad", "hardtanh(x)", "x=4:-2,-0.5,0.25,3", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    jv *x = jget(jget(&v, "inputs"), "x");
+    static const double y[4] = {-1, -0.5, 0.25, 1}, d[4] = {0, 1, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        TT_NEAR(jnum(jat(jget(jget(&v, "output"), "data"), i)), y[i], 0);
+        TT_NEAR(jnum(jat(jget(x, "grad"), i)), d[i], 0);
+    }
+    jfree(&v);
+    run_free(&r);
+    r = RUN("grad", "hardtanh(x, min_val=0, max_val=2)", "x=2:-1,3",
+            "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "\"output\": {\"shape\": [2], \"data\": [0, 2]}");
+    run_free(&r);
+    /* swish(x) = x sigmoid(x); its derivative s (1 + x (1 - s)) */
+    r = RUN("grad", "swish(x)", "x=scalar:0.75", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(json_doc(r.out, &v));
+    long double s = 1 / (1 + expl(-0.75L));
+    TT_NEAR(jnum(jat(jget(jget(&v, "output"), "data"), 0)),
+            (double)(0.75L * s), 1e-15);
+    TT_NEAR(jnum(jat(jget(jget(jget(&v, "inputs"), "x"), "grad"), 0)),
+            (double)(s * (1 + 0.75L * (1 - s))), 1e-15);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("check", "swish(x) + hardtanh(x * 2)", "x=5");
+    TT_CHECK(r.rc == 0);
+    run_free(&r);
+}
+
+/* dot: labels are leaves without a gradient, no "-0", and -o FILE.svg
+ * gets a picture (Graphviz) or a refusal, never DOT text. */
+static void dot_student(void)
+{
+    run_result r = RUN("dot", "cross_entropy(z, t)", "z=2x3", "t=2:0,2");
+    TT_CHECK(r.rc == 0);
+    const char *t = strstr(r.out, "[label=\"t (input)");
+    TT_CHECK(t != NULL);
+    if (t) {
+        const char *eol = strchr(t, '\n');
+        TT_CHECK(eol && !memmem(t, (size_t)(eol - t), "grad", 4));
+        TT_CHECK(eol && !memmem(t, (size_t)(eol - t), "filled", 6));
+    }
+    TT_CONTAINS(r.out, "[label=\"z (input)\\nf64 [2,3]\\nvalue");
+    run_free(&r);
+    r = RUN("dot", "x * 0", "x=2:-1,1");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "value [0, 0]");
+    TT_CHECK(strstr(r.out, "-0") == NULL);
+    run_free(&r);
+
+    char svg[] = "cli-dot-test.svg";
+    remove(svg);
+    bool have_dot = system("dot -V >/dev/null 2>&1") == 0;
+    r = RUN("dot", "tanh(x)", "x=2", "-o", svg);
+    FILE *f = fopen(svg, "r");
+    if (have_dot) {
+        TT_CHECK(r.rc == 0);
+        char head[512] = {0};
+        TT_CHECK(f && fread(head, 1, sizeof head - 1, f) > 0);
+        TT_CONTAINS(head, "<svg");
+    } else {
+        TT_CHECK(r.rc == 2);
+        TT_CONTAINS(r.err, "Graphviz");
+        TT_CHECK(f == NULL);
+    }
+    if (f) fclose(f);
+    run_free(&r);
+    remove(svg);
+    setenv("TAPEGRAD_DOT", "none", 1);
+    r = RUN("dot", "tanh(x)", "x=2", "-o", svg);
+    unsetenv("TAPEGRAD_DOT");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "cannot draw cli-dot-test.svg");
+    TT_CONTAINS(r.err, "-o FILE.dot");
+    f = fopen(svg, "r");
+    TT_CHECK(f == NULL);
+    if (f) fclose(f);
+    run_free(&r);
+    setenv("TAPEGRAD_DOT", "/nonexistent/dot", 1);
+    r = RUN("dot", "tanh(x)", "x=2", "-o", svg);
+    unsetenv("TAPEGRAD_DOT");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "not installed (Debian package graphviz)");
+    run_free(&r);
+    remove(svg);
+}
+
+/* A name given to a result labels its node: "net_h (add)". */
+static void dot_node_names(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){1, -2});
+    tg_set_requires_grad(x, true);
+    tg_tensor *h = tg_add(x, x);
+    h->name = "net_h";
+    tg_tensor *y = tg_sum_all(tg_tanh(h));
+    char *buf = NULL;
+    size_t n;
+    FILE *f = open_memstream(&buf, &n);
+    tg_dot_opts o = tg_dot_defaults();
+    o.loss = y;
+    TT_CHECK(tg_graph_write_dot(g, f, &o) == TG_OK);
+    fclose(f);
+    TT_CONTAINS(buf, "[label=\"net_h (add)\\nf64 [2]\\nvalue [2, -4]");
+    TT_CONTAINS(buf, "[label=\"tanh\\nf64 [2]");
+    free(buf);
+    tg_graph_free(g);
+}
+
 TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
        TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
        TT(grad_json_values), TT(grad_json_tanh), TT(all_ops), TT(dot_output),
-       TT(dot_library), TT(dot_oom))
+       TT(dot_library), TT(dot_oom), TT(check_weights_outputs),
+       TT(check_infinite_derivative), TT(scalar_shorthand),
+       TT(caret_power_hint), TT(alias_names), TT(dot_student),
+       TT(dot_node_names))

@@ -52,6 +52,21 @@ static void clean(const char *dir)
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
 }
 
+static char file_buf[1 << 20];
+
+/* DIR/NAME into file_buf; false when it cannot be read. */
+static bool read_file(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(file_buf, 1, sizeof file_buf - 1, f);
+    file_buf[n] = 0;
+    fclose(f);
+    return true;
+}
+
 /* ------------------------------------------------------------------ trace */
 
 /* name -> (engine, rule) from trace.tsv; rule is NaN on input rows. */
@@ -155,6 +170,33 @@ static void trace_matches_delta_rule(void)
     TT_CHECK(get("E after", 0, 0) < get("E", 0, 0));
 }
 
+
+/* The step's verdict follows E before and after, and a learning rate
+ * that is not a step downhill (0, negative, nan) is refused. */
+static void trace_lr(void)
+{
+    static const char *bad[4] = {"0", "-1", "nan", "inf"};
+    for (int k = 0; k < 4; k++) {
+        char args[128];
+        snprintf(args, sizeof args, "trace --lr %s --out demos-out/trace-lr",
+                 bad[k]);
+        TT_CHECK(run_demo(NULL, args) == 2);
+        char want[128];
+        snprintf(want, sizeof want,
+                 "tapegrad demo trace: --lr must be a number > 0 and <= 1000 "
+                 "(got %s)",
+                 bad[k]);
+        TT_CONTAINS(out_buf, want);
+    }
+    TT_CHECK(run_demo(NULL, "trace --lr 1e-300 --out demos-out/trace-lr") ==
+             1);
+    TT_CONTAINS(out_buf, "E did not change at double precision");
+    TT_CHECK(strstr(out_buf, "overshot") == NULL);
+    TT_CHECK(strstr(out_buf, "downhill") == NULL);
+    TT_CHECK(load_tsv("demos-out/trace-lr/trace.tsv"));
+    TT_NEAR(get("E after", 0, 0), get("E", 0, 0), 0);
+}
+
 /* -------------------------------------------------------------------- xor */
 
 /* The truth-table row for x1 x2 ends with the network's class and "ok". */
@@ -166,8 +208,10 @@ static void xor_truth_table(void)
     snprintf(args, sizeof args, "xor --fast --out %s", dir);
     TT_CHECK(run_demo(NULL, args) == 0);
     TT_CONTAINS(out_buf, "4/4 (100%)");
+    TT_CONTAINS(out_buf, "XOR solved (4/4 right");
     /* the perceptron stalls at 0.25 and gets at most 3 of 4 */
-    TT_CONTAINS(out_buf, "after step 2000.\n  It has flattened at 0.25");
+    TT_CONTAINS(out_buf, "after step 2000 (2/4 right).\n  It has flattened "
+                         "at 0.25");
     const char *tt = strstr(out_buf, "Truth table");
     TT_CHECK(tt != NULL);
     static const int want[4] = {0, 1, 1, 0};
@@ -203,6 +247,8 @@ static void xor_truth_table(void)
     TT_NEAR(ep, 0.25, 1e-3);
     TT_CHECK(en < 0.01);
     TT_CHECK(file_exists(dir, "xor_boundary.gp"));
+    TT_CHECK(read_file(dir, "xor_boundary.gp"));
+    TT_CONTAINS(file_buf, "set title '2-2-1 network: XOR solved (4/4 right");
     TT_CHECK(file_exists(dir, "xor_grid.tsv"));
     TT_CHECK(file_exists(dir, "xor_graph.dot"));
     if (system("dot -V >/dev/null 2>&1") == 0)
@@ -211,6 +257,66 @@ static void xor_truth_table(void)
         TT_CHECK(file_exists(dir, "xor_boundary.svg"));
         TT_CHECK(file_exists(dir, "xor_loss.svg"));
     }
+}
+
+
+/* The network value and class of each "-> K" in a truth-table row: the
+ * value printed before it must be on the same side of 0.5 as the class
+ * (no "0.500 -> 1"). Returns the number of arrows found. */
+static int row_outputs(const char *row, double *y, int *cls)
+{
+    const char *eol = strchr(row, '\n');
+    int n = 0;
+    for (const char *q = row; q < eol && n < 2; q++)
+        if (q[0] == '-' && q[1] == '>') {
+            const char *bar = q;
+            while (bar > row && bar[-1] != '|') bar--;
+            y[n] = strtod(bar, NULL);
+            cls[n] = q[3] - '0';
+            n++;
+        }
+    return n;
+}
+
+/* --seed 1 --attempts 1: the 2-2-1 network settles with two points at
+ * 0.5 (E = 0.125). The console, both pictures and the exit status must
+ * say it was not solved. */
+static void xor_stuck_is_not_solved(void)
+{
+    const char *dir = "demos-out/xor-stuck";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "xor --fast --seed 1 --attempts 1 --out %s",
+             dir);
+    TT_CHECK(run_demo(NULL, args) == 1);
+    TT_CONTAINS(out_buf, "stuck in a local minimum (2/4 right, E = 0.125)");
+    TT_CHECK(strstr(out_buf, "XOR solved") == NULL);
+    TT_CONTAINS(out_buf, "2/4 ( 50%)            2/4 ( 50%)");
+    const char *tt = strstr(out_buf, "Truth table");
+    TT_CHECK(tt != NULL);
+    int near_half = 0, rows = 0;
+    for (const char *row = tt; tt && (row = strstr(row, "\n   ")); row++) {
+        double y[2];
+        int cls[2];
+        if (row_outputs(row + 1, y, cls) != 2) continue;
+        rows++;
+        for (int k = 0; k < 2; k++) TT_CHECK((y[k] > 0.5) == (cls[k] == 1));
+        near_half += fabs(y[1] - 0.5) < 0.01;
+    }
+    TT_CHECK(rows == 4);
+    TT_CHECK(near_half == 2); /* E = 0.125: two of four answered 0.5 */
+    TT_CHECK(read_file(dir, "xor_boundary.gp"));
+    TT_CONTAINS(file_buf, "set title '2-2-1 network: stuck in a local minimum");
+    TT_CHECK(strstr(file_buf, "solved") == NULL);
+    TT_CHECK(read_file(dir, "xor_loss.gp"));
+    TT_CHECK(strstr(file_buf, "solved") == NULL);
+    TT_CHECK(read_file(dir, "xor_loss.tsv"));
+    const char *last = file_buf + strlen(file_buf) - 2;
+    while (last > file_buf && last[-1] != '\n') last--;
+    double step, ep, en;
+    TT_CHECK(sscanf(last, "%lf\t%lf\t%lf", &step, &ep, &en) == 3);
+    TT_NEAR(step, 2000, 0);
+    TT_NEAR(en, 0.125, 0.002);
 }
 
 /* Without gnuplot and Graphviz the demo still succeeds and leaves the
@@ -397,6 +503,64 @@ static void vanishing_story(void)
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "vanishing.svg"));
 }
 
+
+/* The residual sentence follows the run: at lr 0.01 the residual ReLU +
+ * He network diverges (its loss column ends in nan); at lr 1e-10 it
+ * trains, and the text says that instead. The dead-unit sentence follows
+ * the two percentages it prints. */
+static void vanishing_text_follows_run(void)
+{
+    static const char *lrs[2] = {"0.01", "1e-10"};
+    for (int k = 0; k < 2; k++) {
+        const char *dir = "demos-out/vanishing-text";
+        clean(dir);
+        char args[256], path[256];
+        snprintf(args, sizeof args, "vanishing --fast --lr %s --out %s",
+                 lrs[k], dir);
+        /* the scripts are what is checked: no need to draw them */
+        TT_CHECK(run_demo("TAPEGRAD_GNUPLOT=none", args) == 0);
+        snprintf(path, sizeof path, "%s/vanishing_loss.tsv", dir);
+        int col = tsv_column(path, "residual/relu/He");
+        static double v[64];
+        double first = NAN, last = NAN;
+        for (int r = 0; col > 0 && tsv_row(path, r, v, 64) == 46; r++) {
+            if (r == 0) first = v[col];
+            last = v[col];
+        }
+        TT_CHECK(isfinite(first));
+        if (isnan(last)) {
+            TT_CONTAINS(out_buf, "SGD at lr 0.01 diverges.");
+            TT_CHECK(strstr(out_buf, "trains it all the same") == NULL);
+        } else {
+            TT_CHECK(last < first);
+            TT_CONTAINS(out_buf, "at lr 1e-10 SGD trains it all the same");
+            TT_CHECK(strstr(out_buf, "diverges") == NULL);
+        }
+        TT_CHECK(k == 0 ? isnan(last) : !isnan(last));
+        const char *d = strstr(out_buf, "network at initialisation, ");
+        TT_CHECK(d != NULL);
+        const char *p0 = d;
+        while (p0 > out_buf && p0[-1] != '\n') p0--;
+        double before = strtod(p0, NULL);
+        double after = d ? strtod(d + strlen("network at initialisation, "),
+                                  NULL)
+                         : NAN;
+        if (after < before)
+            TT_CONTAINS(out_buf, "some came back");
+        else if (after > before)
+            TT_CONTAINS(out_buf, "training killed more than it revived");
+        else
+            TT_CONTAINS(out_buf, "after training: unchanged");
+        TT_CHECK(strstr(out_buf, "stay dead") == NULL);
+        /* every hidden curve is named in its panel's legend */
+        TT_CHECK(read_file(dir, "vanishing.gp"));
+        TT_CONTAINS(file_buf, "(on top of relu)");
+        TT_CHECK(read_file(dir, "vanishing_all.gp"));
+        TT_CONTAINS(file_buf, "set xlabel 'layer");
+        TT_CONTAINS(file_buf, "set ylabel '||dL/dnet_l||'");
+    }
+}
+
 /* ----------------------------------------------------------------- approx */
 
 /* The width table: "  units  parameters  final MSE" rows. */
@@ -406,6 +570,52 @@ static bool width_row(int units, int *params, double *mse)
     snprintf(key, sizeof key, "\n  %6d  ", units);
     const char *p = strstr(out_buf, key);
     return p && sscanf(p, "%*d %d %lf", params, mse) == 2;
+}
+
+/* The sentence about widths must follow the table: "Every added unit
+ * lowered the error" exactly when the four MSEs fall, else "Wider was not
+ * always better" naming the first pair that does not. The deep/shallow
+ * ratio printed is the ratio of the printed errors. */
+static void approx_text_follows_table(const double *mse)
+{
+    static const int widths[4] = {1, 3, 10, 50};
+    bool falls = mse[1] < mse[0] && mse[2] < mse[1] && mse[3] < mse[2];
+    if (falls) {
+        TT_CONTAINS(out_buf, "Every added unit lowered the error");
+        TT_CHECK(strstr(out_buf, "Wider was not always better") == NULL);
+    } else {
+        TT_CHECK(strstr(out_buf, "Every added unit") == NULL);
+        int k = -1, j = -1; /* the first wider fit not below a narrower */
+        for (int a = 1; a < 4 && k < 0; a++)
+            for (int b = 0; b < a; b++)
+                if (mse[a] >= mse[b]) {
+                    k = a, j = b;
+                    break;
+                }
+        TT_CHECK(k > 0);
+        if (k < 0) return;
+        char want[160];
+        snprintf(want, sizeof want,
+                 "Wider was not always better in this run: %d units ended "
+                 "at MSE",
+                 widths[k]);
+        TT_CONTAINS(out_buf, want);
+        snprintf(want, sizeof want, "not below %d unit", widths[j]);
+        TT_CONTAINS(out_buf, want);
+    }
+    const char *w = strstr(out_buf, "sin x + sin 4x/2 + sin 9x/4");
+    int p1 = 0, p2 = 0;
+    double e1 = 0, e2 = 0;
+    TT_CHECK(w && sscanf(w, "sin x + sin 4x/2 + sin 9x/4 1 layer of 80 %d "
+                            "%lf 4 layers of 8 %d %lf",
+                         &p1, &e1, &p2, &e2) == 4);
+    TT_CHECK(p1 == 3 * 80 + 1 && p2 == 3 * 8 * 8 + 6 * 8 + 1 && p1 == p2);
+    const char *r = strstr(out_buf, "deep network's error is ");
+    TT_CHECK(r != NULL);
+    if (!r || !(e1 > 0 && e2 > 0)) return;
+    double ratio = strtod(r + strlen("deep network's error is "), NULL);
+    TT_NEAR(ratio, e1 > e2 ? e1 / e2 : e2 / e1, 0.01 * ratio);
+    TT_CONTAINS(r, e1 > e2 ? "times below" : "times above");
 }
 
 static void approx_fits(void)
@@ -423,20 +633,12 @@ static void approx_fits(void)
         TT_CHECK(width_row(widths[k], &params, &mse[k]));
         TT_CHECK(params == 3 * widths[k] + 1);
     }
-    /* a single tanh step cannot follow sin on [-π, π]; 50 units can */
+    /* a single tanh step cannot follow sin on [-π, π]; 10 or 50 units
+     * can */
     TT_CHECK(mse[0] > 0.03);
+    TT_CHECK(mse[2] < mse[0] / 100);
     TT_CHECK(mse[3] < 1e-3);
-    TT_CHECK(mse[1] < mse[0] / 10);
-    /* both comparison networks have (L-1) w^2 + (L+2) w + 1 = 241 = 3 * 80
-     * + 1 parameters; the deep one wins on the wiggly target */
-    const char *w = strstr(out_buf, "sin x + sin 4x/2 + sin 9x/4");
-    int p1 = 0, p2 = 0;
-    double e1 = 0, e2 = 0;
-    TT_CHECK(w && sscanf(w, "sin x + sin 4x/2 + sin 9x/4 1 layer of 80 %d "
-                            "%lf 4 layers of 8 %d %lf",
-                         &p1, &e1, &p2, &e2) == 4);
-    TT_CHECK(p1 == 3 * 80 + 1 && p2 == 3 * 8 * 8 + 6 * 8 + 1 && p1 == p2);
-    TT_CHECK(e2 < e1);
+    approx_text_follows_table(mse);
     /* the 50-unit curve lies on sin(x) over the whole plotting grid */
     snprintf(path, sizeof path, "%s/approx_width.tsv", dir);
     static double v[8];
@@ -447,6 +649,17 @@ static void approx_fits(void)
     TT_CHECK(rows == 401);
     TT_CHECK(worst < 0.1);
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "approx.svg"));
+
+    /* seed 0 at 3000 steps: 50 units end above 10, and the text says so */
+    snprintf(args, sizeof args, "approx --steps 3000 --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    for (int k = 0; k < 4; k++) {
+        int params = 0;
+        TT_CHECK(width_row(widths[k], &params, &mse[k]));
+    }
+    TT_CHECK(mse[3] > mse[2]);
+    approx_text_follows_table(mse);
+    TT_CONTAINS(out_buf, "Wider was not always better in this run: 50 units");
 }
 
 /* ---------------------------------------------------------------- fashion */
@@ -495,6 +708,24 @@ static void fashion_fast(void)
     TT_CHECK(total == 2000);
     TT_NEAR(100.0 * (double)diag / 2000, acc, 0.006);
     TT_CHECK(file_exists(dir, "fashion-mlp.tgw"));
+    /* the train columns say what they are */
+    TT_CONTAINS(out_buf, "train columns: averages over the epoch's batches");
+    /* the confusion matrix is drawn as cells with their counts, not as a
+     * stretched bitmap */
+    TT_CHECK(read_file(dir, "fashion_confusion.gp"));
+    TT_CONTAINS(file_buf, "with boxxyerror fc palette");
+    TT_CONTAINS(file_buf, "with labels");
+    TT_CHECK(strstr(file_buf, "with image") == NULL);
+    if (have_gnuplot()) {
+        TT_CHECK(read_file(dir, "fashion_confusion.svg"));
+        TT_CHECK(strstr(file_buf, "<image") == NULL);
+        /* one filled cell per (true, predicted) pair */
+        int cells = 0;
+        for (const char *q = file_buf; (q = strstr(q, "<polygon fill = 'rgb"));
+             q++)
+            cells++;
+        TT_CHECK(cells >= 100);
+    }
     snprintf(path, sizeof path, "%s/fashion_epochs.tsv", dir);
     static double row[8];
     TT_CHECK(tsv_row(path, 1, row, 8) == 5); /* the second, last epoch */
@@ -507,6 +738,35 @@ static void fashion_fast(void)
                          "/nonexistent/train-images-idx3-ubyte.gz is "
                          "missing.");
     TT_CONTAINS(out_buf, "dataset-fashion-mnist");
+}
+
+
+/* --lr 5 blows up within the first epoch: the demo must say diverged,
+ * exit 1, and report no accuracy, no confusion matrix and no mistake. */
+static void fashion_diverges(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte.gz", FASHION_DIR);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("skipped: %s missing\n", path);
+        skipped = true;
+        return;
+    }
+    fclose(probe);
+    const char *dir = "demos-out/fashion-lr5";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "fashion --fast --lr 5 --epochs 1 --out %s",
+             dir);
+    TT_CHECK(run_demo(NULL, args) == 1);
+    TT_CONTAINS(out_buf, "Training diverged in epoch 1, batch ");
+    TT_CONTAINS(out_buf, "the loss became nan");
+    TT_CHECK(strstr(out_buf, "final test accuracy") == NULL);
+    TT_CHECK(strstr(out_buf, "most common mistake") == NULL);
+    TT_CHECK(strstr(out_buf, "gnuplot missing") == NULL);
+    TT_CHECK(strstr(out_buf, "nan%") == NULL);
+    TT_CHECK(!file_exists(dir, "fashion-mlp.tgw"));
 }
 
 /* --------------------------------------------------------------- tutorial */
@@ -569,6 +829,20 @@ static void usage_errors(void)
     TT_CONTAINS(out_buf, "tapegrad demo xor: unknown option '--no-such-option'");
     TT_CHECK(run_demo(NULL, "xor --steps") == 2);
     TT_CONTAINS(out_buf, "--steps needs an integer value");
+    TT_CHECK(run_demo(NULL, "xor --steps 1.5") == 2);
+    TT_CONTAINS(out_buf, "tapegrad demo xor: --steps must be an integer in "
+                         "10..1000000 (got 1.5)");
+    TT_CHECK(run_demo(NULL, "vanishing --lr nan") == 2);
+    TT_CONTAINS(out_buf, "--lr must be a number > 0 and <= 100 (got nan)");
+    TT_CHECK(run_demo(NULL, "approx --steps 5") == 2);
+    TT_CONTAINS(out_buf, "--steps must be an integer in 10..20000 (got 5)");
+    TT_CHECK(run_demo(NULL, "fashion --epochs 0") == 2);
+    TT_CONTAINS(out_buf, "--epochs must be an integer in 1..1000 (got 0)");
+    TT_CHECK(run_demo(NULL, "trace --seed -3") == 2);
+    TT_CONTAINS(out_buf, "--seed must be an integer in 0..2147483647 (got -3)");
+    TT_CHECK(run_demo(NULL, "xor --help") == 0);
+    TT_CONTAINS(out_buf, "--lr N         learning rate (default 2) [> 0 and "
+                         "<= 1000]");
     TT_CHECK(run_demo(NULL, "trace --help") == 0);
     TT_CONTAINS(out_buf, "--out DIR");
     TT_CHECK(run_demo(NULL, "no-such-demo") == 2);
@@ -591,11 +865,15 @@ int main(int argc, char **argv)
     if (system("mkdir -p demos-out") != 0) return 1;
     static const tt_entry cases[] = {
         TT(trace_matches_delta_rule),
+        TT(trace_lr),
         TT(xor_truth_table),
+        TT(xor_stuck_is_not_solved),
         TT(activations_derivatives),
         TT(vanishing_story),
+        TT(vanishing_text_follows_run),
         TT(approx_fits),
         TT(fashion_fast),
+        TT(fashion_diverges),
         TT(tutorial_program),
         TT(without_gnuplot),
         TT(usage_errors),

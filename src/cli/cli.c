@@ -8,8 +8,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "src/expr.h"
 #include "src/internal.h"
@@ -32,19 +36,24 @@ void tg_cli_usage(FILE *f)
     fprintf(f,
             "  check EXPR NAME=SHAPE... [--dtype f64|f32] [--eps E] [--atol A]\n"
             "        [--rtol R] [--seed N] [--json] [--fast|--full] [--gradgrad]\n"
-            "        [--kink-margin M] [--nondet-tol T] [--no-grad NAME]\n"
-            "                        compare the gradient of sum(EXPR) with central\n"
-            "                        differences; exit 0 pass, 1 fail, 2 bad usage\n"
+            "        [--kink-margin M] [--nondet-tol T] [--no-grad NAME] [--sum-only]\n"
+            "                        compare the gradient of sum(w * EXPR), w random\n"
+            "                        output weights (sum(EXPR) with --sum-only), with\n"
+            "                        central differences; exit 0 pass, 1 fail, 2 bad\n"
+            "                        usage\n"
             "  check --all-ops [--json] [--gradgrad] [--seed N]\n"
             "                        check every registered op on its cases\n"
             "  grad EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [--json]\n"
             "                        values and gradients of sum(EXPR)\n"
             "  dot EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [-o FILE]\n"
+            "        (-o FILE.svg, .png or .pdf: drawn by Graphviz)\n"
             "        [--max-values N]  Graphviz DOT of the graph with values and\n"
             "                        gradients\n"
             "SHAPE is dims joined by x (4x3) or 'scalar'; values may follow a\n"
-            "colon: x=2x2:1,2,3,4 (one value fills the tensor). Other inputs\n"
-            "are uniform in [-1, 1] from --seed (default 0).\n");
+            "colon: x=2x2:1,2,3,4 (one value fills the tensor). A number that\n"
+            "is not a shape is a scalar: w=0.5 is w=scalar:0.5 (w=3 is the\n"
+            "shape [3]; write w=scalar:3). Other inputs are uniform in [-1, 1]\n"
+            "from --seed (default 0).\n");
 }
 
 /* ------------------------------------------------------------ inputs */
@@ -70,6 +79,8 @@ typedef struct cli {
     tg_dtype dt;
     tg_check_opts o;
     bool json, fast, full, all_ops;
+    bool sum_only; /* check: d sum(EXPR) instead of d sum(w * EXPR) */
+    bool leaves_follow_no_grad; /* dot: no_grad inputs do not require grad */
     const char *out_path;
     int max_values;
     const char *no_grad[MAX_INPUTS];
@@ -185,8 +196,17 @@ static int parse_input(cli *c, const char *arg)
         return usage_error(c, "input '%s' has no shape; write %s=SHAPE (e.g. "
                               "%s=3x4 or %s=scalar)",
                            in->name, in->name, in->name, in->name);
-    if (!parse_shape(sh, sl, &in->ndim, in->shape, msg, sizeof msg))
+    /* w=0.5 (a number that is not a shape) means w=scalar:0.5; w=3 stays
+     * the shape [3], as the design writes shapes. */
+    char *num_end;
+    double num = colon ? 0 : strtod(sh, &num_end);
+    bool is_number = !colon && num_end != sh && *num_end == 0 &&
+                     isfinite(num) && strspn(sh, "0123456789") != sl;
+    if (is_number) {
+        in->ndim = 0;
+    } else if (!parse_shape(sh, sl, &in->ndim, in->shape, msg, sizeof msg)) {
         return usage_error(c, "input '%s': %s", in->name, msg);
+    }
     if (!tg__numel(in->ndim, in->shape, &in->numel) ||
         in->numel > c->env->max_numel)
         return usage_error(c, "input '%s' has too many elements (at most "
@@ -195,6 +215,11 @@ static int parse_input(cli *c, const char *arg)
     in->data = tg__malloc(sizeof(double) * (size_t)(in->numel ? in->numel : 1));
     if (!in->data) return usage_error(c, "out of memory");
     c->n_in++;
+    if (is_number) {
+        in->data[0] = num;
+        in->given = true;
+        return EXIT_PASS;
+    }
     if (!colon) return EXIT_PASS;
     /* values */
     const char *p = colon + 1;
@@ -310,6 +335,7 @@ static int parse_args(cli *c, int argc, char **argv)
             else if (opt_is(a, "--fast")) c->fast = true, c->full = false;
             else if (opt_is(a, "--full")) c->full = true, c->fast = false;
             else if (opt_is(a, "--gradgrad")) c->o.gradgrad = true;
+            else if (opt_is(a, "--sum-only")) c->sum_only = true;
             else if (opt_is(a, "--all-ops")) c->all_ops = true;
             else if (opt_is(a, "--dtype")) {
                 if (!(v = opt_value(c, argc, argv, &i, "--dtype", &rc))) break;
@@ -460,7 +486,8 @@ static bool make_leaves(cli *c, tg_graph *g, tg_dtype dt, bool rg,
         }
         if (tg_graph_status(g) != TG_OK) return false;
         t[i]->name = in->name;
-        if (rg) tg_set_requires_grad(t[i], true);
+        if (rg && !(c->leaves_follow_no_grad && in->no_grad))
+            tg_set_requires_grad(t[i], true);
     }
     return true;
 }
@@ -627,6 +654,67 @@ out:
     return rc;
 }
 
+/* Warn about every input whose analytic gradient is exactly 0 at every
+ * element: a check of it passes whatever backward computes. Seeds with
+ * ones under --sum-only (the check's own seed then), else with random
+ * weights of magnitude 0.5..1.5 like the check's. */
+static int warn_zero_grads(cli *c)
+{
+    tg_graph *g = tg_graph_new();
+    if (!g) return usage_error(c, "out of memory");
+    int rc = EXIT_USAGE;
+    tg_tensor *l[MAX_INPUTS], *want[MAX_INPUTS], *gr[MAX_INPUTS];
+    int idx[MAX_INPUTS], m = 0;
+    tg_tensor *y = build(c, g, TG_F64, true, l);
+    if (!y) goto out; /* build printed why */
+    for (int i = 0; i < c->n_in; i++)
+        if (!c->in[i].no_grad) idx[m] = i, want[m++] = l[i];
+    if (!m) {
+        rc = EXIT_PASS;
+        goto out;
+    }
+    tg_tensor *seed = tg_full(g, TG_F64, y->ndim, y->shape, 1.0);
+    if (tg_graph_error(g)) {
+        usage_error(c, "%s", tg_graph_error(g));
+        goto out;
+    }
+    if (!c->sum_only) {
+        tg_rng r;
+        tg_rng_seed(&r, c->o.seed ^ 0x9e3779b97f4a7c15ull);
+        double *w = tg_f64(seed);
+        for (int64_t k = 0; k < seed->numel; k++)
+            w[k] = (tg_rng_uniform(&r) < 0.5 ? -1 : 1) *
+                   (0.5 + tg_rng_uniform(&r));
+    }
+    if (tg_grad(g, &y, 1, &seed, want, m, false, gr) != TG_OK) {
+        usage_error(c, "%s", tg_graph_error(g) ? tg_graph_error(g)
+                                               : tg_last_error());
+        goto out;
+    }
+    for (int j = 0; j < m; j++) {
+        const double *d = tg_f64(gr[j]);
+        bool zero = gr[j]->numel > 0;
+        for (int64_t k = 0; k < gr[j]->numel && zero; k++) zero = d[k] == 0;
+        if (!zero) continue;
+        fprintf(c->err,
+                "tapegrad check: warning: the gradient with respect to '%s' "
+                "is exactly 0 at every\n  element, so this check cannot tell "
+                "a right backward from a wrong one.\n  %s\n",
+                c->in[idx[j]].name,
+                c->sum_only
+                    ? "sum(EXPR) may not depend on it (softmax and the "
+                      "normalisations sum to a\n  constant): drop --sum-only "
+                      "to weight the outputs at random."
+                    : "The expression is flat in it at these values (floor, "
+                      "sign, a comparison,\n  a clamp's flat part?): try "
+                      "other --seed values or given values.");
+    }
+    rc = EXIT_PASS;
+out:
+    tg_graph_free(g);
+    return rc;
+}
+
 static int check_one(cli *c)
 {
     int rc = parse_expr(c);
@@ -665,7 +753,12 @@ static int check_one(cli *c)
         if (!c->in[i].no_grad) total += c->in[i].numel;
     }
     tg_check_opts o = c->o;
-    o.sum_only = true; /* the design's check: d sum(EXPR) */
+    /* Random output weights by default, as tg_gradcheck: with plain
+     * sum(EXPR), softmax or batch_norm pass whatever their VJP does (the
+     * sum is constant, its gradient 0). --sum-only keeps the sum. */
+    o.sum_only = c->sum_only;
+    rc = warn_zero_grads(c);
+    if (rc != EXIT_PASS) return rc;
     o.fast = c->fast || (!c->full && total > FAST_AUTO);
     tg_check_report r;
     tg_status st = tg_gradcheck(expr_fn, &u, c->n_in, args, &o, &r);
@@ -684,8 +777,10 @@ static int check_one(cli *c)
         json_num(f, o.atol, TG_F64);
         fputs(", \"rtol\": ", f);
         json_num(f, o.rtol, TG_F64);
-        fprintf(f, ", \"seed\": %llu, \"fast\": %s, \"inputs\": ",
-                (unsigned long long)o.seed, o.fast ? "true" : "false");
+        fprintf(f, ", \"seed\": %llu, \"fast\": %s, \"sum_only\": %s, "
+                   "\"inputs\": ",
+                (unsigned long long)o.seed, o.fast ? "true" : "false",
+                o.sum_only ? "true" : "false");
         json_rows(f, r.in, r.n_inputs);
         fprintf(f, ", \"deterministic\": %s, \"zero_seed_ok\": %s",
                 r.deterministic ? "true" : "false",
@@ -710,8 +805,11 @@ static int check_one(cli *c)
         json_str(f, r.message);
         fputs("}\n", f);
     } else {
-        fprintf(c->out, "check d sum(%s)   eps %g  atol %g  rtol %g  seed %llu%s\n",
-                c->expr_src, o.eps, o.atol, o.rtol,
+        fprintf(c->out, "check d sum(%s%s%s)%s   eps %g  atol %g  rtol %g  "
+                        "seed %llu%s\n",
+                o.sum_only ? "" : "w * (", c->expr_src, o.sum_only ? "" : ")",
+                o.sum_only ? "" : ", w random (|w| in [0.5, 1.5])", o.eps,
+                o.atol, o.rtol,
                 (unsigned long long)o.seed,
                 o.fast ? "  (fast: one random projection per input)" : "");
         if (c->dt == TG_F32)
@@ -1144,6 +1242,76 @@ static int grad_cmd(cli *c)
 
 /* --------------------------------------------------------------- dot */
 
+/* The format Graphviz should render for an output path by its extension
+ * (svg, png, pdf), or NULL for DOT text (.dot, .gv, anything else). */
+static const char *render_format(const char *path)
+{
+    static const char *const fmts[] = {"svg", "png", "pdf"};
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/')) return NULL;
+    for (size_t k = 0; k < sizeof fmts / sizeof fmts[0]; k++)
+        if (!strcasecmp(dot + 1, fmts[k])) return fmts[k];
+    return NULL;
+}
+
+/* Pipe the DOT text of g into Graphviz (`dot -TFMT -o path`; the program
+ * is TAPEGRAD_DOT when set). Returns EXIT_PASS, or a usage error naming
+ * why the picture was not drawn: a DOT text file named .svg would only
+ * confuse whoever opens it. */
+static int render_dot(cli *c, tg_graph *g, const tg_dot_opts *o,
+                      const char *fmt)
+{
+    const char *prog = getenv("TAPEGRAD_DOT");
+    if (!prog || !*prog) prog = "dot";
+    if (!strcmp(prog, "none"))
+        return usage_error(c, "cannot draw %s: Graphviz is switched off "
+                              "(TAPEGRAD_DOT=none); write the DOT text with "
+                              "-o FILE.dot instead",
+                           c->out_path);
+    int fd[2];
+    if (pipe(fd) != 0)
+        return usage_error(c, "cannot run Graphviz: %s", strerror(errno));
+    char tflag[16];
+    snprintf(tflag, sizeof tflag, "-T%s", fmt);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return usage_error(c, "cannot run Graphviz: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(fd[0], 0);
+        close(fd[0]);
+        close(fd[1]);
+        char *argv[] = {(char *)prog, tflag, "-o", (char *)c->out_path, NULL};
+        execvp(prog, argv);
+        _exit(127);
+    }
+    close(fd[0]);
+    /* a Graphviz that exits early must not kill us with SIGPIPE */
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+    FILE *f = fdopen(fd[1], "w");
+    tg_status st = f ? tg_graph_write_dot(g, f, o) : TG_ERR_IO;
+    if (f) fclose(f);
+    else close(fd[1]);
+    signal(SIGPIPE, old_pipe);
+    int ws = 0;
+    while (waitpid(pid, &ws, 0) < 0 && errno == EINTR) {
+    }
+    if (st != TG_OK && st != TG_ERR_IO)
+        return usage_error(c, "%s", tg_last_error());
+    if (WIFEXITED(ws) && WEXITSTATUS(ws) == 127)
+        return usage_error(c, "cannot draw %s: Graphviz's '%s' program is "
+                              "not installed (Debian package graphviz); "
+                              "write the DOT text with -o FILE.dot instead",
+                           c->out_path, prog);
+    if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 0 || st != TG_OK)
+        return usage_error(c, "Graphviz failed to draw %s (%s -%s)",
+                           c->out_path, prog, tflag + 1);
+    return EXIT_PASS;
+}
+
 static int dot_cmd(cli *c)
 {
     int rc = parse_expr(c);
@@ -1156,6 +1324,9 @@ static int dot_cmd(cli *c)
     tg_graph *g = tg_graph_new();
     if (!g) return usage_error(c, "out of memory");
     tg_tensor *l[MAX_INPUTS];
+    /* labels and indices (and --no-grad inputs) are drawn as what they
+     * are: leaves without a gradient */
+    c->leaves_follow_no_grad = true;
     tg_tensor *y = build(c, g, c->dt, true, l);
     if (!y) {
         tg_graph_free(g);
@@ -1165,6 +1336,12 @@ static int dot_cmd(cli *c)
     o.loss = y;
     o.title = c->expr_src;
     if (c->max_values >= 0) o.max_values = c->max_values;
+    const char *fmt = c->out_path ? render_format(c->out_path) : NULL;
+    if (fmt) {
+        rc = render_dot(c, g, &o, fmt);
+        tg_graph_free(g);
+        return rc;
+    }
     tg_status st = c->out_path ? tg_graph_save_dot(g, c->out_path, &o)
                                : tg_graph_write_dot(g, c->out, &o);
     tg_graph_free(g);

@@ -65,7 +65,8 @@ check_prog() { # NAME LINK-FLAGS... (after the source, as a linker wants)
         fail "$name: does not build: $CC ... $*"; cat "$tmp/cc.log"; return
     fi
     ok
-    if "$tmp/$name" >"$tmp/out" 2>&1 && grep -qx ok "$tmp/out"; then ok
+    if env -u LD_LIBRARY_PATH "$tmp/$name" >"$tmp/out" 2>&1 &&
+       grep -qx ok "$tmp/out"; then ok
     else fail "$name: does not run"; cat "$tmp/out"; return
     fi
     if [ -n "$OMPDIR" ]; then
@@ -76,7 +77,16 @@ check_prog() { # NAME LINK-FLAGS... (after the source, as a linker wants)
         fi
     fi
 }
-check_prog shared $shared "-Wl,-rpath,$libdir"
+# as the tutorial has a user do it: no -rpath and no LD_LIBRARY_PATH of
+# our own; tapegrad.pc's run path must find the installed library
+check_prog shared $shared
+if env -u LD_LIBRARY_PATH ldd "$tmp/shared" 2>/dev/null |
+        grep 'libtapegrad\.so' | grep -qF "=> $libdir/"; then
+    ok
+else
+    fail "shared: libtapegrad.so is not found in $libdir without help"
+    env -u LD_LIBRARY_PATH ldd "$tmp/shared" | grep tapegrad
+fi
 check_prog static $static
 if readelf -d "$tmp/static" 2>/dev/null | grep -q 'libtapegrad\.so'; then
     fail "static: still needs libtapegrad.so"
