@@ -289,107 +289,133 @@ static tg_status check_outputs(tg_graph *g, const char *who,
     return TG_OK;
 }
 
-/* One reverse pass. `targets` (tg_grad) or, when NULL, every leaf that
- * requires grad receives gradients. */
-static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
-                     int n_out, tg_tensor *const *seeds,
-                     tg_tensor *const *targets, int n_targets,
-                     bool create_graph, tg_tensor **grads)
+/* The state of one reverse pass, shared by its steps. */
+typedef struct pass {
+    tg_graph *g;
+    const char *who;             /* the public function, for messages      */
+    tg_tensor *const *outs;      /* outputs and their seeds (NULL = ones)  */
+    tg_tensor *const *seeds;
+    int n_out;
+    tg_tensor *const *targets;   /* tg_grad's inputs; NULL: every leaf     */
+    int n_targets;
+    bool create_graph;
+    uint32_t id;                 /* this pass's stamp                      */
+    tg_node **order;             /* the sub-DAG, inputs before users       */
+    int64_t n_order, n_leaves, n_ready;
+    bool hook;                   /* report final leaf gradients            */
+    bool anomaly;                /* the graph's anomaly mode, off meanwhile */
+} pass;
+
+/* Step 1: the arguments. Outputs, seeds and targets must be live tensors
+ * of this graph; with no targets something must require grad. */
+static tg_status validate(pass *p)
 {
-    if (!g) return tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+    tg_graph *g = p->g;
     if (g->status != TG_OK) return g->status;
-    if (n_out < 1 || !outs)
-        return tg__fail(g, TG_ERR_ARG, "%s: no outputs given", who);
-    tg_status st = check_outputs(g, who, outs, n_out, seeds);
+    if (p->n_out < 1 || !p->outs)
+        return tg__fail(g, TG_ERR_ARG, "%s: no outputs given", p->who);
+    tg_status st = check_outputs(g, p->who, p->outs, p->n_out, p->seeds);
     if (st != TG_OK) return st;
-    for (int i = 0; i < n_targets; i++) {
-        tg_tensor *t = targets[i];
+    for (int i = 0; i < p->n_targets; i++) {
+        tg_tensor *t = p->targets[i];
         if (!t || t->graph != g || (t->flags & TG_TF_POISON))
             return tg__fail(g, TG_ERR_ARG,
                             "%s: input %d is NULL, poison or from another "
                             "graph",
-                            who, i + 1);
+                            p->who, i + 1);
         if (!(t->flags & TG_TF_PERSISTENT) && t->epoch != g->epoch)
             return tg__fail(g, TG_ERR_STATE,
                             "%s: input %d is stale (created before the last "
                             "tg_graph_reset)",
-                            who, i + 1);
+                            p->who, i + 1);
     }
-    if (!targets) {
+    if (!p->targets) {
         bool any = false;
-        for (int k = 0; k < n_out; k++)
-            any |= (outs[k]->flags & TG_TF_REQUIRES_GRAD) != 0;
+        for (int k = 0; k < p->n_out; k++)
+            any |= (p->outs[k]->flags & TG_TF_REQUIRES_GRAD) != 0;
         if (!any)
             return tg__fail(g, TG_ERR_STATE,
                             "%s: the output does not require grad (no "
                             "parameter or input with requires_grad reaches "
                             "it); hint: was it built with grad mode off?",
-                            who);
+                            p->who);
     }
+    return TG_OK;
+}
 
-    uint32_t id = ++g->bw_id;
-    if (id == 0) { /* 0 means "never visited" */
-        clear_stamps(g, outs, n_out, targets, n_targets);
-        id = ++g->bw_id;
+/* Step 2: a fresh pass id, the targets marked, the sub-DAG ordered and,
+ * for the gradient-ready hook, the leaves listed by when they become
+ * final. */
+static tg_status order(pass *p)
+{
+    tg_graph *g = p->g;
+    p->id = ++g->bw_id;
+    if (p->id == 0) { /* 0 means "never visited" */
+        clear_stamps(g, p->outs, p->n_out, p->targets, p->n_targets);
+        p->id = ++g->bw_id;
     }
-    for (int i = 0; i < n_targets; i++) {
-        touch(targets[i], id);
-        targets[i]->bw_flags |= BW_TARGET;
+    for (int i = 0; i < p->n_targets; i++) {
+        touch(p->targets[i], p->id);
+        p->targets[i]->bw_flags |= BW_TARGET;
     }
-
-    int64_t n_order = 0, n_leaves = 0;
-    bool to_leaves = targets == NULL;
-    st = order_subdag(g, outs, n_out, id, to_leaves, &n_order, &n_leaves);
+    tg_status st = order_subdag(g, p->outs, p->n_out, p->id, !p->targets,
+                                &p->n_order, &p->n_leaves);
     if (st != TG_OK) return st;
-    tg_node **order = g->bw_order;
+    p->order = g->bw_order;
     /* The hook sees gradients that will be delivered to ->grad, so only
      * tg_backward's passes (no targets, nothing recorded) report. */
-    int64_t n_ready = 0;
-    bool hook = g->grad_ready_fn && !targets && !create_graph;
-    if (hook) {
-        st = order_ready(g, outs, n_out, order, n_order, id, &n_ready);
-        if (st != TG_OK) return st;
-    }
+    p->hook = g->grad_ready_fn && !p->targets && !p->create_graph;
+    if (p->hook)
+        return order_ready(g, p->outs, p->n_out, p->order, p->n_order, p->id,
+                           &p->n_ready);
+    return TG_OK;
+}
 
-    bool saved_mode = g->grad_enabled;
-    g->grad_enabled = create_graph;
-    /* Anomaly mode checks each op's input gradients as a whole after its
-     * VJP (and the seeds before the walk), so a report names the node being
-     * differentiated and its forward position. Ops run inside a VJP would
-     * otherwise report themselves as unnumbered forward ops. */
-    bool anomaly = g->anomaly;
-    g->anomaly = false;
-
-    for (int k = 0; k < n_out && g->status == TG_OK; k++) {
-        tg_tensor *o = outs[k];
-        if (!(o->flags & TG_TF_REQUIRES_GRAD) && !(o->bw_stamp == id))
+/* Step 3: each output's gradient starts as its seed (ones when none). */
+static void seed(pass *p)
+{
+    tg_graph *g = p->g;
+    for (int k = 0; k < p->n_out && g->status == TG_OK; k++) {
+        tg_tensor *o = p->outs[k];
+        if (!(o->flags & TG_TF_REQUIRES_GRAD) && !(o->bw_stamp == p->id))
             continue;
-        tg_tensor *s = seeds ? seeds[k] : NULL;
-        if (s && anomaly) {
+        tg_tensor *s = p->seeds ? p->seeds[k] : NULL;
+        if (s && p->anomaly) {
             int64_t bad = tg__first_nonfinite(s);
             if (bad >= 0) {
                 tg__fail(g, TG_ERR_NUMERIC,
                          "%s: anomaly: seed %d holds %s at flat index %lld",
-                         who, k + 1, isnan(tg_get(s, bad)) ? "NaN" : "Inf",
+                         p->who, k + 1, isnan(tg_get(s, bad)) ? "NaN" : "Inf",
                          (long long)bad);
-                break;
+                return;
             }
         }
         if (!s) s = tg_full(g, o->dtype, o->ndim, o->shape, 1.0);
-        accumulate(g, o, s, id, create_graph);
+        accumulate(g, o, s, p->id, p->create_graph);
     }
+}
 
-    /* Leaves whose ->grad is known to be zero (TG_TF_GRAD_ZERO) are offered
-     * their ->grad as the destination of their first contribution when the
-     * pass delivers (tg_backward) without recording: an op that supports it
-     * (linear's weight gradient) writes there directly, and the
-     * arena copy and the addition into ->grad disappear. */
-    bool direct_ok = !targets && !create_graph;
+/* Step 4: the nodes in reverse order, each op's VJP called for the inputs
+ * that need a gradient, each result reduced to its input's shape and
+ * accumulated (fan-in).
+ *
+ * Destinations: leaves whose ->grad is known to be zero (TG_TF_GRAD_ZERO)
+ * are offered their ->grad as the destination of their first contribution
+ * when the pass delivers (tg_backward) without recording. An op that
+ * supports it (linear's weight and bias gradients) writes there directly,
+ * and the arena copy and the addition into ->grad disappear; every other
+ * op ignores the offer. docs/architecture.md has what it saves. */
+static void walk(pass *p)
+{
+    tg_graph *g = p->g;
+    uint32_t id = p->id;
+    bool to_leaves = !p->targets;
+    bool direct_ok = !p->targets && !p->create_graph;
     bool small_need[8];
     tg_tensor *small_gx[8];
-    for (int64_t k = n_order - 1; k >= 0 && g->status == TG_OK; k--) {
-        tg_node *n = order[k];
-        if (hook) fire_ready(g, k, &n_ready);
+    for (int64_t k = p->n_order - 1; k >= 0 && g->status == TG_OK; k--) {
+        tg_node *n = p->order[k];
+        if (p->hook) fire_ready(g, k, &p->n_ready);
         if (n->need != id) continue;
         tg_tensor *gy = n->out->bw_stamp == id ? n->out->bw_acc : NULL;
         if (!gy) continue;
@@ -399,8 +425,8 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
             need = tg__arena_alloc(&g->arena, sizeof *need * (size_t)n->n_in);
             gx = tg__arena_alloc(&g->arena, sizeof *gx * (size_t)n->n_in);
             if (!need || !gx) {
-                tg__fail(g, TG_ERR_OOM, "%s: out of memory", who);
-                break;
+                tg__fail(g, TG_ERR_OOM, "%s: out of memory", p->who);
+                return;
             }
         }
         bool any = false;
@@ -425,88 +451,133 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
                 /* written in place: the first contribution, so the total */
                 in->bw_acc = d;
                 in->bw_flags |= BW_OWNED | BW_DIRECT;
-                if (anomaly) tg__anomaly_check_grad(g, n, d, i);
+                if (p->anomaly) tg__anomaly_check_grad(g, n, d, i);
                 continue;
             }
             if (!same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
-            if (anomaly && g->status == TG_OK)
+            if (p->anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
             if (g->status != TG_OK) break;
-            accumulate(g, in, d, id, create_graph);
+            accumulate(g, in, d, id, p->create_graph);
             /* finite parts can still overflow when summed */
-            if (anomaly && in->bw_acc != d && g->status == TG_OK)
+            if (p->anomaly && in->bw_acc != d && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, in->bw_acc, i);
         }
     }
-    if (hook && g->status == TG_OK) fire_ready(g, INT64_MIN, &n_ready);
-    g->anomaly = anomaly;
+    if (p->hook && g->status == TG_OK) fire_ready(g, INT64_MIN, &p->n_ready);
+}
 
-    if (g->status == TG_OK && !targets) {
-        /* Deliver into ->grad. Parameters own a persistent buffer; per-step
-         * inputs get a graph-owned one on first use. Every buffer is in
-         * place before the first addition, so a failed allocation leaves
-         * all ->grad as they were: a failed backward never delivers part
-         * of a gradient. */
-        tg_tensor **leaves = g->bw_leaves;
-        bool m = g->grad_enabled;
-        g->grad_enabled = false;
-        for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
-            tg_tensor *t = leaves[k];
-            if (!t->bw_acc) continue;
-            if (!t->grad || (!(t->grad->flags & TG_TF_PERSISTENT) &&
-                             t->grad->epoch != g->epoch)) {
-                tg_tensor *gr = tg__new_tensor(g, t->dtype, t->ndim, t->shape,
-                                               who);
-                if (!gr) break;
-                gr->flags = TG_TF_CONSTANT;
-                t->grad = gr;
-                t->bw_flags |= BW_FRESH_GRAD;
-            }
-        }
-        /* A buffer made above holds nothing yet: the gradient is copied in
-         * rather than added to zeros written first. If making a later one
-         * failed, the new ones read as zeros, as they always have. */
-        for (int64_t k = 0; k < n_leaves && g->status != TG_OK; k++) {
-            tg_tensor *t = leaves[k];
-            if (t->bw_acc && (t->bw_flags & BW_FRESH_GRAD))
-                memset(t->grad->data, 0,
-                       (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
-        }
-        /* A buffer known to hold zeros is copied into too; one written in
-         * place by a VJP already holds the total. */
-        for (int64_t k = 0; k < n_leaves && g->status == TG_OK; k++) {
-            tg_tensor *t = leaves[k];
-            if (!t->bw_acc) continue;
-            if (t->bw_flags & BW_DIRECT)
-                ;
-            else if (t->bw_flags & BW_FRESH_GRAD ||
-                     t->flags & TG_TF_GRAD_ZERO)
-                memcpy(t->grad->data, t->bw_acc->data,
-                       (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
-            else
-                tg__accumulate(t->grad, t->bw_acc);
-            t->flags &= ~(uint32_t)TG_TF_GRAD_ZERO;
-        }
-        g->grad_enabled = m;
-    }
-    if (g->status != TG_OK && !targets) {
-        /* A failed pass delivers nothing: buffers written in place held
-         * zeros before it (that is why they were offered) and get them
-         * back. Leaves not in the list were never offered. */
-        tg_tensor **leaves = g->bw_leaves;
-        for (int64_t k = 0; k < n_leaves; k++) {
-            tg_tensor *t = leaves[k];
-            if (t->bw_stamp == id && (t->bw_flags & BW_DIRECT))
-                memset(t->grad->data, 0,
-                       (size_t)t->grad->numel * (t->dtype == TG_F64 ? 8 : 4));
+static size_t grad_bytes(const tg_tensor *t)
+{
+    return (size_t)t->numel * (t->dtype == TG_F64 ? 8 : 4);
+}
+
+/* Step 5 (tg_backward): the totals into each leaf's ->grad. Parameters
+ * own a persistent buffer; per-step inputs get a graph-owned one on first
+ * use. Every buffer is in place before the first addition, so a failed
+ * allocation leaves all ->grad as they were: a failed backward never
+ * delivers part of a gradient. */
+static void deliver(pass *p)
+{
+    tg_graph *g = p->g;
+    tg_tensor **leaves = g->bw_leaves;
+    bool m = g->grad_enabled;
+    g->grad_enabled = false;
+    for (int64_t k = 0; k < p->n_leaves && g->status == TG_OK; k++) {
+        tg_tensor *t = leaves[k];
+        if (!t->bw_acc) continue;
+        if (!t->grad || (!(t->grad->flags & TG_TF_PERSISTENT) &&
+                         t->grad->epoch != g->epoch)) {
+            tg_tensor *gr = tg__new_tensor(g, t->dtype, t->ndim, t->shape,
+                                           p->who);
+            if (!gr) break;
+            gr->flags = TG_TF_CONSTANT;
+            t->grad = gr;
+            t->bw_flags |= BW_FRESH_GRAD;
         }
     }
-    if (g->status == TG_OK && targets) {
-        for (int i = 0; i < n_targets; i++) {
-            tg_tensor *t = targets[i];
-            tg_tensor *acc = t->bw_stamp == id ? t->bw_acc : NULL;
-            grads[i] = acc ? acc : tg_full(g, t->dtype, t->ndim, t->shape, 0.0);
-        }
+    /* A buffer made above holds nothing yet: the gradient is copied in
+     * rather than added to zeros written first. If making a later one
+     * failed, the new ones read as zeros, as they always have. */
+    for (int64_t k = 0; k < p->n_leaves && g->status != TG_OK; k++) {
+        tg_tensor *t = leaves[k];
+        if (t->bw_acc && (t->bw_flags & BW_FRESH_GRAD))
+            memset(t->grad->data, 0, grad_bytes(t));
+    }
+    /* A buffer known to hold zeros is copied into too; one written in
+     * place by a VJP already holds the total. */
+    for (int64_t k = 0; k < p->n_leaves && g->status == TG_OK; k++) {
+        tg_tensor *t = leaves[k];
+        if (!t->bw_acc) continue;
+        if (t->bw_flags & BW_DIRECT)
+            ;
+        else if (t->bw_flags & BW_FRESH_GRAD || t->flags & TG_TF_GRAD_ZERO)
+            memcpy(t->grad->data, t->bw_acc->data, grad_bytes(t));
+        else
+            tg__accumulate(t->grad, t->bw_acc);
+        t->flags &= ~(uint32_t)TG_TF_GRAD_ZERO;
+    }
+    g->grad_enabled = m;
+}
+
+/* A failed tg_backward delivers nothing: buffers written in place held
+ * zeros before it (that is why they were offered) and get them back.
+ * Leaves not in the list were never offered. */
+static void undo_direct(pass *p)
+{
+    tg_tensor **leaves = p->g->bw_leaves;
+    for (int64_t k = 0; k < p->n_leaves; k++) {
+        tg_tensor *t = leaves[k];
+        if (t->bw_stamp == p->id && (t->bw_flags & BW_DIRECT))
+            memset(t->grad->data, 0, grad_bytes(t));
+    }
+}
+
+/* Step 5 (tg_grad): the totals returned as tensors, zeros for a target
+ * the outputs do not depend on. */
+static void collect(pass *p, tg_tensor **grads)
+{
+    for (int i = 0; i < p->n_targets; i++) {
+        tg_tensor *t = p->targets[i];
+        tg_tensor *acc = t->bw_stamp == p->id ? t->bw_acc : NULL;
+        grads[i] = acc ? acc
+                       : tg_full(p->g, t->dtype, t->ndim, t->shape, 0.0);
+    }
+}
+
+/* One reverse pass: validate, order, seed, walk, then deliver into ->grad
+ * (tg_backward, `targets` NULL: every leaf that requires grad) or collect
+ * the gradients of `targets` (tg_grad). */
+static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
+                     int n_out, tg_tensor *const *seeds,
+                     tg_tensor *const *targets, int n_targets,
+                     bool create_graph, tg_tensor **grads)
+{
+    if (!g) return tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+    pass p = {.g = g, .who = who, .outs = outs, .seeds = seeds,
+              .n_out = n_out, .targets = targets, .n_targets = n_targets,
+              .create_graph = create_graph};
+    tg_status st = validate(&p);
+    if (st == TG_OK) st = order(&p);
+    if (st != TG_OK) return st;
+
+    bool saved_mode = g->grad_enabled;
+    g->grad_enabled = create_graph;
+    /* Anomaly mode checks each op's input gradients as a whole after its
+     * VJP (and the seeds before the walk), so a report names the node being
+     * differentiated and its forward position. Ops run inside a VJP would
+     * otherwise report themselves as unnumbered forward ops. */
+    p.anomaly = g->anomaly;
+    g->anomaly = false;
+    seed(&p);
+    if (g->status == TG_OK) walk(&p);
+    g->anomaly = p.anomaly;
+
+    if (!targets) {
+        if (g->status == TG_OK) deliver(&p);
+        if (g->status != TG_OK) undo_direct(&p);
+    } else if (g->status == TG_OK) {
+        collect(&p, grads);
     }
     g->grad_enabled = saved_mode;
     return g->status;
