@@ -244,8 +244,9 @@ static void run_net(net *n, const float *X, const float *Y, int rows,
             res->loss[s / every] =
                 diverged ? NAN : evaluate(n, X, Y, log_rows, NULL);
     }
+    /* a diverged network's units are not dead or alive but NaN: no count */
     res->dead1 = NAN;
-    if (n->act == RELU) evaluate(n, X, Y, rows, &res->dead1);
+    if (n->act == RELU && !diverged) evaluate(n, X, Y, rows, &res->dead1);
     tg_optim_free(opt);
 }
 
@@ -515,9 +516,11 @@ int tg_demo_vanishing(int argc, char **argv)
                 print_cell(r->loss[0]);
                 if (!isfinite(r->loss[n_log - 1])) printf("  %8s", "diverged");
                 else print_cell(r->loss[n_log - 1]);
-                if (a == RELU)
+                if (a == RELU && isfinite(r->dead1))
                     printf("  %4.1f%% -> %4.1f%%", 100 * r->dead0,
                            100 * r->dead1);
+                else if (a == RELU)
+                    printf("  %4.1f%% -> (diverged)", 100 * r->dead0);
                 printf("\n");
             }
         printf("\n");
