@@ -283,9 +283,10 @@ bool demo_plot(const demo_ctx *c, const char *name, FILE *script)
             return true;
         }
     }
-    printf("  picture not drawn (gnuplot missing or failed; Debian package "
-           "gnuplot-nox): data and script in %s/, draw it with "
+    printf("  picture not drawn (%s): data and script in %s/, draw it with "
            "`cd %s && gnuplot %s`\n",
+           prog ? "gnuplot missing or failed; Debian package gnuplot-nox"
+                : "TAPEGRAD_GNUPLOT=none",
            c->out, c->out, gp);
     return false;
 }

@@ -12,6 +12,7 @@ typedef struct tg_demo {
 int tg_demo_activations(int argc, char **argv);
 int tg_demo_approx(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
+int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
@@ -25,6 +26,9 @@ int tg_demo_xor(int argc, char **argv);
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, save and load",                                  \
      tg_demo_fashion},                                                     \
+    {"optimizers", "SGD, momentum, Nesterov, RMSprop, Adam, AdamW on "      \
+                   "Rosenbrock, Beale and a saddle",                       \
+     tg_demo_optimizers},                                                  \
     {"trace", "one training step of a 2-3-1 network, node by node, "       \
               "with the delta rule",                                       \
      tg_demo_trace},                                                       \

@@ -772,6 +772,126 @@ static void fashion_diverges(void)
     TT_CHECK(!file_exists(dir, "fashion-mlp.tgw"));
 }
 
+
+/* ------------------------------------------------------------- optimizers */
+
+static long double rosen(long double x, long double y)
+{
+    return (1 - x) * (1 - x) + 100 * (y - x * x) * (y - x * x);
+}
+static void rosen_grad(long double x, long double y, long double *gx,
+                       long double *gy)
+{
+    *gx = -2 * (1 - x) - 400 * x * (y - x * x);
+    *gy = 200 * (y - x * x);
+}
+
+/* Paths against the update rules written out here (SGD, momentum and
+ * Adam's first steps on Rosenbrock from the analytic gradient), f along
+ * every path against the formula, and the verdict sentences against the
+ * table they summarise. */
+static void optimizers_paths(void)
+{
+    const char *dir = "demos-out/optimizers";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "optimizers --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    snprintf(path, sizeof path, "%s/optimizers_path_0.tsv", dir);
+    static double v[32];
+    /* columns: step, (x, y) per optimizer, f per optimizer */
+    long double x0 = -1.2L, y0 = 1, gx, gy;
+    rosen_grad(x0, y0, &gx, &gy);
+    TT_CHECK(tsv_row(path, 0, v, 32) == 19);
+    for (int o = 0; o < 6; o++) {
+        TT_NEAR(v[1 + 2 * o], -1.2, 0);
+        TT_NEAR(v[2 + 2 * o], 1, 0);
+    }
+    TT_CHECK(tsv_row(path, 1, v, 32) == 19);
+    /* SGD, lr 1e-3 */
+    TT_NEAR(v[1], (double)(x0 - 1e-3L * gx), 1e-14);
+    TT_NEAR(v[2], (double)(y0 - 1e-3L * gy), 1e-14);
+    /* Adam's first step is lr * sign(g) (bias-corrected m / sqrt(v)) */
+    TT_NEAR(v[9], (double)(x0 + 0.05L), 1e-9);
+    TT_NEAR(v[10], (double)(y0 + 0.05L), 1e-9);
+    /* momentum, two steps: m1 = -lr g0, m2 = 0.9 m1 - lr g1 */
+    long double mx = -1e-3L * gx, my = -1e-3L * gy;
+    long double x1 = x0 + mx, y1 = y0 + my;
+    rosen_grad(x1, y1, &gx, &gy);
+    mx = 0.9L * mx - 1e-3L * gx;
+    my = 0.9L * my - 1e-3L * gy;
+    TT_CHECK(tsv_row(path, 2, v, 32) == 19);
+    TT_NEAR(v[3], (double)(x1 + mx), 1e-13);
+    TT_NEAR(v[4], (double)(y1 + my), 1e-13);
+    /* f along every path is Rosenbrock's f at the logged point */
+    int rows = 0, bad = 0;
+    for (int r = 0; tsv_row(path, r, v, 32) == 19; r++, rows++)
+        for (int o = 0; o < 6; o++) {
+            long double want = rosen(v[1 + 2 * o], v[2 + 2 * o]);
+            if (fabsl(v[13 + o] - want) > 1e-12L * fmaxl(1, fabsl(want)))
+                bad++;
+        }
+    TT_CHECK(rows == 301);
+    TT_CHECK(bad == 0);
+
+    /* each landscape's verdict names the smallest "step N" of its table */
+    const char *p = out_buf;
+    for (int fn = 0; fn < 3; fn++) {
+        const char *tab = strstr(p, "first f - f* < 1e-3\n");
+        TT_CHECK(tab != NULL);
+        if (!tab) return;
+        int best = -1, n_reached = 0;
+        char best_name[16] = "";
+        const char *row = strchr(tab, '\n') + 1;
+        for (int o = 0; o < 6; o++) {
+            char name[16];
+            const char *eol = strchr(row, '\n');
+            TT_CHECK(sscanf(row, " %15s", name) == 1);
+            const char *st = strstr(row, "step ");
+            if (st && st < eol) {
+                int k = atoi(st + 5);
+                n_reached++;
+                if (best < 0 || k < best) {
+                    best = k;
+                    snprintf(best_name, sizeof best_name, "%s", name);
+                }
+            }
+            row = eol + 1;
+        }
+        char want[96];
+        if (n_reached) {
+            snprintf(want, sizeof want,
+                     "First within 1e-3 of the minimum: %s, at step %d.",
+                     best_name, best);
+            TT_CONTAINS(row, want);
+        } else {
+            TT_CONTAINS(row, "None came within 1e-3");
+        }
+        p = row;
+    }
+    TT_CHECK(read_file(dir, "optimizers.gp"));
+    TT_CONTAINS(file_buf, "set contour base");
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "optimizers.svg"));
+}
+
+/* Five times the learning rates: momentum and Nesterov leave Rosenbrock's
+ * valley. The table and the sentence say diverged; no NaN is printed. */
+static void optimizers_diverge(void)
+{
+    const char *dir = "demos-out/optimizers-div";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "optimizers --fast --lr-scale 5 --out %s",
+             dir);
+    TT_CHECK(run_demo("TAPEGRAD_GNUPLOT=none", args) == 0);
+    TT_CONTAINS(out_buf, "  momentum     0.005      diverged");
+    TT_CONTAINS(out_buf, "Diverged (f or the position became NaN, Inf or "
+                         "> 1e6): momentum, Nesterov.");
+    TT_CHECK(strstr(out_buf, "nan") == NULL);
+    TT_CHECK(run_demo(NULL, "optimizers --lr-scale 0") == 2);
+    TT_CONTAINS(out_buf, "--lr-scale must be a number > 0");
+}
+
 /* --------------------------------------------------------------- tutorial */
 
 static const char *tutorial_exe, *tutorial_src;
@@ -875,6 +995,8 @@ int main(int argc, char **argv)
         TT(vanishing_story),
         TT(vanishing_text_follows_run),
         TT(approx_fits),
+        TT(optimizers_paths),
+        TT(optimizers_diverge),
         TT(fashion_fast),
         TT(fashion_diverges),
         TT(tutorial_program),
