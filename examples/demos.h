@@ -11,6 +11,7 @@ typedef struct tg_demo {
 
 int tg_demo_activations(int argc, char **argv);
 int tg_demo_approx(int argc, char **argv);
+int tg_demo_batchnorm(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
@@ -23,6 +24,9 @@ int tg_demo_xor(int argc, char **argv);
     {"approx", "universal approximation: width 1..50 on sin(x), deep vs "   \
                "shallow",                                                  \
      tg_demo_approx},                                                      \
+    {"batchnorm", "the same MLP with and without batch norm: learning "     \
+                  "rates, running statistics, train vs eval, batch 1",     \
+     tg_demo_batchnorm},                                                   \
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, save and load",                                  \
      tg_demo_fashion},                                                     \

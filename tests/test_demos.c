@@ -892,6 +892,92 @@ static void optimizers_diverge(void)
     TT_CONTAINS(out_buf, "--lr-scale must be a number > 0");
 }
 
+
+/* -------------------------------------------------------------- batchnorm */
+
+/* The sentences under the table follow the table; the running statistics
+ * start at PyTorch's 0 and 1; the largest train/eval logit difference is
+ * the one in batchnorm_modes.tsv; a batch of one is refused in train mode
+ * with the library's message and works in eval mode. */
+static void batchnorm_story(void)
+{
+    const char *dir = "demos-out/batchnorm";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "batchnorm --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    static const char *lr[3] = {"0.003", "0.03", "0.3"};
+    double loss[3][2];
+    int bn_lower = 0;
+    for (int l = 0; l < 3; l++)
+        for (int b = 0; b < 2; b++) {
+            char key[64];
+            snprintf(key, sizeof key, "\n  %-7s  %-12s  ", lr[l],
+                     b ? "batch norm" : "plain");
+            const char *row = strstr(out_buf, key);
+            TT_CHECK(row != NULL);
+            loss[l][b] = NAN;
+            if (row && strncmp(row + strlen(key), "        diverged", 16))
+                loss[l][b] = strtod(row + strlen(key), NULL);
+        }
+    for (int l = 0; l < 3; l++) {
+        bn_lower += isfinite(loss[l][1]) &&
+                    (!isfinite(loss[l][0]) || loss[l][1] < loss[l][0]);
+        for (int b = 0; b < 2; b++) {
+            char want[128];
+            snprintf(want, sizeof want,
+                     "At lr %s the %s network did not get past chance", lr[l],
+                     b ? "batch-norm" : "plain");
+            bool chance = isfinite(loss[l][b]) && loss[l][b] > 0.95 * log(4);
+            TT_CHECK((strstr(out_buf, want) != NULL) == chance);
+        }
+    }
+    char want[128];
+    snprintf(want, sizeof want, "lower at %d of the 3 learning rates",
+             bn_lower);
+    TT_CONTAINS(out_buf, want);
+    TT_CHECK(bn_lower >= 2); /* batch norm helps this deep ReLU MLP */
+    TT_CHECK(strstr(out_buf, "nan") == NULL);
+
+    /* running statistics start at 0 and 1 */
+    snprintf(path, sizeof path, "%s/batchnorm_running.tsv", dir);
+    static double v[32];
+    TT_CHECK(tsv_row(path, 0, v, 32) == 17);
+    for (int ch = 0; ch < 4; ch++) {
+        TT_NEAR(v[1 + ch], 0, 0);
+        TT_NEAR(v[5 + ch], 1, 0);
+    }
+    const char *wm = strstr(out_buf, "|running mean - data mean|: ");
+    const char *wv = strstr(out_buf, "|running var - data var|:   ");
+    TT_CHECK(wm && wv);
+    if (wm && wv) {
+        double m = strtod(wm + 28, NULL), var = strtod(wv + 28, NULL) / 100;
+        TT_CHECK((strstr(out_buf, "They have converged") != NULL) ==
+                 (m < 0.15 && var < 0.15));
+    }
+
+    /* train vs eval: the printed largest difference is the TSV's */
+    snprintf(path, sizeof path, "%s/batchnorm_modes.tsv", dir);
+    double dmax = 0;
+    int rows = 0;
+    for (int r = 0; tsv_row(path, r, v, 32) == 2; r++, rows++)
+        dmax = fmax(dmax, fabs(v[0] - v[1]));
+    TT_CHECK(rows == 1024 * 4);
+    static const char dkey[] = "largest difference of a logit: ";
+    const char *d = strstr(out_buf, dkey);
+    TT_CHECK(d != NULL);
+    if (d) TT_NEAR(strtod(d + strlen(dkey), NULL), dmax, 0.01 * dmax + 1e-5);
+    TT_CHECK(dmax > 0); /* batch statistics are not the running ones */
+
+    /* batch of one */
+    TT_CONTAINS(out_buf, "One test point alone, in train mode: refused.");
+    TT_CONTAINS(out_buf, "expected more than 1 value per channel when "
+                         "training");
+    TT_CONTAINS(out_buf, "in eval mode an output does not depend on its "
+                         "batch");
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "batchnorm.svg"));
+}
+
 /* --------------------------------------------------------------- tutorial */
 
 static const char *tutorial_exe, *tutorial_src;
@@ -997,6 +1083,7 @@ int main(int argc, char **argv)
         TT(approx_fits),
         TT(optimizers_paths),
         TT(optimizers_diverge),
+        TT(batchnorm_story),
         TT(fashion_fast),
         TT(fashion_diverges),
         TT(tutorial_program),
