@@ -40,6 +40,26 @@ static tg_tensor *f_softplus(tg_graph *g, tg_tensor *x) { (void)g; return tg_sof
 static tg_tensor *f_logsigmoid(tg_graph *g, tg_tensor *x) { (void)g; return tg_logsigmoid(x); }
 static tg_tensor *f_hardtanh(tg_graph *g, tg_tensor *x) { (void)g; return tg_clamp(x, -1, 1); }
 static tg_tensor *f_hardshrink(tg_graph *g, tg_tensor *x) { (void)g; return tg_hardshrink(x, 0.5); }
+static tg_tensor *f_abs(tg_graph *g, tg_tensor *x) { (void)g; return tg_abs(x); }
+/* maxout of three linear pieces of x, max(-x - 0.5, x/4, 1.5x - 1)
+ * (Goodfellow et al. 2013): x [N] -> pieces [N, 3] -> max over each row.
+ * A maxout unit learns its pieces; these are fixed to show the shape: a
+ * convex piecewise-linear function whose slope is the active piece's. */
+static const double MAXOUT_A[3] = {-1, 0.25, 1.5}, MAXOUT_B[3] = {-0.5, 0, -1};
+static tg_tensor *f_maxout(tg_graph *g, tg_tensor *x)
+{
+    tg_tensor *a = tg_input(g, x->dtype, TG_SHAPE(1, 3), NULL);
+    tg_tensor *b = tg_input(g, x->dtype, TG_SHAPE(3), NULL);
+    if (tg_graph_error(g)) return tg_reshape(x, 1, (int64_t[]){-1});
+    for (int j = 0; j < 3; j++) {
+        tg_f64(a)[j] = MAXOUT_A[j];
+        tg_f64(b)[j] = MAXOUT_B[j];
+    }
+    tg_tensor *pieces = tg_add(tg_matmul(tg_reshape(x, 2, (int64_t[]){-1, 1}),
+                                         a),
+                               b);
+    return tg_reshape(tg_maxout(pieces, 3), 1, (int64_t[]){-1});
+}
 
 typedef struct activation {
     const char *name;
@@ -64,6 +84,8 @@ static const activation ACTS[] = {
     {"logsigmoid", "log σ(x)", f_logsigmoid},
     {"hardtanh", "clamp(x, -1, 1)", f_hardtanh},
     {"hardshrink", "|x| > 0.5 ? x : 0", f_hardshrink},
+    {"abs", "|x|", f_abs},
+    {"maxout", "max(-x - 0.5, x/4, 1.5x - 1)", f_maxout},
 };
 enum { N_ACTS = sizeof ACTS / sizeof ACTS[0] };
 
@@ -157,12 +179,14 @@ int tg_demo_activations(int argc, char **argv)
     }
     fclose(f);
 
-    FILE *gp = demo_gnuplot_script(&c, "activations", 1200, 1000);
+    FILE *gp = demo_gnuplot_script(&c, "activations", 1200, 1250);
     if (!gp) return 1;
-    fprintf(gp, "set multiplot layout 4,4 title \"Activations f (solid) "
+    /* each panel scales its own y axis, so that no curve is cut off
+     * (logsigmoid and hardshrink reach -4 at x = -4) */
+    fprintf(gp, "set multiplot layout 5,4 title \"Activations f (solid) "
                 "and their derivatives f' from backward (dashed)\"\n"
-                "set xrange [-4:4]\nset yrange [-2.2:4.2]\n"
-                "set xtics 2\nset ytics 2\nunset key\n"
+                "set xrange [-4:4]\nset autoscale y\nset offsets 0,0,0.3,0.3\n"
+                "set xtics 2\nunset key\n"
                 "set xzeroaxis lc rgb '#999999'\n");
     for (int k = 0; k < N_ACTS; k++)
         fprintf(gp,

@@ -437,6 +437,27 @@ static void activations_derivatives(void)
     }
     TT_CHECK(rows == 400);
     TT_CHECK(bad == 0);
+    /* |x| and maxout: f' is sign(x), and the slope of the largest of the
+     * pieces -x - 0.5, x/4, 1.5x - 1 */
+    int ca = tsv_column(path, "dabs"), cm = tsv_column(path, "dmaxout");
+    int cmv = tsv_column(path, "maxout");
+    TT_CHECK(ca > 0 && cm > 0 && cmv > 0);
+    bad = 0;
+    for (int r = 0; ca > 0 && cm > 0 && cmv > 0 && r < 400; r++) {
+        if (tsv_row(path, r, v, 64) <= cm) break;
+        double x = v[0], a[3] = {-1, 0.25, 1.5}, b[3] = {-0.5, 0, -1};
+        int best = 0;
+        for (int j = 1; j < 3; j++)
+            if (a[j] * x + b[j] > a[best] * x + b[best]) best = j;
+        bad += v[ca] != (x > 0 ? 1 : -1);
+        bad += v[cm] != a[best];
+        bad += fabs(v[cmv] - (a[best] * x + b[best])) > 1e-9;
+    }
+    TT_CHECK(bad == 0);
+    /* no panel is cut off at a fixed y range (logsigmoid reaches -4) */
+    TT_CHECK(read_file(dir, "activations.gp"));
+    TT_CONTAINS(file_buf, "set autoscale y");
+    TT_CHECK(strstr(file_buf, "set yrange") == NULL);
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "activations.svg"));
 }
 
