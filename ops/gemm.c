@@ -1,7 +1,14 @@
 /* The engine's matrix product C = op(A) op(B) + beta C (see ops/gemm.h):
- * the CBLAS calls, the direct kernels for the degenerate shapes that gemm
- * handles poorly, and the threading policy. Shared by matmul, linear and
- * their VJPs.
+ * the choice of library (oneDNN's dnnl_sgemm for f32 where the build has
+ * it, OpenBLAS otherwise; the table is at GEMM_DISPATCH), the direct
+ * kernels for the degenerate shapes that gemm handles poorly, and the
+ * threading policy. Shared by matmul, linear and their VJPs.
+ *
+ * oneDNN 2.6 (Debian libdnnl-dev) is its OpenMP build, so its threads are
+ * libgomp's pool too; it picks its kernels from the CPU itself (AVX-512
+ * here) while this machine's OpenBLAS is held to its Haswell kernels
+ * (OPENBLAS_CORETYPE), and made every f32 product of the benchmarks at
+ * about twice OpenBLAS's rate, one thread, by CPU time (bench_gemm).
  *
  * Threads. OpenBLAS is the OpenMP build, so its threads and the
  * elementwise kernels' are one libgomp pool, sized by the caller's
@@ -46,6 +53,11 @@
 
 #include <cblas.h>
 #include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#if TG_HAVE_ONEDNN
+#include <dnnl.h>
+#endif
 
 /* Outer product C[M,N] = a b^T + beta C (a: M values, b: N values, both
  * contiguous), one kernel per instruction set like the elementwise ones:
@@ -138,8 +150,67 @@ static void part_range(int64_t n, int nt, int t, int64_t al, int64_t *lo,
              tb ? B + n0 * ldb : B + n0, (int)ldb, beta, C + m0 * N + n0,    \
              (int)N);                                                        \
     }
-GEMM_BLOCK(float, block_f32, cblas_sgemm)
+GEMM_BLOCK(float, block_blas_f32, cblas_sgemm)
 GEMM_BLOCK(double, block_f64, cblas_dgemm)
+
+/* Whether f32 products go to oneDNN: when the build has it, unless the
+ * environment says TG_SGEMM=openblas (read once, as TG_ISA is; the tests
+ * run every f32 path both ways, and it lets a user compare the two). */
+static int f32_onednn_cached = -1;
+
+static bool f32_onednn(void)
+{
+    int v = __atomic_load_n(&f32_onednn_cached, __ATOMIC_RELAXED);
+    if (v >= 0) return v;
+    const char *env = getenv("TG_SGEMM");
+    v = TG_HAVE_ONEDNN && !(env && !strcmp(env, "openblas"));
+    __atomic_store_n(&f32_onednn_cached, v, __ATOMIC_RELAXED);
+    return v;
+}
+
+const char *tg__gemm_f32_library(void)
+{
+    return f32_onednn() ? "onednn" : "openblas";
+}
+
+#if TG_HAVE_ONEDNN
+/* oneDNN runs a call on as many threads as omp_get_max_threads() says,
+ * or one inside an active parallel region. A product the policy keeps
+ * serial is made with the calling thread's count set to 1 for the call:
+ * a per-thread setting, so other threads are not affected. */
+static int onednn_serial_begin(void)
+{
+    int saved = omp_get_max_threads();
+    if (saved > 1 && !omp_in_parallel()) omp_set_num_threads(1);
+    return saved;
+}
+static void onednn_serial_end(int saved)
+{
+    if (saved > 1 && !omp_in_parallel()) omp_set_num_threads(saved);
+}
+#endif
+
+/* f32 blocks go to oneDNN's dnnl_sgemm when the build has it (see the
+ * dispatch table below), else to OpenBLAS. dnnl_sgemm fails only on
+ * arguments it rejects (a zero leading dimension when K == 0) or when it
+ * cannot allocate its packing buffers, both before it writes C; OpenBLAS
+ * then makes the product, so a failure costs time, never the result. */
+static void block_f32(bool ta, bool tb, int64_t N, int64_t K, const float *A,
+                      int64_t lda, const float *B, int64_t ldb, float beta,
+                      float *C, int64_t m0, int64_t m1, int64_t n0,
+                      int64_t n1)
+{
+    if (m1 <= m0 || n1 <= n0) return;
+#if TG_HAVE_ONEDNN
+    if (f32_onednn() &&
+        dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', m1 - m0, n1 - n0, K,
+                   1.0f, ta ? A + m0 : A + m0 * lda, lda,
+                   tb ? B + n0 * ldb : B + n0, ldb, beta, C + m0 * N + n0,
+                   N) == dnnl_success)
+        return;
+#endif
+    block_blas_f32(ta, tb, N, K, A, lda, B, ldb, beta, C, m0, m1, n0, n1);
+}
 
 /* y = op(X) x + beta y for a row-major X [rows, cols] (op = X^T when
  * `trans`), as a series of gemv calls of at most TG_GEMV_BLAS_SERIAL
@@ -177,24 +248,57 @@ GEMM_BLOCK(double, block_f64, cblas_dgemm)
 GEMV_CHUNKED(float, gemv_f32, cblas_sgemv)
 GEMV_CHUNKED(double, gemv_f64, cblas_dgemv)
 
+/* OpenBLAS keeps the products that the policy makes serial on the calling
+ * thread by itself (size limits, or a team of one thread). */
+static int blas_serial_begin(void) { return 0; }
+static void blas_serial_end(int saved) { (void)saved; }
+#if TG_HAVE_ONEDNN
+static int f32_serial_begin(void)
+{
+    return f32_onednn() ? onednn_serial_begin() : 0;
+}
+static void f32_serial_end(int saved)
+{
+    if (f32_onednn()) onednn_serial_end(saved);
+}
+#else
+#define f32_serial_begin blas_serial_begin
+#define f32_serial_end blas_serial_end
+#endif
+
 /* C[M,N] = op(A) op(B) + beta C (row-major, leading dims lda, ldb; see
- * ops/gemm.h). Degenerate shapes skip gemm, which packs whole operands even
+ * ops/gemm.h). The dispatch table (measurements in docs/architecture.md):
+ *
+ *   shape                  f32, oneDNN build     f64, or f32 without it
+ *   K == 1, M, N > 1       outer product (outer_*, serial)
+ *   M == 1 or N == 1       dnnl_sgemm            gemv (GEMV_CHUNKED)
+ *   anything else          dnnl_sgemm            cblas_dgemm / sgemm
+ *
+ * Degenerate shapes skip OpenBLAS's gemm, which packs whole operands even
  * when one side is a single row or column (measured here, 1 thread: a
  * [1,784] x [784,256] product takes 36 us through sgemm, 7 us through
- * sgemv):
- *   M == 1 or N == 1   a matrix-vector product (gemv);
- *   K == 1             an outer product, written directly (outer_*).
- * In these cases every vector operand is contiguous whatever the
- * transpose flags (its other extent is 1).
- * A full gemm of at least TG_GEMM_SPLIT_MIN multiply-adds, with a team of
- * nt > 1 threads, is split here across the team: rows of C (columns when
- * N > M), each thread one gemm on its block, which OpenBLAS runs
- * single-threaded because the region is active. Anything smaller is one
- * call on the calling thread (OpenBLAS keeps it serial itself). */
-#define GEMM_DISPATCH(T, NAME, GEMM, GEMV, OUTER, BLOCK)                     \
+ * sgemv); oneDNN's sgemm has matrix-vector kernels of its own and beats
+ * OpenBLAS's sgemv there. In these cases every vector operand is
+ * contiguous whatever the transpose flags (its other extent is 1).
+ * Threads: a full gemm of at least TG_GEMM_SPLIT_MIN multiply-adds, with
+ * a team of nt > 1 threads, is split here across the team: rows of C
+ * (columns when N > M), each thread one gemm on its block, which both
+ * libraries run single-threaded because the region is active. Anything
+ * smaller is one call on the calling thread, and so is a matrix-vector
+ * product of up to TG_GEMV_CHUNK_MAX elements; a larger one is one call
+ * that the library threads itself. */
+#define GEMM_DISPATCH(T, NAME, GEMV, OUTER, BLOCK, VIA_GEMM, SBEGIN, SEND)   \
     void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C)           \
     {                                                                        \
+        double mnk = (double)M * (double)N * (double)K;                      \
+        if (VIA_GEMM && (M == 1 || N == 1)) {                                \
+            bool serial = mnk <= TG_GEMV_CHUNK_MAX || gemm_team() == 1;      \
+            int saved = serial ? SBEGIN() : 0;                               \
+            BLOCK(ta, tb, N, K, A, lda, B, ldb, beta, C, 0, M, 0, N);        \
+            if (serial) SEND(saved);                                         \
+            return;                                                          \
+        }                                                                    \
         if (M == 1) { /* y[N] = a[K] op(B) */                                \
             GEMV(!tb, tb ? N : K, tb ? K : N, B, ldb, A, beta, C);           \
             return;                                                          \
@@ -207,7 +311,6 @@ GEMV_CHUNKED(double, gemv_f64, cblas_dgemv)
             OUTER[tg__isa()](M, N, A, B, beta, C);                           \
             return;                                                          \
         }                                                                    \
-        double mnk = (double)M * (double)N * (double)K;                      \
         int nt = mnk >= TG_GEMM_SPLIT_MIN ? gemm_team() : 1;                 \
         bool rows = M >= N;                                                  \
         if (nt > 1 && (rows ? M : N) >= 2 * ALIGN_ROWS) {                    \
@@ -225,9 +328,11 @@ GEMV_CHUNKED(double, gemv_f64, cblas_dgemv)
             }                                                                \
             return;                                                          \
         }                                                                    \
+        int saved = SBEGIN();                                                \
         BLOCK(ta, tb, N, K, A, lda, B, ldb, beta, C, 0, M, 0, N);            \
+        SEND(saved);                                                         \
     }
-GEMM_DISPATCH(float, tg__gemm_f32, cblas_sgemm, gemv_f32, outer_f32,
-              block_f32)
-GEMM_DISPATCH(double, tg__gemm_f64, cblas_dgemm, gemv_f64, outer_f64,
-              block_f64)
+GEMM_DISPATCH(float, tg__gemm_f32, gemv_f32, outer_f32, block_f32,
+              f32_onednn(), f32_serial_begin, f32_serial_end)
+GEMM_DISPATCH(double, tg__gemm_f64, gemv_f64, outer_f64, block_f64, false,
+              blas_serial_begin, blas_serial_end)

@@ -1,10 +1,14 @@
 /* The engine's matrix product, shared by ops that multiply matrices
  * (matmul, linear, ...): C[M,N] = op(A) op(B) + beta C, row-major, with
  * op(X) = X^T when the flag is set; lda, ldb are the stored row lengths
- * (as CBLAS takes them, ldc = N). Degenerate shapes avoid gemm's operand
- * packing: M == 1 or N == 1 run as gemv, K == 1 as a direct outer product
- * (with beta == 0, C is written without being read). Defined in
- * ops/gemm.c. */
+ * (as CBLAS takes them, ldc = N); K >= 1 (callers handle the empty sum).
+ * The one place that picks the library: f32 through oneDNN's dnnl_sgemm
+ * in builds that have it, else OpenBLAS; f64 through OpenBLAS.
+ * Degenerate shapes avoid OpenBLAS's gemm operand packing: M == 1 or
+ * N == 1 run as its gemv (as dnnl_sgemm, whose own matrix-vector kernels
+ * are faster), K == 1 as a direct outer product (with beta == 0, C is
+ * written without being read). Defined in ops/gemm.c; a build without
+ * BLAS (WebAssembly) supplies these two functions from another file. */
 #ifndef TAPEGRAD_GEMM_H
 #define TAPEGRAD_GEMM_H
 
@@ -12,9 +16,10 @@
 #include <stdint.h>
 
 /* Threading policy (ops/gemm.c), in multiply-adds M*N*K: OpenBLAS 0.3.21
- * runs a gemm of at most TG_GEMM_BLAS_SERIAL on the calling thread; a
- * larger one (TG_GEMM_SPLIT_MIN and up), with more than one thread, is
- * split across the OpenMP team here by rows (or columns) of C. */
+ * runs a gemm of at most TG_GEMM_BLAS_SERIAL on the calling thread (and
+ * so does the dispatch with oneDNN); a larger one (TG_GEMM_SPLIT_MIN and
+ * up), with more than one thread, is split across the OpenMP team here by
+ * rows (or columns) of C. */
 #define TG_GEMM_BLAS_SERIAL 262144
 #define TG_GEMM_SPLIT_MIN (TG_GEMM_BLAS_SERIAL + 1)
 /* gemv, in matrix elements: OpenBLAS keeps up to TG_GEMV_BLAS_SERIAL on
@@ -22,6 +27,11 @@
  * series of such calls, larger ones go to OpenBLAS whole (threaded). */
 #define TG_GEMV_BLAS_SERIAL 9215
 #define TG_GEMV_CHUNK_MAX (1 << 18)
+
+/* The library that makes f32 products in this process: "onednn" (builds
+ * with oneDNN, the default) or "openblas" (builds without it, or with
+ * TG_SGEMM=openblas in the environment). f64 always goes to OpenBLAS. */
+const char *tg__gemm_f32_library(void);
 
 void tg__gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                   const float *A, int64_t lda, const float *B, int64_t ldb,

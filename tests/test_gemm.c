@@ -1,6 +1,9 @@
 /* The engine's matrix product (ops/gemm.c): every dispatch path, in f32
  * and f64, with every transpose pair, beta 0 and 1, and odd sizes, against
- * a long double reference, at 1 and 2 threads.
+ * a long double reference, at 1 and 2 threads. The suite runs this program
+ * twice: f32 products through the default library (oneDNN's dnnl_sgemm in
+ * builds that have it) and, with TG_SGEMM=openblas, through OpenBLAS; f64
+ * always goes to OpenBLAS.
  *
  * Paths (M*N*K against TG_GEMM_SPLIT_MIN, ops/gemm.h):
  *   gemv      M == 1 (B plain or transposed), N == 1 (A plain or
@@ -161,6 +164,15 @@ static void shape_case(const shape *s)
     free(bound);
 }
 
+/* The library making f32 products is the one the build and the
+ * environment ask for. */
+static void test_library(void)
+{
+    const char *env = getenv("TG_SGEMM");
+    bool blas = !TG_HAVE_ONEDNN || (env && !strcmp(env, "openblas"));
+    TT_CHECK(!strcmp(tg__gemm_f32_library(), blas ? "openblas" : "onednn"));
+}
+
 /* The sizes above reach the paths they are named for. */
 static void test_shapes_reach_paths(void)
 {
@@ -299,6 +311,7 @@ static void test_matmul_split(void)
 int main(int argc, char **argv)
 {
     static const tt_entry cases[] = {
+        TT(test_library),
         TT(test_shapes_reach_paths), TT(test_gemv),   TT(test_outer),
         TT(test_gemv_empty_sum),
         TT(test_serial),             TT(test_split),
