@@ -33,8 +33,8 @@ int tg_demo_xor(int argc, char **argv);
     {"optimizers", "SGD, momentum, Nesterov, RMSprop, Adam, AdamW on "      \
                    "Rosenbrock, Beale and a saddle",                       \
      tg_demo_optimizers},                                                  \
-    {"trace", "one training step of a 2-3-1 network, node by node, "       \
-              "with the delta rule",                                       \
+    {"trace", "one training step of a 2-3-1 network (or your own), node "  \
+              "by node, with the delta rule",                              \
      tg_demo_trace},                                                       \
     {"vanishing", "gradient norm per layer of 20-layer networks: "        \
                   "activations, inits, residual, pre-LN",                 \

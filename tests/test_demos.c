@@ -74,7 +74,7 @@ typedef struct kv {
     char name[48];
     double a, b;
 } kv;
-static kv rows[256];
+static kv rows[1024];
 static int n_rows;
 
 static bool load_tsv(const char *path)
@@ -83,7 +83,7 @@ static bool load_tsv(const char *path)
     if (!f) return false;
     char line[512];
     n_rows = 0;
-    while (fgets(line, sizeof line, f) && n_rows < 256) {
+    while (fgets(line, sizeof line, f) && n_rows < 1024) {
         if (line[0] == '#') continue;
         kv *r = &rows[n_rows];
         char *tab = strchr(line, '\t');
@@ -101,6 +101,15 @@ static bool load_tsv(const char *path)
     return true;
 }
 
+static bool has(const char *fmt, int i, int j)
+{
+    char name[48];
+    snprintf(name, sizeof name, fmt, i, j);
+    for (int k = 0; k < n_rows; k++)
+        if (!strcmp(rows[k].name, name)) return true;
+    return false;
+}
+
 static double get(const char *fmt, int i, int j)
 {
     char name[48];
@@ -113,63 +122,215 @@ static double get(const char *fmt, int i, int j)
 
 static long double sigl(long double z) { return 1.0L / (1.0L + expl(-z)); }
 
+enum { TB = 16, TU = 16 };
+
+/* The forward pass and E of the network in trace.tsv, in long double,
+ * from the weights under `prefix` ("" or "new "). */
+typedef struct tnet {
+    int B, NI, NH, NO, act; /* act: 0 sigmoid, 1 tanh, 2 relu */
+    bool softmax;
+    long double x[TB][TU], t[TB][TU];
+} tnet;
+
+static long double t_forward(const tnet *n, const char *prefix,
+                             long double nh[TB][TU], long double ah[TB][TU],
+                             long double ao[TB][TU])
+{
+    char f[64];
+    long double E = 0;
+    for (int b = 0; b < n->B; b++) {
+        for (int j = 0; j < n->NH; j++) {
+            snprintf(f, sizeof f, "%sb1[%%d]", prefix);
+            long double s = get(f, j, 0);
+            snprintf(f, sizeof f, "%sW1[%%d]", prefix);
+            for (int i = 0; i < n->NI; i++)
+                s += n->x[b][i] * (long double)get(f, i * n->NH + j, 0);
+            nh[b][j] = s;
+            ah[b][j] = n->act == 0 ? sigl(s) : n->act == 1 ? tanhl(s)
+                                                            : (s > 0 ? s : 0);
+        }
+        long double no[TU], mx = -INFINITY, z = 0;
+        for (int k = 0; k < n->NO; k++) {
+            snprintf(f, sizeof f, "%sb2[%%d]", prefix);
+            long double s = get(f, k, 0);
+            snprintf(f, sizeof f, "%sW2[%%d]", prefix);
+            for (int j = 0; j < n->NH; j++)
+                s += ah[b][j] * (long double)get(f, j * n->NO + k, 0);
+            no[k] = s;
+            mx = fmaxl(mx, s);
+        }
+        for (int k = 0; k < n->NO; k++) z += expl(no[k] - mx);
+        for (int k = 0; k < n->NO; k++) {
+            if (n->softmax) {
+                ao[b][k] = expl(no[k] - mx) / z;
+                E -= n->t[b][k] * (no[k] - mx - logl(z)) / n->B;
+            } else {
+                ao[b][k] = sigl(no[k]);
+                E += 0.5L * (ao[b][k] - n->t[b][k]) * (ao[b][k] - n->t[b][k]) /
+                     n->B;
+            }
+        }
+    }
+    return E;
+}
+
+/* Every δ, gradient and updated weight of trace.tsv against the delta
+ * rule worked out here in long double from the inputs it lists. */
+static void trace_check_tsv(const char *path, int act, bool softmax)
+{
+    TT_CHECK(load_tsv(path));
+    static tnet n;
+    n.act = act;
+    n.softmax = softmax;
+    n.B = (int)get("B", 0, 0);
+    n.NI = n.NH = n.NO = 0;
+    while (has("x[0][%d]", n.NI, 0)) n.NI++;
+    while (has("b1[%d]", n.NH, 0)) n.NH++;
+    while (has("b2[%d]", n.NO, 0)) n.NO++;
+    TT_CHECK(n.B >= 1 && n.B <= TB && n.NI >= 1 && n.NH >= 1 && n.NO >= 1);
+    if (!(n.B >= 1 && n.B <= TB && n.NI <= TU && n.NH <= TU && n.NO <= TU))
+        return;
+    for (int b = 0; b < n.B; b++) {
+        for (int i = 0; i < n.NI; i++) n.x[b][i] = get("x[%d][%d]", b, i);
+        for (int k = 0; k < n.NO; k++) n.t[b][k] = get("t[%d][%d]", b, k);
+    }
+    long double lr = get("lr", 0, 0);
+    static long double nh[TB][TU], ah[TB][TU], ao[TB][TU], d_o[TB][TU],
+        d_h[TB][TU];
+    long double E = t_forward(&n, "", nh, ah, ao);
+    TT_NEAR(get("E", 0, 0), (double)E, 1e-14);
+    int bad = 0;
+#define NEAR(got, want)                                                      \
+    do {                                                                     \
+        double g_ = (got), w_ = (double)(want);                             \
+        if (!(fabs(g_ - w_) <= 1e-14 * fmax(1, fabs(w_)))) {                 \
+            if (bad++ < 5) fprintf(stderr, "%s:%d: %.17g, want %.17g\n",    \
+                                   __func__, __LINE__, g_, w_);              \
+        }                                                                    \
+    } while (0)
+    for (int b = 0; b < n.B; b++)
+        for (int k = 0; k < n.NO; k++) {
+            long double e = ao[b][k] - n.t[b][k];
+            d_o[b][k] = (softmax ? e : ao[b][k] * (1 - ao[b][k]) * e) / n.B;
+            NEAR(get("delta_o[%d][%d]", b, k), d_o[b][k]);
+        }
+    for (int b = 0; b < n.B; b++)
+        for (int j = 0; j < n.NH; j++) {
+            long double s = 0;
+            for (int k = 0; k < n.NO; k++)
+                s += (long double)get("W2[%d]", j * n.NO + k, 0) * d_o[b][k];
+            long double gp = act == 0   ? ah[b][j] * (1 - ah[b][j])
+                             : act == 1 ? 1 - ah[b][j] * ah[b][j]
+                                        : (nh[b][j] > 0 ? 1 : 0);
+            d_h[b][j] = gp * s;
+            NEAR(get("delta_h[%d][%d]", b, j), d_h[b][j]);
+        }
+    for (int j = 0; j < n.NH; j++)
+        for (int k = 0; k < n.NO; k++) {
+            long double s = 0;
+            for (int b = 0; b < n.B; b++) s += ah[b][j] * d_o[b][k];
+            NEAR(get("dE/dW2[%d][%d]", j, k), s);
+            NEAR(get("new W2[%d]", j * n.NO + k, 0),
+                 get("W2[%d]", j * n.NO + k, 0) - lr * s);
+        }
+    for (int k = 0; k < n.NO; k++) {
+        long double s = 0;
+        for (int b = 0; b < n.B; b++) s += d_o[b][k];
+        NEAR(get("dE/db2[%d]", k, 0), s);
+        NEAR(get("new b2[%d]", k, 0), get("b2[%d]", k, 0) - lr * s);
+    }
+    for (int i = 0; i < n.NI; i++)
+        for (int j = 0; j < n.NH; j++) {
+            long double s = 0;
+            for (int b = 0; b < n.B; b++) s += n.x[b][i] * d_h[b][j];
+            NEAR(get("dE/dW1[%d][%d]", i, j), s);
+            NEAR(get("new W1[%d]", i * n.NH + j, 0),
+                 get("W1[%d]", i * n.NH + j, 0) - lr * s);
+        }
+    for (int j = 0; j < n.NH; j++) {
+        long double s = 0;
+        for (int b = 0; b < n.B; b++) s += d_h[b][j];
+        NEAR(get("dE/db1[%d]", j, 0), s);
+    }
+#undef NEAR
+    TT_CHECK(bad == 0);
+    long double E2 = t_forward(&n, "new ", nh, ah, ao);
+    TT_NEAR(get("E after", 0, 0), (double)E2, 1e-14);
+}
+
 /* The engine's ∂E/∂net and ∂E/∂w equal the generalized delta rule, which
  * is recomputed here in long double from the inputs the demo printed. */
 static void trace_matches_delta_rule(void)
 {
     const char *dir = "demos-out/trace";
     clean(dir);
-    char args[256];
+    char args[256], path[256];
     snprintf(args, sizeof args, "trace --fast --out %s", dir);
     TT_CHECK(run_demo(NULL, args) == 0);
     TT_CONTAINS(out_buf, "FORWARD");
     TT_CONTAINS(out_buf, "BACKWARD");
-    TT_CONTAINS(out_buf, "δ_h[j] = g'(net_h[j]) W2[j] δ_o");
+    TT_CONTAINS(out_buf, "δ_h[j] = g'(net_h[j]) Σ_k W2[j][k] δ_o[k]");
     TT_CONTAINS(out_buf, "the step went downhill");
-    char path[256];
     snprintf(path, sizeof path, "%s/trace.tsv", dir);
-    TT_CHECK(load_tsv(path));
-
-    long double x[2], W1[6], b1[3], W2[3], b2, t = get("t", 0, 0);
-    long double lr = get("lr", 0, 0);
-    for (int i = 0; i < 2; i++) x[i] = get("x[%d]", i, 0);
-    for (int i = 0; i < 6; i++) W1[i] = get("W1[%d]", i, 0);
-    for (int j = 0; j < 3; j++) b1[j] = get("b1[%d]", j, 0);
-    for (int j = 0; j < 3; j++) W2[j] = get("W2[%d]", j, 0);
-    b2 = get("b2[%d]", 0, 0);
-    TT_NEAR(t, 1.0, 0);           /* the round textbook numbers */
-    TT_NEAR(W1[4], 0.20, 1e-16);
-    TT_NEAR(lr, 0.5, 0);
-
-    long double ah[3], no = b2;
-    for (int j = 0; j < 3; j++) {
-        ah[j] = sigl(x[0] * W1[j] + x[1] * W1[3 + j] + b1[j]);
-        no += ah[j] * W2[j];
-    }
-    long double ao = sigl(no);
-    long double E = 0.5L * (ao - t) * (ao - t);
-    TT_NEAR(get("E", 0, 0), (double)E, 1e-14);
-    long double d_o = ao * (1 - ao) * (ao - t), d_h[3];
-    TT_NEAR(get("delta_o", 0, 0), (double)d_o, 1e-14);
-    for (int j = 0; j < 3; j++) {
-        d_h[j] = ah[j] * (1 - ah[j]) * W2[j] * d_o;
-        TT_NEAR(get("delta_h[%d]", j, 0), (double)d_h[j], 1e-14);
-        TT_NEAR(get("dE/dW2[%d]", j, 0), (double)(ah[j] * d_o), 1e-14);
-        TT_NEAR(get("dE/db1[%d]", j, 0), (double)d_h[j], 1e-14);
-        for (int i = 0; i < 2; i++)
-            TT_NEAR(get("dE/dW1[%d][%d]", i, j), (double)(x[i] * d_h[j]),
-                    1e-14);
-    }
-    TT_NEAR(get("dE/db2", 0, 0), (double)d_o, 1e-14);
-    /* the update w - lr dE/dw */
-    TT_NEAR(get("new W2[%d]", 1, 0), (double)(W2[1] - lr * ah[1] * d_o),
-            1e-14);
-    TT_NEAR(get("new W1[%d]", 5, 0), (double)(W1[5] - lr * x[1] * d_h[2]),
-            1e-14);
-    TT_NEAR(get("new b2[%d]", 0, 0), (double)(b2 - lr * d_o), 1e-14);
+    trace_check_tsv(path, 0, false);
+    /* the round textbook numbers */
+    TT_NEAR(get("t[%d][%d]", 0, 0), 1.0, 0);
+    TT_NEAR(get("W1[%d]", 4, 0), 0.20, 1e-16);
+    TT_NEAR(get("lr", 0, 0), 0.5, 0);
+    TT_NEAR(get("delta_o[%d][%d]", 0, 0), -0.075120394097, 1e-12);
     TT_CHECK(get("E after", 0, 0) < get("E", 0, 0));
+    /* the graph picture names the nodes as the text does */
+    TT_CHECK(read_file(dir, "trace_graph.dot"));
+    TT_CONTAINS(file_buf, "net_h (add)");
+    TT_CONTAINS(file_buf, "a_h (sigmoid)");
 }
 
+/* A teacher's own numbers: a batch of three, tanh hidden units, softmax
+ * outputs with cross-entropy (δ_o = (a − t)/B), given weights; and a
+ * ReLU network with a sigmoid output. */
+static void trace_homework(void)
+{
+    const char *dir = "demos-out/trace-hw";
+    clean(dir);
+    char args[512], path[256];
+    snprintf(args, sizeof args,
+             "trace --out %s --act tanh --output softmax --x \"1,0.5;0,1;-1,2\" "
+             "--t \"1,0;0,1;0.25,0.75\" --W1 \"0.1,-0.2;0.3,0.4\" "
+             "--b1 \"0,0.1\" --W2 \"0.5,-0.5;0.25,0.75\" --b2 \"0.1,-0.1\" "
+             "--lr 0.1",
+             dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "a 2-2-2 network, tanh hidden units, softmax "
+                         "outputs and cross-entropy");
+    TT_CONTAINS(out_buf, "batch of 3 examples, learning rate η = 0.1\n");
+    TT_CONTAINS(out_buf, "δ_o[k] = (1/B)(a_o[k] − t[k])");
+    TT_CONTAINS(out_buf, "(the mean of the per-example gradients");
+    snprintf(path, sizeof path, "%s/trace.tsv", dir);
+    trace_check_tsv(path, 1, true);
+    TT_NEAR(get("W1[%d]", 2, 0), 0.3, 0); /* given, row-major */
+    TT_NEAR(get("t[%d][%d]", 2, 1), 0.75, 0);
+
+    snprintf(args, sizeof args,
+             "trace --out %s --act relu --x \"0.5,-1,2\" --t 0 --seed 3 "
+             "--b1 \"0.1,-0.1,0.2,0\"",
+             dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "a 3-4-1 network, relu hidden units");
+    TT_CONTAINS(out_buf, "(weights not given: uniform in [-1, 1] from --seed)");
+    trace_check_tsv(path, 2, false);
+
+    /* what a mistyped homework gets */
+    TT_CHECK(run_demo(NULL, "trace --x \"1,2;3\"") == 2);
+    TT_CONTAINS(out_buf, "--x: row 2 has 1 numbers, row 1 has 2");
+    TT_CHECK(run_demo(NULL, "trace --W1 \"1,2,3\" --b1 \"0,0\"") == 2);
+    TT_CONTAINS(out_buf, "--W1 has 3 numbers; this network needs 4");
+    TT_CHECK(run_demo(NULL, "trace --output softmax") == 2);
+    TT_CONTAINS(out_buf, "softmax needs at least 2 outputs");
+    TT_CHECK(run_demo(NULL, "trace --act gelu") == 2);
+    TT_CONTAINS(out_buf, "--act is sigmoid, tanh or relu, not 'gelu'");
+    TT_CHECK(run_demo(NULL, "trace --x \"1,nan\"") == 2);
+    TT_CONTAINS(out_buf, "is not a finite number");
+}
 
 /* The step's verdict follows E before and after, and a learning rate
  * that is not a step downhill (0, negative, nan) is refused. */
@@ -1096,6 +1257,7 @@ int main(int argc, char **argv)
     static const tt_entry cases[] = {
         TT(trace_matches_delta_rule),
         TT(trace_lr),
+        TT(trace_homework),
         TT(xor_truth_table),
         TT(xor_stuck_is_not_solved),
         TT(activations_derivatives),
