@@ -43,7 +43,7 @@ typedef struct gcase {
 static const gcase CASES[] = {
     {128, 256, 784, false, false}, {128, 784, 256, false, true},
     {784, 256, 128, true, false},  {128, 256, 256, false, false},
-    {256, 256, 128, true, false},  {16, 256, 784, false, false},
+    {128, 256, 256, false, true},  {256, 256, 128, true, false},  {16, 256, 784, false, false},
     {16, 784, 256, false, true},   {784, 256, 16, true, false},
     {64, 1024, 256, false, false}, {64, 256, 1024, false, false},
     {64, 256, 1024, false, true},  {256, 1024, 64, true, false},

@@ -352,7 +352,56 @@ def resblock(args):
          loss_first=loss_first, loss=loss)
 
 
+# ------------------------------------------------------------- gemm
+
+GEMM_CASES = [
+    (128, 256, 784, "NN"), (128, 784, 256, "NT"), (784, 256, 128, "TN"),
+    (128, 256, 256, "NN"), (128, 256, 256, "NT"), (256, 256, 128, "TN"), (16, 256, 784, "NN"),
+    (16, 784, 256, "NT"), (784, 256, 16, "TN"), (64, 1024, 256, "NN"),
+    (64, 256, 1024, "NN"), (64, 256, 1024, "NT"), (256, 1024, 64, "TN"),
+    (1024, 1024, 1024, "NN"), (128, 10, 256, "NN"), (128, 256, 10, "NT"),
+    (256, 10, 128, "TN"), (16, 10, 256, "NN"), (1, 256, 784, "NN"),
+    (1, 256, 256, "NT"), (784, 256, 1, "TN"),
+]
+
+
+def gemm(args):
+    """bench_gemm.c's products through torch.mm: a transposed operand is
+    the .t() view of the contiguous stored matrix, as the C side passes a
+    transpose flag. Per case the median time of --reps runs of a loop of
+    calls lasting about 20 ms."""
+    target = 1e-3 if args.tiny else 0.02
+    for M, N, K, fl in GEMM_CASES:
+        if args.tiny:
+            M, N, K = (M + 7) // 8, (N + 7) // 8, (K + 7) // 8
+        name = "%dx%dx%d %s" % (M, N, K, fl)
+        if not want(args, name):
+            continue
+        ta, tb = fl[0] == "T", fl[1] == "T"
+        A = torch.from_numpy(fill(M * K, 1, -1, 1))
+        B = torch.from_numpy(fill(K * N, 2, -1, 1))
+        A = A.reshape(K, M).t() if ta else A.reshape(M, K)
+        B = B.reshape(N, K).t() if tb else B.reshape(K, N)
+        C = torch.empty(M, N)
+        torch.mm(A, B, out=C)
+        t0 = now()
+        torch.mm(A, B, out=C)
+        dt = now() - t0
+        inner = min(100000, int(target / dt) + 1 if dt > 0 else 1000)
+        ts = []
+        for r in range(-args.warmup, args.reps):
+            t0 = now()
+            for _ in range(inner):
+                torch.mm(A, B, out=C)
+            if r >= 0:
+                ts.append((now() - t0) / inner)
+        sec = median(ts)
+        emit("gemm", name, seconds=sec, gflops=2.0 * M * N * K / sec * 1e-9,
+             checksum=float(C.double().sum()))
+
+
 WORKLOADS = {
+    "gemm": gemm,
     "elementwise": elementwise,
     "scalar": scalar,
     "mlp": mlp,
