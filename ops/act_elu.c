@@ -96,7 +96,7 @@ static tg_status elu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "alpha must be >= 0 (got %g); hint: the negative "
                            "side saturates at -alpha",
                            al);
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 static tg_status celu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
@@ -108,7 +108,7 @@ static tg_status celu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "alpha must be > 0 (got %g); hint: celu divides "
                            "x by alpha",
                            al);
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 static tg_status elu_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
@@ -117,7 +117,7 @@ static tg_status elu_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     if (st == TG_OK)
         st = tg__ew_need_finite(g, n, "input_scale", n->attr.ISCALE);
     if (st != TG_OK) return st;
-    return tg__binary_shape(g, n, out);
+    return tg_shape_broadcast(g, n, out);
 }
 
 static tg_status elu_fwd(tg_graph *g, tg_node *n)
@@ -179,18 +179,35 @@ static void elu_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     }
 }
 
-const tg_op_desc tg_op_elu = {
-    "elu", 1, 1, 0, elu_shape, elu_fwd, elu_vjp,
-    "elu(x, alpha=1) | x=3x4; elu(3*x, alpha=0.7) | x=7"};
-const tg_op_desc tg_op_selu = {"selu", 1, 1, 0, tg__same_shape_rule, selu_fwd,
-                               selu_vjp, "selu(x) | x=3x4; selu(3*x) | x=7"};
-const tg_op_desc tg_op_celu = {
-    "celu", 1, 1, 0, celu_shape, celu_fwd, celu_vjp,
-    "celu(x, alpha=1) | x=3x4; celu(3*x, alpha=0.5) | x=7"};
-const tg_op_desc tg_op_elu_backward = {
-    "elu_backward", 2, 2, 0, elu_bw_shape, elu_bw_fwd, elu_bw_vjp,
-    "elu_backward(g, x, alpha=1.5, scale=1, input_scale=1) | g=3x4 x=3x4; "
-    "elu_backward(g, x, alpha=2, scale=1.2, input_scale=0.5) | g=4 x=3x4"};
+TG_BUILTIN_OP(elu,
+    .n_inputs = 1,
+    .attrs = {{"alpha", TG_ATTR_REAL, 1}},
+    .shape = elu_shape,
+    .forward = elu_fwd,
+    .vjp = elu_vjp,
+    .cases = "elu(x, alpha=1) | x=3x4; elu(3*x, alpha=0.7) | x=7");
+TG_BUILTIN_OP(selu,
+    .n_inputs = 1,
+    .forward = selu_fwd,
+    .vjp = selu_vjp,
+    .cases = "selu(x) | x=3x4; selu(3*x) | x=7");
+TG_BUILTIN_OP(celu,
+    .n_inputs = 1,
+    .attrs = {{"alpha", TG_ATTR_REAL, 1}},
+    .shape = celu_shape,
+    .forward = celu_fwd,
+    .vjp = celu_vjp,
+    .cases = "celu(x, alpha=1) | x=3x4; celu(3*x, alpha=0.5) | x=7");
+TG_BUILTIN_OP(elu_backward,
+    .n_inputs = 2,
+    .attrs = {{"alpha", TG_ATTR_REAL, 1},
+              {"scale", TG_ATTR_REAL, 1},
+              {"input_scale", TG_ATTR_REAL, 1}},
+    .shape = elu_bw_shape,
+    .forward = elu_bw_fwd,
+    .vjp = elu_bw_vjp,
+    .cases = "elu_backward(g, x, alpha=1.5, scale=1, input_scale=1) | g=3x4 x=3x4; "
+        "elu_backward(g, x, alpha=2, scale=1.2, input_scale=0.5) | g=4 x=3x4");
 
 tg_tensor *tg_elu(tg_tensor *x, double alpha)
 {

@@ -364,11 +364,60 @@ static void gelu_tanh_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     gx[1] = tg_mul(tg_mul(h, gin), f2);
 }
 
-TG_EW_UNARY_OP(gelu, 0, "gelu(x) | x=3x4; gelu(3*x) | x=7")
-TG_EW_UNARY_OP(gelu_tanh, 0, "gelu_tanh(x) | x=3x4; gelu_tanh(3*x) | x=7")
-TG_EW_BINARY_OP(gelu_backward, 0,
-                "gelu_backward(g, x) | g=3x4 x=3x4; "
-                "gelu_backward(g, 3*x) | g=4 x=3x4")
-TG_EW_BINARY_OP(gelu_tanh_backward, 0,
-                "gelu_tanh_backward(g, x) | g=3x4 x=3x4; "
-                "gelu_tanh_backward(g, 3*x) | g=3x1 x=1x4")
+static tg_status gelu_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, gelu_k32, gelu_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(gelu,
+    .n_inputs = 1,
+    .forward = gelu_fwd,
+    .vjp = gelu_vjp,
+    .cases = "gelu(x) | x=3x4; gelu(3*x) | x=7");
+tg_tensor *tg_gelu(tg_tensor *x) { return tg__apply1(TG_OP_gelu, x, NULL); }
+
+static tg_status gelu_tanh_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, gelu_tanh_k32, gelu_tanh_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(gelu_tanh,
+    .n_inputs = 1,
+    .forward = gelu_tanh_fwd,
+    .vjp = gelu_tanh_vjp,
+    .cases = "gelu_tanh(x) | x=3x4; gelu_tanh(3*x) | x=7");
+tg_tensor *tg_gelu_tanh(tg_tensor *x) { return tg__apply1(TG_OP_gelu_tanh, x, NULL); }
+
+static tg_status gelu_backward_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, gelu_backward_b32, gelu_backward_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(gelu_backward,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = gelu_backward_fwd,
+    .vjp = gelu_backward_vjp,
+    .cases = "gelu_backward(g, x) | g=3x4 x=3x4; "
+        "gelu_backward(g, 3*x) | g=4 x=3x4");
+tg_tensor *tg_gelu_backward(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_gelu_backward, a, b, NULL);
+}
+
+static tg_status gelu_tanh_backward_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, gelu_tanh_backward_b32, gelu_tanh_backward_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(gelu_tanh_backward,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = gelu_tanh_backward_fwd,
+    .vjp = gelu_tanh_backward_vjp,
+    .cases = "gelu_tanh_backward(g, x) | g=3x4 x=3x4; "
+        "gelu_tanh_backward(g, 3*x) | g=3x1 x=1x4");
+tg_tensor *tg_gelu_tanh_backward(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_gelu_tanh_backward, a, b, NULL);
+}

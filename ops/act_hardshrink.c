@@ -29,7 +29,7 @@ static tg_status hardshrink_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     if (!(la >= 0))
         return tg__op_fail(g, n, TG_ERR_ARG,
                            "lambda must be >= 0 (got %g)", la);
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 static tg_status hardshrink_fwd(tg_graph *g, tg_node *n)
 {
@@ -45,10 +45,14 @@ static void hardshrink_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                                     hardshrink_mask_k64, n->attr.LAMBDA, 0, 0);
     gx[0] = tg_mul(gy, m);
 }
-const tg_op_desc tg_op_hardshrink = {
-    "hardshrink", 1, 1, TG_OPF_NONSMOOTH, hardshrink_shape, hardshrink_fwd,
-    hardshrink_vjp,
-    "hardshrink(x, lambda=0.5) | x=3x4; hardshrink(2*x, lambda=0.3) | x=7"};
+TG_BUILTIN_OP(hardshrink,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"lambda", TG_ATTR_REAL, 0.5}},
+    .shape = hardshrink_shape,
+    .forward = hardshrink_fwd,
+    .vjp = hardshrink_vjp,
+    .cases = "hardshrink(x, lambda=0.5) | x=3x4; hardshrink(2*x, lambda=0.3) | x=7");
 
 tg_tensor *tg_hardshrink(tg_tensor *x, double lambda)
 {

@@ -112,9 +112,14 @@ static void maxout_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_reshape(tg_mul(gr, onehot), x->ndim, x->shape);
 }
 
-const tg_op_desc tg_op_maxout = {
-    "maxout", 1, 1, TG_OPF_NONSMOOTH, maxout_shape, maxout_fwd, maxout_vjp,
-    "maxout(x, k=2) | x=3x4; maxout(x, k=3) | x=2x2x6; maxout(x, k=1) | x=5"};
+TG_BUILTIN_OP(maxout,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"k", TG_ATTR_INT, 0, true}},
+    .shape = maxout_shape,
+    .forward = maxout_fwd,
+    .vjp = maxout_vjp,
+    .cases = "maxout(x, k=2) | x=3x4; maxout(x, k=3) | x=2x2x6; maxout(x, k=1) | x=5");
 
 tg_tensor *tg_maxout(tg_tensor *x, int64_t k)
 {

@@ -44,7 +44,7 @@ static tg_status prelu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            tg__fmt_shape(s1, al->ndim, al->shape),
                            tg__fmt_shape(s2, x->ndim, x->shape));
     }
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 #define PRELU_LOOP(T)                                                       \
@@ -114,10 +114,14 @@ static void prelu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     }
 }
 
-const tg_op_desc tg_op_prelu = {
-    "prelu", 2, 2, TG_OPF_NONSMOOTH, prelu_shape, prelu_fwd, prelu_vjp,
-    "prelu(x, a) | x=2x3x4 a=3; prelu(x, a) | x=5x2 a=1; "
-    "prelu(x, a) | x=7 a=scalar"};
+TG_BUILTIN_OP(prelu,
+    .n_inputs = 2,
+    .flags = TG_OPF_NONSMOOTH,
+    .shape = prelu_shape,
+    .forward = prelu_fwd,
+    .vjp = prelu_vjp,
+    .cases = "prelu(x, a) | x=2x3x4 a=3; prelu(x, a) | x=5x2 a=1; "
+        "prelu(x, a) | x=7 a=scalar");
 
 tg_tensor *tg_prelu(tg_tensor *x, tg_tensor *alpha)
 {

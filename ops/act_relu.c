@@ -61,8 +61,8 @@ static tg_status alpha_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     tg_status st = tg__ew_need_finite(g, n, "alpha", n->attr.ALPHA);
     if (st != TG_OK) return st;
-    return n->n_in == 1 ? tg__same_shape_rule(g, n, out)
-                        : tg__binary_shape(g, n, out);
+    return n->n_in == 1 ? tg_shape_same(g, n, out)
+                        : tg_shape_broadcast(g, n, out);
 }
 
 static void relu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
@@ -71,7 +71,19 @@ static void relu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     (void)g, (void)need;
     gx[0] = tg_relu_backward(gy, n->in[0]);
 }
-TG_EW_UNARY_OP(relu, TG_OPF_NONSMOOTH, "relu(x) | x=3x4; relu(x - 0.3) | x=2x5")
+
+static tg_status relu_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, relu_k32, relu_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(relu,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .forward = relu_fwd,
+    .vjp = relu_vjp,
+    .cases = "relu(x) | x=3x4; relu(x - 0.3) | x=2x5");
+tg_tensor *tg_relu(tg_tensor *x) { return tg__apply1(TG_OP_relu, x, NULL); }
 
 static void relu_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
                               const bool *need, tg_tensor **gx)
@@ -79,9 +91,24 @@ static void relu_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     (void)g;
     if (need[0]) gx[0] = tg_relu_backward(h, n->in[1]);
 }
-TG_EW_BINARY_OP(relu_backward, TG_OPF_NONSMOOTH,
-                "relu_backward(g, x) | g=3x4 x=3x4; relu_backward(g, x) | "
-                "g=3x4 x=4")
+
+static tg_status relu_backward_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, relu_backward_b32, relu_backward_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(relu_backward,
+    .n_inputs = 2,
+    .flags = TG_OPF_NONSMOOTH,
+    .shape = tg_shape_broadcast,
+    .forward = relu_backward_fwd,
+    .vjp = relu_backward_vjp,
+    .cases = "relu_backward(g, x) | g=3x4 x=3x4; relu_backward(g, x) | "
+        "g=3x4 x=4");
+tg_tensor *tg_relu_backward(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_relu_backward, a, b, NULL);
+}
 
 static tg_status leaky_relu_fwd(tg_graph *g, tg_node *n)
 {
@@ -95,10 +122,14 @@ static void leaky_relu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     (void)g, (void)need;
     gx[0] = tg_leaky_relu_backward(gy, n->in[0], n->attr.ALPHA);
 }
-const tg_op_desc tg_op_leaky_relu = {
-    "leaky_relu", 1, 1, TG_OPF_NONSMOOTH, alpha_shape, leaky_relu_fwd,
-    leaky_relu_vjp,
-    "leaky_relu(x, alpha=0.1) | x=3x4; leaky_relu(x, alpha=-0.5) | x=7"};
+TG_BUILTIN_OP(leaky_relu,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"alpha", TG_ATTR_REAL, 0.01}},
+    .shape = alpha_shape,
+    .forward = leaky_relu_fwd,
+    .vjp = leaky_relu_vjp,
+    .cases = "leaky_relu(x, alpha=0.1) | x=3x4; leaky_relu(x, alpha=-0.5) | x=7");
 
 static tg_status leaky_relu_bw_fwd(tg_graph *g, tg_node *n)
 {
@@ -112,11 +143,15 @@ static void leaky_relu_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     (void)g;
     if (need[0]) gx[0] = tg_leaky_relu_backward(h, n->in[1], n->attr.ALPHA);
 }
-const tg_op_desc tg_op_leaky_relu_backward = {
-    "leaky_relu_backward", 2, 2, TG_OPF_NONSMOOTH, alpha_shape,
-    leaky_relu_bw_fwd, leaky_relu_bw_vjp,
-    "leaky_relu_backward(g, x, alpha=0.2) | g=3x4 x=3x4; "
-    "leaky_relu_backward(g, x, alpha=0.2) | g=4 x=3x4"};
+TG_BUILTIN_OP(leaky_relu_backward,
+    .n_inputs = 2,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"alpha", TG_ATTR_REAL, 0.01}},
+    .shape = alpha_shape,
+    .forward = leaky_relu_bw_fwd,
+    .vjp = leaky_relu_bw_vjp,
+    .cases = "leaky_relu_backward(g, x, alpha=0.2) | g=3x4 x=3x4; "
+        "leaky_relu_backward(g, x, alpha=0.2) | g=4 x=3x4");
 
 tg_tensor *tg_leaky_relu(tg_tensor *x, double alpha)
 {

@@ -32,7 +32,7 @@ static tg_status rrelu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "lower %g > upper %g; hint: the slope is drawn "
                            "from U(lower, upper)",
                            lo, hi);
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 #define DRAW(T)                                                             \
@@ -83,11 +83,16 @@ static void rrelu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     }
 }
 
-const tg_op_desc tg_op_rrelu = {
-    "rrelu", 1, 1, TG_OPF_NONSMOOTH | TG_OPF_RANDOM, rrelu_shape, rrelu_fwd,
-    rrelu_vjp,
-    "rrelu(x, lower=0.125, upper=0.3333) | x=3x4; "
-    "rrelu(x, lower=0.2, upper=0.2) | x=7"};
+TG_BUILTIN_OP(rrelu,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH | TG_OPF_RANDOM,
+    .attrs = {{"lower", TG_ATTR_REAL, 1.0 / 8},
+              {"upper", TG_ATTR_REAL, 1.0 / 3}},
+    .shape = rrelu_shape,
+    .forward = rrelu_fwd,
+    .vjp = rrelu_vjp,
+    .cases = "rrelu(x, lower=0.125, upper=0.3333) | x=3x4; "
+        "rrelu(x, lower=0.2, upper=0.2) | x=7");
 
 tg_tensor *tg_rrelu(tg_tensor *x, double lower, double upper)
 {

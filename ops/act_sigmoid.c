@@ -241,15 +241,89 @@ static void silu_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     }
 }
 
-TG_EW_UNARY_OP(sigmoid, 0, "sigmoid(x) | x=3x4; sigmoid(6*x) | x=7")
-TG_EW_BINARY_OP(sigmoid_backward, 0,
-                "sigmoid_backward(g, y) | g=3x4 y=3x4; "
-                "sigmoid_backward(g, y) | g=3x4 y=4")
-TG_EW_UNARY_OP(logsigmoid, 0, "logsigmoid(x) | x=3x4; logsigmoid(8*x) | x=7")
-TG_EW_BINARY_OP(logsigmoid_backward, 0,
-                "logsigmoid_backward(g, x) | g=3x4 x=3x4; "
-                "logsigmoid_backward(g, x) | g=4 x=3x4")
-TG_EW_UNARY_OP(silu, 0, "silu(x) | x=3x4; silu(4*x) | x=7")
-TG_EW_BINARY_OP(silu_backward, 0,
-                "silu_backward(g, x) | g=3x4 x=3x4; "
-                "silu_backward(g, 3*x) | g=3x1 x=1x4")
+static tg_status sigmoid_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, sigmoid_k32, sigmoid_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(sigmoid,
+    .n_inputs = 1,
+    .forward = sigmoid_fwd,
+    .vjp = sigmoid_vjp,
+    .cases = "sigmoid(x) | x=3x4; sigmoid(6*x) | x=7");
+tg_tensor *tg_sigmoid(tg_tensor *x) { return tg__apply1(TG_OP_sigmoid, x, NULL); }
+
+static tg_status sigmoid_backward_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, sigmoid_backward_b32, sigmoid_backward_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(sigmoid_backward,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = sigmoid_backward_fwd,
+    .vjp = sigmoid_backward_vjp,
+    .cases = "sigmoid_backward(g, y) | g=3x4 y=3x4; "
+        "sigmoid_backward(g, y) | g=3x4 y=4");
+tg_tensor *tg_sigmoid_backward(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_sigmoid_backward, a, b, NULL);
+}
+
+static tg_status logsigmoid_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, logsigmoid_k32, logsigmoid_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(logsigmoid,
+    .n_inputs = 1,
+    .forward = logsigmoid_fwd,
+    .vjp = logsigmoid_vjp,
+    .cases = "logsigmoid(x) | x=3x4; logsigmoid(8*x) | x=7");
+tg_tensor *tg_logsigmoid(tg_tensor *x) { return tg__apply1(TG_OP_logsigmoid, x, NULL); }
+
+static tg_status logsigmoid_backward_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, logsigmoid_backward_b32, logsigmoid_backward_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(logsigmoid_backward,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = logsigmoid_backward_fwd,
+    .vjp = logsigmoid_backward_vjp,
+    .cases = "logsigmoid_backward(g, x) | g=3x4 x=3x4; "
+        "logsigmoid_backward(g, x) | g=4 x=3x4");
+tg_tensor *tg_logsigmoid_backward(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_logsigmoid_backward, a, b, NULL);
+}
+
+static tg_status silu_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, silu_k32, silu_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(silu,
+    .n_inputs = 1,
+    .forward = silu_fwd,
+    .vjp = silu_vjp,
+    .cases = "silu(x) | x=3x4; silu(4*x) | x=7");
+tg_tensor *tg_silu(tg_tensor *x) { return tg__apply1(TG_OP_silu, x, NULL); }
+
+static tg_status silu_backward_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, silu_backward_b32, silu_backward_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(silu_backward,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = silu_backward_fwd,
+    .vjp = silu_backward_vjp,
+    .cases = "silu_backward(g, x) | g=3x4 x=3x4; "
+        "silu_backward(g, 3*x) | g=3x1 x=1x4");
+tg_tensor *tg_silu_backward(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_silu_backward, a, b, NULL);
+}

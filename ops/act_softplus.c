@@ -86,8 +86,8 @@ static tg_status softplus_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            beta);
     if (isnan(thr))
         return tg__op_fail(g, n, TG_ERR_ARG, "threshold is NaN");
-    return n->n_in == 1 ? tg__same_shape_rule(g, n, out)
-                        : tg__binary_shape(g, n, out);
+    return n->n_in == 1 ? tg_shape_same(g, n, out)
+                        : tg_shape_broadcast(g, n, out);
 }
 
 static tg_status softplus_fwd(tg_graph *g, tg_node *n)
@@ -125,15 +125,22 @@ static void softplus_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     }
 }
 
-const tg_op_desc tg_op_softplus = {
-    "softplus", 1, 1, 0, softplus_shape, softplus_fwd, softplus_vjp,
-    "softplus(x, beta=1, threshold=20) | x=3x4; "
-    "softplus(4*x, beta=2, threshold=20) | x=7"};
-const tg_op_desc tg_op_softplus_backward = {
-    "softplus_backward", 2, 2, 0, softplus_shape, softplus_bw_fwd,
-    softplus_bw_vjp,
-    "softplus_backward(g, x, beta=1, threshold=20) | g=3x4 x=3x4; "
-    "softplus_backward(g, 3*x, beta=0.5, threshold=20) | g=4 x=3x4"};
+TG_BUILTIN_OP(softplus,
+    .n_inputs = 1,
+    .attrs = {{"beta", TG_ATTR_REAL, 1}, {"threshold", TG_ATTR_REAL, 20}},
+    .shape = softplus_shape,
+    .forward = softplus_fwd,
+    .vjp = softplus_vjp,
+    .cases = "softplus(x, beta=1, threshold=20) | x=3x4; "
+        "softplus(4*x, beta=2, threshold=20) | x=7");
+TG_BUILTIN_OP(softplus_backward,
+    .n_inputs = 2,
+    .attrs = {{"beta", TG_ATTR_REAL, 1}, {"threshold", TG_ATTR_REAL, 20}},
+    .shape = softplus_shape,
+    .forward = softplus_bw_fwd,
+    .vjp = softplus_bw_vjp,
+    .cases = "softplus_backward(g, x, beta=1, threshold=20) | g=3x4 x=3x4; "
+        "softplus_backward(g, 3*x, beta=0.5, threshold=20) | g=4 x=3x4");
 
 tg_tensor *tg_softplus(tg_tensor *x, double beta, double threshold)
 {

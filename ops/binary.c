@@ -68,17 +68,32 @@ static void div_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     #op "(a, b) | a=3x4 b=3x4; " #op "(a, b) | a=3x1 b=1x4; " #op           \
         "(a, b) | a=2x3x4 b=4; " #op "(a, b) | a=scalar b=2x3"
 
-const tg_op_desc tg_op_add = {"add", 2, 2, 0, tg__binary_shape, add_fwd,
-                              add_vjp, BIN_CASES(add)};
-const tg_op_desc tg_op_sub = {"sub", 2, 2, 0, tg__binary_shape, sub_fwd,
-                              sub_vjp, BIN_CASES(sub)};
-const tg_op_desc tg_op_mul = {"mul", 2, 2, 0, tg__binary_shape, mul_fwd,
-                              mul_vjp, BIN_CASES(mul)};
+TG_BUILTIN_OP(add,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = add_fwd,
+    .vjp = add_vjp,
+    .cases = BIN_CASES(add));
+TG_BUILTIN_OP(sub,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = sub_fwd,
+    .vjp = sub_vjp,
+    .cases = BIN_CASES(sub));
+TG_BUILTIN_OP(mul,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = mul_fwd,
+    .vjp = mul_vjp,
+    .cases = BIN_CASES(mul));
 /* Divisors are shifted away from 0 so central differences stay finite. */
-const tg_op_desc tg_op_div = {
-    "div", 2, 2, 0, tg__binary_shape, div_fwd, div_vjp,
-    "div(a, b + 3) | a=3x4 b=3x4; div(a, b + 3) | a=3x1 b=1x4; "
-    "div(a, b - 2) | a=2x3x4 b=4"};
+TG_BUILTIN_OP(div,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = div_fwd,
+    .vjp = div_vjp,
+    .cases = "div(a, b + 3) | a=3x4 b=3x4; div(a, b + 3) | a=3x1 b=1x4; "
+        "div(a, b - 2) | a=2x3x4 b=4");
 
 tg_tensor *tg_add(tg_tensor *a, tg_tensor *b) { return tg__apply2(TG_OP_add, a, b, NULL); }
 tg_tensor *tg_sub(tg_tensor *a, tg_tensor *b) { return tg__apply2(TG_OP_sub, a, b, NULL); }

@@ -11,7 +11,7 @@ static tg_status cast_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "unknown dtype %lld; hint: TG_F32 or TG_F64",
                            (long long)dt);
     out->dtype = (tg_dtype)dt;
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 static tg_status cast_fwd(tg_graph *g, tg_node *n)
@@ -40,8 +40,14 @@ static void cast_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     gx[0] = tg_cast(gy, n->in[0]->dtype);
 }
 
-const tg_op_desc tg_op_cast = {"cast", 1, 1, 0, cast_shape, cast_fwd,
-                               cast_vjp, NULL};
+TG_BUILTIN_OP(cast,
+    .n_inputs = 1,
+    .attrs = {{"dtype", TG_ATTR_DTYPE, TG_F64, true}},
+    .shape = cast_shape,
+    .forward = cast_fwd,
+    .vjp = cast_vjp,
+    .cases = "cast(cast(x, dtype=f32), dtype=f64) | x=3x4 | eps=1e-2 "
+        "atol=1e-3 rtol=1e-3; cast(x, dtype=f64) * x | x=5");
 
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dt)
 {

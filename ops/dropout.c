@@ -21,7 +21,7 @@ static tg_status dropout_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "p must lie in [0, 1), got %g; hint: p is the "
                            "probability of dropping an element",
                            p);
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 static tg_status dropout_fwd(tg_graph *g, tg_node *n)
@@ -64,9 +64,24 @@ static void dropout_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 
 /* The gradient checker reseeds the graph RNG before every evaluation, so
  * each forward draws the same mask and central differences apply. */
-const tg_op_desc tg_op_dropout = {
-    "dropout", 1, 1, TG_OPF_RANDOM, dropout_shape, dropout_fwd, dropout_vjp,
-    "dropout(x, p=0.3) | x=4x5; dropout(x * x, p=0.5) | x=7"};
+/* The expression language calls the C function: in eval mode (or with
+ * p = 0) it returns x itself, recording nothing. */
+static tg_tensor *dropout_call(tg_tensor *const *in, int n_in,
+                               const tg_attrs *a)
+{
+    (void)n_in;
+    return tg_dropout(in[0], a->P);
+}
+
+TG_BUILTIN_OP(dropout,
+    .n_inputs = 1,
+    .flags = TG_OPF_RANDOM,
+    .attrs = {{"p", TG_ATTR_REAL, 0.5}},
+    .shape = dropout_shape,
+    .forward = dropout_fwd,
+    .vjp = dropout_vjp,
+    .call = dropout_call,
+    .cases = "dropout(x, p=0.3) | x=4x5; dropout(x * x, p=0.5) | x=7");
 
 tg_tensor *tg_dropout(tg_tensor *x, double p)
 {

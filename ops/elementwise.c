@@ -15,7 +15,7 @@ static inline void copy_shape_of(tg_tensor *out, const tg_tensor *t)
     for (int i = 0; i < t->ndim; i++) out->shape[i] = t->shape[i];
 }
 
-tg_status tg__binary_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+tg_status tg_shape_broadcast(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *a = n->in[0], *b = n->in[1];
     if (a->ndim == b->ndim) {
@@ -50,7 +50,7 @@ tg_status tg__binary_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return TG_OK;
 }
 
-tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out)
+tg_status tg_shape_same(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     (void)g;
     copy_shape_of(out, n->in[0]);

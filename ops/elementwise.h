@@ -1,7 +1,8 @@
 /* Shared machinery of elementwise ops: the broadcasting binary driver and
  * the same-shape unary driver. Kernels keep the uniform signature
  * outputs-first: k(n, y, a, sa, b, sb) where sa, sb are 0 (broadcast
- * scalar) or 1 (contiguous). */
+ * scalar) or 1 (contiguous). The shape rules tg_shape_same and
+ * tg_shape_broadcast are public (tapegrad/op.h). */
 #ifndef TAPEGRAD_ELEMENTWISE_H
 #define TAPEGRAD_ELEMENTWISE_H
 
@@ -12,12 +13,8 @@ typedef void (*tg_bin_f32)(int64_t n, float *y, const float *a, int64_t sa,
 typedef void (*tg_bin_f64)(int64_t n, double *y, const double *a, int64_t sa,
                            const double *b, int64_t sb);
 
-/* out = broadcast(in[0], in[1]), with an error naming both shapes. */
-tg_status tg__binary_shape(tg_graph *g, tg_node *n, tg_tensor *out);
 /* Run a binary kernel over the broadcast plan, threaded when large. */
 tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd);
-/* out has in[0]'s shape. */
-tg_status tg__same_shape_rule(tg_graph *g, tg_node *n, tg_tensor *out);
 /* y = k(x) for a unary tg_vec_* kernel pair. */
 tg_status tg__unary_run(tg_node *n,
                         void (*kf)(int64_t, float *, const float *),

@@ -52,35 +52,4 @@ tg_tensor *tg__ew_binary_const(tg_graph *g, const tg_node *n,
  * body can use local variables. */
 #define TG_EW_FOR_ISAS(M) M(sse2) M(avx2) M(avx512)
 
-/* The boilerplate of a unary op whose forward is a map kernel table
- * NAME##_k32 / NAME##_k64 without parameters and whose VJP is NAME##_vjp:
- * forward, descriptor and the public wrapper tg_NAME(x). */
-#define TG_EW_UNARY_OP(NAME, FLAGS, CASES)                                  \
-    static tg_status NAME##_fwd(tg_graph *g, tg_node *n)                    \
-    {                                                                       \
-        (void)g;                                                            \
-        return tg__ew_map_run(n, NAME##_k32, NAME##_k64, 0, 0, 0);             \
-    }                                                                       \
-    const tg_op_desc tg_op_##NAME = {#NAME, 1, 1, FLAGS,                    \
-                                     tg__same_shape_rule, NAME##_fwd,       \
-                                     NAME##_vjp, CASES};                    \
-    tg_tensor *tg_##NAME(tg_tensor *x)                                      \
-    {                                                                       \
-        return tg__apply1(TG_OP_##NAME, x, NULL);                           \
-    }
-
-/* Same for a binary op (NumPy broadcasting) on table NAME##_b32/_b64. */
-#define TG_EW_BINARY_OP(NAME, FLAGS, CASES)                                 \
-    static tg_status NAME##_fwd(tg_graph *g, tg_node *n)                    \
-    {                                                                       \
-        (void)g;                                                            \
-        return tg__ew_binary_run(n, NAME##_b32, NAME##_b64, 0, 0, 0);          \
-    }                                                                       \
-    const tg_op_desc tg_op_##NAME = {#NAME, 2, 2, FLAGS, tg__binary_shape,  \
-                                     NAME##_fwd, NAME##_vjp, CASES};        \
-    tg_tensor *tg_##NAME(tg_tensor *a, tg_tensor *b)                        \
-    {                                                                       \
-        return tg__apply2(TG_OP_##NAME, a, b, NULL);                        \
-    }
-
 #endif

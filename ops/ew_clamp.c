@@ -42,7 +42,7 @@ static tg_status clamp_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "min %g > max %g; hint: pass the lower bound "
                            "first",
                            lo, hi);
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 static tg_status clamp_fwd(tg_graph *g, tg_node *n)
@@ -62,9 +62,15 @@ static void clamp_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_mul(gy, m);
 }
 
-const tg_op_desc tg_op_clamp = {
-    "clamp", 1, 1, TG_OPF_NONSMOOTH, clamp_shape, clamp_fwd, clamp_vjp,
-    "clamp(x, min=-0.5, max=0.5) | x=3x4; clamp(2*x, min=-1, max=3) | x=7"};
+TG_BUILTIN_OP(clamp,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"min", TG_ATTR_REAL, -INFINITY},
+              {"max", TG_ATTR_REAL, INFINITY}},
+    .shape = clamp_shape,
+    .forward = clamp_fwd,
+    .vjp = clamp_vjp,
+    .cases = "clamp(x, min=-0.5, max=0.5) | x=3x4; clamp(2*x, min=-1, max=3) | x=7");
 
 tg_tensor *tg_clamp(tg_tensor *x, double min, double max)
 {

@@ -54,7 +54,50 @@ static void expm1_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_mul(gy, tg_add_scalar(n->out, 1.0));
 }
 
-TG_EW_UNARY_OP(exp, 0, "exp(x) | x=3x4; exp(2*x) | x=7")
-TG_EW_UNARY_OP(log, 0, "log(x*x + 0.5) | x=3x4; log(x + 2) | x=7")
-TG_EW_UNARY_OP(log1p, 0, "log1p(x * 0.9) | x=3x4; log1p(x*x) | x=5")
-TG_EW_UNARY_OP(expm1, 0, "expm1(x) | x=3x4; expm1(3*x) | x=5")
+static tg_status exp_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, exp_k32, exp_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(exp,
+    .n_inputs = 1,
+    .forward = exp_fwd,
+    .vjp = exp_vjp,
+    .cases = "exp(x) | x=3x4; exp(2*x) | x=7");
+tg_tensor *tg_exp(tg_tensor *x) { return tg__apply1(TG_OP_exp, x, NULL); }
+
+static tg_status log_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, log_k32, log_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(log,
+    .n_inputs = 1,
+    .forward = log_fwd,
+    .vjp = log_vjp,
+    .cases = "log(x*x + 0.5) | x=3x4; log(x + 2) | x=7");
+tg_tensor *tg_log(tg_tensor *x) { return tg__apply1(TG_OP_log, x, NULL); }
+
+static tg_status log1p_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, log1p_k32, log1p_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(log1p,
+    .n_inputs = 1,
+    .forward = log1p_fwd,
+    .vjp = log1p_vjp,
+    .cases = "log1p(x * 0.9) | x=3x4; log1p(x*x) | x=5");
+tg_tensor *tg_log1p(tg_tensor *x) { return tg__apply1(TG_OP_log1p, x, NULL); }
+
+static tg_status expm1_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, expm1_k32, expm1_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(expm1,
+    .n_inputs = 1,
+    .forward = expm1_fwd,
+    .vjp = expm1_vjp,
+    .cases = "expm1(x) | x=3x4; expm1(3*x) | x=5");
+tg_tensor *tg_expm1(tg_tensor *x) { return tg__apply1(TG_OP_expm1, x, NULL); }

@@ -60,5 +60,37 @@ static void minimum_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 #define MM_CASES(op)                                                        \
     #op "(a, b) | a=3x4 b=3x4; " #op "(a, b) | a=3x1 b=1x4; " #op           \
         "(a, b) | a=2x3x4 b=4; " #op "(a, b) | a=scalar b=2x3"
-TG_EW_BINARY_OP(maximum, TG_OPF_NONSMOOTH, MM_CASES(maximum))
-TG_EW_BINARY_OP(minimum, TG_OPF_NONSMOOTH, MM_CASES(minimum))
+
+static tg_status maximum_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, maximum_b32, maximum_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(maximum,
+    .n_inputs = 2,
+    .flags = TG_OPF_NONSMOOTH,
+    .shape = tg_shape_broadcast,
+    .forward = maximum_fwd,
+    .vjp = maximum_vjp,
+    .cases = MM_CASES(maximum));
+tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_maximum, a, b, NULL);
+}
+
+static tg_status minimum_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, minimum_b32, minimum_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(minimum,
+    .n_inputs = 2,
+    .flags = TG_OPF_NONSMOOTH,
+    .shape = tg_shape_broadcast,
+    .forward = minimum_fwd,
+    .vjp = minimum_vjp,
+    .cases = MM_CASES(minimum));
+tg_tensor *tg_minimum(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_minimum, a, b, NULL);
+}

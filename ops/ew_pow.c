@@ -27,10 +27,23 @@ static void pow_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     if (need[1]) gx[1] = tg_mul(gy, tg_mul(n->out, tg_log(a)));
 }
 
-TG_EW_BINARY_OP(pow, 0,
-                "pow(a*a + 0.5, b) | a=3x4 b=3x4; pow(a*a + 0.5, b) | a=3x1 "
-                "b=1x4; pow(a + 2, b * 3) | a=2x3x4 b=4; pow(a*a + 1, b) | "
-                "a=scalar b=2x3")
+static tg_status pow_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_binary_run(n, pow_b32, pow_b64, 0, 0, 0);
+}
+TG_BUILTIN_OP(pow,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = pow_fwd,
+    .vjp = pow_vjp,
+    .cases = "pow(a*a + 0.5, b) | a=3x4 b=3x4; pow(a*a + 0.5, b) | a=3x1 "
+        "b=1x4; pow(a + 2, b * 3) | a=2x3x4 b=4; pow(a*a + 1, b) | "
+        "a=scalar b=2x3");
+tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b)
+{
+    return tg__apply2(TG_OP_pow, a, b, NULL);
+}
 
 static tg_status pow_scalar_fwd(tg_graph *g, tg_node *n)
 {
@@ -56,13 +69,17 @@ static tg_status pow_scalar_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     if (isnan(n->attr.P_ATTR))
         return tg__op_fail(g, n, TG_ERR_ARG, "exponent p is NaN");
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
-const tg_op_desc tg_op_pow_scalar = {
-    "pow_scalar", 1, 1, 0, pow_scalar_shape, pow_scalar_fwd, pow_scalar_vjp,
-    "pow_scalar(x*x + 0.5, p=2.5) | x=3x4; pow_scalar(x, p=3) | x=7; "
-    "pow_scalar(x + 2, p=-1.5) | x=5"};
+TG_BUILTIN_OP(pow_scalar,
+    .n_inputs = 1,
+    .attrs = {{"p", TG_ATTR_REAL, 0, true}},
+    .shape = pow_scalar_shape,
+    .forward = pow_scalar_fwd,
+    .vjp = pow_scalar_vjp,
+    .cases = "pow_scalar(x*x + 0.5, p=2.5) | x=3x4; pow_scalar(x, p=3) | x=7; "
+        "pow_scalar(x + 2, p=-1.5) | x=5");
 
 tg_tensor *tg_pow_scalar(tg_tensor *x, double p)
 {

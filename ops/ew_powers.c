@@ -70,9 +70,63 @@ static void reciprocal_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_neg(tg_mul(gy, tg_mul(n->out, n->out)));
 }
 
-TG_EW_UNARY_OP(abs, TG_OPF_NONSMOOTH, "abs(x) | x=3x4; abs(x - 0.5) | x=7")
-TG_EW_UNARY_OP(sqrt, 0, "sqrt(x*x + 0.2) | x=3x4")
-TG_EW_UNARY_OP(rsqrt, 0, "rsqrt(x*x + 0.2) | x=3x4")
-TG_EW_UNARY_OP(square, 0, "square(x) | x=3x4; square(x) | x=scalar")
-TG_EW_UNARY_OP(reciprocal, 0,
-               "reciprocal(x*x + 0.5) | x=3x4; reciprocal(x - 2) | x=5")
+static tg_status abs_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, abs_k32, abs_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(abs,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .forward = abs_fwd,
+    .vjp = abs_vjp,
+    .cases = "abs(x) | x=3x4; abs(x - 0.5) | x=7");
+tg_tensor *tg_abs(tg_tensor *x) { return tg__apply1(TG_OP_abs, x, NULL); }
+
+static tg_status sqrt_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, sqrt_k32, sqrt_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(sqrt,
+    .n_inputs = 1,
+    .forward = sqrt_fwd,
+    .vjp = sqrt_vjp,
+    .cases = "sqrt(x*x + 0.2) | x=3x4");
+tg_tensor *tg_sqrt(tg_tensor *x) { return tg__apply1(TG_OP_sqrt, x, NULL); }
+
+static tg_status rsqrt_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, rsqrt_k32, rsqrt_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(rsqrt,
+    .n_inputs = 1,
+    .forward = rsqrt_fwd,
+    .vjp = rsqrt_vjp,
+    .cases = "rsqrt(x*x + 0.2) | x=3x4");
+tg_tensor *tg_rsqrt(tg_tensor *x) { return tg__apply1(TG_OP_rsqrt, x, NULL); }
+
+static tg_status square_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, square_k32, square_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(square,
+    .n_inputs = 1,
+    .forward = square_fwd,
+    .vjp = square_vjp,
+    .cases = "square(x) | x=3x4; square(x) | x=scalar");
+tg_tensor *tg_square(tg_tensor *x) { return tg__apply1(TG_OP_square, x, NULL); }
+
+static tg_status reciprocal_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, reciprocal_k32, reciprocal_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(reciprocal,
+    .n_inputs = 1,
+    .forward = reciprocal_fwd,
+    .vjp = reciprocal_vjp,
+    .cases = "reciprocal(x*x + 0.5) | x=3x4; reciprocal(x - 2) | x=5");
+tg_tensor *tg_reciprocal(tg_tensor *x) { return tg__apply1(TG_OP_reciprocal, x, NULL); }

@@ -107,7 +107,7 @@ tg_tensor *tg__ew_saved_like(tg_graph *g, const tg_node *n,
                              const tg_tensor *x)
 {
     char who[64];
-    snprintf(who, sizeof who, "tg_%s", tg_ops[n->op]->name);
+    snprintf(who, sizeof who, "tg_%s", n->op->name);
     tg_tensor *t = tg__new_tensor(g, x->dtype, x->ndim, x->shape, who);
     if (t) t->flags = TG_TF_CONSTANT;
     return t;

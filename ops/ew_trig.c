@@ -37,6 +37,38 @@ static void erf_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     gx[0] = tg_mul(gy, tg_mul_scalar(d, two_over_sqrt_pi));
 }
 
-TG_EW_UNARY_OP(sin, 0, "sin(x) | x=3x4; sin(4*x) | x=7")
-TG_EW_UNARY_OP(cos, 0, "cos(x) | x=3x4; cos(4*x) | x=7")
-TG_EW_UNARY_OP(erf, 0, "erf(x) | x=3x4; erf(2*x) | x=7")
+static tg_status sin_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, sin_k32, sin_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(sin,
+    .n_inputs = 1,
+    .forward = sin_fwd,
+    .vjp = sin_vjp,
+    .cases = "sin(x) | x=3x4; sin(4*x) | x=7");
+tg_tensor *tg_sin(tg_tensor *x) { return tg__apply1(TG_OP_sin, x, NULL); }
+
+static tg_status cos_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, cos_k32, cos_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(cos,
+    .n_inputs = 1,
+    .forward = cos_fwd,
+    .vjp = cos_vjp,
+    .cases = "cos(x) | x=3x4; cos(4*x) | x=7");
+tg_tensor *tg_cos(tg_tensor *x) { return tg__apply1(TG_OP_cos, x, NULL); }
+
+static tg_status erf_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    return tg__ew_map_run(n, erf_k32, erf_k64, 0, 0, 0);
+}
+TG_BUILTIN_OP(erf,
+    .n_inputs = 1,
+    .forward = erf_fwd,
+    .vjp = erf_vjp,
+    .cases = "erf(x) | x=3x4; erf(2*x) | x=7");
+tg_tensor *tg_erf(tg_tensor *x) { return tg__apply1(TG_OP_erf, x, NULL); }

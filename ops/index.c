@@ -39,7 +39,7 @@ static tg_status check_idx(tg_graph *g, tg_node *n, const tg_tensor *idx,
 /* The indexed tensor's shape: x (forward ops) or the attribute (adds). */
 static int src_shape(const tg_node *n, const int64_t **shape)
 {
-    bool add = n->op == TG_OP_index_add || n->op == TG_OP_scatter_add;
+    bool add = n->op == &tg_op_index_add || n->op == &tg_op_scatter_add;
     *shape = add ? n->attr.ax : n->in[0]->shape;
     return add ? n->attr.nax : n->in[0]->ndim;
 }
@@ -66,7 +66,7 @@ static tg_status take_rule(tg_graph *g, tg_node *n, tg_tensor *out)
     const tg_tensor *v = n->in[0], *idx = n->in[1];
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF], s3[TG_SHAPE_BUF],
         s4[TG_SHAPE_BUF];
-    bool add = n->op == TG_OP_index_add;
+    bool add = n->op == &tg_op_index_add;
     if (nd < 1 || nd > TG_MAX_DIMS)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "cannot index a %d-d tensor; hint: it needs at "
@@ -181,7 +181,7 @@ static tg_status gather_rule(tg_graph *g, tg_node *n, tg_tensor *out)
     int nd = src_shape(n, &shape);
     const tg_tensor *v = n->in[0], *idx = n->in[1];
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
-    bool add = n->op == TG_OP_scatter_add;
+    bool add = n->op == &tg_op_scatter_add;
     if (nd < 1 || nd > TG_MAX_DIMS)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "cannot index a %d-d tensor; hint: it needs at "
@@ -283,23 +283,44 @@ static void scatter_add_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 /* ---------------------------------------------------------- descriptors */
 
 /* Index inputs carry values in the cases; the CLI must not perturb them. */
-const tg_op_desc tg_op_index_select = {
-    "index_select", 2, 2, TG_OPF_MIXED_DTYPE, take_rule, index_select_fwd,
-    index_select_vjp,
-    "index_select(x, i, axis=0) | x=5x3 i=4:4,0,2,0; "
-    "index_select(x, i, axis=1) | x=2x4x3 i=2x2:3,1,1,0"};
-const tg_op_desc tg_op_index_add = {
-    "index_add", 2, 2, TG_OPF_MIXED_DTYPE, take_rule, index_add_fwd,
-    index_add_vjp,
-    "index_add(g, i, shape=[5,3], axis=0) | g=4x3 i=4:4,0,2,0"};
-const tg_op_desc tg_op_gather = {
-    "gather", 2, 2, TG_OPF_MIXED_DTYPE, gather_rule, gather_fwd, gather_vjp,
-    "gather(x, i, axis=1) | x=3x4 i=3x1:3,0,2; "
-    "gather(x, i, axis=0) | x=3x4 i=2x4:0,1,2,2,1,0,0,1"};
-const tg_op_desc tg_op_scatter_add = {
-    "scatter_add", 2, 2, TG_OPF_MIXED_DTYPE, gather_rule, scatter_add_fwd,
-    scatter_add_vjp,
-    "scatter_add(g, i, shape=[3,4], axis=1) | g=3x2 i=3x2:3,3,0,1,2,0"};
+TG_BUILTIN_OP(index_select,
+    .n_inputs = 2,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 1,
+    .attrs = {{"axis", TG_ATTR_INT}},
+    .shape = take_rule,
+    .forward = index_select_fwd,
+    .vjp = index_select_vjp,
+    .cases = "index_select(x, i, axis=0) | x=5x3 i=4:4,0,2,0; "
+        "index_select(x, i, axis=1) | x=2x4x3 i=2x2:3,1,1,0");
+TG_BUILTIN_OP(index_add,
+    .n_inputs = 2,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 1,
+    .attrs = {{"shape", TG_ATTR_SHAPE, 0, true}, {"axis", TG_ATTR_INT}},
+    .shape = take_rule,
+    .forward = index_add_fwd,
+    .vjp = index_add_vjp,
+    .cases = "index_add(g, i, shape=[5,3], axis=0) | g=4x3 i=4:4,0,2,0");
+TG_BUILTIN_OP(gather,
+    .n_inputs = 2,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 1,
+    .attrs = {{"axis", TG_ATTR_INT}},
+    .shape = gather_rule,
+    .forward = gather_fwd,
+    .vjp = gather_vjp,
+    .cases = "gather(x, i, axis=1) | x=3x4 i=3x1:3,0,2; "
+        "gather(x, i, axis=0) | x=3x4 i=2x4:0,1,2,2,1,0,0,1");
+TG_BUILTIN_OP(scatter_add,
+    .n_inputs = 2,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 1,
+    .attrs = {{"shape", TG_ATTR_SHAPE, 0, true}, {"axis", TG_ATTR_INT}},
+    .shape = gather_rule,
+    .forward = scatter_add_fwd,
+    .vjp = scatter_add_vjp,
+    .cases = "scatter_add(g, i, shape=[3,4], axis=1) | g=3x2 i=3x2:3,3,0,1,2,0");
 
 tg_tensor *tg_index_select(tg_tensor *x, int axis, tg_tensor *idx)
 {

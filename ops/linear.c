@@ -20,6 +20,7 @@
 static tg_status linear_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *x = n->in[0], *W = n->in[1];
+    n->attr.HAS_BIAS = n->n_in > 2; /* derived here, so tg_apply works too */
     const tg_tensor *b = n->attr.HAS_BIAS ? n->in[2] : NULL;
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF], s3[TG_SHAPE_BUF];
     if (W->ndim != 2)
@@ -83,7 +84,7 @@ static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
         gx[0] = vec ? tg_reshape(d, 1, x->shape) : d;
     }
     /* gx[1], gx[2] may arrive as destinations (W's and b's zeroed ->grad,
-     * recording off; see tg_op_desc.vjp): the same product, written there
+     * recording off; see tg_op.vjp): the same product, written there
      * with beta = 0, and the bias's row sums by the engine's own sum_to
      * kernel. */
     int64_t M = N ? gy->numel / N : 0;
@@ -111,10 +112,14 @@ static void linear_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     }
 }
 
-const tg_op_desc tg_op_linear = {
-    "linear", 2, 3, 0, linear_shape, linear_fwd, linear_vjp,
-    "linear(x, W, b) | x=4x3 W=3x5 b=5; linear(x, W) | x=2x3x4 W=4x2; "
-    "linear(x, W, b) | x=3 W=3x2 b=2"};
+TG_BUILTIN_OP(linear,
+    .n_inputs = 2,
+    .max_inputs = 3,
+    .shape = linear_shape,
+    .forward = linear_fwd,
+    .vjp = linear_vjp,
+    .cases = "linear(x, W, b) | x=4x3 W=3x5 b=5; linear(x, W) | x=2x3x4 W=4x2; "
+        "linear(x, W, b) | x=3 W=3x2 b=2");
 
 tg_tensor *tg_linear(tg_tensor *x, tg_tensor *W, tg_tensor *b)
 {

@@ -234,7 +234,7 @@ static void nll_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 
 static tg_status mse_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
-    tg_status st = tg__binary_shape(g, n, out); /* broadcast check */
+    tg_status st = tg_shape_broadcast(g, n, out); /* broadcast check */
     if (st != TG_OK) return st;
     int64_t cnt;
     tg__numel(out->ndim, out->shape, &cnt);
@@ -371,30 +371,55 @@ static void l2_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 
 /* Labels in the cases are given values: the CLI differentiates only the
  * float inputs and must leave l alone (no_grad). */
-const tg_op_desc tg_op_cross_entropy = {
-    "cross_entropy", 2, 2, TG_OPF_MIXED_DTYPE, ce_shape, ce_fwd, ce_vjp,
-    "cross_entropy(x, l) | x=3x4 l=3:0,3,1; "
-    "cross_entropy(2*x, l) | x=5x2 l=5:1,0,0,1,1"};
-const tg_op_desc tg_op_cross_entropy_backward = {
-    "cross_entropy_backward", 3, 3, TG_OPF_MIXED_DTYPE, ce_bw_shape,
-    ce_bw_fwd, ce_bw_vjp,
-    "cross_entropy_backward(g, x, l) | g=scalar x=3x4 l=3:2,0,3"};
-const tg_op_desc tg_op_nll = {
-    "nll", 2, 2, TG_OPF_MIXED_DTYPE, nll_shape, nll_fwd, nll_vjp,
-    "nll(log_softmax(x, axis=1), l) | x=3x4 l=3:0,3,1; nll(x, l) | x=2x5 "
-    "l=2:4,2"};
-const tg_op_desc tg_op_mse = {
-    "mse", 2, 2, 0, mse_shape, mse_fwd, mse_vjp,
-    "mse(a, b) | a=3x4 b=3x4; mse(a, b) | a=3x1 b=1x4; mse(a, b) | a=2x3 "
-    "b=scalar"};
-const tg_op_desc tg_op_bce_with_logits = {
-    "bce_with_logits", 2, 2, 0, bce_shape, bce_fwd, bce_vjp,
-    "bce_with_logits(3*x, t) | x=3x4 t=3x4; bce_with_logits(x, t) | x=5 "
-    "t=5"};
-const tg_op_desc tg_op_l2_penalty = {
-    "l2_penalty", 1, 1 << 20, 0, l2_shape, l2_fwd, l2_vjp,
-    "l2_penalty(w, lambda=0.3) | w=3x4; l2_penalty(w, v, lambda=2) | w=3 "
-    "v=2x2"};
+TG_BUILTIN_OP(cross_entropy,
+    .n_inputs = 2,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 1,
+    .shape = ce_shape,
+    .forward = ce_fwd,
+    .vjp = ce_vjp,
+    .cases = "cross_entropy(x, l) | x=3x4 l=3:0,3,1; "
+        "cross_entropy(2*x, l) | x=5x2 l=5:1,0,0,1,1");
+TG_BUILTIN_OP(cross_entropy_backward,
+    .n_inputs = 3,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 2,
+    .shape = ce_bw_shape,
+    .forward = ce_bw_fwd,
+    .vjp = ce_bw_vjp,
+    .cases = "cross_entropy_backward(g, x, l) | g=scalar x=3x4 l=3:2,0,3");
+TG_BUILTIN_OP(nll,
+    .n_inputs = 2,
+    .flags = TG_OPF_MIXED_DTYPE,
+    .index_inputs = 1u << 1,
+    .shape = nll_shape,
+    .forward = nll_fwd,
+    .vjp = nll_vjp,
+    .cases = "nll(log_softmax(x, axis=1), l) | x=3x4 l=3:0,3,1; nll(x, l) | x=2x5 "
+        "l=2:4,2");
+TG_BUILTIN_OP(mse,
+    .n_inputs = 2,
+    .shape = mse_shape,
+    .forward = mse_fwd,
+    .vjp = mse_vjp,
+    .cases = "mse(a, b) | a=3x4 b=3x4; mse(a, b) | a=3x1 b=1x4; mse(a, b) | a=2x3 "
+        "b=scalar");
+TG_BUILTIN_OP(bce_with_logits,
+    .n_inputs = 2,
+    .shape = bce_shape,
+    .forward = bce_fwd,
+    .vjp = bce_vjp,
+    .cases = "bce_with_logits(3*x, t) | x=3x4 t=3x4; bce_with_logits(x, t) | x=5 "
+        "t=5");
+TG_BUILTIN_OP(l2_penalty,
+    .n_inputs = 1,
+    .max_inputs = TG_OP_MANY,
+    .attrs = {{"lambda", TG_ATTR_REAL, 1}},
+    .shape = l2_shape,
+    .forward = l2_fwd,
+    .vjp = l2_vjp,
+    .cases = "l2_penalty(w, lambda=0.3) | w=3x4; l2_penalty(w, v, lambda=2) | w=3 "
+        "v=2x2");
 
 tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *labels)
 {

@@ -180,14 +180,18 @@ static void matmul_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     }
 }
 
-const tg_op_desc tg_op_matmul = {
-    "matmul", 2, 2, 0, matmul_shape, matmul_fwd, matmul_vjp,
-    "a @ b | a=3x4 b=4x5; matmul(a, b) | a=2x3x4 b=4x2; "
-    "matmul(a, b) | a=2x1x3x4 b=3x4x2; matmul(a, b, trans_a=1) | a=4x3 b=4x2; "
-    "matmul(a, b, trans_b=1) | a=3x4 b=2x4; a @ b | a=4 b=4; "
-    "a @ b | a=3 b=3x2; a @ b | a=3x2 b=2; matmul(a, b) | a=3 b=2x3x4; "
-    "matmul(a, b) | a=2x1x4x3 b=3; matmul(a, b, trans_a=1, trans_b=1) | "
-    "a=3 b=2x3"};
+TG_BUILTIN_OP(matmul,
+    .n_inputs = 2,
+    .attrs = {{"trans_a", TG_ATTR_BOOL}, {"trans_b", TG_ATTR_BOOL}},
+    .shape = matmul_shape,
+    .forward = matmul_fwd,
+    .vjp = matmul_vjp,
+    .cases = "a @ b | a=3x4 b=4x5; matmul(a, b) | a=2x3x4 b=4x2; "
+        "matmul(a, b) | a=2x1x3x4 b=3x4x2; matmul(a, b, trans_a=1) | a=4x3 b=4x2; "
+        "matmul(a, b, trans_b=1) | a=3x4 b=2x4; a @ b | a=4 b=4; "
+        "a @ b | a=3 b=3x2; a @ b | a=3x2 b=2; matmul(a, b) | a=3 b=2x3x4; "
+        "matmul(a, b) | a=2x1x4x3 b=3; matmul(a, b, trans_a=1, trans_b=1) | "
+        "a=3 b=2x3");
 
 tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b)
 {

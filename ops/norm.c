@@ -47,8 +47,8 @@ enum { HAS_W = 1, HAS_B = 2, HAS_RUN = 4 };
 
 static bool is_bn(const tg_node *n)
 {
-    return n->op == TG_OP_batch_norm || n->op == TG_OP_batch_norm_backward ||
-           n->op == TG_OP_batch_norm_rstd;
+    return n->op == &tg_op_batch_norm || n->op == &tg_op_batch_norm_backward ||
+           n->op == &tg_op_batch_norm_rstd;
 }
 
 typedef struct nlay {
@@ -171,13 +171,14 @@ static tg_status norm_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                         tg__fmt_shape(s2, x->ndim, x->shape));
             }
     }
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 /* (g, x [, w]) */
 static tg_status norm_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *gy = n->in[0], *x = n->in[1];
+    n->attr.FLAGS = n->n_in > 2 ? HAS_W : 0; /* as the C functions set it */
     if (!tg__same_shape(gy, x)) {
         char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
         return tg__op_fail(g, n, TG_ERR_SHAPE,
@@ -189,7 +190,7 @@ static tg_status norm_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     if (st == TG_OK && (n->attr.FLAGS & HAS_W))
         st = check_affine(g, n, x, n->in[2], "weight");
     if (st != TG_OK) return st;
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 static tg_status rstd_shape(tg_graph *g, tg_node *n, tg_tensor *out)
@@ -603,28 +604,73 @@ static void rstd_vjp(tg_graph *g, tg_node *n, tg_tensor *h, const bool *need,
                           -1.0 / (double)(L.A * L.B));
 }
 
+/* The expression language's calls (tg_op.call): layer_norm(x[, w[, b]])
+ * with naxes 0 taking w's dims (else 1), as tg_layer_norm; batch_norm(x[,
+ * w[, b[, running_mean, running_var]]]). */
+static tg_tensor *layer_norm_call(tg_tensor *const *in, int n_in,
+                                  const tg_attrs *a)
+{
+    tg_tensor *w = n_in > 1 ? in[1] : NULL, *b = n_in > 2 ? in[2] : NULL;
+    if (a->NAXES == 0) return tg_layer_norm(in[0], w, b, a->EPS);
+    return tg_layer_norm_n(in[0], (int)a->NAXES, w, b, a->EPS);
+}
+
+static tg_tensor *batch_norm_call(tg_tensor *const *in, int n_in,
+                                  const tg_attrs *a)
+{
+    return tg_batch_norm(in[0], n_in > 1 ? in[1] : NULL,
+                         n_in > 2 ? in[2] : NULL, n_in > 3 ? in[3] : NULL,
+                         n_in > 4 ? in[4] : NULL, a->MOMENTUM, a->EPS);
+}
+
 /* ---------------------------------------------------------- descriptors */
 
-const tg_op_desc tg_op_layer_norm = {
-    "layer_norm", 1, 3, 0, norm_shape, norm_fwd, norm_vjp,
-    "layer_norm(x, w, b) | x=3x5 w=5 b=5; layer_norm(x) | x=2x3x4; "
-    "layer_norm(x, w, b, naxes=2) | x=2x3x4 w=3x4 b=3x4; "
-    "layer_norm(x, w, eps=0.1) | x=4x3 w=3"};
-const tg_op_desc tg_op_layer_norm_backward = {
-    "layer_norm_backward", 2, 3, 0, norm_bw_shape, norm_bw_fwd, norm_bw_vjp,
-    "layer_norm_backward(g, x, w) | g=3x5 x=3x5 w=5; "
-    "layer_norm_backward(g, x, naxes=2) | g=2x3x4 x=2x3x4"};
-const tg_op_desc tg_op_layer_norm_rstd = {
-    "layer_norm_rstd", 1, 1, 0, rstd_shape, rstd_fwd, rstd_vjp, NULL};
-const tg_op_desc tg_op_batch_norm = {
-    "batch_norm", 1, 5, 0, norm_shape, norm_fwd, norm_vjp,
-    "batch_norm(x, w, b) | x=4x3 w=3 b=3; batch_norm(x) | x=2x3x4; "
-    "batch_norm(x, w, b) | x=2x3x2x2 w=3 b=3"};
-const tg_op_desc tg_op_batch_norm_backward = {
-    "batch_norm_backward", 2, 3, 0, norm_bw_shape, norm_bw_fwd, norm_bw_vjp,
-    NULL};
-const tg_op_desc tg_op_batch_norm_rstd = {
-    "batch_norm_rstd", 1, 1, 0, rstd_shape, rstd_fwd, rstd_vjp, NULL};
+TG_BUILTIN_OP(layer_norm,
+    .n_inputs = 1,
+    .max_inputs = 3,
+    .attrs = {{"naxes", TG_ATTR_INT}, {"eps", TG_ATTR_REAL, 1e-5}},
+    .shape = norm_shape,
+    .forward = norm_fwd,
+    .vjp = norm_vjp,
+    .call = layer_norm_call,
+    .cases = "layer_norm(x, w, b) | x=3x5 w=5 b=5; layer_norm(x) | x=2x3x4; "
+        "layer_norm(x, w, b, naxes=2) | x=2x3x4 w=3x4 b=3x4; "
+        "layer_norm(x, w, eps=0.1) | x=4x3 w=3");
+TG_BUILTIN_OP(layer_norm_backward,
+    .n_inputs = 2,
+    .max_inputs = 3,
+    .attrs = {{"naxes", TG_ATTR_INT, 1}, {"eps", TG_ATTR_REAL, 1e-5}},
+    .shape = norm_bw_shape,
+    .forward = norm_bw_fwd,
+    .vjp = norm_bw_vjp,
+    .cases = "layer_norm_backward(g, x, w) | g=3x5 x=3x5 w=5; "
+        "layer_norm_backward(g, x, naxes=2) | g=2x3x4 x=2x3x4");
+TG_BUILTIN_OP(layer_norm_rstd,
+    .n_inputs = 1,
+    .shape = rstd_shape,
+    .forward = rstd_fwd,
+    .vjp = rstd_vjp);
+TG_BUILTIN_OP(batch_norm,
+    .n_inputs = 1,
+    .max_inputs = 5,
+    .attrs = {{"eps", TG_ATTR_REAL, 1e-5}, {"momentum", TG_ATTR_REAL, 0.1}},
+    .shape = norm_shape,
+    .forward = norm_fwd,
+    .vjp = norm_vjp,
+    .call = batch_norm_call,
+    .cases = "batch_norm(x, w, b) | x=4x3 w=3 b=3; batch_norm(x) | x=2x3x4; "
+        "batch_norm(x, w, b) | x=2x3x2x2 w=3 b=3");
+TG_BUILTIN_OP(batch_norm_backward,
+    .n_inputs = 2,
+    .max_inputs = 3,
+    .shape = norm_bw_shape,
+    .forward = norm_bw_fwd,
+    .vjp = norm_bw_vjp);
+TG_BUILTIN_OP(batch_norm_rstd,
+    .n_inputs = 1,
+    .shape = rstd_shape,
+    .forward = rstd_fwd,
+    .vjp = rstd_vjp);
 
 /* ----------------------------------------------------------- public API */
 

@@ -79,10 +79,14 @@ static void permute_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_permute(gy, n->attr.nax, inv);
 }
 
-const tg_op_desc tg_op_permute = {
-    "permute", 1, 1, 0, permute_shape, permute_fwd, permute_vjp,
-    "permute(x, perm=[1,0]) | x=3x4; permute(x, perm=[2,0,1]) | x=2x3x4; "
-    "transpose(x, a=0, b=-1) | x=2x3x4; transpose(x, a=1, b=2) | x=2x3x4x2"};
+TG_BUILTIN_OP(permute,
+    .n_inputs = 1,
+    .attrs = {{"perm", TG_ATTR_SHAPE, 0, true}},
+    .shape = permute_shape,
+    .forward = permute_fwd,
+    .vjp = permute_vjp,
+    .cases = "permute(x, perm=[1,0]) | x=3x4; permute(x, perm=[2,0,1]) | x=2x3x4; "
+        "transpose(x, a=0, b=-1) | x=2x3x4; transpose(x, a=1, b=2) | x=2x3x4x2");
 
 tg_tensor *tg_permute(tg_tensor *x, int ndim, const int64_t *perm)
 {

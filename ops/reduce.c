@@ -183,7 +183,7 @@ static tg_tensor *tie_mask(tg_graph *g, tg_node *n)
 {
     const tg_tensor *x = n->in[0], *y = n->out;
     tg_tensor *M = tg__const_tensor(g, x->dtype, x->ndim, x->shape,
-                                    n->op == TG_OP_max ? "tg_max" : "tg_min");
+                                    n->op == &tg_op_max ? "tg_max" : "tg_min");
     if (!M) return &g->poison;
     tg_bcast p;
     tg_tensor keep;
@@ -283,18 +283,46 @@ static void lse_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     #op "(x) | x=3x4; " #op "(x, axis=1) | x=3x4; " #op                     \
         "(x, axis=0, keepdim=1) | x=2x3x4; " #op "(x, axis=-1) | x=2x3x4"
 
-const tg_op_desc tg_op_mean = {"mean", 1, 1, 0, reduce_shape, mean_fwd,
-                               mean_vjp, RED_CASES(mean)};
-const tg_op_desc tg_op_max = {"max", 1, 1, TG_OPF_NONSMOOTH, extremum_shape,
-                              max_fwd, extremum_vjp, RED_CASES(max)};
-const tg_op_desc tg_op_min = {"min", 1, 1, TG_OPF_NONSMOOTH, extremum_shape,
-                              min_fwd, extremum_vjp, RED_CASES(min)};
-const tg_op_desc tg_op_var = {
-    "var", 1, 1, 0, reduce_shape, var_fwd, var_vjp,
-    "var(x) | x=3x4; var(x, axis=1, unbiased=1) | x=3x4; "
-    "var(x, axis=0, keepdim=1, unbiased=0) | x=4x3x2"};
-const tg_op_desc tg_op_logsumexp = {"logsumexp", 1, 1, 0, reduce_shape,
-                                    lse_fwd, lse_vjp, RED_CASES(logsumexp)};
+TG_BUILTIN_OP(mean,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_AXES}, {"keepdim", TG_ATTR_BOOL}},
+    .shape = reduce_shape,
+    .forward = mean_fwd,
+    .vjp = mean_vjp,
+    .cases = RED_CASES(mean));
+TG_BUILTIN_OP(max,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"axis", TG_ATTR_AXES}, {"keepdim", TG_ATTR_BOOL}},
+    .shape = extremum_shape,
+    .forward = max_fwd,
+    .vjp = extremum_vjp,
+    .cases = RED_CASES(max));
+TG_BUILTIN_OP(min,
+    .n_inputs = 1,
+    .flags = TG_OPF_NONSMOOTH,
+    .attrs = {{"axis", TG_ATTR_AXES}, {"keepdim", TG_ATTR_BOOL}},
+    .shape = extremum_shape,
+    .forward = min_fwd,
+    .vjp = extremum_vjp,
+    .cases = RED_CASES(min));
+TG_BUILTIN_OP(var,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_AXES},
+              {"keepdim", TG_ATTR_BOOL},
+              {"unbiased", TG_ATTR_BOOL, 1}},
+    .shape = reduce_shape,
+    .forward = var_fwd,
+    .vjp = var_vjp,
+    .cases = "var(x) | x=3x4; var(x, axis=1, unbiased=1) | x=3x4; "
+        "var(x, axis=0, keepdim=1, unbiased=0) | x=4x3x2");
+TG_BUILTIN_OP(logsumexp,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_AXES}, {"keepdim", TG_ATTR_BOOL}},
+    .shape = reduce_shape,
+    .forward = lse_fwd,
+    .vjp = lse_vjp,
+    .cases = RED_CASES(logsumexp));
 
 static tg_tensor *reduce(int op, tg_tensor *x, int naxes, const int64_t *axes,
                          bool keepdim, bool unbiased)

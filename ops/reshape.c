@@ -67,8 +67,15 @@ static void reshape_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_reshape(gy, n->in[0]->ndim, n->in[0]->shape);
 }
 
-const tg_op_desc tg_op_reshape = {"reshape", 1, 1, TG_OPF_VIEW, reshape_shape,
-                                  reshape_fwd, reshape_vjp, NULL};
+TG_BUILTIN_OP(reshape,
+    .n_inputs = 1,
+    .flags = TG_OPF_VIEW,
+    .attrs = {{"shape", TG_ATTR_SHAPE, 0, true}},
+    .shape = reshape_shape,
+    .forward = reshape_fwd,
+    .vjp = reshape_vjp,
+    .cases = "reshape(x, shape=[4,3]) | x=3x4; reshape(x, shape=[-1]) | "
+        "x=2x3x2; reshape(tanh(x), shape=[2,1,3]) * x | x=2x3");
 
 tg_tensor *tg_reshape(tg_tensor *x, int ndim, const int64_t *shape)
 {

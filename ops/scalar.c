@@ -62,14 +62,23 @@ static void mul_scalar_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_mul_scalar(gy, n->attr.SCALAR_ATTR);
 }
 
-const tg_op_desc tg_op_neg = {"neg", 1, 1, 0, tg__same_shape_rule, neg_fwd,
-                              neg_vjp, "neg(x) | x=3x4; -x | x=5"};
-const tg_op_desc tg_op_add_scalar = {
-    "add_scalar", 1, 1, 0, tg__same_shape_rule, add_scalar_fwd,
-    add_scalar_vjp, "add_scalar(x, s=2.5) | x=3x4"};
-const tg_op_desc tg_op_mul_scalar = {
-    "mul_scalar", 1, 1, 0, tg__same_shape_rule, mul_scalar_fwd,
-    mul_scalar_vjp, "mul_scalar(x, s=-1.5) | x=3x4"};
+TG_BUILTIN_OP(neg,
+    .n_inputs = 1,
+    .forward = neg_fwd,
+    .vjp = neg_vjp,
+    .cases = "neg(x) | x=3x4; -x | x=5");
+TG_BUILTIN_OP(add_scalar,
+    .n_inputs = 1,
+    .attrs = {{"s", TG_ATTR_REAL, 0, true}},
+    .forward = add_scalar_fwd,
+    .vjp = add_scalar_vjp,
+    .cases = "add_scalar(x, s=2.5) | x=3x4");
+TG_BUILTIN_OP(mul_scalar,
+    .n_inputs = 1,
+    .attrs = {{"s", TG_ATTR_REAL, 0, true}},
+    .forward = mul_scalar_fwd,
+    .vjp = mul_scalar_vjp,
+    .cases = "mul_scalar(x, s=-1.5) | x=3x4");
 
 tg_tensor *tg_neg(tg_tensor *x) { return tg__apply1(TG_OP_neg, x, NULL); }
 

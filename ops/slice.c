@@ -17,8 +17,8 @@
 
 #define AXIS i[0]
 #define START i[1] /* slice: start, normalised by the shape rule */
-#define STOP i[2]  /* slice: stop (as given)                      */
-#define STEP i[3]  /* slice, slice_backward: step > 0             */
+#define STOP i[3]  /* slice: stop (as given)                      */
+#define STEP i[2]  /* slice, slice_backward: step > 0             */
 /* slice_backward: ax[0..nax-1] is the output shape, START its start. */
 
 /* ---------------------------------------------------------------- concat */
@@ -218,18 +218,37 @@ static void slice_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 
 /* ---------------------------------------------------------- descriptors */
 
-const tg_op_desc tg_op_concat = {
-    "concat", 1, 1 << 20, 0, concat_shape, concat_fwd, concat_vjp,
-    "concat(a, b, axis=0) | a=2x3 b=4x3; concat(a, b, c, axis=1) | a=2x1x2 "
-    "b=2x3x2 c=2x2x2; concat(a, b, axis=-1) | a=3 b=2"};
-const tg_op_desc tg_op_slice = {
-    "slice", 1, 1, 0, slice_shape, slice_fwd, slice_vjp,
-    "slice(x, axis=1, start=1, stop=4, step=2) | x=3x5; "
-    "slice(x, axis=0, start=-3, stop=100, step=1) | x=4x2; "
-    "slice(x, axis=-1, start=0, stop=-1, step=3) | x=2x2x7"};
-const tg_op_desc tg_op_slice_backward = {
-    "slice_backward", 1, 1, 0, slice_bw_shape, slice_bw_fwd, slice_bw_vjp,
-    "slice_backward(g, shape=[3,5], axis=1, start=1, step=2) | g=3x2"};
+TG_BUILTIN_OP(concat,
+    .n_inputs = 1,
+    .max_inputs = TG_OP_MANY,
+    .attrs = {{"axis", TG_ATTR_INT}},
+    .shape = concat_shape,
+    .forward = concat_fwd,
+    .vjp = concat_vjp,
+    .cases = "concat(a, b, axis=0) | a=2x3 b=4x3; concat(a, b, c, axis=1) | a=2x1x2 "
+        "b=2x3x2 c=2x2x2; concat(a, b, axis=-1) | a=3 b=2");
+TG_BUILTIN_OP(slice,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_INT},
+              {"start", TG_ATTR_I64},
+              {"step", TG_ATTR_I64, 1},
+              {"stop", TG_ATTR_I64, INT64_MAX}},
+    .shape = slice_shape,
+    .forward = slice_fwd,
+    .vjp = slice_vjp,
+    .cases = "slice(x, axis=1, start=1, stop=4, step=2) | x=3x5; "
+        "slice(x, axis=0, start=-3, stop=100, step=1) | x=4x2; "
+        "slice(x, axis=-1, start=0, stop=-1, step=3) | x=2x2x7");
+TG_BUILTIN_OP(slice_backward,
+    .n_inputs = 1,
+    .attrs = {{"shape", TG_ATTR_SHAPE, 0, true},
+              {"axis", TG_ATTR_INT},
+              {"start", TG_ATTR_I64},
+              {"step", TG_ATTR_I64, 1}},
+    .shape = slice_bw_shape,
+    .forward = slice_bw_fwd,
+    .vjp = slice_bw_vjp,
+    .cases = "slice_backward(g, shape=[3,5], axis=1, start=1, step=2) | g=3x2");
 
 tg_tensor *tg_concat(tg_tensor *const *xs, int n, int axis)
 {

@@ -106,7 +106,7 @@ static tg_status softmax_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     tg_status st = tg__axis_rule(g, n, n->in[0], &n->attr.AXIS);
     if (st != TG_OK) return st;
-    return tg__same_shape_rule(g, n, out);
+    return tg_shape_same(g, n, out);
 }
 
 /* (g, y) of one shape and dtype. */
@@ -253,28 +253,45 @@ static void mul_exp_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 
 /* ---------------------------------------------------------- descriptors */
 
-const tg_op_desc tg_op_softmax = {
-    "softmax", 1, 1, 0, softmax_shape, softmax_fwd, softmax_vjp,
-    "softmax(x, axis=-1) | x=3x5; softmax(x, axis=0) | x=4x3; "
-    "softmax(x, axis=1) | x=2x3x4; softmax(3*x, axis=-1) | x=6"};
-const tg_op_desc tg_op_log_softmax = {
-    "log_softmax", 1, 1, 0, softmax_shape, log_softmax_fwd, log_softmax_vjp,
-    "log_softmax(x, axis=-1) | x=3x5; log_softmax(x, axis=0) | x=4x3; "
-    "log_softmax(x, axis=1) | x=2x3x4"};
-const tg_op_desc tg_op_softmax_backward = {
-    "softmax_backward", 2, 2, 0, softmax_bw_shape, softmax_bw_fwd,
-    softmax_bw_vjp,
-    "softmax_backward(g, softmax(x, axis=-1), axis=-1) | g=3x4 x=3x4; "
-    "softmax_backward(g, softmax(x, axis=0), axis=0) | g=3x4 x=3x4"};
-const tg_op_desc tg_op_log_softmax_backward = {
-    "log_softmax_backward", 2, 2, 0, softmax_bw_shape, log_softmax_bw_fwd,
-    log_softmax_bw_vjp,
-    "log_softmax_backward(g, log_softmax(x, axis=-1), axis=-1) | g=3x4 "
-    "x=3x4; log_softmax_backward(g, y, axis=1) | g=2x3x2 y=2x3x2"};
-const tg_op_desc tg_op_mul_exp = {
-    "mul_exp", 2, 2, 0, tg__binary_shape, mul_exp_fwd, mul_exp_vjp,
-    "mul_exp(a, b) | a=3x4 b=3x4; mul_exp(a, b) | a=3x1 b=1x4; "
-    "mul_exp(a, b) | a=scalar b=2x3"};
+TG_BUILTIN_OP(softmax,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_INT, -1}},
+    .shape = softmax_shape,
+    .forward = softmax_fwd,
+    .vjp = softmax_vjp,
+    .cases = "softmax(x, axis=-1) | x=3x5; softmax(x, axis=0) | x=4x3; "
+        "softmax(x, axis=1) | x=2x3x4; softmax(3*x, axis=-1) | x=6");
+TG_BUILTIN_OP(log_softmax,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_INT, -1}},
+    .shape = softmax_shape,
+    .forward = log_softmax_fwd,
+    .vjp = log_softmax_vjp,
+    .cases = "log_softmax(x, axis=-1) | x=3x5; log_softmax(x, axis=0) | x=4x3; "
+        "log_softmax(x, axis=1) | x=2x3x4");
+TG_BUILTIN_OP(softmax_backward,
+    .n_inputs = 2,
+    .attrs = {{"axis", TG_ATTR_INT, -1}},
+    .shape = softmax_bw_shape,
+    .forward = softmax_bw_fwd,
+    .vjp = softmax_bw_vjp,
+    .cases = "softmax_backward(g, softmax(x, axis=-1), axis=-1) | g=3x4 x=3x4; "
+        "softmax_backward(g, softmax(x, axis=0), axis=0) | g=3x4 x=3x4");
+TG_BUILTIN_OP(log_softmax_backward,
+    .n_inputs = 2,
+    .attrs = {{"axis", TG_ATTR_INT, -1}},
+    .shape = softmax_bw_shape,
+    .forward = log_softmax_bw_fwd,
+    .vjp = log_softmax_bw_vjp,
+    .cases = "log_softmax_backward(g, log_softmax(x, axis=-1), axis=-1) | g=3x4 "
+        "x=3x4; log_softmax_backward(g, y, axis=1) | g=2x3x2 y=2x3x2");
+TG_BUILTIN_OP(mul_exp,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = mul_exp_fwd,
+    .vjp = mul_exp_vjp,
+    .cases = "mul_exp(a, b) | a=3x4 b=3x4; mul_exp(a, b) | a=3x1 b=1x4; "
+        "mul_exp(a, b) | a=scalar b=2x3");
 
 static tg_tensor *axis_op(int op, tg_tensor *x, tg_tensor *y, int axis)
 {

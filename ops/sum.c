@@ -103,14 +103,30 @@ static void expand_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     gx[0] = tg_sum_to(gy, n->in[0]->ndim, n->in[0]->shape);
 }
 
-const tg_op_desc tg_op_sum = {
-    "sum", 1, 1, 0, sum_shape, sum_fwd, sum_vjp,
-    "sum(x) | x=3x4; sum(x, axis=1) | x=3x4; "
-    "sum(x, axis=0, keepdim=1) | x=2x3x4; sum(x, axis=-1) | x=2x3x4"};
-const tg_op_desc tg_op_sum_to = {"sum_to", 1, 1, 0, sum_to_shape, sum_to_fwd,
-                                 sum_to_vjp, NULL};
-const tg_op_desc tg_op_expand = {"expand", 1, 1, 0, expand_shape, expand_fwd,
-                                 expand_vjp, NULL};
+TG_BUILTIN_OP(sum,
+    .n_inputs = 1,
+    .attrs = {{"axis", TG_ATTR_AXES}, {"keepdim", TG_ATTR_BOOL}},
+    .shape = sum_shape,
+    .forward = sum_fwd,
+    .vjp = sum_vjp,
+    .cases = "sum(x) | x=3x4; sum(x, axis=1) | x=3x4; "
+        "sum(x, axis=0, keepdim=1) | x=2x3x4; sum(x, axis=-1) | x=2x3x4");
+TG_BUILTIN_OP(sum_to,
+    .n_inputs = 1,
+    .attrs = {{"shape", TG_ATTR_SHAPE, 0, true}},
+    .shape = sum_to_shape,
+    .forward = sum_to_fwd,
+    .vjp = sum_to_vjp,
+    .cases = "sum_to(x, shape=[1,4]) | x=3x4; sum_to(x, shape=[4]) | "
+        "x=2x3x4; sum_to(x, shape=[2,1,1]) | x=2x3x4");
+TG_BUILTIN_OP(expand,
+    .n_inputs = 1,
+    .attrs = {{"shape", TG_ATTR_SHAPE, 0, true}},
+    .shape = expand_shape,
+    .forward = expand_fwd,
+    .vjp = expand_vjp,
+    .cases = "expand(x, shape=[3,4]) | x=1x4; expand(x, shape=[2,3,4]) | "
+        "x=3x1; expand(x, shape=[2,2]) | x=scalar");
 
 static tg_tensor *shape_op(int op, tg_tensor *x, int ndim,
                            const int64_t *shape)

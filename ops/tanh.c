@@ -163,11 +163,17 @@ static void tanh_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     if (need[1]) gx[1] = tg_mul_scalar(tg_mul(tg_mul(h, gin), y), -2.0);
 }
 
-const tg_op_desc tg_op_tanh = {"tanh", 1, 1, 0, tg__same_shape_rule, tanh_fwd,
-                               tanh_vjp, "tanh(x) | x=3x4; tanh(3*x) | x=7"};
-const tg_op_desc tg_op_tanh_backward = {
-    "tanh_backward", 2, 2, 0, tg__binary_shape, tanh_bw_fwd, tanh_bw_vjp,
-    "tanh_backward(g, y) | g=3x4 y=3x4; tanh_backward(g, y) | g=3x4 y=4"};
+TG_BUILTIN_OP(tanh,
+    .n_inputs = 1,
+    .forward = tanh_fwd,
+    .vjp = tanh_vjp,
+    .cases = "tanh(x) | x=3x4; tanh(3*x) | x=7");
+TG_BUILTIN_OP(tanh_backward,
+    .n_inputs = 2,
+    .shape = tg_shape_broadcast,
+    .forward = tanh_bw_fwd,
+    .vjp = tanh_bw_vjp,
+    .cases = "tanh_backward(g, y) | g=3x4 y=3x4; tanh_backward(g, y) | g=3x4 y=4");
 
 tg_tensor *tg_tanh(tg_tensor *x) { return tg__apply1(TG_OP_tanh, x, NULL); }
 tg_tensor *tg_tanh_backward(tg_tensor *g, tg_tensor *y)

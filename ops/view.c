@@ -84,16 +84,31 @@ static void view_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     gx[0] = tg_reshape(gy, n->in[0]->ndim, n->in[0]->shape);
 }
 
-const tg_op_desc tg_op_flatten = {
-    "flatten", 1, 1, TG_OPF_VIEW, flatten_shape, view_fwd, view_vjp,
-    "flatten(x, start=1, end=-1) * x2 | x=2x3x4 x2=2x12; "
-    "flatten(x, start=0, end=1) | x=2x3x4"};
-const tg_op_desc tg_op_squeeze = {
-    "squeeze", 1, 1, TG_OPF_VIEW, squeeze_shape, view_fwd, view_vjp,
-    "squeeze(x, axis=1) * y | x=3x1x4 y=3x4; squeeze_all(x) | x=1x3x1"};
-const tg_op_desc tg_op_unsqueeze = {
-    "unsqueeze", 1, 1, TG_OPF_VIEW, unsqueeze_shape, view_fwd, view_vjp,
-    "unsqueeze(x, axis=1) * y | x=3x4 y=3x2x4; unsqueeze(x, axis=-1) | x=3"};
+TG_BUILTIN_OP(flatten,
+    .n_inputs = 1,
+    .flags = TG_OPF_VIEW,
+    .attrs = {{"start", TG_ATTR_INT}, {"end", TG_ATTR_INT, -1}},
+    .shape = flatten_shape,
+    .forward = view_fwd,
+    .vjp = view_vjp,
+    .cases = "flatten(x, start=1, end=-1) * x2 | x=2x3x4 x2=2x12; "
+        "flatten(x, start=0, end=1) | x=2x3x4");
+TG_BUILTIN_OP(squeeze,
+    .n_inputs = 1,
+    .flags = TG_OPF_VIEW,
+    .attrs = {{"axis", TG_ATTR_INT, 0, true}},
+    .shape = squeeze_shape,
+    .forward = view_fwd,
+    .vjp = view_vjp,
+    .cases = "squeeze(x, axis=1) * y | x=3x1x4 y=3x4; squeeze_all(x) | x=1x3x1");
+TG_BUILTIN_OP(unsqueeze,
+    .n_inputs = 1,
+    .flags = TG_OPF_VIEW,
+    .attrs = {{"axis", TG_ATTR_INT, 0, true}},
+    .shape = unsqueeze_shape,
+    .forward = view_fwd,
+    .vjp = view_vjp,
+    .cases = "unsqueeze(x, axis=1) * y | x=3x4 y=3x2x4; unsqueeze(x, axis=-1) | x=3");
 
 tg_tensor *tg_flatten(tg_tensor *x, int start, int end)
 {

@@ -442,7 +442,7 @@ static void walk(pass *p)
             }
         }
         if (!any) continue;
-        tg_ops[n->op]->vjp(g, n, gy, need, gx);
+        n->op->vjp(g, n, gy, need, gx);
         for (int i = 0; i < n->n_in && g->status == TG_OK; i++) {
             if (!need[i] || !gx[i]) continue;
             tg_tensor *in = n->in[i];

@@ -1,7 +1,11 @@
 /* Graphviz DOT pictures of the tape, for teaching: every tensor a node
- * (op outputs as boxes, leaves by kind), edges along the data flow, and
- * for small tensors their values and gradients. */
-#include "internal.h"
+ * (op outputs as boxes with the op's name and attributes, leaves by kind),
+ * edges along the data flow, and for small tensors their values and
+ * gradients. Reads the graph through the public introspection of
+ * tapegrad/op.h only. */
+#include "util.h"
+
+#include <string.h>
 
 #include <errno.h>
 #include <math.h>
@@ -93,9 +97,12 @@ static void put_values(FILE *f, const char *label, const tg_tensor *t)
 
 static const char *leaf_kind(const tg_tensor *t)
 {
-    if (t->flags & TG_TF_PARAM) return "param";
-    if (t->flags & TG_TF_CONSTANT) return "const";
-    return "input";
+    switch (tg_tensor_kind_of(t)) {
+    case TG_KIND_PARAM: return "param";
+    case TG_KIND_CONSTANT: return "const";
+    case TG_KIND_POISON: return "poison";
+    default: return "input";
+    }
 }
 
 static tg_status io_error(const char *what)
@@ -111,16 +118,19 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
     if (!g || !f)
         return tg__set_last_error(TG_ERR_ARG, "tg_graph_write_dot: %s is NULL",
                                   g ? "file" : "graph");
-    if (g->status != TG_OK)
-        return tg__set_last_error(g->status, "tg_graph_write_dot: the graph "
-                                             "has an error: %s",
-                                  g->errmsg);
+    if (tg_graph_status(g) != TG_OK)
+        return tg__set_last_error(tg_graph_status(g),
+                                  "tg_graph_write_dot: the graph has an "
+                                  "error: %s",
+                                  tg_graph_error(g));
 
     /* Nodes in recording order. */
-    int64_t nn = g->n_nodes, k = 0;
-    tg_node **nodes = tg__malloc(sizeof *nodes * (size_t)(nn ? nn : 1));
+    int64_t nn = tg_graph_nodes(g, NULL, 0);
+    const tg_node **nodes = tg__malloc(sizeof *nodes * (size_t)(nn ? nn : 1));
+    if (nodes) tg_graph_nodes(g, nodes, nn);
     int64_t max_t = 1;
-    for (tg_node *n = g->tape; n; n = n->prev) max_t += 1 + n->n_in;
+    for (int64_t i = 0; nodes && i < nn; i++)
+        max_t += 1 + tg_node_num_inputs(nodes[i]);
     if (o.loss) max_t++;
     tmap m = {0};
     m.cap = 16;
@@ -131,21 +141,17 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
     tg_tensor **grads = NULL;
     tg_status st = TG_OK;
     if (!nodes || !m.key || !m.id || !list) goto oom;
-    for (tg_node *n = g->tape; n && k < nn; n = n->prev) nodes[nn - 1 - k++] = n;
-    nn = k;
-    /* nodes[] was filled from the back; shift if the tape was shorter. */
-    if (k < g->n_nodes) memmove(nodes, nodes + (g->n_nodes - k), sizeof *nodes * (size_t)k);
 
     int nt = 0;
     for (int64_t i = 0; i < nn; i++) {
-        for (int j = 0; j < nodes[i]->n_in; j++)
-            intern(&m, nodes[i]->in[j], list, &nt);
-        intern(&m, nodes[i]->out, list, &nt);
+        for (int j = 0; j < tg_node_num_inputs(nodes[i]); j++)
+            intern(&m, tg_node_input(nodes[i], j), list, &nt);
+        intern(&m, tg_node_output(nodes[i]), list, &nt);
     }
     if (o.loss) intern(&m, o.loss, list, &nt);
 
     if (o.loss && nt > 0) {
-        if (o.loss->graph != g) {
+        if (tg_tensor_graph(o.loss) != g) {
             st = tg__set_last_error(TG_ERR_ARG, "tg_graph_write_dot: the loss "
                                                 "belongs to another graph");
             goto done;
@@ -207,13 +213,22 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
         char sb[TG_SHAPE_BUF];
         tg__fmt_shape(sb, t->ndim, t->shape);
         fprintf(f, "  t%d [label=\"", i);
-        if (t->node && t->name) {
-            /* a name the program gave the result (net_h, a_h): the name
-             * the text around the picture uses, with the op beside it */
-            put_escaped(f, t->name);
-            fprintf(f, " (%s)", tg_ops[t->node->op]->name);
-        } else if (t->node) {
-            fputs(tg_ops[t->node->op]->name, f);
+        const tg_node *tn = tg_tensor_node(t);
+        if (tn) {
+            char at[256];
+            if (t->name) {
+                /* a name the program gave the result (net_h, a_h): the
+                 * name the text around the picture uses, with the op
+                 * beside it */
+                put_escaped(f, t->name);
+                fprintf(f, " (%s)", tg_node_op(tn)->name);
+            } else {
+                fputs(tg_node_op(tn)->name, f);
+            }
+            if (tg_node_attrs_str(tn, false, at, sizeof at) > 0) {
+                fputs("\\n", f);
+                put_escaped(f, at);
+            }
         } else {
             if (t->name) {
                 put_escaped(f, t->name);
@@ -224,19 +239,20 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
         }
         fprintf(f, "\\n%s %s", t->dtype == TG_F64 ? "f64" : "f32", sb);
         bool small = o.max_values > 0 && t->numel <= o.max_values;
-        const tg_tensor *gr = grads ? grads[i] : (!t->node ? t->grad : NULL);
-        if (gr && (gr->flags & TG_TF_POISON)) gr = NULL;
-        if (small && t->data && !(t->flags & TG_TF_POISON))
+        const tg_tensor *gr = grads ? grads[i] : (!tn ? t->grad : NULL);
+        if (gr && tg_tensor_kind_of(gr) == TG_KIND_POISON) gr = NULL;
+        if (small && t->data && tg_tensor_kind_of(t) != TG_KIND_POISON)
             put_values(f, "value", t);
         if (small && gr && gr->numel == t->numel) put_values(f, "grad", gr);
         fputs("\"", f);
-        if (t->node)
+        tg_tensor_kind kind = tg_tensor_kind_of(t);
+        if (kind == TG_KIND_OUTPUT)
             fputs(", shape=box, style=\"rounded,filled\", fillcolor=\"#dae8fc\"",
                   f);
-        else if (t->flags & TG_TF_PARAM)
+        else if (kind == TG_KIND_PARAM)
             fputs(", shape=doubleoctagon, style=filled, fillcolor=\"#d5e8d4\"",
                   f);
-        else if (t->flags & TG_TF_CONSTANT)
+        else if (kind == TG_KIND_CONSTANT)
             fputs(", shape=ellipse, style=dashed, color=\"#888888\"", f);
         else if (tg_requires_grad(t))
             fputs(", shape=ellipse, style=filled, fillcolor=\"#fff2cc\"", f);
@@ -246,11 +262,12 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
         fputs("];\n", f);
     }
     for (int64_t i = 0; i < nn; i++) {
-        tg_node *n = nodes[i];
-        int to = m.id[slot(&m, n->out)];
-        for (int j = 0; j < n->n_in; j++) {
-            int from = m.id[slot(&m, n->in[j])];
-            if (n->n_in > 1)
+        const tg_node *n = nodes[i];
+        int n_in = tg_node_num_inputs(n);
+        int to = m.id[slot(&m, tg_node_output(n))];
+        for (int j = 0; j < n_in; j++) {
+            int from = m.id[slot(&m, tg_node_input(n, j))];
+            if (n_in > 1)
                 fprintf(f, "  t%d -> t%d [label=\"%d\"];\n", from, to, j + 1);
             else
                 fprintf(f, "  t%d -> t%d;\n", from, to);

@@ -63,7 +63,22 @@ tg_status tg__op_fail(tg_graph *g, const tg_node *n, tg_status st,
                       const char *fmt, ...)
 {
     char prefix[96];
-    snprintf(prefix, sizeof prefix, "tg_%s: ", tg_ops[n->op]->name);
+    snprintf(prefix, sizeof prefix, "%s%s: ",
+             n->op->prefix ? n->op->prefix : "", n->op->name);
+    va_list ap;
+    va_start(ap, fmt);
+    tg_status r = vfail(g, st, prefix, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+tg_status tg_node_fail(tg_graph *g, const tg_node *n, tg_status st,
+                       const char *fmt, ...)
+{
+    if (!n) return st;
+    char prefix[96];
+    snprintf(prefix, sizeof prefix, "%s%s: ",
+             n->op->prefix ? n->op->prefix : "", n->op->name);
     va_list ap;
     va_start(ap, fmt);
     tg_status r = vfail(g, st, prefix, fmt, ap);

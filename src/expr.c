@@ -4,6 +4,7 @@
  * input, however malformed, ends in an error with a position (the parser
  * is fuzzed). */
 #include "expr.h"
+#include "internal.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -305,7 +306,7 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
     char tb[80];
     out->given = true;
     switch (k->kind) {
-    case TG_KW_REAL: {
+    case TG_ATTR_REAL: {
         int pos, len;
         if (!kw_number(p, &out->num, &pos, &len)) {
             fail_at(p, s, sl, TG_ERR_FORMAT, NULL,
@@ -315,7 +316,7 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
         }
         return true;
     }
-    case TG_KW_BOOL:
+    case TG_ATTR_BOOL:
         if (p->tk == T_NAME && ((p->tlen == 4 && !memcmp(p->s + p->tpos, "true", 4)) ||
                                 (p->tlen == 4 && !memcmp(p->s + p->tpos, "True", 4)))) {
             out->num = 1;
@@ -329,20 +330,20 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
             return true;
         }
         __attribute__((fallthrough)); /* 0 or 1 */
-    case TG_KW_INT:
-    case TG_KW_I64: {
+    case TG_ATTR_INT:
+    case TG_ATTR_I64: {
         int64_t v;
         if (!kw_int(p, f->name, k->name, &v)) return false;
         /* INT keywords land in a C int parameter (an axis); a value outside
          * its range must not wrap into a valid axis. */
-        if (k->kind == TG_KW_INT && (v < INT_MIN || v > INT_MAX)) {
+        if (k->kind == TG_ATTR_INT && (v < INT_MIN || v > INT_MAX)) {
             fail_at(p, s, p->tpos - s, TG_ERR_FORMAT, NULL,
                     "%s: keyword %s = %lld is out of range (at most %d in "
                     "magnitude)",
                     f->name, k->name, (long long)v, INT_MAX);
             return false;
         }
-        if (k->kind == TG_KW_BOOL && v != 0 && v != 1) {
+        if (k->kind == TG_ATTR_BOOL && v != 0 && v != 1) {
             fail_at(p, s, p->tpos - s, TG_ERR_FORMAT, NULL,
                     "%s: keyword %s is 0 or 1, got %lld", f->name, k->name,
                     (long long)v);
@@ -351,7 +352,7 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
         out->num = (double)v;
         return true;
     }
-    case TG_KW_DTYPE:
+    case TG_ATTR_DTYPE:
         if (p->tk == T_NAME) {
             const char *t = p->s + p->tpos;
             int n = p->tlen;
@@ -372,8 +373,8 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
                 "%s: keyword %s wants f32 or f64, found %s", f->name, k->name,
                 token_desc(p, tb, sizeof tb));
         return false;
-    case TG_KW_AXES:
-    case TG_KW_SHAPE: {
+    case TG_ATTR_AXES:
+    case TG_ATTR_SHAPE: {
         char close = 0;
         if (is_op(p, '[')) close = ']';
         else if (is_op(p, '(')) close = ')';
@@ -428,7 +429,7 @@ static void kw_list(const tg__expr_func *f, char *buf, size_t size)
 
 static int parse_call(parser *p, int fi, int npos, int nlen)
 {
-    const tg__expr_func *f = &tg__expr_funcs[fi];
+    const tg__expr_func *f = tg__expr_func_at(fi);
     tg_expr *e = p->e;
     int id = new_node(p, N_CALL, npos, nlen);
     if (id < 0) return -1;
@@ -813,7 +814,7 @@ bool tg__expr_var_differentiable(const tg_expr *e, int v)
         const xnode *n = &e->nodes[i];
         if (n->kind == N_VAR && n->var == v) uses++;
         if (n->kind != N_CALL) continue;
-        unsigned mask = tg__expr_funcs[n->op].index_args;
+        unsigned mask = tg__expr_func_at(n->op)->index_args;
         for (int a = 0; a < n->nargs && a < 32; a++) {
             const xnode *an = &e->nodes[e->argv[n->args + a]];
             if ((mask >> a & 1u) && an->kind == N_VAR && an->var == v)
@@ -886,7 +887,7 @@ static tg_tensor *call_named(evalctx *c, const xnode *n, const char *name,
 {
     int fi = tg__expr_find_func(name, strlen(name));
     if (fi < 0) return NULL;
-    const tg__expr_func *f = &tg__expr_funcs[fi];
+    const tg__expr_func *f = tg__expr_func_at(fi);
     if (nt < f->min_t || nt > f->max_t) return NULL;
     tg__kw_val kw[TG_EXPR_MAX_KW];
     memset(kw, 0, sizeof kw);
@@ -899,7 +900,7 @@ static tg_tensor *call_named(evalctx *c, const xnode *n, const char *name,
             return NULL;
         }
     }
-    return checked(c, n, f->call(t, nt, kw));
+    return checked(c, n, tg__expr_invoke(f, t, nt, kw));
 }
 
 static tg_tensor *eval_pow(evalctx *c, const xnode *n)
@@ -971,13 +972,13 @@ static tg_tensor *eval_node(evalctx *c, int id)
         return eval_fail(c, n, TG_ERR_STATE, "bad operator");
     }
     case N_CALL: {
-        const tg__expr_func *f = &tg__expr_funcs[n->op];
+        const tg__expr_func *f = tg__expr_func_at(n->op);
         tg_tensor *t[TG_EXPR_MAX_ARGS];
         for (int i = 0; i < n->nargs; i++) {
             t[i] = eval_node(c, c->e->argv[n->args + i]);
             if (!t[i]) return NULL;
         }
-        return checked(c, n, f->call(t, n->nargs, &c->e->kws[n->kw]));
+        return checked(c, n, tg__expr_invoke(f, t, n->nargs, &c->e->kws[n->kw]));
     }
     }
     return eval_fail(c, n, TG_ERR_STATE, "bad node");

@@ -21,31 +21,20 @@
 
 #include <stdio.h>
 
-#include "internal.h"
+#include "util.h"
 
 /* ------------------------------------------------------ function table */
 
-typedef enum tg__kw_kind {
-    TG_KW_INT,   /* integer within C int range (axis=1, a=0)  */
-    TG_KW_I64,   /* 64-bit integer (slice start/stop/step)    */
-    TG_KW_BOOL,  /* 0/1 (keepdim=1, trans_a=1)                */
-    TG_KW_REAL,  /* real (alpha=0.1, s=2.5, p=0.5)            */
-    TG_KW_AXES,  /* an int or a list; absent = all axes       */
-    TG_KW_SHAPE, /* a list of ints (shape=[2,-1]); an int ok  */
-    TG_KW_DTYPE, /* f32 or f64                                */
-} tg__kw_kind;
+/* The functions an expression can call: every op (built-in ops from their
+ * descriptors, then user ops registered with tg_op_register), plus a few
+ * C API functions that are compositions of ops (sum_all, transpose, …).
+ * An op's keywords are its declared attributes. */
+typedef tg_attr_def tg__kw_spec;
 
-typedef struct tg__kw_spec {
-    const char *name;
-    tg__kw_kind kind;
-    double def;    /* default of a scalar keyword                */
-    bool required; /* must be given (no sensible default)        */
-} tg__kw_spec;
-
-#define TG_EXPR_MAX_KW 6
+#define TG_EXPR_MAX_KW TG_OP_MAX_ATTRS
 #define TG_EXPR_MAX_ARGS 16
 
-/* A keyword's value as the wrapper sees it. */
+/* A keyword's value as the call sees it. */
 typedef struct tg__kw_val {
     bool given;
     double num;                  /* scalar kinds; dtype: TG_F32/TG_F64 */
@@ -59,14 +48,22 @@ typedef tg_tensor *(*tg__expr_call)(tg_tensor *const *t, int nt,
 typedef struct tg__expr_func {
     const char *name;  /* C API name without tg_ */
     int min_t, max_t;  /* positional tensor count */
-    tg__kw_spec kw[TG_EXPR_MAX_KW];
-    tg__expr_call call;
+    const tg__kw_spec *kw; /* TG_EXPR_MAX_KW entries, up to a NULL name */
+    const tg_op *op;   /* an op: called through op->call or tg_apply    */
+    tg__expr_call call;/* otherwise a composition (op NULL)             */
     unsigned index_args; /* bit i: tensor argument i holds indices or
                             labels (never differentiated)            */
 } tg__expr_func;
 
-extern const tg__expr_func tg__expr_funcs[];
-extern const int tg__expr_n_funcs;
+/* Functions 0 .. tg__expr_num_funcs()-1 (the count grows when ops are
+ * registered; an index stays valid). NULL when out of range. */
+int tg__expr_num_funcs(void);
+const tg__expr_func *tg__expr_func_at(int i);
+
+/* Call function f with nt tensors and its keyword values kw[] (as many as
+ * f->kw declares). NULL or the poison tensor on error. */
+tg_tensor *tg__expr_invoke(const tg__expr_func *f, tg_tensor *const *t,
+                           int nt, const tg__kw_val *kw);
 
 /* Index of the function `name` (len bytes), or -1. */
 int tg__expr_find_func(const char *name, size_t len);
@@ -75,10 +72,6 @@ int tg__expr_find_func(const char *name, size_t len);
  * comma-separated into buf; empty when nothing is close. */
 void tg__expr_nearest(const char *name, size_t len, char *buf, size_t size,
                       int max);
-
-/* Built-in gradient-check cases for ops whose descriptor has none (the
- * engine's internal helpers). NULL when there are none. */
-const char *tg__expr_builtin_cases(const char *op_name);
 
 /* ------------------------------------------------------------- parsing */
 

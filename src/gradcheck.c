@@ -444,7 +444,7 @@ static tg_status avoid_kinks(ck *c, int *moved)
 static const char *first_nonsmooth(const tg_graph *g)
 {
     for (const tg_node *n = g->tape; n; n = n->prev)
-        if (tg_ops[n->op]->flags & TG_OPF_NONSMOOTH) return tg_ops[n->op]->name;
+        if (n->op->flags & TG_OPF_NONSMOOTH) return n->op->name;
     return NULL;
 }
 

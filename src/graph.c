@@ -277,7 +277,7 @@ tg_status tg_set_requires_grad(tg_tensor *t, bool on)
                         "tg_set_requires_grad: tensor is the output of "
                         "tg_%s, not a leaf; hint: use tg_detach to cut it "
                         "from the graph",
-                        tg_ops[t->node->op]->name);
+                        t->node->op->name);
     if (on) t->flags |= TG_TF_REQUIRES_GRAD;
     else t->flags &= ~(uint32_t)TG_TF_REQUIRES_GRAD;
     return TG_OK;
@@ -496,7 +496,7 @@ _Static_assert(TG_MAX_DIMS == 8, "init_output clears 8 dims");
  * graphs was a tenth of the cost of an op. Inlined into the one- and
  * two-input entry points, where the input count is a constant. */
 static inline __attribute__((always_inline)) tg_tensor *
-run_op(tg_graph *g, int op, const tg_op_desc *d, tg_tensor *const *in,
+run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
        int n_in, const tg_attrs *attr, bool needs)
 {
     tg_node local;
@@ -519,7 +519,7 @@ run_op(tg_graph *g, int op, const tg_op_desc *d, tg_tensor *const *in,
         blk = arena_bump(&g->arena, INLINE_DATA + sizeof *out);
         out = blk ? (tg_tensor *)(blk + INLINE_DATA) : NULL;
     }
-    n->op = op;
+    n->op = d;
     n->n_in = n_in;
     if (!out) {
         tg__op_fail(g, n, TG_ERR_OOM, "out of memory recording the node");
@@ -534,7 +534,8 @@ run_op(tg_graph *g, int op, const tg_op_desc *d, tg_tensor *const *in,
     else zero_attrs(&n->attr);
     init_output(out, in[0]->dtype, g);
 
-    if (d->shape(g, n, out) != TG_OK) return &g->poison;
+    if ((d->shape ? d->shape(g, n, out) : tg_shape_same(g, n, out)) != TG_OK)
+        return &g->poison;
     if (!(out->ndim == 0 ? (out->numel = 1)
                          : tg__numel(out->ndim, out->shape, &out->numel))) {
         char sb[TG_SHAPE_BUF];
@@ -571,16 +572,15 @@ run_op(tg_graph *g, int op, const tg_op_desc *d, tg_tensor *const *in,
     return out;
 }
 
-tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
-                     const tg_attrs *attr)
+tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
+                        const tg_attrs *attr)
 {
-    const tg_op_desc *d = tg_ops[op];
     tg_graph *g = NULL;
     for (int i = 0; i < n_in && !g; i++)
         if (in[i]) g = in[i]->graph;
     if (!g) {
-        tg__set_last_error(TG_ERR_ARG, "tg_%s: every input is NULL",
-                           d->name);
+        tg__set_last_error(TG_ERR_ARG, "%s%s: every input is NULL",
+                           d->prefix ? d->prefix : "", d->name);
         return NULL;
     }
     if (g->status != TG_OK) return &g->poison;
@@ -592,12 +592,17 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
      * those fields are set, zeroing the whole node cost more than the
      * checks on small graphs. */
     tg_node tmp;
-    tmp.op = op;
+    tmp.op = d;
     tmp.n_in = n_in;
     tmp.in = (tg_tensor **)in;
-    if (n_in < d->min_in || n_in > d->max_in) {
-        tg__op_fail(g, &tmp, TG_ERR_ARG, "takes %d to %d inputs, got %d",
-                    d->min_in, d->max_in, n_in);
+    int max_in = d->max_inputs > d->n_inputs ? d->max_inputs : d->n_inputs;
+    if (n_in < d->n_inputs || n_in > max_in) {
+        if (max_in == d->n_inputs)
+            tg__op_fail(g, &tmp, TG_ERR_ARG, "takes %d input%s, got %d",
+                        d->n_inputs, d->n_inputs == 1 ? "" : "s", n_in);
+        else
+            tg__op_fail(g, &tmp, TG_ERR_ARG, "takes %d to %d inputs, got %d",
+                        d->n_inputs, max_in, n_in);
         return &g->poison;
     }
     bool needs = false;
@@ -615,7 +620,35 @@ tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
                             in[i]->dtype == TG_F64 ? "f64" : "f32");
                 return &g->poison;
             }
-    return run_op(g, op, d, in, n_in, attr, needs);
+    return run_op(g, d, in, n_in, attr, needs);
+}
+
+tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
+                     const tg_attrs *attr)
+{
+    return tg__apply_op(tg_ops[op], in, n_in, attr);
+}
+
+tg_tensor *tg_apply(const tg_op *op, tg_tensor *const *in, int n_in,
+                    const tg_attrs *attrs)
+{
+    if (!op || !op->name || !op->forward) {
+        tg__set_last_error(TG_ERR_ARG, "tg_apply: the op %s",
+                           !op ? "is NULL" : !op->name ? "has no name"
+                                                       : "has no forward");
+        return NULL;
+    }
+    if (n_in < 0 || (n_in > 0 && !in)) {
+        tg__set_last_error(TG_ERR_ARG, "tg_apply: %s: %d inputs at %p",
+                           op->name, n_in, (const void *)in);
+        return NULL;
+    }
+    tg_attrs def;
+    if (!attrs) {
+        def = tg_attrs_defaults(op);
+        attrs = &def;
+    }
+    return tg__apply_op(op, in, n_in, attrs);
 }
 
 /* The checks check_input makes, folded into one test for the one- and
@@ -630,12 +663,11 @@ static inline bool input_ok(const tg_graph *g, const tg_tensor *t)
 
 tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
 {
-    const tg_op_desc *d = tg_ops[op];
+    const tg_op *d = tg_ops[op];
     tg_graph *g = a ? a->graph : NULL;
-    if (g && g->status == TG_OK && input_ok(g, a) && d->min_in <= 1 &&
-        d->max_in >= 1) {
+    if (g && g->status == TG_OK && input_ok(g, a) && d->n_inputs == 1) {
         tg__sync_threads();
-        return run_op(g, op, d, &a, 1, attr,
+        return run_op(g, d, &a, 1, attr,
                       (a->flags & TG_TF_REQUIRES_GRAD) != 0);
     }
     return tg__apply(op, &a, 1, attr);
@@ -644,14 +676,14 @@ tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
 tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
                       const tg_attrs *attr)
 {
-    const tg_op_desc *d = tg_ops[op];
+    const tg_op *d = tg_ops[op];
     tg_tensor *in[2] = {a, b};
     tg_graph *g = a && b ? a->graph : NULL;
     if (g && g->status == TG_OK && input_ok(g, a) && input_ok(g, b) &&
-        d->min_in <= 2 && d->max_in >= 2 &&
+        (d->n_inputs == 2 || (d->n_inputs < 2 && d->max_inputs >= 2)) &&
         (a->dtype == b->dtype || (d->flags & TG_OPF_MIXED_DTYPE))) {
         tg__sync_threads();
-        return run_op(g, op, d, in, 2, attr,
+        return run_op(g, d, in, 2, attr,
                       ((a->flags | b->flags) & TG_TF_REQUIRES_GRAD) != 0);
     }
     return tg__apply(op, in, 2, attr);

@@ -3,6 +3,7 @@
 #define TAPEGRAD_INTERNAL_H
 
 #include "tapegrad/tapegrad.h"
+#include "util.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -14,11 +15,6 @@
 
 /* ---------------------------------------------------------------- memory */
 
-void *tg__malloc(size_t size);            /* hook, TG_ALIGN-aligned; NULL = OOM */
-void *tg__calloc(size_t size);
-void tg__free(void *p);
-/* Grow *buf (hook-allocated) to hold at least n items of size sz. */
-bool tg__reserve(void **buf, int64_t *cap, int64_t n, size_t sz);
 
 typedef struct tg_chunk {
     struct tg_chunk *next;
@@ -39,19 +35,12 @@ void tg__arena_free(tg_arena *a);
 
 /* ------------------------------------------------------------------ ops */
 
-/* Attributes of one node. Each op documents which fields it reads, with
- * named macros in its file (e.g. `#define ALPHA f[0]`). */
-typedef struct tg_attrs {
-    int64_t ax[TG_MAX_DIMS]; /* axes, permutation or target shape */
-    int nax;
-    int64_t i[4];            /* integer attributes (flags, k, …)   */
-    double f[4];             /* real attributes (alpha, eps, …)    */
-} tg_attrs;
-
-/* The fields the backward pass walks come first, in one cache line; the
- * attributes, read by few ops, last. */
+/* A node of the tape. The fields the backward pass walks come first, in
+ * one cache line; the attributes, read by few ops, last. Outside the
+ * engine (user ops, the command line) a node is read through the
+ * accessors of tapegrad/op.h. */
 struct tg_node {
-    int op;                /* index into tg_ops[]                        */
+    const tg_op *op;       /* its descriptor                             */
     int n_in;
     tg_tensor **in;        /* n_in inputs (arena)                        */
     tg_tensor *out;
@@ -59,53 +48,43 @@ struct tg_node {
     uint32_t mark;         /* backward pass id: visited                  */
     uint32_t need;         /* backward pass id: leads to a wanted grad   */
     int64_t seq;           /* recording order, 0-based since last reset  */
-    void *ctx;             /* op-specific saved values (named struct)    */
+    void *ctx;             /* op-specific saved values (named struct);
+                              user ops: the tg_node_save_new list        */
     tg_attrs attr;
 };
 
-/* Op flags. */
-enum {
-    TG_OPF_VIEW = 1u << 0,        /* forward sets out->data to an input's  */
-    TG_OPF_MIXED_DTYPE = 1u << 1, /* inputs may differ in dtype            */
-    TG_OPF_NONSMOOTH = 1u << 2,   /* skip second-derivative checks         */
-    TG_OPF_RANDOM = 1u << 3,      /* forward draws from the graph's RNG    */
-};
+/* A built-in op's descriptor: `tg_op_<id>`, named "id", its error messages
+ * prefixed "tg_" (the C function's name). Listed in ops/ops.def. */
+#define TG_BUILTIN_OP(id, ...)                                             \
+    const tg_op tg_op_##id = {.name = #id, .prefix = "tg_", __VA_ARGS__}
 
-typedef struct tg_op_desc {
-    const char *name; /* C API name without tg_ ("add") */
-    int min_in, max_in;
-    uint32_t flags;
-    /* Fill out->ndim/shape (dtype preset to in[0]'s) or report with
-     * tg__op_fail and return its status. May set n->ctx. */
-    tg_status (*shape)(tg_graph *g, tg_node *n, tg_tensor *out);
-    /* Compute n->out from n->in for both dtypes. */
-    tg_status (*forward)(tg_graph *g, tg_node *n);
-    /* Write gx[i] = (dL/d in[i]) for each i with need[i], using tapegrad
-     * ops only. gx[i] may have the broadcast (output) shape; the engine
-     * reduces it. Leave gx[i] NULL for an input with no gradient.
-     * Destinations: with recording off, gx[i] may arrive non-NULL. It is
-     * then a tensor of in[i]'s exact shape and dtype holding zeros (a
-     * parameter's zeroed ->grad), offered for this input's first
-     * contribution. A VJP may write the gradient into its data (in[i]'s
-     * shape, reduced) and leave gx[i] as it is, which saves computing it
-     * into the arena and copying it; or overwrite gx[i] with its own
-     * tensor as usual. A destination is never returned for another input,
-     * and no VJP needs to know about them. */
-    void (*vjp)(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
-                tg_tensor **gx);
-    /* Gradient-check cases for `tapegrad check --all-ops`, ';'-separated,
-     * each "EXPR | NAME=SHAPE ...". */
-    const char *cases;
-} tg_op_desc;
+/* max_inputs of ops taking a list of tensors (concat, l2_penalty). */
+#define TG_OP_MANY (1 << 20)
 
-#define TG_OP_ID(name) TG_OP_##name,
+#define TG_OP(name, file) TG_OP_##name,
+#define TG_ACT(name, file) TG_OP_##name,
 typedef enum tg_op_id {
 #include "ops/ops.def"
     TG_OP_COUNT
 } tg_op_id;
-#undef TG_OP_ID
+#undef TG_OP
+#undef TG_ACT
 
-extern const tg_op_desc *const tg_ops[TG_OP_COUNT];
+#define TG_OP(name, file) extern const tg_op tg_op_##name;
+#define TG_ACT(name, file) extern const tg_op tg_op_##name;
+#include "ops/ops.def"
+#undef TG_OP
+#undef TG_ACT
+
+extern const tg_op *const tg_ops[TG_OP_COUNT];
+
+/* Registered user ops (src/op.c); index TG_OP_COUNT + k in tg_op_at. */
+int tg__user_op_count(void);
+/* Slot of op's attribute k in tg_attrs (f[] for REAL, i[] for the integer
+ * kinds, 0 for the list); -1 past the four slots. */
+int tg__attr_slot(const tg_op *op, int k);
+/* double -> int64_t without undefined behaviour: NaN 0, saturating. */
+int64_t tg__to_i64(double v);
 
 /* Record and run op `op` on inputs. Derives the graph from the inputs,
  * validates them, computes the shape, allocates the output, runs the
@@ -113,6 +92,9 @@ extern const tg_op_desc *const tg_ops[TG_OP_COUNT];
  * poison tensor (NULL when no input names a graph) on error. */
 tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
                      const tg_attrs *attr);
+/* The same for any descriptor (tg_apply minus the defaults). */
+tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
+                        const tg_attrs *attr);
 tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr);
 tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
                       const tg_attrs *attr);
@@ -165,9 +147,6 @@ tg_status tg__fail(tg_graph *g, tg_status st, const char *fmt, ...)
 tg_status tg__op_fail(tg_graph *g, const tg_node *n, tg_status st,
                       const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* Thread-local error for calls with no graph. */
-tg_status tg__set_last_error(tg_status st, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* A new graph-owned tensor of dtype/shape with uninitialised data (not a
  * recorded op: a leaf). NULL + sticky error on failure. */
@@ -176,12 +155,6 @@ tg_tensor *tg__new_tensor(tg_graph *g, tg_dtype dt, int ndim,
 
 /* ---------------------------------------------------------------- shapes */
 
-/* Writes "[a,b,c]" into buf (size >= 16*TG_MAX_DIMS+3 is always enough). */
-#define TG_SHAPE_BUF 200
-char *tg__fmt_shape(char *buf, int ndim, const int64_t *shape);
-bool tg__same_shape(const tg_tensor *a, const tg_tensor *b);
-/* Element count with overflow check; false if it exceeds INT64_MAX/16. */
-bool tg__numel(int ndim, const int64_t *shape, int64_t *numel);
 /* Normalise axis in [-ndim, ndim) to [0, ndim); false if out of range. */
 bool tg__norm_axis(int64_t *axis, int ndim);
 

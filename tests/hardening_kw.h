@@ -31,34 +31,34 @@ static bool hd_kw_variant(const tg__kw_spec *k, int v, tg__kw_val *out)
     if (v == 0) { /* default, or a plausible value when one is required */
         if (k->required) {
             out->given = true;
-            out->num = k->kind == TG_KW_REAL ? 0.5 : 1;
+            out->num = k->kind == TG_ATTR_REAL ? 0.5 : 1;
             out->n = 1;
-            out->list[0] = k->kind == TG_KW_SHAPE ? -1 : 0;
+            out->list[0] = k->kind == TG_ATTR_SHAPE ? -1 : 0;
         }
         return true;
     }
     v--;
     out->given = true;
     switch (k->kind) {
-    case TG_KW_INT:
-    case TG_KW_I64:
+    case TG_ATTR_INT:
+    case TG_ATTR_I64:
         if (v >= (int)(sizeof ints / sizeof ints[0])) return false;
         out->num = ints[v];
         return true;
-    case TG_KW_BOOL:
+    case TG_ATTR_BOOL:
         if (v >= 2) return false;
         out->num = v;
         return true;
-    case TG_KW_REAL:
+    case TG_ATTR_REAL:
         if (v >= (int)(sizeof reals / sizeof reals[0])) return false;
         out->num = reals[v];
         return true;
-    case TG_KW_DTYPE:
+    case TG_ATTR_DTYPE:
         if (v >= 2) return false;
         out->num = v ? TG_F64 : TG_F32;
         return true;
-    case TG_KW_AXES:
-    case TG_KW_SHAPE:
+    case TG_ATTR_AXES:
+    case TG_ATTR_SHAPE:
         if (v >= (int)(sizeof lists / sizeof lists[0])) return false;
         out->n = (int)lists[v][0];
         for (int i = 0; i < out->n; i++) out->list[i] = lists[v][i + 1];

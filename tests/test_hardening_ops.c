@@ -83,7 +83,7 @@ static void exercise(tg_graph *g, const tg__expr_func *f, tg_tensor **in,
                      int n_in, const tg__kw_val *kw, bool second_order)
 {
     n_calls++;
-    tg_tensor *y = f->call(in, n_in, kw);
+    tg_tensor *y = tg__expr_invoke(f, in, n_in, kw);
     if (!y) {
         fprintf(stderr, "%s returned NULL\n", f->name);
         TT_CHECK(false);
@@ -216,8 +216,8 @@ static values value_class(const tg__expr_func *f, int i, values v)
 static void all_ops_all_shapes(void)
 {
     tg_graph *g = tg_graph_new();
-    for (int fi = 0; fi < tg__expr_n_funcs; fi++) {
-        const tg__expr_func *f = &tg__expr_funcs[fi];
+    for (int fi = 0; fi < tg__expr_num_funcs(); fi++) {
+        const tg__expr_func *f = tg__expr_func_at(fi);
         int ar[4], nar = arities(f, ar);
         tg__kw_val kw[TG_EXPR_MAX_KW];
         default_kws(f, kw);
@@ -258,8 +258,8 @@ static void all_ops_keywords_values(void)
     enum { N_FIT = sizeof fit / sizeof fit[0] };
     tg_graph *g = tg_graph_new();
     long before = n_calls;
-    for (int fi = 0; fi < tg__expr_n_funcs; fi++) {
-        const tg__expr_func *f = &tg__expr_funcs[fi];
+    for (int fi = 0; fi < tg__expr_num_funcs(); fi++) {
+        const tg__expr_func *f = tg__expr_func_at(fi);
         int ar[4], nar = arities(f, ar), nk = hd_n_kw(f);
         for (int a = 0; a < nar; a++)
             for (int fs = 0; fs < N_FIT; fs++)
@@ -309,8 +309,8 @@ static void all_ops_oom(void)
     long oom = 0;
     int threads = tg_get_num_threads();
     tg_set_num_threads(1); /* the point is the allocation sequence */
-    for (int fi = 0; fi < tg__expr_n_funcs; fi++) {
-        const tg__expr_func *f = &tg__expr_funcs[fi];
+    for (int fi = 0; fi < tg__expr_num_funcs(); fi++) {
+        const tg__expr_func *f = tg__expr_func_at(fi);
         tg__kw_val kw[TG_EXPR_MAX_KW];
         default_kws(f, kw);
         long total = 0;

@@ -50,7 +50,9 @@
  *   ops_loss.h         cross entropy, nll, mse, bce, l2 penalty
  *   ops_norm.h         layer norm, batch norm
  *   ops_random.h       dropout, rrelu
- *   check.h            numeric gradient checking
+ *   check.h            numeric gradient checking, DOT pictures
+ *   op.h               defining ops (built-in and your own), reading a
+ *                      recorded graph node by node
  *   nn.h               layers, blocks, initializers, optimizers
  *   io.h               data readers, mini-batches, save/load
  */
@@ -67,6 +69,7 @@
 #include "tapegrad/ops_norm.h"
 #include "tapegrad/ops_random.h"
 #include "tapegrad/check.h"
+#include "tapegrad/op.h"
 #include "tapegrad/nn.h"
 #include "tapegrad/io.h"
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,8 +17,6 @@
 #include <unistd.h>
 
 #include "src/expr.h"
-#include "src/internal.h"
-#include "ops/elementwise.h"
 
 enum { EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -85,9 +84,10 @@ typedef struct cli {
     int max_values;
     const char *no_grad[MAX_INPUTS];
     int n_no_grad;
-    /* --all-ops: ops without cases that still need a covering case */
-    bool wants_cover[TG_OP_COUNT];
-    int uncovered;
+    /* --all-ops: ops without cases that still need a covering case
+     * (wants_cover[i] for op i of tg_op_at) */
+    bool *wants_cover;
+    int n_ops, uncovered;
 } cli;
 
 static int usage_error(cli *c, const char *fmt, ...)
@@ -863,11 +863,21 @@ static void record_coverage(cli *c, fn_ud *u, const char *op_name,
             }
         }
     }
-    for (tg_node *n = g->tape; n; n = n->prev)
-        if (!covered_by[n->op]) {
-            covered_by[n->op] = op_name;
-            if (c->wants_cover[n->op]) c->uncovered--;
+    /* Walk the recorded nodes; the op list is short, so the op's index
+     * is found by a scan. */
+    int64_t nn = tg_graph_nodes(g, NULL, 0);
+    const tg_node **nodes = tg__malloc(sizeof *nodes * (size_t)(nn ? nn : 1));
+    if (nodes) tg_graph_nodes(g, nodes, nn);
+    for (int64_t i = 0; nodes && i < nn; i++) {
+        const tg_op *op = tg_node_op(nodes[i]);
+        int k = 0;
+        while (k < c->n_ops && tg_op_at(k) != op) k++;
+        if (k < c->n_ops && !covered_by[k]) {
+            covered_by[k] = op_name;
+            if (c->wants_cover[k]) c->uncovered--;
         }
+    }
+    tg__free(nodes);
     tg_graph_free(g);
 }
 
@@ -1037,51 +1047,49 @@ static void run_case(cli *c, const char *op_name, const char *cs,
     free_inputs(c);
 }
 
-static bool tg_op_builtin(const tg_op_desc *d)
-{
-    return tg__expr_builtin_cases(d->name) != NULL;
-}
-
 static int all_ops(cli *c)
 {
     if (!c->env->allow_all_ops)
         return usage_error(c, "--all-ops is disabled here");
     if (c->expr_src || c->n_in)
         return usage_error(c, "--all-ops takes no expression or inputs");
-    const char *covered_by[TG_OP_COUNT] = {0};
+    /* Every op the library knows (built-in, then registered), its rows
+     * from its descriptor: the cases, the flags, the shape rule. */
+    int n_ops = tg_op_count();
     typedef struct op_row {
         int n_cases, n_random, n_fail;
-        bool builtin;
         double max_abs;
         case_result first_fail;
     } op_row;
-    op_row *rows = tg__calloc(sizeof *rows * TG_OP_COUNT);
+    op_row *rows = tg__calloc(sizeof *rows * (size_t)n_ops);
+    const char **covered_by = tg__calloc(sizeof *covered_by * (size_t)n_ops);
+    c->wants_cover = tg__calloc(sizeof *c->wants_cover * (size_t)n_ops);
+    c->n_ops = n_ops;
     case_result *res = tg__malloc(sizeof *res);
-    if (!rows || !res) {
+    if (!rows || !res || !covered_by || !c->wants_cover) {
         tg__free(rows);
         tg__free(res);
+        tg__free(covered_by);
+        tg__free(c->wants_cover);
+        c->wants_cover = NULL;
         return usage_error(c, "out of memory");
     }
     /* Coverage is recorded (an extra build per case) only while some op
      * without cases of its own has not been seen yet. */
-    for (int op = 0; op < TG_OP_COUNT; op++)
-        if (!tg_ops[op]->cases && !tg_op_builtin(tg_ops[op])) {
+    for (int op = 0; op < n_ops; op++)
+        if (!tg_op_at(op)->cases) {
             c->wants_cover[op] = true;
             c->uncovered++;
         }
-    for (int op = 0; op < TG_OP_COUNT; op++) {
-        const tg_op_desc *d = tg_ops[op];
+    for (int op = 0; op < n_ops; op++) {
+        const tg_op *d = tg_op_at(op);
         const char *cases = d->cases;
-        if (!cases) {
-            cases = tg__expr_builtin_cases(d->name);
-            rows[op].builtin = cases != NULL;
-        }
         if (!cases) continue;
         bool gg = c->o.gradgrad && !(d->flags & TG_OPF_NONSMOOTH);
         /* Elementwise and broadcasting binary ops accept any shapes: each
          * of their cases runs again with random ones. */
-        bool elementwise = d->shape == tg__same_shape_rule;
-        bool broadcast = d->shape == tg__binary_shape;
+        bool elementwise = !d->shape || d->shape == tg_shape_same;
+        bool broadcast = d->shape == tg_shape_broadcast;
         tg_rng srng;
         tg_rng_seed(&srng, c->o.seed * 1000003u + (uint64_t)op);
         for (int pass = 0; pass < ((elementwise || broadcast) ? 2 : 1); pass++) {
@@ -1109,9 +1117,9 @@ static int all_ops(cli *c)
     }
     int n_ok = 0, n_fail = 0, n_cov = 0;
     if (c->json) fputs("{\"ops\": [", c->out);
-    for (int op = 0; op < TG_OP_COUNT; op++) {
+    for (int op = 0; op < n_ops; op++) {
         const op_row *w = &rows[op];
-        const char *name = tg_ops[op]->name;
+        const char *name = tg_op_at(op)->name;
         const char *cov = w->n_cases ? NULL : covered_by[op];
         bool ok = w->n_cases ? w->n_fail == 0 : cov != NULL;
         if (ok && cov) n_cov++;
@@ -1122,9 +1130,9 @@ static int all_ops(cli *c)
             json_str(c->out, name);
             fprintf(c->out, ", \"status\": \"%s\", \"cases\": %d, "
                             "\"random_shape_cases\": %d, \"failed\": %d, "
-                            "\"builtin_cases\": %s, \"max_abs_err\": ",
+                            "\"max_abs_err\": ",
                     ok ? (cov ? "covered" : "ok") : "fail", w->n_cases,
-                    w->n_random, w->n_fail, w->builtin ? "true" : "false");
+                    w->n_random, w->n_fail);
             json_num(c->out, w->max_abs, TG_F64);
             fputs(", \"covered_by\": ", c->out);
             if (cov) json_str(c->out, cov);
@@ -1144,8 +1152,8 @@ static int all_ops(cli *c)
             snprintf(counts, sizeof counts, "%2d case%s", w->n_cases,
                      w->n_cases == 1 ? " " : "s");
         if (w->n_cases && !w->n_fail)
-            fprintf(c->out, "%-26s ok    %-28s max abs err %.1e%s\n", name,
-                    counts, w->max_abs, w->builtin ? "  (built-in cases)" : "");
+            fprintf(c->out, "%-26s ok    %-28s max abs err %.1e\n", name,
+                    counts, w->max_abs);
         else if (w->n_cases)
             fprintf(c->out, "%-26s FAIL  %d of %d case%s: %s\n", name, w->n_fail,
                     w->n_cases + w->n_random,
@@ -1161,15 +1169,18 @@ static int all_ops(cli *c)
     if (c->json)
         fprintf(c->out, "\n], \"ops_total\": %d, \"passed\": %d, \"covered\": "
                         "%d, \"failed\": %d, \"pass\": %s}\n",
-                TG_OP_COUNT, n_ok, n_cov, n_fail, n_fail ? "false" : "true");
+                n_ops, n_ok, n_cov, n_fail, n_fail ? "false" : "true");
     else
         fprintf(c->out, "%d ops: %d passed, %d covered by other ops' cases, "
                         "%d failed (f64, seed %llu%s)\n",
-                TG_OP_COUNT, n_ok, n_cov, n_fail,
+                n_ops, n_ok, n_cov, n_fail,
                 (unsigned long long)c->o.seed,
                 c->o.gradgrad ? ", with gradgrad" : "");
     tg__free(rows);
     tg__free(res);
+    tg__free(covered_by);
+    tg__free(c->wants_cover);
+    c->wants_cover = NULL;
     return n_fail ? EXIT_FAIL : EXIT_PASS;
 }
 

@@ -16,7 +16,7 @@ static tg_status check_target(tg_tensor *t, const char *who)
         return tg__nn_fail(t->graph, TG_ERR_STATE,
                            "%s: tensor is the output of tg_%s, not a leaf; "
                            "hint: initialise parameters (tg_param) or inputs",
-                           who, tg_ops[t->node->op]->name);
+                           who, t->node->op->name);
     return TG_OK;
 }
 

@@ -109,7 +109,7 @@ static void run(tg_graph *g, reader *r, unsigned flags, hd_alloc *ha)
         if (b < 48 || sp == 0) {
             y = leaf(g, r, (b & 1) && (flags & 4) ? (tg_dtype)(TG_F32 + TG_F64 - dt) : dt);
         } else {
-            const tg__expr_func *f = &tg__expr_funcs[next(r) % tg__expr_n_funcs];
+            const tg__expr_func *f = tg__expr_func_at(next(r) % tg__expr_num_funcs());
             int span = f->max_t - f->min_t + 1;
             int nt = f->min_t + (int)(next(r) % (unsigned)(span < 4 ? span : 4));
             tg_tensor *args[TG_EXPR_MAX_ARGS];
@@ -120,7 +120,7 @@ static void run(tg_graph *g, reader *r, unsigned flags, hd_alloc *ha)
                 if (v < 160 || !hd_kw_variant(&f->kw[j], (int)(v % 20) + 1, &kw[j]))
                     hd_kw_variant(&f->kw[j], 0, &kw[j]);
             }
-            y = f->call(args, nt, kw);
+            y = tg__expr_invoke(f, args, nt, kw);
             check(y != NULL, "NULL result");
         }
         if (tg_graph_status(g) != TG_OK) {

@@ -1,0 +1,34 @@
+/* Engine utilities that code outside the engine proper may use too (the
+ * DOT writer, the command line): allocation through the hook, the
+ * thread-local error, shape text. Everything else they need is public
+ * (tapegrad/op.h walks a recorded graph); they do not include internal.h,
+ * so tg_graph and tg_node stay opaque to them. Not installed. */
+#ifndef TAPEGRAD_UTIL_H
+#define TAPEGRAD_UTIL_H
+
+#include "tapegrad/tapegrad.h"
+
+/* ---------------------------------------------------------------- memory */
+
+void *tg__malloc(size_t size);            /* hook, 64-byte aligned; NULL = OOM */
+void *tg__calloc(size_t size);
+void tg__free(void *p);
+/* Grow *buf (hook-allocated) to hold at least n items of size sz. */
+bool tg__reserve(void **buf, int64_t *cap, int64_t n, size_t sz);
+
+/* ---------------------------------------------------------------- errors */
+
+/* Thread-local error for calls with no graph. */
+tg_status tg__set_last_error(tg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- shapes */
+
+/* Writes "[a,b,c]" into buf (size >= 16*TG_MAX_DIMS+3 is always enough). */
+#define TG_SHAPE_BUF 200
+char *tg__fmt_shape(char *buf, int ndim, const int64_t *shape);
+bool tg__same_shape(const tg_tensor *a, const tg_tensor *b);
+/* Element count with overflow check; false if it exceeds INT64_MAX/16. */
+bool tg__numel(int ndim, const int64_t *shape, int64_t *numel);
+
+#endif
