@@ -260,17 +260,40 @@ static void mlp_structure(void)
                      TG_INIT_DEFAULT, "f");
     TT_CHECK(m && tg_layer_num_children(m) == 2);
     tg_layer_free(m);
-    TT_CHECK(tg_activation("gelu") == tg_gelu && tg_activation("tanh") == tg_tanh);
-    TT_CHECK(tg_activation("swish") == tg_silu && tg_activation(NULL) == tg_identity);
+    /* by name: each applies its op with PyTorch's default attributes */
+    {
+        static const struct {
+            const char *name;
+            tg_tensor *(*ref)(tg_tensor *);
+        } acts[] = {{"gelu", tg_gelu}, {"tanh", tg_tanh}, {"swish", tg_silu},
+                    {"silu", tg_silu}, {"identity", tg_identity}};
+        tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 3),
+                                (double[]){-2, -0.5, 0, 0.25, 1, 3});
+        for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+            tg_tensor *y = tg_activation(acts[i].name)(x), *r = acts[i].ref(x);
+            for (int k = 0; k < 6; k++) TT_NEAR(tg_get(y, k), tg_get(r, k), 0);
+        }
+        tg_tensor *y = tg_activation("leaky_relu")(x);
+        TT_NEAR(tg_get(y, 0), -0.02, 1e-15);
+        y = tg_activation("softplus")(x);
+        TT_NEAR(tg_get(y, 5), log1p(exp(3.0)), 1e-15);
+        y = tg_activation("hardshrink")(x);
+        TT_NEAR(tg_get(y, 1), 0, 0);
+        TT_NEAR(tg_get(y, 4), 1, 0);
+        y = tg_activation("softmax")(x); /* over the last axis */
+        TT_NEAR(tg_get(y, 0) + tg_get(y, 1) + tg_get(y, 2), 1, 1e-15);
+        tg_graph_reset(g);
+    }
+    TT_CHECK(tg_activation(NULL) == tg_identity);
     TT_CHECK(tg_activation("bogus") == NULL);
     m = tg_nn_mlp(g, TG_F32, 3, (int64_t[]){3, 3, 3}, "relu6", NULL,
                   TG_INIT_DEFAULT, "bad");
     TT_CHECK(m == NULL);
     TT_STREQ(tg_graph_error(g),
              "tg_nn_mlp: unknown activation \"relu6\"; hint: one of identity "
-             "none relu leaky_relu rrelu elu selu celu gelu gelu_tanh silu "
-             "swish sigmoid tanh softplus logsigmoid hardshrink softmax "
-             "log_softmax");
+             "none tanh sigmoid logsigmoid silu relu leaky_relu rrelu elu "
+             "selu celu gelu gelu_tanh softplus hardshrink softmax "
+             "log_softmax swish");
     tg_graph_reset(g);
     /* a failed inner constructor fails the block, which frees the rest */
     tg_layer *r = tg_nn_residual(tg_nn_linear(g, TG_F32, 0, 3, true,

@@ -52,32 +52,31 @@ struct tg_layer {
 
 tg_tensor *tg_identity(tg_tensor *x) { return x; }
 
-static tg_tensor *act_leaky_relu(tg_tensor *x) { return tg_leaky_relu(x, 0.01); }
-static tg_tensor *act_elu(tg_tensor *x) { return tg_elu(x, 1.0); }
-static tg_tensor *act_celu(tg_tensor *x) { return tg_celu(x, 1.0); }
-static tg_tensor *act_softplus(tg_tensor *x) { return tg_softplus(x, 1.0, 20.0); }
-static tg_tensor *act_rrelu(tg_tensor *x) { return tg_rrelu(x, 1.0 / 8, 1.0 / 3); }
-static tg_tensor *act_hardshrink(tg_tensor *x) { return tg_hardshrink(x, 0.5); }
-static tg_tensor *act_softmax(tg_tensor *x) { return tg_softmax(x, -1); }
-static tg_tensor *act_log_softmax(tg_tensor *x) { return tg_log_softmax(x, -1); }
+/* The activations are the ops marked TG_ACT in ops/ops.def, each applied
+ * with its declared default attributes (PyTorch's: leaky_relu 0.01,
+ * softplus 1 and 20, softmax over the last axis, ...). The list generates
+ * one small function per activation and the table below. */
+#define TG_OP(name, file)
+#define TG_ACT(name, file)                                                 \
+    static tg_tensor *act_##name(tg_tensor *x)                             \
+    {                                                                      \
+        return tg_apply(&tg_op_##name, &x, 1, NULL);                       \
+    }
+#include "ops/ops.def"
+#undef TG_ACT
 
-/* Names map to the public op functions, with PyTorch's default attributes
- * for the parameterised ones. */
 static const struct {
     const char *name;
     tg_act_fn fn;
 } act_table[] = {
-    {"identity", tg_identity},     {"none", tg_identity},
-    {"relu", tg_relu},             {"leaky_relu", act_leaky_relu},
-    {"rrelu", act_rrelu},          {"elu", act_elu},
-    {"selu", tg_selu},             {"celu", act_celu},
-    {"gelu", tg_gelu},             {"gelu_tanh", tg_gelu_tanh},
-    {"silu", tg_silu},             {"swish", tg_silu},
-    {"sigmoid", tg_sigmoid},       {"tanh", tg_tanh},
-    {"softplus", act_softplus},    {"logsigmoid", tg_logsigmoid},
-    {"hardshrink", act_hardshrink}, {"softmax", act_softmax},
-    {"log_softmax", act_log_softmax},
+    {"identity", tg_identity},
+    {"none", tg_identity},
+#define TG_ACT(name, file) {#name, act_##name},
+#include "ops/ops.def"
+#undef TG_ACT
+    {"swish", act_silu}, /* PyTorch's other name of silu */
 };
+#undef TG_OP
 
 tg_act_fn tg_activation(const char *name)
 {
@@ -89,9 +88,13 @@ tg_act_fn tg_activation(const char *name)
 
 const char *tg_activation_names(void)
 {
-    return "identity none relu leaky_relu rrelu elu selu celu gelu gelu_tanh "
-           "silu swish sigmoid tanh softplus logsigmoid hardshrink softmax "
-           "log_softmax";
+#define TG_OP(name, file)
+#define TG_ACT(name, file) " " #name
+    return "identity none"
+#include "ops/ops.def"
+           " swish";
+#undef TG_OP
+#undef TG_ACT
 }
 
 /* ---------------------------------------------------------------- helpers */
