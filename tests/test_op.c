@@ -137,6 +137,16 @@ static tg_status rawlog_fwd(tg_graph *g, tg_node *n)
 }
 static TG_OP_DEFINE(rawlog, .n_inputs = 1, .forward = rawlog_fwd);
 
+/* The same with its VJP g / x: Inf at x = 0, for anomaly mode in backward. */
+static void rawlog_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                       const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_div(gy, tg_node_input(n, 0));
+}
+static TG_OP_DEFINE(rawlog_d, .n_inputs = 1, .forward = rawlog_fwd,
+                    .vjp = rawlog_vjp);
+
 static void errors_name_the_op(void)
 {
     tg_graph *g = tg_graph_new();
@@ -153,6 +163,18 @@ static void errors_name_the_op(void)
     TT_STREQ(tg_graph_error(g),
              "rawlog: anomaly: the output holds NaN at flat index 1 (node #0 "
              "in forward order; inputs [2])");
+    tg_set_anomaly(g, false);
+    tg_graph_reset(g);
+
+    /* anomaly mode checks the gradients the VJP returns, naming the op */
+    x = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){1, 0});
+    tg_set_requires_grad(x, true);
+    tg_tensor *l = tg_sum_all(tg_apply(&rawlog_d, &x, 1, NULL)); /* -inf */
+    tg_set_anomaly(g, true);
+    TT_CHECK(tg_backward(g, l) == TG_ERR_NUMERIC);
+    TT_STREQ(tg_graph_error(g),
+             "rawlog_d: anomaly: the gradient of input 1 holds Inf at flat "
+             "index 1 (node #0 in forward order; inputs [2])");
     tg_set_anomaly(g, false);
     tg_graph_reset(g);
 
@@ -240,7 +262,8 @@ static void walk_the_graph(void)
     TT_CHECK(tg_tensor_kind_of(h) == TG_KIND_OUTPUT);
     TT_CHECK(tg_tensor_kind_of(tg_scalar(g, TG_F64, 1)) == TG_KIND_CONSTANT);
     /* a shorter array receives the first nodes */
-    TT_CHECK(tg_graph_nodes(g, nodes, 1) == 4 && nodes[0] == tg_tensor_node(tg_node_input(tg_tensor_node(h), 0)));
+    const tg_node *first = tg_tensor_node(tg_node_input(tg_tensor_node(h), 0));
+    TT_CHECK(tg_graph_nodes(g, nodes, 1) == 4 && nodes[0] == first);
 
     /* attributes by name and as text */
     TT_NEAR(tg_node_real(nodes[1], "alpha"), 0.2, 0);
