@@ -128,6 +128,16 @@ typedef struct tg_batch_opts {
     bool shuffle;       /* a fresh permutation every epoch                 */
     uint64_t seed;      /* shuffling stream: same seed, same batches       */
     bool drop_last;     /* drop the last partial batch (default: keep it)  */
+    /* Sharding for data-parallel training (tapegrad/dist.h): with
+     * shard_count = P > 1, every batch of batch_size rows is the global
+     * batch of P processes that use the same seed, and this batcher hands
+     * out only slice shard_index (0..P-1) of it: rows [k i / P, k (i+1) / P)
+     * of a batch of k rows, so the slices differ by at most one row and
+     * together are exactly the global batch. A last partial batch with
+     * fewer rows than shards is dropped (every slice must be non-empty).
+     * 0 or 1: no sharding. */
+    int shard_count;
+    int shard_index;
 } tg_batch_opts;
 
 typedef struct tg_batcher tg_batcher;
@@ -155,8 +165,12 @@ int64_t tg_batcher_next(tg_batcher *b, tg_graph *g, tg_dtype dt,
 void tg_batcher_reset(tg_batcher *b);
 /* Batches per epoch (counting a last partial batch unless drop_last). */
 int64_t tg_batcher_num_batches(const tg_batcher *b);
-/* Row indices of the batch returned last (borrowed; n entries). */
+/* Row indices of the batch returned last (borrowed; n entries; with
+ * sharding, this process's slice). */
 const int64_t *tg_batcher_indices(const tg_batcher *b);
+/* Rows of the global batch the last tg_batcher_next took its slice from
+ * (without sharding, the n it returned); 0 before the first batch. */
+int64_t tg_batcher_global_rows(const tg_batcher *b);
 
 /* ------------------------------------------------------------ save / load */
 

@@ -764,6 +764,8 @@ struct tg_batcher {
     bool ended;       /* the last call returned 0: the next starts an epoch */
     int64_t pos;      /* next row of perm to hand out                       */
     int64_t last_pos, last_n;
+    int64_t last_global; /* rows of the global batch (sharding)            */
+    int shards, shard;   /* slice `shard` of `shards` (1: no sharding)     */
     tg_rng rng;
     int64_t *perm;
 };
@@ -810,6 +812,18 @@ tg_batcher *tg_batcher_new(const tg_array *x, const tg_array *y,
                            (long long)(y->ndim ? y->shape[0] : 0));
         return NULL;
     }
+    int shards = opts->shard_count > 1 ? opts->shard_count : 1;
+    if (opts->shard_count < 0 || opts->shard_index < 0 ||
+        opts->shard_index >= shards || opts->batch_size < shards) {
+        tg__set_last_error(TG_ERR_ARG,
+                           "%s: shard_index %d of shard_count %d with "
+                           "batch_size %lld; hint: 0 <= shard_index < "
+                           "shard_count <= batch_size (the rank and the "
+                           "number of processes)",
+                           who, opts->shard_index, opts->shard_count,
+                           (long long)opts->batch_size);
+        return NULL;
+    }
     tg_batcher *b = tg__calloc(sizeof *b);
     int64_t *perm = b ? tg__malloc(sizeof(int64_t) * (size_t)x->shape[0]) : NULL;
     if (!perm) {
@@ -824,6 +838,8 @@ tg_batcher *tg_batcher_new(const tg_array *x, const tg_array *y,
     b->bs = opts->batch_size;
     b->shuffle = opts->shuffle;
     b->drop_last = opts->drop_last;
+    b->shards = shards;
+    b->shard = opts->shard_index;
     b->perm = perm;
     tg_rng_seed(&b->rng, opts->seed);
     new_epoch(b);
@@ -851,6 +867,11 @@ int64_t tg_batcher_num_batches(const tg_batcher *b)
 const int64_t *tg_batcher_indices(const tg_batcher *b)
 {
     return b ? b->perm + b->last_pos : NULL;
+}
+
+int64_t tg_batcher_global_rows(const tg_batcher *b)
+{
+    return b ? b->last_global : 0;
 }
 
 /* Rows perm[pos..pos+k) of a as a graph input of dtype dt. */
@@ -895,19 +916,23 @@ int64_t tg_batcher_next(tg_batcher *b, tg_graph *g, tg_dtype dt,
     }
     if (b->ended) new_epoch(b);
     int64_t left = b->n - b->pos;
-    if (left <= 0 || (b->drop_last && left < b->bs)) {
+    if (left <= 0 || (b->drop_last && left < b->bs) || left < b->shards) {
         b->ended = true;
         return 0;
     }
     int64_t k = left < b->bs ? left : b->bs;
-    const int64_t *idx = b->perm + b->pos;
-    tg_tensor *tx = gather(g, b->x, idx, k, dt);
-    tg_tensor *ty = (tx && y && b->y) ? gather(g, b->y, idx, k, dt) : NULL;
+    /* this shard's slice of the global batch of k rows */
+    int64_t lo = k * b->shard / b->shards, hi = k * (b->shard + 1) / b->shards;
+    const int64_t *idx = b->perm + b->pos + lo;
+    tg_tensor *tx = gather(g, b->x, idx, hi - lo, dt);
+    tg_tensor *ty = (tx && y && b->y) ? gather(g, b->y, idx, hi - lo, dt)
+                                      : NULL;
     if (!tx || (y && b->y && !ty)) return -1;
     *x = tx;
     if (y) *y = b->y ? ty : NULL;
-    b->last_pos = b->pos;
-    b->last_n = k;
+    b->last_pos = b->pos + lo;
+    b->last_n = hi - lo;
+    b->last_global = k;
     b->pos += k;
-    return k;
+    return hi - lo;
 }
