@@ -13,6 +13,7 @@ static const char *const status_names[TG_STATUS_COUNT] = {
     [TG_ERR_NUMERIC] = "TG_ERR_NUMERIC",
     [TG_ERR_IO] = "TG_ERR_IO",
     [TG_ERR_FORMAT] = "TG_ERR_FORMAT",
+    [TG_ERR_COMM] = "TG_ERR_COMM",
 };
 
 const char *tg_status_str(tg_status s)

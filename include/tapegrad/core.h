@@ -44,6 +44,7 @@ typedef enum tg_status {
     TG_ERR_NUMERIC, /* anomaly mode found NaN or Inf                        */
     TG_ERR_IO,      /* a file could not be opened, read or written          */
     TG_ERR_FORMAT,  /* a file or expression is malformed                    */
+    TG_ERR_COMM,    /* another process failed or did not answer in time     */
     TG_STATUS_COUNT
 } tg_status;
 
