@@ -12,7 +12,14 @@
  * network and checks that the loaded network answers exactly the same.
  *
  * Writes OUT/fashion_curves.svg, OUT/fashion_confusion.svg, the numbers
- * as TSV, and the model as OUT/fashion-mlp.tgw. */
+ * as TSV (per epoch, and the loss of every step), and the model as
+ * OUT/fashion-mlp.tgw.
+ *
+ * --dist (under mpirun, in a build with MPI) trains data-parallel
+ * (tapegrad/dist.h): each process takes its slice of every batch of 128,
+ * the gradients are averaged across processes, and the run is the
+ * single-process run up to rounding: same global batches, same seed,
+ * same losses. Rank 0 prints and writes the files. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +28,9 @@
 
 #include "demo_common.h"
 #include "demos.h"
+#ifdef TG_HAVE_MPI
+#include <tapegrad/dist.h>
+#endif
 
 enum { CLASSES = 10 };
 static const char *CLASS[CLASSES] = {"T-shirt/top", "Trouser", "Pullover",
@@ -73,8 +83,8 @@ static void keep_rows(tg_array *a, int64_t n)
 
 /* Class predicted for each row of X (pred[i]), in eval mode with nothing
  * recorded. Returns the fraction that matches Y, or -1 on an error. */
-static double predict(tg_graph *g, tg_layer *net, const tg_array *X,
-                      const tg_array *Y, int *pred)
+static double predict(tg_graph *g, tg_layer *net, tg_dtype dt,
+                      const tg_array *X, const tg_array *Y, int *pred)
 {
     tg_batch_opts bo = {.batch_size = 1000}; /* in order, no shuffling */
     tg_batcher *b = tg_batcher_new(X, Y, &bo);
@@ -83,13 +93,14 @@ static double predict(tg_graph *g, tg_layer *net, const tg_array *X,
     bool train = tg_set_training(g, false);
     int64_t row = 0, right = 0;
     tg_tensor *x, *y;
-    for (int64_t n; (n = tg_batcher_next(b, g, TG_F32, &x, &y)) > 0;) {
-        const float *logits = tg_f32(tg_layer_forward(net, x));
-        if (!logits) break;
+    for (int64_t n; (n = tg_batcher_next(b, g, dt, &x, &y)) > 0;) {
+        tg_tensor *logits = tg_layer_forward(net, x);
+        if (tg_graph_error(g)) break;
         for (int64_t i = 0; i < n; i++, row++) {
             int best = 0;
             for (int k = 1; k < CLASSES; k++)
-                if (logits[i * CLASSES + k] > logits[i * CLASSES + best])
+                if (tg_get(logits, i * CLASSES + k) >
+                    tg_get(logits, i * CLASSES + best))
                     best = k;
             pred[row] = best;
             right += best == (int)Y->data[row];
@@ -102,9 +113,9 @@ static double predict(tg_graph *g, tg_layer *net, const tg_array *X,
     return row == X->shape[0] ? (double)right / (double)row : -1;
 }
 
-static tg_layer *make_net(tg_graph *g)
+static tg_layer *make_net(tg_graph *g, tg_dtype dt)
 {
-    return tg_nn_mlp(g, TG_F32, 4, (int64_t[]){784, 256, 256, 10}, "relu",
+    return tg_nn_mlp(g, dt, 4, (int64_t[]){784, 256, 256, 10}, "relu",
                      NULL, TG_INIT_HE_NORMAL, "mlp");
 }
 
@@ -168,6 +179,8 @@ int tg_demo_fashion(int argc, char **argv)
     int epochs = 10;
     double lr = 0.05;
     const char *data = "/usr/share/datasets/fashion-mnist";
+    bool dist = false, f64 = false;
+    int rows = 0;
     const demo_opt opts[] = {
         {"epochs", DEMO_INT, &epochs, "training epochs (default 10)", 1,
          1000, false},
@@ -176,14 +189,47 @@ int tg_demo_fashion(int argc, char **argv)
          "Fashion-MNIST directory (default "
          "/usr/share/datasets/fashion-mnist)",
          0, 0, false},
+        {"f64", DEMO_FLAG, &f64, "train in double precision", 0, 0, false},
+        {"rows", DEMO_INT, &rows,
+         "train on the first N training images only (default 0: all)", 0,
+         1e9, false},
+        {"dist", DEMO_FLAG, &dist,
+         "data-parallel over the processes of mpirun (a build with MPI)", 0,
+         0, false},
     };
     demo_ctx c;
     if (!demo_begin(&c, argc, argv,
                     "Train a 784-256-256-10 ReLU MLP on Fashion-MNIST, show "
                     "the confusion matrix,\nsave the model and load it "
                     "back. --fast: two epochs on 6000 images.",
-                    opts, 3))
+                    opts, 6))
         return c.exit_code;
+    tg_dtype dt = f64 ? TG_F64 : TG_F32;
+    int rank = 0, size = 1;
+    if (dist) {
+#ifdef TG_HAVE_MPI
+        if (tg_dist_init(NULL, NULL) != TG_OK) {
+            fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
+            return 1;
+        }
+        rank = tg_dist_rank();
+        size = tg_dist_size();
+        /* processes sharing a machine share its cores */
+        const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (!getenv("OMP_NUM_THREADS") && local && atoi(local) > 1) {
+            int per = tg_get_num_threads() / atoi(local);
+            tg_set_num_threads(per > 1 ? per : 1);
+        }
+#else
+        fprintf(stderr, "tapegrad demo fashion: --dist needs tapegrad built "
+                        "with MPI (install libopenmpi-dev, then meson setup "
+                        "-Dmpi=enabled)\n");
+        return 2;
+#endif
+    }
+    /* rank 0 speaks and writes; the others train quietly */
+    bool lead = rank == 0;
+    if (!lead && !freopen("/dev/null", "w", stdout)) return 1;
 
     tg_array Xtr = {0}, Ytr = {0}, Xte = {0}, Yte = {0};
     tg_graph *g = NULL, *g2 = NULL;
@@ -192,6 +238,9 @@ int tg_demo_fashion(int argc, char **argv)
     tg_batcher *batches = NULL;
     int *pred = NULL, *pred2 = NULL;
     int rc = 1;
+#ifdef TG_HAVE_MPI
+    tg_ddp *ddp = NULL;
+#endif
     if (!load_data(&c, data, &Xtr, &Ytr, &Xte, &Yte)) goto done;
     if (c.fast) {
         keep_rows(&Xtr, 6000);
@@ -199,6 +248,10 @@ int tg_demo_fashion(int argc, char **argv)
         keep_rows(&Xte, 2000);
         keep_rows(&Yte, 2000);
         if (!demo_given(&c, "epochs")) epochs = 2;
+    }
+    if (rows > 0) {
+        keep_rows(&Xtr, rows);
+        keep_rows(&Ytr, rows);
     }
     /* [N, 28, 28] bytes -> [N, 784], standardised with the training set's
      * mean and standard deviation (the test set gets the same transform:
@@ -214,15 +267,24 @@ int tg_demo_fashion(int argc, char **argv)
     g = tg_graph_new();
     if (!g) goto fail;
     tg_rng_seed(tg_graph_rng(g), (uint64_t)c.seed);
-    net = make_net(g);
+    net = make_net(g, dt);
+#ifdef TG_HAVE_MPI
+    /* every rank starts from rank 0's weights */
+    ddp = net && dist ? tg_ddp_new(g, tg_layer_num_params(net),
+                                   tg_layer_params(net), NULL)
+                      : NULL;
+    if (dist && !ddp) goto fail;
+#endif
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
     oc.lr = lr;
     oc.momentum = 0.9;
     opt = net ? tg_optim_new(&oc, tg_layer_num_params(net),
                              tg_layer_params(net))
               : NULL;
+    /* with --dist, this process's slice of each batch of 128 */
     tg_batch_opts bo = {.batch_size = 128, .shuffle = true,
-                        .seed = (uint64_t)c.seed};
+                        .seed = (uint64_t)c.seed, .shard_count = size,
+                        .shard_index = rank};
     batches = opt ? tg_batcher_new(&Xtr, &Ytr, &bo) : NULL;
     /* lr 0.05 decays to 0 along a cosine over the whole run: large steps
      * early, small ones at the end, so the last epoch settles instead of
@@ -242,13 +304,29 @@ int tg_demo_fashion(int argc, char **argv)
            "parameter tensors)\n"
            "  training: SGD, momentum 0.9, lr %g (cosine decay to 0), batch "
            "128, %d epoch%s,\n  softmax cross-entropy; pixels standardised "
-           "with the training set's mean and std\n\n",
+           "with the training set's mean and std; %s\n",
            data, (long long)Xtr.shape[0], (long long)n_test,
-           c.fast ? " (--fast: a subset)" : "", tg_layer_num_params(net), lr,
-           epochs, epochs > 1 ? "s" : "");
+           c.fast || rows ? " (a subset)" : "", tg_layer_num_params(net), lr,
+           epochs, epochs > 1 ? "s" : "", f64 ? "f64" : "f32");
+    if (dist)
+        printf("  data-parallel on %d processes: each takes its slice of "
+               "every batch of 128\n  (about %d rows), gradients averaged "
+               "across processes every step\n",
+               size, 128 / size);
+    printf("\n");
 
-    FILE *log = demo_open(&c, "fashion_epochs.tsv");
-    if (!log) goto done;
+    FILE *log = lead ? demo_open(&c, "fashion_epochs.tsv") : NULL;
+    FILE *steps = lead ? demo_open(&c, "fashion_steps.tsv") : NULL;
+    if (lead && (!log || !steps)) {
+        if (log) fclose(log);
+        if (steps) fclose(steps);
+        goto done;
+    }
+    /* non-lead ranks write their rows nowhere */
+    if (!lead) log = fopen("/dev/null", "w"), steps = fopen("/dev/null", "w");
+    if (!log || !steps) goto fail;
+    fprintf(steps, "# step\tloss of the (global) batch\n");
+    bool all_same = true;
     /* The train columns are what the batches scored while the weights were
      * still moving (free: no second pass over 60000 images); the test
      * column is the network at the end of the epoch. So after epoch 1 the
@@ -269,31 +347,57 @@ int tg_demo_fashion(int argc, char **argv)
         snprintf(label, sizeof label, "epoch %d/%d", ep, epochs);
         demo_progress bar;
         demo_progress_start(&bar, label, tg_batcher_num_batches(batches));
+        bar.tty = bar.tty && lead;
         double t0 = demo_now(), loss_sum = 0, right = 0;
         int64_t seen = 0, step = 0;
         tg_tensor *x, *y;
-        for (int64_t n; (n = tg_batcher_next(batches, g, TG_F32, &x, &y)) > 0;) {
+        for (int64_t n; (n = tg_batcher_next(batches, g, dt, &x, &y)) > 0;) {
             tg_tensor *logits = tg_layer_forward(net, x);
             tg_tensor *loss = tg_cross_entropy(logits, y);
-            if (tg_backward(g, loss) != TG_OK) {
+            /* this process's part of the global batch's mean loss */
+            int64_t global = tg_batcher_global_rows(batches);
+            double share = (double)n / (double)global;
+            tg_status st;
+#ifdef TG_HAVE_MPI
+            if (dist) {
+                tg_ddp_set_weight(ddp, share);
+                st = tg_ddp_backward(ddp, loss);
+            } else
+#endif
+                st = tg_backward(g, loss);
+            /* the global batch's loss and right answers (every rank sees
+             * the same sums, so all stop together on a divergence) */
+            double sums[2] = {tg_item(loss) * share,
+                              tg_accuracy(logits, y) * (double)n};
+#ifdef TG_HAVE_MPI
+            if (st == TG_OK && dist && tg_dist_sum(sums, 2) != TG_OK) {
+                fprintf(stderr, "tapegrad demo fashion: %s\n",
+                        tg_last_error());
+                st = TG_ERR_COMM;
+            }
+#endif
+            if (st != TG_OK) {
                 demo_progress_end(&bar);
                 fclose(log);
+                fclose(steps);
                 goto fail;
             }
-            if (!isfinite(tg_item(loss))) {
+            if (!isfinite(sums[0])) {
                 /* NaN/Inf: every later number would be noise */
                 diverged_epoch = ep;
                 diverged_step = step + 1;
-                diverged_loss = tg_item(loss);
+                diverged_loss = sums[0];
                 tg_graph_reset(g);
                 break;
             }
             tg_optim_set_lr(opt, tg_lr_at(&lrs, tg_optim_steps(opt)));
             tg_optim_step(opt);
             tg_optim_zero_grad(opt);
-            loss_sum += tg_item(loss) * (double)n;
-            right += tg_accuracy(logits, y) * (double)n;
-            seen += n;
+            fprintf(steps, "%lld\t%.17g\n", (long long)tg_optim_steps(opt),
+                    sums[0]);
+            loss_sum += sums[0] * (double)global;
+            right += round(sums[1]);
+            seen += global;
             tg_graph_reset(g);
             char note[32];
             snprintf(note, sizeof note, "loss %.4f", loss_sum / (double)seen);
@@ -302,21 +406,50 @@ int tg_demo_fashion(int argc, char **argv)
         demo_progress_end(&bar);
         if (diverged_epoch) break;
         epochs_done = ep;
-        double dt = demo_now() - t0;
-        total_time += dt;
-        test_acc = predict(g, net, &Xte, &Yte, pred);
+        double secs = demo_now() - t0;
+        total_time += secs;
+#ifdef TG_HAVE_MPI
+        bool same = true;
+        if (dist && tg_dist_same(tg_layer_num_params(net),
+                                 tg_layer_params(net), &same) != TG_OK) {
+            fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
+            fclose(log);
+            fclose(steps);
+            goto done;
+        }
+        all_same = all_same && same;
+#endif
+        /* the test set on rank 0 only: every rank holds the same model */
+        test_acc = lead ? predict(g, net, dt, &Xte, &Yte, pred) : 0;
         if (test_acc < 0) {
             fclose(log);
+            fclose(steps);
             goto fail;
         }
         printf("  %5d  %10.4f  %8.2f%%  %7.2f%%  %5.1fs\n", ep,
                loss_sum / (double)seen, 100 * right / (double)seen,
-               100 * test_acc, dt);
+               100 * test_acc, secs);
         fflush(stdout);
         fprintf(log, "%d\t%.6f\t%.6f\t%.6f\t%.3f\n", ep,
-                loss_sum / (double)seen, right / (double)seen, test_acc, dt);
+                loss_sum / (double)seen, right / (double)seen, test_acc, secs);
     }
     fclose(log);
+    fclose(steps);
+#ifdef TG_HAVE_MPI
+    if (dist && !diverged_epoch) {
+        tg_ddp_stats ds = tg_ddp_get_stats(ddp);
+        printf("\n  data-parallel: %lld steps on %d processes; each step "
+               "averaged %lld bytes of\n  gradients in %lld bucket%s, %.0f%% "
+               "of them sent while backward was still running;\n  backward "
+               "%.2f ms per step, then %.2f ms waiting for the exchange "
+               "(rank 0)\n  parameters identical on every process after "
+               "every epoch: %s\n",
+               (long long)ds.steps, size, (long long)ds.bytes,
+               (long long)ds.buckets, ds.buckets == 1 ? "" : "s",
+               100 * ds.started_early, 1e3 * ds.backward_s / (double)ds.steps,
+               1e3 * ds.wait_s / (double)ds.steps, all_same ? "yes" : "NO");
+    }
+#endif
     if (diverged_epoch) {
         char why[128], where[64];
         snprintf(where, sizeof where, "in epoch %d, batch %lld",
@@ -325,7 +458,7 @@ int tg_demo_fashion(int argc, char **argv)
                "try a smaller --lr, such as the\n  default 0.05). No "
                "accuracy, confusion matrix or model is reported from it.\n\n",
                demo_diverged_text(why, sizeof why, where, diverged_loss), lr);
-        if (epochs_done > 0) curves_figure(&c);
+        if (epochs_done > 0 && lead) curves_figure(&c);
         else
             printf("  no training curves drawn: no epoch completed\n");
         rc = 1;
@@ -336,6 +469,17 @@ int tg_demo_fashion(int argc, char **argv)
            100 * test_acc, (long long)llround(test_acc * (double)n_test),
            (long long)n_test, total_time);
 
+    if (!lead) { /* rank 0 saves (every rank takes part) and shows the rest */
+        rc = all_same ? 0 : 1;
+#ifdef TG_HAVE_MPI
+        char p1[4096];
+        demo_path(&c, "fashion-mlp.tgw", p1, sizeof p1);
+        if (tg_dist_save(p1, tg_layer_num_state(net), tg_layer_state(net),
+                         NULL) != TG_OK)
+            rc = 1;
+#endif
+        goto done;
+    }
     /* ---- confusion matrix: rows are the true class, columns the guess */
     int64_t conf[CLASSES][CLASSES] = {{0}};
     for (int64_t i = 0; i < n_test; i++) conf[(int)Yte.data[i]][pred[i]]++;
@@ -371,24 +515,30 @@ int tg_demo_fashion(int argc, char **argv)
     /* ---- save, then load into a fresh network with other weights */
     char path[4096];
     demo_path(&c, "fashion-mlp.tgw", path, sizeof path);
-    if (tg_save(path, tg_layer_num_state(net), tg_layer_state(net), NULL) !=
-        TG_OK) {
+    tg_status saved =
+#ifdef TG_HAVE_MPI
+        dist ? tg_dist_save(path, tg_layer_num_state(net),
+                            tg_layer_state(net), NULL) :
+#endif
+             tg_save(path, tg_layer_num_state(net), tg_layer_state(net), NULL);
+    if (saved != TG_OK) {
         fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
         goto done;
     }
-    printf("  saved the model to %s (tg_save)\n", path);
+    printf("  saved the model to %s (%s)\n", path,
+           dist ? "tg_dist_save: rank 0 writes" : "tg_save");
     g2 = tg_graph_new();
     if (!g2) goto fail;
     tg_rng_seed(tg_graph_rng(g2), (uint64_t)c.seed + 12345);
-    net2 = make_net(g2);
+    net2 = make_net(g2, dt);
     if (!net2) goto fail;
-    double before = predict(g2, net2, &Xte, &Yte, pred2);
+    double before = predict(g2, net2, dt, &Xte, &Yte, pred2);
     if (tg_load(path, tg_layer_num_state(net2), tg_layer_state(net2),
                 NULL) != TG_OK) {
         fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
         goto done;
     }
-    double after = predict(g2, net2, &Xte, &Yte, pred2);
+    double after = predict(g2, net2, dt, &Xte, &Yte, pred2);
     int64_t same = 0;
     for (int64_t i = 0; i < n_test; i++) same += pred[i] == pred2[i];
     printf("  a fresh network: test accuracy %.2f%% before loading, %.2f%% "
@@ -402,12 +552,18 @@ int tg_demo_fashion(int argc, char **argv)
         for (int p = 0; p < CLASSES; p++)
             if (conf[t][p] > max) max = conf[t][p];
     confusion_figure(&c, max);
-    rc = same == n_test && after == test_acc ? 0 : 1;
+    rc = same == n_test && after == test_acc && all_same ? 0 : 1;
     goto done;
 
 fail:
     rc = demo_fail(&c, g2 ? g2 : g);
 done:
+#ifdef TG_HAVE_MPI
+    tg_ddp_free(ddp);
+    /* after a failure the others are not coming: exit without it, and
+     * mpirun stops them */
+    if (dist && rc == 0 && tg_dist_finalize() != TG_OK) rc = 1;
+#endif
     free(pred);
     free(pred2);
     tg_batcher_free(batches);

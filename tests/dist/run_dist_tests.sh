@@ -2,9 +2,13 @@
 # The data-parallel tests: tests/test_dist.c on two processes, then a rank
 # that stops answering and a rank that dies, each of which must end the
 # job with a non-zero status and a message within the timeout.
-# usage: run_dist_tests.sh MPIRUN TEST_DIST
+# Then `tapegrad demo fashion --dist` against the single-process run (when
+# Fashion-MNIST is installed): the same loss at every step within 1e-6
+# relative (f64), the same final accuracy, identical parameters on both
+# processes.
+# usage: run_dist_tests.sh MPIRUN TEST_DIST TAPEGRAD
 set -u
-mpirun=$1 exe=$(realpath "$2")
+mpirun=$1 exe=$(realpath "$2") tapegrad=$(realpath "$3")
 # loopback TCP only, no shared-memory or InfiniBand transports to probe;
 # root allowed (CI containers), two ranks on however few cores
 # run SECONDS TIMEOUT ARGS...: the job, killed after SECONDS, ranks giving
@@ -46,4 +50,40 @@ if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'rank 1: die at step 5' <<<"$out"
    [ "$t" -lt 30000 ]; then
   ok "a dead rank: the job ends after ${t} ms (status $rc)"
 else bad "a dead rank: status $rc after ${t} ms"; fi
+# the demo, data-parallel against one process: 8 global batches of 128 per
+# epoch, two epochs, f64
+if [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+  out1=$(mktemp -d) out2=$(mktemp -d)
+  args=(demo fashion --fast --f64 --rows 1024 --seed 3)
+  TAPEGRAD_GNUPLOT=none "$tapegrad" "${args[@]}" --out "$out1" >"$out1/log" 2>&1
+  rc1=$?
+  export TAPEGRAD_GNUPLOT=none
+  run 280 60 -x TAPEGRAD_GNUPLOT "$tapegrad" "${args[@]}" --dist --out "$out2" \
+    >"$out2/log" 2>&1
+  rc2=$?
+  cat "$out2/log"
+  # step by step: same count, relative difference of the losses
+  worst=$(awk 'FNR == 1 { next } NR == FNR { a[$1] = $2; n1++; next }
+               { n2++; d = $2 - a[$1]; if (d < 0) d = -d; r = d / a[$1];
+                 if (!($1 in a)) r = 1; if (r > w) w = r }
+               END { if (n1 != n2 || n1 == 0) print "count", n1, n2;
+                     else printf "%.3g\n", w }' \
+          "$out1/fashion_steps.tsv" "$out2/fashion_steps.tsv" 2>&1)
+  acc1=$(grep 'final test accuracy' "$out1/log")
+  acc2=$(grep 'final test accuracy' "$out2/log" | sed 's/, training time.*//')
+  if [ $rc1 -eq 0 ] && [ $rc2 -eq 0 ] && [[ $worst =~ ^[0-9.e+-]+$ ]] &&
+     awk -v w="$worst" 'BEGIN { exit !(w <= 1e-6) }' &&
+     [ -n "$acc2" ] && [[ $acc1 == "$acc2"* ]] &&
+     grep -q 'data-parallel on 2 processes' "$out2/log" &&
+     grep -q 'parameters identical on every process after every epoch: yes' "$out2/log" &&
+     grep -q 'tg_dist_save: rank 0 writes' "$out2/log" &&
+     [ "$(grep -c 'final test accuracy' "$out2/log")" -eq 1 ]; then
+    ok "demo fashion --dist: losses of $(($(wc -l <"$out1/fashion_steps.tsv") - 1)) steps within $worst relative, ${acc2#*: }"
+  else
+    bad "demo fashion --dist: status $rc1/$rc2, worst relative loss difference '$worst', '$acc1' vs '$acc2'"
+  fi
+  rm -rf "$out1" "$out2"
+else
+  echo "skipped: demo fashion --dist (Fashion-MNIST missing: dataset-fashion-mnist)"
+fi
 exit $fail
