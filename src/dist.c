@@ -709,8 +709,7 @@ static void free_buckets(tg_ddp *d)
 
 void tg_ddp_free(tg_ddp *d)
 {
-    if (!d) return;
-    if (d->g && d->g->grad_ready_ud == d) tg_set_grad_ready_hook(d->g, NULL, NULL);
+    if (!d) return; /* the graph's hook is only set inside tg_ddp_backward */
     if (!d->in_flight) {
         free_buckets(d);
         if (d->comms && !D.broken && !D.finalized) {
