@@ -54,7 +54,10 @@ static bool make_dirs(const char *path)
 {
     char buf[4096];
     size_t n = strlen(path);
-    if (n == 0 || n >= sizeof buf) return false;
+    if (n == 0 || n >= sizeof buf) { /* errno tells the caller why */
+        errno = n ? ENAMETOOLONG : ENOENT;
+        return false;
+    }
     memcpy(buf, path, n + 1);
     for (size_t i = 1; i <= n; i++) {
         if (buf[i] != '/' && buf[i] != 0) continue;
@@ -64,7 +67,9 @@ static bool make_dirs(const char *path)
         buf[i] = keep;
     }
     struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    if (stat(path, &st) != 0) return false;
+    if (!S_ISDIR(st.st_mode)) errno = ENOTDIR;
+    return S_ISDIR(st.st_mode);
 }
 
 /* The value of option o from text v: 1 when parsed and in range, 0 when

@@ -27,8 +27,10 @@ static tg_status maxout_shape(tg_graph *g, tg_node *n, tg_tensor *out)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "x is a scalar; hint: maxout groups the last axis");
     if (k < 1 || k > INT32_MAX)
-        return tg__op_fail(g, n, TG_ERR_ARG, "k must be >= 1 (got %lld)",
-                           (long long)k);
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "k must lie in [1, %d] (got %lld); hint: k is the "
+                           "number of pieces per output feature",
+                           INT32_MAX, (long long)k);
     int64_t F = x->shape[x->ndim - 1];
     if (F % k != 0)
         return tg__op_fail(g, n, TG_ERR_SHAPE,

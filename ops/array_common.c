@@ -41,15 +41,17 @@ tg_status tg__axes_rule(tg_graph *g, tg_node *n, tg_tensor *out,
     const tg_tensor *x = n->in[0];
     bool seen[TG_MAX_DIMS] = {0};
     char sb[TG_SHAPE_BUF];
+    /* A 0-d tensor takes axis 0 or -1 (its one element), as in PyTorch;
+     * reducing over it keeps the shape []. */
+    int nd = x->ndim ? x->ndim : 1;
     for (int k = 0; k < n->attr.nax; k++) {
         int64_t a = n->attr.ax[k];
-        if (!tg__norm_axis(&a, x->ndim))
+        if (!tg__norm_axis(&a, nd))
             return tg__op_fail(g, n, TG_ERR_SHAPE,
                                "axis %lld out of range for shape %s; hint: "
                                "axes lie in [-%d, %d)",
                                (long long)n->attr.ax[k],
-                               tg__fmt_shape(sb, x->ndim, x->shape), x->ndim,
-                               x->ndim);
+                               tg__fmt_shape(sb, x->ndim, x->shape), nd, nd);
         if (seen[a])
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "axis %lld given twice for shape %s",
@@ -58,7 +60,7 @@ tg_status tg__axes_rule(tg_graph *g, tg_node *n, tg_tensor *out,
         seen[a] = true;
     }
     int m = 0;
-    for (int a = 0; a < x->ndim; a++)
+    for (int a = 0; a < x->ndim; a++) /* none for a 0-d x: reduce it all */
         if (seen[a]) n->attr.ax[m++] = a;
     n->attr.nax = m;
     out->ndim = 0;
@@ -82,18 +84,18 @@ int64_t tg__reduce_count(const tg_node *n)
 {
     const tg_tensor *x = n->in[0];
     if (n->attr.nax == 0) return x->numel;
-    int64_t c = 1;
-    for (int k = 0; k < n->attr.nax; k++) c *= x->shape[n->attr.ax[k]];
-    return c;
+    int64_t ext[TG_MAX_DIMS];
+    for (int k = 0; k < n->attr.nax; k++) ext[k] = x->shape[n->attr.ax[k]];
+    return tg__extent(n->attr.nax, ext);
 }
 
 tg_axis3 tg__axis3(const tg_tensor *x, int axis)
 {
     tg_axis3 s = {1, 1, 1};
     if (x->ndim == 0) return s;
-    for (int i = 0; i < axis; i++) s.outer *= x->shape[i];
+    s.outer = tg__extent(axis, x->shape);
     s.len = x->shape[axis];
-    for (int i = axis + 1; i < x->ndim; i++) s.inner *= x->shape[i];
+    s.inner = tg__extent(x->ndim - axis - 1, x->shape + axis + 1);
     return s;
 }
 

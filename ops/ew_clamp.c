@@ -37,6 +37,11 @@ static tg_status clamp_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "bounds must not be NaN (min %g, max %g); hint: "
                            "use -INFINITY or INFINITY for an open side",
                            lo, hi);
+    if (lo == -INFINITY && hi == INFINITY)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "at least one bound is needed (min -inf, max "
+                           "inf); hint: give min, max or both, as "
+                           "torch.clamp requires");
     if (lo > hi)
         return tg__op_fail(g, n, TG_ERR_ARG,
                            "min %g > max %g; hint: pass the lower bound "

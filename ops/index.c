@@ -134,6 +134,7 @@ static void take(void *big, void *taken, tg_axis3 s, const tg_tensor *idx,
                  tg_dtype dt, bool add)
 {
     int64_t K = idx->numel;
+    if (K == 0 || s.inner == 0) return; /* s.outer may be huge then */
     if (dt == TG_F32) TAKE(float) else TAKE(double)
 }
 
@@ -239,8 +240,8 @@ static void gather_run(void *big, const int64_t *bshape, void *small,
 {
     int nd = idx->ndim;
     int64_t str[TG_MAX_DIMS];
-    str[nd - 1] = 1;
-    for (int d = nd - 2; d >= 0; d--) str[d] = str[d + 1] * bshape[d + 1];
+    for (int d = 0; d < nd; d++)
+        str[d] = tg__extent(nd - 1 - d, bshape + d + 1);
     if (dt == TG_F32) GATHER(float) else GATHER(double)
 }
 

@@ -118,8 +118,11 @@ static tg_status matmul_fwd(tg_graph *g, tg_node *n)
     bool ta = m.ta, tb = m.tb;
     int64_t M = m.M, N = m.N, K = m.Ka;
     int nb = y->ndim - !m.va - !m.vb; /* y's batch dims */
-    int64_t batch = (M != 0 && N != 0) ? y->numel / (M * N) : 0;
+    /* An empty product first: M * N need not fit when another extent is
+     * 0 ([0, 2^32] @ [2^32, 0]); once y holds elements, every product of
+     * its extents (and of a's and b's, K > 0) is at most its count. */
     if (y->numel == 0) return TG_OK;
+    int64_t batch = y->numel / (M * N);
     if (K == 0) {
         memset(y->data, 0, (size_t)y->numel * (y->dtype == TG_F64 ? 8 : 4));
         return TG_OK;

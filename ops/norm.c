@@ -61,11 +61,11 @@ static nlay layout(const tg_node *n, const tg_tensor *x)
     if (is_bn(n)) {
         L.A = x->shape[0];
         L.G = x->shape[1];
-        for (int i = 2; i < x->ndim; i++) L.B *= x->shape[i];
+        L.B = tg__extent(x->ndim - 2, x->shape + 2);
     } else {
         int k = (int)n->attr.NAXES;
-        for (int i = 0; i < x->ndim - k; i++) L.G *= x->shape[i];
-        for (int i = x->ndim - k; i < x->ndim; i++) L.B *= x->shape[i];
+        L.G = tg__extent(x->ndim - k, x->shape);
+        L.B = tg__extent(k, x->shape + x->ndim - k);
     }
     return L;
 }
@@ -153,7 +153,7 @@ static tg_status norm_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     if (is_bn(n)) {
         nlay L = layout(n, x);
         char sb[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
-        if (L.A * L.B <= 1)
+        if ((double)L.A * (double)L.B <= 1)
             return tg__op_fail(g, n, TG_ERR_SHAPE,
                                "expected more than 1 value per channel when "
                                "training, got x %s; hint: use a larger batch "
@@ -214,7 +214,7 @@ static tg_status rstd_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     static void stats_##T(nlay L, int64_t gi, const T *x, double eps,       \
                           double *mu, double *r, double *var)               \
     {                                                                       \
-        double D = (double)(L.A * L.B), s = 0, v = 0;                       \
+        double D = ((double)L.A * (double)L.B), s = 0, v = 0;               \
         for (int64_t a = 0; a < L.A; a++) {                                 \
             const T *row = x + (a * L.G + gi) * L.B;                        \
             T rs = 0;                                                       \
@@ -248,7 +248,7 @@ STATS(double)
                              const T *bias, double eps, double *gmu,        \
                              double *gvar)                                  \
     {                                                                       \
-        _Pragma("omp parallel for if (L.A * L.G * L.B > TG_PAR_MIN)")      \
+        _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
         for (int64_t gi = 0; gi < L.G; gi++) {                              \
             double mu, r, var;                                              \
             stats_##T(L, gi, x, eps, &mu, &r, &var);                        \
@@ -355,7 +355,7 @@ LN_BW(double)
     static void bn_bw_##T(nlay L, T *z, const T *gy, const T *x,            \
                           const T *w, double eps)                           \
     {                                                                       \
-        _Pragma("omp parallel for if (L.A * L.G * L.B > TG_PAR_MIN)")      \
+        _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
         for (int64_t gi = 0; gi < L.G; gi++) {                              \
             double mu, r;                                                   \
             stats_##T(L, gi, x, eps, &mu, &r, NULL);                        \
@@ -373,7 +373,7 @@ LN_BW(double)
                 s1 += r1;                                                   \
                 s2 += r2;                                                   \
             }                                                               \
-            double D = (double)(L.A * L.B);                                 \
+            double D = ((double)L.A * (double)L.B);                         \
             T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);             \
             for (int64_t a = 0; a < L.A; a++) {                             \
                 int64_t off = (a * L.G + gi) * L.B;                         \
@@ -423,7 +423,7 @@ static tg_status norm_fwd(tg_graph *g, tg_node *n)
     if (run) {
         int k = 1 + !!(n->attr.FLAGS & HAS_W) + !!(n->attr.FLAGS & HAS_B);
         tg_tensor *rm = n->in[k], *rv = n->in[k + 1];
-        double mom = n->attr.MOMENTUM, D = (double)(L.A * L.B);
+        double mom = n->attr.MOMENTUM, D = ((double)L.A * (double)L.B);
         for (int64_t c = 0; c < L.G; c++) {
             double uv = var[c] * D / (D - 1);
             if (x->dtype == TG_F32) {
@@ -520,7 +520,8 @@ static tg_tensor *gmean(const tg_node *n, tg_tensor *x, tg_tensor *t)
     int64_t ax[TG_MAX_DIMS];
     int m = group_axes(n, x, ax);
     nlay L = layout(n, x);
-    return tg_mul_scalar(tg_sum(t, m, ax, true), 1.0 / (double)(L.A * L.B));
+    return tg_mul_scalar(tg_sum(t, m, ax, true),
+                         1.0 / ((double)L.A * (double)L.B));
 }
 
 /* ----------------------------------------------------------------- VJPs */
@@ -601,7 +602,7 @@ static void rstd_vjp(tg_graph *g, tg_node *n, tg_tensor *h, const bool *need,
     tg_tensor *x = n->in[0], *r = n->out;
     nlay L = layout(n, x);
     gx[0] = tg_mul_scalar(tg_mul(tg_mul(h, tg_mul(r, r)), normalized(n, x)),
-                          -1.0 / (double)(L.A * L.B));
+                          -1.0 / ((double)L.A * (double)L.B));
 }
 
 /* The expression language's calls (tg_op.call): layer_norm(x[, w[, b]])

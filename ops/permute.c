@@ -6,7 +6,9 @@
 
 #include <stdio.h>
 
-/* ax[0..nax-1]: the permutation (normalised by the shape rule). */
+/* ax[0..nax-1]: the permutation (normalised by the shape rule); nax == -1
+ * marks an ndim outside 0..TG_MAX_DIMS or a NULL perm, REQ_NDIM keeps it. */
+#define REQ_NDIM i[0]
 
 static tg_status permute_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
@@ -14,6 +16,12 @@ static tg_status permute_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
     int nd = n->attr.nax;
     bool seen[TG_MAX_DIMS] = {0};
+    if (nd < 0)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "ndim %lld outside 0..%d (or perm is NULL) for "
+                           "%s; hint: list each of its %d axes once",
+                           (long long)n->attr.REQ_NDIM, TG_MAX_DIMS,
+                           tg__fmt_shape(s2, x->ndim, x->shape), x->ndim);
     bool ok = nd == x->ndim;
     for (int i = 0; ok && i < nd; i++) {
         int64_t a = n->attr.ax[i];
@@ -21,11 +29,10 @@ static tg_status permute_shape(tg_graph *g, tg_node *n, tg_tensor *out)
         if (ok) seen[a] = true, n->attr.ax[i] = a;
     }
     if (!ok) {
-        int m = nd < 0 ? 0 : nd > TG_MAX_DIMS ? TG_MAX_DIMS : nd;
         return tg__op_fail(g, n, TG_ERR_ARG,
                            "%s is not a permutation of the %d axes of %s; "
                            "hint: list each axis once",
-                           tg__fmt_shape(s1, m, n->attr.ax), x->ndim,
+                           tg__fmt_shape(s1, nd, n->attr.ax), x->ndim,
                            tg__fmt_shape(s2, x->ndim, x->shape));
     }
     out->ndim = nd;
@@ -91,6 +98,7 @@ TG_BUILTIN_OP(permute,
 tg_tensor *tg_permute(tg_tensor *x, int ndim, const int64_t *perm)
 {
     tg_attrs a = {0};
+    a.REQ_NDIM = ndim;
     if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !perm)) {
         a.nax = -1; /* reported by the shape rule */
     } else {

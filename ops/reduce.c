@@ -222,7 +222,9 @@ static tg_status var_fwd(tg_graph *g, tg_node *n)
     }
     double den = c - (n->attr.UNBIASED ? 1.0 : 0.0);
     for (int64_t o = 0; o < keep.numel; o++) {
-        double v = ss[o] / den;
+        /* no element: NaN for both divisors, as the empty mean (the
+         * unbiased 0 / -1 would give -0) */
+        double v = c == 0 ? NAN : ss[o] / den;
         if (x->dtype == TG_F32) ((float *)n->out->data)[o] = (float)v;
         else ((double *)n->out->data)[o] = v;
     }

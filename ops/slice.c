@@ -19,7 +19,10 @@
 #define START i[1] /* slice: start, normalised by the shape rule */
 #define STOP i[3]  /* slice: stop (as given)                      */
 #define STEP i[2]  /* slice, slice_backward: step > 0             */
-/* slice_backward: ax[0..nax-1] is the output shape, START its start. */
+/* slice_backward: ax[0..nax-1] is the output shape, START its start;
+ * nax == -1 marks an ndim outside 0..TG_MAX_DIMS (or a NULL shape), the
+ * STOP slot keeps it for the message. */
+#define REQ_NDIM i[3]
 
 /* ---------------------------------------------------------------- concat */
 
@@ -48,7 +51,12 @@ static tg_status concat_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                                k + 1, tg__fmt_shape(s1, x->ndim, x->shape),
                                tg__fmt_shape(s2, x0->ndim, x0->shape),
                                (long long)a);
-        total += x->shape[a];
+        if (__builtin_add_overflow(total, x->shape[a], &total))
+            return tg__op_fail(g, n, TG_ERR_SHAPE,
+                               "the extents along axis %lld add up to more "
+                               "than 2^63 (input %d %s)",
+                               (long long)a, k + 1,
+                               tg__fmt_shape(s1, x->ndim, x->shape));
     }
     out->ndim = x0->ndim;
     memcpy(out->shape, x0->shape, sizeof out->shape);
@@ -61,6 +69,7 @@ static tg_status concat_fwd(tg_graph *g, tg_node *n)
     (void)g;
     tg_tensor *y = n->out;
     int a = (int)n->attr.AXIS;
+    if (y->numel == 0) return TG_OK; /* outer may be huge, rows empty */
     tg_axis3 s = tg__axis3(y, a);
     size_t es = tg__dsize(y->dtype);
     char *dst = y->data;
@@ -137,6 +146,7 @@ static void strided_copy(char *big, char *small, tg_axis3 bs, int64_t len,
                          int64_t start, int64_t step, size_t es, bool to_small)
 {
     size_t blk = (size_t)bs.inner * es;
+    if (len == 0 || blk == 0) return; /* bs.outer may be huge then */
     for (int64_t o = 0; o < bs.outer; o++)
         for (int64_t k = 0; k < len; k++) {
             int64_t row = o * bs.len + start + k * step;
@@ -172,20 +182,29 @@ static tg_status slice_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
     int nd = n->attr.nax;
     int64_t a = n->attr.AXIS, s0 = n->attr.START, step = n->attr.STEP;
+    if (nd < 0)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "ndim %lld outside 0..%d (or the shape is NULL) "
+                           "for gradient %s",
+                           (long long)n->attr.REQ_NDIM, TG_MAX_DIMS,
+                           tg__fmt_shape(s1, gy->ndim, gy->shape));
     bool ok = nd == gy->ndim && nd > 0 && tg__norm_axis(&a, nd) && step > 0;
     for (int d = 0; ok && d < nd; d++)
         ok = n->attr.ax[d] >= 0 && (d == a || gy->shape[d] == n->attr.ax[d]);
     if (ok) {
-        int64_t len = gy->shape[a];
-        ok = s0 >= 0 && (len == 0 ? s0 <= n->attr.ax[a]
-                                  : s0 + (len - 1) * step < n->attr.ax[a]);
+        /* the last row s0 + (len-1) step must lie below ax[a], written
+         * without forming that sum: it need not fit in 64 bits */
+        int64_t len = gy->shape[a], ext = n->attr.ax[a];
+        ok = s0 >= 0 && (len == 0 ? s0 <= ext
+                                  : s0 < ext &&
+                                        len - 1 <= (ext - 1 - s0) / step);
     }
     if (!ok)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "gradient %s is not a slice of %s along axis %lld "
                            "from %lld step %lld",
                            tg__fmt_shape(s1, gy->ndim, gy->shape),
-                           tg__fmt_shape(s2, nd < 0 ? 0 : nd, n->attr.ax),
+                           tg__fmt_shape(s2, nd, n->attr.ax),
                            (long long)n->attr.AXIS, (long long)s0,
                            (long long)step);
     n->attr.AXIS = a;
@@ -272,6 +291,7 @@ tg_tensor *tg_slice_backward(tg_tensor *g, int ndim, const int64_t *shape,
                              int axis, int64_t start, int64_t step)
 {
     tg_attrs a = {0};
+    a.REQ_NDIM = ndim;
     if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
         a.nax = -1; /* reported by the shape rule */
     } else {

@@ -8,6 +8,9 @@
 #include <stdio.h>
 
 #define KEEPDIM i[0] /* sum: keep reduced axes with extent 1 */
+/* sum_to, expand: ax[0..nax-1] is the target shape; nax == -1 marks an
+ * ndim outside 0..TG_MAX_DIMS (or a NULL shape), REQ_NDIM keeps it. */
+#define REQ_NDIM i[1]
 /* sum: ax[0..nax-1] are the reduced axes (normalised, sorted); nax == 0
  * reduces everything. sum_to / expand: ax[0..nax-1] is the target shape. */
 
@@ -54,7 +57,13 @@ static tg_status broadcast_pair_shape(tg_graph *g, tg_node *n,
     int nsmall = target_is_big ? x->ndim : nt;
     const int64_t *big = target_is_big ? t : x->shape;
     int nbig = target_is_big ? nt : x->ndim;
-    bool ok = nt >= 0 && nt <= TG_MAX_DIMS && nsmall <= nbig &&
+    if (nt < 0 || nt > TG_MAX_DIMS)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "target ndim %lld outside 0..%d (or the shape is "
+                           "NULL) for %s",
+                           (long long)n->attr.REQ_NDIM, TG_MAX_DIMS,
+                           tg__fmt_shape(s1, x->ndim, x->shape));
+    bool ok = nsmall <= nbig &&
               tg__broadcast_shape(nsmall, small, nbig, big, &nb, bs, &bad);
     for (int i = 0; ok && i < nb; i++) ok = bs[i] == big[i];
     for (int i = 0; ok && i < nt; i++) ok = t[i] >= 0;
@@ -132,6 +141,7 @@ static tg_tensor *shape_op(int op, tg_tensor *x, int ndim,
                            const int64_t *shape)
 {
     tg_attrs a = {0};
+    a.REQ_NDIM = ndim;
     if (ndim < 0 || ndim > TG_MAX_DIMS || (ndim > 0 && !shape)) {
         a.nax = -1; /* rejected by the shape rule with a message */
     } else {

@@ -27,8 +27,14 @@ static tg_status flatten_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     }
     out->ndim = 0;
     for (int i = 0; i < s; i++) out->shape[out->ndim++] = x->shape[i];
-    int64_t m = 1;
-    for (int64_t i = s; i <= e; i++) m *= x->shape[i];
+    int64_t m;
+    if (!tg__numel((int)(e - s + 1), x->shape + s, &m))
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "dims %lld..%lld of %s merge into an extent that "
+                           "is too large (more than 2^59); hint: flatten "
+                           "fewer dims",
+                           (long long)n->attr.START, (long long)n->attr.END,
+                           tg__fmt_shape(sb, x->ndim, x->shape));
     out->shape[out->ndim++] = m;
     for (int i = (int)e + 1; i < x->ndim; i++)
         out->shape[out->ndim++] = x->shape[i];

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 
 tg_dot_opts tg_dot_defaults(void)
@@ -293,16 +294,29 @@ tg_status tg_graph_save_dot(tg_graph *g, const char *path,
     if (!path)
         return tg__set_last_error(TG_ERR_ARG, "tg_graph_save_dot: path is "
                                               "NULL");
-    FILE *f = fopen(path, "w");
-    if (!f)
+    /* into a temporary renamed over path when complete: a failure (or a
+     * graph that holds an error) leaves whatever was at path untouched,
+     * and only a regular file is ever replaced (src/replace.c) */
+    char *tmp;
+    int fd;
+    tg_status st = tg__replace_open("tg_graph_save_dot", path, &tmp, &fd);
+    if (st != TG_OK) return st;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        int e = errno;
+        tg__replace_finish(path, tmp, fd, e);
         return tg__set_last_error(TG_ERR_IO, "tg_graph_save_dot: cannot "
                                              "open '%s': %s",
-                                  path, strerror(errno));
-    tg_status st = tg_graph_write_dot(g, f, opts);
-    if (fclose(f) != 0 && st == TG_OK)
+                                  path, strerror(e));
+    }
+    st = tg_graph_write_dot(g, f, opts);
+    int err = st != TG_OK ? EIO : 0;
+    if (!err && (fflush(f) != 0 || fsync(fd) != 0)) err = errno;
+    if (fclose(f) != 0 && !err) err = errno; /* closes fd */
+    err = tg__replace_finish(path, tmp, -1, err);
+    if (err && st == TG_OK)
         st = tg__set_last_error(TG_ERR_IO, "tg_graph_save_dot: writing '%s': "
-                                           "%s",
-                                path, strerror(errno));
-    if (st != TG_OK) remove(path);
+                                           "%s; what was there is unchanged",
+                                path, strerror(err));
     return st;
 }

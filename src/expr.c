@@ -871,7 +871,8 @@ static tg_tensor *int_power(evalctx *c, const xnode *n, tg_tensor *x,
 {
     tg_tensor *r = NULL, *b = x;
     long m = k < 0 ? -k : k;
-    if (m == 0) return tg_add_scalar(tg_mul_scalar(x, 0.0), 1.0);
+    /* x ** 0 is 1 for every x, inf and NaN included (x * 0 + 1 is not) */
+    if (m == 0) return checked(c, n, tg_pow_scalar(x, 0.0));
     while (m) {
         if (m & 1) r = r ? tg_mul(r, b) : b;
         m >>= 1;

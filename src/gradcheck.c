@@ -807,6 +807,11 @@ static void fmt_index(char *buf, size_t size, int ndim, const int64_t *shape,
 void tg_check_format_index(char *buf, size_t size,
                            const tg_check_input_report *ir)
 {
+    if (!buf || size == 0) return;
+    if (!ir || ir->ndim < 0 || ir->ndim > TG_MAX_DIMS) {
+        snprintf(buf, size, "-");
+        return;
+    }
     fmt_index(buf, size, ir->ndim, ir->shape, ir->worst);
 }
 

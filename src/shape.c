@@ -94,6 +94,11 @@ void tg__bcast_plan(tg_bcast *p, const tg_tensor *out, const tg_tensor *a,
 {
     int nd = out->ndim;
     int64_t sa[TG_MAX_DIMS], sb[TG_MAX_DIMS];
+    if (out->numel == 0) {
+        /* nothing to walk; the strides of an empty shape need not fit */
+        memset(p, 0, sizeof *p);
+        return;
+    }
     bcast_strides(sa, nd, out->shape, a);
     bcast_strides(sb, nd, out->shape, b);
     /* Collapse: drop extent-1 dims, merge a dim into its left neighbour

@@ -28,7 +28,19 @@ tg_status tg__set_last_error(tg_status st, const char *fmt, ...)
 #define TG_SHAPE_BUF 200
 char *tg__fmt_shape(char *buf, int ndim, const int64_t *shape);
 bool tg__same_shape(const tg_tensor *a, const tg_tensor *b);
-/* Element count with overflow check; false if it exceeds INT64_MAX/16. */
+/* Element count with overflow check; false if it exceeds INT64_MAX/16.
+ * Every product of extents (element counts, row lengths, strides,
+ * offsets) goes through this one function or tg__extent below: a tensor
+ * with a 0 extent may have other extents whose product does not fit. */
 bool tg__numel(int ndim, const int64_t *shape, int64_t *numel);
+/* Product of shape[0..ndim) of a tensor whose shape was already accepted:
+ * tg__numel's count, or 0 when that count does not fit. It cannot fit only
+ * when another extent of the same tensor is 0, so 0 is the right bound for
+ * loops and the offsets they compute (nothing is iterated). */
+static inline int64_t tg__extent(int ndim, const int64_t *shape)
+{
+    int64_t n;
+    return tg__numel(ndim, shape, &n) ? n : 0;
+}
 
 #endif

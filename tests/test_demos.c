@@ -1240,6 +1240,14 @@ static void usage_errors(void)
     TT_CHECK(run_demo(NULL, "--list") == 0);
     TT_CONTAINS(out_buf, "xor");
     TT_CONTAINS(out_buf, "trace");
+    /* an empty --out names the reason (it printed "Success") */
+    TT_CHECK(run_demo(NULL, "xor --out ''") == 1);
+    TT_CONTAINS(out_buf, "cannot create the output directory '': No such "
+                         "file or directory");
+    /* --steps outside its range, --fast given or not */
+    TT_CHECK(run_demo(NULL, "vanishing --fast --steps -3") == 2);
+    TT_CONTAINS(out_buf, "--steps must be an integer in 5..100000 (got -3)");
+    TT_CHECK(run_demo(NULL, "approx --fast --steps 0") == 2);
 }
 
 int main(int argc, char **argv)

@@ -92,10 +92,10 @@ static void shape_mismatch_messages(void)
     tg_sum(a, 1, NULL, false);
     TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
     tg_graph_reset(g);
-    /* a scalar has no axis 0 */
-    tg_sum(tg_scalar(g, TG_F64, 1), 1, (int64_t[]){0}, false);
-    TT_STREQ(tg_graph_error(g), "tg_sum: axis 0 out of range for shape []; "
-                                "hint: axes lie in [-0, 0)");
+    /* a scalar has axes 0 and -1 only (as in PyTorch) */
+    tg_sum(tg_scalar(g, TG_F64, 1), 1, (int64_t[]){1}, false);
+    TT_STREQ(tg_graph_error(g), "tg_sum: axis 1 out of range for shape []; "
+                                "hint: axes lie in [-1, 1)");
     tg_graph_reset(g);
     /* shape plumbing: reshape, expand, sum_to */
     a = tg_input(g, TG_F32, TG_SHAPE(2, 3), NULL);

@@ -110,10 +110,14 @@ static void exercise(tg_graph *g, const tg__expr_func *f, tg_tensor **in,
     bool shape_ok = y->ndim >= 0 && y->ndim <= TG_MAX_DIMS &&
                     (y->dtype == TG_F32 || y->dtype == TG_F64);
     int64_t numel = 1;
+    bool zero = false; /* a 0 extent: the others' product need not fit */
     for (int i = 0; shape_ok && i < y->ndim; i++) {
         shape_ok = y->shape[i] >= 0;
-        numel *= y->shape[i];
+        zero |= y->shape[i] == 0;
+        if (!zero && __builtin_mul_overflow(numel, y->shape[i], &numel))
+            shape_ok = false;
     }
+    if (zero) numel = 0;
     if (!shape_ok || numel != y->numel || (numel && !y->data)) {
         fprintf(stderr, "%s: malformed output\n", f->name);
         TT_CHECK(false);
@@ -301,6 +305,60 @@ static void all_ops_keywords_values(void)
     TT_CHECK(n_second > 0);
 }
 
+/* Phase 4: empty tensors whose other extents are huge ([0, 2^40, 2^40],
+ * [2^32, 0]): the element count is 0 but products of the other extents
+ * do not fit in 64 bits. Every function, every pair of these shapes and
+ * small ones, default keywords: a well-formed (empty or small) result or
+ * an error, never an overflow (UBSan halts on one in CI), a division by
+ * zero or a hang over a huge extent. */
+static void all_ops_huge_empty(void)
+{
+    enum { H = 1LL << 40, W = 1LL << 32 };
+    static const shp huge[] = {
+        {3, {0, H, H}}, {3, {H, 0, H}}, {3, {H, H, 0}}, {2, {0, W}},
+        {2, {W, 0}},    {1, {0}},       {2, {2, 3}},    {0, {0}},
+        {8, {H, H, H, H, H, H, H, 0}},  {2, {0, INT64_MAX / 16}},
+    };
+    enum { N_H = sizeof huge / sizeof huge[0] };
+    /* some results are real and large ([2^32, 0] @ [0] is [2^32]): the
+     * hook refuses them as out of memory (sanitizers abort on such a
+     * request instead of returning NULL) */
+    hd_alloc ha;
+    hd_install(&ha, 0, false, (size_t)1 << 26);
+    tg_graph *g = tg_graph_new();
+    long before = n_calls, err_before = n_err;
+    for (int fi = 0; fi < tg__expr_n_funcs; fi++) {
+        const tg__expr_func *f = &tg__expr_funcs[fi];
+        int ar[4], nar = arities(f, ar);
+        tg__kw_val kw[TG_EXPR_MAX_KW];
+        default_kws(f, kw);
+        for (int a = 0; a < nar; a++) {
+            int n_in = ar[a];
+            int combos = n_in == 0 ? 1 : n_in == 1 ? N_H
+                         : n_in == 2 ? N_H * N_H : 120;
+            for (int c = 0; c < combos; c++) {
+                tg_tensor *in[TG_EXPR_MAX_ARGS];
+                for (int i = 0; i < n_in; i++) {
+                    int k = n_in == 1 ? c
+                            : n_in == 2 ? (i == 0 ? c / N_H : c % N_H)
+                                        : (int)(rnd() * N_H);
+                    in[i] = make_input(g, TG_F64, &huge[k],
+                                       value_class(f, i, V_NORMAL),
+                                       !((f->index_args >> i) & 1));
+                }
+                exercise(g, f, in, n_in, kw, false);
+                tg_graph_reset(g);
+            }
+        }
+        check_usable(g);
+    }
+    tg_graph_free(g);
+    hd_uninstall();
+    TT_CHECK(ha.live == 0 && ha.failed > 0);
+    printf("  %ld calls, %ld errors\n", n_calls - before, n_err - err_before);
+    TT_CHECK(n_calls - before > 1000 && n_err - err_before > 0);
+}
+
 /* Phase 3: each function with every allocation from the Nth on failing:
  * OOM is reported, nothing leaks, the graph recovers. */
 static void all_ops_oom(void)
@@ -344,4 +402,5 @@ static void all_ops_oom(void)
     TT_CHECK(oom > 0);
 }
 
-TT_RUN(TT(all_ops_all_shapes), TT(all_ops_keywords_values), TT(all_ops_oom))
+TT_RUN(TT(all_ops_all_shapes), TT(all_ops_keywords_values),
+       TT(all_ops_huge_empty), TT(all_ops_oom))

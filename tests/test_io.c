@@ -658,8 +658,8 @@ static void normalization(void)
     TT_CHECK(r.shape[0] == 2 && r.shape[1] == 3 && r.data[0] == a.data[3]);
     tg_array_free(&r);
     TT_CHECK(tg_array_rows(&a, 3, 2, &r) == TG_ERR_ARG);
-    TT_STREQ(tg_last_error(), "tg_array_rows: rows [3, 5) outside the 4 rows "
-                              "of the array");
+    TT_STREQ(tg_last_error(), "tg_array_rows: 2 rows from row 3 do not lie "
+                              "within the 4 rows of the array");
     tg_array_free(&a);
 }
 

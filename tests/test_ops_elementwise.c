@@ -820,7 +820,9 @@ static void errors(void)
     tg_graph_reset(g);
     x = tg_input(g, TG_F64, TG_SHAPE(4, 10), NULL);
     tg_maxout(x, 0);
-    TT_STREQ(tg_graph_error(g), "tg_maxout: k must be >= 1 (got 0)");
+    TT_STREQ(tg_graph_error(g), "tg_maxout: k must lie in [1, 2147483647] "
+                                "(got 0); hint: k is the number of pieces "
+                                "per output feature");
     tg_graph_reset(g);
     x = tg_input(g, TG_F64, TG_SHAPE(2, 3, 5), NULL);
     tg_prelu(x, tg_input(g, TG_F64, TG_SHAPE(4), NULL));

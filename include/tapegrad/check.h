@@ -109,7 +109,8 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
 /* Print a human-readable table of the report to `f` (a FILE *). */
 void tg_check_report_print(const tg_check_report *r, void *file);
 
-/* Writes the worst element's index of `ir` as "(i,j)" ("-" when none). */
+/* Writes the worst element's index of `ir` as "(i,j)" ("-" when none or
+ * ir is NULL). A NULL buf or size 0 writes nothing. */
 void tg_check_format_index(char *buf, size_t size,
                            const tg_check_input_report *ir);
 
@@ -139,7 +140,12 @@ tg_dot_opts tg_dot_defaults(void);
  * error of computing the gradients, TG_ERR_OOM, or TG_ERR_IO when writing
  * failed. The message is in tg_last_error(). Never aborts. */
 tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts);
-/* Same into a new file at `path` (TG_ERR_IO when it cannot be written). */
+/* Same into the file at `path`, written to a temporary file beside it and
+ * renamed over it when complete: on any failure (the graph's own error
+ * included) whatever was at path is left untouched. Only a regular file is
+ * replaced; a symbolic link, device, FIFO or directory at path is
+ * TG_ERR_IO with nothing written. An existing file keeps its permission
+ * bits. */
 tg_status tg_graph_save_dot(tg_graph *g, const char *path,
                             const tg_dot_opts *opts);
 

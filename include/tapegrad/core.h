@@ -258,7 +258,9 @@ char *tg_shape_str(const tg_tensor *t, char *buf, size_t size);
 /* ------------------------------------------------------------------- RNG */
 
 /* xoshiro256** seeded through splitmix64: same seed, same stream, on every
- * machine. The graph owns one (tg_graph_rng); you may keep your own. */
+ * machine. The graph owns one (tg_graph_rng); you may keep your own. A
+ * NULL generator sets tg_last_error (TG_ERR_ARG): seeding does nothing,
+ * tg_rng_next returns 0, uniform and normal NaN. */
 typedef struct tg_rng { uint64_t s[4]; } tg_rng;
 void tg_rng_seed(tg_rng *r, uint64_t seed);
 uint64_t tg_rng_next(tg_rng *r);

@@ -58,8 +58,9 @@ typedef struct tg_array {
 void tg_array_free(tg_array *a);
 
 /* Copy rows [start, start + count) of src into *out (a new array; *out is
- * overwritten, not freed). TG_ERR_ARG when the range leaves src,
- * TG_ERR_OOM on allocation failure (out left empty). */
+ * overwritten, not freed). TG_ERR_ARG when the range leaves src or out is
+ * src (src untouched), TG_ERR_OOM on allocation failure (out left
+ * empty). */
 tg_status tg_array_rows(const tg_array *src, int64_t start, int64_t count,
                         tg_array *out);
 
@@ -97,7 +98,7 @@ typedef struct tg_csv_opts {
  * opts may be NULL (comma, no header, no label). Errors (tg_last_error
  * names the file, line, field and byte offset): TG_ERR_IO, TG_ERR_FORMAT,
  * TG_ERR_OOM, TG_ERR_ARG (label column out of range); x and y are left
- * empty. */
+ * empty. x == y is TG_ERR_ARG, with the array left as it was. */
 tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                       tg_array *y);
 
@@ -180,6 +181,10 @@ int64_t tg_batcher_global_rows(const tg_batcher *b);
  * atomically: the file is written to a temporary file in the same
  * directory, flushed to disk (fsync), then renamed over `path`, so a crash
  * at any point leaves either the old file or the new one, never a mix.
+ * Only a regular file is replaced, and it keeps its permission bits (a
+ * 0600 model stays 0600; a new file gets 0666 less the umask); a symbolic
+ * link (dangling or not), device, FIFO, socket or directory at path is
+ * refused with TG_ERR_IO and left as it is (save to the link's target).
  * Errors: TG_ERR_ARG (NULL or duplicate names, a poison tensor),
  * TG_ERR_IO (with the system's reason; the temporary file is removed),
  * TG_ERR_OOM. */

@@ -95,7 +95,8 @@ tg_tensor *tg_cos(tg_tensor *x);        /* cos x, 1 ulp over all floats  */
 tg_tensor *tg_tanh(tg_tensor *x);       /* tanh x, SLEEF 1.0 ulp         */
 tg_tensor *tg_erf(tg_tensor *x);        /* erf x, 1 ulp                  */
 /* clamp(x, min, max) = min(max(x, min), max). min <= max required (either
- * may be ±Inf for a one-sided clamp; NaN bounds are rejected). Exact.
+ * may be ±Inf for a one-sided clamp; NaN bounds are rejected, and so is
+ * min = -Inf with max = +Inf, no bound at all, as torch.clamp). Exact.
  * Gradient g where min <= x <= max (boundaries included, as PyTorch),
  * else 0. */
 tg_tensor *tg_clamp(tg_tensor *x, double min, double max);

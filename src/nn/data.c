@@ -89,14 +89,20 @@ tg_status tg_array_rows(const tg_array *src, int64_t start, int64_t count,
     const char *who = "tg_array_rows";
     if (!src || !out)
         return tg__set_last_error(TG_ERR_ARG, "%s: array is NULL", who);
+    if (src == out) /* clearing out first would drop src's data */
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: the output is the source array; hint: "
+                                  "copy into another tg_array, then free the "
+                                  "source if it is no longer needed",
+                                  who);
     memset(out, 0, sizeof *out);
     int64_t n = src->ndim > 0 ? src->shape[0] : 0;
     if (start < 0 || count < 0 || start > n || count > n - start)
         return tg__set_last_error(TG_ERR_ARG,
-                                  "%s: rows [%lld, %lld) outside the %lld rows "
-                                  "of the array",
-                                  who, (long long)start,
-                                  (long long)(start + count), (long long)n);
+                                  "%s: %lld rows from row %lld do not lie "
+                                  "within the %lld rows of the array",
+                                  who, (long long)count, (long long)start,
+                                  (long long)n);
     int64_t shape[TG_MAX_DIMS];
     for (int i = 0; i < src->ndim; i++) shape[i] = src->shape[i];
     shape[0] = count;
@@ -547,6 +553,12 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                       tg_array *y)
 {
     const char *who = "tg_csv_load";
+    if (x && x == y) /* checked before clearing: x's data stays the user's */
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: x and y are the same array; hint: "
+                                  "pass two tg_array variables (y receives "
+                                  "the label column)",
+                                  who);
     if (x) memset(x, 0, sizeof *x);
     if (y) memset(y, 0, sizeof *y);
     tg_csv_opts o = {0};

@@ -245,14 +245,22 @@ tg_layer *tg_nn_maxout(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
 {
     const char *who = "tg_nn_maxout";
     if (!check_dims(g, who, in, out)) return NULL;
-    if (k < 1 || out > INT64_MAX / k) {
+    if (k < 1) {
         tg__nn_fail(g, TG_ERR_ARG, "%s: pieces k = %lld must be >= 1", who,
                     (long long)k);
         return NULL;
     }
+    int64_t wide;
+    if (__builtin_mul_overflow(out, k, &wide) || k > INT32_MAX) {
+        tg__nn_fail(g, TG_ERR_ARG,
+                    "%s: out * k = %lld * %lld features is too many; hint: "
+                    "k lies in [1, %d] and the layer's width out * k must "
+                    "fit a tensor",
+                    who, (long long)out, (long long)k, INT32_MAX);
+        return NULL;
+    }
     tg_layer *l = layer_new(g, K_MAXOUT, name, who);
     if (!l) return NULL;
-    int64_t wide = out * k;
     l->k = k;
     l->w = make_param(l, dt, 2, (int64_t[]){in, wide}, "weight");
     if (l->w) l->b = make_param(l, dt, 1, &wide, "bias");

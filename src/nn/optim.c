@@ -693,8 +693,11 @@ double tg_lr_at(const tg_lr_schedule *s, int64_t step)
     case TG_LR_COSINE: {
         /* Loshchilov & Hutter (2017) without restarts: from base at t = 0
          * to min_lr at t = total - warmup, constant after. */
-        int64_t span = s->total - (s->warmup > 0 ? s->warmup : 0);
-        if (span <= 0 || t >= span) return s->min_lr;
+        int64_t span;
+        if (__builtin_sub_overflow(s->total, s->warmup > 0 ? s->warmup : 0,
+                                   &span) ||
+            span <= 0 || t >= span)
+            return s->min_lr; /* a total below the warmup: no decay */
         double c = 0.5 * (1.0 + cos(3.14159265358979323846 * (double)t /
                                     (double)span));
         return s->min_lr + (base - s->min_lr) * c;

@@ -214,45 +214,23 @@ static tg_status check_save_args(const char *path, int n,
     return TG_OK;
 }
 
-/* fsync the directory holding path, so the rename itself is durable. */
-static void sync_dir(const char *path)
-{
-    size_t len = strlen(path) + 1;
-    char *copy = tg__malloc(len);
-    if (!copy) return;
-    memcpy(copy, path, len);
-    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd); /* some file systems refuse: nothing to undo */
-        close(dfd);
-    }
-    tg__free(copy);
-}
-
 tg_status tg_save(const char *path, int n, tg_tensor *const *tensors,
                   const tg_optim *opt)
 {
     const char *who = "tg_save";
     tg_status st = check_save_args(path, n, tensors);
     if (st != TG_OK) return st;
-    static _Atomic unsigned counter;
-    size_t plen = strlen(path) + 64;
-    char *tmp = tg__malloc(plen);
+    /* a temporary beside path, renamed over it when complete; refused
+     * when path is not a regular file (src/replace.c) */
+    char *tmp;
     writer w = {.fd = -1, .cap = (size_t)1 << 20};
-    w.buf = tmp ? tg__malloc(w.cap) : NULL;
+    st = tg__replace_open(who, path, &tmp, &w.fd);
+    if (st != TG_OK) return st;
+    w.buf = tg__malloc(w.cap);
     if (!w.buf) {
-        tg__free(tmp);
+        tg__replace_finish(path, tmp, w.fd, ENOMEM);
         return tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory", who,
                                   path);
-    }
-    snprintf(tmp, plen, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
-    w.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (w.fd < 0) {
-        st = tg__set_last_error(TG_ERR_IO, "%s: cannot create \"%s\": %s", who,
-                                tmp, strerror(errno));
-        tg__free(w.buf);
-        tg__free(tmp);
-        return st;
     }
 
     int nopt = opt ? tg__optim_num_params(opt) : 0, nstate = 0;
@@ -294,20 +272,13 @@ tg_status tg_save(const char *path, int n, tg_tensor *const *tensors,
     put32(f, w.fcrc);
     w_put(&w, f, 4);
     w_flush(&w);
-    if (!w.err && fsync(w.fd) != 0) w.err = errno;
-    if (close(w.fd) != 0 && !w.err) w.err = errno;
-    if (!w.err && rename(tmp, path) != 0) w.err = errno;
-    if (w.err) {
-        unlink(tmp);
+    w.err = tg__replace_finish(path, tmp, w.fd, w.err);
+    if (w.err)
         st = tg__set_last_error(TG_ERR_IO,
                                 "%s: cannot write \"%s\": %s; the previous "
                                 "file, if any, is unchanged",
                                 who, path, strerror(w.err));
-    } else {
-        sync_dir(path);
-    }
     tg__free(w.buf);
-    tg__free(tmp);
     return st;
 }
 

@@ -1,5 +1,7 @@
 #!/bin/sh
-# Build libFuzzer harnesses (clang -fsanitize=fuzzer,address,undefined):
+# Build libFuzzer harnesses (clang -fsanitize=fuzzer,address,undefined;
+# every UBSan check is fatal, as halt_on_error, through
+# -fno-sanitize-recover: signed overflow in shape arithmetic aborts):
 # the library sources are compiled once into an instrumented static
 # library, then each harness links against it. The meson build does not
 # need clang; CI calls this only when clang is available.

@@ -1,5 +1,6 @@
 /* Fuzz target: random op sequences on random shapes. The input is a small
- * program: leaves of random rank (0-4), extents (0-4) and values (normal,
+ * program: leaves of random rank (0-4), extents (0-4, or huge: 2^32, 2^40
+ * and 2^59, which only an empty tensor can hold) and values (normal,
  * NaN/Inf/denormal, integral labels, huge), then calls of any public op
  * through the expression language's function table (its C wrapper, with
  * tensor arguments picked from a stack and keyword values from hostile
@@ -43,9 +44,14 @@ static bool names_op(const char *m) { return m && !strncmp(m, "tg_", 3); }
 
 static tg_tensor *leaf(tg_graph *g, reader *r, tg_dtype dt)
 {
+    /* huge extents beside a 0 make empty tensors whose other products do
+     * not fit in 64 bits ([0, 2^40, 2^40]); without a 0 they are refused
+     * (too many elements, or out of memory under FUZZ_CAP) */
+    static const int64_t ext[8] = {0, 1, 2, 3, 4, (int64_t)1 << 32,
+                                   (int64_t)1 << 40, INT64_MAX / 16};
     int nd = (int)(next(r) % 5);
     int64_t sh[4];
-    for (int i = 0; i < nd; i++) sh[i] = next(r) % 5;
+    for (int i = 0; i < nd; i++) sh[i] = ext[next(r) % 8];
     unsigned mode = next(r);
     tg_tensor *t = tg_input(g, dt, nd, sh, NULL);
     if (tg_graph_status(g) != TG_OK) return t;
@@ -74,10 +80,13 @@ static void well_formed(const tg_tensor *y)
 {
     check(y->ndim >= 0 && y->ndim <= TG_MAX_DIMS, "rank");
     int64_t n = 1;
+    bool zero = false; /* then the other extents' product need not fit */
     for (int i = 0; i < y->ndim; i++) {
         check(y->shape[i] >= 0, "negative extent");
-        n *= y->shape[i];
+        zero |= y->shape[i] == 0;
+        if (!zero) check(!__builtin_mul_overflow(n, y->shape[i], &n), "extent product");
     }
+    if (zero) n = 0;
     check(n == y->numel, "numel");
     check(n == 0 || y->data != NULL, "data");
     volatile double s = 0;
