@@ -153,22 +153,6 @@ tg_status tg__op_fail(tg_graph *g, const tg_node *n, tg_status st,
 tg_tensor *tg__new_tensor(tg_graph *g, tg_dtype dt, int ndim,
                           const int64_t *shape, const char *who);
 
-/* ------------------------------------------------------- replacing files */
-
-/* Create a temporary file beside path (its name in *tmp, hook-allocated,
- * open for writing in *fd) whose content tg__replace_finish renames over
- * path. Refuses (TG_ERR_IO naming who and path, nothing created) when
- * path exists and is not a regular file: a symlink, device, FIFO,
- * directory or socket is never replaced. The temporary takes the existing
- * file's mode. src/replace.c. */
-tg_status tg__replace_open(const char *who, const char *path, char **tmp,
-                           int *fd);
-/* Sync and close fd (fd < 0: the caller did), then rename tmp over path
- * unless err (an errno value) is set or a step fails; on failure the
- * temporary is removed and path is untouched. Frees tmp. Returns 0 or the
- * errno of the failure. */
-int tg__replace_finish(const char *path, char *tmp, int fd, int err);
-
 /* ---------------------------------------------------------------- shapes */
 
 /* Normalise axis in [-ndim, ndim) to [0, ndim); false if out of range. */

@@ -11,12 +11,15 @@
  * private; a new file gets 0666 less the umask, as fopen gives. The check
  * and the rename are two steps: a path swapped between them by another
  * process is not detected (no portable call closes that gap). */
-#include "internal.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -43,4 +43,20 @@ static inline int64_t tg__extent(int ndim, const int64_t *shape)
     return tg__numel(ndim, shape, &n) ? n : 0;
 }
 
+/* ------------------------------------------------------- replacing files */
+
+/* Create a temporary file beside path (its name in *tmp, hook-allocated,
+ * open for writing in *fd) whose content tg__replace_finish renames over
+ * path. Refuses (TG_ERR_IO naming who and path, nothing created) when
+ * path exists and is not a regular file: a symlink, device, FIFO,
+ * directory or socket is never replaced. The temporary takes the existing
+ * file's mode. src/replace.c. */
+tg_status tg__replace_open(const char *who, const char *path, char **tmp,
+                           int *fd);
+/* Sync and close fd (fd < 0: the caller did), then rename tmp over path
+ * unless err (an errno value) is set or a step fails; on failure the
+ * temporary is removed and path is untouched. Frees tmp. Returns 0 or the
+ * errno of the failure. */
+int tg__replace_finish(const char *path, char *tmp, int fd, int err);
+
 #endif

@@ -327,8 +327,8 @@ static void all_ops_huge_empty(void)
     hd_install(&ha, 0, false, (size_t)1 << 26);
     tg_graph *g = tg_graph_new();
     long before = n_calls, err_before = n_err;
-    for (int fi = 0; fi < tg__expr_n_funcs; fi++) {
-        const tg__expr_func *f = &tg__expr_funcs[fi];
+    for (int fi = 0; fi < tg__expr_num_funcs(); fi++) {
+        const tg__expr_func *f = tg__expr_func_at(fi);
         int ar[4], nar = arities(f, ar);
         tg__kw_val kw[TG_EXPR_MAX_KW];
         default_kws(f, kw);
