@@ -14,6 +14,7 @@ int tg_demo_approx(int argc, char **argv);
 int tg_demo_batchnorm(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
+int tg_demo_regions(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
@@ -33,6 +34,9 @@ int tg_demo_xor(int argc, char **argv);
     {"optimizers", "SGD, momentum, Nesterov, RMSprop, Adam, AdamW on "      \
                    "Rosenbrock, Beale and a saddle",                       \
      tg_demo_optimizers},                                                  \
+    {"regions", "linear regions of deep vs shallow ReLU networks with "    \
+                "equal parameters, counted and drawn",                     \
+     tg_demo_regions},                                                     \
     {"trace", "one training step of a 2-3-1 network (or your own), node "  \
               "by node, with the delta rule",                              \
      tg_demo_trace},                                                       \

@@ -1160,6 +1160,70 @@ static void batchnorm_story(void)
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "batchnorm.svg"));
 }
 
+
+/* ---------------------------------------------------------------- regions */
+
+/* The hand-made folding network has exactly 4^L regions on the grid; no
+ * random shallow network exceeds the line-arrangement bound; the verdict
+ * follows the counts; the picture's data holds the printed counts. */
+static void regions_counts(void)
+{
+    const char *dir = "demos-out/regions";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "regions --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    const char *p = strstr(out_buf, "deep, folding by hand: 2 -> 4 x L -> 1");
+    int params = 0, fold = 0, W = 0, bound = 0, smax = 0, dmax = 0;
+    TT_CHECK(p && sscanf(p, "deep, folding by hand: 2 -> 4 x L -> 1 %d %d",
+                         &params, &fold) == 2);
+    TT_CHECK(fold == 256); /* --fast: 4 layers, 4^4 squares */
+    TT_CHECK(params == 2 * 4 + 4 + 3 * 20 + 5);
+    p = strstr(out_buf, "deep, same architecture, random (He)");
+    double dmean = 0, smean = 0;
+    TT_CHECK(p && sscanf(p, "deep, same architecture, random (He) %*d %lf "
+                            "mean, %d most",
+                         &dmean, &dmax) == 2);
+    p = strstr(out_buf, "shallow, 2 -> ");
+    TT_CHECK(p && sscanf(p, "shallow, 2 -> %d -> 1, random (He) %*d %lf "
+                            "mean, %d most",
+                         &W, &smean, &smax) == 3);
+    TT_CHECK(4 * W + 1 <= params && params < 4 * (W + 1) + 1);
+    p = strstr(out_buf, "at best");
+    TT_CHECK(p && sscanf(p, "at best %*d %d", &bound) == 1);
+    TT_CHECK(bound == 1 + W + W * (W - 1) / 2);
+    TT_CHECK(smax <= bound);
+    TT_CHECK(dmax <= fold);
+    if (fold > bound) {
+        char want[128];
+        snprintf(want, sizeof want, "Folding 4 times gives the deep network "
+                                    "256 regions");
+        TT_CONTAINS(out_buf, want);
+    } else {
+        TT_CONTAINS(out_buf, "depth pays only from more layers on");
+    }
+    TT_CONTAINS(out_buf, dmean < smean ? "fewer than the random shallow"
+                                       : "not fewer than the random shallow");
+    /* the region map of the folding network has 256 ids */
+    snprintf(path, sizeof path, "%s/regions_grid.tsv", dir);
+    int max_id = -1, rows = 0;
+    FILE *f = fopen(path, "r");
+    TT_CHECK(f != NULL);
+    char line[256];
+    while (f && fgets(line, sizeof line, f)) {
+        double x, y, id0;
+        if (line[0] == '#' ||
+            sscanf(line, "%lf\t%lf\t%lf", &x, &y, &id0) != 3)
+            continue; /* the comment, and gnuplot's blank scan-line breaks */
+        rows++;
+        if (id0 > max_id) max_id = (int)id0;
+    }
+    if (f) fclose(f);
+    TT_CHECK(rows == 256 * 256);
+    TT_CHECK(max_id == 255);
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "regions.svg"));
+}
+
 /* --------------------------------------------------------------- tutorial */
 
 static const char *tutorial_exe, *tutorial_src;
@@ -1275,6 +1339,7 @@ int main(int argc, char **argv)
         TT(optimizers_paths),
         TT(optimizers_diverge),
         TT(batchnorm_story),
+        TT(regions_counts),
         TT(fashion_fast),
         TT(fashion_diverges),
         TT(tutorial_program),
