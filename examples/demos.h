@@ -15,6 +15,7 @@ int tg_demo_batchnorm(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_regions(int argc, char **argv);
+int tg_demo_regularization(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
@@ -37,6 +38,9 @@ int tg_demo_xor(int argc, char **argv);
     {"regions", "linear regions of deep vs shallow ReLU networks with "    \
                 "equal parameters, counted and drawn",                     \
      tg_demo_regions},                                                     \
+    {"regularization", "weight decay and dropout on a small training set: "\
+                       "train vs test, weight histograms",                 \
+     tg_demo_regularization},                                              \
     {"trace", "one training step of a 2-3-1 network (or your own), node "  \
               "by node, with the delta rule",                              \
      tg_demo_trace},                                                       \

@@ -1224,6 +1224,63 @@ static void regions_counts(void)
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "regions.svg"));
 }
 
+
+/* --------------------------------------------------------- regularization */
+
+/* The sentences follow the table: the lowest final test loss is named, and the
+ * unregularized run's "memorised" sentence appears exactly when its test
+ * loss ends 5% above its lowest point in the loss file. */
+static void regularization_story(void)
+{
+    const char *dir = "demos-out/regularization";
+    clean(dir);
+    char args[256], path[256];
+    snprintf(args, sizeof args, "regularization --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    static const char *name[4] = {"none", "weight decay", "dropout", "both"};
+    double test[4], train[4], rms[4];
+    for (int k = 0; k < 4; k++) {
+        char key[64];
+        snprintf(key, sizeof key, "\n  %-13s ", name[k]);
+        const char *row = strstr(out_buf, key);
+        TT_CHECK(row && sscanf(row + strlen(key), "%lf %lf %*f %*f%% %*f %lf",
+                               &train[k], &test[k], &rms[k]) == 3);
+    }
+    int best = 0;
+    for (int k = 1; k < 4; k++)
+        if (test[k] < test[best]) best = k;
+    char want[128];
+    snprintf(want, sizeof want, "Lowest final test loss: %s (", name[best]);
+    TT_CONTAINS(out_buf, want);
+    /* weight decay shrinks the first layer's weights */
+    TT_CHECK(rms[1] < rms[0]);
+    /* the loss file: the last row is the table's; "memorised" iff the
+     * test loss of "none" ends 5% above its minimum */
+    snprintf(path, sizeof path, "%s/regularization_loss.tsv", dir);
+    static double v[16];
+    double lo = INFINITY, last_test = NAN, last_train = NAN;
+    int rows = 0;
+    for (int r = 0; tsv_row(path, r, v, 16) == 9; r++, rows++) {
+        lo = fmin(lo, v[2]);
+        last_train = v[1];
+        last_test = v[2];
+    }
+    TT_CHECK(rows == 31);
+    TT_NEAR(last_test, test[0], 1e-4);
+    TT_NEAR(last_train, train[0], 1e-4);
+    bool memorised = last_test > lo * 1.05;
+    TT_CHECK((strstr(out_buf, "the network memorised") != NULL) == memorised);
+    TT_CHECK(strstr(out_buf, "nan") == NULL);
+    /* each weight histogram counts the 16 x 128 first-layer weights that
+     * fall in [-1, 1] */
+    snprintf(path, sizeof path, "%s/regularization_weights.tsv", dir);
+    double total[4] = {0};
+    for (int r = 0; tsv_row(path, r, v, 16) == 5; r++)
+        for (int k = 0; k < 4; k++) total[k] += v[1 + k];
+    for (int k = 0; k < 4; k++) TT_CHECK(total[k] > 0 && total[k] <= 2048);
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "regularization.svg"));
+}
+
 /* --------------------------------------------------------------- tutorial */
 
 static const char *tutorial_exe, *tutorial_src;
@@ -1340,6 +1397,7 @@ int main(int argc, char **argv)
         TT(optimizers_diverge),
         TT(batchnorm_story),
         TT(regions_counts),
+        TT(regularization_story),
         TT(fashion_fast),
         TT(fashion_diverges),
         TT(tutorial_program),
