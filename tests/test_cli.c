@@ -1116,6 +1116,81 @@ static void dot_node_names(void)
     tg_graph_free(g);
 }
 
+/* jacobian, hessian and jvp against hand-derived values (the same data
+ * in torch.autograd.functional gives these numbers too; docs/gradcheck.md). */
+static void derivative_commands(void)
+{
+    /* y = x @ W, x [2], W [2,3]: dy_j/dx_k = W[k][j], dy_j/dW[k][l] =
+     * [j == l] x_k; both modes agree. */
+    const char *modes[2] = {"reverse", "forward"};
+    for (int m = 0; m < 2; m++) {
+        run_result r = RUN("jacobian", "x @ W", "x=2:1,2",
+                           "W=2x3:1,2,3,4,5,6.5", "--mode", (char *)modes[m],
+                           "--json");
+        TT_CHECK(r.rc == 0);
+        jv v;
+        TT_CHECK(json_doc(r.out, &v));
+        TT_STREQ(jget(&v, "mode")->str, modes[m]);
+        TT_NEAR(jnum(jget(&v, "passes")), m == 0 ? 3 : 1 + 2 + 6, 0);
+        jv *jac = jget(&v, "jacobian");
+        jv *jx = jget(jac, "x"), *jw = jget(jac, "W");
+        double W[6] = {1, 2, 3, 4, 5, 6.5}, x[2] = {1, 2};
+        TT_CHECK(jget(jx, "shape")->n == 2 && jget(jw, "shape")->n == 3);
+        for (int j = 0; j < 3; j++)
+            for (int k = 0; k < 2; k++) {
+                TT_NEAR(jnum(jat(jget(jx, "data"), j * 2 + k)), W[k * 3 + j], 0);
+                for (int l = 0; l < 3; l++)
+                    TT_NEAR(jnum(jat(jget(jw, "data"), (j * 2 + k) * 3 + l)),
+                            j == l ? x[k] : 0, 0);
+            }
+        jfree(&v);
+        run_free(&r);
+    }
+    /* f = sum(x^3 y): d2f/dx2 = diag(6 x y), d2f/dxdy = diag(3 x^2),
+     * d2f/dy2 = 0. */
+    run_result r = RUN("hessian", "sum(x**3 * y)", "x=2:1,2", "y=2:3,4",
+                       "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    jv *h = jget(&v, "hessian");
+    jv *hxx = jget(jget(h, "x"), "x"), *hxy = jget(jget(h, "x"), "y"),
+       *hyx = jget(jget(h, "y"), "x"), *hyy = jget(jget(h, "y"), "y");
+    double want_xx[4] = {18, 0, 0, 48}, want_xy[4] = {3, 0, 0, 12};
+    for (int k = 0; k < 4; k++) {
+        TT_NEAR(jnum(jat(jget(hxx, "data"), k)), want_xx[k], 1e-15);
+        TT_NEAR(jnum(jat(jget(hxy, "data"), k)), want_xy[k], 1e-15);
+        TT_NEAR(jnum(jat(jget(hyx, "data"), k)), want_xy[k], 1e-15);
+        TT_NEAR(jnum(jat(jget(hyy, "data"), k)), 0, 0);
+    }
+    jfree(&v);
+    run_free(&r);
+    /* d(x y) = y dx + x dy along dx = (1, 0), dy = (0.5, 0.5) */
+    r = RUN("jvp", "x*y", "x=2:1,2", "y=2:3,4", "--tangent", "x=1,0",
+            "--tangent", "y=0.5");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "jvp [2]: 3.5 1\n");
+    run_free(&r);
+    /* errors: a Hessian of a non-scalar, a tangent of the wrong size or
+     * for no input, a bad mode */
+    r = RUN("hessian", "x**3", "x=2");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "tg_hessian: f has shape [2], not one element");
+    run_free(&r);
+    r = RUN("jvp", "x*2", "x=3", "--tangent", "x=1,2");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "--tangent x has 2 values but x has 3 elements");
+    run_free(&r);
+    r = RUN("jvp", "x*2", "x=3", "--tangent", "z=1");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "--tangent 'z=1' names no input");
+    run_free(&r);
+    r = RUN("jacobian", "x*2", "x=3", "--mode", "sideways");
+    TT_CHECK(r.rc == 2);
+    TT_CONTAINS(r.err, "--mode is auto, reverse or forward");
+    run_free(&r);
+}
+
 TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
        TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
@@ -1123,4 +1198,4 @@ TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(dot_library), TT(dot_oom), TT(check_weights_outputs),
        TT(check_infinite_derivative), TT(scalar_shorthand),
        TT(caret_power_hint), TT(alias_names), TT(dot_student),
-       TT(dot_node_names))
+       TT(dot_node_names), TT(derivative_commands))

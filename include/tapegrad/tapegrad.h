@@ -51,6 +51,8 @@
  *   ops_norm.h         layer norm, batch norm
  *   ops_random.h       dropout, rrelu
  *   check.h            numeric gradient checking, DOT pictures
+ *   functional.h       JVP, VJP, Hessian-vector products, Jacobians,
+ *                      Hessians
  *   op.h               defining ops (built-in and your own), reading a
  *                      recorded graph node by node
  *   nn.h               layers, blocks, initializers, optimizers
@@ -69,6 +71,7 @@
 #include "tapegrad/ops_norm.h"
 #include "tapegrad/ops_random.h"
 #include "tapegrad/check.h"
+#include "tapegrad/functional.h"
 #include "tapegrad/op.h"
 #include "tapegrad/nn.h"
 #include "tapegrad/io.h"

@@ -48,6 +48,16 @@ void tg_cli_usage(FILE *f)
             "        (-o FILE.svg, .png or .pdf: drawn by Graphviz)\n"
             "        [--max-values N]  Graphviz DOT of the graph with values and\n"
             "                        gradients\n"
+            "  jvp EXPR NAME=SHAPE... [--tangent NAME=V,V,...] [--json]\n"
+            "                        EXPR and its Jacobian-vector product along\n"
+            "                        the tangents (default: uniform in [-1, 1]\n"
+            "                        from --seed + 1)\n"
+            "  jacobian EXPR NAME=SHAPE... [--mode auto|reverse|forward] [--json]\n"
+            "                        d EXPR / d NAME for every input, shape\n"
+            "                        EXPR's shape + NAME's shape\n"
+            "  hessian EXPR NAME=SHAPE... [--json]\n"
+            "                        second derivatives of a one-element EXPR,\n"
+            "                        one block per pair of inputs\n"
             "SHAPE is dims joined by x (4x3) or 'scalar'; values may follow a\n"
             "colon: x=2x2:1,2,3,4 (one value fills the tensor). A number that\n"
             "is not a shape is a scalar: w=0.5 is w=scalar:0.5 (w=3 is the\n"
@@ -84,6 +94,10 @@ typedef struct cli {
     int max_values;
     const char *no_grad[MAX_INPUTS];
     int n_no_grad;
+    /* jacobian: --mode; jvp: --tangent NAME=VALUES */
+    tg_jac_mode jac_mode;
+    const char *tangent[MAX_INPUTS];
+    int n_tangent;
     /* --all-ops: ops without cases that still need a covering case
      * (wants_cover[i] for op i of tg_op_at) */
     bool *wants_cover;
@@ -383,6 +397,18 @@ static int parse_args(cli *c, int argc, char **argv)
                 if (c->n_no_grad == MAX_INPUTS)
                     rc = usage_error(c, "too many --no-grad names");
                 else c->no_grad[c->n_no_grad++] = v;
+            } else if (opt_is(a, "--mode")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--mode", &rc))) break;
+                if (!strcmp(v, "auto")) c->jac_mode = TG_JAC_AUTO;
+                else if (!strcmp(v, "reverse")) c->jac_mode = TG_JAC_REVERSE;
+                else if (!strcmp(v, "forward")) c->jac_mode = TG_JAC_FORWARD;
+                else rc = usage_error(c, "--mode is auto, reverse or forward, "
+                                         "not '%.40s'", v);
+            } else if (opt_is(a, "--tangent")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--tangent", &rc))) break;
+                if (c->n_tangent == MAX_INPUTS)
+                    rc = usage_error(c, "too many --tangent options");
+                else c->tangent[c->n_tangent++] = v;
             } else if (opt_is(a, "--help")) {
                 return -1;
             } else {
@@ -1251,6 +1277,216 @@ static int grad_cmd(cli *c)
     return EXIT_PASS;
 }
 
+/* ------------------------------------------- jvp, jacobian, hessian */
+
+/* Tangent values for input i of jvp: --tangent NAME=V,V,... (one value
+ * fills the tensor), else uniform in [-1, 1] from the seed + 1. */
+static int tangent_values(cli *c, int i, tg_tensor *t)
+{
+    const cli_input *in = &c->in[i];
+    size_t nl = strlen(in->name);
+    for (int k = 0; k < c->n_tangent; k++) {
+        const char *spec = c->tangent[k];
+        if (strncmp(spec, in->name, nl) || spec[nl] != '=') continue;
+        const char *p = spec + nl + 1;
+        int64_t n = 0;
+        while (*p) {
+            char *end;
+            double v = strtod(p, &end);
+            if (end == p || (*end && *end != ','))
+                return usage_error(c, "--tangent %s: bad value '%.40s' "
+                                      "(numbers separated by commas)",
+                                   in->name, p);
+            if (n < t->numel) {
+                if (t->dtype == TG_F64) tg_f64(t)[n] = v;
+                else tg_f32(t)[n] = (float)v;
+            }
+            n++;
+            p = *end ? end + 1 : end;
+        }
+        if (n == 1)
+            for (int64_t j = 1; j < t->numel; j++) {
+                if (t->dtype == TG_F64) tg_f64(t)[j] = tg_f64(t)[0];
+                else tg_f32(t)[j] = tg_f32(t)[0];
+            }
+        else if (n != t->numel)
+            return usage_error(c, "--tangent %s has %lld values but %s has "
+                                  "%lld elements",
+                               in->name, (long long)n, in->name,
+                               (long long)t->numel);
+        return EXIT_PASS;
+    }
+    tg_rng r;
+    tg_rng_seed(&r, c->o.seed + 1 + (uint64_t)i * 0x9E3779B97F4A7C15u);
+    for (int64_t j = 0; j < t->numel; j++) {
+        double v = 2 * tg_rng_uniform(&r) - 1;
+        if (t->dtype == TG_F64) tg_f64(t)[j] = v;
+        else tg_f32(t)[j] = (float)v;
+    }
+    return EXIT_PASS;
+}
+
+static void print_tensor(cli *c, const char *label, const tg_tensor *t)
+{
+    char sb[TG_SHAPE_BUF];
+    fprintf(c->out, "%s %s:", label, tg__fmt_shape(sb, t->ndim, t->shape));
+    for (int64_t k = 0; k < t->numel; k++)
+        fprintf(c->out, " %.*g", t->dtype == TG_F32 ? 9 : 17, tg_get(t, k));
+    fputc('\n', c->out);
+}
+
+static void json_tensor(FILE *f, const tg_tensor *t)
+{
+    fputs("{\"shape\": ", f);
+    json_shape(f, t->ndim, t->shape);
+    fputs(", \"data\": ", f);
+    json_data(f, t, t->dtype);
+    fputc('}', f);
+}
+
+/* kind: 'v' jvp, 'j' jacobian, 'h' hessian */
+static int deriv_cmd(cli *c, char kind)
+{
+    int rc = parse_expr(c);
+    fn_ud u;
+    if (rc == EXIT_PASS) rc = bind_inputs(c, &u);
+    if (rc != EXIT_PASS) return rc;
+    if (c->n_in < 1)
+        return usage_error(c, "tapegrad %s needs at least one input "
+                              "(NAME=SHAPE)",
+                           c->cmd);
+    for (int k = 0; k < c->n_tangent && kind == 'v'; k++) {
+        bool known = false;
+        for (int i = 0; i < c->n_in; i++) {
+            size_t nl = strlen(c->in[i].name);
+            known |= !strncmp(c->tangent[k], c->in[i].name, nl) &&
+                     c->tangent[k][nl] == '=';
+        }
+        if (!known)
+            return usage_error(c, "--tangent '%.40s' names no input "
+                                  "(write --tangent NAME=V,V,...)",
+                               c->tangent[k]);
+    }
+    if (kind != 'v' && c->n_tangent)
+        return usage_error(c, "--tangent belongs to tapegrad jvp");
+    fill_random(c);
+    tg_graph *g = tg_graph_new();
+    if (!g) return usage_error(c, "out of memory");
+    tg_tensor *l[MAX_INPUTS], *res[MAX_INPUTS * MAX_INPUTS], *tan[MAX_INPUTS];
+    tg_tensor *y = build(c, g, c->dt, true, l), *jv = NULL;
+    int64_t passes = 0;
+    if (!y) {
+        tg_graph_free(g);
+        return EXIT_USAGE;
+    }
+    tg_status st = TG_OK;
+    if (kind == 'v') {
+        for (int i = 0; i < c->n_in && rc == EXIT_PASS; i++) {
+            tan[i] = tg_input(g, l[i]->dtype, l[i]->ndim, l[i]->shape, NULL);
+            rc = tangent_values(c, i, tan[i]);
+        }
+        if (rc == EXIT_PASS)
+            st = tg_jvp(g, &y, 1, l, c->n_in, tan, false, &jv);
+    } else if (kind == 'j') {
+        st = tg_jacobian(g, y, l, c->n_in, c->jac_mode, res, &passes);
+    } else {
+        st = tg_hessian(g, y, l, c->n_in, res);
+    }
+    if (rc == EXIT_PASS && st != TG_OK) {
+        usage_error(c, "%s", tg_graph_error(g));
+        rc = EXIT_USAGE;
+    }
+    if (rc != EXIT_PASS) {
+        tg_graph_free(g);
+        return rc;
+    }
+    FILE *f = c->out;
+    const char *dts = y->dtype == TG_F32 ? "f32" : "f64";
+    int64_t n_all = 0;
+    for (int i = 0; i < c->n_in; i++) n_all += l[i]->numel;
+    tg_jac_mode jm = c->jac_mode != TG_JAC_AUTO ? c->jac_mode
+                     : y->numel <= n_all        ? TG_JAC_REVERSE
+                                                : TG_JAC_FORWARD;
+    const char *mode = jm == TG_JAC_FORWARD ? "forward" : "reverse";
+    if (c->json) {
+        fputs("{\"expr\": ", f);
+        json_str(f, c->expr_src);
+        fprintf(f, ", \"dtype\": \"%s\", \"output\": ", dts);
+        json_tensor(f, y);
+        fputs(", \"inputs\": {", f);
+        for (int i = 0; i < c->n_in; i++) {
+            fputs(i ? ", " : "", f);
+            json_str(f, c->in[i].name);
+            fputs(": ", f);
+            json_tensor(f, l[i]);
+        }
+        fputc('}', f);
+        if (kind == 'v') {
+            fputs(", \"tangents\": {", f);
+            for (int i = 0; i < c->n_in; i++) {
+                fputs(i ? ", " : "", f);
+                json_str(f, c->in[i].name);
+                fputs(": ", f);
+                json_tensor(f, tan[i]);
+            }
+            fputs("}, \"jvp\": ", f);
+            json_tensor(f, jv);
+        } else if (kind == 'j') {
+            fprintf(f, ", \"mode\": \"%s\", \"passes\": %lld, "
+                       "\"jacobian\": {", mode, (long long)passes);
+            for (int i = 0; i < c->n_in; i++) {
+                fputs(i ? ", " : "", f);
+                json_str(f, c->in[i].name);
+                fputs(": ", f);
+                json_tensor(f, res[i]);
+            }
+            fputc('}', f);
+        } else {
+            fputs(", \"hessian\": {", f);
+            for (int i = 0; i < c->n_in; i++) {
+                fputs(i ? ", " : "", f);
+                json_str(f, c->in[i].name);
+                fputs(": {", f);
+                for (int j = 0; j < c->n_in; j++) {
+                    fputs(j ? ", " : "", f);
+                    json_str(f, c->in[j].name);
+                    fputs(": ", f);
+                    json_tensor(f, res[i * c->n_in + j]);
+                }
+                fputc('}', f);
+            }
+            fputc('}', f);
+        }
+        fputs("}\n", f);
+    } else {
+        char lab[3 * NAME_MAX_LEN + 32];
+        print_tensor(c, c->expr_src, y);
+        if (kind == 'v') {
+            for (int i = 0; i < c->n_in; i++) {
+                snprintf(lab, sizeof lab, "tangent %s", c->in[i].name);
+                print_tensor(c, lab, tan[i]);
+            }
+            print_tensor(c, "jvp", jv);
+        } else if (kind == 'j') {
+            fprintf(f, "(%s mode, %lld reverse passes)\n", mode,
+                    (long long)passes);
+            for (int i = 0; i < c->n_in; i++) {
+                snprintf(lab, sizeof lab, "d EXPR / d %s", c->in[i].name);
+                print_tensor(c, lab, res[i]);
+            }
+        } else {
+            for (int i = 0; i < c->n_in; i++)
+                for (int j = 0; j < c->n_in; j++) {
+                    snprintf(lab, sizeof lab, "d2 EXPR / d %s d %s",
+                             c->in[i].name, c->in[j].name);
+                    print_tensor(c, lab, res[i * c->n_in + j]);
+                }
+        }
+    }
+    tg_graph_free(g);
+    return EXIT_PASS;
+}
+
 /* --------------------------------------------------------------- dot */
 
 /* The format Graphviz should render for an output path by its extension
@@ -1393,7 +1629,11 @@ int tg_cli_run(int argc, char **argv, FILE *out, FILE *err,
     }
     bool is_check = !strcmp(c.cmd, "check"), is_grad = !strcmp(c.cmd, "grad"),
          is_dot = !strcmp(c.cmd, "dot");
-    if (!is_check && !is_grad && !is_dot) {
+    char deriv = !strcmp(c.cmd, "jvp")        ? 'v'
+                 : !strcmp(c.cmd, "jacobian") ? 'j'
+                 : !strcmp(c.cmd, "hessian")  ? 'h'
+                                              : 0;
+    if (!is_check && !is_grad && !is_dot && !deriv) {
         fprintf(err, "tapegrad: unknown command '%.40s'\n", c.cmd);
         return EXIT_USAGE;
     }
@@ -1411,6 +1651,7 @@ int tg_cli_run(int argc, char **argv, FILE *out, FILE *err,
         if (is_check && c.all_ops) rc = all_ops(&c);
         else if (is_check) rc = check_one(&c);
         else if (is_grad) rc = grad_cmd(&c);
+        else if (deriv) rc = deriv_cmd(&c, deriv);
         else rc = dot_cmd(&c);
     }
     tg__expr_free(c.expr);

@@ -47,7 +47,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "demo")) return cmd_demo(argc - 1, argv + 1);
     if (!strcmp(argv[1], "check") || !strcmp(argv[1], "grad") ||
-        !strcmp(argv[1], "dot"))
+        !strcmp(argv[1], "dot") || !strcmp(argv[1], "jvp") ||
+        !strcmp(argv[1], "jacobian") || !strcmp(argv[1], "hessian"))
         return tg_cli_run(argc - 1, argv + 1, stdout, stderr, NULL);
     fprintf(stderr, "tapegrad: unknown command '%s'\n", argv[1]);
     usage(stderr);
