@@ -55,6 +55,11 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+/* meson defines TG_HAVE_ONEDNN 0 or 1; builds that compile the sources
+ * themselves (the fuzz harnesses) get OpenBLAS only. */
+#ifndef TG_HAVE_ONEDNN
+#define TG_HAVE_ONEDNN 0
+#endif
 #if TG_HAVE_ONEDNN
 #include <dnnl.h>
 #endif
