@@ -14,7 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <tapegrad/tapegrad.h>
+#include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "src/expr.h" /* the expression language (engine-private) */
 #include "tt.h"
@@ -534,8 +536,63 @@ static void save_dot_keeps_old_file(void)
     TT_CHECK(system(cmd) == 0);
 }
 
+/* ------------------------------------------------ many-record model file */
+
+static void le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A model file of 80,001 scalar records whose last two share a name (valid CRCs, so it reaches the duplicate check). Comparing every
+ * pair took 20 s; sorted, the rejection takes milliseconds. The bound
+ * below is CPU time with a wide margin, not a benchmark. */
+static void model_many_records(void)
+{
+    enum { N = 80000 };
+    size_t cap = 24 + (size_t)(N + 1) * 32 + 4, size = 24;
+    unsigned char *b = calloc(1, cap);
+    TT_CHECK(b != NULL);
+    if (!b) return;
+    memcpy(b, "\x89TGW\r\n\x1a\n", 8);
+    le32(b + 8, 1);
+    le32(b + 12, 0);
+    le32(b + 16, N + 1);
+    le32(b + 20, (uint32_t)crc32(0, b, 20));
+    for (int k = 0; k <= N; k++) {
+        char name[16];
+        int len = snprintf(name, sizeof name, "t%d", k == N ? N - 1 : k);
+        unsigned char *r = b + size;
+        r[0] = 0; /* a tensor */
+        r[1] = 0; /* f32 */
+        r[2] = 0; /* 0-d: one value */
+        r[3] = 0;
+        le32(r + 4, (uint32_t)len);
+        memcpy(r + 8, name, (size_t)len);
+        float v = (float)k;
+        memcpy(r + 8 + len, &v, 4);
+        le32(r + 12 + len, (uint32_t)crc32(0, r, (uInt)(12 + len)));
+        size += 16 + (size_t)len;
+    }
+    le32(b + size, (uint32_t)crc32(0, b, (uInt)size));
+    size += 4;
+    char path[] = "/tmp/tg_edges_modelXXXXXX";
+    int fd = mkstemp(path);
+    TT_CHECK(fd >= 0 && write(fd, b, size) == (ssize_t)size);
+    close(fd);
+    free(b);
+    clock_t t0 = clock();
+    TT_CHECK(tg_load(path, 0, NULL, NULL) == TG_ERR_FORMAT);
+    double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    TT_CONTAINS(tg_last_error(), "records 80000 and 80001 are both named "
+                                 "\"t79999\"");
+    TT_CHECK(secs < 5);
+    if (secs >= 5) fprintf(stderr, "tg_load took %.1f s of CPU\n", secs);
+    unlink(path);
+}
+
 TT_RUN(TT(matmul_empty_huge), TT(slice_backward_bounds),
        TT(flatten_overflow), TT(aliased_arrays), TT(pow_zero_expression),
        TT(var_empty), TT(reduce_0d_axis), TT(clamp_needs_a_bound),
        TT(messages), TT(null_rng_and_report),
-       TT(save_replaces_only_files), TT(save_dot_keeps_old_file))
+       TT(save_replaces_only_files), TT(save_dot_keeps_old_file),
+       TT(model_many_records))

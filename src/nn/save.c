@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -294,6 +295,7 @@ typedef struct rec {
     uint32_t name_len;
     const unsigned char *data;
     int64_t offset;   /* of the record in the file */
+    uint32_t index;   /* 0-based position in the file (recs get sorted) */
     bool used;
 } rec;
 
@@ -403,6 +405,7 @@ static tg_status parse(loaded *L)
     for (uint32_t k = 0; k < L->count; k++) {
         rec *r = &L->recs[k];
         r->offset = off;
+        r->index = k;
         if (size - off < 8)
             return fmt_err(L, "truncated at byte offset %lld: record %u of %u "
                               "starts there",
@@ -483,16 +486,40 @@ static tg_status parse(loaded *L)
     return TG_OK;
 }
 
-static bool name_is(const rec *r, const char *name)
+/* Records ordered by kind, then name bytes (shorter first on a common
+ * prefix), then file position: validate sorts them once, so duplicate
+ * names are neighbours and find is a binary search. A crafted file of
+ * many records costs n log n, not the n^2 of comparing every pair. */
+static int key_cmp(int ka, const char *na, uint32_t la, int kb,
+                   const char *nb, uint32_t lb)
 {
-    return strlen(name) == r->name_len && !memcmp(r->name, name, r->name_len);
+    if (ka != kb) return ka < kb ? -1 : 1;
+    int c = memcmp(na, nb, la < lb ? la : lb);
+    if (c) return c;
+    return la == lb ? 0 : la < lb ? -1 : 1;
+}
+
+static int rec_cmp(const void *pa, const void *pb)
+{
+    const rec *a = pa, *b = pb;
+    int c = key_cmp(a->kind, a->name, a->name_len, b->kind, b->name,
+                    b->name_len);
+    if (c) return c;
+    return a->index < b->index ? -1 : a->index > b->index;
 }
 
 static rec *find(loaded *L, int kind, const char *name)
 {
-    for (uint32_t k = 0; k < L->count; k++)
-        if (L->recs[k].kind == kind && name_is(&L->recs[k], name))
-            return &L->recs[k];
+    size_t len = strlen(name), lo = 0, hi = L->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const rec *r = &L->recs[mid];
+        int c = key_cmp(r->kind, r->name, r->name_len, kind, name,
+                        (uint32_t)len);
+        if (c == 0) return &L->recs[mid];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
     return NULL;
 }
 
@@ -528,14 +555,15 @@ static tg_status validate(loaded *L, int n, tg_tensor *const *ts,
                           tg_optim *opt)
 {
     char nb[64];
-    for (uint32_t a = 0; a < L->count; a++)
-        for (uint32_t c = a + 1; c < L->count; c++)
-            if (L->recs[a].kind == L->recs[c].kind &&
-                L->recs[a].name_len == L->recs[c].name_len &&
-                !memcmp(L->recs[a].name, L->recs[c].name, L->recs[a].name_len))
-                return fmt_err(L, "records %u and %u are both named \"%.*s\"",
-                               a + 1, c + 1, (int)L->recs[a].name_len,
-                               L->recs[a].name);
+    if (L->count > 1) qsort(L->recs, L->count, sizeof *L->recs, rec_cmp);
+    for (uint32_t k = 1; k < L->count; k++) {
+        const rec *a = &L->recs[k - 1], *c = &L->recs[k];
+        if (!key_cmp(a->kind, a->name, a->name_len, c->kind, c->name,
+                     c->name_len))
+            return fmt_err(L, "records %u and %u are both named \"%.*s\"",
+                           a->index + 1, c->index + 1, (int)a->name_len,
+                           a->name);
+    }
     for (int i = 0; i < n; i++) {
         const tg_tensor *t = ts[i];
         if (!t || (t->flags & TG_TF_POISON) || !t->data)
