@@ -248,10 +248,12 @@ TG_BUILTIN_OP(concat,
         "b=2x3x2 c=2x2x2; concat(a, b, axis=-1) | a=3 b=2");
 TG_BUILTIN_OP(slice,
     .n_inputs = 1,
+    /* stop's default 2^63 reads as INT64_MAX (I64 defaults saturate):
+     * to the end, as tg_slice documents */
     .attrs = {{"axis", TG_ATTR_INT},
               {"start", TG_ATTR_I64},
               {"step", TG_ATTR_I64, 1},
-              {"stop", TG_ATTR_I64, INT64_MAX}},
+              {"stop", TG_ATTR_I64, 0x1p63}},
     .shape = slice_shape,
     .forward = slice_fwd,
     .vjp = slice_vjp,
