@@ -111,6 +111,8 @@ class Page:
         self.send("Emulation.setDeviceMetricsOverride",
                   {"width": width, "height": height, "deviceScaleFactor": 1,
                    "mobile": False})
+        # in front, or the tab's animation frames are throttled away
+        self.send("Page.bringToFront")
         self.send("Page.navigate", {"url": url})
 
     def send(self, method, params=None, timeout=None):

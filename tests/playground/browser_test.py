@@ -1,0 +1,357 @@
+#!/usr/bin/env python3
+"""The playground in headless Chromium, driven over the DevTools protocol
+(cdp.py): the page trains XOR and the circle to 95%, the step-through
+visits every node of the tape in reverse topological order with the
+numbers `tapegrad grad` computes, the gradient check passes, the exported
+C program compiles and prints the page's loss, the boundary is drawn, a
+shared URL restores the configuration; then the timings, printed (never
+asserted: a benchmark prints figures).
+
+usage: browser_test.py --site DIR --tapegrad EXE --cc CC... --include DIR
+                       --lib LIBTAPEGRAD.A --link FLAGS [--only NAME]
+Exit 0 all passed, 1 a check failed, 77 Chromium absent (meson: skipped).
+"""
+import argparse
+import base64
+import json
+import os
+import shlex
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cdp import Browser, Page, find_chromium  # noqa: E402
+
+failures = []
+
+
+def check(name, ok, detail=""):
+    print(("ok    " if ok else "FAIL  ") + name + (": " + detail if detail else ""))
+    if not ok:
+        failures.append(name)
+    return ok
+
+
+def close(a, b, rtol, atol=0.0):
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+# ------------------------------------------------------------ PNG reader
+
+def png_pixels(data):
+    """(width, height, rows of RGB(A) bytes) of an 8-bit RGB/RGBA PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, w = 8, b"", None
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), "unexpected PNG format"
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, rows, prev = zlib.decompress(idat), [], bytearray(w * bpp)
+    stride = w * bpp
+    for r in range(h):
+        f, line = raw[r * (stride + 1)], bytearray(raw[r * (stride + 1) + 1:(r + 1) * (stride + 1)])
+        for i in range(stride):  # PNG filters (RFC 2083, 6)
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, bpp, rows
+
+
+# -------------------------------------------------- expressions of the tape
+
+def shape_arg(shape):
+    return "x".join(str(d) for d in shape) if shape else "scalar"
+
+
+def expr_of(G, tid, subst=None):
+    """The expression language's text for tensor tid (ops by their C API
+    names); `subst` replaces that tensor by the input named h."""
+    t = G["tensors"][tid]
+    if tid == subst:
+        return "h"
+    if t["op"] is None:
+        return t["name"]
+    return "%s(%s)" % (t["op"], ", ".join(expr_of(G, i, subst) for i in t["in"]))
+
+
+def leaves_of(G, tid, subst, acc):
+    t = G["tensors"][tid]
+    if tid == subst:
+        return acc
+    if t["op"] is None:
+        acc[t["name"]] = t
+    for i in t["in"]:
+        leaves_of(G, i, subst, acc)
+    return acc
+
+
+def cli_grad(exe, expr, inputs):
+    args = [exe, "grad", expr, "--dtype", "f64", "--json"]
+    for name, (shape, vals) in inputs.items():
+        args.append("%s=%s:%s" % (name, shape_arg(shape), ",".join(repr(float(v)) for v in vals)))
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("tapegrad grad failed: %s\n%s" % (" ".join(args)[:300], r.stderr))
+    return json.loads(r.stdout)
+
+
+# ------------------------------------------------------------------ tests
+
+def test_train(page, data):
+    cfg = page.eval("tgPlayground.configure({data: '%s', layers: [8, 8], act: 'tanh', "
+                    "optim: 'adam', lr: 0.03, batch: 10, features: 3, n: 400, ratio: 0.5, "
+                    "noise: 0.1, seed: 1, bn: false, dropout: 0, l2: 0})" % data)
+    s = page.eval("tgPlayground.trainUntil(0.95, 3000, 100)")
+    check("train_%s" % data, s["trainAcc"] >= 0.95 and s["testAcc"] >= 0.95,
+          "%s after %d steps: train accuracy %.3f, test %.3f, loss %.4f"
+          % (cfg["data"], s["steps"], s["trainAcc"], s["testAcc"], s["trainLoss"]))
+
+
+def test_stepthrough(page, exe):
+    page.eval("tgPlayground.configure({data: 'xor', layers: [3], act: 'tanh', optim: 'adam', "
+              "lr: 0.03, batch: 10, features: 3, n: 200, seed: 2, bn: false, dropout: 0})")
+    page.eval("tgPlayground.train(50) && 1")
+    page.eval("document.getElementById('rows').value = 3; 1")
+    G = page.eval("tgPlayground.graph()")
+    steps = page.eval("tgPlayground.stepThrough()")
+    T = G["tensors"]
+    loss = G["loss"]
+    ops_on_path = set()
+
+    def mark(i):  # op tensors between the loss and the parameters
+        t = T[i]
+        if t["op"] is not None and t["grad"] is not None and i not in ops_on_path:
+            ops_on_path.add(i)
+            for j in t["in"]:
+                mark(j)
+    mark(loss)
+    visited = [s["id"] for s in steps]
+    check("step_through_every_node", sorted(visited) == sorted(ops_on_path) and
+          len(visited) == len(set(visited)),
+          "%d steps, %d op nodes on the path" % (len(visited), len(ops_on_path)))
+    check("step_through_highlight", all(s["highlighted"] == s["id"] for s in steps),
+          "the highlighted box is the visited node at each step")
+    check("step_through_order", visited == G["backward"] and visited[0] == loss,
+          "order " + " ".join(str(v) for v in visited))
+    # reverse topological: a node comes after every op node that consumes it
+    pos = {v: k for k, v in enumerate(visited)}
+    topo = all(pos[j] > pos[i] for i in visited for j in T[i]["in"] if j in pos)
+    check("step_through_reverse_topological", topo)
+
+    # every node's value, and its gradient (the loss with the node as input h)
+    worst_v = worst_g = 0.0
+    ok = True
+    full = expr_of(G, loss)
+    for i in visited:
+        t = T[i]
+        leaves = leaves_of(G, i, None, {})
+        out = cli_grad(exe, expr_of(G, i), {n: (l["shape"], l["value"]) for n, l in leaves.items()})
+        for a, b in zip(t["value"], out["output"]["data"]):
+            worst_v = max(worst_v, abs(a - b) / max(abs(b), 1e-300))
+            ok &= close(a, b, 1e-12, 1e-15)
+        leaves = leaves_of(G, loss, i, {})
+        inputs = {n: (l["shape"], l["value"]) for n, l in leaves.items()}
+        inputs["h"] = (t["shape"], t["value"])
+        out = cli_grad(exe, expr_of(G, loss, i), inputs)
+        for a, b in zip(t["grad"], out["inputs"]["h"]["grad"]):
+            worst_g = max(worst_g, abs(a - b) / max(abs(b), 1e-300))
+            ok &= close(a, b, 1e-10, 1e-15)
+    # the leaves' gradients from one run of the whole expression
+    leaves = leaves_of(G, loss, None, {})
+    out = cli_grad(exe, full, {n: (l["shape"], l["value"]) for n, l in leaves.items()})
+    for n, l in leaves.items():
+        if l["grad"] is None:
+            continue
+        for a, b in zip(l["grad"], out["inputs"][n]["grad"]):
+            worst_g = max(worst_g, abs(a - b) / max(abs(b), 1e-300))
+            ok &= close(a, b, 1e-10, 1e-15)
+    ok &= close(T[loss]["value"][0], out["output"]["data"][0], 1e-12)
+    check("step_through_matches_tapegrad_grad", ok,
+          "%s; worst relative difference: values %.1e, gradients %.1e"
+          % (full, worst_v, worst_g))
+    # the delta rule shown at each step: its right-hand side, evaluated
+    # from the engine's numbers, equals the engine's gradient
+    worst = 0.0
+    n = 0
+    for s in steps:
+        for ln in s["lines"]:
+            if ln["value"] is None:
+                continue
+            n += 1
+            worst = max(worst, abs(ln["value"] - ln["engine"]) / max(abs(ln["engine"]), 1e-12))
+    shown = all(("engine:" in s["text"]) for s in steps)
+    check("step_through_delta_rule", n >= len(steps) and worst < 1e-9 and shown,
+          "%d formulas, worst relative difference %.1e" % (n, worst))
+
+
+def test_gradcheck(page):
+    page.eval("tgPlayground.configure({data: 'circle', layers: [4, 4], act: 'tanh', seed: 3, "
+              "features: 31})")
+    page.eval("tgPlayground.train(100) && 1")
+    r = page.eval("tgPlayground.gradcheck()")
+    res = r["result"]
+    worst = max(res["inputs"], key=lambda q: q["max_rel_err"])
+    check("gradcheck", res["pass"] and len(res["inputs"]) == 6 and
+          "PASS" in r["shown"] and "Worst: %s[" % worst["name"] in r["shown"],
+          r["shown"])
+
+
+def test_export(page, args, tmp):
+    page.eval("tgPlayground.configure({data: 'moons', layers: [6, 5], act: 'relu', optim: 'adam', "
+              "seed: 4, features: 127, bn: true, batch: 16})")
+    s = page.eval("tgPlayground.train(300)")
+    src = page.eval("tgPlayground.exportC()")
+    path = os.path.join(tmp, "net.c")
+    with open(path, "w") as f:
+        f.write(src)
+    exe = os.path.join(tmp, "net")
+    cmd = args.cc + ["-std=c17", "-Wall", "-Wextra", "-Werror", "-I" + args.include, path,
+                     args.lib] + args.link + ["-o", exe]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if not check("export_compiles", r.returncode == 0, " ".join(cmd)[:200] + "\n" + r.stderr[-2000:]):
+        return
+    r = subprocess.run([exe], capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, OMP_NUM_THREADS="1"))
+    got = dict(line.split() for line in r.stdout.split("\n") if line.strip())
+    loss, acc = float(got.get("loss", "nan")), float(got.get("accuracy", "nan"))
+    check("export_reproduces_loss", r.returncode == 0 and close(loss, s["trainLoss"], 1e-5) and
+          abs(acc - s["trainAcc"]) < 1e-9,
+          "page: loss %.9g accuracy %.4f; program: loss %.9g accuracy %.4f"
+          % (s["trainLoss"], s["trainAcc"], loss, acc))
+
+
+def test_boundary(page):
+    page.eval("tgPlayground.configure({data: 'circle', layers: [8, 8], act: 'tanh', seed: 1, "
+              "features: 3, bn: false, batch: 10})")
+    page.eval("tgPlayground.trainUntil(0.95, 3000, 100) && 1")
+    rect = page.eval("(function(){var r = document.getElementById('boundary')"
+                     ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height];})()")
+    png = base64.b64decode(page.send("Page.captureScreenshot", {
+        "format": "png", "clip": {"x": rect[0], "y": rect[1], "width": rect[2],
+                                  "height": rect[3], "scale": 1}})["data"])
+    w, h, bpp, rows = png_pixels(png)
+    colours, blue, orange = set(), 0, 0
+    for row in rows:
+        for i in range(0, len(row), bpp):
+            r, g, b = row[i], row[i + 1], row[i + 2]
+            colours.add((r, g, b))
+            blue += b > 200 and r < 140
+            orange += r > 200 and b < 140
+    px = w * h
+    check("boundary_screenshot", len(colours) > 200 and blue > px // 10 and orange > px // 10,
+          "%dx%d, %d colours, %.0f%% blue, %.0f%% orange"
+          % (w, h, len(colours), 100 * blue / px, 100 * orange / px))
+
+
+def test_url(browser, page, url):
+    page.eval("tgPlayground.configure({data: 'spiral', layers: [6, 6, 4], act: 'silu', "
+              "optim: 'rmsprop', lr: 0.01, batch: 25, l2: 0.001, bn: true, dropout: 0.1, "
+              "noise: 0.25, ratio: 0.6, n: 300, seed: 9, features: 99})")
+    cfg = page.eval("tgPlayground.config()")
+    h = page.eval("tgPlayground.hash()")
+    p2 = Page(browser, url + h)
+    p2.wait("window.tgPlayground && tgPlayground.readyMs !== null", 60)
+    cfg2 = p2.eval("tgPlayground.config()")
+    check("url_state", cfg == cfg2 and "data=spiral" in h, h)
+
+
+def bench(page):
+    """Timings in the page: printed, not asserted (docs/benchmarks.md)."""
+    page.eval("tgPlayground.configure({data: 'xor', layers: [8, 8], act: 'tanh', optim: 'sgd', "
+              "lr: 0.03, batch: 200, n: 400, ratio: 0.5, features: 3, seed: 1, bn: false, "
+              "dropout: 0, spf: 1})")
+    page.eval("tgPlayground.benchStep(200)")  # warm up (the JIT tiers up)
+    rounds = sorted(page.eval("tgPlayground.benchStep(1000)") for _ in range(5))
+    print("bench step_2-8-8-1_batch200_us median %.1f (min %.1f, max %.1f; 5 rounds of 1000 steps)"
+          % (rounds[2], rounds[0], rounds[-1]))
+    d = page.eval("tgPlayground.benchDraw(30)")
+    print("bench redraw_100x100_ms median %.2f (30 redraws: grid forward pass + boundary + "
+          "unit maps + curves)" % d)
+    page.eval("tgPlayground.configure({batch: 10, spf: 10})")
+    f = page.eval("tgPlayground.benchFrames(3000)", timeout=30)
+    print("bench frames_while_training fps %.1f over %.1f s (10 steps + redraw per frame, "
+          "%.2f ms of work per frame)" % (f["fps"], f["seconds"], f["workMsPerFrame"]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--site", required=True)
+    ap.add_argument("--tapegrad", required=True)
+    ap.add_argument("--cc", required=True, type=shlex.split)
+    ap.add_argument("--include", required=True)
+    ap.add_argument("--lib", required=True)
+    ap.add_argument("--link", default="", type=shlex.split)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--bench", action="store_true")
+    args = ap.parse_args()
+    exe = find_chromium()
+    if not exe:
+        print("SKIP: Chromium is not installed (tools/setup installs Debian's chromium); "
+              "the playground's browser tests did not run")
+        return 77
+    index = os.path.join(os.path.abspath(args.site), "index.html")
+    if not os.path.exists(index):
+        print("FAIL  the page is not built: %s is missing (tools/build-playground)" % index)
+        return 1
+    url = "file://" + index
+    browser = Browser(exe)
+    tmp = tempfile.mkdtemp(prefix="tg-playground-")
+    try:
+        t0 = time.time()
+        page = Page(browser, url)
+        page.wait("window.tgPlayground && tgPlayground.readyMs !== null", 60)
+        load = page.eval("tgPlayground.loadMs")
+        print("bench page_load_ms %.0f (navigation start to the engine ready, from file://)" % load)
+        errors = page.eval("document.getElementById('error').textContent")
+        check("page_loads", not errors, errors or "engine ready in %.1f s" % (time.time() - t0))
+        tests = {
+            "train": lambda: (test_train(page, "xor"), test_train(page, "circle")),
+            "stepthrough": lambda: test_stepthrough(page, args.tapegrad),
+            "gradcheck": lambda: test_gradcheck(page),
+            "export": lambda: test_export(page, args, tmp),
+            "boundary": lambda: test_boundary(page),
+            "url": lambda: test_url(browser, page, url),
+        }
+        for name, fn in tests.items():
+            if args.only and name != args.only:
+                continue
+            try:
+                fn()
+            except Exception as e:  # a broken page fails its test, not the run
+                check(name, False, "%s: %s" % (type(e).__name__, e))
+        if args.bench or not args.only:
+            bench(page)
+        if browser.console:
+            print("page console:\n  " + "\n  ".join(browser.console[:20]))
+        check("no_page_errors", not any(c.startswith("exception") for c in browser.console))
+        print("browser tests took %.1f s" % (time.time() - t0))
+    finally:
+        browser.close()
+        subprocess.run(["rm", "-rf", tmp])
+    print("%d failed" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
