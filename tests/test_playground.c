@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the WebAssembly build's SLEEF stand-in: SSE2 code, so it runs here too */
+#include "playground/wasm/include/sleef.h"
+
 #define tg__gemm_f32 blocked_gemm_f32
 #define tg__gemm_f64 blocked_gemm_f64
 #include "ops/gemm_wasm.c"
@@ -71,6 +74,77 @@ static void test_blocked_gemm(void)
                     free(A), free(B), free(C), free(R), free(Af), free(Bf), free(Cf);
                 }
     TT_CHECK(bad == 0);
+}
+
+/* ------------------------------------------- the wasm build's f32 math */
+
+static int64_t ulps(float a, float b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b) ? 0 : INT64_MAX;
+    if (a == b) return 0;
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4), memcpy(&ib, &b, 4);
+    int64_t oa = ia < 0 ? (int64_t)INT32_MIN - ia : ia; /* monotonic order */
+    int64_t ob = ib < 0 ? (int64_t)INT32_MIN - ib : ib;
+    return oa > ob ? oa - ob : ob - oa;
+}
+
+/* exp, expm1 and tanh of the stand-in against the C library in double
+ * rounded once to float, over every 97th float in [-100, 100] (about 23
+ * million), and at the edges: 0, -0, overflow, underflow, infinities,
+ * NaN. Error budget: 2 ulp (SLEEF's u10 promises 1; the page only
+ * trains with them, and the native build keeps SLEEF). */
+static void test_wasm_math(void)
+{
+    int64_t worst[3] = {0, 0, 0};
+    float at[3] = {0, 0, 0};
+    uint32_t lo, hi;
+    float fl = -100.0f, fh = 100.0f;
+    memcpy(&lo, &fl, 4), memcpy(&hi, &fh, 4);
+    float buf[4];
+    int nb = 0;
+    static const float edge[] = {0.0f, -0.0f, 88.7f, 88.8f, -87.0f, -104.5f, 1e-30f, -1e-30f,
+                                 0.4999f, 0.5001f, 0.6249f, 0.6251f, -0.6251f, 9.0f, -20.0f,
+                                 INFINITY, -INFINITY, NAN};
+    size_t ne = sizeof edge / sizeof edge[0];
+    for (uint64_t k = 0;; k++) {
+        float x;
+        if (k < ne) x = edge[k];
+        else {
+            /* positive floats up to 100, then negative ones down to -100 */
+            uint64_t step = (k - ne) * 97;
+            if (step <= hi) { uint32_t b = (uint32_t)step; memcpy(&x, &b, 4); }
+            else if (step - hi - 1 <= lo - 0x80000000u) {
+                uint32_t b = 0x80000000u + (uint32_t)(step - hi - 1);
+                memcpy(&x, &b, 4);
+            } else break;
+        }
+        buf[nb++] = x;
+        if (nb < 4) continue;
+        nb = 0;
+        float y[3][4];
+        _mm_storeu_ps(y[0], Sleef_expf4_u10sse2(_mm_loadu_ps(buf)));
+        _mm_storeu_ps(y[1], Sleef_expm1f4_u10sse2(_mm_loadu_ps(buf)));
+        _mm_storeu_ps(y[2], Sleef_tanhf4_u10sse2(_mm_loadu_ps(buf)));
+        for (int i = 0; i < 4; i++) {
+            float want[3] = {(float)exp((double)buf[i]), (float)expm1((double)buf[i]),
+                             (float)tanh((double)buf[i])};
+            for (int f = 0; f < 3; f++) {
+                int64_t u = ulps(y[f][i], want[f]);
+                /* below the normal range exp may flush or round the
+                 * subnormal result: an absolute error under 2^-126 */
+                if (f == 0 && fabsf(want[f]) < 1.2e-38f && fabsf(y[f][i] - want[f]) < 1.2e-38f)
+                    u = 0;
+                if (u > worst[f]) worst[f] = u, at[f] = buf[i];
+            }
+        }
+    }
+    printf("  wasm f32 math, worst ulp: exp %lld (at %.9g), expm1 %lld (at %.9g), "
+           "tanh %lld (at %.9g)\n", (long long)worst[0], (double)at[0],
+           (long long)worst[1], (double)at[1], (long long)worst[2], (double)at[2]);
+    TT_CHECK(worst[0] <= 2);
+    TT_CHECK(worst[1] <= 2);
+    TT_CHECK(worst[2] <= 2);
 }
 
 /* ----------------------------------------------------------- the page */
@@ -214,5 +288,5 @@ static void test_graph_and_check(void)
     TT_CHECK(pg_bn(0, 3) != NULL && pg_bn(2, 0) == NULL);
 }
 
-TT_RUN(TT(test_blocked_gemm), TT(test_build_errors), TT(test_train_xor),
+TT_RUN(TT(test_blocked_gemm), TT(test_wasm_math), TT(test_build_errors), TT(test_train_xor),
        TT(test_graph_and_check))

@@ -11,6 +11,8 @@ import time
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync",
+         # containers often have a small /dev/shm
+         "--disable-dev-shm-usage",
          "--allow-file-access-from-files", "--remote-debugging-pipe"]
 
 

@@ -1,13 +1,87 @@
 /* The SLEEF vector functions the kernels call, for the WebAssembly build:
- * the SSE2 entry points (4 floats, 2 doubles: WebAssembly SIMD128 vectors)
+ * the SSE2 entry points (4 floats, 2 doubles: WebAssembly SIMD128
+ * vectors). exp, expm1 and tanh in f32 are vector code below; the others
  * evaluate each lane with the C library's function of the same name
- * (musl's, correctly rounded or within 1 ulp like SLEEF's u10 variants).
+ * (musl's, within 1 ulp like SLEEF's u10 variants).
  * The AVX2 and AVX-512 names resolve to the same functions; those kernels
  * are compiled but never selected (see immintrin.h here). */
 #ifndef TAPEGRAD_WASM_SLEEF_H
 #define TAPEGRAD_WASM_SLEEF_H
 #include <immintrin.h>
 #include <math.h>
+
+/* f32 vector functions written with SSE2 intrinsics (WebAssembly SIMD128
+ * under Emscripten; they also compile natively, where
+ * tests/test_playground.c measures their error against the C library):
+ * exp, expm1 and tanh, the transcendental functions of the page's
+ * training loop. Constants and polynomials after Cephes (S. Moshier,
+ * expf.c, tanhf.c); the rest evaluate each lane with the C library. */
+static inline __m128 tg__w_sel(__m128 m, __m128 a, __m128 b)
+{
+    return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
+}
+
+/* e^x: x = n ln2 + r, |r| <= ln2/2, e^r by Cephes' degree-7 polynomial,
+ * 2^n applied in two halves so that neither leaves the normal range */
+static inline __m128 Sleef_expf4_u10sse2(__m128 x)
+{
+    const __m128 hi = _mm_set1_ps(88.7228394f), lo = _mm_set1_ps(-104.0f);
+    __m128 xc = _mm_min_ps(_mm_max_ps(x, lo), hi);
+    __m128i n = _mm_cvtps_epi32(_mm_mul_ps(xc, _mm_set1_ps(1.44269504088896341f)));
+    __m128 nf = _mm_cvtepi32_ps(n);
+    __m128 r = _mm_sub_ps(xc, _mm_mul_ps(nf, _mm_set1_ps(0.693359375f)));
+    r = _mm_sub_ps(r, _mm_mul_ps(nf, _mm_set1_ps(-2.12194440e-4f)));
+    __m128 p = _mm_set1_ps(1.9875691500e-4f);
+    p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.3981999507e-3f));
+    p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(8.3334519073e-3f));
+    p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(4.1665795894e-2f));
+    p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(1.6666665459e-1f));
+    p = _mm_add_ps(_mm_mul_ps(p, r), _mm_set1_ps(5.0000001201e-1f));
+    p = _mm_add_ps(_mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, r), r), r), _mm_set1_ps(1.0f));
+    __m128i n1 = _mm_srai_epi32(n, 1), n2 = _mm_sub_epi32(n, n1);
+    __m128 s1 = _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n1, _mm_set1_epi32(127)), 23));
+    __m128 s2 = _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(n2, _mm_set1_epi32(127)), 23));
+    __m128 y = _mm_mul_ps(_mm_mul_ps(p, s1), s2);
+    y = tg__w_sel(_mm_cmpgt_ps(x, hi), _mm_set1_ps(__builtin_inff()), y);
+    return tg__w_sel(_mm_cmpunord_ps(x, x), x, y); /* NaN stays NaN */
+}
+
+/* e^x - 1: the Taylor series to x^8 where |x| < 0.5 (no cancellation;
+ * truncation below 1e-8 relative), e^x - 1 elsewhere */
+static inline __m128 Sleef_expm1f4_u10sse2(__m128 x)
+{
+    __m128 p = _mm_set1_ps(1.0f / 40320);
+    p = _mm_add_ps(_mm_mul_ps(p, x), _mm_set1_ps(1.0f / 5040));
+    p = _mm_add_ps(_mm_mul_ps(p, x), _mm_set1_ps(1.0f / 720));
+    p = _mm_add_ps(_mm_mul_ps(p, x), _mm_set1_ps(1.0f / 120));
+    p = _mm_add_ps(_mm_mul_ps(p, x), _mm_set1_ps(1.0f / 24));
+    p = _mm_add_ps(_mm_mul_ps(p, x), _mm_set1_ps(1.0f / 6));
+    p = _mm_add_ps(_mm_mul_ps(p, x), _mm_set1_ps(0.5f));
+    p = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, x), x), x);
+    __m128 big = _mm_sub_ps(Sleef_expf4_u10sse2(x), _mm_set1_ps(1.0f));
+    __m128 small = _mm_cmplt_ps(_mm_andnot_ps(_mm_set1_ps(-0.0f), x), _mm_set1_ps(0.5f));
+    return tg__w_sel(small, p, big);
+}
+
+/* tanh x: Cephes' odd polynomial where |x| < 0.625, else
+ * sign(x) (1 - 2 / (e^{2|x|} + 1)), which is >= 0.55 there (no
+ * cancellation) and reaches 1 as e^{2|x|} overflows */
+static inline __m128 Sleef_tanhf4_u10sse2(__m128 x)
+{
+    const __m128 sign = _mm_set1_ps(-0.0f);
+    __m128 a = _mm_andnot_ps(sign, x), z = _mm_mul_ps(x, x);
+    __m128 p = _mm_set1_ps(-5.70498872745e-3f);
+    p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(2.06390887954e-2f));
+    p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(-5.37397155531e-2f));
+    p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(1.33314422036e-1f));
+    p = _mm_add_ps(_mm_mul_ps(p, z), _mm_set1_ps(-3.33332819422e-1f));
+    p = _mm_add_ps(_mm_mul_ps(_mm_mul_ps(p, z), x), x);
+    __m128 e = Sleef_expf4_u10sse2(_mm_add_ps(a, a));
+    __m128 t = _mm_sub_ps(_mm_set1_ps(1.0f),
+                          _mm_div_ps(_mm_set1_ps(2.0f), _mm_add_ps(e, _mm_set1_ps(1.0f))));
+    t = _mm_or_ps(t, _mm_and_ps(x, sign));
+    return tg__w_sel(_mm_cmplt_ps(a, _mm_set1_ps(0.625f)), p, t);
+}
 
 #define TG__SLEEF1(fn, acc)                                                  \
     static inline __m128 Sleef_##fn##f4_##acc##sse2(__m128 v)                \
@@ -17,6 +91,8 @@
         for (int i = 0; i < 4; i++) x[i] = fn##f(x[i]);                      \
         return _mm_loadu_ps(x);                                              \
     }                                                                        \
+    TG__SLEEF1_D(fn, acc)
+#define TG__SLEEF1_D(fn, acc)                                                \
     static inline __m128d Sleef_##fn##d2_##acc##sse2(__m128d v)              \
     {                                                                        \
         double x[2];                                                         \
@@ -42,16 +118,16 @@
         return _mm_loadu_pd(x);                                              \
     }
 
-TG__SLEEF1(exp, u10)
+TG__SLEEF1_D(exp, u10)
 TG__SLEEF1(log, u10)
 TG__SLEEF1(log1p, u10)
-TG__SLEEF1(expm1, u10)
+TG__SLEEF1_D(expm1, u10)
 TG__SLEEF1(sin, u10)
 TG__SLEEF1(cos, u10)
 TG__SLEEF1(tan, u10)
 TG__SLEEF1(erf, u10)
 TG__SLEEF1(erfc, u15)
-TG__SLEEF1(tanh, u10)
+TG__SLEEF1_D(tanh, u10)
 TG__SLEEF1(sinh, u10)
 TG__SLEEF1(cosh, u10)
 TG__SLEEF1(exp2, u10)
