@@ -653,7 +653,7 @@ const char *pg_graph_json(int rows)
     tg_graph *g = v.g;
     /* tensors in recording order: each node's inputs, then its output */
     int64_t nn = tg_graph_num_nodes(g);
-    int cap = (int)(nn * 4 + 8), nt = 0;
+    int cap = (int)(nn * 6 + 8), nt = 0; /* tensors: <= inputs + 1 per node */
     tg_tensor **list = calloc((size_t)cap, sizeof *list);
     tg_node **nodes = calloc((size_t)(nn + 1), sizeof *nodes);
     tg_tensor **want = calloc((size_t)cap, sizeof *want);

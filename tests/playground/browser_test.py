@@ -274,10 +274,12 @@ def test_url(browser, page, url):
     p2.wait("window.tgPlayground && tgPlayground.readyMs !== null", 60)
     cfg2 = p2.eval("tgPlayground.config()")
     check("url_state", cfg == cfg2 and "data=spiral" in h, h)
+    p2.send("Page.close")
 
 
 def bench(page):
     """Timings in the page: printed, not asserted (docs/benchmarks.md)."""
+    page.send("Page.bringToFront")  # after test_url's tab: frames run in front only
     page.eval("tgPlayground.configure({data: 'xor', layers: [8, 8], act: 'tanh', optim: 'sgd', "
               "lr: 0.03, batch: 200, n: 400, ratio: 0.5, features: 3, seed: 1, bn: false, "
               "dropout: 0, spf: 1})")
