@@ -732,7 +732,7 @@ const char *pg_graph_json(int rows)
              t->node ? "op"
              : t->flags & TG_TF_PARAM ? "param"
              : t->flags & TG_TF_CONSTANT ? "const" : "input");
-        if (t->node) jstr(b, tg_ops[t->node->op]->name);
+        if (t->node) jstr(b, t->node->op->name);
         else jput(b, "null");
         jput(b, ",\"name\":");
         if (t->name) jstr(b, t->name);
