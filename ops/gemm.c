@@ -285,14 +285,16 @@ static void f32_serial_end(int saved)
  * sgemv); oneDNN's sgemm has matrix-vector kernels of its own and beats
  * OpenBLAS's sgemv there. In these cases every vector operand is
  * contiguous whatever the transpose flags (its other extent is 1).
- * Threads: a full gemm of at least TG_GEMM_SPLIT_MIN multiply-adds, with
+ * Threads: a full gemm of at least TG_GEMM_SPLIT_MIN multiply-adds
+ * (TG_SGEMM_SPLIT_MIN for f32 through oneDNN, ops/gemm.h), with
  * a team of nt > 1 threads, is split here across the team: rows of C
  * (columns when N > M), each thread one gemm on its block, which both
  * libraries run single-threaded because the region is active. Anything
  * smaller is one call on the calling thread, and so is a matrix-vector
  * product of up to TG_GEMV_CHUNK_MAX elements; a larger one is one call
  * that the library threads itself. */
-#define GEMM_DISPATCH(T, NAME, GEMV, OUTER, BLOCK, VIA_GEMM, SBEGIN, SEND)   \
+#define GEMM_DISPATCH(T, NAME, GEMV, OUTER, BLOCK, VIA_GEMM, SBEGIN, SEND,  \
+                      SPLIT_MIN)                                             \
     void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C)           \
     {                                                                        \
@@ -316,7 +318,7 @@ static void f32_serial_end(int saved)
             OUTER[tg__isa()](M, N, A, B, beta, C);                           \
             return;                                                          \
         }                                                                    \
-        int nt = mnk >= TG_GEMM_SPLIT_MIN ? gemm_team() : 1;                 \
+        int nt = mnk >= (SPLIT_MIN) ? gemm_team() : 1;                       \
         bool rows = M >= N;                                                  \
         if (nt > 1 && (rows ? M : N) >= 2 * ALIGN_ROWS) {                    \
             _Pragma("omp parallel num_threads(nt)")                          \
@@ -338,6 +340,7 @@ static void f32_serial_end(int saved)
         SEND(saved);                                                         \
     }
 GEMM_DISPATCH(float, tg__gemm_f32, gemv_f32, outer_f32, block_f32,
-              f32_onednn(), f32_serial_begin, f32_serial_end)
+              f32_onednn(), f32_serial_begin, f32_serial_end,
+              f32_onednn() ? TG_SGEMM_SPLIT_MIN : TG_GEMM_SPLIT_MIN)
 GEMM_DISPATCH(double, tg__gemm_f64, gemv_f64, outer_f64, block_f64, false,
-              blas_serial_begin, blas_serial_end)
+              blas_serial_begin, blas_serial_end, TG_GEMM_SPLIT_MIN)

@@ -22,6 +22,14 @@
  * rows (or columns) of C. */
 #define TG_GEMM_BLAS_SERIAL 262144
 #define TG_GEMM_SPLIT_MIN (TG_GEMM_BLAS_SERIAL + 1)
+/* With oneDNN making f32 products at about twice OpenBLAS's rate, a split
+ * pays later: waking a sleeping worker costs about 25 us of wall time
+ * (passive wait policy, measured on a gemv here), and a product of 2^22
+ * multiply-adds takes about 50 us on one core at oneDNN's 170 GFLOP/s, so
+ * below it the half the worker would take is no larger than its wake-up.
+ * The batch-16 MLP's products (at most 3.2 M) stay serial, the batch-64
+ * and batch-128 ones (8.4 M and up) are split. */
+#define TG_SGEMM_SPLIT_MIN ((int64_t)1 << 22)
 /* gemv, in matrix elements: OpenBLAS keeps up to TG_GEMV_BLAS_SERIAL on
  * the calling thread; up to TG_GEMV_CHUNK_MAX the product runs there as a
  * series of such calls, larger ones go to OpenBLAS whole (threaded). */

@@ -14,6 +14,8 @@
  *   serial    below TG_GEMM_SPLIT_MIN: one call on the calling thread
  *   split     rows of C (M >= N) or columns across the team, including
  *             sizes just above the limit and blocks with ragged edges
+ *             (f32 through oneDNN splits from TG_SGEMM_SPLIT_MIN: the
+ *             "onednn" shapes reach it, the others run serial there)
  * Splitting rows or columns keeps each element's whole K sum in one gemm
  * call: in f64 the 2-thread result must be bit-identical to the 1-thread
  * one; so must a chunked gemv's (its chunks do not depend on threads). In f32 this OpenBLAS's sgemm rounds a row differently depending on
@@ -46,6 +48,8 @@ static const shape SHAPES[] = {
     {"split rows", 131, 67, 257},
     {"split cols", 45, 203, 251},
     {"split cols few rows", 16, 301, 300},
+    {"split rows onednn", 300, 140, 101},
+    {"split cols onednn", 40, 901, 120},
 };
 
 static uint64_t rng = 0x9e3779b97f4a7c15u;
@@ -186,6 +190,7 @@ static void test_shapes_reach_paths(void)
             TT_CHECK(mnk == TG_GEMM_BLAS_SERIAL);
         if (!strncmp(s->path, "split", 5))
             TT_CHECK(mnk >= TG_GEMM_SPLIT_MIN);
+        if (strstr(s->path, "onednn")) TT_CHECK(mnk >= TG_SGEMM_SPLIT_MIN);
         if (!strncmp(s->path, "split rows", 10))
             TT_CHECK(s->M >= s->N && s->M >= 32);
         if (!strncmp(s->path, "split cols", 10))
@@ -230,7 +235,7 @@ static void test_serial(void)
 }
 static void test_split(void)
 {
-    for (int i = 9; i < 13; i++) shape_case(&SHAPES[i]);
+    for (int i = 9; i < 15; i++) shape_case(&SHAPES[i]);
 }
 
 /* Products made from inside a user's parallel region run on the calling
