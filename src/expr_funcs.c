@@ -55,8 +55,34 @@ static tg_tensor *w_layer_norm_n(tg_tensor *const *t, int nt, KW *k)
     return tg_layer_norm_n(t[0], (int)k[0].num, nt > 1 ? t[1] : NULL,
                            nt > 2 ? t[2] : NULL, k[1].num);
 }
+/* interpolate(x, size=[h, w] | scale=s, linear=0|1, align_corners=0|1)
+ * and dropout2d(x, p): compositions of ops (tapegrad/ops_conv.h) */
+static tg_tensor *w_interpolate(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    tg_interp_opts o = {.scale_factor = {k[1].num, k[1].num},
+                        .mode = k[2].num != 0 ? TG_INTERP_LINEAR
+                                              : TG_INTERP_NEAREST,
+                        .align_corners = k[3].num != 0};
+    if (k[0].given && k[0].n > 0) {
+        o.size[0] = k[0].list[0];
+        o.size[1] = k[0].n > 1 ? k[0].list[1] : k[0].list[0];
+    }
+    return tg_interpolate(t[0], &o);
+}
+static tg_tensor *w_dropout2d(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_dropout2d(t[0], k[0].num);
+}
 
 static const tg__kw_spec kw_none[TG_EXPR_MAX_KW] = {{0}};
+static const tg__kw_spec kw_interpolate[TG_EXPR_MAX_KW] = {
+    {"size", TG_ATTR_SHAPE, 0, false}, {"scale", TG_ATTR_REAL, 0, false},
+    {"linear", TG_ATTR_BOOL, 0, false},
+    {"align_corners", TG_ATTR_BOOL, 0, false}};
+static const tg__kw_spec kw_dropout2d[TG_EXPR_MAX_KW] = {
+    {"p", TG_ATTR_REAL, 0.5, false}};
 static const tg__kw_spec kw_transpose[TG_EXPR_MAX_KW] = {
     {"a", TG_ATTR_INT, -2, false}, {"b", TG_ATTR_INT, -1, false}};
 static const tg__kw_spec kw_matmul_t[TG_EXPR_MAX_KW] = {
@@ -82,6 +108,10 @@ static const tg__expr_func compositions[] = {
     {.name = "hardtanh", .min_t = 1, .max_t = 1, .kw = kw_hardtanh,
      .call = w_hardtanh},
     {.name = "swish", .min_t = 1, .max_t = 1, .kw = kw_none, .call = w_swish},
+    {.name = "interpolate", .min_t = 1, .max_t = 1, .kw = kw_interpolate,
+     .call = w_interpolate},
+    {.name = "dropout2d", .min_t = 1, .max_t = 1, .kw = kw_dropout2d,
+     .call = w_dropout2d},
 };
 #define N_COMPOSITIONS ((int)(sizeof compositions / sizeof compositions[0]))
 

@@ -70,6 +70,7 @@
 #include "tapegrad/ops_loss.h"
 #include "tapegrad/ops_norm.h"
 #include "tapegrad/ops_random.h"
+#include "tapegrad/ops_conv.h"
 #include "tapegrad/check.h"
 #include "tapegrad/functional.h"
 #include "tapegrad/op.h"

@@ -1,0 +1,551 @@
+/* Pooling over NCHW (2-D) and NCL (1-D), PyTorch's conventions.
+ *
+ *   max_pool(x)[n,c,p,q]  = max over the window of x, the window's taps at
+ *                           (p sh - ph + i dh, q sw - pw + j dw) inside x
+ *   avg_pool(x)[n,c,p,q]  = sum over the window / divisor
+ *   adaptive_avg_pool(x)  = mean over rows [floor(p H / P), ceil((p+1) H /
+ *                           P)) and the same for columns
+ *
+ * Output size (PyTorch's pooling_output_shape):
+ *   P = floor_or_ceil((H + 2 ph - dh (kh - 1) - 1) / sh) + 1, and with
+ *   ceil_mode one less when the last window would start in the right
+ *   padding ((P - 1) sh >= H + ph).
+ * avg_pool's window is clipped to [-ph, H + ph) first (its size there is
+ * the divisor with count_include_pad, PyTorch's default), then to [0, H)
+ * (the divisor without).
+ *
+ * max_pool: the gradient goes to the first maximum of each window in
+ * row-major order (a NaN wins, as PyTorch). Saved: the argmax of every
+ * output as its index inside the (n, c) plane, a constant tensor; the VJP
+ * is scatter_add of g at those indices (and its VJP a gather), so second
+ * derivatives work. Indices are stored in x's dtype: exact for planes up
+ * to 2^24 elements in f32 (larger planes are refused).
+ *
+ * avg_pool is linear: its VJP is avg_pool_backward (g / divisor spread
+ * over each window), whose VJP is avg_pool again.
+ */
+#include <math.h>
+
+#include "ops/array.h"
+#include "tapegrad/ops_conv.h"
+
+#define KH ax[0]
+#define KW ax[1]
+#define SH ax[2]
+#define SW ax[3]
+#define PH ax[4]
+#define PW ax[5]
+#define DH ax[6]     /* max_pool: dilation */
+#define DW ax[7]
+#define OTHER_H ax[6] /* avg family: the other side's size (adaptive */
+#define OTHER_W ax[7] /* forward: output; backward: input)           */
+/* declared (keywords, DOT): i[0] kernel, i[1] stride (0: the kernel),
+ * i[2] padding, i[3] ceil_mode, the same on both axes; adaptive pools
+ * declare the output size (i[0], i[1]). The geometry above is derived. */
+#define CEIL i[3]
+#define EXCLUDE_PAD f[0] /* count_include_pad = false (C API only) */
+#define ADAPTIVE f[1]
+
+/* Largest kernel, stride, padding, dilation or adaptive size accepted
+ * (sizes derived from them then stay far from int64 overflow). */
+#define POOL_ATTR_MAX (INT64_C(1) << 30)
+
+typedef struct maxpool_ctx {
+    tg_tensor *argmax; /* [N C, P Q]: index in the plane of each output's
+                          first maximum (x's dtype) */
+} maxpool_ctx;
+
+static int pool_rank(const tg_op *d)
+{
+    return d == &tg_op_max_pool1d || d == &tg_op_avg_pool1d ||
+                   d == &tg_op_adaptive_avg_pool1d
+               ? 1
+               : 2;
+}
+static bool is_adaptive(const tg_op *d)
+{
+    return d == &tg_op_adaptive_avg_pool1d || d == &tg_op_adaptive_avg_pool2d;
+}
+
+/* A node applied through tg_apply carries only the declared attributes:
+ * derive the geometry from them. */
+static tg_status from_declared(tg_graph *g, tg_node *n)
+{
+    tg_attrs *a = &n->attr;
+    for (int k = 0; k < 8; k++)
+        if (a->ax[k]) return TG_OK; /* set by a wrapper */
+    int r = pool_rank(n->op);
+    int nd = is_adaptive(n->op) ? r : 3;
+    for (int k = 0; k < nd; k++)
+        if (a->i[k] > POOL_ATTR_MAX || a->i[k] < -POOL_ATTR_MAX)
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "%s = %lld is out of range (at most 2^30 in "
+                               "magnitude)",
+                               n->op->attrs[k].name,
+                               (long long)a->i[k]);
+    if (is_adaptive(n->op)) {
+        a->OTHER_H = r == 2 ? a->i[0] : 1;
+        a->OTHER_W = r == 2 ? a->i[1] : a->i[0];
+        return TG_OK;
+    }
+    int64_t k = a->i[0], s = a->i[1] ? a->i[1] : a->i[0], p = a->i[2];
+    a->KH = r == 2 ? k : 1, a->KW = k;
+    a->SH = r == 2 ? s : 1, a->SW = s;
+    a->PH = r == 2 ? p : 0, a->PW = p;
+    if (n->op == &tg_op_max_pool1d || n->op == &tg_op_max_pool2d)
+        a->DH = a->DW = 1;
+    return TG_OK;
+}
+
+/* Declared slots from the geometry (the H axis of a 2-D pool). */
+static void set_declared(tg_attrs *a, int rank)
+{
+    bool h = rank == 2;
+    a->i[0] = h ? a->KH : a->KW;
+    a->i[1] = h ? a->SH : a->SW;
+    a->i[2] = h ? a->PH : a->PW;
+}
+
+static int64_t sp_h(const tg_tensor *t) { return t->ndim == 4 ? t->shape[2] : 1; }
+static int64_t sp_w(const tg_tensor *t) { return t->shape[t->ndim - 1]; }
+
+static int64_t pool_out(int64_t H, int64_t k, int64_t s, int64_t p,
+                        int64_t d, bool ceil_mode)
+{
+    int64_t num = H + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0);
+    int64_t o = (num >= 0 ? num / s : -((-num + s - 1) / s)) + 1;
+    if (ceil_mode && o > 0 && (o - 1) * s >= H + p) o--;
+    return o;
+}
+
+static void set_out(tg_tensor *out, const tg_tensor *x, int64_t P, int64_t Q)
+{
+    out->ndim = x->ndim;
+    out->shape[0] = x->shape[0], out->shape[1] = x->shape[1];
+    if (x->ndim == 4) out->shape[2] = P, out->shape[3] = Q;
+    else out->shape[2] = Q;
+}
+
+static tg_status check_rank(tg_graph *g, tg_node *n, const tg_tensor *x,
+                            int rank)
+{
+    char s[TG_SHAPE_BUF];
+    if (x->ndim != rank + 2)
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "input must be %d-D %s, got %s", rank + 2,
+                           rank == 2 ? "[N, C, H, W]" : "[N, C, L]",
+                           tg__fmt_shape(s, x->ndim, x->shape));
+    return TG_OK;
+}
+
+/* kernel, stride, padding (and dilation) of a windowed pool */
+static tg_status check_window(tg_graph *g, tg_node *n, bool dil)
+{
+    const tg_attrs *a = &n->attr;
+    if (a->KH < 1 || a->KW < 1 || a->SH < 1 || a->SW < 1 ||
+        (dil && (a->DH < 1 || a->DW < 1)))
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "kernel (%lld, %lld), stride (%lld, %lld)%s must "
+                           "be >= 1",
+                           (long long)a->KH, (long long)a->KW,
+                           (long long)a->SH, (long long)a->SW,
+                           dil ? " and dilation" : "");
+    for (int k = 0; k < (dil ? 8 : 6); k++)
+        if (a->ax[k] > POOL_ATTR_MAX)
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "kernel, stride, padding and dilation must "
+                               "be at most 2^30, got %lld",
+                               (long long)a->ax[k]);
+    if (a->PH < 0 || a->PW < 0 || 2 * a->PH > a->KH || 2 * a->PW > a->KW)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "padding (%lld, %lld) must be >= 0 and at most "
+                           "half the kernel (%lld, %lld)",
+                           (long long)a->PH, (long long)a->PW,
+                           (long long)a->KH, (long long)a->KW);
+    return TG_OK;
+}
+
+static tg_status empty_fail(tg_graph *g, tg_node *n, const tg_tensor *x,
+                            int64_t P, int64_t Q)
+{
+    char s[TG_SHAPE_BUF];
+    const tg_attrs *a = &n->attr;
+    return tg__op_fail(g, n, TG_ERR_SHAPE,
+                       "the output would be empty: x %s with kernel (%lld, "
+                       "%lld), stride (%lld, %lld), padding (%lld, %lld) "
+                       "gives %lld x %lld; hint: the padded input must hold "
+                       "one window",
+                       tg__fmt_shape(s, x->ndim, x->shape), (long long)a->KH,
+                       (long long)a->KW, (long long)a->SH, (long long)a->SW,
+                       (long long)a->PH, (long long)a->PW, (long long)P,
+                       (long long)Q);
+}
+
+/* ------------------------------------------------------------ max pool */
+
+static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    const tg_tensor *x = n->in[0];
+    tg_status st;
+    if ((st = from_declared(g, n)) ||(st = check_rank(g, n, x, pool_rank(n->op))) ||
+        (st = check_window(g, n, true)))
+        return st;
+    const tg_attrs *a = &n->attr;
+    int64_t P = pool_out(sp_h(x), a->KH, a->SH, a->PH, a->DH, a->CEIL);
+    int64_t Q = pool_out(sp_w(x), a->KW, a->SW, a->PW, a->DW, a->CEIL);
+    if (P < 1 || Q < 1) return empty_fail(g, n, x, P, Q);
+    if (x->dtype == TG_F32 && sp_h(x) * sp_w(x) > (1 << 24)) {
+        char s[TG_SHAPE_BUF];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "x %s: f32 planes are limited to 2^24 elements "
+                           "(the argmax is kept in f32); hint: use f64",
+                           tg__fmt_shape(s, x->ndim, x->shape));
+    }
+    set_out(out, x, P, Q);
+    return TG_OK;
+}
+
+#define MAXPOOL(T)                                                          \
+    static void maxpool_##T(const tg_attrs *a, int64_t planes, int64_t H,  \
+                            int64_t W, int64_t P, int64_t Q, T *y, T *idx, \
+                            const T *x)                                    \
+    {                                                                      \
+        for (int64_t pl = 0; pl < planes; pl++) {                          \
+            const T *xp = x + pl * H * W;                                  \
+            for (int64_t p = 0; p < P; p++)                                \
+                for (int64_t q = 0; q < Q; q++) {                          \
+                    T best = -INFINITY;                                    \
+                    int64_t at = -1;                                       \
+                    for (int64_t i = 0; i < a->KH; i++) {                  \
+                        int64_t h = p * a->SH - a->PH + i * a->DH;         \
+                        if (h < 0 || h >= H) continue;                     \
+                        for (int64_t j = 0; j < a->KW; j++) {              \
+                            int64_t w = q * a->SW - a->PW + j * a->DW;     \
+                            if (w < 0 || w >= W) continue;                 \
+                            T v = xp[h * W + w];                           \
+                            if (at < 0 || v > best || isnan(v))            \
+                                best = v, at = h * W + w;                  \
+                        }                                                  \
+                    }                                                      \
+                    /* a window of padding only (dilation can make   \
+                       one) gives -inf, and its gradient goes to the    \
+                       plane's first element */                         \
+                    y[(pl * P + p) * Q + q] = best;                        \
+                    idx[(pl * P + p) * Q + q] = (T)(at < 0 ? 0 : at);      \
+                }                                                          \
+        }                                                                  \
+    }
+MAXPOOL(float)
+MAXPOOL(double)
+
+static tg_status maxpool_fwd(tg_graph *g, tg_node *n)
+{
+    const tg_tensor *x = n->in[0];
+    tg_tensor *y = n->out;
+    int64_t planes = x->shape[0] * x->shape[1];
+    int64_t P = sp_h(y), Q = sp_w(y);
+    maxpool_ctx *c = tg__scratch(g, n, sizeof *c);
+    if (!c) return g->status;
+    c->argmax = tg__const_tensor(g, x->dtype, 2, (int64_t[]){planes, P * Q},
+                                 "tg_max_pool");
+    if (!c->argmax) return g->status;
+    n->ctx = c;
+    if (x->dtype == TG_F32)
+        maxpool_float(&n->attr, planes, sp_h(x), sp_w(x), P, Q, y->data,
+                      c->argmax->data, x->data);
+    else
+        maxpool_double(&n->attr, planes, sp_h(x), sp_w(x), P, Q, y->data,
+                       c->argmax->data, x->data);
+    return TG_OK;
+}
+
+static void maxpool_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                        const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    const tg_tensor *x = n->in[0];
+    maxpool_ctx *c = n->ctx;
+    int64_t planes = x->shape[0] * x->shape[1], HW = sp_h(x) * sp_w(x);
+    tg_tensor *g2 = tg_reshape(gy, TG_SHAPE(planes, sp_h(gy) * sp_w(gy)));
+    tg_tensor *s = tg_scatter_add(g2, TG_SHAPE(planes, HW), 1, c->argmax);
+    gx[0] = tg_reshape(s, x->ndim, x->shape);
+}
+
+/* ------------------------------------------------------- average pools */
+
+/* Window [lo, hi) of output i along one axis (in -> out), and its size
+ * clipped to the padded input (the count_include_pad divisor). */
+static void avg_win(const tg_attrs *a, int axis, int64_t i, int64_t in,
+                    int64_t out, int64_t *lo, int64_t *hi, int64_t *padded)
+{
+    if (a->ADAPTIVE) {
+        *lo = i * in / out;
+        *hi = ((i + 1) * in + out - 1) / out;
+        *padded = *hi - *lo;
+        return;
+    }
+    int64_t k = axis ? a->KW : a->KH, s = axis ? a->SW : a->SH;
+    int64_t p = axis ? a->PW : a->PH;
+    int64_t l = i * s - p, h = l + k;
+    if (h > in + p) h = in + p;
+    *padded = h - l;
+    *lo = l < 0 ? 0 : l;
+    *hi = h > in ? in : h;
+}
+
+/* forward (adjoint == false): y[p,q] = sum x[window] / divisor
+ * backward (adjoint == true): x[window] += y[p,q] / divisor, x zeroed */
+#define AVGPOOL(T)                                                         \
+    static void avgpool_##T(const tg_attrs *a, bool adjoint,               \
+                            int64_t planes, int64_t H, int64_t W,          \
+                            int64_t P, int64_t Q, T *x, T *y)              \
+    {                                                                      \
+        if (adjoint) memset(x, 0, (size_t)(planes * H * W) * sizeof(T));  \
+        for (int64_t p = 0; p < P; p++) {                                  \
+            int64_t h0, h1, hp;                                            \
+            avg_win(a, 0, p, H, P, &h0, &h1, &hp);                         \
+            for (int64_t q = 0; q < Q; q++) {                              \
+                int64_t w0, w1, wp;                                        \
+                avg_win(a, 1, q, W, Q, &w0, &w1, &wp);                     \
+                int64_t cnt = a->EXCLUDE_PAD || a->ADAPTIVE                \
+                                  ? (h1 - h0) * (w1 - w0)                  \
+                                  : hp * wp;                               \
+                T inv = cnt > 0 ? (T)1 / (T)cnt : (T)0;                    \
+                for (int64_t pl = 0; pl < planes; pl++) {                  \
+                    T *xp = x + pl * H * W, *yp = y + (pl * P + p) * Q + q;  \
+                    if (adjoint) {                                         \
+                        T v = *yp * inv;                                   \
+                        for (int64_t h = h0; h < h1; h++)                  \
+                            for (int64_t w = w0; w < w1; w++)              \
+                                xp[h * W + w] += v;                        \
+                    } else {                                               \
+                        T s = 0;                                           \
+                        for (int64_t h = h0; h < h1; h++)                  \
+                            for (int64_t w = w0; w < w1; w++)              \
+                                s += xp[h * W + w];                        \
+                        *yp = s * inv;                                     \
+                    }                                                      \
+                }                                                          \
+            }                                                              \
+        }                                                                  \
+    }
+AVGPOOL(float)
+AVGPOOL(double)
+
+static tg_status avgpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    const tg_tensor *x = n->in[0];
+    tg_status st;
+    if ((st = from_declared(g, n)) ||
+        (st = check_rank(g, n, x, pool_rank(n->op))))
+        return st;
+    n->attr.ADAPTIVE = is_adaptive(n->op);
+    const tg_attrs *a = &n->attr;
+    if (a->ADAPTIVE) {
+        if (a->OTHER_H < 1 || a->OTHER_W < 1 || a->OTHER_H > POOL_ATTR_MAX ||
+            a->OTHER_W > POOL_ATTR_MAX)
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "output size (%lld, %lld) must be >= 1 (and "
+                               "at most 2^30)",
+                               (long long)a->OTHER_H, (long long)a->OTHER_W);
+        char s[TG_SHAPE_BUF];
+        if (sp_h(x) < 1 || sp_w(x) < 1)
+            return tg__op_fail(g, n, TG_ERR_SHAPE,
+                               "x %s has an empty spatial extent; hint: "
+                               "every output averages at least one element",
+                               tg__fmt_shape(s, x->ndim, x->shape));
+        set_out(out, x, a->OTHER_H, a->OTHER_W);
+        return TG_OK;
+    }
+    if ((st = check_window(g, n, false))) return st;
+    int64_t P = pool_out(sp_h(x), a->KH, a->SH, a->PH, 1, a->CEIL);
+    int64_t Q = pool_out(sp_w(x), a->KW, a->SW, a->PW, 1, a->CEIL);
+    if (P < 1 || Q < 1) return empty_fail(g, n, x, P, Q);
+    set_out(out, x, P, Q);
+    return TG_OK;
+}
+
+static tg_status avgpool_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    const tg_tensor *x = n->in[0];
+    tg_tensor *y = n->out;
+    int64_t planes = x->shape[0] * x->shape[1];
+    if (x->dtype == TG_F32)
+        avgpool_float(&n->attr, false, planes, sp_h(x), sp_w(x), sp_h(y),
+                      sp_w(y), x->data, y->data);
+    else
+        avgpool_double(&n->attr, false, planes, sp_h(x), sp_w(x), sp_h(y),
+                       sp_w(y), x->data, y->data);
+    return TG_OK;
+}
+
+/* avg_pool_backward(gy): attrs of the pool with OTHER = the input size */
+static tg_status avgbw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
+{
+    const tg_tensor *gy = n->in[0];
+    const tg_attrs *a = &n->attr;
+    char s[TG_SHAPE_BUF];
+    tg_status st;
+    if (gy->ndim != 3 && gy->ndim != 4)
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "the gradient must be [N, C, L] or [N, C, H, W], "
+                           "got %s",
+                           tg__fmt_shape(s, gy->ndim, gy->shape));
+    if (!a->ADAPTIVE && (st = check_window(g, n, false))) return st;
+    if (a->OTHER_H < 1 || a->OTHER_W < 1 || a->OTHER_H > POOL_ATTR_MAX ||
+        a->OTHER_W > POOL_ATTR_MAX || (gy->ndim == 3 && a->OTHER_H != 1))
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "input size (%lld, %lld) must be >= 1 (and at "
+                           "most 2^30; 1 x L for 1-D)",
+                           (long long)a->OTHER_H, (long long)a->OTHER_W);
+    set_out(out, gy, a->OTHER_H, a->OTHER_W);
+    return TG_OK;
+}
+
+static tg_status avgbw_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    const tg_tensor *gy = n->in[0];
+    tg_tensor *x = n->out;
+    int64_t planes = gy->shape[0] * gy->shape[1];
+    if (x->dtype == TG_F32)
+        avgpool_float(&n->attr, true, planes, sp_h(x), sp_w(x), sp_h(gy),
+                      sp_w(gy), x->data, (float *)gy->data);
+    else
+        avgpool_double(&n->attr, true, planes, sp_h(x), sp_w(x), sp_h(gy),
+                       sp_w(gy), x->data, (double *)gy->data);
+    return TG_OK;
+}
+
+static void avgpool_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                        const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    const tg_tensor *x = n->in[0];
+    tg_attrs a = n->attr;
+    a.OTHER_H = sp_h(x), a.OTHER_W = sp_w(x);
+    gx[0] = tg__apply1(TG_OP_avg_pool_backward, gy, &a);
+}
+
+static void avgbw_vjp(tg_graph *g, tg_node *n, tg_tensor *gg,
+                      const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    const tg_tensor *gy = n->in[0];
+    tg_attrs a = n->attr;
+    int r = gy->ndim - 2;
+    int op = a.ADAPTIVE ? (r == 2 ? TG_OP_adaptive_avg_pool2d
+                                  : TG_OP_adaptive_avg_pool1d)
+                        : (r == 2 ? TG_OP_avg_pool2d : TG_OP_avg_pool1d);
+    a.OTHER_H = sp_h(gy), a.OTHER_W = sp_w(gy);
+    gx[0] = tg__apply1(op, gg, &a);
+}
+
+/* ---------------------------------------------------------- descriptors */
+
+#define POOL_ATTRS                                                         \
+    {{"kernel", TG_ATTR_I64, 0, true}, {"stride", TG_ATTR_I64, 0},           \
+     {"padding", TG_ATTR_I64, 0}, {"ceil_mode", TG_ATTR_BOOL, 0}}
+
+TG_BUILTIN_OP(max_pool1d,
+    .n_inputs = 1, .flags = TG_OPF_NONSMOOTH, .attrs = POOL_ATTRS,
+    .shape = maxpool_shape, .forward = maxpool_fwd, .vjp = maxpool_vjp,
+    .cases = "max_pool1d(x, kernel=3, stride=2, padding=1) | x=2x3x7");
+TG_BUILTIN_OP(max_pool2d,
+    .n_inputs = 1, .flags = TG_OPF_NONSMOOTH, .attrs = POOL_ATTRS,
+    .shape = maxpool_shape, .forward = maxpool_fwd, .vjp = maxpool_vjp,
+    .cases = "max_pool2d(x, kernel=2) | x=2x3x4x6; max_pool2d(x, kernel=3, "
+             "stride=2, padding=1, ceil_mode=1) | x=1x2x7x5");
+TG_BUILTIN_OP(avg_pool1d,
+    .n_inputs = 1, .attrs = POOL_ATTRS,
+    .shape = avgpool_shape, .forward = avgpool_fwd, .vjp = avgpool_vjp,
+    .cases = "avg_pool1d(x, kernel=3, stride=2, padding=1) | x=2x3x8");
+TG_BUILTIN_OP(avg_pool2d,
+    .n_inputs = 1, .attrs = POOL_ATTRS,
+    .shape = avgpool_shape, .forward = avgpool_fwd, .vjp = avgpool_vjp,
+    .cases = "avg_pool2d(x, kernel=3, stride=2, padding=1, ceil_mode=1) | "
+             "x=2x2x6x7");
+TG_BUILTIN_OP(adaptive_avg_pool1d,
+    .n_inputs = 1, .attrs = {{"size", TG_ATTR_I64, 0, true}},
+    .shape = avgpool_shape, .forward = avgpool_fwd, .vjp = avgpool_vjp,
+    .cases = "adaptive_avg_pool1d(x, size=3) | x=2x3x7");
+TG_BUILTIN_OP(adaptive_avg_pool2d,
+    .n_inputs = 1,
+    .attrs = {{"h", TG_ATTR_I64, 0, true}, {"w", TG_ATTR_I64, 0, true}},
+    .shape = avgpool_shape, .forward = avgpool_fwd, .vjp = avgpool_vjp,
+    .cases = "adaptive_avg_pool2d(x, h=3, w=2) | x=2x2x5x7; "
+             "adaptive_avg_pool2d(x, h=1, w=1) | x=2x3x4x4");
+/* the avg pools' VJP; covered by their cases */
+TG_BUILTIN_OP(avg_pool_backward,
+    .n_inputs = 1,
+    .shape = avgbw_shape, .forward = avgbw_fwd, .vjp = avgbw_vjp);
+
+/* ------------------------------------------------------------ wrappers */
+
+static int64_t dflt(int64_t v, int64_t d) { return v ? v : d; }
+
+/* 1-D options live in index 0; the H axis of a 1-D pool is a unit one. */
+static tg_attrs pool_attrs(int rank, const tg_pool_opts *o)
+{
+    tg_attrs a = {0};
+    tg_pool_opts z = {0};
+    if (!o) o = &z;
+    int h = 0, w = rank == 2 ? 1 : 0;
+    a.KH = rank == 2 ? o->kernel[h] : 1;
+    a.KW = o->kernel[w];
+    a.SH = rank == 2 ? dflt(o->stride[h], a.KH) : 1;
+    a.SW = dflt(o->stride[w], a.KW);
+    a.PH = rank == 2 ? o->padding[h] : 0;
+    a.PW = o->padding[w];
+    a.CEIL = o->ceil_mode;
+    a.EXCLUDE_PAD = o->exclude_pad;
+    set_declared(&a, rank);
+    return a;
+}
+
+tg_tensor *tg_max_pool2d(tg_tensor *x, const tg_pool_opts *o)
+{
+    tg_attrs a = pool_attrs(2, o);
+    a.DH = o ? dflt(o->dilation[0], 1) : 1;
+    a.DW = o ? dflt(o->dilation[1], 1) : 1;
+    return tg__apply1(TG_OP_max_pool2d, x, &a);
+}
+
+tg_tensor *tg_max_pool1d(tg_tensor *x, const tg_pool_opts *o)
+{
+    tg_attrs a = pool_attrs(1, o);
+    a.DH = 1;
+    a.DW = o ? dflt(o->dilation[0], 1) : 1;
+    return tg__apply1(TG_OP_max_pool1d, x, &a);
+}
+
+tg_tensor *tg_avg_pool2d(tg_tensor *x, const tg_pool_opts *o)
+{
+    tg_attrs a = pool_attrs(2, o);
+    return tg__apply1(TG_OP_avg_pool2d, x, &a);
+}
+
+tg_tensor *tg_avg_pool1d(tg_tensor *x, const tg_pool_opts *o)
+{
+    tg_attrs a = pool_attrs(1, o);
+    return tg__apply1(TG_OP_avg_pool1d, x, &a);
+}
+
+tg_tensor *tg_adaptive_avg_pool2d(tg_tensor *x, int64_t out_h, int64_t out_w)
+{
+    tg_attrs a = {0};
+    a.ADAPTIVE = 1;
+    a.OTHER_H = out_h, a.OTHER_W = out_w;
+    a.i[0] = out_h, a.i[1] = out_w;
+    return tg__apply1(TG_OP_adaptive_avg_pool2d, x, &a);
+}
+
+tg_tensor *tg_adaptive_avg_pool1d(tg_tensor *x, int64_t out_len)
+{
+    tg_attrs a = {0};
+    a.ADAPTIVE = 1;
+    a.OTHER_H = 1, a.OTHER_W = out_len;
+    a.i[0] = out_len;
+    return tg__apply1(TG_OP_adaptive_avg_pool1d, x, &a);
+}
