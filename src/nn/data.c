@@ -30,16 +30,18 @@ void tg_array_free(tg_array *a)
 /* Shape (numel elements) with storage for the first `cap` of them; the
  * data is grown to numel by array_grow as it arrives. */
 static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
-                             int64_t numel, int64_t cap, const char *who)
+                             int64_t numel, int64_t cap, const char *who,
+                             const char *path)
 {
     memset(a, 0, sizeof *a);
     float *d = tg__malloc((size_t)(cap ? cap : 1) * sizeof(float));
     if (!d) {
         char sb[TG_SHAPE_BUF];
         return tg__set_last_error(TG_ERR_OOM,
-                                  "%s: out of memory allocating an f32 array "
-                                  "of shape %s",
-                                  who, tg__fmt_shape(sb, ndim, shape));
+                                  "%s: %s%sout of memory allocating an f32 "
+                                  "array of shape %s",
+                                  who, path ? path : "", path ? ": " : "",
+                                  tg__fmt_shape(sb, ndim, shape));
     }
     a->ndim = ndim;
     for (int i = 0; i < ndim; i++) a->shape[i] = shape[i];
@@ -51,7 +53,7 @@ static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
 /* A new array of the given shape with uninitialised data; a is zeroed on
  * failure. */
 static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
-                           const char *who)
+                           const char *who, const char *path)
 {
     memset(a, 0, sizeof *a);
     int64_t numel;
@@ -60,18 +62,18 @@ static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
         return tg__set_last_error(TG_ERR_FORMAT,
                                   "%s: shape %s holds too many elements", who,
                                   tg__fmt_shape(sb, ndim, shape));
-    return array_alloc(a, ndim, shape, numel, numel, who);
+    return array_alloc(a, ndim, shape, numel, numel, who, path);
 }
 
 /* Grow a's storage from old to cap elements, keeping its contents. */
 static tg_status array_grow(tg_array *a, int64_t old, int64_t cap,
-                            const char *who)
+                            const char *who, const char *path)
 {
     float *d = tg__malloc((size_t)cap * sizeof(float));
     if (!d)
-        return tg__set_last_error(TG_ERR_OOM, "%s: out of memory growing an "
-                                              "array to %lld elements",
-                                  who, (long long)cap);
+        return tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory growing "
+                                              "an array to %lld elements",
+                                  who, path, (long long)cap);
     memcpy(d, a->data, sizeof(float) * (size_t)old);
     tg__free(a->data);
     a->data = d;
@@ -106,7 +108,7 @@ tg_status tg_array_rows(const tg_array *src, int64_t start, int64_t count,
     int64_t shape[TG_MAX_DIMS];
     for (int i = 0; i < src->ndim; i++) shape[i] = src->shape[i];
     shape[0] = count;
-    tg_status st = array_new(out, src->ndim, shape, who);
+    tg_status st = array_new(out, src->ndim, shape, who, NULL);
     if (st != TG_OK) return st;
     int64_t rs = row_size(src);
     if (count) memcpy(out->data, src->data + start * rs,
@@ -459,8 +461,9 @@ tg_status tg_idx_load(const char *path, tg_array *out)
     int64_t data_off = 4 + 4 * (int64_t)ndim, need = numel * es;
     /* The header alone must not make us allocate: a damaged dim can ask
      * for terabytes. A plain file's size settles truncation up front; a
-     * gzip stream's length is unknown, so its array grows with the data
-     * actually decompressed (by doubling, from 4 Mi elements). */
+     * gzip stream's length is unknown, and so is a pipe's or a device's:
+     * their array grows with the data actually read (by doubling, from
+     * 4 Mi elements). */
     struct stat fs;
     if (!r.gz && fstat(r.fd, &fs) == 0 && S_ISREG(fs.st_mode) &&
         fs.st_size < data_off + need) {
@@ -473,8 +476,10 @@ tg_status tg_idx_load(const char *path, tg_array *out)
             (long long)data_off, (long long)(fs.st_size - data_off));
         goto done;
     }
-    int64_t cap = r.gz && numel > ((int64_t)1 << 22) ? (int64_t)1 << 22 : numel;
-    if ((st = array_alloc(out, ndim, shape, numel, cap, who)) != TG_OK) goto done;
+    bool sized = !r.gz && fstat(r.fd, &fs) == 0 && S_ISREG(fs.st_mode);
+    int64_t cap = !sized && numel > ((int64_t)1 << 22) ? (int64_t)1 << 22 : numel;
+    if ((st = array_alloc(out, ndim, shape, numel, cap, who, path)) != TG_OK)
+        goto done;
     chunk = tg__malloc((size_t)IDX_CHUNK);
     if (!chunk) {
         st = tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory", who, path);
@@ -497,7 +502,8 @@ tg_status tg_idx_load(const char *path, tg_array *out)
         if (end > cap) {
             int64_t old = cap;
             while (cap < end) cap = cap > numel / 2 ? numel : 2 * cap;
-            if ((st = array_grow(out, old, cap, who)) != TG_OK) goto done;
+            if ((st = array_grow(out, old, cap, who, path)) != TG_OK)
+                goto done;
         }
         idx_convert(out->data + done_b / es, chunk, want / es, type);
         done_b += want;
@@ -520,31 +526,76 @@ done:
 
 /* ------------------------------------------------------------------- CSV */
 
-/* Whole file into a hook-allocated buffer, NUL-terminated. */
-static tg_status slurp(reader *r, char **buf, int64_t *len)
+/* Lines of a CSV file, streamed: a buffer holds the current line and what
+ * was read after it, so memory stays at the longest line (bounded by
+ * CSV_MAX_LINE) plus the parsed numbers, whatever the file holds: a sparse
+ * or binary file fails on its first line, not after being read whole.
+ * Anything but a regular file (a pipe, a device such as /dev/zero) is read
+ * up to CSV_MAX_STREAM bytes. */
+#define CSV_MAX_LINE ((int64_t)1 << 24)
+#define CSV_MAX_STREAM ((int64_t)1 << 30)
+
+typedef struct lines {
+    reader *r;
+    char *buf;
+    int64_t cap;
+    int64_t beg, end; /* unconsumed bytes buf[beg, end)                  */
+    int64_t base;     /* byte offset of buf[0] in the (decompressed) data */
+    int64_t limit;    /* most bytes read: CSV_MAX_STREAM or INT64_MAX     */
+    bool eof;
+} lines;
+
+/* The next line in *p (without its \n), its length in *len and its byte
+ * offset in *off; *p = NULL at the end. Valid until the next call. */
+static tg_status next_line(lines *L, const char **p, int64_t *len,
+                           int64_t *off, int64_t line)
 {
-    int64_t cap = 0, n = 0;
-    void *b = NULL;
+    reader *r = L->r;
     for (;;) {
-        if (!tg__reserve(&b, &cap, n + (1 << 16) + 1, 1)) {
-            tg__free(b);
+        char *nl = memchr(L->buf + L->beg, '\n', (size_t)(L->end - L->beg));
+        if (nl || (L->eof && L->end > L->beg)) {
+            int64_t e = nl ? nl - L->buf : L->end;
+            *p = L->buf + L->beg;
+            *len = e - L->beg;
+            *off = L->base + L->beg;
+            L->beg = nl ? e + 1 : e;
+            return TG_OK;
+        }
+        if (L->eof) {
+            *p = NULL;
+            return TG_OK;
+        }
+        if (L->end - L->beg > CSV_MAX_LINE)
+            return tg__set_last_error(
+                TG_ERR_FORMAT,
+                "%s: %s: line %lld (%s) is longer than %lld bytes; hint: a "
+                "text file of numbers has shorter lines (is it a binary file?)",
+                r->who, r->path, (long long)line, where(r, L->base + L->beg),
+                (long long)CSV_MAX_LINE);
+        if (L->base + L->end >= L->limit)
+            return tg__set_last_error(
+                TG_ERR_FORMAT,
+                "%s: %s: not a regular file and longer than %lld bytes; hint: "
+                "only regular files are read to their end (copy the data "
+                "into one)",
+                r->who, r->path, (long long)L->limit);
+        if (L->beg > 0) { /* keep the partial line, at the start */
+            memmove(L->buf, L->buf + L->beg, (size_t)(L->end - L->beg));
+            L->base += L->beg;
+            L->end -= L->beg;
+            L->beg = 0;
+        }
+        int64_t chunk = (int64_t)1 << 16;
+        if (!tg__reserve((void **)&L->buf, &L->cap, L->end + chunk, 1))
             return tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory "
-                                                  "reading the file",
-                                      r->who, r->path);
-        }
+                                                  "reading line %lld",
+                                      r->who, r->path, (long long)line);
         int64_t got;
-        tg_status st = rd_read(r, (char *)b + n, 1 << 16, &got);
-        if (st != TG_OK) {
-            tg__free(b);
-            return st;
-        }
-        n += got;
-        if (got < (1 << 16)) break;
+        tg_status st = rd_read(r, L->buf + L->end, chunk, &got);
+        if (st != TG_OK) return st;
+        L->end += got;
+        if (got < chunk) L->eof = true;
     }
-    ((char *)b)[n] = 0;
-    *buf = b;
-    *len = n;
-    return TG_OK;
 }
 
 static bool blank(char c) { return c == ' ' || c == '\t'; }
@@ -572,34 +623,27 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
     reader r;
     tg_status st = rd_open(&r, who, path);
     if (st != TG_OK) return st;
-    char *buf = NULL;
-    int64_t len = 0;
-    st = slurp(&r, &buf, &len);
-    bool gz = r.gz;
-    rd_close(&r);
-    r.gz = gz;
-    if (st != TG_OK) return st;
+    struct stat fs;
+    bool regular = fstat(r.fd, &fs) == 0 && S_ISREG(fs.st_mode);
+    lines L = {.r = &r, .limit = regular ? INT64_MAX : CSV_MAX_STREAM};
 
     float *vals = NULL;
     int64_t nvals = 0, cap = 0, rows = 0, cols = -1, cols_line = 0;
     int64_t line = 1;
-    const char *p = buf, *end = buf + len;
+    const char *p;
+    int64_t len, off;
     if (o.header) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        p = nl ? nl + 1 : end;
+        if ((st = next_line(&L, &p, &len, &off, line)) != TG_OK) goto fail;
         line = 2;
     }
-    for (; p < end; line++) {
-        const char *eol = memchr(p, '\n', (size_t)(end - p));
-        if (!eol) eol = end;
-        const char *lend = eol;
+    for (;; line++) {
+        if ((st = next_line(&L, &p, &len, &off, line)) != TG_OK) goto fail;
+        if (!p) break;
+        const char *lend = p + len;
         if (lend > p && lend[-1] == '\r') lend--;
         const char *q = p;
         while (q < lend && blank(*q)) q++;
-        if (q == lend) { /* empty line */
-            p = eol + 1;
-            continue;
-        }
+        if (q == lend) continue; /* empty line */
         int64_t f = 0;
         for (q = p;; f++) {
             const char *fe = memchr(q, delim, (size_t)(lend - q));
@@ -617,7 +661,9 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                 tmp[b - a] = 0;
                 char *ep;
                 v = strtod(tmp, &ep);
-                if (*ep || ep == tmp) why = "not a number";
+                /* a NUL byte would end the number early: refused */
+                if (*ep || ep == tmp || memchr(tmp, 0, (size_t)(b - a)))
+                    why = "not a number";
                 else if (!isfinite(v) || fabs(v) > 3.4028234663852886e38)
                     why = "not a finite f32 number";
             }
@@ -626,7 +672,7 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                     TG_ERR_FORMAT,
                     "%s: %s: line %lld, field %lld (%s): %s: \"%.*s\"", who,
                     path, (long long)line, (long long)(f + 1),
-                    where(&r, a - buf), why,
+                    where(&r, off + (a - p)), why,
                     (int)((b - a) > 40 ? 40 : (b - a)), a);
                 goto fail;
             }
@@ -649,12 +695,11 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                                     "%s: %s: line %lld (%s) has %lld fields, "
                                     "expected %lld as on line %lld",
                                     who, path, (long long)line,
-                                    where(&r, p - buf), (long long)f,
+                                    where(&r, off), (long long)f,
                                     (long long)cols, (long long)cols_line);
             goto fail;
         }
         rows++;
-        p = eol + 1;
     }
     if (rows == 0) {
         st = tg__set_last_error(TG_ERR_FORMAT, "%s: %s: no data rows%s", who,
@@ -678,8 +723,8 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
         vals = NULL;
     } else {
         int64_t xs[2] = {rows, cols - 1}, ys[1] = {rows};
-        if ((st = array_new(x, 2, xs, who)) != TG_OK ||
-            (st = array_new(y, 1, ys, who)) != TG_OK)
+        if ((st = array_new(x, 2, xs, who, path)) != TG_OK ||
+            (st = array_new(y, 1, ys, who, path)) != TG_OK)
             goto fail;
         int64_t lc = o.label_col;
         for (int64_t i = 0; i < rows; i++) {
@@ -692,11 +737,13 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
         }
     }
     tg__free(vals);
-    tg__free(buf);
+    tg__free(L.buf);
+    rd_close(&r);
     return TG_OK;
 fail:
     tg__free(vals);
-    tg__free(buf);
+    tg__free(L.buf);
+    rd_close(&r);
     tg_array_free(x);
     if (y) tg_array_free(y);
     return st;

@@ -183,6 +183,18 @@ static void settings_from(const double *m, tg_optim_config *c)
     c->weight_decay = m[9];
 }
 
+/* FNV-1a: the duplicate check below hashes the names it stores. */
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+/* Names must be unique. Each name goes into an open-addressing table of
+ * tensor indices (at least twice as many slots as tensors), so the check
+ * is linear in the number of tensors; comparing every pair took minutes
+ * for a few hundred thousand. Small lists use a table on the stack. */
 static tg_status check_save_args(const char *path, int n,
                                  tg_tensor *const *ts)
 {
@@ -203,16 +215,36 @@ static tg_status check_save_args(const char *path, int n,
                                       "%s: %s: tensor %d has an empty name or "
                                       "one longer than %d bytes",
                                       who, path, i, MAX_NAME);
-        for (int j = 0; j < i; j++)
-            if (!strcmp(ni, tensor_name(ts[j], j, b2, sizeof b2)))
-                return tg__set_last_error(
-                    TG_ERR_ARG,
-                    "%s: %s: tensors %d and %d are both named \"%s\"; hint: "
-                    "names identify tensors in the file, so they must be "
-                    "unique",
-                    who, path, j, i, ni);
     }
-    return TG_OK;
+    enum { SMALL = 256 };
+    int small[SMALL];
+    size_t cap = SMALL;
+    while (cap < 2 * (size_t)n) cap *= 2;
+    int *slot = cap == SMALL ? small : tg__malloc(cap * sizeof *slot);
+    if (!slot)
+        return tg__set_last_error(TG_ERR_OOM,
+                                  "%s: %s: out of memory checking the names "
+                                  "of %d tensors",
+                                  who, path, n);
+    for (size_t k = 0; k < cap; k++) slot[k] = -1;
+    tg_status st = TG_OK;
+    for (int i = 0; i < n && st == TG_OK; i++) {
+        const char *ni = tensor_name(ts[i], i, b1, sizeof b1);
+        size_t k = (size_t)name_hash(ni) & (cap - 1);
+        for (; slot[k] >= 0; k = (k + 1) & (cap - 1)) {
+            int j = slot[k];
+            if (strcmp(ni, tensor_name(ts[j], j, b2, sizeof b2))) continue;
+            st = tg__set_last_error(
+                TG_ERR_ARG,
+                "%s: %s: tensors %d and %d are both named \"%s\"; hint: "
+                "names identify tensors in the file, so they must be unique",
+                who, path, j, i, ni);
+            break;
+        }
+        slot[k] = i;
+    }
+    if (slot != small) tg__free(slot);
+    return st;
 }
 
 tg_status tg_save(const char *path, int n, tg_tensor *const *tensors,
@@ -321,51 +353,12 @@ static tg_status fmt_err(const loaded *L, const char *fmt, ...)
                               L->path, msg);
 }
 
-static tg_status read_all(loaded *L)
+/* The header (the first min(size, HEADER_SIZE) bytes of a file of `size`
+ * bytes): magic, CRC, version, flags, and a record count the size can
+ * hold. Checked before the file is read whole, so a file that is not a
+ * model costs no allocation of its size. Sets L->flags and L->count. */
+static tg_status check_header(loaded *L, const unsigned char *b, int64_t size)
 {
-    int fd = open(L->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return tg__set_last_error(TG_ERR_IO, "tg_load: cannot open \"%s\": %s",
-                                  L->path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        int e = errno;
-        close(fd);
-        return tg__set_last_error(TG_ERR_IO, "tg_load: \"%s\" is not a "
-                                             "readable regular file%s%s",
-                                  L->path, e ? ": " : "", e ? strerror(e) : "");
-    }
-    L->size = sb.st_size;
-    L->buf = tg__malloc((size_t)(L->size ? L->size : 1));
-    if (!L->buf) {
-        close(fd);
-        return tg__set_last_error(TG_ERR_OOM, "tg_load: %s: out of memory for "
-                                              "%lld bytes",
-                                  L->path, (long long)L->size);
-    }
-    int64_t off = 0;
-    while (off < L->size) {
-        ssize_t k = read(fd, L->buf + off, (size_t)(L->size - off));
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) {
-            int e = k < 0 ? errno : 0;
-            close(fd);
-            return tg__set_last_error(TG_ERR_IO, "tg_load: %s: read failed at "
-                                                 "byte offset %lld: %s",
-                                      L->path, (long long)off,
-                                      e ? strerror(e) : "file shrank");
-        }
-        off += k;
-    }
-    close(fd);
-    return TG_OK;
-}
-
-/* Structure and checksums of the whole file; fills L->recs. */
-static tg_status parse(loaded *L)
-{
-    const unsigned char *b = L->buf;
-    int64_t size = L->size;
     if (size < HEADER_SIZE) {
         if (size >= 8 && memcmp(b, MAGIC, 8))
             return fmt_err(L, "bad magic at byte offset 0; hint: not a "
@@ -397,6 +390,76 @@ static tg_status parse(loaded *L)
         return fmt_err(L, "the header promises %u records, more than %lld "
                           "bytes can hold; the file is truncated or corrupted",
                        L->count, (long long)size);
+    return TG_OK;
+}
+
+static tg_status read_all(loaded *L)
+{
+    int fd = open(L->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return tg__set_last_error(TG_ERR_IO, "tg_load: cannot open \"%s\": %s",
+                                  L->path, strerror(errno));
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        int e = errno;
+        close(fd);
+        return tg__set_last_error(TG_ERR_IO, "tg_load: \"%s\" is not a "
+                                             "readable regular file%s%s",
+                                  L->path, e ? ": " : "", e ? strerror(e) : "");
+    }
+    L->size = sb.st_size;
+    unsigned char h[HEADER_SIZE];
+    int64_t hn = L->size < HEADER_SIZE ? L->size : HEADER_SIZE, hk = 0;
+    while (hk < hn) {
+        ssize_t k = pread(fd, h + hk, (size_t)(hn - hk), (off_t)hk);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : 0;
+            close(fd);
+            return tg__set_last_error(TG_ERR_IO, "tg_load: %s: read failed at "
+                                                 "byte offset %lld: %s",
+                                      L->path, (long long)hk,
+                                      e ? strerror(e) : "file shrank");
+        }
+        hk += k;
+    }
+    tg_status st = check_header(L, h, L->size);
+    if (st != TG_OK) {
+        close(fd);
+        return st;
+    }
+    L->buf = tg__malloc((size_t)(L->size ? L->size : 1));
+    if (!L->buf) {
+        close(fd);
+        return tg__set_last_error(TG_ERR_OOM, "tg_load: %s: out of memory for "
+                                              "%lld bytes",
+                                  L->path, (long long)L->size);
+    }
+    int64_t off = 0;
+    while (off < L->size) {
+        ssize_t k = read(fd, L->buf + off, (size_t)(L->size - off));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) {
+            int e = k < 0 ? errno : 0;
+            close(fd);
+            return tg__set_last_error(TG_ERR_IO, "tg_load: %s: read failed at "
+                                                 "byte offset %lld: %s",
+                                      L->path, (long long)off,
+                                      e ? strerror(e) : "file shrank");
+        }
+        off += k;
+    }
+    close(fd);
+    return TG_OK;
+}
+
+/* Structure and checksums of the whole file; fills L->recs. */
+static tg_status parse(loaded *L)
+{
+    const unsigned char *b = L->buf;
+    int64_t size = L->size;
+    tg_status st = check_header(L, b, size);
+    if (st != TG_OK) return st;
     L->recs = tg__calloc(sizeof(rec) * (L->count ? L->count : 1));
     if (!L->recs)
         return tg__set_last_error(TG_ERR_OOM, "tg_load: %s: out of memory",
