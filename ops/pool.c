@@ -300,6 +300,7 @@ static void avg_win(const tg_attrs *a, int axis, int64_t i, int64_t in,
                             int64_t planes, int64_t H, int64_t W,          \
                             int64_t P, int64_t Q, T *x, T *y)              \
     {                                                                      \
+        if (planes == 0) return; /* P x Q may be huge, nothing to do */ \
         if (adjoint) memset(x, 0, (size_t)(planes * H * W) * sizeof(T));  \
         for (int64_t p = 0; p < P; p++) {                                  \
             int64_t h0, h1, hp;                                            \

@@ -359,11 +359,31 @@ static void t_empty(void)
     tg_graph_free(g);
 }
 
+/* Empty batch with a huge output length: average pooling and its
+ * gradient finish at once (they used to walk all 2^40 output positions
+ * for zero planes). */
+static void t_empty_huge_length(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(0, 1, (int64_t)1 << 40), NULL);
+    tg_set_requires_grad(x, true);
+    tg_tensor *y = tg_avg_pool1d(x, &(tg_pool_opts){.kernel = {1}});
+    TT_CHECK(tg_graph_error(g) == NULL);
+    TT_CHECK(y->numel == 0 && y->ndim == 3 && y->shape[2] == (int64_t)1 << 40);
+    tg_tensor *s = tg_sum(y, 0, NULL, false), *gx = NULL;
+    TT_CHECK(tg_grad(g, &s, 1, NULL, &x, 1, false, &gx) == TG_OK);
+    TT_CHECK(gx && gx->numel == 0 && gx->shape[2] == (int64_t)1 << 40);
+    tg_tensor *a = tg_adaptive_avg_pool1d(x, 1000000);
+    TT_CHECK(tg_graph_error(g) == NULL && a->numel == 0 && a->shape[2] == 1000000);
+    tg_graph_free(g);
+}
+
 int main(int argc, char **argv)
 {
     static const tt_entry cases[] = {
         TT(t_torch_values), TT(t_interp_values), TT(t_loops), TT(t_first_max),
         TT(t_grad), TT(t_dropout2d), TT(t_errors), TT(t_empty),
+        TT(t_empty_huge_length),
     };
     return tt_main(cases, (int)(sizeof cases / sizeof *cases), argc, argv);
 }
