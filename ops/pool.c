@@ -342,6 +342,14 @@ static tg_status avgpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
         return st;
     n->attr.ADAPTIVE = is_adaptive(n->op);
     const tg_attrs *a = &n->attr;
+    if (sp_h(x) > POOL_ATTR_MAX || sp_w(x) > POOL_ATTR_MAX) {
+        char s[TG_SHAPE_BUF];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "x %s: spatial extents are limited to 2^30; hint: "
+                           "the gradient (avg_pool_backward) takes the input "
+                           "size as an attribute, which has that bound",
+                           tg__fmt_shape(s, x->ndim, x->shape));
+    }
     if (a->ADAPTIVE) {
         if (a->OTHER_H < 1 || a->OTHER_W < 1 || a->OTHER_H > POOL_ATTR_MAX ||
             a->OTHER_W > POOL_ATTR_MAX)
