@@ -453,6 +453,159 @@ tg_status tg_dist_barrier(void)
     return wait_all(NULL, who, "waiting at a barrier", 1, &req);
 }
 
+/* ------------------------------------------- sums inside the graph */
+
+/* The weight of this rank's loss in the exchange of the backward pass
+ * running now (tg_ddp_backward sets it; a plain tg_backward on every rank
+ * differentiates the plain sum of the ranks' losses: 1). */
+static double bw_weight = 1.0;
+
+static tg_status allreduce_fwd(tg_graph *g, tg_node *n)
+{
+    const tg_tensor *x = tg_node_input(n, 0);
+    tg_tensor *y = tg_node_output(n);
+    int64_t k = y->numel;
+    if (k > INT_MAX)
+        return tg_node_fail(g, n, TG_ERR_SHAPE,
+                            "%lld values are more than one exchange takes "
+                            "(2^31 - 1); hint: sum a smaller tensor",
+                            (long long)k);
+    bool f64 = x->dtype == TG_F64;
+    memcpy(y->data, x->data, (size_t)k * (f64 ? 8 : 4));
+    if (D.size == 1 && (!D.inited || D.finalized)) return TG_OK;
+    double *v = f64 ? y->data : tg__malloc(sizeof *v * (size_t)(k ? k : 1));
+    if (!v) return tg_node_fail(g, n, TG_ERR_OOM, "out of memory");
+    if (!f64)
+        for (int64_t i = 0; i < k; i++) v[i] = ((const float *)x->data)[i];
+    tg_status st = tg_dist_sum(v, (int)k);
+    if (!f64) {
+        for (int64_t i = 0; i < k; i++) ((float *)y->data)[i] = (float)v[i];
+        tg__free(v);
+    }
+    if (st != TG_OK) return tg_node_fail(g, n, st, "%s", tg_last_error());
+    return TG_OK;
+}
+
+/* y = sum_r x_r, so dL/dx_r = sum_r' dL_r'/dy: the ranks' incoming
+ * gradients summed again. Under tg_ddp_backward, which weighs rank r's
+ * gradient by w_r after the pass, each rank sends w_r gy and divides the
+ * sum by its own w_r, so the exchanged result is the gradient of
+ * sum_r w_r L_r also along the paths that cross ranks here. */
+static void allreduce_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                          const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)n;
+    if (!need[0]) return;
+    double w = bw_weight;
+    if (w == 1.0) {
+        gx[0] = tg_dist_allreduce(gy);
+        return;
+    }
+    tg_tensor *s = tg_dist_allreduce(tg_mul_scalar(gy, w));
+    gx[0] = w != 0 ? tg_mul_scalar(s, 1 / w) : s;
+}
+
+static TG_OP_DEFINE(dist_allreduce, .n_inputs = 1,
+                    .forward = allreduce_fwd, .vjp = allreduce_vjp);
+
+tg_tensor *tg_dist_allreduce(tg_tensor *x)
+{
+    return tg_apply(&dist_allreduce, &x, 1, NULL);
+}
+
+/* Batch norm over the global batch: per channel, the sum and the sum of
+ * squared deviations are summed over the ranks (two exchanges forward,
+ * two backward), the count too, and the rest is tg_batch_norm's formula
+ * written with ops, so the gradient comes from the VJPs. */
+tg_tensor *tg_dist_batch_norm(tg_tensor *x, tg_tensor *w, tg_tensor *b,
+                              tg_tensor *rmean, tg_tensor *rvar,
+                              double momentum, double eps)
+{
+    const char *who = "tg_dist_batch_norm";
+    if (!x) {
+        tg__set_last_error(TG_ERR_ARG, "%s: x is NULL", who);
+        return NULL;
+    }
+    tg_graph *g = x->graph;
+    if (!tg_is_training(g) && rmean && rvar)
+        return tg_batch_norm(x, w, b, rmean, rvar, momentum, eps);
+    char sb[TG_SHAPE_BUF];
+    if (x->ndim < 2 || x->shape[1] < 1) {
+        tg__fail(g, TG_ERR_SHAPE,
+                 "%s: x %s must be [N, C, ...] with C >= 1", who,
+                 tg__fmt_shape(sb, x->ndim, x->shape));
+        return &g->poison;
+    }
+    if (g->status != TG_OK) return &g->poison;
+    int64_t C = x->shape[1], axes[TG_MAX_DIMS], shp[TG_MAX_DIMS];
+    int nax = 0;
+    for (int i = 0; i < x->ndim; i++) {
+        if (i != 1) axes[nax++] = i;
+        shp[i] = i == 1 ? C : 1;
+    }
+    double count = (double)(x->numel / C);
+    if (D.inited && !D.finalized && tg_dist_sum(&count, 1) != TG_OK) {
+        tg__fail(g, TG_ERR_COMM, "%s", tg_last_error());
+        return &g->poison;
+    }
+    if (count < 2) {
+        tg__fail(g, TG_ERR_SHAPE,
+                 "%s: x %s: %g value(s) per channel over all ranks; hint: "
+                 "training-mode statistics need at least two", who,
+                 tg__fmt_shape(sb, x->ndim, x->shape), count);
+        return &g->poison;
+    }
+    tg_tensor *mean = tg_mul_scalar(
+        tg_dist_allreduce(tg_sum(x, nax, axes, true)), 1 / count);
+    tg_tensor *xc = tg_sub(x, mean);
+    tg_tensor *var = tg_mul_scalar(
+        tg_dist_allreduce(tg_sum(tg_mul(xc, xc), nax, axes, true)),
+        1 / count);
+    tg_tensor *y = tg_mul(xc, tg_rsqrt(tg_add_scalar(var, eps > 0 ? eps : 1e-5)));
+    if (w) y = tg_mul(y, tg_reshape(w, x->ndim, shp));
+    if (b) y = tg_add(y, tg_reshape(b, x->ndim, shp));
+    if (g->status != TG_OK) return &g->poison;
+    if (rmean && rvar) {
+        if (!(momentum >= 0 && momentum <= 1) || rmean->numel != C ||
+            rvar->numel != C || rmean->dtype != x->dtype ||
+            rvar->dtype != x->dtype) {
+            tg__fail(g, TG_ERR_ARG,
+                     "%s: running statistics need momentum in [0, 1] (got "
+                     "%g) and buffers of %lld values in x's dtype", who,
+                     momentum, (long long)C);
+            return &g->poison;
+        }
+        double unbias = count / (count - 1);
+        for (int64_t c = 0; c < C; c++) {
+            double m = (1 - momentum) * tg_get(rmean, c) +
+                       momentum * tg_get(mean, c);
+            double v = (1 - momentum) * tg_get(rvar, c) +
+                       momentum * tg_get(var, c) * unbias;
+            if (rmean->dtype == TG_F64) {
+                tg_f64(rmean)[c] = m;
+                tg_f64(rvar)[c] = v;
+            } else {
+                tg_f32(rmean)[c] = (float)m;
+                tg_f32(rvar)[c] = (float)v;
+            }
+        }
+    }
+    return y;
+}
+
+tg_status tg_dist_sync_batchnorm(tg_layer *layer, bool on)
+{
+    if (!layer)
+        return fail(NULL, TG_ERR_ARG, "tg_dist_sync_batchnorm: layer is NULL");
+    int n = tg__layer_set_batchnorm_fn(layer, on ? tg_dist_batch_norm : NULL);
+    if (n == 0)
+        return fail(NULL, TG_ERR_ARG,
+                    "tg_dist_sync_batchnorm: layer \"%s\" holds no batch-norm "
+                    "layer; hint: pass the model that contains them",
+                    tg_layer_name(layer));
+    return TG_OK;
+}
+
 /* ------------------------------------------------------ save and load */
 
 /* Rank 0's status and message to every rank. */
@@ -949,8 +1102,10 @@ tg_status tg_ddp_backward(tg_ddp *d, tg_tensor *loss)
     double t0 = now();
     tg_set_grad_ready_hook(g, on_grad_ready, d);
     d->in_backward = true;
+    bw_weight = d->weight;
     /* an errored graph (a failed forward op) still takes part below */
     tg_status bw = g->status != TG_OK ? g->status : tg_backward(g, loss);
+    bw_weight = 1.0;
     d->in_backward = false;
     tg_set_grad_ready_hook(g, NULL, NULL);
     double t1 = now();

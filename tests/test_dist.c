@@ -57,10 +57,25 @@ static void make_data(void)
     for (int i = 0; i < ROWS; i++) Y.data[i] = (float)(tg_rng_next(&r) % OUT);
 }
 
-static tg_layer *make_net(tg_graph *g, tg_dtype dt)
+/* bn: 0 an MLP; otherwise linear, batch norm, tanh, linear (1: the batch
+ * norm synchronised across ranks, 2: local). The first linear layer has
+ * no bias, as usual before batch norm: its gradient would be zero up to
+ * rounding, which Adam's normalised step turns into full-size steps of
+ * noise. */
+static tg_layer *make_net(tg_graph *g, tg_dtype dt, int bn)
 {
-    return tg_nn_mlp(g, dt, 4, (int64_t[]){FEAT, HID, HID, OUT}, "tanh", NULL,
-                     TG_INIT_DEFAULT, "net");
+    if (!bn)
+        return tg_nn_mlp(g, dt, 4, (int64_t[]){FEAT, HID, HID, OUT}, "tanh",
+                         NULL, TG_INIT_DEFAULT, "net");
+    tg_layer *l[4] = {
+        tg_nn_linear(g, dt, FEAT, HID, false, TG_INIT_DEFAULT, "fc1"),
+        tg_nn_batchnorm(g, dt, HID, 0.1, 1e-5, "bn"),
+        tg_nn_activation_named(g, "tanh"),
+        tg_nn_linear(g, dt, HID, OUT, true, TG_INIT_DEFAULT, "fc2"),
+    };
+    tg_layer *net = tg_nn_sequential(g, 4, l, "net");
+    if (net && bn == 1) TT_CHECK(tg_dist_sync_batchnorm(net, true) == TG_OK);
+    return net;
 }
 
 /* Largest |a - b| / max(1, |b|) over two tensor lists. */
@@ -151,11 +166,12 @@ static void sums(void)
  * are the same bits on every rank and equal the single-process ones to
  * rounding; the global loss too. Adam, so optimizer state matters. */
 static void train_matches_one_process(tg_dtype dt, int64_t batch,
-                                      int64_t bucket_bytes, bool overlap)
+                                      int64_t bucket_bytes, bool overlap,
+                                      int bn)
 {
     tg_graph *g = tg_graph_new(), *g1 = tg_graph_new();
     tg_rng_seed(tg_graph_rng(g), 100 + (uint64_t)rank); /* differ on purpose */
-    tg_layer *net = make_net(g, dt), *ref = make_net(g1, dt);
+    tg_layer *net = make_net(g, dt, bn), *ref = make_net(g1, dt, bn ? 2 : 0);
     int np = tg_layer_num_params(net);
     tg_tensor *const *p = tg_layer_params(net), *const *p1 = tg_layer_params(ref);
     tg_ddp_opts o = {.bucket_bytes = bucket_bytes, .no_overlap = !overlap};
@@ -212,9 +228,26 @@ static void train_matches_one_process(tg_dtype dt, int64_t batch,
     }
     TT_CHECK(steps >= 2 * (ROWS / batch));
     TT_CHECK(bits_differ == 0);
-    TT_CHECK(worst_p <= tol);
-    TT_CHECK(worst_loss <= tol);
-    if (worst_p > tol || worst_loss > tol)
+    if (bn == 2) {
+        /* local statistics: each rank normalises its own half, which is
+         * not what one process with the whole batch computes */
+        TT_CHECK(worst_p > 1e-3 && worst_loss > 1e-4);
+    } else {
+        TT_CHECK(worst_p <= tol);
+        TT_CHECK(worst_loss <= tol);
+    }
+    if (bn == 1) { /* the running statistics too, and the same everywhere */
+        int ns = tg_layer_num_state(net);
+        tg_tensor *const *st = tg_layer_state(net), *const *st1 = tg_layer_state(ref);
+        TT_CHECK(ns == tg_layer_num_state(ref) && ns == np + 2);
+        TT_CHECK(np == 5);
+        TT_CHECK(tg_dist_same(ns, st, &same) == TG_OK && same);
+        double e = max_rel(ns, st, st1);
+        TT_CHECK(e <= tol);
+        TT_CHECK(fabs(tg_get(tg_layer_find(net, "bn.running_var"), 0) - 1) > 1e-3);
+        if (e > tol) fprintf(stderr, "rank %d: running stats off by %g\n", rank, e);
+    }
+    if (bn != 2 && (worst_p > tol || worst_loss > tol))
         fprintf(stderr, "rank %d: params off by %g, loss by %g (tol %g)\n",
                 rank, worst_p, worst_loss, tol);
     tg_ddp_stats s = tg_ddp_get_stats(ddp);
@@ -237,10 +270,45 @@ static void train_matches_one_process(tg_dtype dt, int64_t batch,
     tg_graph_free(g1);
 }
 
-static void train_f64_buckets(void) { train_matches_one_process(TG_F64, 8, 128, true); }
-static void train_f64_odd_batch(void) { train_matches_one_process(TG_F64, 7, 0, true); }
-static void train_f64_no_overlap(void) { train_matches_one_process(TG_F64, 8, 128, false); }
-static void train_f32(void) { train_matches_one_process(TG_F32, 10, 300, true); }
+static void train_f64_buckets(void) { train_matches_one_process(TG_F64, 8, 128, true, 0); }
+static void train_f64_odd_batch(void) { train_matches_one_process(TG_F64, 7, 0, true, 0); }
+static void train_f64_no_overlap(void) { train_matches_one_process(TG_F64, 8, 128, false, 0); }
+static void train_f32(void) { train_matches_one_process(TG_F32, 10, 300, true, 0); }
+/* batch norm over the global batch: the same training as one process;
+ * an odd batch gives the ranks unequal shares (4 and 3 rows), so the
+ * gradient's exchange inside the backward pass must weigh them */
+static void sync_bn_f64(void) { train_matches_one_process(TG_F64, 8, 128, true, 1); }
+static void sync_bn_f64_odd(void) { train_matches_one_process(TG_F64, 7, 0, true, 1); }
+static void sync_bn_f32(void) { train_matches_one_process(TG_F32, 10, 300, true, 1); }
+static void local_bn_differs(void) { train_matches_one_process(TG_F64, 8, 128, true, 2); }
+
+static void sync_bn_errors(void)
+{
+    tg_graph *g = tg_graph_new();
+    TT_CHECK(tg_dist_sync_batchnorm(NULL, true) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_dist_sync_batchnorm: layer is NULL");
+    tg_layer *net = make_net(g, TG_F64, 0);
+    TT_CHECK(tg_dist_sync_batchnorm(net, true) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(),
+             "tg_dist_sync_batchnorm: layer \"net\" holds no batch-norm "
+             "layer; hint: pass the model that contains them");
+    /* one row per rank is two over the global batch: allowed; a [1, C]
+     * input on one process alone would not be */
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(1, 3),
+                            (double[]){rank + 1.0, 2.0 * rank, -1.0});
+    tg_tensor *y = tg_dist_batch_norm(x, NULL, NULL, NULL, NULL, 0.1, 1e-5);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    /* two rows (1, 0, -1) and (2, 2, -1): normalised to -+1, -+1, 0 */
+    TT_NEAR(tg_get(y, 0), rank ? 1 : -1, 1e-4);
+    TT_NEAR(tg_get(y, 1), rank ? 1 : -1, 1e-4);
+    TT_NEAR(tg_get(y, 2), 0, 1e-12);
+    tg_tensor *z = tg_input(g, TG_F64, TG_SHAPE(4), NULL);
+    tg_dist_batch_norm(z, NULL, NULL, NULL, NULL, 0.1, 1e-5);
+    TT_STREQ(tg_graph_error(g),
+             "tg_dist_batch_norm: x [4] must be [N, C, ...] with C >= 1");
+    tg_layer_free(net);
+    tg_graph_free(g);
+}
 
 /* Gradients accumulate over two calls as tg_backward's do; a parameter
  * the loss does not reach keeps (the average of) what it held. */
@@ -313,7 +381,7 @@ static void save_load_rank0(void)
     snprintf(path, sizeof path, "dist-test-%d.tgw", (int)getppid());
     tg_graph *g = tg_graph_new();
     tg_rng_seed(tg_graph_rng(g), 7);
-    tg_layer *net = make_net(g, TG_F64);
+    tg_layer *net = make_net(g, TG_F64, 0);
     int np = tg_layer_num_params(net);
     tg_tensor *const *p = tg_layer_params(net);
     tg_ddp *ddp = tg_ddp_new(g, np, p, NULL);
@@ -369,7 +437,7 @@ static void save_load_rank0(void)
 static int faulty_run(const char *mode, int at)
 {
     tg_graph *g = tg_graph_new();
-    tg_layer *net = make_net(g, TG_F32);
+    tg_layer *net = make_net(g, TG_F32, 0);
     tg_ddp *ddp = tg_ddp_new(g, tg_layer_num_params(net), tg_layer_params(net),
                              NULL);
     if (!ddp) {
@@ -421,6 +489,11 @@ int main(int argc, char **argv)
         TT(train_f64_odd_batch),
         TT(train_f64_no_overlap),
         TT(train_f32),
+        TT(sync_bn_f64),
+        TT(sync_bn_f64_odd),
+        TT(sync_bn_f32),
+        TT(local_bn_differs),
+        TT(sync_bn_errors),
         TT(accumulate_and_unused),
         TT(failure_on_one_rank),
         TT(save_load_rank0),

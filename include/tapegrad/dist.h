@@ -136,6 +136,35 @@ tg_status tg_dist_sum(double *v, int n);
 /* Wait until every rank has called it (with the timeout). (collective) */
 tg_status tg_dist_barrier(void);
 
+/* ------------------------------------------- sums inside the graph */
+
+/* y = the elementwise sum of x over the ranks, as an op: its gradient is
+ * the ranks' incoming gradients summed again (under tg_ddp_backward,
+ * weighted so that the exchanged result is the gradient of the weighted
+ * global loss). Every rank must build the same graph, so that the
+ * exchanges meet in the same order, forward and backward; a rank that
+ * fails before one leaves the others waiting until the timeout
+ * (TG_ERR_COMM). Without tg_dist_init (one process), y = x. At most
+ * 2^31 - 1 elements. (collective) */
+tg_tensor *tg_dist_allreduce(tg_tensor *x);
+
+/* tg_batch_norm with training-mode statistics over the global batch: the
+ * per-channel mean and biased variance of the rows of every rank, so each
+ * rank normalises as one process holding the whole batch would, and the
+ * running buffers (when given) are updated to the same values everywhere.
+ * In eval mode with buffers it is tg_batch_norm. Built from ops (four
+ * exchanges per call: two forward, two in backward). (collective) */
+tg_tensor *tg_dist_batch_norm(tg_tensor *x, tg_tensor *w, tg_tensor *b,
+                              tg_tensor *rmean, tg_tensor *rvar,
+                              double momentum, double eps);
+
+/* Make every batch-norm layer in `layer` (it or any layer below it) use
+ * tg_dist_batch_norm (on) or the local tg_batch_norm (off, the default:
+ * local statistics need no exchange in the forward pass, and with a
+ * per-rank batch of a few dozen rows or more they differ little).
+ * TG_ERR_ARG when there is none. Not collective: call it on every rank. */
+tg_status tg_dist_sync_batchnorm(tg_layer *layer, bool on);
+
 /* ------------------------------------------- data-parallel gradient sums */
 
 typedef struct tg_ddp tg_ddp;

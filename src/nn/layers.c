@@ -40,6 +40,7 @@ struct tg_layer {
     int64_t k;                /* maxout group size                        */
     tg_tensor *(*fn)(tg_tensor *, void *);
     void *ud;
+    tg__bn_fn bn_fn;          /* batch norm: NULL is tg_batch_norm        */
     tg_layer **child;
     int n_child;
     tg_tensor **params;       /* trainable, depth-first, own ones first   */
@@ -533,8 +534,9 @@ tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
     case K_DROPOUT: return tg_dropout(x, l->p);
     case K_LAYERNORM: return tg_layer_norm(x, l->w, l->b, l->eps);
     case K_BATCHNORM:
-        return tg_batch_norm(x, l->w, l->b, l->rmean, l->rvar, l->momentum,
-                             l->eps);
+        return (l->bn_fn ? l->bn_fn : tg_batch_norm)(x, l->w, l->b, l->rmean,
+                                                     l->rvar, l->momentum,
+                                                     l->eps);
     case K_SEQ:
         for (int i = 0; i < l->n_child; i++) x = tg_layer_forward(l->child[i], x);
         return x;
@@ -566,6 +568,19 @@ tg_tensor *const *tg_layer_state(const tg_layer *l)
 {
     return l ? l->state : NULL;
 }
+int tg__layer_set_batchnorm_fn(tg_layer *l, tg__bn_fn fn)
+{
+    if (!l) return 0;
+    int n = 0;
+    if (l->kind == K_BATCHNORM) {
+        l->bn_fn = fn;
+        n++;
+    }
+    for (int i = 0; i < l->n_child; i++)
+        n += tg__layer_set_batchnorm_fn(l->child[i], fn);
+    return n;
+}
+
 int tg_layer_num_children(const tg_layer *l) { return l ? l->n_child : 0; }
 tg_layer *tg_layer_child(const tg_layer *l, int i)
 {

@@ -26,4 +26,14 @@ tg_status tg__optim_config_ok(const tg_optim_config *c);
 /* Replace the settings (load restores what was saved; kind unchanged). */
 void tg__optim_set_config(tg_optim *o, const tg_optim_config *c);
 
+/* The function a batch-norm layer computes training-mode statistics with
+ * (tg_batch_norm's signature); NULL restores tg_batch_norm. Set on l and
+ * every batch-norm layer below it; returns how many were set. The
+ * distributed module installs its synchronised variant here, so the
+ * layers need no MPI. */
+typedef tg_tensor *(*tg__bn_fn)(tg_tensor *x, tg_tensor *w, tg_tensor *b,
+                                tg_tensor *rmean, tg_tensor *rvar,
+                                double momentum, double eps);
+int tg__layer_set_batchnorm_fn(tg_layer *l, tg__bn_fn fn);
+
 #endif
