@@ -418,3 +418,49 @@ void demo_sgd_step(tg_graph *g, double lr)
     }
     tg_zero_grad(g);
 }
+
+/* ---------------------------------------------------------- Fashion-MNIST */
+
+const char *const demo_fashion_class[DEMO_FASHION_CLASSES] = {
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+bool demo_fashion_load(const demo_ctx *c, const char *dir, tg_array *Xtr,
+                       tg_array *Ytr, tg_array *Xte, tg_array *Yte)
+{
+    const char *file[4] = {"train-images-idx3-ubyte.gz",
+                           "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz",
+                           "t10k-labels-idx1-ubyte.gz"};
+    tg_array *out[4] = {Xtr, Ytr, Xte, Yte};
+    for (int k = 0; k < 4; k++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, file[k]);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            fprintf(stderr,
+                    "tapegrad demo %s: Fashion-MNIST not found: %s is "
+                    "missing.\n  Install the Debian package "
+                    "dataset-fashion-mnist (apt-get install "
+                    "dataset-fashion-mnist),\n  or pass --data DIR, a "
+                    "directory holding the four *-ubyte.gz files.\n",
+                    c->name, path);
+            return false;
+        }
+        fclose(f);
+        if (tg_idx_load(path, out[k]) != TG_OK) {
+            fprintf(stderr, "tapegrad demo %s: %s\n", c->name,
+                    tg_last_error());
+            return false;
+        }
+    }
+    return true;
+}
+
+void demo_keep_rows(tg_array *a, int64_t n)
+{
+    tg_array b;
+    if (n >= a->shape[0] || tg_array_rows(a, 0, n, &b) != TG_OK) return;
+    tg_array_free(a);
+    *a = b;
+}

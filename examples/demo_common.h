@@ -132,6 +132,24 @@ void demo_fill_uniform(tg_tensor *p, tg_rng *r, double bound);
 const char *demo_diverged_text(char *buf, size_t size, const char *where,
                                double loss);
 
+/* ---------------------------------------------------------- Fashion-MNIST */
+
+enum { DEMO_FASHION_CLASSES = 10 };
+/* The ten class names, in label order. */
+extern const char *const demo_fashion_class[DEMO_FASHION_CLASSES];
+/* The default directory: the Debian package dataset-fashion-mnist. */
+#define DEMO_FASHION_DIR "/usr/share/datasets/fashion-mnist"
+
+/* Read the four files of Fashion-MNIST from dir: images as [N, 28, 28]
+ * bytes (0..255), labels as [N] class indices. False, with the reason and
+ * the package to install printed, when one is missing or malformed (the
+ * arrays are then freed by the caller as usual). */
+bool demo_fashion_load(const demo_ctx *c, const char *dir, tg_array *Xtr,
+                       tg_array *Ytr, tg_array *Xte, tg_array *Yte);
+
+/* Keep the first n rows of a (nothing when it has no more than n). */
+void demo_keep_rows(tg_array *a, int64_t n);
+
 /* Plain gradient descent on every parameter of g: p -= lr * p.grad, then
  * zero the gradients. */
 void demo_sgd_step(tg_graph *g, double lr);

@@ -17,6 +17,7 @@ int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_regions(int argc, char **argv);
 int tg_demo_regularization(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
+int tg_demo_transfer(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
 
@@ -44,6 +45,9 @@ int tg_demo_xor(int argc, char **argv);
     {"trace", "one training step of a 2-3-1 network (or your own), node "  \
               "by node, with the delta rule",                              \
      tg_demo_trace},                                                       \
+    {"transfer", "features pretrained on five Fashion-MNIST classes, "     \
+                 "reused for the other five: frozen, unfrozen, scratch",  \
+     tg_demo_transfer},                                                    \
     {"vanishing", "gradient norm per layer of 20-layer networks: "        \
                   "activations, inits, residual, pre-LN",                 \
      tg_demo_vanishing},                                                   \

@@ -32,54 +32,8 @@
 #include <tapegrad/dist.h>
 #endif
 
-enum { CLASSES = 10 };
-static const char *CLASS[CLASSES] = {"T-shirt/top", "Trouser", "Pullover",
-                                     "Dress",       "Coat",    "Sandal",
-                                     "Shirt",       "Sneaker", "Bag",
-                                     "Ankle boot"};
-
-/* The four files of the data set; false (with the reason printed) when
- * one is missing or malformed. */
-static bool load_data(const demo_ctx *c, const char *dir, tg_array *Xtr,
-                      tg_array *Ytr, tg_array *Xte, tg_array *Yte)
-{
-    const char *file[4] = {"train-images-idx3-ubyte.gz",
-                           "train-labels-idx1-ubyte.gz",
-                           "t10k-images-idx3-ubyte.gz",
-                           "t10k-labels-idx1-ubyte.gz"};
-    tg_array *out[4] = {Xtr, Ytr, Xte, Yte};
-    for (int k = 0; k < 4; k++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, file[k]);
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            fprintf(stderr,
-                    "tapegrad demo %s: Fashion-MNIST not found: %s is "
-                    "missing.\n  Install the Debian package "
-                    "dataset-fashion-mnist (apt-get install "
-                    "dataset-fashion-mnist),\n  or pass --data DIR, a "
-                    "directory holding the four *-ubyte.gz files.\n",
-                    c->name, path);
-            return false;
-        }
-        fclose(f);
-        if (tg_idx_load(path, out[k]) != TG_OK) {
-            fprintf(stderr, "tapegrad demo %s: %s\n", c->name,
-                    tg_last_error());
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Keep the first n rows of a (for --fast). */
-static void keep_rows(tg_array *a, int64_t n)
-{
-    tg_array b;
-    if (n >= a->shape[0] || tg_array_rows(a, 0, n, &b) != TG_OK) return;
-    tg_array_free(a);
-    *a = b;
-}
+enum { CLASSES = DEMO_FASHION_CLASSES };
+#define CLASS demo_fashion_class
 
 /* Class predicted for each row of X (pred[i]), in eval mode with nothing
  * recorded. Returns the fraction that matches Y, or -1 on an error. */
@@ -178,7 +132,7 @@ int tg_demo_fashion(int argc, char **argv)
 {
     int epochs = 10;
     double lr = 0.05;
-    const char *data = "/usr/share/datasets/fashion-mnist";
+    const char *data = DEMO_FASHION_DIR;
     bool dist = false, f64 = false;
     int rows = 0;
     const demo_opt opts[] = {
@@ -241,17 +195,17 @@ int tg_demo_fashion(int argc, char **argv)
 #ifdef TG_HAVE_MPI
     tg_ddp *ddp = NULL;
 #endif
-    if (!load_data(&c, data, &Xtr, &Ytr, &Xte, &Yte)) goto done;
+    if (!demo_fashion_load(&c, data, &Xtr, &Ytr, &Xte, &Yte)) goto done;
     if (c.fast) {
-        keep_rows(&Xtr, 6000);
-        keep_rows(&Ytr, 6000);
-        keep_rows(&Xte, 2000);
-        keep_rows(&Yte, 2000);
+        demo_keep_rows(&Xtr, 6000);
+        demo_keep_rows(&Ytr, 6000);
+        demo_keep_rows(&Xte, 2000);
+        demo_keep_rows(&Yte, 2000);
         if (!demo_given(&c, "epochs")) epochs = 2;
     }
     if (rows > 0) {
-        keep_rows(&Xtr, rows);
-        keep_rows(&Ytr, rows);
+        demo_keep_rows(&Xtr, rows);
+        demo_keep_rows(&Ytr, rows);
     }
     /* [N, 28, 28] bytes -> [N, 784], standardised with the training set's
      * mean and standard deviation (the test set gets the same transform:

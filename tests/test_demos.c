@@ -1335,6 +1335,108 @@ static void tutorial_program(void)
     TT_CONTAINS(dot, "cross_entropy");
 }
 
+/* --------------------------------------------------------------- transfer */
+
+static bool have_fashion(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte.gz", FASHION_DIR);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("skipped: %s missing (Debian package dataset-fashion-mnist)\n",
+               path);
+        skipped = true;
+        return false;
+    }
+    fclose(probe);
+    return true;
+}
+
+/* "%.1f" of an accuracy, as the demo prints it */
+static double pct1(double acc) { return round(1000 * acc) / 10; }
+
+static void transfer_story(void)
+{
+    if (!have_fashion()) return;
+    const char *dir = "demos-out/transfer";
+    clean(dir);
+    TT_CHECK(run_demo(NULL, "transfer --fast --out demos-out/transfer") == 0);
+    const char *pre = strstr(out_buf, "pretrained: ");
+    TT_CHECK(pre != NULL);
+    TT_CHECK(pre && strtod(pre + strlen("pretrained: "), NULL) > 80);
+    /* the table is transfer.tsv, rounded */
+    static const int N[3] = {10, 100, 1000};
+    double acc[3][4];
+    char path[512];
+    snprintf(path, sizeof path, "%s/transfer.tsv", dir);
+    for (int i = 0; i < 3; i++) {
+        double v[8];
+        TT_CHECK(tsv_row(path, i, v, 8) == 5);
+        TT_NEAR(v[0], N[i], 0);
+        char row[128];
+        int len = snprintf(row, sizeof row, "\n  %6d", N[i]);
+        for (int k = 0; k < 4; k++) {
+            acc[i][k] = v[1 + k];
+            TT_CHECK(acc[i][k] > 0.2 && acc[i][k] <= 1); /* chance: 0.2 */
+            len += snprintf(row + len, sizeof row - (size_t)len, "  %*.1f%%",
+                            (k == 0 ? 9 : k == 1 ? 10 : k == 2 ? 8 : 11) - 1,
+                            100 * acc[i][k]);
+        }
+        TT_CONTAINS(out_buf, row);
+    }
+    /* more labelled examples help the network trained from scratch */
+    TT_CHECK(acc[2][0] > acc[0][0]);
+    /* the first sentence: the smallest n, head only against scratch */
+    char want[512];
+    snprintf(want, sizeof want,
+             "With 10 labelled examples (2 per class) the pretrained "
+             "features and a new\n  head reach %.1f%%, training from scratch "
+             "%.1f%%: %s ahead by %.1f points.",
+             pct1(acc[0][1]), pct1(acc[0][0]),
+             acc[0][1] >= acc[0][0] ? "transfer" : "scratch",
+             100 * fabs(acc[0][1] - acc[0][0]));
+    TT_CONTAINS(out_buf, want);
+    /* the count of sizes where the best stage beat scratch */
+    int ahead = 0, helped = 0;
+    for (int i = 0; i < 3; i++) {
+        double best = fmax(acc[i][1], fmax(acc[i][2], acc[i][3]));
+        ahead += best > acc[i][0];
+        helped += acc[i][3] > acc[i][1];
+    }
+    snprintf(want, sizeof want, "The best transfer stage beat scratch at %d "
+                                "of 3 sizes", ahead);
+    TT_CONTAINS(out_buf, want);
+    snprintf(want, sizeof want, "above the head-only stage at\n  %d of 3 "
+                                "sizes", helped);
+    TT_CONTAINS(out_buf, want);
+    /* freezing is real: the head-only stage left fc0 and fc1 untouched,
+     * unfreezing moved them */
+    TT_CONTAINS(out_buf, "Frozen means frozen: after the head-only stage "
+                         "fc0 and fc1 were exactly the\n  pretrained "
+                         "weights in every run; after unfreezing they moved "
+                         "by up to ");
+    const char *mv = strstr(out_buf, "they moved by up to ");
+    TT_CHECK(mv && strtod(mv + strlen("they moved by up to "), NULL) > 0);
+    /* the curve: 3 stages of 40 steps logged every 4, from step 0 */
+    snprintf(path, sizeof path, "%s/transfer_curve.tsv", dir);
+    double v[4];
+    TT_CHECK(tsv_row(path, 30, v, 4) == 3);
+    TT_NEAR(v[0], 120, 0);
+    TT_CHECK(tsv_row(path, 31, v, 4) == 0);
+    TT_CHECK(file_exists(dir, "transfer.gp"));
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "transfer.svg"));
+    TT_CHECK(strstr(out_buf, "nan") == NULL);
+    /* options are checked like every demo's */
+    TT_CHECK(run_demo(NULL, "transfer --steps 2") == 2);
+    TT_CONTAINS(out_buf, "tapegrad demo transfer: --steps must be an integer "
+                         "in 5..100000 (got 2)");
+    TT_CHECK(run_demo(NULL, "transfer --lr 0") == 2);
+    TT_CONTAINS(out_buf, "--lr must be a number > 0 and <= 10 (got 0)");
+    TT_CHECK(run_demo(NULL, "transfer --fast --data /nonexistent --out "
+                            "demos-out/transfer-nodata") == 1);
+    TT_CONTAINS(out_buf, "dataset-fashion-mnist");
+}
+
 static void usage_errors(void)
 {
     TT_CHECK(run_demo(NULL, "xor --no-such-option") == 2);
@@ -1400,6 +1502,7 @@ int main(int argc, char **argv)
         TT(regularization_story),
         TT(fashion_fast),
         TT(fashion_diverges),
+        TT(transfer_story),
         TT(tutorial_program),
         TT(without_gnuplot),
         TT(usage_errors),
