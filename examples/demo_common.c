@@ -221,21 +221,34 @@ FILE *demo_open(const demo_ctx *c, const char *file)
 FILE *demo_gnuplot_script(const demo_ctx *c, const char *name, int width,
                           int height)
 {
+    return demo_gnuplot_script_as(c, name, width, height, false);
+}
+
+FILE *demo_gnuplot_script_as(const demo_ctx *c, const char *name, int width,
+                             int height, bool png)
+{
     char file[256];
     snprintf(file, sizeof file, "%s.gp", name);
     FILE *f = demo_open(c, file);
     if (!f) return NULL;
     fprintf(f,
             "# Written by `tapegrad demo %s`. Run it in this directory:\n"
-            "#   gnuplot %s.gp\n"
-            "set terminal svg size %d,%d dynamic enhanced font "
-            "'Helvetica,13' background rgb 'white'\n"
-            "set output '%s.svg'\n"
-            "set datafile separator '\\t'\n"
-            "set grid lc rgb '#dddddd'\n"
-            "set key noautotitle\n"
-            "set datafile missing 'nan'\n",
-            c->name, name, width, height, name);
+            "#   gnuplot %s.gp\n",
+            c->name, name);
+    if (png) /* cairo draws every data pixel as a sharp square */
+        fprintf(f, "set terminal pngcairo size %d,%d enhanced font "
+                   "'Helvetica,11' background rgb 'white'\n"
+                   "set output '%s.png'\n",
+                width, height, name);
+    else
+        fprintf(f, "set terminal svg size %d,%d dynamic enhanced font "
+                   "'Helvetica,13' background rgb 'white'\n"
+                   "set output '%s.svg'\n",
+                width, height, name);
+    fprintf(f, "set datafile separator '\\t'\n"
+               "set grid lc rgb '#dddddd'\n"
+               "set key noautotitle\n"
+               "set datafile missing 'nan'\n");
     return f;
 }
 
@@ -272,19 +285,27 @@ static const char *tool(const char *var, const char *fallback)
 
 bool demo_plot(const demo_ctx *c, const char *name, FILE *script)
 {
+    return demo_plot_as(c, name, script, false);
+}
+
+bool demo_plot_as(const demo_ctx *c, const char *name, FILE *script,
+                  bool png)
+{
     if (!script) return false;
     bool ok = fclose(script) == 0;
-    char gp[256], svg[256];
+    char gp[256], pic[256];
     snprintf(gp, sizeof gp, "%s.gp", name);
-    snprintf(svg, sizeof svg, "%s.svg", name);
+    snprintf(pic, sizeof pic, "%s.%s", name, png ? "png" : "svg");
     const char *prog = tool("TAPEGRAD_GNUPLOT", "gnuplot");
     if (ok && prog) {
-        char svg_path[4096];
-        demo_path(c, svg, svg_path, sizeof svg_path);
-        remove(svg_path); /* so a failed run cannot leave an old picture */
+        char pic_path[4096];
+        demo_path(c, pic, pic_path, sizeof pic_path);
+        remove(pic_path); /* so a failed run cannot leave an old picture */
         char *argv[] = {(char *)prog, gp, NULL};
-        if (run_tool(c->out, argv)) {
-            printf("  picture: %s\n", svg_path);
+        struct stat st;
+        if (run_tool(c->out, argv) && stat(pic_path, &st) == 0 &&
+            st.st_size > 0) {
+            printf("  picture: %s\n", pic_path);
             return true;
         }
     }

@@ -83,6 +83,14 @@ FILE *demo_gnuplot_script(const demo_ctx *c, const char *name, int width,
  * file that was written. Returns true when the SVG exists afterwards. */
 bool demo_plot(const demo_ctx *c, const char *name, FILE *script);
 
+/* The same for a PNG picture (name.png, gnuplot's pngcairo terminal):
+ * for images, whose pixels an SVG would carry as an embedded bitmap that
+ * viewers blur when they scale it. png = false is the SVG pair above. */
+FILE *demo_gnuplot_script_as(const demo_ctx *c, const char *name, int width,
+                             int height, bool png);
+bool demo_plot_as(const demo_ctx *c, const char *name, FILE *script,
+                  bool png);
+
 /* Write the graph g recorded since its last reset to OUT/name.dot
  * (tg_graph_save_dot with opts, NULL for defaults) and, when Graphviz is
  * installed, render OUT/name.svg with `dot -Tsvg` (TAPEGRAD_DOT names

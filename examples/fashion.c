@@ -35,10 +35,12 @@
 enum { CLASSES = DEMO_FASHION_CLASSES };
 #define CLASS demo_fashion_class
 
-/* Class predicted for each row of X (pred[i]), in eval mode with nothing
+/* Class predicted for each row of X (pred[i]) and, when conf is not
+ * NULL, its softmax probability (conf[i]), in eval mode with nothing
  * recorded. Returns the fraction that matches Y, or -1 on an error. */
 static double predict(tg_graph *g, tg_layer *net, tg_dtype dt,
-                      const tg_array *X, const tg_array *Y, int *pred)
+                      const tg_array *X, const tg_array *Y, int *pred,
+                      double *conf)
 {
     tg_batch_opts bo = {.batch_size = 1000}; /* in order, no shuffling */
     tg_batcher *b = tg_batcher_new(X, Y, &bo);
@@ -58,6 +60,12 @@ static double predict(tg_graph *g, tg_layer *net, tg_dtype dt,
                     best = k;
             pred[row] = best;
             right += best == (int)Y->data[row];
+            if (conf) { /* softmax of the winner: 1 / sum exp(z_k - z_max) */
+                double top = tg_get(logits, i * CLASSES + best), z = 0;
+                for (int k = 0; k < CLASSES; k++)
+                    z += exp(tg_get(logits, i * CLASSES + k) - top);
+                conf[row] = 1 / z;
+            }
         }
         tg_graph_reset(g);
     }
@@ -128,6 +136,188 @@ static void confusion_figure(const demo_ctx *c, int64_t max)
     demo_plot(c, "fashion_confusion", gp);
 }
 
+
+/* Tiles of 28x28 images for gnuplot's `matrix with image`: `n` images,
+ * `cols` to a row, each tile with `top` rows of gap above it (for its
+ * label) and 2 columns of gap to its right, the gaps holding `gap`. */
+enum { SIDE = 28, GAP_X = 2 };
+
+static bool write_tiles(const demo_ctx *c, const char *file,
+                        const float *const *img, const double *scale,
+                        const double *shift, int n, int cols, int top,
+                        double gap)
+{
+    FILE *f = demo_open(c, file);
+    if (!f) return false;
+    int rows = (n + cols - 1) / cols, tw = SIDE + GAP_X, th = SIDE + top;
+    for (int y = 0; y < rows * th; y++) {
+        for (int x = 0; x < cols * tw; x++) {
+            int k = (y / th) * cols + x / tw, py = y % th - top,
+                px = x % tw;
+            double v = gap;
+            if (k < n && py >= 0 && px < SIDE)
+                v = img[k][py * SIDE + px] * scale[k] + shift[k];
+            fprintf(f, "%s%.4g", x ? "\t" : "", v);
+        }
+        fprintf(f, "\n");
+    }
+    fclose(f);
+    return true;
+}
+
+/* A grid of test images with a label above each: `line1` in colour
+ * `color`, `line2` in grey under it. Pixels in ink: 0 white, 255 black. */
+static void image_grid_figure(const demo_ctx *c, const char *name,
+                              const char *title, int n, int cols,
+                              const char (*line1)[40],
+                              const char (*line2)[40],
+                              const bool *right)
+{
+    int rows = (n + cols - 1) / cols, top = 14;
+    FILE *gp = demo_gnuplot_script_as(c, name, 130 * cols, 150 * rows + 60,
+                                      true);
+    if (!gp) return;
+    fprintf(gp, "set title \"%s\"\nunset grid\nunset key\nunset tics\n"
+                "unset border\nunset colorbox\nset size ratio -1\n"
+                "set lmargin 1\nset rmargin 1\nset bmargin 1\n"
+                "set xrange [-0.5:%d]\nset yrange [%d:-0.5]\n"
+                "set palette defined (-60 '#dde5f0', -1 '#dde5f0', 0 'white', "
+                "255 'black')\nset cbrange [-60:255]\n",
+            title, cols * (SIDE + GAP_X) - GAP_X, rows * (SIDE + top));
+    for (int k = 0; k < n; k++) {
+        double x = (k % cols) * (SIDE + GAP_X) + SIDE / 2.0 - 0.5;
+        double y = (k / cols) * (SIDE + top);
+        fprintf(gp, "set label \"%s\" at %g,%g center front font ',10' "
+                    "tc rgb '%s'\n",
+                line1[k], x, y + 4.0, right[k] ? "#1a7f37" : "#c0392b");
+        if (line2[k][0])
+            fprintf(gp, "set label \"%s\" at %g,%g center front font ',9' "
+                        "tc rgb '#555555'\n",
+                    line2[k], x, y + 10.5);
+    }
+    fprintf(gp, "plot '%s.tsv' matrix with image\n", name);
+    demo_plot_as(c, name, gp, true);
+}
+
+enum { N_SAMPLES = 32, N_MISTAKES = 16, N_UNITS = 64 };
+
+/* Sample predictions, the most confident mistakes and the first layer's
+ * weights, as pictures and sentences. X is standardised: x * sd + mu
+ * gives the pixels back. */
+static void image_figures(const demo_ctx *c, const tg_array *X,
+                          const tg_array *Y, const int *pred,
+                          const double *conf, double mu, double sd,
+                          tg_layer *net)
+{
+    int64_t n = X->shape[0];
+    const float *img[N_UNITS];
+    double scale[N_UNITS], shift[N_UNITS];
+    static char l1[N_UNITS][40], l2[N_UNITS][40];
+    bool right[N_UNITS];
+
+    /* ---- the first test images, as they come */
+    int ns = n < N_SAMPLES ? (int)n : N_SAMPLES, ok = 0;
+    for (int k = 0; k < ns; k++) {
+        int t = (int)Y->data[k];
+        img[k] = X->data + (int64_t)k * SIDE * SIDE;
+        scale[k] = sd;
+        shift[k] = mu;
+        right[k] = pred[k] == t;
+        ok += right[k];
+        snprintf(l1[k], sizeof l1[k], "%s", CLASS[pred[k]]);
+        if (right[k]) l2[k][0] = 0;
+        else snprintf(l2[k], sizeof l2[k], "(true: %s)", CLASS[t]);
+    }
+    printf("  the first %d test images: %d predicted right (%s wrong ones "
+           "in red, with the\n  true class)\n",
+           ns, ok, ok == ns ? "no" : "the");
+    if (write_tiles(c, "fashion_samples.tsv", img, scale, shift, ns, 8, 14,
+                    -60))
+        image_grid_figure(c, "fashion_samples",
+                          "The first test images and the network's answers",
+                          ns, 8, l1, l2, right);
+
+    /* ---- the mistakes it was surest of */
+    int top[N_MISTAKES], nm = 0;
+    int64_t wrong = 0, sure = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (pred[i] == (int)Y->data[i]) continue;
+        wrong++;
+        sure += conf[i] > 0.99;
+        /* insertion into the top list, most confident first */
+        int at = nm < N_MISTAKES ? nm++ : N_MISTAKES;
+        while (at > 0 && conf[top[at - 1]] < conf[i]) {
+            if (at < N_MISTAKES) top[at] = top[at - 1];
+            at--;
+        }
+        if (at < N_MISTAKES) top[at] = (int)i;
+    }
+    if (nm == 0) {
+        printf("  no test image was misclassified: no mistakes to show\n");
+    } else {
+        printf("  the most confident mistakes (the probability the network "
+               "gave its wrong answer):\n");
+        for (int k = 0; k < nm; k++) {
+            int i = top[k], t = (int)Y->data[i];
+            if (k < 5)
+                printf("    %7.3f%%  test image %5d: %s taken for %s\n",
+                       100 * conf[i], i, CLASS[t], CLASS[pred[i]]);
+            img[k] = X->data + (int64_t)i * SIDE * SIDE;
+            scale[k] = sd;
+            shift[k] = mu;
+            right[k] = false;
+            snprintf(l1[k], sizeof l1[k], "%s %.2f%%", CLASS[pred[i]],
+                     100 * conf[i]);
+            snprintf(l2[k], sizeof l2[k], "(true: %s)", CLASS[t]);
+        }
+        printf("  %lld of the %lld mistakes were made with more than 99%% "
+               "confidence.\n",
+               (long long)sure, (long long)wrong);
+        if (write_tiles(c, "fashion_mistakes.tsv", img, scale, shift, nm, 8,
+                        14, -60))
+            image_grid_figure(c, "fashion_mistakes",
+                              "The most confident mistakes: the answer, its "
+                              "probability, the truth",
+                              nm, 8, l1, l2, right);
+    }
+
+    /* ---- what the first layer looks for: column j of W [784, 256] is
+     * unit j's weights, one per pixel */
+    tg_tensor *W = tg_layer_find(net, "mlp.fc0.weight");
+    if (!W) return;
+    static float wimg[N_UNITS][SIDE * SIDE];
+    for (int j = 0; j < N_UNITS; j++) {
+        double most = 0;
+        for (int p = 0; p < SIDE * SIDE; p++) {
+            wimg[j][p] = (float)tg_get(W, (int64_t)p * 256 + j);
+            most = fmax(most, fabs(wimg[j][p]));
+        }
+        img[j] = wimg[j];
+        scale[j] = most > 0 ? 1 / most : 1; /* each unit to [-1, 1] */
+        shift[j] = 0;
+    }
+    printf("  the first layer's weights, units 1-%d as 28x28 images (red "
+           "positive, blue\n  negative, each unit scaled to its largest "
+           "|w|)\n",
+           N_UNITS);
+    if (!write_tiles(c, "fashion_weights.tsv", img, scale, shift, N_UNITS,
+                     8, 2, -1.5))
+        return;
+    FILE *gp = demo_gnuplot_script_as(c, "fashion_weights", 820, 870, true);
+    if (!gp) return;
+    fprintf(gp, "set title \"The first layer's weights: what units 1-%d "
+                "respond to\"\nunset grid\nunset key\nunset tics\n"
+                "unset border\nunset colorbox\nset size ratio -1\n"
+                "set lmargin 1\nset rmargin 1\nset bmargin 1\n"
+                "set xrange [-0.5:%d]\nset yrange [%d:-0.5]\n"
+                "set palette defined (-1.5 '#dddddd', -1.01 '#dddddd', "
+                "-1 '#2c6db4', 0 'white', 1 '#c0392b')\n"
+                "set cbrange [-1.5:1]\n"
+                "plot 'fashion_weights.tsv' matrix with image\n",
+            N_UNITS, 8 * (SIDE + GAP_X) - GAP_X, 8 * (SIDE + 2));
+    demo_plot_as(c, "fashion_weights", gp, true);
+}
+
 int tg_demo_fashion(int argc, char **argv)
 {
     int epochs = 10;
@@ -191,6 +381,7 @@ int tg_demo_fashion(int argc, char **argv)
     tg_optim *opt = NULL;
     tg_batcher *batches = NULL;
     int *pred = NULL, *pred2 = NULL;
+    double *prob = NULL;
     int rc = 1;
 #ifdef TG_HAVE_MPI
     tg_ddp *ddp = NULL;
@@ -249,7 +440,8 @@ int tg_demo_fashion(int argc, char **argv)
                                            : 0};
     pred = malloc(sizeof *pred * (size_t)n_test);
     pred2 = malloc(sizeof *pred2 * (size_t)n_test);
-    if (!batches || !pred || !pred2) goto fail;
+    prob = malloc(sizeof *prob * (size_t)n_test);
+    if (!batches || !pred || !pred2 || !prob) goto fail;
 
     printf("fashion: Fashion-MNIST from %s\n"
            "  %lld training and %lld test images of 28x28 pixels, 10 "
@@ -374,7 +566,7 @@ int tg_demo_fashion(int argc, char **argv)
         all_same = all_same && same;
 #endif
         /* the test set on rank 0 only: every rank holds the same model */
-        test_acc = lead ? predict(g, net, dt, &Xte, &Yte, pred) : 0;
+        test_acc = lead ? predict(g, net, dt, &Xte, &Yte, pred, prob) : 0;
         if (test_acc < 0) {
             fclose(log);
             fclose(steps);
@@ -486,13 +678,13 @@ int tg_demo_fashion(int argc, char **argv)
     tg_rng_seed(tg_graph_rng(g2), (uint64_t)c.seed + 12345);
     net2 = make_net(g2, dt);
     if (!net2) goto fail;
-    double before = predict(g2, net2, dt, &Xte, &Yte, pred2);
+    double before = predict(g2, net2, dt, &Xte, &Yte, pred2, NULL);
     if (tg_load(path, tg_layer_num_state(net2), tg_layer_state(net2),
                 NULL) != TG_OK) {
         fprintf(stderr, "tapegrad demo fashion: %s\n", tg_last_error());
         goto done;
     }
-    double after = predict(g2, net2, dt, &Xte, &Yte, pred2);
+    double after = predict(g2, net2, dt, &Xte, &Yte, pred2, NULL);
     int64_t same = 0;
     for (int64_t i = 0; i < n_test; i++) same += pred[i] == pred2[i];
     printf("  a fresh network: test accuracy %.2f%% before loading, %.2f%% "
@@ -506,6 +698,16 @@ int tg_demo_fashion(int argc, char **argv)
         for (int p = 0; p < CLASSES; p++)
             if (conf[t][p] > max) max = conf[t][p];
     confusion_figure(&c, max);
+    image_figures(&c, &Xte, &Yte, pred, prob, mu, sd, net);
+    f = demo_open(&c, "fashion_predictions.tsv");
+    if (f) {
+        fprintf(f, "# test image\ttrue class\tpredicted\tits "
+                   "probability\n");
+        for (int64_t i = 0; i < n_test; i++)
+            fprintf(f, "%lld\t%d\t%d\t%.6f\n", (long long)i,
+                    (int)Yte.data[i], pred[i], prob[i]);
+        fclose(f);
+    }
     rc = same == n_test && after == test_acc && all_same ? 0 : 1;
     goto done;
 
@@ -520,6 +722,7 @@ done:
 #endif
     free(pred);
     free(pred2);
+    free(prob);
     tg_batcher_free(batches);
     tg_optim_free(opt);
     tg_layer_free(net);

@@ -459,6 +459,24 @@ static void print_story(const result *res, int n_sizes)
         else
             printf(" (the first: n = %lld).\n", (long long)first_help);
     }
+    /* does the head alone keep up with more data? */
+    if (n_sizes >= 3) {
+        const result *a = &res[n_sizes - 2], *b = &res[n_sizes - 1];
+        if (isfinite(a->acc[1]) && isfinite(b->acc[1]) &&
+            isfinite(b->acc[3])) {
+            if (b->acc[1] - a->acc[1] < 0.01)
+                printf("  With the features frozen the accuracy levels off: "
+                       "%.1f%% at n = %lld, %.1f%% at\n  n = %lld (all layers "
+                       "trained: %.1f%%); the frozen features limit it.\n",
+                       100 * a->acc[1], (long long)a->n, 100 * b->acc[1],
+                       (long long)b->n, 100 * b->acc[3]);
+            else
+                printf("  With the features frozen the accuracy still grows "
+                       "with n: %.1f%% at n = %lld,\n  %.1f%% at n = %lld.\n",
+                       100 * a->acc[1], (long long)a->n, 100 * b->acc[1],
+                       (long long)b->n);
+        }
+    }
     for (int i = 0; i < n_sizes; i++)
         for (int m = 0; m < 2; m++)
             if (res[i].diverged[m])
@@ -494,9 +512,9 @@ static void figure(const demo_ctx *c, int curve_n, int S)
                 "lc rgb '#888888'\n"
                 "set arrow from %d, graph 0 to %d, graph 1 nohead dt 2 "
                 "lc rgb '#888888'\n"
-                "set label 'unfreeze fc1' at %d, graph 0.06 offset 0.5,0 "
+                "set label 'unfreeze fc1' at %d, graph 0.5 offset 0.5,0 "
                 "font ',10'\n"
-                "set label 'unfreeze fc0' at %d, graph 0.06 offset 0.5,0 "
+                "set label 'unfreeze fc0' at %d, graph 0.5 offset 0.5,0 "
                 "font ',10'\n"
                 "plot 'transfer_curve.tsv' using 1:(100*$2) with lines lw 2 "
                 "lc rgb '%s' title 'from scratch', \\\n"
@@ -571,7 +589,9 @@ int tg_demo_transfer(int argc, char **argv)
     }
     /* the larger sizes need that many examples of B */
     while (n_sizes > 1 && sizes[n_sizes - 1] > B.n) n_sizes--;
-    int curve_i = n_sizes > 1 ? 1 : 0; /* the curve shows the second size */
+    int curve_i = 0; /* the curve shows n = 100 (or the largest below) */
+    for (int i = 0; i < n_sizes; i++)
+        if (sizes[i] <= 100) curve_i = i;
     int log_every = S / 10 > 0 ? S / 10 : 1;
     int n_curve = 3 * S / log_every + 1;
     int64_t log_rows = Bt.n < 1000 ? Bt.n : 1000;

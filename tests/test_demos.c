@@ -1409,6 +1409,16 @@ static void transfer_story(void)
     snprintf(want, sizeof want, "above the head-only stage at\n  %d of 3 "
                                 "sizes", helped);
     TT_CONTAINS(out_buf, want);
+    /* the head alone against more data, from the two largest sizes */
+    if (acc[2][1] - acc[1][1] < 0.01)
+        snprintf(want, sizeof want, "With the features frozen the accuracy "
+                                    "levels off: %.1f%% at n = 100",
+                 pct1(acc[1][1]));
+    else
+        snprintf(want, sizeof want, "With the features frozen the accuracy "
+                                    "still grows with n: %.1f%% at n = 100",
+                 pct1(acc[1][1]));
+    TT_CONTAINS(out_buf, want);
     /* freezing is real: the head-only stage left fc0 and fc1 untouched,
      * unfreezing moved them */
     TT_CONTAINS(out_buf, "Frozen means frozen: after the head-only stage "
@@ -1435,6 +1445,148 @@ static void transfer_story(void)
     TT_CHECK(run_demo(NULL, "transfer --fast --data /nonexistent --out "
                             "demos-out/transfer-nodata") == 1);
     TT_CONTAINS(out_buf, "dataset-fashion-mnist");
+}
+
+/* ------------------------------------------------------------ diagnostics */
+
+/* P(|tanh(z)| > 0.97) for z ~ N(0, s^2) */
+static double p_saturated(double s)
+{
+    return erfc(atanh(0.97) / s / sqrt(2.0));
+}
+
+static void diagnostics_story(void)
+{
+    const char *dir = "demos-out/diagnostics";
+    clean(dir);
+    TT_CHECK(run_demo(NULL, "diagnostics --fast --out "
+                            "demos-out/diagnostics") == 0);
+    /* the table at initialisation: 3 networks x 5 layers */
+    const char *t = strstr(out_buf, "std of dL/dt\n");
+    TT_CHECK(t != NULL);
+    double tstd[3][5], sat[3][5], gstd[3][5];
+    for (int cf = 0; t && cf < 3; cf++)
+        for (int l = 0; l < 5; l++) {
+            t = strchr(t, '\n') + 1;
+            const char *p = t + 2 + 11; /* past the name column */
+            int layer = (int)strtol(p, (char **)&p, 10);
+            TT_CHECK(layer == l + 1);
+            tstd[cf][l] = strtod(p, (char **)&p);
+            sat[cf][l] = strtod(p, (char **)&p) / 100;
+            p++; /* '%' */
+            gstd[cf][l] = strtod(p, NULL);
+            TT_CHECK(tstd[cf][l] > 0 && tstd[cf][l] < 1);
+            TT_CHECK(gstd[cf][l] > 0);
+        }
+    /* layer 1's pre-activations are Gaussian with a known spread, so the
+     * saturated fraction has a closed form (3200 values: within 3%):
+     * bad: 32 inputs and a bias of N(0, 1) weights, std sqrt(33);
+     * good: std 5/3; batch norm: standardised, std 1 */
+    TT_NEAR(sat[0][0], p_saturated(sqrt(33.0)), 0.03);
+    TT_NEAR(sat[1][0], p_saturated(5.0 / 3), 0.03);
+    TT_NEAR(sat[2][0], p_saturated(1.0), 0.02);
+    for (int l = 0; l < 5; l++) {
+        TT_CHECK(sat[0][l] > 0.5);  /* bad init saturates every layer  */
+        TT_CHECK(sat[2][l] < 0.1);  /* batch norm keeps them responsive */
+        TT_CHECK(tstd[0][l] > tstd[2][l]);
+    }
+    /* the sentences follow the table */
+    for (int cf = 0; cf < 3; cf++) {
+        static const char *name[3] = {"bad init", "good init", "batch norm"};
+        double most = 0, lo = INFINITY, hi = 0;
+        int at = 0;
+        for (int l = 0; l < 5; l++) {
+            if (sat[cf][l] > most) most = sat[cf][l], at = l + 1;
+            lo = fmin(lo, gstd[cf][l]);
+            hi = fmax(hi, gstd[cf][l]);
+        }
+        char want[256];
+        snprintf(want, sizeof want, "  %s: %.*f%% of layer %d's tanh "
+                                    "outputs saturated at initialisation%s",
+                 name[cf], most < 0.1 ? 1 : 0, 100 * most, at,
+                 most > 0.5 ? ": most\n    units pass almost no gradient."
+                            : ".\n");
+        TT_CONTAINS(out_buf, want);
+        snprintf(want, sizeof want, "  %s: ", name[cf]);
+        const char *f = strstr(strstr(out_buf, "(chance: "), want);
+        f = f ? strstr(f, "differs by a factor ") : NULL;
+        TT_CHECK(f != NULL);
+        double factor = f ? strtod(f + strlen("differs by a factor "), NULL)
+                          : 0;
+        TT_NEAR(factor, hi / lo, 0.01 * hi / lo);
+    }
+    /* bad init's gradients are far apart, the others' even */
+    TT_CONTAINS(out_buf, "between layers (far apart)");
+    /* update:data: the table is the mean of the last 20 steps of
+     * diagnostics_ratio.tsv; the sentence counts what is near 1e-3 */
+    char path[512];
+    snprintf(path, sizeof path, "%s/diagnostics_ratio.tsv", dir);
+    double mean[18] = {0}, v[24];
+    for (int s = 180; s < 200; s++) {
+        TT_CHECK(tsv_row(path, s, v, 24) == 22);
+        TT_NEAR(v[0], s, 0);
+        for (int k = 0; k < 18; k++) mean[k] += v[1 + k] / 20;
+    }
+    TT_CHECK(tsv_row(path, 200, v, 24) == 0);
+    const char *u = strstr(out_buf, "W out\n");
+    TT_CHECK(u != NULL);
+    for (int cf = 0; u && cf < 3; cf++) {
+        u = strchr(u, '\n') + 1 + 2 + 11;
+        int near = 0;
+        for (int k = 0; k < 6; k++) {
+            double printed = strtod(u, (char **)&u);
+            TT_NEAR(printed, mean[cf * 6 + k], 0.0051);
+            near += mean[cf * 6 + k] >= -3.5 && mean[cf * 6 + k] <= -2.5;
+        }
+        char want[64];
+        snprintf(want, sizeof want, "; %d of 6 matrices\n    within half a "
+                                    "decade of 1e-3", near);
+        const char *n = strstr(out_buf, "(chance: ");
+        for (int k = 0; n && k <= cf; k++) n = strstr(n + 1, "Update:data");
+        TT_CHECK(n && strstr(n, want) == strchr(n, ';'));
+    }
+    /* losses: good init starts at chance (small, even logits), bad init
+     * far above; the lowest test loss is named */
+    const char *lt = strstr(out_buf, "test acc\n");
+    double l0[3], lend[3];
+    for (int cf = 0; lt && cf < 3; cf++) {
+        lt = strchr(lt, '\n') + 1 + 2 + 11;
+        l0[cf] = strtod(lt, (char **)&lt);
+        lend[cf] = strtod(lt, (char **)&lt);
+    }
+    TT_NEAR(l0[1], log(10.0), 0.05);
+    TT_CHECK(l0[0] > 5);
+    int best = 0;
+    for (int cf = 1; cf < 3; cf++)
+        if (lend[cf] < lend[best]) best = cf;
+    static const char *bname[3] = {"bad init", "good init", "batch norm"};
+    char want[128];
+    snprintf(want, sizeof want, "the lowest test loss is %s's", bname[best]);
+    TT_CONTAINS(out_buf, want);
+    TT_CHECK(lend[1] < log(10.0) && lend[2] < log(10.0));
+    TT_CHECK(strstr(out_buf, "None of them got below chance") == NULL);
+    TT_CHECK(strstr(out_buf, "nan") == NULL);
+    /* the histograms: densities that integrate to 1 (tanh outputs) and
+     * legends carrying the saturated fraction */
+    snprintf(path, sizeof path, "%s/diagnostics_act_bn.tsv", dir);
+    TT_CHECK(read_file(dir, "diagnostics_act_bn.tsv"));
+    TT_CONTAINS(file_buf, "\"layer 1: ");
+    double area = 0;
+    for (int b = 0; b < 50; b++) {
+        TT_CHECK(tsv_row(path, b + 1, v, 8) == 6);
+        area += v[1] * 2.0 / 50;
+    }
+    TT_NEAR(area, 1, 1e-4);
+    TT_CHECK(read_file(dir, "diagnostics.gp"));
+    TT_CONTAINS(file_buf, "-3 with lines lw 2 dt 2 lc rgb 'black' title "
+                          "'1e-3'");
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "diagnostics.svg"));
+    /* options */
+    TT_CHECK(run_demo(NULL, "diagnostics --lr inf") == 2);
+    TT_CONTAINS(out_buf, "tapegrad demo diagnostics: --lr must be a number "
+                         "> 0 and <= 100 (got inf)");
+    TT_CHECK(run_demo(NULL, "diagnostics --steps 3") == 2);
+    TT_CONTAINS(out_buf, "--steps must be an integer in 10..100000 (got 3)");
 }
 
 static void usage_errors(void)
@@ -1503,6 +1655,7 @@ int main(int argc, char **argv)
         TT(fashion_fast),
         TT(fashion_diverges),
         TT(transfer_story),
+        TT(diagnostics_story),
         TT(tutorial_program),
         TT(without_gnuplot),
         TT(usage_errors),
