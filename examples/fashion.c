@@ -207,7 +207,7 @@ enum { N_SAMPLES = 32, N_MISTAKES = 16, N_UNITS = 64 };
 static void image_figures(const demo_ctx *c, const tg_array *X,
                           const tg_array *Y, const int *pred,
                           const double *conf, double mu, double sd,
-                          tg_layer *net)
+                          tg_layer *net, const float *w_init)
 {
     int64_t n = X->shape[0];
     const float *img[N_UNITS];
@@ -282,31 +282,50 @@ static void image_figures(const demo_ctx *c, const tg_array *X,
     }
 
     /* ---- what the first layer looks for: column j of W [784, 256] is
-     * unit j's weights, one per pixel */
+     * unit j's weights, one per pixel. An MLP's first layer keeps much of
+     * its random start, so the change since initialisation is drawn
+     * under the weights: that part is what training put there. */
     tg_tensor *W = tg_layer_find(net, "mlp.fc0.weight");
-    if (!W) return;
+    if (!W || !w_init) return;
     static float wimg[N_UNITS][SIDE * SIDE];
+    double ss_w = 0, ss_d = 0;
+    for (int64_t i = 0; i < W->numel; i++) {
+        double w = tg_get(W, i);
+        ss_w += w * w;
+        ss_d += (w - w_init[i]) * (w - w_init[i]);
+    }
     for (int j = 0; j < N_UNITS; j++) {
+        int unit = j % (N_UNITS / 2);
+        bool change = j >= N_UNITS / 2;
         double most = 0;
         for (int p = 0; p < SIDE * SIDE; p++) {
-            wimg[j][p] = (float)tg_get(W, (int64_t)p * 256 + j);
+            int64_t at = (int64_t)p * 256 + unit;
+            wimg[j][p] = (float)(tg_get(W, at) - (change ? w_init[at] : 0));
             most = fmax(most, fabs(wimg[j][p]));
         }
         img[j] = wimg[j];
-        scale[j] = most > 0 ? 1 / most : 1; /* each unit to [-1, 1] */
+        scale[j] = most > 0 ? 1 / most : 1; /* each tile to [-1, 1] */
         shift[j] = 0;
     }
-    printf("  the first layer's weights, units 1-%d as 28x28 images (red "
-           "positive, blue\n  negative, each unit scaled to its largest "
-           "|w|)\n",
-           N_UNITS);
+    double rms_w = sqrt(ss_w / (double)W->numel),
+           rms_d = sqrt(ss_d / (double)W->numel);
+    printf("  the first layer's weights, units 1-%d as 28x28 images, and "
+           "their change since\n  initialisation (red positive, blue "
+           "negative, each image scaled to its largest\n  value). Training "
+           "moved them by rms %.3g against their rms %.3g (%.0f%%)%s\n",
+           N_UNITS / 2, rms_d, rms_w, 100 * rms_d / rms_w,
+           rms_d < 0.5 * rms_w ? ":\n  the weights still look like their "
+                                 "random start, the change shows the shapes."
+                               : ".");
     if (!write_tiles(c, "fashion_weights.tsv", img, scale, shift, N_UNITS,
                      8, 2, -1.5))
         return;
-    FILE *gp = demo_gnuplot_script_as(c, "fashion_weights", 820, 870, true);
+    FILE *gp = demo_gnuplot_script_as(c, "fashion_weights", 820, 900, true);
     if (!gp) return;
-    fprintf(gp, "set title \"The first layer's weights: what units 1-%d "
-                "respond to\"\nunset grid\nunset key\nunset tics\n"
+    fprintf(gp, "set title \"The first layer's weights of units 1-%d (top "
+                "half) and their change\\nsince initialisation (bottom "
+                "half): training moved them by %.0f%% of their size\"\n"
+                "unset grid\nunset key\nunset tics\n"
                 "unset border\nunset colorbox\nset size ratio -1\n"
                 "set lmargin 1\nset rmargin 1\nset bmargin 1\n"
                 "set xrange [-0.5:%d]\nset yrange [%d:-0.5]\n"
@@ -314,7 +333,8 @@ static void image_figures(const demo_ctx *c, const tg_array *X,
                 "-1 '#2c6db4', 0 'white', 1 '#c0392b')\n"
                 "set cbrange [-1.5:1]\n"
                 "plot 'fashion_weights.tsv' matrix with image\n",
-            N_UNITS, 8 * (SIDE + GAP_X) - GAP_X, 8 * (SIDE + 2));
+            N_UNITS / 2, 100 * rms_d / rms_w, 8 * (SIDE + GAP_X) - GAP_X,
+            8 * (SIDE + 2));
     demo_plot_as(c, "fashion_weights", gp, true);
 }
 
@@ -382,6 +402,7 @@ int tg_demo_fashion(int argc, char **argv)
     tg_batcher *batches = NULL;
     int *pred = NULL, *pred2 = NULL;
     double *prob = NULL;
+    float *w_init = NULL; /* the first layer's weights before training */
     int rc = 1;
 #ifdef TG_HAVE_MPI
     tg_ddp *ddp = NULL;
@@ -441,6 +462,10 @@ int tg_demo_fashion(int argc, char **argv)
     pred = malloc(sizeof *pred * (size_t)n_test);
     pred2 = malloc(sizeof *pred2 * (size_t)n_test);
     prob = malloc(sizeof *prob * (size_t)n_test);
+    tg_tensor *w0 = net ? tg_layer_find(net, "mlp.fc0.weight") : NULL;
+    w_init = w0 ? malloc(sizeof *w_init * (size_t)w0->numel) : NULL;
+    for (int64_t i = 0; w_init && i < w0->numel; i++)
+        w_init[i] = (float)tg_get(w0, i);
     if (!batches || !pred || !pred2 || !prob) goto fail;
 
     printf("fashion: Fashion-MNIST from %s\n"
@@ -698,7 +723,7 @@ int tg_demo_fashion(int argc, char **argv)
         for (int p = 0; p < CLASSES; p++)
             if (conf[t][p] > max) max = conf[t][p];
     confusion_figure(&c, max);
-    image_figures(&c, &Xte, &Yte, pred, prob, mu, sd, net);
+    image_figures(&c, &Xte, &Yte, pred, prob, mu, sd, net, w_init);
     f = demo_open(&c, "fashion_predictions.tsv");
     if (f) {
         fprintf(f, "# test image\ttrue class\tpredicted\tits "
@@ -723,6 +748,7 @@ done:
     free(pred);
     free(pred2);
     free(prob);
+    free(w_init);
     tg_batcher_free(batches);
     tg_optim_free(opt);
     tg_layer_free(net);

@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <tapegrad/tapegrad.h>
+
 #include "tt.h"
 
 static const char *tapegrad = "tapegrad";
@@ -855,6 +857,162 @@ static bool skipped;
 /* --fast trains two epochs on 6000 images: well above chance (10%), a
  * confusion matrix that adds up, and a saved model that loads back to
  * the same answers on every test image. */
+static bool have_fashion(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte.gz", FASHION_DIR);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("skipped: %s missing (Debian package dataset-fashion-mnist)\n",
+               path);
+        skipped = true;
+        return false;
+    }
+    fclose(probe);
+    return true;
+}
+
+/* The pictures of images and what the demo says about them, against
+ * fashion_predictions.tsv and the saved model. */
+static const char *FCLASS[10] = {"T-shirt/top", "Trouser", "Pullover",
+                                 "Dress",       "Coat",    "Sandal",
+                                 "Shirt",       "Sneaker", "Bag",
+                                 "Ankle boot"};
+
+static void fashion_images(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/fashion_predictions.tsv", dir);
+    FILE *f = fopen(path, "r");
+    TT_CHECK(f != NULL);
+    if (!f) return;
+    static int truth[2000], pred[2000];
+    static double conf[2000];
+    char line[256];
+    int n = 0, right = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#') continue;
+        int i, t, p;
+        double c;
+        TT_CHECK(sscanf(line, "%d %d %d %lf", &i, &t, &p, &c) == 4);
+        TT_CHECK(i == n && n < 2000);
+        if (i != n || n >= 2000) break;
+        truth[n] = t, pred[n] = p, conf[n] = c;
+        TT_CHECK(c >= 0.1 - 1e-9 && c <= 1); /* the winner of 10 classes */
+        right += t == p;
+        n++;
+    }
+    fclose(f);
+    TT_CHECK(n == 2000);
+    const char *fin = strstr(out_buf, "final test accuracy: ");
+    TT_CHECK(fin != NULL);
+    if (fin)
+        TT_NEAR(strtod(fin + strlen("final test accuracy: "), NULL),
+                100.0 * right / 2000, 0.006);
+    /* the samples: the first 32 images */
+    int first = 0;
+    for (int i = 0; i < 32; i++) first += truth[i] == pred[i];
+    char want[256];
+    snprintf(want, sizeof want, "the first 32 test images: %d predicted "
+                                "right", first);
+    TT_CONTAINS(out_buf, want);
+    /* the most confident mistakes, in order */
+    int top[5], wrong = 0, sure = 0;
+    for (int k = 0; k < 5; k++) top[k] = -1;
+    for (int i = 0; i < 2000; i++) {
+        if (truth[i] == pred[i]) continue;
+        wrong++;
+        sure += conf[i] > 0.99;
+        for (int k = 0; k < 5; k++)
+            if (top[k] < 0 || conf[i] > conf[top[k]]) {
+                memmove(top + k + 1, top + k, sizeof(int) * (size_t)(4 - k));
+                top[k] = i;
+                break;
+            }
+    }
+    for (int k = 0; k < 5 && top[k] >= 0; k++) {
+        snprintf(want, sizeof want, "    %7.3f%%  test image %5d: %s taken "
+                                    "for %s\n",
+                 100 * conf[top[k]], top[k], FCLASS[truth[top[k]]],
+                 FCLASS[pred[top[k]]]);
+        TT_CONTAINS(out_buf, want);
+    }
+    snprintf(want, sizeof want, "%d of the %d mistakes were made with more "
+                                "than 99%% confidence.", sure, wrong);
+    TT_CONTAINS(out_buf, want);
+    /* the sentence about the first layer, from the saved model and the
+     * initial weights rebuilt from the same seed */
+    tg_graph *g = tg_graph_new();
+    tg_rng_seed(tg_graph_rng(g), 0);
+    tg_layer *init = tg_nn_mlp(g, TG_F32, 4, (int64_t[]){784, 256, 256, 10},
+                               "relu", NULL, TG_INIT_HE_NORMAL, "mlp");
+    tg_graph *g2 = tg_graph_new();
+    tg_layer *trained = tg_nn_mlp(g2, TG_F32, 4,
+                                  (int64_t[]){784, 256, 256, 10}, "relu",
+                                  NULL, TG_INIT_HE_NORMAL, "mlp");
+    snprintf(path, sizeof path, "%s/fashion-mlp.tgw", dir);
+    TT_CHECK(init && trained &&
+             tg_load(path, tg_layer_num_state(trained),
+                     tg_layer_state(trained), NULL) == TG_OK);
+    tg_tensor *W0 = init ? tg_layer_find(init, "mlp.fc0.weight") : NULL;
+    tg_tensor *W = trained ? tg_layer_find(trained, "mlp.fc0.weight") : NULL;
+    TT_CHECK(W0 && W);
+    if (W0 && W) {
+        double ss_w = 0, ss_d = 0;
+        for (int64_t i = 0; i < W->numel; i++) {
+            double w = tg_get(W, i), d = w - tg_get(W0, i);
+            ss_w += w * w;
+            ss_d += d * d;
+        }
+        double rw = sqrt(ss_w / (double)W->numel),
+               rd = sqrt(ss_d / (double)W->numel);
+        const char *m = strstr(out_buf, "Training moved them by rms ");
+        TT_CHECK(m != NULL);
+        double pd = m ? strtod(m + strlen("Training moved them by rms "), NULL)
+                      : 0;
+        const char *m2 = m ? strstr(m, "against their rms ") : NULL;
+        double pw = m2 ? strtod(m2 + strlen("against their rms "), NULL) : 0;
+        TT_NEAR(pd, rd, 0.001 * rd);
+        TT_NEAR(pw, rw, 0.001 * rw);
+        /* two epochs leave most of the random start in place */
+        TT_CHECK(rd < 0.5 * rw);
+        TT_CONTAINS(out_buf, "the weights still look like their random "
+                             "start, the change shows the shapes.");
+    }
+    tg_layer_free(init);
+    tg_layer_free(trained);
+    tg_graph_free(g);
+    tg_graph_free(g2);
+    /* the weight tiles: 8 x 8 tiles of 28 x 28 (+ gaps), every tile scaled
+     * to its largest |value| */
+    TT_CHECK(read_file(dir, "fashion_weights.tsv"));
+    static double grid[240][240];
+    int rows = 0;
+    char *q = file_buf;
+    while (rows < 240 && *q) {
+        for (int x = 0; x < 240; x++) grid[rows][x] = strtod(q, &q);
+        while (*q == '\n' || *q == '\t') q++;
+        rows++;
+    }
+    TT_CHECK(rows == 240);
+    for (int t = 0; t < 64; t++) {
+        double most = 0;
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+                most = fmax(most, fabs(grid[(t / 8) * 30 + 2 + y]
+                                           [(t % 8) * 30 + x]));
+        TT_NEAR(most, 1, 1e-3);
+    }
+    TT_NEAR(grid[0][0], -1.5, 0); /* the gap */
+    if (have_gnuplot()) {
+        TT_CHECK(file_exists(dir, "fashion_samples.png"));
+        TT_CHECK(file_exists(dir, "fashion_mistakes.png"));
+        TT_CHECK(file_exists(dir, "fashion_weights.png"));
+    }
+    TT_CHECK(read_file(dir, "fashion_samples.gp"));
+    TT_CONTAINS(file_buf, "set terminal pngcairo");
+}
+
 static void fashion_fast(void)
 {
     char path[512];
@@ -916,6 +1074,8 @@ static void fashion_fast(void)
     TT_CHECK(tsv_row(path, 1, row, 8) == 5); /* the second, last epoch */
     TT_NEAR(row[0], 2, 0);
     TT_NEAR(100 * row[3], acc, 0.006);
+    /* sample images, confident mistakes, first-layer weights */
+    fashion_images(dir);
     /* a missing data directory is explained, naming the package */
     TT_CHECK(run_demo(NULL, "fashion --fast --data /nonexistent --out "
                             "demos-out/fashion-nodata") == 1);
@@ -1336,21 +1496,6 @@ static void tutorial_program(void)
 }
 
 /* --------------------------------------------------------------- transfer */
-
-static bool have_fashion(void)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte.gz", FASHION_DIR);
-    FILE *probe = fopen(path, "rb");
-    if (!probe) {
-        printf("skipped: %s missing (Debian package dataset-fashion-mnist)\n",
-               path);
-        skipped = true;
-        return false;
-    }
-    fclose(probe);
-    return true;
-}
 
 /* "%.1f" of an accuracy, as the demo prints it */
 static double pct1(double acc) { return round(1000 * acc) / 10; }
