@@ -35,7 +35,7 @@ int tg_demo_xor(int argc, char **argv);
                     "update:data ratios: bad init, good init, batch norm", \
      tg_demo_diagnostics},                                                 \
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
-                "matrix, save and load",                                  \
+                "matrix, sample images, mistakes, weights, save and load", \
      tg_demo_fashion},                                                     \
     {"optimizers", "SGD, momentum, Nesterov, RMSprop, Adam, AdamW on "      \
                    "Rosenbrock, Beale and a saddle",                       \

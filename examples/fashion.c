@@ -6,14 +6,18 @@
  * multi-layer perceptron
  *     784 -> 256 -> 256 -> 10,  ReLU, He initialisation,
  * trained by mini-batch SGD with momentum 0.9 (lr 0.05 with a cosine
- * decay, batches of 128) on the softmax cross-entropy. Per epoch the demo prints the training
- * loss and accuracy, the test accuracy and the time; then the confusion
- * matrix of the test set; then it saves the model, loads it into a fresh
- * network and checks that the loaded network answers exactly the same.
+ * decay, batches of 128) on the softmax cross-entropy. Per epoch the demo
+ * prints the training loss and accuracy, the test accuracy and the time;
+ * then the confusion matrix of the test set; then it saves the model,
+ * loads it into a fresh network and checks that the loaded network
+ * answers exactly the same. Last, pictures of images: test images with
+ * the network's answers, the mistakes it was surest of, and the first
+ * layer's weights with their change since initialisation.
  *
- * Writes OUT/fashion_curves.svg, OUT/fashion_confusion.svg, the numbers
- * as TSV (per epoch, and the loss of every step), and the model as
- * OUT/fashion-mlp.tgw.
+ * Writes OUT/fashion_curves.svg, OUT/fashion_confusion.svg,
+ * fashion_samples.png, fashion_mistakes.png, fashion_weights.png, the
+ * numbers as TSV (per epoch, the loss of every step, every test image's
+ * prediction), and the model as OUT/fashion-mlp.tgw.
  *
  * --dist (under mpirun, in a build with MPI) trains data-parallel
  * (tapegrad/dist.h): each process takes its slice of every batch of 128,

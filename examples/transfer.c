@@ -532,7 +532,7 @@ int tg_demo_transfer(int argc, char **argv)
     const char *data = DEMO_FASHION_DIR;
     const demo_opt opts[] = {
         {"pretrain-epochs", DEMO_INT, &epochs,
-         "epochs of pretraining on the first five classes (default 3)", 1,
+         "epochs of pretraining on the five classes of A (default 3)", 1,
          100, false},
         {"steps", DEMO_INT, &S,
          "Adam steps per stage; scratch gets three times as many (default "
