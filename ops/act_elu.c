@@ -14,77 +14,13 @@
  *                      dx = h g scale alpha is^2 e^(x is) where x <= 0
  *                         = elu_backward(h g, x, ...) * is * [x <= 0]. */
 #include "ops/ew.h"
+#include "ops/kern_act.h" /* the SELU constants */
 
 #include <stdio.h>
 
 #define ALPHA f[0]
 #define SCALE f[1]  /* elu_backward */
 #define ISCALE f[2] /* elu_backward: input scale */
-
-#define SELU_SCALE 1.0507009873554804934193349852946
-#define SELU_ALPHA 1.6732632423543772848170429916717
-
-/* scale * (x > 0 ? x : alpha * expm1(x * is)); for celu, x / alpha is a
- * division (not x * (1/alpha)) to match the definition exactly. */
-#define ELU_HELPERS(I)                                                      \
-    TG_TARGET_##I static inline TG_VD(I) elud_##I(TG_VD(I) x, double al,    \
-                                                  double sc, double div)    \
-    {                                                                       \
-        TG_VD(I) z = TG_DIVD(I, x, TG_SET1D(I, div));                       \
-        TG_VD(I) neg = TG_MULD(I, TG_SET1D(I, al),                          \
-                               TG_SLEEF_D(I, expm1, u10)(z));               \
-        TG_VD(I) r = TG_BLENDD(I, TG_CMPD(I, x, gt, TG_ZEROD(I)), x, neg);  \
-        return sc == 1.0 ? r : TG_MULD(I, TG_SET1D(I, sc), r);              \
-    }                                                                       \
-    TG_TARGET_##I static inline TG_VD(I) elu_bwd_##I(TG_VD(I) g,            \
-                                                     TG_VD(I) x, double c,  \
-                                                     double sc, double is)  \
-    {                                                                       \
-        TG_VD(I) e = TG_SLEEF_D(I, exp, u10)(TG_MULD(I, x, TG_SET1D(I, is))); \
-        TG_VD(I) d = TG_BLENDD(I, TG_CMPD(I, x, gt, TG_ZEROD(I)),           \
-                               TG_SET1D(I, sc),                             \
-                               TG_MULD(I, TG_SET1D(I, c), e));              \
-        return TG_MULD(I, g, d);                                            \
-    }                                                                       \
-    /* 1 where x <= 0 (or NaN), else 0 */                                   \
-    TG_TARGET_##I static inline TG_VD(I) nonpos_##I(TG_VD(I) x)             \
-    {                                                                       \
-        return TG_BLENDD(I, TG_CMPD(I, x, gt, TG_ZEROD(I)), TG_ZEROD(I),    \
-                         TG_SET1D(I, 1.0));                                 \
-    }
-TG_EW_FOR_ISAS(ELU_HELPERS)
-
-#define ELU_VD(I, v, al, p1, p2) elud_##I(v, al, 1.0, 1.0)
-#define SELU_VD(I, v, p0, p1, p2) elud_##I(v, SELU_ALPHA, SELU_SCALE, 1.0)
-#define CELU_VD(I, v, al, p1, p2) elud_##I(v, al, 1.0, al)
-#define ELU_BW_VD(I, g, x, c, sc, is) elu_bwd_##I(g, x, c, sc, is)
-#define NONPOS_VD(I, v, p0, p1, p2) nonpos_##I(v)
-TG_SIMD_MAP_WIDE(elu, ELU_VD)
-TG_SIMD_MAP_WIDE(selu, SELU_VD)
-TG_SIMD_MAP_WIDE(celu, CELU_VD)
-TG_SIMD_MAP_WIDE(nonpos, NONPOS_VD)
-TG_SIMD_BIN_WIDE(elu_backward, ELU_BW_VD)
-TG_VEC_MAP1(elu)
-TG_VEC_MAP0(selu)
-TG_VEC_MAP1(celu)
-
-/* c = scale * alpha * input_scale, the slope factor of the negative side */
-void tg_vec_elu_backward_f32(int64_t n, float *y, const float *g, int64_t sg,
-                             const float *x, int64_t sx, double alpha,
-                             double scale, double input_scale)
-{
-    elu_backward_b32[tg__isa()](n, y, g, sg, x, sx,
-                                scale * alpha * input_scale, scale,
-                                input_scale);
-}
-void tg_vec_elu_backward_f64(int64_t n, double *y, const double *g,
-                             int64_t sg, const double *x, int64_t sx,
-                             double alpha, double scale, double input_scale)
-{
-    elu_backward_b64[tg__isa()](n, y, g, sg, x, sx,
-                                scale * alpha * input_scale, scale,
-                                input_scale);
-}
 
 static tg_status elu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
@@ -123,25 +59,24 @@ static tg_status elu_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 static tg_status elu_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, elu_k32, elu_k64, n->attr.ALPHA, 0, 0);
+    return tg__ew_map_run(n, TG_KM_elu, (tg_kp){n->attr.ALPHA, 0, 0});
 }
 static tg_status selu_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, selu_k32, selu_k64, 0, 0, 0);
+    return tg__ew_map_run(n, TG_KM_selu, (tg_kp){0, 0, 0});
 }
 static tg_status celu_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, celu_k32, celu_k64, n->attr.ALPHA, 0, 0);
+    return tg__ew_map_run(n, TG_KM_celu, (tg_kp){n->attr.ALPHA, 0, 0});
 }
 static tg_status elu_bw_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
     const tg_attrs *a = &n->attr;
-    return tg__ew_binary_run(n, elu_backward_b32, elu_backward_b64,
-                             a->SCALE * a->ALPHA * a->ISCALE, a->SCALE,
-                             a->ISCALE);
+    return tg__ew_binary_run(n, TG_KB_elu_backward,
+                             (tg_kp){a->SCALE * a->ALPHA * a->ISCALE, a->SCALE, a->ISCALE});
 }
 
 static void elu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
@@ -154,7 +89,7 @@ static void selu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                      tg_tensor **gx)
 {
     (void)g, (void)need;
-    gx[0] = tg_elu_backward(gy, n->in[0], SELU_ALPHA, SELU_SCALE, 1.0);
+    gx[0] = tg_elu_backward(gy, n->in[0], tg_selu_alpha, tg_selu_scale, 1.0);
 }
 static void celu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                      tg_tensor **gx)
@@ -172,7 +107,7 @@ static void elu_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
     tg_tensor *gin = n->in[0], *x = n->in[1];
     if (need[0]) gx[0] = tg_elu_backward(h, x, a->ALPHA, a->SCALE, a->ISCALE);
     if (need[1]) {
-        tg_tensor *m = tg__ew_map_const(g, n, x, nonpos_k32, nonpos_k64, 0, 0, 0);
+        tg_tensor *m = tg__ew_map_const(g, n, x, TG_KM_nonpos, (tg_kp){0, 0, 0});
         tg_tensor *d = tg_elu_backward(tg_mul(h, gin), x, a->ALPHA, a->SCALE,
                                        a->ISCALE);
         gx[1] = tg_mul(tg_mul_scalar(d, a->ISCALE), m);

@@ -7,22 +7,6 @@
 
 #define LAMBDA f[0]
 
-#define HS_VF(I, v, la, p1, p2)                                             \
-    TG_BLENDF(I, TG_CMPF(I, TG_ABSF(I, v), le, TG_SET1F(I, (float)(la))),   \
-              TG_ZEROF(I), v)
-#define HS_VD(I, v, la, p1, p2)                                             \
-    TG_BLENDD(I, TG_CMPD(I, TG_ABSD(I, v), le, TG_SET1D(I, la)),            \
-              TG_ZEROD(I), v)
-#define HS_MASK_VF(I, v, la, p1, p2)                                        \
-    TG_BLENDF(I, TG_CMPF(I, TG_ABSF(I, v), le, TG_SET1F(I, (float)(la))),   \
-              TG_ZEROF(I), TG_SET1F(I, 1.0f))
-#define HS_MASK_VD(I, v, la, p1, p2)                                        \
-    TG_BLENDD(I, TG_CMPD(I, TG_ABSD(I, v), le, TG_SET1D(I, la)),            \
-              TG_ZEROD(I), TG_SET1D(I, 1.0))
-TG_SIMD_MAP(hardshrink, HS_VF, HS_VD)
-TG_SIMD_MAP(hardshrink_mask, HS_MASK_VF, HS_MASK_VD)
-TG_VEC_MAP1(hardshrink)
-
 static tg_status hardshrink_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     double la = n->attr.LAMBDA;
@@ -34,15 +18,14 @@ static tg_status hardshrink_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 static tg_status hardshrink_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, hardshrink_k32, hardshrink_k64, n->attr.LAMBDA,
-                          0, 0);
+    return tg__ew_map_run(n, TG_KM_hardshrink, (tg_kp){n->attr.LAMBDA, 0, 0});
 }
 static void hardshrink_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                            const bool *need, tg_tensor **gx)
 {
     (void)need;
-    tg_tensor *m = tg__ew_map_const(g, n, n->in[0], hardshrink_mask_k32,
-                                    hardshrink_mask_k64, n->attr.LAMBDA, 0, 0);
+    tg_tensor *m = tg__ew_map_const(g, n, n->in[0], TG_KM_hardshrink_mask,
+                                    (tg_kp){n->attr.LAMBDA, 0, 0});
     gx[0] = tg_mul(gy, m);
 }
 TG_BUILTIN_OP(hardshrink,

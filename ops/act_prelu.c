@@ -73,18 +73,11 @@ static tg_status prelu_fwd(tg_graph *g, tg_node *n)
     return TG_OK;
 }
 
-/* 1 where x > 0, else 0 */
-#define POS_VF(I, v, p0, p1, p2)                                            \
-    TG_BLENDF(I, TG_CMPF(I, v, gt, TG_ZEROF(I)), TG_SET1F(I, 1.0f), TG_ZEROF(I))
-#define POS_VD(I, v, p0, p1, p2)                                            \
-    TG_BLENDD(I, TG_CMPD(I, v, gt, TG_ZEROD(I)), TG_SET1D(I, 1.0), TG_ZEROD(I))
-TG_SIMD_MAP(posmask, POS_VF, POS_VD)
-
 static void prelu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                       const bool *need, tg_tensor **gx)
 {
     tg_tensor *x = n->in[0], *al = n->in[1];
-    tg_tensor *p = tg__ew_map_const(g, n, x, posmask_k32, posmask_k64, 0, 0, 0);
+    tg_tensor *p = tg__ew_map_const(g, n, x, TG_KM_posmask, (tg_kp){0, 0, 0});
     tg_tensor *q = tg_add_scalar(tg_neg(p), 1.0);
     if (need[0]) {
         tg_tensor *ac;

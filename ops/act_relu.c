@@ -7,55 +7,13 @@
  * VJPs:  relu: relu_backward(g, x)     leaky_relu: leaky_relu_backward(g, x)
  *        the backward kernels are linear in g, piecewise constant in x:
  *        d/dg = the same kernel applied to the incoming gradient, d/dx = 0.
- * All exact (one rounding at most: alpha x). Each is one pass. */
+ * All exact (one rounding at most: alpha x). Each is one pass.
+ * Kernels: ops/kern_math.h. */
 #include "ops/ew.h"
 
 #include <stdio.h>
 
 #define ALPHA f[0]
-
-#define RELU_VF(I, v, p0, p1, p2)                                           \
-    TG_BLENDF(I, TG_CMPF(I, v, lt, TG_ZEROF(I)), TG_ZEROF(I), v)
-#define RELU_VD(I, v, p0, p1, p2)                                           \
-    TG_BLENDD(I, TG_CMPD(I, v, lt, TG_ZEROD(I)), TG_ZEROD(I), v)
-#define LRELU_VF(I, v, al, p1, p2)                                          \
-    TG_BLENDF(I, TG_CMPF(I, v, gt, TG_ZEROF(I)), v,                         \
-              TG_MULF(I, v, TG_SET1F(I, (float)(al))))
-#define LRELU_VD(I, v, al, p1, p2)                                          \
-    TG_BLENDD(I, TG_CMPD(I, v, gt, TG_ZEROD(I)), v,                         \
-              TG_MULD(I, v, TG_SET1D(I, al)))
-TG_SIMD_MAP(relu, RELU_VF, RELU_VD)
-TG_SIMD_MAP(leaky_relu, LRELU_VF, LRELU_VD)
-TG_VEC_MAP0(relu)
-TG_VEC_MAP1(leaky_relu)
-
-/* binary (g, x) */
-#define RELU_BW_VF(I, g, x, p0, p1, p2)                                     \
-    TG_BLENDF(I, TG_CMPF(I, x, gt, TG_ZEROF(I)), g, TG_ZEROF(I))
-#define RELU_BW_VD(I, g, x, p0, p1, p2)                                     \
-    TG_BLENDD(I, TG_CMPD(I, x, gt, TG_ZEROD(I)), g, TG_ZEROD(I))
-#define LRELU_BW_VF(I, g, x, al, p1, p2)                                    \
-    TG_BLENDF(I, TG_CMPF(I, x, gt, TG_ZEROF(I)), g,                         \
-              TG_MULF(I, g, TG_SET1F(I, (float)(al))))
-#define LRELU_BW_VD(I, g, x, al, p1, p2)                                    \
-    TG_BLENDD(I, TG_CMPD(I, x, gt, TG_ZEROD(I)), g,                         \
-              TG_MULD(I, g, TG_SET1D(I, al)))
-TG_SIMD_BIN(relu_backward, RELU_BW_VF, RELU_BW_VD)
-TG_SIMD_BIN(leaky_relu_backward, LRELU_BW_VF, LRELU_BW_VD)
-TG_VEC_BIN0(relu_backward)
-
-void tg_vec_leaky_relu_backward_f32(int64_t n, float *y, const float *g,
-                                    int64_t sg, const float *x, int64_t sx,
-                                    double alpha)
-{
-    leaky_relu_backward_b32[tg__isa()](n, y, g, sg, x, sx, alpha, 0, 0);
-}
-void tg_vec_leaky_relu_backward_f64(int64_t n, double *y, const double *g,
-                                    int64_t sg, const double *x, int64_t sx,
-                                    double alpha)
-{
-    leaky_relu_backward_b64[tg__isa()](n, y, g, sg, x, sx, alpha, 0, 0);
-}
 
 static tg_status alpha_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
@@ -75,7 +33,7 @@ static void relu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 static tg_status relu_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, relu_k32, relu_k64, 0, 0, 0);
+    return tg__ew_map_run(n, TG_KM_relu, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(relu,
     .n_inputs = 1,
@@ -95,7 +53,7 @@ static void relu_backward_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 static tg_status relu_backward_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_binary_run(n, relu_backward_b32, relu_backward_b64, 0, 0, 0);
+    return tg__ew_binary_run(n, TG_KB_relu_backward, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(relu_backward,
     .n_inputs = 2,
@@ -113,8 +71,7 @@ tg_tensor *tg_relu_backward(tg_tensor *a, tg_tensor *b)
 static tg_status leaky_relu_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, leaky_relu_k32, leaky_relu_k64, n->attr.ALPHA,
-                          0, 0);
+    return tg__ew_map_run(n, TG_KM_leaky_relu, (tg_kp){n->attr.ALPHA, 0, 0});
 }
 static void leaky_relu_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                            const bool *need, tg_tensor **gx)
@@ -134,8 +91,8 @@ TG_BUILTIN_OP(leaky_relu,
 static tg_status leaky_relu_bw_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_binary_run(n, leaky_relu_backward_b32,
-                             leaky_relu_backward_b64, n->attr.ALPHA, 0, 0);
+    return tg__ew_binary_run(n, TG_KB_leaky_relu_backward,
+                             (tg_kp){n->attr.ALPHA, 0, 0});
 }
 static void leaky_relu_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
                               const bool *need, tg_tensor **gx)

@@ -4,14 +4,55 @@
  */
 #include "ops/elementwise.h"
 
-#define ADD(a, b) ((a) + (b))
-#define SUB(a, b) ((a) - (b))
-#define MUL(a, b) ((a) * (b))
-#define DIV(a, b) ((a) / (b))
-TG_BINARY_KERNELS(add, ADD)
-TG_BINARY_KERNELS(sub, SUB)
-TG_BINARY_KERNELS(mul, MUL)
-TG_BINARY_KERNELS(div, DIV)
+static inline float add_op_f32(float a, float b) { return a + b; }
+static inline double add_op_f64(double a, double b) { return a + b; }
+static inline float sub_op_f32(float a, float b) { return a - b; }
+static inline double sub_op_f64(double a, double b) { return a - b; }
+static inline float mul_op_f32(float a, float b) { return a * b; }
+static inline double mul_op_f64(double a, double b) { return a * b; }
+static inline float div_op_f32(float a, float b) { return a / b; }
+static inline double div_op_f64(double a, double b) { return a / b; }
+
+static void add_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f32(n, y, a, sa, b, sb, add_op_f32);
+}
+static void add_f64(int64_t n, double *y, const double *a, int64_t sa, const double *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f64(n, y, a, sa, b, sb, add_op_f64);
+}
+static void sub_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f32(n, y, a, sa, b, sb, sub_op_f32);
+}
+static void sub_f64(int64_t n, double *y, const double *a, int64_t sa, const double *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f64(n, y, a, sa, b, sb, sub_op_f64);
+}
+static void mul_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f32(n, y, a, sa, b, sb, mul_op_f32);
+}
+static void mul_f64(int64_t n, double *y, const double *a, int64_t sa, const double *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f64(n, y, a, sa, b, sb, mul_op_f64);
+}
+static void div_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f32(n, y, a, sa, b, sb, div_op_f32);
+}
+static void div_f64(int64_t n, double *y, const double *a, int64_t sa, const double *b,
+                    int64_t sb)
+{
+    tg__bin_loop_f64(n, y, a, sa, b, sb, div_op_f64);
+}
 
 static tg_status add_fwd(tg_graph *g, tg_node *n)
 {

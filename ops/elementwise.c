@@ -57,53 +57,69 @@ tg_status tg_shape_same(tg_graph *g, tg_node *n, tg_tensor *out)
     return TG_OK;
 }
 
+/* One run of the call: n elements of y from a (stride sa) and b (sb). */
+static inline void run1(const tg_bin_call *c, bool f64, int64_t n, void *y,
+                        const void *a, int64_t sa, const void *b, int64_t sb)
+{
+    if (!f64) {
+        if (c->pf32) c->pf32(n, y, a, sa, b, sb, c->p);
+        else c->f32(n, y, a, sa, b, sb);
+    } else {
+        if (c->pf64) c->pf64(n, y, a, sa, b, sb, c->p);
+        else c->f64(n, y, a, sa, b, sb);
+    }
+}
+
 /* Small tensors never enter an OpenMP region: even with a false `if`
  * clause, libgomp sets up a team and makes a futex call (about 3 us here,
  * more than the whole op on a few thousand elements). */
-#define BIN_RUN(T, K)                                                       \
-    {                                                                       \
-        T *y = out->data;                                                   \
-        const T *a = n->in[0]->data, *b = n->in[1]->data;                   \
-        if (p.rows == 1) {                                                  \
-            int64_t len = p.inner;                                          \
-            if (len < TG_PAR_MIN || omp_get_max_threads() == 1) {           \
-                K(len, y, a, p.step[0], b, p.step[1]);                      \
-            } else {                                                        \
-                _Pragma("omp parallel")                                     \
-                {                                                           \
-                    int nt = omp_get_num_threads(), t = omp_get_thread_num(); \
-                    int64_t per = ((len + nt - 1) / nt + 63) & ~(int64_t)63; \
-                    int64_t lo = per * t, hi = lo + per < len ? lo + per : len; \
-                    if (lo < hi)                                            \
-                        K(hi - lo, y + lo, a + lo * p.step[0], p.step[0],   \
-                          b + lo * p.step[1], p.step[1]);                   \
-                }                                                           \
-            }                                                               \
-        } else if (out->numel <= TG_PAR_MIN) {                              \
-            for (int64_t r = 0; r < p.rows; r++) {                          \
-                int64_t oa, ob;                                             \
-                tg__bcast_offsets(&p, r, &oa, &ob);                         \
-                K(p.inner, y + r * p.inner, a + oa, p.step[0], b + ob,      \
-                  p.step[1]);                                               \
-            }                                                               \
-        } else {                                                            \
-            _Pragma("omp parallel for")                                     \
-            for (int64_t r = 0; r < p.rows; r++) {                          \
-                int64_t oa, ob;                                             \
-                tg__bcast_offsets(&p, r, &oa, &ob);                         \
-                K(p.inner, y + r * p.inner, a + oa, p.step[0], b + ob,      \
-                  p.step[1]);                                               \
-            }                                                               \
-        }                                                                   \
+static void run_plan(const tg_bin_call *c, const tg_node *n, tg_tensor *out,
+                     const tg_bcast *p)
+{
+    bool f64 = out->dtype == TG_F64;
+    size_t es = f64 ? sizeof(double) : sizeof(float);
+    char *y = out->data;
+    const char *a = n->in[0]->data, *b = n->in[1]->data;
+    if (p->rows == 1) {
+        int64_t len = p->inner, s0 = p->step[0], s1 = p->step[1];
+        if (len < TG_PAR_MIN || omp_get_max_threads() == 1) {
+            run1(c, f64, len, y, a, s0, b, s1);
+            return;
+        }
+#pragma omp parallel
+        {
+            int64_t lo, hi;
+            tg__chunk(len, omp_get_num_threads(), omp_get_thread_num(), 64, &lo, &hi);
+            if (lo < hi)
+                run1(c, f64, hi - lo, y + lo * es, a + lo * s0 * es, s0,
+                     b + lo * s1 * es, s1);
+        }
+        return;
     }
+    if (out->numel <= TG_PAR_MIN) {
+        for (int64_t r = 0; r < p->rows; r++) {
+            int64_t oa, ob;
+            tg__bcast_offsets(p, r, &oa, &ob);
+            run1(c, f64, p->inner, y + r * p->inner * es, a + oa * es,
+                 p->step[0], b + ob * es, p->step[1]);
+        }
+        return;
+    }
+#pragma omp parallel for
+    for (int64_t r = 0; r < p->rows; r++) {
+        int64_t oa, ob;
+        tg__bcast_offsets(p, r, &oa, &ob);
+        run1(c, f64, p->inner, y + r * p->inner * es, a + oa * es, p->step[0],
+             b + ob * es, p->step[1]);
+    }
+}
 
 /* The general case, out of line so the small-tensor path below keeps a
  * short prologue. */
-static __attribute__((noinline)) void binary_run_general(tg_node *n,
-                                                         tg_bin_f32 kf,
-                                                         tg_bin_f64 kd)
+static __attribute__((noinline)) void binary_run_general(const tg_node *n,
+                                                         tg_tensor *out,
+                                                         const tg_bin_call *c)
 {
-    tg_tensor *out = n->out;
     int64_t na = n->in[0]->numel, nb = n->in[1]->numel, no = out->numel;
     tg_bcast p;
     if ((na == no || na == 1) && (nb == no || nb == 1)) {
@@ -117,25 +133,28 @@ static __attribute__((noinline)) void binary_run_general(tg_node *n,
     } else {
         tg__bcast_plan(&p, out, n->in[0], n->in[1]);
     }
-    if (out->dtype == TG_F32) BIN_RUN(float, kf) else BIN_RUN(double, kd)
+    run_plan(c, n, out, &p);
+}
+
+void tg__binary_run_call(const tg_node *n, tg_tensor *out, const tg_bin_call *c)
+{
+    const tg_tensor *x0 = n->in[0], *x1 = n->in[1];
+    int64_t na = x0->numel, nb = x1->numel, no = out->numel;
+    if (no == 0) return;
+    if (no < TG_PAR_MIN && (na == no || na == 1) && (nb == no || nb == 1)) {
+        /* Small and unbroadcast along any dim (the general path would make
+         * one run of it): straight to the kernel, no threads. */
+        run1(c, out->dtype == TG_F64, no, out->data, x0->data, na == no,
+             x1->data, nb == no);
+        return;
+    }
+    binary_run_general(n, out, c);
 }
 
 tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
 {
-    tg_tensor *out = n->out;
-    const tg_tensor *x0 = n->in[0], *x1 = n->in[1];
-    int64_t na = x0->numel, nb = x1->numel, no = out->numel;
-    if (no == 0) return TG_OK;
-    if (no < TG_PAR_MIN && (na == no || na == 1) && (nb == no || nb == 1)) {
-        /* Small and unbroadcast along any dim (the general path would make
-         * one run of it): straight to the kernel, no threads. */
-        if (out->dtype == TG_F32)
-            kf(no, out->data, x0->data, na == no, x1->data, nb == no);
-        else
-            kd(no, out->data, x0->data, na == no, x1->data, nb == no);
-        return TG_OK;
-    }
-    binary_run_general(n, kf, kd);
+    tg_bin_call c = {.f32 = kf, .f64 = kd};
+    tg__binary_run_call(n, n->out, &c);
     return TG_OK;
 }
 

@@ -6,6 +6,7 @@
 #ifndef TAPEGRAD_ELEMENTWISE_H
 #define TAPEGRAD_ELEMENTWISE_H
 
+#include "ops/kernels.h"
 #include "src/internal.h"
 
 typedef void (*tg_bin_f32)(int64_t n, float *y, const float *a, int64_t sa,
@@ -20,27 +21,58 @@ tg_status tg__unary_run(tg_node *n,
                         void (*kf)(int64_t, float *, const float *),
                         void (*kd)(int64_t, double *, const double *));
 
-/* Defines static kernels NAME_f32 / NAME_f64 computing y = EXPR(a, b) for
- * the four stride cases, each a plain loop the compiler vectorizes. */
-#define TG__BIN_KERNEL(NAME, T, EXPR)                                        \
-    static void NAME(int64_t n, T *restrict y, const T *restrict a,          \
-                     int64_t sa, const T *restrict b, int64_t sb)            \
-    {                                                                        \
-        if (sa && sb) {                                                      \
-            for (int64_t i = 0; i < n; i++) y[i] = EXPR(a[i], b[i]);         \
-        } else if (sb) {                                                     \
-            const T av = a[0];                                               \
-            for (int64_t i = 0; i < n; i++) y[i] = EXPR(av, b[i]);           \
-        } else if (sa) {                                                     \
-            const T bv = b[0];                                               \
-            for (int64_t i = 0; i < n; i++) y[i] = EXPR(a[i], bv);           \
-        } else {                                                             \
-            const T v = EXPR(a[0], b[0]);                                    \
-            for (int64_t i = 0; i < n; i++) y[i] = v;                        \
-        }                                                                    \
+/* One binary kernel call for tg__binary_run_p: a kernel without
+ * parameters (f32/f64), or one with parameters (pf32/pf64 with p). */
+typedef struct tg_bin_call {
+    tg_bin_f32 f32;
+    tg_bin_f64 f64;
+    tg_bin_f32_fn pf32;
+    tg_bin_f64_fn pf64;
+    tg_kp p;
+} tg_bin_call;
+/* The broadcast driver behind tg__binary_run and tg__ew_binary_run: runs
+ * the call over the broadcast plan of n->in[0], n->in[1] into out (of
+ * n->out's shape), threaded when large. */
+void tg__binary_run_call(const tg_node *n, tg_tensor *out, const tg_bin_call *c);
+
+/* y = f(a, b) over the four stride cases (sa, sb in {0, 1}), each a plain
+ * loop: with f a constant (the callers pass a static inline function), it
+ * is inlined and the compiler vectorizes each case. */
+static inline __attribute__((always_inline)) void
+tg__bin_loop_f32(int64_t n, float *restrict y, const float *restrict a,
+                 int64_t sa, const float *restrict b, int64_t sb,
+                 float (*f)(float, float))
+{
+    if (sa && sb) {
+        for (int64_t i = 0; i < n; i++) y[i] = f(a[i], b[i]);
+    } else if (sb) {
+        const float av = a[0];
+        for (int64_t i = 0; i < n; i++) y[i] = f(av, b[i]);
+    } else if (sa) {
+        const float bv = b[0];
+        for (int64_t i = 0; i < n; i++) y[i] = f(a[i], bv);
+    } else {
+        const float v = f(a[0], b[0]);
+        for (int64_t i = 0; i < n; i++) y[i] = v;
     }
-#define TG_BINARY_KERNELS(NAME, EXPR)                                        \
-    TG__BIN_KERNEL(NAME##_f32, float, EXPR)                                  \
-    TG__BIN_KERNEL(NAME##_f64, double, EXPR)
+}
+static inline __attribute__((always_inline)) void
+tg__bin_loop_f64(int64_t n, double *restrict y, const double *restrict a,
+                 int64_t sa, const double *restrict b, int64_t sb,
+                 double (*f)(double, double))
+{
+    if (sa && sb) {
+        for (int64_t i = 0; i < n; i++) y[i] = f(a[i], b[i]);
+    } else if (sb) {
+        const double av = a[0];
+        for (int64_t i = 0; i < n; i++) y[i] = f(av, b[i]);
+    } else if (sa) {
+        const double bv = b[0];
+        for (int64_t i = 0; i < n; i++) y[i] = f(a[i], bv);
+    } else {
+        const double v = f(a[0], b[0]);
+        for (int64_t i = 0; i < n; i++) y[i] = v;
+    }
+}
 
 #endif

@@ -10,25 +10,6 @@
 #define MIN_ATTR f[0]
 #define MAX_ATTR f[1]
 
-#define CLAMP_VF(I, v, lo, hi, p2)                                          \
-    TG_MINF(I, TG_SET1F(I, (float)(hi)), TG_MAXF(I, TG_SET1F(I, (float)(lo)), v))
-#define CLAMP_VD(I, v, lo, hi, p2)                                          \
-    TG_MIND(I, TG_SET1D(I, hi), TG_MAXD(I, TG_SET1D(I, lo), v))
-/* 0 where x < min or x > max, else 1 */
-#define CLAMP_MASK_VF(I, v, lo, hi, p2)                                     \
-    TG_BLENDF(I,                                                            \
-              TG_MORF(I, TG_CMPF(I, v, lt, TG_SET1F(I, (float)(lo))),       \
-                      TG_CMPF(I, v, gt, TG_SET1F(I, (float)(hi)))),         \
-              TG_ZEROF(I), TG_SET1F(I, 1.0f))
-#define CLAMP_MASK_VD(I, v, lo, hi, p2)                                     \
-    TG_BLENDD(I,                                                            \
-              TG_MORD(I, TG_CMPD(I, v, lt, TG_SET1D(I, lo)),                \
-                      TG_CMPD(I, v, gt, TG_SET1D(I, hi))),                  \
-              TG_ZEROD(I), TG_SET1D(I, 1.0))
-TG_SIMD_MAP(clamp, CLAMP_VF, CLAMP_VD)
-TG_SIMD_MAP(clamp_mask, CLAMP_MASK_VF, CLAMP_MASK_VD)
-TG_VEC_MAP2(clamp)
-
 static tg_status clamp_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     double lo = n->attr.MIN_ATTR, hi = n->attr.MAX_ATTR;
@@ -53,17 +34,16 @@ static tg_status clamp_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 static tg_status clamp_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, clamp_k32, clamp_k64, n->attr.MIN_ATTR,
-                          n->attr.MAX_ATTR, 0);
+    return tg__ew_map_run(n, TG_KM_clamp,
+                          (tg_kp){n->attr.MIN_ATTR, n->attr.MAX_ATTR, 0});
 }
 
 static void clamp_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                       const bool *need, tg_tensor **gx)
 {
     (void)need;
-    tg_tensor *m = tg__ew_map_const(g, n, n->in[0], clamp_mask_k32,
-                                    clamp_mask_k64, n->attr.MIN_ATTR,
-                                    n->attr.MAX_ATTR, 0);
+    tg_tensor *m = tg__ew_map_const(g, n, n->in[0], TG_KM_clamp_mask,
+                                    (tg_kp){n->attr.MIN_ATTR, n->attr.MAX_ATTR, 0});
     gx[0] = tg_mul(gy, m);
 }
 

@@ -7,40 +7,10 @@
  * piecewise constant: a constant of the backward graph. */
 #include "ops/ew.h"
 
-#define MAX_VF(I, a, b, p0, p1, p2)                                         \
-    TG_BLENDF(I, TG_CMPF(I, a, unord, a), a, TG_MAXF(I, a, b))
-#define MAX_VD(I, a, b, p0, p1, p2)                                         \
-    TG_BLENDD(I, TG_CMPD(I, a, unord, a), a, TG_MAXD(I, a, b))
-#define MIN_VF(I, a, b, p0, p1, p2)                                         \
-    TG_BLENDF(I, TG_CMPF(I, a, unord, a), a, TG_MINF(I, a, b))
-#define MIN_VD(I, a, b, p0, p1, p2)                                         \
-    TG_BLENDD(I, TG_CMPD(I, a, unord, a), a, TG_MIND(I, a, b))
-TG_SIMD_BIN(maximum, MAX_VF, MAX_VD)
-TG_SIMD_BIN(minimum, MIN_VF, MIN_VD)
-TG_VEC_BIN0(maximum)
-TG_VEC_BIN0(minimum)
-
-/* weight of a: 1 if a OP b, 1/2 if a == b, else 0 */
-#define WEIGHT_VF(I, a, b, OP)                                              \
-    TG_BLENDF(I, TG_CMPF(I, a, OP, b), TG_SET1F(I, 1.0f),                   \
-              TG_BLENDF(I, TG_CMPF(I, a, eq, b), TG_SET1F(I, 0.5f),         \
-                        TG_ZEROF(I)))
-#define WEIGHT_VD(I, a, b, OP)                                              \
-    TG_BLENDD(I, TG_CMPD(I, a, OP, b), TG_SET1D(I, 1.0),                    \
-              TG_BLENDD(I, TG_CMPD(I, a, eq, b), TG_SET1D(I, 0.5),          \
-                        TG_ZEROD(I)))
-#define WMAX_VF(I, a, b, p0, p1, p2) WEIGHT_VF(I, a, b, gt)
-#define WMAX_VD(I, a, b, p0, p1, p2) WEIGHT_VD(I, a, b, gt)
-#define WMIN_VF(I, a, b, p0, p1, p2) WEIGHT_VF(I, a, b, lt)
-#define WMIN_VD(I, a, b, p0, p1, p2) WEIGHT_VD(I, a, b, lt)
-TG_SIMD_BIN(wmax, WMAX_VF, WMAX_VD)
-TG_SIMD_BIN(wmin, WMIN_VF, WMIN_VD)
-
 static void split(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
-                  tg_tensor **gx, const tg_bin2_f32_fn *kf,
-                  const tg_bin2_f64_fn *kd)
+                  tg_tensor **gx, tg_bin_kernel weight)
 {
-    tg_tensor *w = tg__ew_binary_const(g, n, kf, kd, 0, 0, 0);
+    tg_tensor *w = tg__ew_binary_const(g, n, weight, (tg_kp){0, 0, 0});
     tg_tensor *ga = tg_mul(gy, w);
     if (need[0]) gx[0] = ga;
     if (need[1]) gx[1] = tg_sub(gy, ga);
@@ -49,12 +19,12 @@ static void split(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 static void maximum_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                         const bool *need, tg_tensor **gx)
 {
-    split(g, n, gy, need, gx, wmax_b32, wmax_b64);
+    split(g, n, gy, need, gx, TG_KB_wmax);
 }
 static void minimum_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                         const bool *need, tg_tensor **gx)
 {
-    split(g, n, gy, need, gx, wmin_b32, wmin_b64);
+    split(g, n, gy, need, gx, TG_KB_wmin);
 }
 
 #define MM_CASES(op)                                                        \
@@ -64,7 +34,7 @@ static void minimum_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 static tg_status maximum_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_binary_run(n, maximum_b32, maximum_b64, 0, 0, 0);
+    return tg__ew_binary_run(n, TG_KB_maximum, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(maximum,
     .n_inputs = 2,
@@ -81,7 +51,7 @@ tg_tensor *tg_maximum(tg_tensor *a, tg_tensor *b)
 static tg_status minimum_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_binary_run(n, minimum_b32, minimum_b64, 0, 0, 0);
+    return tg__ew_binary_run(n, TG_KB_minimum, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(minimum,
     .n_inputs = 2,

@@ -8,16 +8,6 @@
 
 #define P_ATTR f[0] /* pow_scalar: the exponent p */
 
-#define POW_VF(I, a, b, p0, p1, p2) TG_SLEEF_F2(I, pow, u10)(a, b)
-#define POW_VD(I, a, b, p0, p1, p2) TG_SLEEF_D2(I, pow, u10)(a, b)
-TG_SIMD_BIN(pow, POW_VF, POW_VD)
-TG_VEC_BIN0(pow)
-
-#define POWS_VF(I, v, p, p1, p2) TG_SLEEF_F2(I, pow, u10)(v, TG_SET1F(I, (float)(p)))
-#define POWS_VD(I, v, p, p1, p2) TG_SLEEF_D2(I, pow, u10)(v, TG_SET1D(I, p))
-TG_SIMD_MAP(pow_scalar, POWS_VF, POWS_VD)
-TG_VEC_MAP1(pow_scalar)
-
 static void pow_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                     tg_tensor **gx)
 {
@@ -30,7 +20,7 @@ static void pow_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 static tg_status pow_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_binary_run(n, pow_b32, pow_b64, 0, 0, 0);
+    return tg__ew_binary_run(n, TG_KB_pow, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(pow,
     .n_inputs = 2,
@@ -48,8 +38,7 @@ tg_tensor *tg_pow(tg_tensor *a, tg_tensor *b)
 static tg_status pow_scalar_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, pow_scalar_k32, pow_scalar_k64, n->attr.P_ATTR,
-                          0, 0);
+    return tg__ew_map_run(n, TG_KM_pow_scalar, (tg_kp){n->attr.P_ATTR, 0, 0});
 }
 
 static void pow_scalar_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,

@@ -3,19 +3,6 @@
  * VJPs:  sin: g cos x     cos: -g sin x     erf: g 2/sqrt(pi) e^(-x^2) */
 #include "ops/ew.h"
 
-#define SIN_VF(I, v, p0, p1, p2) TG_SLEEF_F(I, sin, u10)(v)
-#define SIN_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, sin, u10)(v)
-#define COS_VF(I, v, p0, p1, p2) TG_SLEEF_F(I, cos, u10)(v)
-#define COS_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, cos, u10)(v)
-#define ERF_VF(I, v, p0, p1, p2) TG_SLEEF_F(I, erf, u10)(v)
-#define ERF_VD(I, v, p0, p1, p2) TG_SLEEF_D(I, erf, u10)(v)
-TG_SIMD_MAP(sin, SIN_VF, SIN_VD)
-TG_SIMD_MAP(cos, COS_VF, COS_VD)
-TG_SIMD_MAP(erf, ERF_VF, ERF_VD)
-TG_VEC_MAP0(sin)
-TG_VEC_MAP0(cos)
-TG_VEC_MAP0(erf)
-
 static void sin_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                     tg_tensor **gx)
 {
@@ -40,7 +27,7 @@ static void erf_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 static tg_status sin_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, sin_k32, sin_k64, 0, 0, 0);
+    return tg__ew_map_run(n, TG_KM_sin, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(sin,
     .n_inputs = 1,
@@ -52,7 +39,7 @@ tg_tensor *tg_sin(tg_tensor *x) { return tg__apply1(TG_OP_sin, x, NULL); }
 static tg_status cos_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, cos_k32, cos_k64, 0, 0, 0);
+    return tg__ew_map_run(n, TG_KM_cos, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(cos,
     .n_inputs = 1,
@@ -64,7 +51,7 @@ tg_tensor *tg_cos(tg_tensor *x) { return tg__apply1(TG_OP_cos, x, NULL); }
 static tg_status erf_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
-    return tg__ew_map_run(n, erf_k32, erf_k64, 0, 0, 0);
+    return tg__ew_map_run(n, TG_KM_erf, (tg_kp){0, 0, 0});
 }
 TG_BUILTIN_OP(erf,
     .n_inputs = 1,

@@ -49,7 +49,7 @@
  * Called from a user's parallel region, a product is serial (no nested
  * team), as OpenBLAS would run it there. */
 #include "ops/gemm.h"
-#include "ops/simd.h"
+#include "ops/kernels.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -64,55 +64,18 @@
 #include <dnnl.h>
 #endif
 
-/* Outer product C[M,N] = a b^T + beta C (a: M values, b: N values, both
- * contiguous), one kernel per instruction set like the elementwise ones:
- * it is a pure store stream (the weight gradient of a batch-1 linear
- * layer), and the baseline build's compiler-vectorized loop issued 16-byte
- * stores, twice the time of a memset of the same bytes. With beta == 0, C
- * may hold garbage and is never read. */
-#define OUTER_ISA(I, S, T, SFX)                                              \
-    TG_TARGET_##I static void outer_##SFX##_##I(int64_t M, int64_t N,        \
-                                                const T *a, const T *b,      \
-                                                T beta, T *C)                \
-    {                                                                        \
-        for (int64_t i = 0; i < M; i++) {                                    \
-            const T ai = a[i];                                               \
-            T *restrict c = C + i * N;                                       \
-            TG_V##S(I) av = TG_SET1##S(I, ai);                               \
-            int64_t j = 0;                                                   \
-            if (beta == 0) {                                                 \
-                for (; j + TG_N##S(I) <= N; j += TG_N##S(I))                 \
-                    TG_STORE##S(I, c + j,                                    \
-                                TG_MUL##S(I, av, TG_LOAD##S(I, b + j)));     \
-                for (; j < N; j++) c[j] = ai * b[j];                         \
-            } else {                                                         \
-                TG_V##S(I) bv = TG_SET1##S(I, beta);                         \
-                for (; j + TG_N##S(I) <= N; j += TG_N##S(I))                 \
-                    TG_STORE##S(I, c + j,                                    \
-                                TG_ADD##S(I,                                 \
-                                          TG_MUL##S(I, bv,                   \
-                                                    TG_LOAD##S(I, c + j)),   \
-                                          TG_MUL##S(I, av,                   \
-                                                    TG_LOAD##S(I, b + j)))); \
-                for (; j < N; j++) c[j] = beta * c[j] + ai * b[j];           \
-            }                                                                \
-        }                                                                    \
-    }
-OUTER_ISA(sse2, F, float, f32)
-OUTER_ISA(avx2, F, float, f32)
-OUTER_ISA(avx512, F, float, f32)
-OUTER_ISA(sse2, D, double, f64)
-OUTER_ISA(avx2, D, double, f64)
-OUTER_ISA(avx512, D, double, f64)
-
-typedef void (*outer_f32_fn)(int64_t, int64_t, const float *, const float *,
-                             float, float *);
-typedef void (*outer_f64_fn)(int64_t, int64_t, const double *,
-                             const double *, double, double *);
-static const outer_f32_fn outer_f32[3] = {outer_f32_sse2, outer_f32_avx2,
-                                          outer_f32_avx512};
-static const outer_f64_fn outer_f64[3] = {outer_f64_sse2, outer_f64_avx2,
-                                          outer_f64_avx512};
+/* Outer products (K == 1) go to the kernel set's outer_f32/_f64
+ * (ops/kern_rows.h). */
+static void outer_f32(int64_t M, int64_t N, const float *a, const float *b,
+                      float beta, float *C)
+{
+    tg__kernels()->outer_f32(M, N, a, b, beta, C);
+}
+static void outer_f64(int64_t M, int64_t N, const double *a, const double *b,
+                      double beta, double *C)
+{
+    tg__kernels()->outer_f64(M, N, a, b, beta, C);
+}
 
 /* ------------------------------------------------------------ dispatch */
 
@@ -129,16 +92,7 @@ static int gemm_team(void)
     return b < n ? b : n;
 }
 
-/* [lo, hi) of part t of nt parts of [0, n), part boundaries at multiples
- * of `al` (whole register blocks of the BLAS kernel in every part). */
-static void part_range(int64_t n, int nt, int t, int64_t al, int64_t *lo,
-                       int64_t *hi)
-{
-    int64_t per = ((n + nt - 1) / nt + al - 1) / al * al;
-    *lo = per * t < n ? per * t : n;
-    *hi = *lo + per < n ? *lo + per : n;
-}
-
+/* parts of whole register blocks of the BLAS kernel (tg__chunk) */
 #define ALIGN_ROWS 16
 
 /* One rectangular block of C through gemm: rows [m0, m1), columns
@@ -315,7 +269,7 @@ static void f32_serial_end(int saved)
             return;                                                          \
         }                                                                    \
         if (K == 1) {                                                        \
-            OUTER[tg__isa()](M, N, A, B, beta, C);                           \
+            OUTER(M, N, A, B, beta, C);                           \
             return;                                                          \
         }                                                                    \
         int nt = mnk >= (SPLIT_MIN) ? gemm_team() : 1;                       \
@@ -325,7 +279,7 @@ static void f32_serial_end(int saved)
             {                                                                \
                 int p = omp_get_num_threads(), t = omp_get_thread_num();     \
                 int64_t lo, hi;                                              \
-                part_range(rows ? M : N, p, t, ALIGN_ROWS, &lo, &hi);        \
+                tg__chunk(rows ? M : N, p, t, ALIGN_ROWS, &lo, &hi);         \
                 if (rows)                                                    \
                     BLOCK(ta, tb, N, K, A, lda, B, ldb, beta, C, lo, hi, 0,  \
                           N);                                                \

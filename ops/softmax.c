@@ -232,10 +232,18 @@ static void log_softmax_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 
 /* -------------------------------------------------------------- mul_exp */
 
-#define MUL_EXP(a, b) ((a) * exp(b))
-#define MUL_EXPF(a, b) ((a) * expf(b))
-TG__BIN_KERNEL(mul_exp_f32, float, MUL_EXPF)
-TG__BIN_KERNEL(mul_exp_f64, double, MUL_EXP)
+static inline float mul_exp_op_f32(float a, float b) { return a * expf(b); }
+static inline double mul_exp_op_f64(double a, double b) { return a * exp(b); }
+static void mul_exp_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb)
+{
+    tg__bin_loop_f32(n, y, a, sa, b, sb, mul_exp_op_f32);
+}
+static void mul_exp_f64(int64_t n, double *y, const double *a, int64_t sa,
+                        const double *b, int64_t sb)
+{
+    tg__bin_loop_f64(n, y, a, sa, b, sb, mul_exp_op_f64);
+}
 
 static tg_status mul_exp_fwd(tg_graph *g, tg_node *n)
 {

@@ -1,7 +1,7 @@
 /* Engine kernels (accumulate, reduce-to-shape, broadcast copy, NaN scan),
  * ISA selection and the OpenMP chunking shared by elementwise ops. */
 #include "internal.h"
-#include "ops/simd.h"
+#include "ops/kernels.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -47,32 +47,39 @@ int tg_get_num_threads(void)
 
 static int isa_cached = -1;
 
+/* the best set this CPU and build can run */
+static tg_isa best_isa(void)
+{
+#if TG_HAVE_SIMD
+    __builtin_cpu_init();
+    tg_isa best = TG_ISA_SSE2;
+#if !defined(__clang__)
+    /* clang builds stay on SSE2, as they always have: the AVX units are
+     * compiled there too (and tested through TG_ISA), but the choice of
+     * the instruction set is left as the GCC build makes it only where
+     * GCC built the library */
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        best = TG_ISA_AVX2;
+    if (best == TG_ISA_AVX2 && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512dq"))
+        best = TG_ISA_AVX512;
+#endif
+    return best;
+#else
+    return TG_ISA_REF;
+#endif
+}
+
 tg_isa tg__isa(void)
 {
     int v = __atomic_load_n(&isa_cached, __ATOMIC_RELAXED);
     if (v >= 0) return (tg_isa)v;
-    __builtin_cpu_init();
-    tg_isa best = TG_ISA_SSE2;
-#if defined(__clang__)
-    /* clang passes AVX vector arguments to SLEEF's AVX entry points in
-     * memory while SLEEF reads registers (see ops/simd.h), so clang builds
-     * stay on the SSE2 kernels, whose vector ABI is fixed by x86-64. */
-    if (0)
-#else
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-#endif
-        best = TG_ISA_AVX2;
-#if !defined(__clang__)
-    if (__builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512dq"))
-#else
-    if (0)
-#endif
-        best = TG_ISA_AVX512;
+    tg_isa best = best_isa();
     const char *env = getenv("TG_ISA");
     if (env) { /* may lower the level, never raise it past the CPU's */
         tg_isa want = best;
-        if (!strcmp(env, "sse2")) want = TG_ISA_SSE2;
+        if (!strcmp(env, "ref")) want = TG_ISA_REF;
+        else if (!strcmp(env, "sse2")) want = TG_ISA_SSE2;
         else if (!strcmp(env, "avx2")) want = TG_ISA_AVX2;
         else if (!strcmp(env, "avx512")) want = TG_ISA_AVX512;
         if (want < best) best = want;
@@ -83,36 +90,39 @@ tg_isa tg__isa(void)
 
 const char *tg__isa_name(tg_isa isa)
 {
-    static const char *const names[] = {"sse2", "avx2", "avx512"};
-    return names[isa];
+    static const char *const names[] = {"ref", "sse2", "avx2", "avx512"};
+    return isa < TG_ISA_COUNT ? names[isa] : "?";
 }
 
-/* Chunks are a multiple of 64 elements so every chunk but the last keeps
- * full vectors and whole cache lines. */
-#define PAR_BODY(T, FN)                                                     \
-    FN k = kernels[tg__isa()];                                              \
-    if (n < TG_PAR_MIN || omp_get_max_threads() == 1) {                     \
-        k(n, y, x);                                                         \
-        return;                                                             \
-    }                                                                       \
-    _Pragma("omp parallel")                                                 \
-    {                                                                       \
-        int nt = omp_get_num_threads(), t = omp_get_thread_num();           \
-        int64_t per = ((n + nt - 1) / nt + 63) & ~(int64_t)63;              \
-        int64_t lo = per * t, hi = lo + per < n ? lo + per : n;             \
-        if (lo < hi) k(hi - lo, y + lo, x + lo);                            \
+const tg_kernel_set *tg__kernels_for(tg_isa isa)
+{
+#if TG_HAVE_SIMD
+    /* the AVX sets need the CPU's support (a clang build may still ask
+     * for them: they are built and correct there, only not the default) */
+    if (isa >= TG_ISA_AVX2) {
+        __builtin_cpu_init();
+        bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        bool avx512 = avx2 && __builtin_cpu_supports("avx512f") &&
+                      __builtin_cpu_supports("avx512dq");
+        if (isa == TG_ISA_AVX512 && avx512) return &tg__kernels_avx512;
+        if (avx2) return &tg__kernels_avx2;
+        return &tg__kernels_sse2;
     }
-
-void tg__par_unary_f32(int64_t n, float *y, const float *x,
-                       const tg_unary_f32_fn kernels[3])
-{
-    PAR_BODY(float, tg_unary_f32_fn)
+    if (isa == TG_ISA_SSE2) return &tg__kernels_sse2;
+#else
+    (void)isa;
+#endif
+    return &tg__kernels_ref;
 }
 
-void tg__par_unary_f64(int64_t n, double *y, const double *x,
-                       const tg_unary_f64_fn kernels[3])
+const tg_kernel_set *tg__kernels(void)
 {
-    PAR_BODY(double, tg_unary_f64_fn)
+    static const tg_kernel_set *_Atomic cached;
+    const tg_kernel_set *k = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (k) return k;
+    k = tg__kernels_for(tg__isa());
+    atomic_store_explicit(&cached, k, memory_order_relaxed);
+    return k;
 }
 
 /* ---------------------------------------------------------- accumulate */
@@ -122,88 +132,133 @@ void tg__par_unary_f64(int64_t n, double *y, const double *x,
  * clause is false or whose team is one thread, costs libgomp a team setup
  * and a futex round trip (about 3 us), which dominated the backward pass
  * of scalar graphs. */
-#define ACCUMULATE_BODY(T)                                                  \
-    {                                                                       \
-        T *restrict a = y->data;                                            \
-        const T *restrict b = x->data;                                      \
-        if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {                \
-            for (int64_t i = 0; i < n; i++) a[i] += b[i];                   \
-        } else {                                                            \
-            _Pragma("omp parallel for simd")                                \
-            for (int64_t i = 0; i < n; i++) a[i] += b[i];                   \
-        }                                                                   \
+static void accumulate_f32(int64_t n, float *restrict a, const float *restrict b)
+{
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
+        for (int64_t i = 0; i < n; i++) a[i] += b[i];
+        return;
     }
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < n; i++) a[i] += b[i];
+}
+static void accumulate_f64(int64_t n, double *restrict a, const double *restrict b)
+{
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
+        for (int64_t i = 0; i < n; i++) a[i] += b[i];
+        return;
+    }
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < n; i++) a[i] += b[i];
+}
 
 void tg__accumulate(tg_tensor *y, const tg_tensor *x)
 {
     int64_t n = y->numel;
     assert(x->numel == n && x->dtype == y->dtype);
-    if (y->dtype == TG_F32) ACCUMULATE_BODY(float) else ACCUMULATE_BODY(double)
+    if (y->dtype == TG_F32) accumulate_f32(n, y->data, x->data);
+    else accumulate_f64(n, y->data, x->data);
 }
 
 /* ------------------------------------------------------ reduce / expand */
 
-/* out (small) is x reduced over broadcast dims. The plan walks x as the
- * "output" with `out` as operand 0 (stride 0 on reduced dims). */
-#define REDUCE_BODY(T)                                                      \
-    {                                                                       \
-        T *o = out->data;                                                   \
-        const T *xv = x->data;                                              \
-        memset(o, 0, sizeof(T) * (size_t)out->numel);                       \
-        if (out->numel == 1) { /* full reduction: f64 accumulator */        \
-            double s = 0;                                                   \
-            int64_t n = x->numel;                                           \
-            if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {            \
-                for (int64_t i = 0; i < n; i++) s += xv[i];                 \
-            } else {                                                        \
-                _Pragma("omp parallel for reduction(+ : s)")                \
-                for (int64_t i = 0; i < n; i++) s += xv[i];                 \
-            }                                                               \
-            o[0] = (T)s;                                                    \
-            return;                                                         \
-        }                                                                   \
-        for (int64_t r = 0; r < p.rows; r++) {                              \
-            int64_t oa, ob;                                                 \
-            tg__bcast_offsets(&p, r, &oa, &ob);                             \
-            const T *src = xv + r * p.inner;                                \
-            if (p.step[0]) {                                                \
-                T *dst = o + oa;                                            \
-                for (int64_t j = 0; j < p.inner; j++) dst[j] += src[j];     \
-            } else {                                                        \
-                double s = 0;                                               \
-                for (int64_t j = 0; j < p.inner; j++) s += src[j];          \
-                o[oa] += (T)s;                                              \
-            }                                                               \
-        }                                                                   \
+/* The sum of all n elements in a double accumulator. */
+static double sum_all_f32(int64_t n, const float *x)
+{
+    double s = 0;
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
+        for (int64_t i = 0; i < n; i++) s += x[i];
+        return s;
     }
+#pragma omp parallel for reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) s += x[i];
+    return s;
+}
+static double sum_all_f64(int64_t n, const double *x)
+{
+    double s = 0;
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
+        for (int64_t i = 0; i < n; i++) s += x[i];
+        return s;
+    }
+#pragma omp parallel for reduction(+ : s)
+    for (int64_t i = 0; i < n; i++) s += x[i];
+    return s;
+}
+
+/* out (small) is x reduced over broadcast dims. The plan walks x as the
+ * "output" with `out` as operand 0 (stride 0 on reduced dims); rows that
+ * reduce to one element are summed in double. */
+static void reduce_rows_f32(const tg_bcast *p, float *o, const float *xv)
+{
+    for (int64_t r = 0; r < p->rows; r++) {
+        int64_t oa, ob;
+        tg__bcast_offsets(p, r, &oa, &ob);
+        const float *src = xv + r * p->inner;
+        if (p->step[0]) {
+            float *dst = o + oa;
+            for (int64_t j = 0; j < p->inner; j++) dst[j] += src[j];
+        } else {
+            double s = 0;
+            for (int64_t j = 0; j < p->inner; j++) s += src[j];
+            o[oa] += (float)s;
+        }
+    }
+}
+static void reduce_rows_f64(const tg_bcast *p, double *o, const double *xv)
+{
+    for (int64_t r = 0; r < p->rows; r++) {
+        int64_t oa, ob;
+        tg__bcast_offsets(p, r, &oa, &ob);
+        const double *src = xv + r * p->inner;
+        if (p->step[0]) {
+            double *dst = o + oa;
+            for (int64_t j = 0; j < p->inner; j++) dst[j] += src[j];
+        } else {
+            double s = 0;
+            for (int64_t j = 0; j < p->inner; j++) s += src[j];
+            o[oa] += s;
+        }
+    }
+}
 
 void tg__reduce_sum_to(tg_tensor *out, const tg_tensor *x)
 {
+    bool f32 = x->dtype == TG_F32;
+    memset(out->data, 0, (f32 ? sizeof(float) : sizeof(double)) * (size_t)out->numel);
+    if (out->numel == 1) { /* full reduction: f64 accumulator */
+        if (f32) *(float *)out->data = (float)sum_all_f32(x->numel, x->data);
+        else *(double *)out->data = sum_all_f64(x->numel, x->data);
+        return;
+    }
     tg_bcast p;
     tg__bcast_plan(&p, x, out, NULL);
-    if (x->dtype == TG_F32) REDUCE_BODY(float) else REDUCE_BODY(double)
+    if (f32) reduce_rows_f32(&p, out->data, x->data);
+    else reduce_rows_f64(&p, out->data, x->data);
 }
 
-#define BCOPY_BODY(T)                                                       \
-    {                                                                       \
-        T *o = out->data;                                                   \
-        const T *xv = x->data;                                              \
-        for (int64_t r = 0; r < p.rows; r++) {                              \
-            int64_t oa, ob;                                                 \
-            tg__bcast_offsets(&p, r, &oa, &ob);                             \
-            T *dst = o + r * p.inner;                                       \
-            if (p.step[0])                                                  \
-                memcpy(dst, xv + oa, sizeof(T) * (size_t)p.inner);          \
-            else                                                            \
-                for (int64_t j = 0; j < p.inner; j++) dst[j] = xv[oa];      \
-        }                                                                   \
-    }
-
+/* out = x broadcast to out's shape: whole rows copied, or one value
+ * repeated along a row */
 void tg__broadcast_copy(tg_tensor *out, const tg_tensor *x)
 {
     tg_bcast p;
     tg__bcast_plan(&p, out, x, NULL);
-    if (x->dtype == TG_F32) BCOPY_BODY(float) else BCOPY_BODY(double)
+    size_t es = x->dtype == TG_F32 ? sizeof(float) : sizeof(double);
+    char *o = out->data;
+    const char *xv = x->data;
+    for (int64_t r = 0; r < p.rows; r++) {
+        int64_t oa, ob;
+        tg__bcast_offsets(&p, r, &oa, &ob);
+        char *dst = o + (size_t)(r * p.inner) * es;
+        if (p.step[0]) {
+            memcpy(dst, xv + (size_t)oa * es, es * (size_t)p.inner);
+        } else if (es == sizeof(float)) {
+            float v = ((const float *)xv)[oa];
+            for (int64_t j = 0; j < p.inner; j++) ((float *)dst)[j] = v;
+        } else {
+            double v = ((const double *)xv)[oa];
+            for (int64_t j = 0; j < p.inner; j++) ((double *)dst)[j] = v;
+        }
+    }
 }
 
 int64_t tg__first_nonfinite(const tg_tensor *t)

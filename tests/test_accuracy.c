@@ -19,7 +19,6 @@
 #include <tapegrad/tapegrad.h>
 
 #include "ops/kernels.h"
-#include "ops/simd.h"
 #include "tt.h"
 
 #define PI_L 3.141592653589793238462643383279502884L

@@ -23,7 +23,8 @@
  * results match torch.optim to rounding. */
 #include "src/nn/nn_internal.h"
 
-#include "ops/simd.h"
+#include "ops/kernels.h"
+#include "src/nn/optim_kern.h"
 
 #include <math.h>
 #include <omp.h>
@@ -209,205 +210,14 @@ tg_optim_config tg_optim_get_config(const tg_optim *o)
 
 /* ------------------------------------------------------------- kernels */
 
-/* Every update is a kernel over [lo, hi) of one parameter. Constants are
- * computed once per step in double and narrowed to the parameter's dtype
- * inside the kernel, so f32 parameters are updated in f32 as PyTorch does.
- * ADAM covers ADAMW: the step passes wd = 0 and decay = 1 - lr wd for the
- * decoupled form, wd and decay = 1 for the classical one. */
-typedef struct kargs {
-    void *w, *m, *v;
-    void *g;
-    int zero_g; /* store zeros into g once read (tg_optim_step_zero_grad) */
-    double lr, wd, beta; /* beta: momentum (MOMENTUM, NESTEROV, RMSPROP) */
-    int nesterov;
-    double decay, b1, b2, ss, rbc2, eps, alpha;
-} kargs;
-typedef void (*opt_kernel)(int64_t lo, int64_t hi, const kargs *a);
-
-/* Every method is written once with the SIMD vocabulary of ops/simd.h
- * and instantiated per instruction set (SSE2, AVX2, AVX-512), chosen at
- * run time like the elementwise kernels: the baseline build targets plain
- * x86-64, so compiler-vectorized loops would stop at SSE2, and loops with
- * sqrtf are not vectorized at all under the default errno semantics.
- * S is the vocabulary suffix (F or D), T the scalar type. */
-#define TG__SQRTF(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_ps)(x)
-#define TG__SQRTD(I, x) TG__XCAT3(_mm, TG_W_##I, _sqrt_pd)(x)
-#define SQRT_f32 sqrtf
-#define SQRT_f64 sqrt
-#define V(S, I) TG_V##S(I)
-#define SET(S, I, x) TG_SET1##S(I, x)
-
-/* SGD: w -= lr (g + wd w) */
-#define SGD_ISA(I, S, T, SFX)                                                \
-    TG_TARGET_##I static void sgd_##SFX##_##I(int64_t lo, int64_t hi,        \
-                                              const kargs *a)                \
-    {                                                                        \
-        T *restrict w = a->w;                                                \
-        T *restrict g = a->g;                                                \
-        const int zg = a->zero_g;                                            \
-        const T lr = (T)a->lr, wd = (T)a->wd;                                \
-        int64_t i = lo;                                                      \
-        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
-            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
-            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
-            V(S, I) wv = TG_LOAD##S(I, w + i);                               \
-            V(S, I) gv = TG_FMA##S(I, SET(S, I, wd), wv, g0);                \
-            TG_STORE##S(I, w + i, TG_SUB##S(I, wv, TG_MUL##S(I, SET(S, I, lr), gv))); \
-        }                                                                    \
-        for (; i < hi; i++) {                                                \
-            T gi0 = g[i];                                                    \
-            if (zg) g[i] = 0;                                                \
-            w[i] -= lr * (gi0 + wd * w[i]);                                  \
-        }                                                                    \
-    }
-
-/* MOMENTUM: m = b m - lr g; w += m.
- * NESTEROV: m = b m - lr g; w += b m - lr g. */
-#define MOMENTUM_ISA(I, S, T, SFX)                                           \
-    TG_TARGET_##I static void momentum_##SFX##_##I(int64_t lo, int64_t hi,   \
-                                                   const kargs *a)           \
-    {                                                                        \
-        T *restrict w = a->w, *restrict m = a->m;                            \
-        T *restrict g = a->g;                                                \
-        const int zg = a->zero_g;                                            \
-        const T lr = (T)a->lr, wd = (T)a->wd, b = (T)a->beta;                \
-        const int nest = a->nesterov;                                        \
-        const T c = nest ? b : 1; /* w += c m, minus lr g for Nesterov */    \
-        int64_t i = lo;                                                      \
-        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
-            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
-            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
-            V(S, I) wv = TG_LOAD##S(I, w + i);                               \
-            V(S, I) step = TG_MUL##S(I, SET(S, I, lr),                       \
-                                     TG_FMA##S(I, SET(S, I, wd), wv,         \
-                                               g0));                         \
-            V(S, I) mv = TG_SUB##S(                                          \
-                I, TG_MUL##S(I, SET(S, I, b), TG_LOAD##S(I, m + i)), step);  \
-            TG_STORE##S(I, m + i, mv);                                       \
-            V(S, I) d = TG_MUL##S(I, SET(S, I, c), mv);                      \
-            if (nest) d = TG_SUB##S(I, d, step);                             \
-            TG_STORE##S(I, w + i, TG_ADD##S(I, wv, d));                      \
-        }                                                                    \
-        for (; i < hi; i++) {                                                \
-            T gi0 = g[i];                                                    \
-            if (zg) g[i] = 0;                                                \
-            T step = lr * (gi0 + wd * w[i]);                                 \
-            T mi = b * m[i] - step;                                          \
-            m[i] = mi;                                                       \
-            w[i] += nest ? c * mi - step : mi;                               \
-        }                                                                    \
-    }
-
-/* ADAM covers ADAMW (see kargs). */
-
-#define ADAM_ISA(I, S, T, SFX)                                               \
-    TG_TARGET_##I static void adam_##SFX##_##I(int64_t lo, int64_t hi,       \
-                                               const kargs *a)               \
-    {                                                                        \
-        T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
-        T *restrict g = a->g;                                                \
-        const int zg = a->zero_g;                                            \
-        const T wd = (T)a->wd, dc = (T)a->decay, b1 = (T)a->b1;              \
-        const T b2 = (T)a->b2, c1 = 1 - b1, c2 = 1 - b2, ss = (T)a->ss;      \
-        const T rb = (T)a->rbc2, eps = (T)a->eps;                            \
-        int64_t i = lo;                                                      \
-        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
-            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
-            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
-            TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
-            TG_V##S(I) gv = TG_FMA##S(I, TG_SET1##S(I, wd), wv,              \
-                                      g0);                                   \
-            TG_V##S(I) mv = TG_FMA##S(I, TG_SET1##S(I, b1),                  \
-                                      TG_LOAD##S(I, m + i),                  \
-                                      TG_MUL##S(I, TG_SET1##S(I, c1), gv));  \
-            TG_V##S(I) vv = TG_FMA##S(                                       \
-                I, TG_SET1##S(I, b2), TG_LOAD##S(I, v + i),                  \
-                TG_MUL##S(I, TG_MUL##S(I, TG_SET1##S(I, c2), gv), gv));      \
-            TG_STORE##S(I, m + i, mv);                                       \
-            TG_STORE##S(I, v + i, vv);                                       \
-            TG_V##S(I) den = TG_FMA##S(I, TG__SQRT##S(I, vv),                \
-                                       TG_SET1##S(I, rb), TG_SET1##S(I, eps)); \
-            TG_V##S(I) upd = TG_DIV##S(I, TG_MUL##S(I, TG_SET1##S(I, ss), mv), \
-                                       den);                                 \
-            TG_STORE##S(I, w + i,                                            \
-                        TG_SUB##S(I, TG_MUL##S(I, wv, TG_SET1##S(I, dc)), upd)); \
-        }                                                                    \
-        for (; i < hi; i++) {                                                \
-            T gi0 = g[i];                                                    \
-            if (zg) g[i] = 0;                                                \
-            T wi = w[i], gi = gi0 + wd * wi;                                 \
-            T mi = b1 * m[i] + c1 * gi, vi = b2 * v[i] + c2 * gi * gi;       \
-            m[i] = mi;                                                       \
-            v[i] = vi;                                                       \
-            w[i] = wi * dc - ss * mi / (SQRT_##SFX(vi) * rb + eps);          \
-        }                                                                    \
-    }
-
-/* RMSPROP; with momentum (m non-NULL) the scaled gradient is averaged. */
-#define RMSPROP_ISA(I, S, T, SFX)                                            \
-    TG_TARGET_##I static void rmsprop_##SFX##_##I(int64_t lo, int64_t hi,    \
-                                                  const kargs *a)            \
-    {                                                                        \
-        T *restrict w = a->w, *restrict m = a->m, *restrict v = a->v;        \
-        T *restrict g = a->g;                                                \
-        const int zg = a->zero_g;                                            \
-        const T wd = (T)a->wd, al = (T)a->alpha, c = 1 - al;                 \
-        const T eps = (T)a->eps, mu = (T)a->beta, lr = (T)a->lr;             \
-        int64_t i = lo;                                                      \
-        for (; i + TG_N##S(I) <= hi; i += TG_N##S(I)) {                      \
-            V(S, I) g0 = TG_LOAD##S(I, g + i);                               \
-            if (zg) TG_STORE##S(I, g + i, SET(S, I, 0));                     \
-            TG_V##S(I) wv = TG_LOAD##S(I, w + i);                            \
-            TG_V##S(I) gv = TG_FMA##S(I, TG_SET1##S(I, wd), wv,              \
-                                      g0);                                   \
-            TG_V##S(I) vv = TG_FMA##S(                                       \
-                I, TG_SET1##S(I, al), TG_LOAD##S(I, v + i),                  \
-                TG_MUL##S(I, TG_MUL##S(I, TG_SET1##S(I, c), gv), gv));       \
-            TG_STORE##S(I, v + i, vv);                                       \
-            TG_V##S(I) q = TG_DIV##S(I, gv, TG_ADD##S(I, TG__SQRT##S(I, vv), \
-                                                      TG_SET1##S(I, eps)));  \
-            if (m) {                                                         \
-                q = TG_FMA##S(I, TG_SET1##S(I, mu), TG_LOAD##S(I, m + i), q); \
-                TG_STORE##S(I, m + i, q);                                    \
-            }                                                                \
-            TG_STORE##S(I, w + i,                                            \
-                        TG_SUB##S(I, wv, TG_MUL##S(I, TG_SET1##S(I, lr), q))); \
-        }                                                                    \
-        for (; i < hi; i++) {                                                \
-            T gi0 = g[i];                                                    \
-            if (zg) g[i] = 0;                                                \
-            T gi = gi0 + wd * w[i];                                          \
-            T vi = al * v[i] + c * gi * gi;                                  \
-            v[i] = vi;                                                       \
-            T q = gi / (SQRT_##SFX(vi) + eps);                               \
-            if (m) {                                                         \
-                q = mu * m[i] + q;                                           \
-                m[i] = q;                                                    \
-            }                                                                \
-            w[i] -= lr * q;                                                  \
-        }                                                                    \
-    }
-
-#define ALL_ISAS(NAME)                                                   \
-    NAME(sse2, F, float, f32)                                                \
-    NAME(avx2, F, float, f32)                                                \
-    NAME(avx512, F, float, f32)                                              \
-    NAME(sse2, D, double, f64)                                               \
-    NAME(avx2, D, double, f64)                                               \
-    NAME(avx512, D, double, f64)
-ALL_ISAS(SGD_ISA)
-ALL_ISAS(MOMENTUM_ISA)
-ALL_ISAS(ADAM_ISA)
-ALL_ISAS(RMSPROP_ISA)
-
-#define ISA_TRIPLES(NAME)                                                    \
-    {{NAME##_f32_sse2, NAME##_f32_avx2, NAME##_f32_avx512},                  \
-     {NAME##_f64_sse2, NAME##_f64_avx2, NAME##_f64_avx512}}
-enum { M_SGD, M_MOMENTUM, M_ADAM, M_RMSPROP };
-/* [method][dtype][isa] */
-static const opt_kernel kernels[4][2][3] = {
-    ISA_TRIPLES(sgd), ISA_TRIPLES(momentum), ISA_TRIPLES(adam),
-    ISA_TRIPLES(rmsprop)};
+/* Every update is a kernel over [lo, hi) of one parameter: the update
+ * rules are src/nn/optim_kern.h, one vector version per instruction set
+ * in the kernel set (ops/kernels.h), chosen at run time like the
+ * elementwise kernels: the baseline build targets plain x86-64, so
+ * compiler-vectorized loops would stop at SSE2, and loops with sqrtf are
+ * not vectorized at all under the default errno semantics. */
+typedef tg_optim_args kargs;
+typedef tg_optim_fn opt_kernel;
 
 /* Threads. A step is memory-bound (3 to 7 streams over every parameter),
  * so a second core helps once there is enough of it; what costs is
@@ -452,8 +262,8 @@ static void for_each_span(tg_tensor *const *ps, int n, span_fn f, void *ud,
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num(), team = omp_get_num_threads();
-        int64_t per = ((total + team - 1) / team + 63) & ~(int64_t)63;
-        int64_t lo = per * t, hi = lo + per < total ? lo + per : total;
+        int64_t lo, hi;
+        tg__chunk(total, team, t, 64, &lo, &hi);
         int64_t base = 0; /* start of parameter i in the joint space */
         for (int i = 0; i < n && lo < hi; i++) {
             tg_tensor *p = ps[i];
@@ -536,18 +346,19 @@ static tg_status step(tg_optim *o, bool zero_g)
             a.wd = 0;
         }
     }
-    int method = M_SGD, isa = (int)tg__isa();
+    int method = TG_OPT_SGD;
     switch (cf->kind) {
-    case TG_OPTIM_SGD: method = M_SGD; break;
+    case TG_OPTIM_SGD: method = TG_OPT_SGD; break;
     case TG_OPTIM_MOMENTUM:
-    case TG_OPTIM_NESTEROV: method = M_MOMENTUM; break;
+    case TG_OPTIM_NESTEROV: method = TG_OPT_MOMENTUM; break;
     case TG_OPTIM_ADAM:
-    case TG_OPTIM_ADAMW: method = M_ADAM; break;
-    case TG_OPTIM_RMSPROP: method = M_RMSPROP; break;
+    case TG_OPTIM_ADAMW: method = TG_OPT_ADAM; break;
+    case TG_OPTIM_RMSPROP: method = TG_OPT_RMSPROP; break;
     }
     a.nesterov = cf->kind == TG_OPTIM_NESTEROV;
     a.zero_g = zero_g;
-    step_ctx c = {{kernels[method][0][isa], kernels[method][1][isa]}, a, o};
+    const tg_kernel_set *ks = tg__kernels();
+    step_ctx c = {{ks->optim_f32[method], ks->optim_f64[method]}, a, o};
     for_each_span(o->params, o->n, step_span, &c, OPT_PAR_MIN);
     return TG_OK;
 }

@@ -1,0 +1,20 @@
+/* The kernel set for AVX-512 (F, DQ): the vector bodies of ops/kern_*.h
+ * compiled with the vocabulary of ops/simd.h for this instruction set
+ * (ops/kern_unit.h). Empty in a build without x86 SIMD. */
+#include "ops/kernels.h"
+
+#if TG_HAVE_SIMD
+#define TG_SIMD_AVX512
+#include "ops/simd.h"
+
+#include "ops/kern_unit.h"
+
+const tg_kernel_set tg__kernels_avx512 = {
+    .name = "avx512",
+#include "ops/kern_table.h"
+};
+
+#if defined(__clang__) && TG_SIMD_LEVEL >= 2
+#pragma clang attribute pop
+#endif
+#endif
