@@ -162,6 +162,9 @@ const tg_kernel_set *tg__kernels(void);
 /* a given set; one the CPU lacks (or the build left out) gives the best
  * one it has below */
 const tg_kernel_set *tg__kernels_for(tg_isa isa);
+/* Tests: make k the set every later call uses (NULL: back to the choice
+ * of tg__isa). Not for use while other threads run kernels. */
+void tg__use_kernels(const tg_kernel_set *k);
 
 /* Split [0, n) across OpenMP threads (above TG_PAR_MIN elements) and run
  * the map kernel on each part. */

@@ -115,14 +115,20 @@ const tg_kernel_set *tg__kernels_for(tg_isa isa)
     return &tg__kernels_ref;
 }
 
+static const tg_kernel_set *_Atomic kernels_cached;
+
 const tg_kernel_set *tg__kernels(void)
 {
-    static const tg_kernel_set *_Atomic cached;
-    const tg_kernel_set *k = atomic_load_explicit(&cached, memory_order_relaxed);
+    const tg_kernel_set *k = atomic_load_explicit(&kernels_cached, memory_order_relaxed);
     if (k) return k;
     k = tg__kernels_for(tg__isa());
-    atomic_store_explicit(&cached, k, memory_order_relaxed);
+    atomic_store_explicit(&kernels_cached, k, memory_order_relaxed);
     return k;
+}
+
+void tg__use_kernels(const tg_kernel_set *k)
+{
+    atomic_store_explicit(&kernels_cached, k, memory_order_relaxed);
 }
 
 /* ---------------------------------------------------------- accumulate */

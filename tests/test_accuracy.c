@@ -7,8 +7,10 @@
  * the subnormal and normal extremes. f64 results are measured the same
  * way (the reference carries 11 more bits) against per-op bounds.
  *
- * meson registers this binary once per instruction set (TG_ISA=sse2,
- * avx2 and the best the CPU has), so every kernel path is covered.
+ * meson registers this binary once per kernel set (TG_ISA=ref, sse2,
+ * avx2 and the best the CPU has), so every kernel path is covered. Every
+ * case is also run through the scalar reference kernels (ops/kern_ref.c)
+ * and the vector results are compared with theirs.
  * TG_ACC_POINTS=N sets the number of sweep points per part (default
  * 2^16); docs/ops-elementwise.md quotes a run with 2^22. TG_ACC_ONLY=a,b
  * runs only the ops whose names start with one of the listed prefixes.
@@ -382,6 +384,7 @@ static float g_of(int64_t i)
 
 static double results[N_CASES][3]; /* f32, f64 |x| <= 10, f64 all */
 static double worst_x[N_CASES][3];
+static double vs_ref[N_CASES][2]; /* vector vs reference: f32, f64 |x| <= 10 */
 
 /* Derivative kernels with a root (gelu', gelu_tanh', silu' vanish near
  * x = -0.75, -0.75, -1.28): no fixed precision keeps a relative error
@@ -391,15 +394,10 @@ static bool has_root(const acase *a)
     return a->bref == b_gelu || a->bref == b_gelu_tanh || a->bref == b_silu;
 }
 
-static void run_case(int c)
+/* the case's kernels on the whole sweep, with the current kernel set */
+static void call_case(const acase *a, float *y, const float *g, double *yd,
+                      const double *gd)
 {
-    const acase *a = &cases[c];
-    float *y = malloc(sizeof(float) * (size_t)n32);
-    float *g = malloc(sizeof(float) * (size_t)n32);
-    double *yd = malloc(sizeof(double) * (size_t)n64);
-    double *gd = malloc(sizeof(double) * (size_t)n64);
-    for (int64_t i = 0; i < n32; i++) g[i] = g_of(i);
-    for (int64_t i = 0; i < n64; i++) gd[i] = g_of(i);
     const double *p = a->p;
     switch (a->np) {
     case 0: ((k32_0)a->k32)(n32, y, xs32); ((k64_0)a->k64)(n64, yd, xs64); break;
@@ -417,6 +415,26 @@ static void run_case(int c)
         ((bwp64)a->k64)(n64, yd, gd, 1, xs64, 1, p);
         break;
     }
+}
+
+static void run_case(int c)
+{
+    const acase *a = &cases[c];
+    float *y = malloc(sizeof(float) * (size_t)n32);
+    float *g = malloc(sizeof(float) * (size_t)n32);
+    double *yd = malloc(sizeof(double) * (size_t)n64);
+    double *gd = malloc(sizeof(double) * (size_t)n64);
+    for (int64_t i = 0; i < n32; i++) g[i] = g_of(i);
+    for (int64_t i = 0; i < n64; i++) gd[i] = g_of(i);
+    const double *p = a->p;
+    call_case(a, y, g, yd, gd);
+    /* the same inputs through the scalar references (ops/kern_ref.c): the
+     * vector kernels against their specification */
+    float *yr = malloc(sizeof(float) * (size_t)n32);
+    double *ydr = malloc(sizeof(double) * (size_t)n64);
+    tg__use_kernels(tg__kernels_for(TG_ISA_REF));
+    call_case(a, yr, g, ydr, gd);
+    tg__use_kernels(NULL);
     double m32 = 0, m64 = 0, w32 = 0, w64 = 0, a64 = 0, wa64 = 0;
     /* the long-double references dominate the run time: both cores */
     double *err = malloc(sizeof(double) * (size_t)(n32 > n64 ? n32 : n64));
@@ -447,6 +465,21 @@ static void run_case(int c)
         if (!(e <= a64)) a64 = e, wa64 = xs64[i];
         if (fabs(xs64[i]) <= 10 && !(e <= m64)) m64 = e, w64 = xs64[i];
     }
+    /* vector against reference, in ulps of the reference's value (f64:
+     * |x| <= 10, the range of the asserted bound) */
+    double v32 = 0, v64 = 0;
+    for (int64_t i = 0; i < n32; i++) v32 = fmax(v32, ulp32(yr[i], y[i]));
+    for (int64_t i = 0; i < n64; i++) {
+        if (!(fabs(xs64[i]) <= 10)) continue;
+        double e = ulp64(ydr[i], yd[i]);
+        if (has_root(a) && isfinite(yd[i]) && fabs(ydr[i]) < fabs(gd[i]) / 256) {
+            long double fl = fabsl((long double)gd[i]) / 256;
+            e = (double)(fabsl((long double)yd[i] - ydr[i]) / ldexpl(1.0L, ilogbl(fl) - 52));
+        }
+        v64 = fmax(v64, e);
+    }
+    vs_ref[c][0] = v32, vs_ref[c][1] = v64;
+    free(yr), free(ydr);
     free(err);
     results[c][0] = m32, results[c][1] = m64, results[c][2] = a64;
     worst_x[c][0] = w32, worst_x[c][1] = w64, worst_x[c][2] = wa64;
@@ -472,15 +505,16 @@ static void sweep(void)
     make_inputs(pts);
     printf("ISA %s, %lld f32 and %lld f64 inputs\n", tg__isa_name(tg__isa()),
            (long long)n32, (long long)n64);
-    printf("%-28s %8s %14s %8s %14s %10s %14s\n", "op", "f32 ulp", "at x",
-           "f64<=10", "at x", "f64 all", "at x");
+    printf("%-28s %8s %14s %8s %14s %10s %14s %8s %8s\n", "op", "f32 ulp", "at x",
+           "f64<=10", "at x", "f64 all", "at x", "ref f32", "ref f64");
     const char *only = getenv("TG_ACC_ONLY");
     for (int c = 0; c < N_CASES; c++) {
         if (only && !selected(only, cases[c].name)) continue;
         run_case(c);
-        printf("%-28s %8.3f %14.7g %8.3f %14.7g %10.4g %14.7g\n", cases[c].name,
-               results[c][0], worst_x[c][0], results[c][1], worst_x[c][1],
-               results[c][2], worst_x[c][2]);
+        printf("%-28s %8.3f %14.7g %8.3f %14.7g %10.4g %14.7g %8.3f %8.3f\n",
+               cases[c].name, results[c][0], worst_x[c][0], results[c][1],
+               worst_x[c][1], results[c][2], worst_x[c][2], vs_ref[c][0],
+               vs_ref[c][1]);
         if (!(results[c][0] <= 2.0))
             fprintf(stderr, "%s: f32 error %.3f ulp at x = %.9g\n", cases[c].name,
                     results[c][0], worst_x[c][0]);
@@ -489,6 +523,14 @@ static void sweep(void)
             fprintf(stderr, "%s: f64 error %.3f ulp at x = %.17g (bound %.1f)\n",
                     cases[c].name, results[c][1], worst_x[c][1], cases[c].bound64);
         TT_CHECK(results[c][1] <= cases[c].bound64);
+        /* each side within its bound of the exact value (the reference set
+         * is held to the same bounds in the TG_ISA=ref run), so within
+         * twice the bound of each other; exact ops agree exactly */
+        if (!(vs_ref[c][0] <= 4.0) || !(vs_ref[c][1] <= 2 * cases[c].bound64))
+            fprintf(stderr, "%s: vector and reference differ by %.3f (f32), %.3f (f64) ulp\n",
+                    cases[c].name, vs_ref[c][0], vs_ref[c][1]);
+        TT_CHECK(vs_ref[c][0] <= 4.0);
+        TT_CHECK(vs_ref[c][1] <= 2 * cases[c].bound64);
     }
     free(xs32);
     free(xs64);
@@ -516,7 +558,21 @@ static void binary_grid(void)
         m32 = fmax(m32, ulp32(powl(a32[i], b32[i]), y32[i]));
         m64 = fmax(m64, ulp64(powl(a64[i], b64[i]), y64[i]));
     }
-    printf("%-28s %10.3f %16s %10.3f\n", "pow (grid)", m32, "", m64);
+    static float r32[NA * NB];
+    static double r64[NA * NB];
+    tg__use_kernels(tg__kernels_for(TG_ISA_REF));
+    tg_vec_pow_f32(k, r32, a32, 1, b32, 1);
+    tg_vec_pow_f64(k, r64, a64, 1, b64, 1);
+    tg__use_kernels(NULL);
+    double v32 = 0, v64 = 0;
+    for (int64_t i = 0; i < k; i++) {
+        v32 = fmax(v32, ulp32(r32[i], y32[i]));
+        v64 = fmax(v64, ulp64(r64[i], y64[i]));
+    }
+    printf("%-28s %10.3f %16s %10.3f   vs ref %.3f %.3f\n", "pow (grid)", m32, "",
+           m64, v32, v64);
+    TT_CHECK(v32 <= 4.0);
+    TT_CHECK(v64 <= 3.0);
     TT_CHECK(m32 <= 2.0);
     TT_CHECK(m64 <= 1.5);
     /* maximum/minimum are exact, NaN in either operand gives NaN */
