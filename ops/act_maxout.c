@@ -44,24 +44,42 @@ static tg_status maxout_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return TG_OK;
 }
 
-#define MAXOUT_LOOP(T)                                                      \
-    {                                                                       \
-        const T *xv = x->data;                                              \
-        T *yv = n->out->data;                                               \
-        _Pragma("omp parallel for if (x->numel > TG_PAR_MIN)")              \
-        for (int64_t o = 0; o < m; o++) {                                   \
-            const T *grp = xv + o * k;                                      \
-            T best = grp[0];                                                \
-            int32_t bi = 0;                                                 \
-            for (int32_t i = 1; i < (int32_t)k && best == best; i++)        \
-                if (grp[i] > best || grp[i] != grp[i]) {                    \
-                    best = grp[i];                                          \
-                    bi = i;                                                 \
-                }                                                           \
-            yv[o] = best;                                                   \
-            c->argmax[o] = bi;                                              \
-        }                                                                   \
+/* y[o] = max over group o of k elements, argmax[o] its index (the first
+ * NaN wins and ends the scan, as torch.max) */
+static void maxout_rows_f32(int64_t m, int64_t k, float *y, int32_t *argmax,
+                            const float *x)
+{
+#pragma omp parallel for if (m * k > TG_PAR_MIN)
+    for (int64_t o = 0; o < m; o++) {
+        const float *grp = x + o * k;
+        float best = grp[0];
+        int32_t bi = 0;
+        for (int32_t i = 1; i < (int32_t)k && best == best; i++)
+            if (grp[i] > best || grp[i] != grp[i]) {
+                best = grp[i];
+                bi = i;
+            }
+        y[o] = best;
+        argmax[o] = bi;
     }
+}
+static void maxout_rows_f64(int64_t m, int64_t k, double *y, int32_t *argmax,
+                            const double *x)
+{
+#pragma omp parallel for if (m * k > TG_PAR_MIN)
+    for (int64_t o = 0; o < m; o++) {
+        const double *grp = x + o * k;
+        double best = grp[0];
+        int32_t bi = 0;
+        for (int32_t i = 1; i < (int32_t)k && best == best; i++)
+            if (grp[i] > best || grp[i] != grp[i]) {
+                best = grp[i];
+                bi = i;
+            }
+        y[o] = best;
+        argmax[o] = bi;
+    }
+}
 
 static tg_status maxout_fwd(tg_graph *g, tg_node *n)
 {
@@ -73,7 +91,8 @@ static tg_status maxout_fwd(tg_graph *g, tg_node *n)
         return tg__op_fail(g, n, TG_ERR_OOM, "out of memory saving the arg max");
     c->argmax = idx;
     n->ctx = c;
-    if (x->dtype == TG_F32) MAXOUT_LOOP(float) else MAXOUT_LOOP(double)
+    if (x->dtype == TG_F32) maxout_rows_f32(m, k, n->out->data, c->argmax, x->data);
+    else maxout_rows_f64(m, k, n->out->data, c->argmax, x->data);
     return TG_OK;
 }
 

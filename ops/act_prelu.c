@@ -47,19 +47,30 @@ static tg_status prelu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return tg_shape_same(g, n, out);
 }
 
-#define PRELU_LOOP(T)                                                       \
-    {                                                                       \
-        const T *xv = x->data, *av = al->data;                              \
-        T *yv = n->out->data;                                               \
-        _Pragma("omp parallel for if (x->numel > TG_PAR_MIN)")              \
-        for (int64_t r = 0; r < N * C; r++) {                               \
-            const T a = av[al->numel == 1 ? 0 : r % C];                     \
-            const T *xr = xv + r * S;                                       \
-            T *yr = yv + r * S;                                             \
-            for (int64_t i = 0; i < S; i++)                                 \
-                yr[i] = xr[i] > 0 ? xr[i] : a * xr[i];                      \
-        }                                                                   \
+/* y = x > 0 ? x : a x over rows of S elements, a = al[row % C] (or al[0]
+ * when one alpha is shared) */
+static void prelu_rows_f32(int64_t rows, int64_t C, int64_t S, float *y,
+                           const float *x, const float *al, bool shared)
+{
+#pragma omp parallel for if (rows * S > TG_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const float a = al[shared ? 0 : r % C];
+        const float *xr = x + r * S;
+        float *yr = y + r * S;
+        for (int64_t i = 0; i < S; i++) yr[i] = xr[i] > 0 ? xr[i] : a * xr[i];
     }
+}
+static void prelu_rows_f64(int64_t rows, int64_t C, int64_t S, double *y,
+                           const double *x, const double *al, bool shared)
+{
+#pragma omp parallel for if (rows * S > TG_PAR_MIN)
+    for (int64_t r = 0; r < rows; r++) {
+        const double a = al[shared ? 0 : r % C];
+        const double *xr = x + r * S;
+        double *yr = y + r * S;
+        for (int64_t i = 0; i < S; i++) yr[i] = xr[i] > 0 ? xr[i] : a * xr[i];
+    }
+}
 
 static tg_status prelu_fwd(tg_graph *g, tg_node *n)
 {
@@ -69,7 +80,10 @@ static tg_status prelu_fwd(tg_graph *g, tg_node *n)
     int64_t N = x->ndim >= 1 ? x->shape[0] : 1;
     if (x->numel == 0) return TG_OK;
     int64_t S = x->numel / (N * C);
-    if (x->dtype == TG_F32) PRELU_LOOP(float) else PRELU_LOOP(double)
+    if (x->dtype == TG_F32)
+        prelu_rows_f32(N * C, C, S, n->out->data, x->data, al->data, al->numel == 1);
+    else
+        prelu_rows_f64(N * C, C, S, n->out->data, x->data, al->data, al->numel == 1);
     return TG_OK;
 }
 

@@ -35,17 +35,27 @@ static tg_status rrelu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return tg_shape_same(g, n, out);
 }
 
-#define DRAW(T)                                                             \
-    {                                                                       \
-        const T *xv = x->data;                                              \
-        T *yv = n->out->data, *sv = c->slope->data;                         \
-        for (int64_t i = 0; i < x->numel; i++) {                            \
-            T s = 1;                                                        \
-            if (!(xv[i] > 0)) s = (T)(lo + (hi - lo) * tg_rng_uniform(r));  \
-            sv[i] = s;                                                      \
-            yv[i] = xv[i] * s;                                              \
-        }                                                                   \
+/* slopes s = 1 for x > 0, else drawn from U(lo, hi) in order; y = x s */
+static void draw_f32(int64_t n, float *y, float *s, const float *x, double lo,
+                     double hi, tg_rng *r)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float si = 1;
+        if (!(x[i] > 0)) si = (float)(lo + (hi - lo) * tg_rng_uniform(r));
+        s[i] = si;
+        y[i] = x[i] * si;
     }
+}
+static void draw_f64(int64_t n, double *y, double *s, const double *x,
+                     double lo, double hi, tg_rng *r)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double si = 1;
+        if (!(x[i] > 0)) si = lo + (hi - lo) * tg_rng_uniform(r);
+        s[i] = si;
+        y[i] = x[i] * si;
+    }
+}
 
 static tg_status rrelu_fwd(tg_graph *g, tg_node *n)
 {
@@ -66,7 +76,10 @@ static tg_status rrelu_fwd(tg_graph *g, tg_node *n)
     tg_rng *r = tg_graph_rng(g);
     /* One sequential stream: the same seed gives the same slopes whatever
      * the thread count. */
-    if (x->dtype == TG_F32) DRAW(float) else DRAW(double)
+    if (x->dtype == TG_F32)
+        draw_f32(x->numel, n->out->data, c->slope->data, x->data, lo, hi, r);
+    else
+        draw_f64(x->numel, n->out->data, c->slope->data, x->data, lo, hi, r);
     return TG_OK;
 }
 

@@ -310,93 +310,93 @@ void tg_vec_softplus_f64(int64_t n, double *y, const double *x, double beta, dou
 {
     tg__par_map_f64(n, y, x, TG_KM_softplus, (tg_kp){beta, threshold, 0});
 }
-void tg_vec_pow_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                    int64_t sb)
+void tg_vec_pow_f32(int64_t n, float *y, const float *a, int64_t sa,
+                    const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_pow].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_pow_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                     int64_t sb)
+                    const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_pow].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_maximum_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                        int64_t sb)
+void tg_vec_maximum_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_maximum].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_maximum_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                         int64_t sb)
+                        const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_maximum].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_minimum_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                        int64_t sb)
+void tg_vec_minimum_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_minimum].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_minimum_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                         int64_t sb)
+                        const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_minimum].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_relu_backward_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                              int64_t sb)
+void tg_vec_relu_backward_f32(int64_t n, float *y, const float *a, int64_t sa,
+                              const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_relu_backward].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_relu_backward_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                               int64_t sb)
+                              const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_relu_backward].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_sigmoid_backward_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                                 int64_t sb)
+void tg_vec_sigmoid_backward_f32(int64_t n, float *y, const float *a, int64_t sa,
+                                 const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_sigmoid_backward].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_sigmoid_backward_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                                  int64_t sb)
+                                 const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_sigmoid_backward].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_logsigmoid_backward_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                                    int64_t sb)
+void tg_vec_logsigmoid_backward_f32(int64_t n, float *y, const float *a, int64_t sa,
+                                    const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_logsigmoid_backward].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_logsigmoid_backward_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                                     int64_t sb)
+                                    const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_logsigmoid_backward].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_silu_backward_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                              int64_t sb)
+void tg_vec_silu_backward_f32(int64_t n, float *y, const float *a, int64_t sa,
+                              const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_silu_backward].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_silu_backward_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                               int64_t sb)
+                              const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_silu_backward].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_gelu_backward_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                              int64_t sb)
+void tg_vec_gelu_backward_f32(int64_t n, float *y, const float *a, int64_t sa,
+                              const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_gelu_backward].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_gelu_backward_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                               int64_t sb)
+                              const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_gelu_backward].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
-void tg_vec_gelu_tanh_backward_f32(int64_t n, float *y, const float *a, int64_t sa, const float *b,
-                                   int64_t sb)
+void tg_vec_gelu_tanh_backward_f32(int64_t n, float *y, const float *a, int64_t sa,
+                                   const float *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_gelu_tanh_backward].f32(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
 void tg_vec_gelu_tanh_backward_f64(int64_t n, double *y, const double *a, int64_t sa,
-                                    const double *b,                                    int64_t sb)
+                                   const double *b, int64_t sb)
 {
     tg__kernels()->bin[TG_KB_gelu_tanh_backward].f64(n, y, a, sa, b, sb, (tg_kp){0, 0, 0});
 }
