@@ -33,6 +33,8 @@ tg_check_opts tg_check_defaults(void)
     o.fast = false;
     o.gradgrad = false;
     o.kink_margin = 0.0;
+    o.forward = false;
+    o.locate = 0;
     return o;
 }
 
@@ -298,16 +300,37 @@ static void init_input_report(tg_check_input_report *ir, const char *name,
     ir->pass = true;
 }
 
+/* The worst element so far: the failing one with the largest absolute
+ * error; when none fails, the one with the largest absolute error. */
+typedef struct worst_track {
+    bool fails;
+    double e;
+} worst_track;
+
+static void track(const ck *c, tg_check_input_report *ir, worst_track *w,
+                  int64_t k, double a, double nu)
+{
+    double e = fabs(a - nu), re = rel_err(c, a, nu);
+    if (isnan(e)) e = re = INFINITY;
+    if (e > ir->max_abs_err) ir->max_abs_err = e;
+    if (re > ir->max_rel_err) ir->max_rel_err = re;
+    bool fails = violation(c, a, nu) > 1.0;
+    if ((fails && !w->fails) || (fails == w->fails && e > w->e)) {
+        w->fails = fails;
+        w->e = e;
+        ir->worst = k;
+        ir->analytic = a;
+        ir->numeric = nu;
+    }
+}
+
 /* Full element-by-element comparison of `analytic` with central
  * differences of the objective with respect to variable v. */
 static tg_status full_compare(ck *c, objective ob, double *v, int64_t nv,
                               const double *analytic,
                               tg_check_input_report *ir)
 {
-    /* The worst element is the failing one with the largest absolute
-     * error; when none fails, the one with the largest absolute error. */
-    bool worst_fails = false;
-    double worst_e = -1;
+    worst_track w = {false, -1};
     ir->max_abs_err = ir->max_rel_err = 0;
     ir->worst = -1;
     ir->pass = true;
@@ -315,20 +338,9 @@ static tg_status full_compare(ck *c, objective ob, double *v, int64_t nv,
         double nu;
         tg_status st = central(c, ob, v, nv, k, NULL, c->o.eps, &nu);
         if (st != TG_OK) return st;
-        double a = analytic[k];
-        double e = fabs(a - nu), re = rel_err(c, a, nu);
-        if (isnan(e)) e = re = INFINITY;
-        if (e > ir->max_abs_err) ir->max_abs_err = e;
-        if (re > ir->max_rel_err) ir->max_rel_err = re;
-        bool fails = violation(c, a, nu) > 1.0;
-        if ((fails && !worst_fails) || (fails == worst_fails && e > worst_e)) {
-            worst_fails = fails;
-            worst_e = e;
-            ir->worst = k;
-            ir->analytic = a;
-            ir->numeric = nu;
-        }
+        track(c, ir, &w, k, analytic[k], nu);
     }
+    bool worst_fails = w.fails;
     ir->pass = !worst_fails;
     ir->at_kink = false;
     if (!ir->pass && ir->worst >= 0) {
@@ -575,6 +587,473 @@ static tg_status second_order(ck *c, double **hx, double *hw)
     return TG_OK;
 }
 
+/* --------------------------------------------------------- forward mode */
+
+static tg_status ck_oom(ck *c, const char *what)
+{
+    snprintf(c->r->message, sizeof c->r->message,
+             "tg_gradcheck: out of memory allocating %s", what);
+    return tg__set_last_error(TG_ERR_OOM, "%s", c->r->message);
+}
+
+/* f(x) at the current inputs into out (c->wn values). */
+static tg_status eval_out(ck *c, double *out)
+{
+    tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL;
+    tg_status st = build(c, false, ins, &y);
+    if (st != TG_OK) return build_error(c, st, "evaluating the function");
+    if (!same_out_shape(c, y)) return shape_changed(c);
+    memcpy(out, y->data, (size_t)c->wn * sizeof(double));
+    return TG_OK;
+}
+
+/* J_i v (tg_jvp) for a random tangent v of input i against the
+ * directional central difference (f(x + eps v) - f(x - eps v)) / 2 eps,
+ * element by element over the output. The dual of the reverse check,
+ * which compares J^T w element by element over the input. */
+static tg_status forward_row(ck *c, int i, tg_rng *rng,
+                             tg_check_input_report *ir)
+{
+    int64_t nv = c->numel[i], wn = c->wn;
+    size_t bv = (size_t)(nv ? nv : 1) * sizeof(double);
+    size_t bw = (size_t)(wn ? wn : 1) * sizeof(double);
+    double *v = tg__malloc(bv), *save = tg__malloc(bv), *ja = tg__malloc(bw),
+           *yp = tg__malloc(bw), *ym = tg__malloc(bw), *y0 = tg__malloc(bw);
+    tg_status st = TG_OK;
+    if (!v || !save || !ja || !yp || !ym || !y0) {
+        st = ck_oom(c, "forward-mode buffers");
+        goto out;
+    }
+    fill_uniform(rng, v, nv, -1, 1);
+    {
+        tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL, *jv = NULL;
+        st = build(c, true, ins, &y);
+        if (st != TG_OK) {
+            st = build_error(c, st, "forward mode: building the function");
+            goto out;
+        }
+        if (!same_out_shape(c, y)) {
+            st = shape_changed(c);
+            goto out;
+        }
+        tg_tensor *vt = tg_input(c->g, TG_F64, c->args[i].ndim,
+                                 c->args[i].shape, v);
+        st = tg_jvp(c->g, &y, 1, &ins[i], 1, &vt, false, &jv);
+        if (st != TG_OK) {
+            st = build_error(c, st, "forward mode: tg_jvp");
+            goto out;
+        }
+        memcpy(ja, jv->data, (size_t)wn * sizeof(double));
+    }
+    double *x = c->x[i], h = c->o.eps;
+    memcpy(save, x, (size_t)nv * sizeof(double));
+    for (int64_t k = 0; k < nv; k++) x[k] = save[k] + h * v[k];
+    st = eval_out(c, yp);
+    if (st == TG_OK) {
+        for (int64_t k = 0; k < nv; k++) x[k] = save[k] - h * v[k];
+        st = eval_out(c, ym);
+    }
+    memcpy(x, save, (size_t)nv * sizeof(double));
+    if (st == TG_OK) st = eval_out(c, y0);
+    if (st != TG_OK) goto out;
+
+    init_input_report(ir, c->args[i].name, c->out_ndim, c->out_shape);
+    ir->checked = true;
+    worst_track w = {false, -1};
+    for (int64_t k = 0; k < wn; k++)
+        track(c, ir, &w, k, ja[k], (yp[k] - ym[k]) / (2 * h));
+    ir->pass = !w.fails;
+    if (!ir->pass && ir->worst >= 0) {
+        /* the kink test of the reverse check, along v at that output */
+        int64_t k = ir->worst;
+        double gap = fabs((yp[k] - y0[k]) / h - (y0[k] - ym[k]) / h);
+        ir->at_kink = gap > tol_of(c, ir->numeric) &&
+                      gap >= 0.5 * fabs(ir->analytic - ir->numeric);
+    }
+out:
+    tg__free(v);
+    tg__free(save);
+    tg__free(ja);
+    tg__free(yp);
+    tg__free(ym);
+    tg__free(y0);
+    return st;
+}
+
+/* ---------------------------------------------------------- the faulty op */
+
+/* One recorded op applied again to given inputs: the function of the
+ * local check. */
+typedef struct node_call {
+    const tg_op *op;
+    const tg_attrs *attrs;
+} node_call;
+
+static tg_tensor *node_fn(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g;
+    const node_call *u = ud;
+    return tg_apply(u->op, in, n, u->attrs);
+}
+
+static void culprit_node(tg_check_culprit *cu, const tg_node *n,
+                         tg_culprit_kind kind)
+{
+    cu->searched = true;
+    cu->kind = kind;
+    snprintf(cu->op, sizeof cu->op, "%s", n->op->name);
+    cu->node = n->seq;
+    cu->n_in = n->n_in;
+    for (int j = 0; j < n->n_in && j < TG_CULPRIT_MAX_IN; j++) {
+        cu->in_ndim[j] = n->in[j]->ndim;
+        memcpy(cu->in_shape[j], n->in[j]->shape,
+               sizeof(int64_t) * (size_t)n->in[j]->ndim);
+    }
+    tg_node_attrs_str(n, true, cu->attrs, sizeof cu->attrs);
+}
+
+static void culprit_worst(tg_check_culprit *cu, int ndim,
+                          const int64_t *shape, int64_t flat)
+{
+    cu->worst = flat;
+    cu->worst_ndim = ndim;
+    memcpy(cu->worst_shape, shape, sizeof(int64_t) * (size_t)ndim);
+}
+
+/* "node #3 mul([3,4], [3,4]; alpha=0.1)" */
+static size_t culprit_head(const tg_check_culprit *cu, char *buf, size_t size)
+{
+    size_t k = (size_t)snprintf(buf, size, "node #%lld %s(", (long long)cu->node,
+                                cu->op);
+    for (int j = 0; j < cu->n_in && j < TG_CULPRIT_MAX_IN && k < size; j++) {
+        char sb[TG_SHAPE_BUF];
+        k += (size_t)snprintf(buf + k, size - k, "%s%s", j ? ", " : "",
+                              tg__fmt_shape(sb, cu->in_ndim[j],
+                                            cu->in_shape[j]));
+    }
+    if (k < size && cu->n_in > TG_CULPRIT_MAX_IN)
+        k += (size_t)snprintf(buf + k, size - k, ", ...");
+    if (k < size)
+        k += (size_t)snprintf(buf + k, size - k, "%s%s)",
+                              cu->attrs[0] ? "; " : "", cu->attrs);
+    return k < size ? k : size - 1;
+}
+
+/* The culprit's one line, cut at the buffer's end (the head alone may
+ * fill most of it). */
+static void culprit_text(tg_check_culprit *cu, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void culprit_text(tg_check_culprit *cu, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cu->text, sizeof cu->text, fmt, ap);
+    va_end(ap);
+}
+
+static void fmt_index(char *buf, size_t size, int ndim, const int64_t *shape,
+                      int64_t flat);
+
+/* The flat index into input `in` of output element `flat` when `in`
+ * broadcasts to the output's shape; -1 otherwise. */
+static int64_t broadcast_index(const tg_tensor *in, const tg_tensor *out,
+                               int64_t flat)
+{
+    if (in->ndim > out->ndim) return -1;
+    int off = out->ndim - in->ndim;
+    for (int d = 0; d < in->ndim; d++)
+        if (in->shape[d] != out->shape[off + d] && in->shape[d] != 1)
+            return -1;
+    int64_t idx = 0, stride = 1;
+    for (int d = out->ndim - 1; d >= 0; d--) {
+        int64_t e = out->shape[d] > 0 ? out->shape[d] : 1;
+        int64_t id = flat % e;
+        flat /= e;
+        int di = d - off;
+        if (di < 0) continue;
+        if (in->shape[di] != 1) idx += id * stride;
+        stride *= in->shape[di];
+    }
+    return idx;
+}
+
+/* The first node (recording order) of the path to y whose output holds
+ * NaN/Inf while all its inputs are finite. */
+static bool locate_nonfinite_out(ck *c, const tg_node *const *nodes,
+                                 int64_t nn, const bool *anc)
+{
+    tg_check_culprit *cu = &c->r->culprit;
+    for (int64_t s = 0; s < nn; s++) {
+        const tg_node *n = nodes[s];
+        if (!anc[s]) continue;
+        int64_t bad = tg__first_nonfinite(n->out);
+        if (bad < 0) continue;
+        bool inputs_finite = true;
+        for (int j = 0; j < n->n_in; j++)
+            if (tg__first_nonfinite(n->in[j]) >= 0) inputs_finite = false;
+        if (!inputs_finite) continue;
+        culprit_node(cu, n, TG_CULPRIT_NONFINITE_OUT);
+        culprit_worst(cu, n->out->ndim, n->out->shape, bad);
+        cu->analytic = tg_get(n->out, bad);
+        cu->numeric = NAN;
+        /* Elementwise (broadcasting) ops: the inputs' values at that
+         * element; the input blamed is the one that is 0 there (log, /,
+         * pow at 0) when exactly one is, or the only input. */
+        char vals[200] = "", ib[TG_SHAPE_BUF];
+        size_t k = 0;
+        int zeros = 0, zero_at = -1;
+        for (int j = 0; j < n->n_in; j++) {
+            int64_t bi = broadcast_index(n->in[j], n->out, bad);
+            if (bi < 0) {
+                k = 0;
+                vals[0] = 0;
+                zeros = -1;
+                break;
+            }
+            double v = tg_get(n->in[j], bi);
+            if (v == 0) zeros++, zero_at = j;
+            if (k < sizeof vals)
+                k += (size_t)snprintf(vals + k, sizeof vals - k,
+                                      "%sinput %d = %.6g", j ? ", " : "",
+                                      j + 1, v);
+        }
+        cu->input = n->n_in == 1 ? 0 : zeros == 1 ? zero_at : -1;
+        if (cu->input >= 0 && zeros >= 0) {
+            int64_t bi = broadcast_index(n->in[cu->input], n->out, bad);
+            cu->numeric = tg_get(n->in[cu->input], bi);
+        }
+        char head[300];
+        culprit_head(cu, head, sizeof head);
+        fmt_index(ib, sizeof ib, n->out->ndim, n->out->shape, bad);
+        double v = cu->analytic;
+        culprit_text(cu,
+                 "%s: the output holds %s at %s from finite inputs%s%s%s",
+                 head, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf", ib,
+                 vals[0] ? " (" : "", vals, vals[0] ? ")" : "");
+        return true;
+    }
+    return false;
+}
+
+/* The first VJP of the backward pass (reverse recording order) that
+ * turns a finite upstream gradient into NaN/Inf. The upstream gradients
+ * come from one tg_grad with respect to every node output; each
+ * suspect's VJP is then run alone on a copy of its inputs. */
+static tg_status locate_nonfinite_grad(ck *c, tg_tensor *y, tg_tensor **ins,
+                                       const tg_node *const *nodes,
+                                       int64_t nn, const bool *anc,
+                                       bool *found)
+{
+    *found = false;
+    tg_graph *g = c->g;
+    int64_t m = 0;
+    size_t cap = (size_t)(nn + TG_CHECK_MAX_INPUTS);
+    tg_tensor **tg = tg__arena_alloc(&g->arena, sizeof *tg * cap);
+    tg_tensor **gr = tg__arena_alloc(&g->arena, sizeof *gr * cap);
+    int64_t *at = tg__arena_alloc(&g->arena, sizeof *at * cap);
+    if (!tg || !gr || !at) return ck_oom(c, "the search for the faulty op");
+    for (int64_t s = 0; s < nn; s++)
+        if (anc[s] && (nodes[s]->out->flags & TG_TF_REQUIRES_GRAD)) {
+            at[m] = s;
+            tg[m++] = nodes[s]->out;
+        }
+    if (m == 0) return TG_OK;
+    /* the inputs' gradients too: the last VJP may be the one */
+    int64_t mt = m;
+    for (int i = 0; i < c->n; i++)
+        if (!c->args[i].no_grad) tg[mt++] = ins[i];
+    tg_tensor *sd = seed_tensor(c, false);
+    if (tg_grad(g, &y, 1, &sd, tg, (int)mt, false, gr) != TG_OK)
+        return g->status == TG_ERR_OOM
+                   ? build_error(c, TG_ERR_OOM, "searching the faulty op")
+                   : TG_OK; /* already reported by the checks */
+    bool any = false;
+    for (int64_t j = 0; j < mt && !any; j++)
+        any = tg__first_nonfinite(gr[j]) >= 0;
+    if (!any) return TG_OK;
+    for (int64_t j = m - 1; j >= 0; j--) {
+        const tg_node *n = nodes[at[j]];
+        if (tg__first_nonfinite(gr[j]) >= 0 || !n->op->vjp) continue;
+        tg_graph *g2 = tg_graph_new();
+        if (!g2) return ck_oom(c, "the search for the faulty op");
+        tg_tensor *l[TG_CHECK_MAX_INPUTS], *want[TG_CHECK_MAX_INPUTS],
+            *gx[TG_CHECK_MAX_INPUTS];
+        int wi[TG_CHECK_MAX_INPUTS], nw = 0;
+        bool ok = n->n_in <= TG_CHECK_MAX_INPUTS;
+        for (int i = 0; ok && i < n->n_in; i++) {
+            const tg_tensor *t = n->in[i];
+            l[i] = tg_input(g2, t->dtype, t->ndim, t->shape, t->data);
+            if ((t->flags & TG_TF_REQUIRES_GRAD) &&
+                !(n->op->index_inputs & (1u << i))) {
+                tg_set_requires_grad(l[i], true);
+                wi[nw] = i;
+                want[nw++] = l[i];
+            }
+        }
+        tg_tensor *o2 = ok ? tg_apply(n->op, l, n->n_in, &n->attr) : NULL;
+        tg_tensor *s2 = ok ? tg_input(g2, gr[j]->dtype, gr[j]->ndim,
+                                      gr[j]->shape, gr[j]->data)
+                           : NULL;
+        if (ok && nw > 0 && tg_graph_status(g2) == TG_OK &&
+            o2->dtype == s2->dtype && tg_grad(g2, &o2, 1, &s2, want, nw,
+                                              false, gx) == TG_OK) {
+            for (int q = 0; q < nw && !*found; q++) {
+                int64_t bad = tg__first_nonfinite(gx[q]);
+                if (bad < 0) continue;
+                const tg_tensor *in = n->in[wi[q]];
+                tg_check_culprit *cu = &c->r->culprit;
+                culprit_node(cu, n, TG_CULPRIT_NONFINITE_GRAD);
+                cu->input = wi[q];
+                cu->analytic = tg_get(gx[q], bad);
+                int64_t bi = gx[q]->numel == in->numel
+                                 ? bad
+                                 : broadcast_index(in, gx[q], bad);
+                cu->numeric = bi >= 0 ? tg_get(in, bi) : NAN;
+                culprit_worst(cu, gx[q]->ndim, gx[q]->shape, bad);
+                char head[300], ib[TG_SHAPE_BUF];
+                culprit_head(cu, head, sizeof head);
+                fmt_index(ib, sizeof ib, gx[q]->ndim, gx[q]->shape, bad);
+                double v = cu->analytic;
+                culprit_text(cu,
+                         "%s: its VJP gives %s in the gradient of input %d "
+                         "at %s (where the input is %.6g) from a finite "
+                         "upstream gradient",
+                         head, isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf",
+                         wi[q] + 1, ib, cu->numeric);
+                *found = true;
+            }
+        }
+        bool oom = tg_graph_status(g2) == TG_ERR_OOM;
+        tg_graph_free(g2);
+        if (oom) return ck_oom(c, "the search for the faulty op");
+        if (*found) return TG_OK;
+    }
+    return TG_OK;
+}
+
+/* The first node (recording order) whose own VJP fails a gradient check
+ * on its recorded inputs: tg_gradcheck of that op alone, with the
+ * caller's tolerances. A failure only at a kink is remembered and
+ * reported when no node fails elsewhere. */
+static tg_status locate_vjp(ck *c, const tg_node *const *nodes, int64_t nn,
+                            const bool *anc)
+{
+    tg_check_culprit kink;
+    memset(&kink, 0, sizeof kink);
+    tg_check_report *lr = tg__malloc(sizeof *lr);
+    if (!lr) return ck_oom(c, "the search for the faulty op");
+    for (int64_t s = 0; s < nn; s++) {
+        const tg_node *n = nodes[s];
+        if (!anc[s] || !(n->out->flags & TG_TF_REQUIRES_GRAD) ||
+            !n->op->vjp || n->n_in > TG_CHECK_MAX_INPUTS ||
+            n->out->dtype != TG_F64)
+            continue;
+        tg_check_arg a[TG_CHECK_MAX_INPUTS];
+        bool ok = true, any = false;
+        int64_t total = 0;
+        char names[TG_CHECK_MAX_INPUTS][12];
+        for (int j = 0; j < n->n_in; j++) {
+            const tg_tensor *t = n->in[j];
+            if (t->dtype != TG_F64) ok = false;
+            memset(&a[j], 0, sizeof a[j]);
+            snprintf(names[j], sizeof names[j], "input %d", j + 1);
+            a[j].name = names[j];
+            a[j].ndim = t->ndim;
+            memcpy(a[j].shape, t->shape, sizeof(int64_t) * (size_t)t->ndim);
+            a[j].data = t->data;
+            a[j].no_grad = !(t->flags & TG_TF_REQUIRES_GRAD) ||
+                           (n->op->index_inputs & (1u << j));
+            if (!a[j].no_grad) {
+                any = true;
+                total += t->numel;
+            }
+        }
+        if (!ok || !any) continue;
+        node_call u = {n->op, &n->attr};
+        tg_check_opts o = tg_check_defaults();
+        o.eps = c->o.eps;
+        o.atol = c->o.atol;
+        o.rtol = c->o.rtol;
+        o.seed = c->o.seed;
+        o.fast = total > 4096;
+        o.locate = -1;
+        tg_status st = tg_gradcheck(node_fn, &u, n->n_in, a, &o, lr);
+        if (st == TG_ERR_OOM) {
+            tg__free(lr);
+            return ck_oom(c, "the search for the faulty op");
+        }
+        if (st != TG_ERR_NUMERIC) continue; /* passes, or cannot be rerun */
+        const tg_check_input_report *bad = NULL;
+        int bj = -1;
+        for (int j = 0; j < n->n_in && !bad; j++)
+            if (lr->in[j].checked && !lr->in[j].pass) bad = &lr->in[j], bj = j;
+        if (!bad) continue; /* reentrancy or zero seed: reported already */
+        tg_check_culprit cu;
+        memset(&cu, 0, sizeof cu);
+        culprit_node(&cu, n, bad->at_kink ? TG_CULPRIT_KINK : TG_CULPRIT_VJP);
+        cu.input = bj;
+        cu.analytic = bad->analytic;
+        cu.numeric = bad->numeric;
+        culprit_worst(&cu, bad->ndim, bad->shape, bad->worst);
+        char head[300], ib[TG_SHAPE_BUF];
+        culprit_head(&cu, head, sizeof head);
+        fmt_index(ib, sizeof ib, bad->ndim, bad->shape, bad->worst);
+        culprit_text(&cu,
+                 "%s: %s of input %d is %.6g at %s, its local central "
+                 "difference %.6g%s",
+                 head, bad->at_kink ? "the gradient" : "its VJP", bj + 1,
+                 bad->analytic, ib, bad->numeric,
+                 bad->at_kink ? " (a kink: the one-sided slopes differ)" : "");
+        if (!bad->at_kink) {
+            c->r->culprit = cu;
+            tg__free(lr);
+            return TG_OK;
+        }
+        if (kink.kind == TG_CULPRIT_NONE) kink = cu;
+    }
+    tg__free(lr);
+    if (kink.kind != TG_CULPRIT_NONE) c->r->culprit = kink;
+    return TG_OK;
+}
+
+/* Search the faulty op on a fresh recording of f at the check's point. */
+static tg_status locate(ck *c)
+{
+    tg_tensor *ins[TG_CHECK_MAX_INPUTS], *y = NULL;
+    tg_status st = build(c, true, ins, &y);
+    if (st != TG_OK) return build_error(c, st, "searching the faulty op");
+    tg_graph *g = c->g;
+    int64_t nn = g->n_nodes;
+    if (nn == 0) return TG_OK;
+    const tg_node **nodes = tg__malloc(sizeof *nodes * (size_t)nn);
+    bool *anc = tg__calloc(sizeof *anc * (size_t)nn);
+    if (!nodes || !anc) {
+        tg__free(nodes);
+        tg__free(anc);
+        return ck_oom(c, "the search for the faulty op");
+    }
+    int64_t k = nn;
+    for (const tg_node *n = g->tape; n && k > 0; n = n->prev)
+        nodes[--k] = n;
+    /* the path: nodes the output depends on */
+    if (y->node && y->node->seq < nn) anc[y->node->seq] = true;
+    for (int64_t s = nn - 1; s >= 0; s--) {
+        if (!anc[s]) continue;
+        const tg_node *n = nodes[s];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j]->node && n->in[j]->node->seq < nn)
+                anc[n->in[j]->node->seq] = true;
+    }
+    c->r->culprit.searched = true;
+    bool found = locate_nonfinite_out(c, nodes, nn, anc);
+    if (!found)
+        st = locate_nonfinite_grad(c, y, ins, nodes, nn, anc, &found);
+    if (st == TG_OK && !found) st = locate_vjp(c, nodes, nn, anc);
+    tg__free(nodes);
+    tg__free(anc);
+    return st;
+}
+
 static tg_status validate(tg_check_fn f, int n, const tg_check_arg *in,
                           const tg_check_opts *o, int64_t *numel)
 {
@@ -675,6 +1154,34 @@ static tg_status run_check(ck *c)
     for (int i = 0; i < c->n; i++)
         if (r->in[i].checked && !r->in[i].pass) values_ok = false;
 
+    r->forward_pass = true;
+    if (c->o.forward) {
+        r->n_forward = c->n;
+        for (int i = 0; i < c->n; i++) {
+            const tg_check_arg *a = &c->args[i];
+            tg_check_input_report *ir = &r->forward[i];
+            init_input_report(ir, a->name, c->out_ndim, c->out_shape);
+            if (a->no_grad) continue;
+            st = forward_row(c, i, &rng, ir);
+            if (st != TG_OK) return st;
+            if (ir->pass) continue;
+            r->forward_pass = false;
+            set_msg(c, "forward: input %d%s%s%s: JVP %.6g vs numeric %.6g at "
+                       "output element %lld%s",
+                    i + 1, a->name ? " (" : "", a->name ? a->name : "",
+                    a->name ? ")" : "", ir->analytic, ir->numeric,
+                    (long long)ir->worst,
+                    ir->at_kink ? " (at a non-differentiable point; hint: "
+                                  "set kink_margin)"
+                                : "");
+        }
+    }
+    if (c->o.locate > 0 ||
+        (c->o.locate == 0 && (!values_ok || !r->forward_pass))) {
+        st = locate(c);
+        if (st != TG_OK) return st;
+    }
+
     r->gradgrad_pass = true;
     if (c->o.gradgrad && c->nonsmooth) {
         r->gradgrad_skipped = true;
@@ -718,7 +1225,7 @@ static tg_status run_check(ck *c)
         if (st != TG_OK) return st;
     }
     r->pass = values_ok && r->deterministic && r->zero_seed_ok &&
-              r->gradgrad_pass;
+              r->gradgrad_pass && r->forward_pass;
     r->kinks_moved = moved;
     return r->pass ? TG_OK : TG_ERR_NUMERIC;
 
@@ -743,6 +1250,10 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
     r->gradgrad_pass = true;
     r->deterministic = true;
     r->zero_seed_ok = true;
+    r->forward_pass = true;
+    r->culprit.node = -1;
+    r->culprit.input = -1;
+    r->culprit.worst = -1;
 
     ck c;
     memset(&c, 0, sizeof c);
@@ -843,6 +1354,17 @@ static void print_rows(FILE *f, const tg_check_input_report *rows, int n)
     }
 }
 
+const char *tg_culprit_kind_str(tg_culprit_kind k)
+{
+    switch (k) {
+    case TG_CULPRIT_VJP: return "vjp";
+    case TG_CULPRIT_NONFINITE_OUT: return "nonfinite_output";
+    case TG_CULPRIT_NONFINITE_GRAD: return "nonfinite_grad";
+    case TG_CULPRIT_KINK: return "kink";
+    default: return "none";
+    }
+}
+
 void tg_check_report_print(const tg_check_report *r, void *file)
 {
     FILE *f = file ? file : stdout;
@@ -859,6 +1381,24 @@ void tg_check_report_print(const tg_check_report *r, void *file)
         fprintf(f, "second derivatives (gradgrad):\n");
         print_rows(f, r->gradgrad, r->n_gradgrad);
     }
+    if (r->n_forward > 0) {
+        fprintf(f, "forward mode (JVP along a random tangent of each input, "
+                   "compared over the output):\n");
+        print_rows(f, r->forward, r->n_forward);
+    }
+    const tg_check_culprit *cu = &r->culprit;
+    if (cu->kind == TG_CULPRIT_VJP)
+        fprintf(f, "faulty op: %s\n", cu->text);
+    else if (cu->kind == TG_CULPRIT_NONFINITE_OUT)
+        fprintf(f, "first non-finite value: %s\n", cu->text);
+    else if (cu->kind == TG_CULPRIT_NONFINITE_GRAD)
+        fprintf(f, "first non-finite gradient: %s\n", cu->text);
+    else if (cu->kind == TG_CULPRIT_KINK)
+        fprintf(f, "no wrong VJP found; at a kink: %s\n", cu->text);
+    else if (cu->searched && !r->pass)
+        fprintf(f, "faulty op: none found (every op's VJP passes a check of "
+                   "its own at these values: the mismatch builds up across "
+                   "ops; try a larger --eps or --rtol)\n");
     if (r->kinks_moved)
         fprintf(f, "moved %d sample point%s away from kinks\n", r->kinks_moved,
                 r->kinks_moved == 1 ? "" : "s");

@@ -1188,6 +1188,103 @@ static void derivative_commands(void)
     run_free(&r);
 }
 
+/* A deliberately wrong user op, registered so expressions can call it:
+ * y = scale x², whose VJP forgets the factor 2. */
+static tg_status badsq_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    const tg_tensor *x = tg_node_input(n, 0);
+    tg_tensor *y = tg_node_output(n);
+    double s = tg_node_real(n, "scale");
+    for (int64_t i = 0; i < y->numel; i++) {
+        double v = tg_get(x, i);
+        if (tg_f64(y)) tg_f64(y)[i] = s * v * v;
+        else tg_f32(y)[i] = (float)(s * v * v);
+    }
+    return TG_OK;
+}
+
+static void badsq_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                      const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    gx[0] = tg_mul(gy, tg_mul_scalar(tg_node_input(n, 0),
+                                     tg_node_real(n, "scale")));
+}
+
+static TG_OP_DEFINE(badsq, .n_inputs = 1, .forward = badsq_fwd,
+                    .vjp = badsq_vjp,
+                    .attrs = {{.name = "scale", .kind = TG_ATTR_REAL,
+                               .def = 1}});
+
+static void check_locate_forward(void)
+{
+    TT_CHECK(tg_op_register(&badsq) == TG_OK);
+    /* the table names the op, its input shape and attributes */
+    run_result r = RUN("check", "tanh(badsq(a @ b, scale=2))", "a=3x4",
+                       "b=4x2");
+    TT_CHECK(r.rc == 1);
+    TT_CONTAINS(r.out, "faulty op: node #1 badsq([3,2]; scale=2): its VJP of "
+                       "input 1 is ");
+    run_free(&r);
+    r = RUN("check", "tanh(badsq(a @ b, scale=2))", "a=3x4", "b=4x2",
+            "--json");
+    TT_CHECK(r.rc == 1);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    jv *cu = jget(&v, "culprit");
+    TT_STREQ(jget(cu, "kind") ? jget(cu, "kind")->str : NULL, "vjp");
+    TT_STREQ(jget(cu, "op") ? jget(cu, "op")->str : NULL, "badsq");
+    TT_NEAR(jnum(jget(cu, "node")), 1, 0);
+    TT_NEAR(jnum(jget(cu, "input")), 0, 0);
+    TT_STREQ(jget(cu, "attrs") ? jget(cu, "attrs")->str : NULL, "scale=2");
+    jv *sh = jat(jget(cu, "input_shapes"), 0);
+    TT_CHECK(sh && sh->n == 2);
+    TT_NEAR(jnum(jat(sh, 0)), 3, 0);
+    TT_NEAR(jnum(jat(sh, 1)), 2, 0);
+    TT_CHECK(jget(cu, "worst") && jget(cu, "worst")->n == 2);
+    double an = jnum(jget(cu, "analytic")), nu = jnum(jget(cu, "numeric"));
+    TT_CHECK(fabs(an) > 0.01);
+    TT_NEAR(nu, 2 * an, 1e-6);
+    TT_CHECK(jget(&v, "forward") && jget(&v, "forward")->k == J_NULL);
+    jfree(&v);
+    run_free(&r);
+
+    /* a passing check does not search */
+    r = RUN("check", "tanh(x) * y", "x=2x2", "y=2", "--json", "--forward");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(json_doc(r.out, &v));
+    TT_CHECK(jget(&v, "culprit") && jget(&v, "culprit")->k == J_NULL);
+    jv *fw = jget(&v, "forward");
+    TT_CHECK(fw && jget(fw, "pass") && jget(fw, "pass")->b);
+    jv *rows = jget(fw, "inputs");
+    TT_CHECK(rows && rows->n == 2);
+    for (int i = 0; i < 2; i++) {
+        jv *row = jat(rows, i);
+        TT_CHECK(jget(row, "pass") && jget(row, "pass")->b);
+        TT_CHECK(jnum(jget(row, "max_abs_err")) < 1e-8);
+        /* rows index the output, [2,2] */
+        TT_CHECK(jget(row, "shape") && jget(row, "shape")->n == 2);
+    }
+    jfree(&v);
+    run_free(&r);
+
+    /* --forward on the wrong op: the JVP is half the difference */
+    r = RUN("check", "badsq(x)", "x=4:0.5,-1,2,0.25", "--forward");
+    TT_CHECK(r.rc == 1);
+    TT_CONTAINS(r.out, "forward mode (JVP along a random tangent of each "
+                       "input, compared over the output):\n");
+    TT_CONTAINS(r.out, "faulty op: node #0 badsq([4]; scale=1)");
+    run_free(&r);
+
+    /* a NaN: the first node that makes one, and the input value there */
+    r = RUN("check", "tanh(log(x) * y)", "x=3:0.5,0,2", "y=3");
+    TT_CHECK(r.rc == 1);
+    TT_CONTAINS(r.out, "first non-finite value: node #0 log([3]): the output "
+                       "holds -Inf at (1) from finite inputs (input 1 = 0)\n");
+    run_free(&r);
+}
+
 TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
        TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
@@ -1195,4 +1292,5 @@ TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(dot_library), TT(dot_oom), TT(check_weights_outputs),
        TT(check_infinite_derivative), TT(scalar_shorthand),
        TT(caret_power_hint), TT(alias_names), TT(dot_student),
-       TT(dot_node_names), TT(derivative_commands))
+       TT(dot_node_names), TT(derivative_commands),
+       TT(check_locate_forward))

@@ -346,6 +346,221 @@ static void printing(void)
 
 /* Allocation failures inside the check report TG_ERR_OOM, never crash,
  * and leak nothing. */
+/* ------------------------------------------------- finding the faulty op */
+
+/* A deliberately wrong user op: y = scale x², whose VJP forgets the 2. */
+static tg_status badsq_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    const tg_tensor *x = tg_node_input(n, 0);
+    tg_tensor *y = tg_node_output(n);
+    double s = tg_node_real(n, "scale");
+    for (int64_t i = 0; i < y->numel; i++) {
+        double v = tg_get(x, i);
+        if (tg_f64(y)) tg_f64(y)[i] = s * v * v;
+        else tg_f32(y)[i] = (float)(s * v * v);
+    }
+    return TG_OK;
+}
+
+static void badsq_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                      const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)need;
+    tg_tensor *x = tg_node_input(n, 0);
+    gx[0] = tg_mul(gy, tg_mul_scalar(x, tg_node_real(n, "scale")));
+}
+
+static TG_OP_DEFINE(badsq, .n_inputs = 1, .forward = badsq_fwd,
+                    .vjp = badsq_vjp,
+                    .attrs = {{.name = "scale", .kind = TG_ATTR_REAL,
+                               .def = 1}});
+
+static tg_tensor *apply_badsq(tg_tensor *x, double scale)
+{
+    tg_attrs a = tg_attrs_defaults(&badsq);
+    a.f[0] = scale;
+    return tg_apply(&badsq, &x, 1, &a);
+}
+
+/* tanh(sum(badsq(a @ b, scale=2), axis=1) + 1): the matmul (node 0) is
+ * right, badsq (node 1) wrong, sum and tanh downstream right. */
+static tg_tensor *fn_badsq(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    tg_tensor *h = apply_badsq(tg_matmul(in[0], in[1]), 2);
+    return tg_tanh(tg_add_scalar(tg_sum(h, 1, (int64_t[]){1}, false), 1));
+}
+
+static void locate_wrong_user_op(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_badsq, NULL, 2, a, NULL, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(!r.in[0].pass && !r.in[1].pass);
+    const tg_check_culprit *cu = &r.culprit;
+    TT_CHECK(cu->searched);
+    TT_CHECK(cu->kind == TG_CULPRIT_VJP);
+    TT_STREQ(cu->op, "badsq");
+    TT_CHECK(cu->node == 1);
+    TT_CHECK(cu->n_in == 1 && cu->in_ndim[0] == 2 && cu->in_shape[0][0] == 3 &&
+             cu->in_shape[0][1] == 2);
+    TT_STREQ(cu->attrs, "scale=2");
+    TT_CHECK(cu->input == 0);
+    TT_CHECK(cu->worst >= 0 && cu->worst < 6);
+    TT_CHECK(cu->worst_ndim == 2 && cu->worst_shape[1] == 2);
+    /* the VJP gives w scale x, the local difference 2 w scale x */
+    TT_CHECK(fabs(cu->analytic) > 0.01);
+    TT_NEAR(cu->numeric, 2 * cu->analytic, 1e-6);
+    TT_CONTAINS(cu->text, "node #1 badsq([3,2]; scale=2): its VJP of input 1 is ");
+    TT_STREQ(tg_culprit_kind_str(cu->kind), "vjp");
+
+    /* the printed report names it */
+    char buf[8192] = {0};
+    FILE *f = fmemopen(buf, sizeof buf - 1, "w");
+    tg_check_report_print(&r, f);
+    fclose(f);
+    TT_CONTAINS(buf, "faulty op: node #1 badsq([3,2]; scale=2)");
+
+    /* locate = -1: not searched */
+    tg_check_opts o = tg_check_defaults();
+    o.locate = -1;
+    TT_CHECK(tg_gradcheck(fn_badsq, NULL, 2, a, &o, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(!r.culprit.searched && r.culprit.kind == TG_CULPRIT_NONE &&
+             r.culprit.node == -1);
+
+    /* locate = 1 on a right function: searched, every op passes */
+    o.locate = 1;
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r) == TG_OK);
+    TT_CHECK(r.culprit.searched && r.culprit.kind == TG_CULPRIT_NONE);
+}
+
+/* A composition of many built-in ops, right: the search blames none. */
+static tg_tensor *fn_many(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    tg_tensor *h = tg_layer_norm(tg_matmul(in[0], in[1]), NULL, NULL, 1e-5);
+    tg_tensor *s = tg_softmax(tg_mul(h, tg_sigmoid(h)), -1);
+    tg_tensor *m = tg_mean(tg_exp(tg_sub(s, in[2])), 0, (int64_t[]){0}, true);
+    return tg_div(tg_log(tg_add_scalar(tg_square(m), 1)), tg_add_scalar(m, 3));
+}
+
+static void locate_none_in_right_ops(void)
+{
+    tg_check_arg a[3] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 5), NULL),
+                         arg("c", TG_SHAPE(5), NULL)};
+    tg_check_opts o = tg_check_defaults();
+    o.locate = 1;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_many, NULL, 3, a, &o, &r) == TG_OK);
+    TT_CHECK(r.culprit.searched);
+    TT_CHECK(r.culprit.kind == TG_CULPRIT_NONE);
+    TT_STREQ(r.culprit.text, "");
+}
+
+static tg_tensor *fn_log_mul(tg_graph *g, tg_tensor *const *in, int n,
+                             void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_tanh(tg_mul(tg_log(in[0]), in[1]));
+}
+
+static tg_tensor *fn_sqrt_mul(tg_graph *g, tg_tensor *const *in, int n,
+                              void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_mul(tg_sqrt(in[0]), in[1]);
+}
+
+static void locate_nonfinite(void)
+{
+    /* log(0) = -inf in the forward pass: node 0, element 1 */
+    double xv[3] = {0.5, 0, 2}, yv[3] = {1, 2, 3};
+    tg_check_arg a[2] = {arg("x", TG_SHAPE(3), xv), arg("y", TG_SHAPE(3), yv)};
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_log_mul, NULL, 2, a, NULL, &r) == TG_ERR_NUMERIC);
+    const tg_check_culprit *cu = &r.culprit;
+    TT_CHECK(cu->kind == TG_CULPRIT_NONFINITE_OUT);
+    TT_STREQ(cu->op, "log");
+    TT_CHECK(cu->node == 0 && cu->input == 0 && cu->worst == 1);
+    TT_CHECK(isinf(cu->analytic) && cu->analytic < 0);
+    TT_CHECK(cu->numeric == 0);
+    TT_CONTAINS(cu->text, "node #0 log([3]): the output holds -Inf at (1) "
+                          "from finite inputs (input 1 = 0)");
+
+    /* sqrt'(0) = inf in the backward pass, from a finite upstream y */
+    TT_CHECK(tg_gradcheck(fn_sqrt_mul, NULL, 2, a, NULL, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(cu->kind == TG_CULPRIT_NONFINITE_GRAD);
+    TT_STREQ(cu->op, "sqrt");
+    TT_CHECK(cu->node == 0 && cu->input == 0 && cu->worst == 1);
+    TT_CHECK(isinf(cu->analytic) && cu->analytic > 0);
+    TT_CHECK(cu->numeric == 0);
+    TT_CONTAINS(cu->text, "its VJP gives +Inf in the gradient of input 1 at "
+                          "(1) (where the input is 0)");
+}
+
+static tg_tensor *fn_relu(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_mul_scalar(tg_relu(in[0]), 3);
+}
+
+static void locate_kink(void)
+{
+    double xv[3] = {0.5, 0, -0.3};
+    tg_check_arg a = arg("x", TG_SHAPE(3), xv);
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_relu, NULL, 1, &a, NULL, &r) == TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].at_kink && r.in[0].worst == 1);
+    TT_CHECK(r.culprit.kind == TG_CULPRIT_KINK);
+    TT_STREQ(r.culprit.op, "relu");
+    TT_CHECK(r.culprit.node == 0 && r.culprit.worst == 1);
+}
+
+/* ------------------------------------------------------- forward mode */
+
+static tg_tensor *fn_badsq_only(tg_graph *g, tg_tensor *const *in, int n,
+                                void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return apply_badsq(in[0], 1);
+}
+
+static void forward_mode(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_opts o = tg_check_defaults();
+    o.forward = true;
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck(fn_mlpish, NULL, 2, a, &o, &r) == TG_OK);
+    TT_CHECK(r.forward_pass && r.n_forward == 2);
+    for (int i = 0; i < 2; i++) {
+        TT_CHECK(r.forward[i].checked && r.forward[i].pass);
+        /* rows index the output [3,2] */
+        TT_CHECK(r.forward[i].ndim == 2 && r.forward[i].shape[0] == 3 &&
+                 r.forward[i].shape[1] == 2);
+        TT_CHECK(r.forward[i].worst >= 0 && r.forward[i].worst < 6);
+        TT_CHECK(r.forward[i].max_abs_err < 1e-8);
+        TT_CHECK(fabs(r.forward[i].numeric) > 1e-3);
+    }
+    TT_STREQ(r.forward[0].name, "a");
+    TT_CHECK(!r.culprit.searched);
+
+    /* the wrong op's JVP is half the directional difference everywhere */
+    double xv[4] = {0.5, -1, 2, 0.25};
+    tg_check_arg x = arg("x", TG_SHAPE(4), xv);
+    TT_CHECK(tg_gradcheck(fn_badsq_only, NULL, 1, &x, &o, &r) ==
+             TG_ERR_NUMERIC);
+    TT_CHECK(!r.forward_pass && !r.forward[0].pass && !r.forward[0].at_kink);
+    TT_CHECK(r.forward[0].worst >= 0 && r.forward[0].worst < 4);
+    TT_NEAR(r.forward[0].numeric, 2 * r.forward[0].analytic, 1e-6);
+    TT_CHECK(r.culprit.kind == TG_CULPRIT_VJP);
+    TT_STREQ(r.culprit.op, "badsq");
+}
+
 static int fail_at = -1, n_allocs, live;
 static void *failing_alloc(size_t size, size_t align, void *ud)
 {
@@ -388,7 +603,39 @@ static void oom(void)
     TT_CHECK(fail_at < 400);
 }
 
+/* The forward check and the search for the faulty op report every
+ * failed allocation too, and leak nothing. */
+static void oom_locate_forward(void)
+{
+    tg_check_arg a[2] = {arg("a", TG_SHAPE(3, 4), NULL),
+                         arg("b", TG_SHAPE(4, 2), NULL)};
+    tg_check_opts o = tg_check_defaults();
+    o.forward = true;
+    o.locate = 1;
+    int bad = 0;
+    for (fail_at = 0; fail_at < 20000; fail_at++) {
+        n_allocs = 0;
+        live = 0;
+        tg_set_allocator(failing_alloc, counting_free, NULL);
+        tg_check_report r;
+        tg_status st = tg_gradcheck(fn_badsq, NULL, 2, a, &o, &r);
+        tg_set_allocator(NULL, NULL, NULL);
+        if (live != 0) bad++;
+        if (n_allocs <= fail_at) {
+            TT_CHECK(st == TG_ERR_NUMERIC);
+            TT_CHECK(r.culprit.kind == TG_CULPRIT_VJP);
+            break;
+        }
+        if (st != TG_ERR_OOM) bad++;
+    }
+    TT_CHECK(bad == 0);
+    TT_CHECK(fail_at < 20000);
+}
+
 TT_RUN(TT(good_passes), TT(wrong_gradient_fails), TT(wrong_second_input),
        TT(wrong_weighted), TT(no_grad_input), TT(fast_mode), TT(gradgrad), TT(gradgrad_wrong),
        TT(gradgrad_tanh), TT(determinism_flag),
-       TT(kink_reported_and_avoided), TT(errors), TT(printing), TT(oom))
+       TT(kink_reported_and_avoided), TT(errors), TT(printing), TT(oom),
+       TT(locate_wrong_user_op), TT(locate_none_in_right_ops),
+       TT(locate_nonfinite), TT(locate_kink), TT(forward_mode),
+       TT(oom_locate_forward))

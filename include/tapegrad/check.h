@@ -60,6 +60,11 @@ typedef struct tg_check_opts {
     bool fast;          /* compare one projection v^T J u; full on failure   */
     bool gradgrad;      /* also check second derivatives                     */
     double kink_margin; /* > 0: keep samples this far from kinks (0)         */
+    /* Added after the fields above (source-compatible extension): */
+    bool forward;       /* also check JVPs (tg_jvp) against finite
+                           differences, one random tangent per input     */
+    int locate;         /* find the faulty op: 0 when a check fails (the
+                           default), 1 always, -1 never                  */
 } tg_check_opts;
 
 /* Defaults as listed above (PyTorch's gradcheck tolerances). */
@@ -80,6 +85,48 @@ typedef struct tg_check_input_report {
     bool at_kink;          /* the worst element sits at a non-smooth point   */
 } tg_check_input_report;
 
+/* The op a failed check blames (tg_check_report.culprit). */
+typedef enum tg_culprit_kind {
+    TG_CULPRIT_NONE = 0,      /* not searched, or no op is at fault alone  */
+    TG_CULPRIT_VJP,           /* its VJP disagrees with its own local
+                                 finite differences                       */
+    TG_CULPRIT_NONFINITE_OUT, /* first node whose output holds NaN/Inf
+                                 while its inputs are finite              */
+    TG_CULPRIT_NONFINITE_GRAD,/* first node of the backward pass whose VJP
+                                 gives NaN/Inf from a finite upstream
+                                 gradient                                 */
+    TG_CULPRIT_KINK,          /* no wrong VJP; this op's check fails only
+                                 at a non-differentiable point            */
+} tg_culprit_kind;
+
+#define TG_CULPRIT_MAX_IN 8
+
+typedef struct tg_check_culprit {
+    bool searched;           /* the search ran (kind NONE: nothing found) */
+    tg_culprit_kind kind;
+    char op[48];             /* op name ("matmul", a user op's name)       */
+    int64_t node;            /* recording index (tg_node_index), -1: none  */
+    int n_in;                /* the node's inputs (first TG_CULPRIT_MAX_IN
+                                have their shapes below)                   */
+    int in_ndim[TG_CULPRIT_MAX_IN];
+    int64_t in_shape[TG_CULPRIT_MAX_IN][TG_MAX_DIMS];
+    char attrs[160];         /* every declared attribute, "axis=1, ..."   */
+    int input;               /* the node's input (0-based) whose gradient is
+                                wrong or non-finite / that made the output
+                                non-finite; -1: not one input              */
+    /* The worst element. VJP, KINK: flat index into that input, its VJP
+     * (analytic) and local central difference (numeric). NONFINITE_OUT:
+     * flat index into the output, the bad value (analytic) and the
+     * input's value there (numeric; NaN when no elementwise match).
+     * NONFINITE_GRAD: flat index into the input's gradient, the bad value
+     * (analytic) and the input's value there (numeric). */
+    int64_t worst;
+    int worst_ndim;          /* shape that `worst` indexes                 */
+    int64_t worst_shape[TG_MAX_DIMS];
+    double analytic, numeric;
+    char text[400];          /* one line: "node #3 mul([3,4], [3,4]): ..." */
+} tg_check_culprit;
+
 typedef struct tg_check_report {
     bool pass;                     /* everything below passed               */
     bool deterministic;            /* two backward runs agreed              */
@@ -96,6 +143,19 @@ typedef struct tg_check_report {
      * each input, then w.r.t. the output seed ("grad_output") last. */
     tg_check_input_report gradgrad[TG_CHECK_MAX_INPUTS + 1];
     int kinks_moved;               /* samples moved away from kinks         */
+    /* Forward mode (opts.forward): per differentiated input i, J_i v_i
+     * from tg_jvp with a random tangent v_i (uniform in [-1, 1]) against
+     * (f(x + eps v) - f(x - eps v)) / 2 eps, element by element over the
+     * OUTPUT: shape and worst refer to the output. */
+    bool forward_pass;             /* true when not requested               */
+    int n_forward;                 /* rows in forward[] (0: not run)        */
+    tg_check_input_report forward[TG_CHECK_MAX_INPUTS];
+    /* The faulty op (opts.locate), searched when a first-order or forward
+     * check fails: first a node whose output turns finite inputs into
+     * NaN/Inf, then the first VJP of the backward pass that does so, then
+     * the first node, in recording order, whose own VJP fails a check on
+     * its recorded inputs (a local tg_gradcheck of that one op). */
+    tg_check_culprit culprit;
 } tg_check_report;
 
 /* Run the check. Returns TG_OK when every check passed, TG_ERR_NUMERIC when
@@ -105,6 +165,9 @@ typedef struct tg_check_report {
 tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
                        const tg_check_arg *inputs, const tg_check_opts *opts,
                        tg_check_report *report);
+
+/* "vjp", "nonfinite_output", "nonfinite_grad", "kink" or "none". */
+const char *tg_culprit_kind_str(tg_culprit_kind k);
 
 /* Print a human-readable table of the report to `f` (a FILE *). */
 void tg_check_report_print(const tg_check_report *r, void *file);

@@ -36,10 +36,12 @@ void tg_cli_usage(FILE *f)
             "  check EXPR NAME=SHAPE... [--dtype f64|f32] [--eps E] [--atol A]\n"
             "        [--rtol R] [--seed N] [--json] [--fast|--full] [--gradgrad]\n"
             "        [--kink-margin M] [--nondet-tol T] [--no-grad NAME] [--sum-only]\n"
+            "        [--forward]\n"
             "                        compare the gradient of sum(w * EXPR), w random\n"
             "                        output weights (sum(EXPR) with --sum-only), with\n"
-            "                        central differences; exit 0 pass, 1 fail, 2 bad\n"
-            "                        usage\n"
+            "                        central differences (--forward: JVPs too); on a\n"
+            "                        failure name the faulty op; exit 0 pass, 1 fail,\n"
+            "                        2 bad usage\n"
             "  check --all-ops [--json] [--gradgrad] [--seed N]\n"
             "                        check every registered op on its cases\n"
             "  grad EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [--json]\n"
@@ -349,6 +351,7 @@ static int parse_args(cli *c, int argc, char **argv)
             else if (opt_is(a, "--fast")) c->fast = true, c->full = false;
             else if (opt_is(a, "--full")) c->full = true, c->fast = false;
             else if (opt_is(a, "--gradgrad")) c->o.gradgrad = true;
+            else if (opt_is(a, "--forward")) c->o.forward = true;
             else if (opt_is(a, "--sum-only")) c->sum_only = true;
             else if (opt_is(a, "--all-ops")) c->all_ops = true;
             else if (opt_is(a, "--dtype")) {
@@ -598,6 +601,58 @@ static void json_index(FILE *f, const tg_check_input_report *ir)
     json_shape(f, ir->ndim, idx);
 }
 
+static void json_flat_index(FILE *f, int ndim, const int64_t *shape,
+                            int64_t flat)
+{
+    if (flat < 0) {
+        fputs("null", f);
+        return;
+    }
+    int64_t idx[TG_MAX_DIMS];
+    for (int d = ndim - 1; d >= 0; d--) {
+        int64_t e = shape[d] > 0 ? shape[d] : 1;
+        idx[d] = flat % e;
+        flat /= e;
+    }
+    json_shape(f, ndim, idx);
+}
+
+/* The faulty op of a failed check (docs/gradcheck.md, "Finding the
+ * faulty op"); null when the search did not run. */
+static void json_culprit(FILE *f, const tg_check_culprit *cu)
+{
+    if (!cu->searched) {
+        fputs("null", f);
+        return;
+    }
+    fprintf(f, "{\"kind\": \"%s\"", tg_culprit_kind_str(cu->kind));
+    if (cu->kind != TG_CULPRIT_NONE) {
+        fputs(", \"op\": ", f);
+        json_str(f, cu->op);
+        fprintf(f, ", \"node\": %lld, \"input_shapes\": [",
+                (long long)cu->node);
+        for (int j = 0; j < cu->n_in && j < TG_CULPRIT_MAX_IN; j++) {
+            fputs(j ? ", " : "", f);
+            json_shape(f, cu->in_ndim[j], cu->in_shape[j]);
+        }
+        fputs("], \"attrs\": ", f);
+        json_str(f, cu->attrs);
+        fputs(", \"input\": ", f);
+        if (cu->input >= 0) fprintf(f, "%d", cu->input);
+        else fputs("null", f);
+        fputs(", \"worst\": ", f);
+        json_flat_index(f, cu->worst_ndim, cu->worst_shape, cu->worst);
+        fprintf(f, ", \"worst_flat\": %lld, \"analytic\": ",
+                (long long)cu->worst);
+        json_num(f, cu->analytic, TG_F64);
+        fputs(", \"numeric\": ", f);
+        json_num(f, cu->numeric, TG_F64);
+        fputs(", \"text\": ", f);
+        json_str(f, cu->text);
+    }
+    fputc('}', f);
+}
+
 static void json_rows(FILE *f, const tg_check_input_report *rows, int n)
 {
     fputc('[', f);
@@ -820,6 +875,16 @@ static int check_one(cli *c)
             json_rows(f, r.gradgrad, r.n_gradgrad);
             fputc('}', f);
         }
+        fputs(", \"forward\": ", f);
+        if (!o.forward) fputs("null", f);
+        else {
+            fprintf(f, "{\"pass\": %s, \"inputs\": ",
+                    r.forward_pass ? "true" : "false");
+            json_rows(f, r.forward, r.n_forward);
+            fputc('}', f);
+        }
+        fputs(", \"culprit\": ", f);
+        json_culprit(f, &r.culprit);
         if (c->dt == TG_F32) {
             fputs(", \"f32_vs_f64\": {\"output\": ", f);
             json_num(f, dout, TG_F64);
