@@ -59,4 +59,14 @@ tg_status tg__replace_open(const char *who, const char *path, char **tmp,
  * errno of the failure. */
 int tg__replace_finish(const char *path, char *tmp, int fd, int err);
 
+/* ------------------------------------------------------ gradient check */
+
+/* tg_gradcheck_raw with the row's name and a way for f to report a
+ * failure it cannot express as a value (the command's --exec and --lib):
+ * error(ud) returns a message once f has failed, NULL otherwise. */
+tg_status tg__gradcheck_raw(tg_raw_fn f, void *ud, size_t n, const double *x,
+                            const char *name, const tg_check_opts *opts,
+                            const char *(*error)(void *ud),
+                            tg_check_report *report);
+
 #endif

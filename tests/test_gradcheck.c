@@ -561,6 +561,115 @@ static void forward_mode(void)
     TT_STREQ(r.culprit.op, "badsq");
 }
 
+/* ------------------------------------------------ anyone's gradient */
+
+/* f(x) = sum_k (k+1) x_k^3, grad 3 (k+1) x_k^2; ud non-NULL: the bug of
+ * writing 3 x_k^2 at k = 2 (a forgotten factor). */
+static double raw_cubic(const double *x, double *grad, size_t n, void *ud)
+{
+    double f = 0;
+    for (size_t k = 0; k < n; k++) {
+        f += (double)(k + 1) * x[k] * x[k] * x[k];
+        grad[k] = 3.0 * (double)(k + 1) * x[k] * x[k];
+    }
+    if (ud && n > 2) grad[2] = 3.0 * x[2] * x[2];
+    return f;
+}
+
+static double raw_abs(const double *x, double *grad, size_t n, void *ud)
+{
+    (void)ud;
+    double f = 0;
+    for (size_t k = 0; k < n; k++) {
+        f += fabs(x[k]);
+        grad[k] = x[k] >= 0 ? 1 : -1; /* at 0, the right slope */
+    }
+    return f;
+}
+
+static int raw_calls;
+static double raw_stateful(const double *x, double *grad, size_t n, void *ud)
+{
+    (void)ud;
+    raw_calls++;
+    for (size_t k = 0; k < n; k++) grad[k] = 1 + (k == 1 ? 1e-3 * raw_calls : 0);
+    double f = 0;
+    for (size_t k = 0; k < n; k++) f += x[k];
+    return f;
+}
+
+static double raw_hole(const double *x, double *grad, size_t n, void *ud)
+{
+    (void)ud;
+    double f = 0;
+    for (size_t k = 0; k < n; k++) {
+        f += x[k];
+        if (k != 3) grad[k] = 1;
+    }
+    return f;
+}
+
+static void raw_function(void)
+{
+    double x[5] = {0.5, -1, 0.75, 2, -0.25};
+    tg_check_report r;
+    TT_CHECK(tg_gradcheck_raw(raw_cubic, NULL, 5, x, NULL, &r) == TG_OK);
+    TT_CHECK(r.pass && r.n_inputs == 1 && r.in[0].checked);
+    TT_STREQ(r.in[0].name, "x");
+    TT_CHECK(r.in[0].ndim == 1 && r.in[0].shape[0] == 5);
+    int64_t k = r.in[0].worst;
+    TT_CHECK(k >= 0 && k < 5);
+    TT_NEAR(r.in[0].analytic, 3.0 * (double)(k + 1) * x[k] * x[k], 1e-15);
+    TT_CHECK(r.in[0].max_abs_err < 1e-8);
+
+    /* the wrong element is found, with both values */
+    int bug = 1;
+    TT_CHECK(tg_gradcheck_raw(raw_cubic, &bug, 5, x, NULL, &r) ==
+             TG_ERR_NUMERIC);
+    TT_CHECK(!r.pass && !r.in[0].pass && r.in[0].worst == 2);
+    TT_NEAR(r.in[0].analytic, 3 * 0.75 * 0.75, 1e-15);
+    TT_NEAR(r.in[0].numeric, 9 * 0.75 * 0.75, 1e-7);
+    TT_CHECK(!r.in[0].at_kink);
+    TT_STREQ(r.message, "input 1 (x): analytic 1.6875 vs numeric 5.0625 at "
+                        "element 2");
+
+    /* random x from the seed: still right */
+    TT_CHECK(tg_gradcheck_raw(raw_cubic, NULL, 40, NULL, NULL, &r) == TG_OK);
+
+    /* |x| at 0: a kink, said so */
+    double xa[3] = {0.5, 0, -2};
+    TT_CHECK(tg_gradcheck_raw(raw_abs, NULL, 3, xa, NULL, &r) ==
+             TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].worst == 1 && r.in[0].at_kink);
+    TT_NEAR(r.in[0].numeric, 0, 1e-9);
+    tg_check_opts o = tg_check_defaults();
+    o.kink_margin = 1e-3;
+    TT_CHECK(tg_gradcheck_raw(raw_abs, NULL, 3, xa, &o, &r) == TG_OK);
+    TT_CHECK(r.kinks_moved == 1);
+
+    /* state between calls, an element left unwritten */
+    raw_calls = 0;
+    TT_CHECK(tg_gradcheck_raw(raw_stateful, NULL, 3, x, NULL, &r) ==
+             TG_ERR_NUMERIC);
+    TT_CHECK(!r.deterministic);
+    TT_CONTAINS(r.message, "two calls at the same x wrote ");
+    TT_CONTAINS(r.message, "to grad[1]; hint: the function must set every "
+                           "element of grad");
+    TT_CHECK(tg_gradcheck_raw(raw_hole, NULL, 5, x, NULL, &r) ==
+             TG_ERR_NUMERIC);
+    TT_CHECK(r.in[0].worst == 3 && isnan(r.in[0].analytic));
+    TT_STREQ(r.message, "grad[3] is NaN after a call: the function did not "
+                        "write it, or computed NaN there");
+
+    /* argument errors name the function and hint */
+    TT_CHECK(tg_gradcheck_raw(NULL, NULL, 5, x, NULL, &r) == TG_ERR_ARG);
+    TT_STREQ(r.message, "tg_gradcheck_raw: the function is NULL (n = 5); "
+                        "hint: pass the function and the number of its "
+                        "inputs, n >= 1");
+    TT_CHECK(tg_gradcheck_raw(raw_cubic, NULL, 0, x, NULL, &r) == TG_ERR_ARG);
+    TT_CONTAINS(tg_last_error(), "tg_gradcheck_raw: n is out of range (n = 0)");
+}
+
 static int fail_at = -1, n_allocs, live;
 static void *failing_alloc(size_t size, size_t align, void *ud)
 {
@@ -638,4 +747,4 @@ TT_RUN(TT(good_passes), TT(wrong_gradient_fails), TT(wrong_second_input),
        TT(kink_reported_and_avoided), TT(errors), TT(printing), TT(oom),
        TT(locate_wrong_user_op), TT(locate_none_in_right_ops),
        TT(locate_nonfinite), TT(locate_kink), TT(forward_mode),
-       TT(oom_locate_forward))
+       TT(oom_locate_forward), TT(raw_function))

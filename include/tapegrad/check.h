@@ -166,6 +166,28 @@ tg_status tg_gradcheck(tg_check_fn f, void *ud, int n_inputs,
                        const tg_check_arg *inputs, const tg_check_opts *opts,
                        tg_check_report *report);
 
+/* ------------------------------------------- anyone's gradient (raw) */
+
+/* A function that computes its own gradient, with no tapegrad graph:
+ * returns f(x) and writes grad[k] = df/dx[k] for k < n (every element:
+ * grad arrives filled with NaN, so an element left unwritten fails). */
+typedef double (*tg_raw_fn)(const double *x, double *grad, size_t n,
+                            void *ud);
+
+/* Check f's gradient at x (n values; NULL: uniform in [-1, 1] from
+ * opts.seed) against central differences of f, with the report of
+ * tg_gradcheck: one row, named "x", shape [n], whose analytic values are
+ * the gradient f wrote and numeric ones the differences (worst index,
+ * kink test, tolerances, fast mode as opts say; gradgrad, forward and
+ * locate do not apply). `deterministic` here means two calls at the same
+ * x return the same value and gradient bit for bit. Returns TG_OK,
+ * TG_ERR_NUMERIC (details in *report), TG_ERR_ARG (f NULL, n 0), or
+ * TG_ERR_OOM. Calls f 2n + 4 times or so (2 per element, more near a
+ * failing element); f must not keep state between calls. */
+tg_status tg_gradcheck_raw(tg_raw_fn f, void *ud, size_t n, const double *x,
+                           const tg_check_opts *opts,
+                           tg_check_report *report);
+
 /* "vjp", "nonfinite_output", "nonfinite_grad", "kink" or "none". */
 const char *tg_culprit_kind_str(tg_culprit_kind k);
 

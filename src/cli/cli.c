@@ -6,7 +6,10 @@
 #include "cli.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <poll.h>
+#include <time.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -44,6 +47,13 @@ void tg_cli_usage(FILE *f)
             "                        2 bad usage\n"
             "  check --all-ops [--json] [--gradgrad] [--seed N]\n"
             "                        check every registered op on its cases\n"
+            "  check --lib FILE.so:SYMBOL --n N [--x V,V,...] [check options]\n"
+            "  check --exec 'COMMAND' --n N [--x V,V,...] [--timeout S]\n"
+            "                        check a gradient computed by other code: a C\n"
+            "                        function double f(const double *x, double\n"
+            "                        *grad, size_t n, void *ud) in a shared library,\n"
+            "                        or a program reading x on stdin and printing f\n"
+            "                        and its gradient (docs/gradcheck.md)\n"
             "  grad EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [--json]\n"
             "                        values and gradients of sum(EXPR)\n"
             "  dot EXPR NAME=SHAPE... [--dtype f64|f32] [--seed N] [-o FILE]\n"
@@ -100,6 +110,11 @@ typedef struct cli {
     tg_jac_mode jac_mode;
     const char *tangent[MAX_INPUTS];
     int n_tangent;
+    /* check --lib FILE:SYMBOL | --exec CMD, --n N, --x V,V,...,
+     * --timeout S: a gradient computed by other code */
+    const char *lib, *exec_cmd, *x_vals;
+    uint64_t raw_n;
+    double timeout;
     /* --all-ops: ops without cases that still need a covering case
      * (wants_cover[i] for op i of tg_op_at) */
     bool *wants_cover;
@@ -412,6 +427,30 @@ static int parse_args(cli *c, int argc, char **argv)
                 if (c->n_tangent == MAX_INPUTS)
                     rc = usage_error(c, "too many --tangent options");
                 else c->tangent[c->n_tangent++] = v;
+            } else if (opt_is(a, "--lib")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--lib", &rc))) break;
+                c->lib = v;
+            } else if (opt_is(a, "--exec")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--exec", &rc))) break;
+                c->exec_cmd = v;
+            } else if (opt_is(a, "--x")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--x", &rc))) break;
+                c->x_vals = v;
+            } else if (opt_is(a, "--n")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--n", &rc))) break;
+                if (!parse_u64(v, &c->raw_n) || c->raw_n < 1 ||
+                    c->raw_n > (uint64_t)c->env->max_numel)
+                    rc = usage_error(c, "--n wants an integer in 1..%lld, not "
+                                        "'%.40s'",
+                                     (long long)c->env->max_numel, v);
+            } else if (opt_is(a, "--timeout")) {
+                if (!(v = opt_value(c, argc, argv, &i, "--timeout", &rc)))
+                    break;
+                if (!parse_double(v, &d) || d <= 0)
+                    rc = usage_error(c, "--timeout wants seconds > 0, not "
+                                        "'%.40s'",
+                                     v);
+                c->timeout = d;
             } else if (opt_is(a, "--help")) {
                 return -1;
             } else {
@@ -910,6 +949,414 @@ static int check_one(cli *c)
                     dout, dgrad);
         tg_check_report_print(&r, c->out);
     }
+    return r.pass ? EXIT_PASS : EXIT_FAIL;
+}
+
+/* ------------------------------------------- check --lib | --exec */
+
+/* A program speaking the line protocol (docs/gradcheck.md): per
+ * evaluation tapegrad writes one line with the n values of x, the program
+ * answers one line with f and the n gradient values. */
+typedef struct exec_fn {
+    const char *cmd;
+    pid_t pid;
+    int to, from;      /* the program's stdin and stdout                  */
+    double timeout;    /* seconds per answer                              */
+    int64_t requests;
+    char *buf;         /* bytes read and not yet consumed                 */
+    size_t len, cap;
+    char *wbuf;        /* one request line                                */
+    size_t wcap;
+    char err[600];     /* set once: every later call returns NaN          */
+} exec_fn;
+
+static void exec_fail(exec_fn *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void exec_fail(exec_fn *e, const char *fmt, ...)
+{
+    if (e->err[0]) return;
+    int k = snprintf(e->err, sizeof e->err, "--exec '%.80s': request %lld: ",
+                     e->cmd, (long long)e->requests);
+    va_list ap;
+    va_start(ap, fmt);
+    if (k > 0 && (size_t)k < sizeof e->err)
+        vsnprintf(e->err + k, sizeof e->err - (size_t)k, fmt, ap);
+    va_end(ap);
+}
+
+static const char *exec_error(void *ud)
+{
+    exec_fn *e = ud;
+    return e->err[0] ? e->err : NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static bool write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+/* One line from the program into e->buf (NUL-terminated at the newline);
+ * returns its length, or -1 after exec_fail. */
+static ssize_t exec_read_line(exec_fn *e)
+{
+    double deadline = now_s() + e->timeout;
+    for (;;) {
+        char *nl = e->len ? memchr(e->buf, '\n', e->len) : NULL;
+        if (nl) {
+            *nl = 0;
+            return nl - e->buf;
+        }
+        if (e->len + 4096 + 1 > e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 65536;
+            if (cap > ((size_t)1 << 30)) {
+                exec_fail(e, "an answer line longer than 1 GiB");
+                return -1;
+            }
+            char *nb = tg__malloc(cap);
+            if (!nb) {
+                exec_fail(e, "out of memory reading the answer");
+                return -1;
+            }
+            if (e->len) memcpy(nb, e->buf, e->len);
+            tg__free(e->buf);
+            e->buf = nb;
+            e->cap = cap;
+        }
+        double left = deadline - now_s();
+        struct pollfd p = {.fd = e->from, .events = POLLIN};
+        int pr = left > 0 ? poll(&p, 1, (int)(left * 1000) + 1) : 0;
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr == 0) {
+            exec_fail(e, "no answer within %g s; hint: print f and the "
+                         "gradient on one line and flush stdout "
+                         "(print(..., flush=True) in Python), or raise "
+                         "--timeout",
+                      e->timeout);
+            return -1;
+        }
+        ssize_t r = read(e->from, e->buf + e->len, e->cap - e->len - 1);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            int ws = 0;
+            pid_t w = waitpid(e->pid, &ws, WNOHANG);
+            if (w == e->pid) {
+                e->pid = -1;
+                if (WIFEXITED(ws))
+                    exec_fail(e, "the program exited with status %d without "
+                                 "answering; hint: it must read lines until "
+                                 "end of input (its stderr is above)",
+                              WEXITSTATUS(ws));
+                else
+                    exec_fail(e, "the program was killed by signal %d",
+                              WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+            } else {
+                exec_fail(e, "the program closed its output without "
+                             "answering");
+            }
+            return -1;
+        }
+        e->len += (size_t)r;
+    }
+}
+
+static double exec_call(const double *x, double *grad, size_t n, void *ud)
+{
+    exec_fn *e = ud;
+    if (e->err[0]) return NAN;
+    e->requests++;
+    size_t need = n * 26 + 2;
+    if (need > e->wcap) {
+        tg__free(e->wbuf);
+        e->wbuf = tg__malloc(need);
+        e->wcap = e->wbuf ? need : 0;
+        if (!e->wbuf) {
+            exec_fail(e, "out of memory writing x");
+            return NAN;
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (size_t)snprintf(e->wbuf + k, need - k, "%s%.17g", i ? " " : "",
+                              x[i]);
+    e->wbuf[k++] = '\n';
+    if (!write_all(e->to, e->wbuf, k)) {
+        exec_fail(e, "the program stopped reading its input (%s); hint: it "
+                     "must read one line of x per answer",
+                  strerror(errno));
+        return NAN;
+    }
+    ssize_t len = exec_read_line(e);
+    if (len < 0) return NAN;
+    /* f, then n gradient values, separated by blanks (or commas) */
+    char *p = e->buf, *end;
+    double f = 0;
+    size_t got = 0;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r') p++;
+        if (!*p) break;
+        double v = strtod(p, &end);
+        if (end == p) {
+            exec_fail(e, "'%.30s' in the answer is not a number; hint: print "
+                         "only f and the gradient values",
+                      p);
+            return NAN;
+        }
+        if (got == 0) f = v;
+        else if (got <= n) grad[got - 1] = v;
+        got++;
+        p = end;
+    }
+    size_t consumed = (size_t)len + 1;
+    memmove(e->buf, e->buf + consumed, e->len - consumed);
+    e->len -= consumed;
+    if (got != n + 1) {
+        exec_fail(e, "the answer has %zu numbers, expected %zu (f and the %zu "
+                     "gradient values); hint: check --n against the size "
+                     "of x the program uses",
+                  got, n + 1, n);
+        return NAN;
+    }
+    return f;
+}
+
+static int exec_start(cli *c, exec_fn *e)
+{
+    int in[2], out[2];
+    if (pipe(in) != 0) return usage_error(c, "cannot run '%.80s': %s",
+                                          e->cmd, strerror(errno));
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return usage_error(c, "cannot run '%.80s': %s", e->cmd,
+                           strerror(errno));
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        return usage_error(c, "cannot run '%.80s': %s", e->cmd,
+                           strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        execl("/bin/sh", "sh", "-c", e->cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    e->pid = pid;
+    e->to = in[1];
+    e->from = out[0];
+    return EXIT_PASS;
+}
+
+/* Close the program's input and wait for it to exit (2 s, then kill the
+ * process we started). */
+static void exec_stop(exec_fn *e)
+{
+    if (e->to >= 0) close(e->to);
+    if (e->from >= 0) close(e->from);
+    e->to = e->from = -1;
+    if (e->pid > 0) {
+        int ws;
+        double until = now_s() + 2;
+        while (waitpid(e->pid, &ws, WNOHANG) == 0) {
+            if (now_s() > until) {
+                kill(e->pid, SIGKILL);
+                waitpid(e->pid, &ws, 0);
+                break;
+            }
+            struct timespec t = {0, 5000000};
+            nanosleep(&t, NULL);
+        }
+        e->pid = -1;
+    }
+    tg__free(e->buf);
+    tg__free(e->wbuf);
+    e->buf = e->wbuf = NULL;
+}
+
+/* What a student reads the relative error as (the usual rule of thumb for
+ * central differences in double precision). */
+static const char *rel_guidance(double rel, bool kink)
+{
+    if (kink)
+        return "the worst element sits at a kink: compare elsewhere (--seed, "
+               "--kink-margin) before believing it";
+    if (!(rel < 1e-2))
+        return "above 1e-2: the gradient is wrong";
+    if (rel >= 1e-4)
+        return "1e-4 to 1e-2: suspicious; right only if the function has "
+               "kinks or is badly scaled";
+    if (rel >= 1e-7)
+        return "1e-7 to 1e-4: acceptable for functions with kinks, "
+               "suspicious for smooth ones";
+    return "below 1e-7: the gradient is right";
+}
+
+static int check_any(cli *c)
+{
+    if (!c->env->allow_files)
+        return usage_error(c, "--lib and --exec are disabled here");
+    if (c->lib && c->exec_cmd)
+        return usage_error(c, "give --lib or --exec, not both");
+    if (c->expr_src || c->n_in)
+        return usage_error(c, "%s takes no expression or inputs; the function "
+                              "has one input x of --n values",
+                           c->lib ? "--lib" : "--exec");
+    if (!c->raw_n)
+        return usage_error(c, "%s needs --n N, the number of values in x",
+                           c->lib ? "--lib" : "--exec");
+    size_t n = (size_t)c->raw_n;
+    double *x = NULL;
+    if (c->x_vals) {
+        x = tg__malloc(n * sizeof(double));
+        if (!x) return usage_error(c, "out of memory");
+        size_t k = 0;
+        const char *p = c->x_vals;
+        while (*p) {
+            char *end;
+            double v = strtod(p, &end);
+            if (end == p || (*end && *end != ',')) {
+                tg__free(x);
+                return usage_error(c, "--x: bad value '%.40s' (numbers "
+                                      "separated by commas)",
+                                   p);
+            }
+            if (k < n) x[k] = v;
+            k++;
+            p = *end ? end + 1 : end;
+        }
+        if (k == 1)
+            for (size_t i = 1; i < n; i++) x[i] = x[0];
+        else if (k != n) {
+            tg__free(x);
+            return usage_error(c, "--x has %zu values but --n is %zu", k, n);
+        }
+    }
+
+    tg_check_opts o = c->o;
+    o.fast = c->fast || (!c->full && n > FAST_AUTO);
+    tg_check_report r;
+    tg_status st;
+    void *dl = NULL;
+    exec_fn e;
+    memset(&e, 0, sizeof e);
+    e.to = e.from = -1;
+    int rc = EXIT_PASS;
+    if (c->lib) {
+        /* FILE:SYMBOL, split at the last colon */
+        const char *colon = strrchr(c->lib, ':');
+        if (!colon || colon == c->lib || !colon[1]) {
+            tg__free(x);
+            return usage_error(c, "--lib wants FILE.so:SYMBOL, not '%.80s'",
+                               c->lib);
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%.*s", (int)(colon - c->lib), c->lib);
+        dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!dl) {
+            tg__free(x);
+            return usage_error(c, "--lib: cannot load '%s': %s; hint: build "
+                                  "it with cc -shared -fPIC, and write ./ "
+                                  "before a file in this directory",
+                               path, dlerror());
+        }
+        dlerror();
+        void *sym = dlsym(dl, colon + 1);
+        if (!sym) {
+            const char *de = dlerror();
+            rc = usage_error(c, "--lib: '%s' has no symbol '%s' (%s); hint: "
+                                "the function must be exported, not static",
+                             path, colon + 1, de ? de : "it is NULL");
+            dlclose(dl);
+            tg__free(x);
+            return rc;
+        }
+        tg_raw_fn f;
+        memcpy(&f, &sym, sizeof f); /* object pointer to function pointer */
+        st = tg__gradcheck_raw(f, NULL, n, x, "x", &o, NULL, &r);
+    } else {
+        e.cmd = c->exec_cmd;
+        e.timeout = c->timeout > 0 ? c->timeout : 60;
+        rc = exec_start(c, &e);
+        if (rc != EXIT_PASS) {
+            tg__free(x);
+            return rc;
+        }
+        void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+        st = tg__gradcheck_raw(exec_call, &e, n, x, "x", &o, exec_error, &r);
+        exec_stop(&e);
+        signal(SIGPIPE, old_pipe);
+    }
+    tg__free(x);
+    if (st != TG_OK && st != TG_ERR_NUMERIC) {
+        if (dl) dlclose(dl);
+        if (e.err[0]) return usage_error(c, "%s", e.err);
+        return usage_error(c, "%s", r.message[0] ? r.message : tg_last_error());
+    }
+    const tg_check_input_report *ir = &r.in[0];
+    /* the rule of thumb reads |a - n| / max(|a|, |n|) at the worst element
+     * (max_rel_err floors the denominator at atol instead) */
+    double den = fmax(fabs(ir->analytic), fabs(ir->numeric));
+    double rel = fabs(ir->analytic - ir->numeric);
+    rel = rel == 0 ? 0 : den > 0 ? rel / den : INFINITY;
+    if (isnan(rel)) rel = INFINITY;
+    const char *what = c->lib ? "lib" : "exec";
+    const char *src = c->lib ? c->lib : c->exec_cmd;
+    if (c->json) {
+        FILE *f = c->out;
+        fprintf(f, "{\"%s\": ", what);
+        json_str(f, src);
+        fprintf(f, ", \"n\": %zu, \"x\": \"%s\", \"pass\": %s", n,
+                c->x_vals ? "given" : "uniform", r.pass ? "true" : "false");
+        fputs(", \"eps\": ", f);
+        json_num(f, o.eps, TG_F64);
+        fputs(", \"atol\": ", f);
+        json_num(f, o.atol, TG_F64);
+        fputs(", \"rtol\": ", f);
+        json_num(f, o.rtol, TG_F64);
+        fprintf(f, ", \"seed\": %llu, \"fast\": %s, \"inputs\": ",
+                (unsigned long long)o.seed, o.fast ? "true" : "false");
+        json_rows(f, r.in, 1);
+        fprintf(f, ", \"deterministic\": %s, \"kinks_moved\": %d, "
+                   "\"worst_rel_err\": ",
+                r.deterministic ? "true" : "false", r.kinks_moved);
+        json_num(f, rel, TG_F64);
+        fputs(", \"guidance_text\": ", f);
+        json_str(f, rel_guidance(rel, !ir->pass && ir->at_kink));
+        fputs(", \"message\": ", f);
+        json_str(f, r.message);
+        fputs("}\n", f);
+    } else {
+        fprintf(c->out, "check the gradient of %s '%s' at n = %zu (%s)   eps %g  "
+                        "atol %g  rtol %g%s\n",
+                c->lib ? "the function" : "the program", src, n,
+                c->x_vals ? "x given" : "x uniform in [-1, 1] from --seed",
+                o.eps, o.atol, o.rtol,
+                o.fast ? "  (fast: one random projection)" : "");
+        tg_check_report_print(&r, c->out);
+        fprintf(c->out, "relative error at the worst element, |a - n| / "
+                        "max(|a|, |n|) = %.3g: %s\n",
+                rel, rel_guidance(rel, !ir->pass && ir->at_kink));
+    }
+    if (dl) dlclose(dl);
     return r.pass ? EXIT_PASS : EXIT_FAIL;
 }
 
@@ -1713,7 +2160,13 @@ int tg_cli_run(int argc, char **argv, FILE *out, FILE *err,
     if (rc == EXIT_PASS && c.out_path && !is_dot)
         rc = usage_error(&c, "-o belongs to tapegrad dot");
     if (rc == EXIT_PASS) {
-        if (is_check && c.all_ops) rc = all_ops(&c);
+        if (is_check && (c.lib || c.exec_cmd)) rc = check_any(&c);
+        else if (c.lib || c.exec_cmd || c.raw_n || c.x_vals)
+            rc = usage_error(&c, "%s belongs to tapegrad check --lib or "
+                                 "--exec",
+                             c.lib ? "--lib" : c.exec_cmd ? "--exec"
+                                   : c.raw_n ? "--n" : "--x");
+        else if (is_check && c.all_ops) rc = all_ops(&c);
         else if (is_check) rc = check_one(&c);
         else if (is_grad) rc = grad_cmd(&c);
         else if (deriv) rc = deriv_cmd(&c, deriv);
