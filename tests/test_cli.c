@@ -1277,6 +1277,31 @@ static void check_locate_forward(void)
     TT_CONTAINS(r.out, "faulty op: node #0 badsq([4]; scale=1)");
     run_free(&r);
 
+    /* the f32 audit: one row per node and input, worst first */
+    r = RUN("check", "exp(x * 3)", "x=4:0.1,-0.7,0.33,1.9", "--dtype", "f32",
+            "--audit", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CHECK(json_doc(r.out, &v));
+    jv *au = jget(&v, "audit");
+    /* mul (3 is a constant), exp, and the input x */
+    TT_CHECK(au && jget(au, "rows") && jget(au, "rows")->n == 3);
+    TT_NEAR(jnum(jget(au, "rows_total")), 3, 0);
+    for (int i = 0; au && i + 1 < jget(au, "rows")->n; i++) {
+        jv *a0 = jat(jget(au, "rows"), i), *a1 = jat(jget(au, "rows"), i + 1);
+        TT_CHECK(fmax(jnum(jget(a0, "value_err")), jnum(jget(a0, "grad_err"))) >=
+                 fmax(jnum(jget(a1, "value_err")), jnum(jget(a1, "grad_err"))));
+        TT_CHECK(jnum(jget(a0, "value_err")) < 1e-6);
+    }
+    TT_CHECK(jnum(jget(au, "output_err")) > 0 &&
+             jnum(jget(au, "output_err")) < 1e-6);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("check", "exp(x)", "x=4", "--audit");
+    TT_CHECK(r.rc == 2);
+    TT_STREQ(r.err, "tapegrad check: --audit compares an f32 run with an f64 "
+                    "one; add --dtype f32\n");
+    run_free(&r);
+
     /* a NaN: the first node that makes one, and the input value there */
     r = RUN("check", "tanh(log(x) * y)", "x=3:0.5,0,2", "y=3");
     TT_CHECK(r.rc == 1);

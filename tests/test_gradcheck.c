@@ -670,6 +670,74 @@ static void raw_function(void)
     TT_CONTAINS(tg_last_error(), "tg_gradcheck_raw: n is out of range (n = 0)");
 }
 
+/* ------------------------------------------------------- f32 audit */
+
+static tg_tensor *fn_audit(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    /* node 0 mul_scalar, node 1 exp, node 2 sum */
+    return tg_sum_all(tg_exp(tg_mul_scalar(in[0], 3)));
+}
+
+static tg_tensor *fn_branchy(tg_graph *g, tg_tensor *const *in, int n,
+                             void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return in[0]->dtype == TG_F32 ? tg_tanh(in[0]) : tg_sin(in[0]);
+}
+
+static void audit(void)
+{
+    double xv[4] = {0.1, -0.7, 0.33, 1.9};
+    tg_check_arg a = arg("x", TG_SHAPE(4), xv);
+    tg_audit_report *r = malloc(sizeof *r);
+    TT_CHECK(tg_check_audit(fn_audit, NULL, 1, &a, NULL, r) == TG_OK);
+    TT_CHECK(r->n_rows == 4 && r->n_rows_total == 4);
+    TT_STREQ(r->message, "");
+    /* worst first */
+    for (int i = 1; i < r->n_rows; i++)
+        TT_CHECK(fmax(r->rows[i - 1].value_err, r->rows[i - 1].grad_err) >=
+                 fmax(r->rows[i].value_err, r->rows[i].grad_err));
+    /* the input row: x rounded to f32, against x */
+    double want_in = 0;
+    for (int k = 0; k < 4; k++)
+        want_in = fmax(want_in, fabs((double)(float)xv[k] - xv[k]));
+    want_in /= 1.9;
+    bool seen[4] = {false};
+    for (int i = 0; i < r->n_rows; i++) {
+        const tg_audit_row *w = &r->rows[i];
+        if (w->node == -1) {
+            seen[0] = true;
+            TT_STREQ(w->op, "input x");
+            TT_NEAR(w->value_err, want_in, 1e-12);
+            TT_CHECK(w->grad_err > 0 && w->grad_err < 1e-6);
+        } else {
+            TT_CHECK(w->node >= 0 && w->node < 3);
+            if (w->node >= 0 && w->node < 3) seen[1 + w->node] = true;
+            /* every op rounds within a few f32 ulps here */
+            TT_CHECK(w->value_err < 1e-6);
+        }
+    }
+    TT_CHECK(seen[0] && seen[1] && seen[2] && seen[3]);
+    for (int i = 0; i < r->n_rows; i++)
+        if (r->rows[i].node == 2) {
+            TT_STREQ(r->rows[i].op, "sum");
+            TT_CHECK(r->rows[i].ndim == 0);
+            TT_NEAR(r->rows[i].value_err, r->output_err, 0);
+        }
+    TT_CHECK(r->output_err > 0 && r->output_err < 1e-6);
+
+    /* the two recordings must match */
+    TT_CHECK(tg_check_audit(fn_branchy, NULL, 1, &a, NULL, r) ==
+             TG_ERR_STATE);
+    TT_STREQ(r->message, "tg_check_audit: node #0 is tanh in f32 but sin in "
+                         "f64; hint: build with the inputs' dtype and no "
+                         "branches on it");
+    TT_CHECK(tg_check_audit(NULL, NULL, 1, &a, NULL, r) == TG_ERR_ARG);
+    TT_CONTAINS(r->message, "tg_check_audit: the function is NULL");
+    free(r);
+}
+
 static int fail_at = -1, n_allocs, live;
 static void *failing_alloc(size_t size, size_t align, void *ud)
 {
@@ -747,4 +815,5 @@ TT_RUN(TT(good_passes), TT(wrong_gradient_fails), TT(wrong_second_input),
        TT(kink_reported_and_avoided), TT(errors), TT(printing), TT(oom),
        TT(locate_wrong_user_op), TT(locate_none_in_right_ops),
        TT(locate_nonfinite), TT(locate_kink), TT(forward_mode),
-       TT(oom_locate_forward), TT(raw_function))
+       TT(oom_locate_forward), TT(raw_function),
+       TT(audit))

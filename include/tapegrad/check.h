@@ -188,6 +188,45 @@ tg_status tg_gradcheck_raw(tg_raw_fn f, void *ud, size_t n, const double *x,
                            const tg_check_opts *opts,
                            tg_check_report *report);
 
+/* ------------------------------------------------------------ f32 audit */
+
+#define TG_AUDIT_MAX_ROWS 64
+
+/* One node (or input) of the audit: the relative rounding error of its
+ * f32 value and of the f32 gradient reaching it, norm-wise:
+ * max_k |t32_k - t64_k| / max_k |t64_k|. grad_err is NaN where no
+ * gradient flows. */
+typedef struct tg_audit_row {
+    char op[48];           /* op name, or "input NAME"                   */
+    int64_t node;          /* recording index; -1 - i for input i        */
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+    double value_err, grad_err;
+} tg_audit_row;
+
+typedef struct tg_audit_report {
+    int n_rows;            /* rows kept: the worst TG_AUDIT_MAX_ROWS     */
+    int64_t n_rows_total;  /* nodes + inputs                             */
+    tg_audit_row rows[TG_AUDIT_MAX_ROWS]; /* worst first, by the larger
+                                             of value_err and grad_err */
+    double output_err;     /* the function's output                      */
+    char message[512];     /* why it failed, or ""                       */
+} tg_audit_report;
+
+/* Record f twice on the same data (inputs' data, or uniform [-1, 1] from
+ * opts.seed), once with f32 inputs and once with f64 ones (f must build
+ * in its inputs' dtype and record the same ops either way), and
+ * differentiate sum(w f) (w as tg_gradcheck draws it; w = 1 with
+ * opts.sum_only) with respect to every node output. Fills *report, rows
+ * sorted worst first: which op loses precision, and whether an f32
+ * mismatch is rounding. Returns TG_OK, TG_ERR_STATE (the two recordings
+ * differ), the error of building f, TG_ERR_ARG or TG_ERR_OOM; the message
+ * is in report->message and tg_last_error(). */
+tg_status tg_check_audit(tg_check_fn f, void *ud, int n_inputs,
+                         const tg_check_arg *inputs, const tg_check_opts *opts,
+                         tg_audit_report *report);
+void tg_audit_report_print(const tg_audit_report *r, void *file);
+
 /* "vjp", "nonfinite_output", "nonfinite_grad", "kink" or "none". */
 const char *tg_culprit_kind_str(tg_culprit_kind k);
 

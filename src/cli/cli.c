@@ -39,7 +39,7 @@ void tg_cli_usage(FILE *f)
             "  check EXPR NAME=SHAPE... [--dtype f64|f32] [--eps E] [--atol A]\n"
             "        [--rtol R] [--seed N] [--json] [--fast|--full] [--gradgrad]\n"
             "        [--kink-margin M] [--nondet-tol T] [--no-grad NAME] [--sum-only]\n"
-            "        [--forward]\n"
+            "        [--forward] [--audit (with --dtype f32)]\n"
             "                        compare the gradient of sum(w * EXPR), w random\n"
             "                        output weights (sum(EXPR) with --sum-only), with\n"
             "                        central differences (--forward: JVPs too); on a\n"
@@ -101,6 +101,7 @@ typedef struct cli {
     tg_check_opts o;
     bool json, fast, full, all_ops;
     bool sum_only; /* check: d sum(EXPR) instead of d sum(w * EXPR) */
+    bool audit;    /* check --dtype f32 --audit: rounding per node      */
     bool leaves_follow_no_grad; /* dot: no_grad inputs do not require grad */
     const char *out_path;
     int max_values;
@@ -367,6 +368,7 @@ static int parse_args(cli *c, int argc, char **argv)
             else if (opt_is(a, "--full")) c->full = true, c->fast = false;
             else if (opt_is(a, "--gradgrad")) c->o.gradgrad = true;
             else if (opt_is(a, "--forward")) c->o.forward = true;
+            else if (opt_is(a, "--audit")) c->audit = true;
             else if (opt_is(a, "--sum-only")) c->sum_only = true;
             else if (opt_is(a, "--all-ops")) c->all_ops = true;
             else if (opt_is(a, "--dtype")) {
@@ -484,6 +486,15 @@ static tg_tensor *expr_fn(tg_graph *g, tg_tensor *const *in, int n, void *ud)
 {
     fn_ud *u = ud;
     return tg__expr_eval(u->e, g, TG_F64, n, u->names, in, NULL);
+}
+
+/* The same in the inputs' dtype (the f32 audit records it twice). */
+static tg_tensor *expr_fn_dt(tg_graph *g, tg_tensor *const *in, int n,
+                             void *ud)
+{
+    fn_ud *u = ud;
+    tg_dtype dt = n > 0 ? in[0]->dtype : TG_F64;
+    return tg__expr_eval(u->e, g, dt, n, u->names, in, NULL);
 }
 
 /* Check that the expression's names are inputs and mark index inputs. */
@@ -884,6 +895,19 @@ static int check_one(cli *c)
     tg_status st = tg_gradcheck(expr_fn, &u, c->n_in, args, &o, &r);
     if (st != TG_OK && st != TG_ERR_NUMERIC)
         return usage_error(c, "%s", r.message[0] ? r.message : tg_last_error());
+    tg_audit_report *au = NULL;
+    if (c->audit) {
+        if (c->dt != TG_F32)
+            return usage_error(c, "--audit compares an f32 run with an f64 "
+                                  "one; add --dtype f32");
+        au = tg__malloc(sizeof *au);
+        if (!au) return usage_error(c, "out of memory");
+        if (tg_check_audit(expr_fn_dt, &u, c->n_in, args, &o, au) != TG_OK) {
+            rc = usage_error(c, "%s", au->message);
+            tg__free(au);
+            return rc;
+        }
+    }
 
     if (c->json) {
         FILE *f = c->out;
@@ -931,6 +955,28 @@ static int check_one(cli *c)
             json_num(f, dgrad, TG_F64);
             fputc('}', f);
         }
+        if (au) {
+            fputs(", \"audit\": {\"output_err\": ", f);
+            json_num(f, au->output_err, TG_F64);
+            fprintf(f, ", \"rows_total\": %lld, \"rows\": [",
+                    (long long)au->n_rows_total);
+            for (int i = 0; i < au->n_rows; i++) {
+                const tg_audit_row *w = &au->rows[i];
+                fprintf(f, "%s{\"node\": ", i ? ", " : "");
+                if (w->node >= 0) fprintf(f, "%lld", (long long)w->node);
+                else fputs("null", f);
+                fputs(", \"op\": ", f);
+                json_str(f, w->op);
+                fputs(", \"shape\": ", f);
+                json_shape(f, w->ndim, w->shape);
+                fputs(", \"value_err\": ", f);
+                json_num(f, w->value_err, TG_F64);
+                fputs(", \"grad_err\": ", f);
+                json_num(f, w->grad_err, TG_F64);
+                fputc('}', f);
+            }
+            fputs("]}", f);
+        }
         fprintf(f, ", \"kinks_moved\": %d, \"message\": ", r.kinks_moved);
         json_str(f, r.message);
         fputs("}\n", f);
@@ -948,7 +994,9 @@ static int check_one(cli *c)
                             "below runs in f64\n",
                     dout, dgrad);
         tg_check_report_print(&r, c->out);
+        if (au) tg_audit_report_print(au, c->out);
     }
+    tg__free(au);
     return r.pass ? EXIT_PASS : EXIT_FAIL;
 }
 
@@ -1051,8 +1099,13 @@ static ssize_t exec_read_line(exec_fn *e)
         ssize_t r = read(e->from, e->buf + e->len, e->cap - e->len - 1);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
+            /* its output closed: give it a second to finish exiting so
+             * the message can carry its status */
             int ws = 0;
-            pid_t w = waitpid(e->pid, &ws, WNOHANG);
+            pid_t w = 0;
+            for (double until = now_s() + 1;
+                 (w = waitpid(e->pid, &ws, WNOHANG)) == 0 && now_s() < until;)
+                nanosleep(&(struct timespec){0, 2000000}, NULL);
             if (w == e->pid) {
                 e->pid = -1;
                 if (WIFEXITED(ws))
