@@ -552,7 +552,11 @@ static tg_status next_line(lines *L, const char **p, int64_t *len,
 {
     reader *r = L->r;
     for (;;) {
-        char *nl = memchr(L->buf + L->beg, '\n', (size_t)(L->end - L->beg));
+        /* nothing buffered yet: buf may still be NULL, which memchr must
+         * not see even with a zero length */
+        char *nl = L->end > L->beg ? memchr(L->buf + L->beg, '\n',
+                                            (size_t)(L->end - L->beg))
+                                   : NULL;
         if (nl || (L->eof && L->end > L->beg)) {
             int64_t e = nl ? nl - L->buf : L->end;
             *p = L->buf + L->beg;
