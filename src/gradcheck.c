@@ -951,7 +951,7 @@ static tg_status locate_vjp(ck *c, const tg_node *const *nodes, int64_t nn,
         tg_check_arg a[TG_CHECK_MAX_INPUTS];
         bool ok = true, any = false;
         int64_t total = 0;
-        char names[TG_CHECK_MAX_INPUTS][12];
+        char names[TG_CHECK_MAX_INPUTS][20]; /* "input " and any int */
         for (int j = 0; j < n->n_in; j++) {
             const tg_tensor *t = n->in[j];
             if (t->dtype != TG_F64) ok = false;
