@@ -7,6 +7,7 @@
 #include "ops/kern_act.h"
 #include "ops/kern_gelu.h"
 #include "ops/kern_math.h"
+#include "ops/kern_math2.h"
 #include "ops/kern_rows.h"
 #include "ops/kernels.h"
 #include "src/nn/optim_kern.h"
@@ -447,6 +448,258 @@ static void k_softplus_backward_f64(int64_t n, double *y, const double *a, int64
                                     const double *b, int64_t sb, tg_kp p)
 {
     bin_f64(n, y, a, sa, b, sb, p, softplus_backward_ref_f64);
+}
+
+/* ops/kern_math2.h */
+static void k_tan_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, tan_ref_f32);
+}
+static void k_tan_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, tan_ref_f64);
+}
+static void k_asin_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, asin_ref_f32);
+}
+static void k_asin_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, asin_ref_f64);
+}
+static void k_acos_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, acos_ref_f32);
+}
+static void k_acos_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, acos_ref_f64);
+}
+static void k_atan_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, atan_ref_f32);
+}
+static void k_atan_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, atan_ref_f64);
+}
+static void k_sinh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, sinh_ref_f32);
+}
+static void k_sinh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, sinh_ref_f64);
+}
+static void k_cosh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, cosh_ref_f32);
+}
+static void k_cosh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, cosh_ref_f64);
+}
+static void k_asinh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, asinh_ref_f32);
+}
+static void k_asinh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, asinh_ref_f64);
+}
+static void k_acosh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, acosh_ref_f32);
+}
+static void k_acosh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, acosh_ref_f64);
+}
+static void k_atanh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, atanh_ref_f32);
+}
+static void k_atanh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, atanh_ref_f64);
+}
+static void k_log2_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, log2_ref_f32);
+}
+static void k_log2_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, log2_ref_f64);
+}
+static void k_log10_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, log10_ref_f32);
+}
+static void k_log10_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, log10_ref_f64);
+}
+static void k_exp2_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, exp2_ref_f32);
+}
+static void k_exp2_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, exp2_ref_f64);
+}
+static void k_floor_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, floor_ref_f32);
+}
+static void k_floor_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, floor_ref_f64);
+}
+static void k_ceil_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, ceil_ref_f32);
+}
+static void k_ceil_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, ceil_ref_f64);
+}
+static void k_round_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, round_ref_f32);
+}
+static void k_round_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, round_ref_f64);
+}
+static void k_trunc_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, trunc_ref_f32);
+}
+static void k_trunc_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, trunc_ref_f64);
+}
+static void k_frac_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, frac_ref_f32);
+}
+static void k_frac_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, frac_ref_f64);
+}
+static void k_hardtanh_mask_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, hardtanh_mask_ref_f32);
+}
+static void k_hardtanh_mask_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, hardtanh_mask_ref_f64);
+}
+static void k_gtmask_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, gtmask_ref_f32);
+}
+static void k_gtmask_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, gtmask_ref_f64);
+}
+static void k_hardsigmoid_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, hardsigmoid_ref_f32);
+}
+static void k_hardsigmoid_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, hardsigmoid_ref_f64);
+}
+static void k_hardswish_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, hardswish_ref_f32);
+}
+static void k_hardswish_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, hardswish_ref_f64);
+}
+static void k_softsign_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, softsign_ref_f32);
+}
+static void k_softsign_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, softsign_ref_f64);
+}
+static void k_mish_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, mish_ref_f32);
+}
+static void k_mish_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, mish_ref_f64);
+}
+static void k_softshrink_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, softshrink_ref_f32);
+}
+static void k_softshrink_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, softshrink_ref_f64);
+}
+static void k_threshold_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, threshold_ref_f32);
+}
+static void k_threshold_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, threshold_ref_f64);
+}
+static void k_atan2_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, atan2_ref_f32);
+}
+static void k_atan2_f64(int64_t n, double *y, const double *a, int64_t sa,
+                        const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, atan2_ref_f64);
+}
+static void k_hypot_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, hypot_ref_f32);
+}
+static void k_hypot_f64(int64_t n, double *y, const double *a, int64_t sa,
+                        const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, hypot_ref_f64);
+}
+static void k_fmod_f32(int64_t n, float *y, const float *a, int64_t sa,
+                       const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, fmod_ref_f32);
+}
+static void k_fmod_f64(int64_t n, double *y, const double *a, int64_t sa,
+                       const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, fmod_ref_f64);
+}
+static void k_remainder_f32(int64_t n, float *y, const float *a, int64_t sa,
+                            const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, remainder_ref_f32);
+}
+static void k_remainder_f64(int64_t n, double *y, const double *a, int64_t sa,
+                            const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, remainder_ref_f64);
+}
+static void k_logaddexp_f32(int64_t n, float *y, const float *a, int64_t sa,
+                            const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, logaddexp_ref_f32);
+}
+static void k_logaddexp_f64(int64_t n, double *y, const double *a, int64_t sa,
+                            const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, logaddexp_ref_f64);
 }
 
 static float k_row_max_f32(int64_t n, const float *x) { return row_max_ref_f32(n, x); }

@@ -17,6 +17,7 @@
 #include "ops/kern_act.h"
 #include "ops/kern_gelu.h"
 #include "ops/kern_math.h"
+#include "ops/kern_math2.h"
 #include "ops/kern_rows.h"
 #include "src/nn/optim_kern.h"
 
@@ -550,6 +551,258 @@ static void k_softplus_backward_f64(int64_t n, double *y, const double *a, int64
                                     const double *b, int64_t sb, tg_kp p)
 {
     bin_f64(n, y, a, sa, b, sb, p, softplus_backward_vd);
+}
+
+/* ops/kern_math2.h */
+static void k_tan_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, tan_vf, NULL);
+}
+static void k_tan_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, tan_vd);
+}
+static void k_asin_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, asin_vf, NULL);
+}
+static void k_asin_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, asin_vd);
+}
+static void k_acos_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, acos_vf, NULL);
+}
+static void k_acos_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, acos_vd);
+}
+static void k_atan_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, atan_vf, NULL);
+}
+static void k_atan_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, atan_vd);
+}
+static void k_sinh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, sinh_vf, NULL);
+}
+static void k_sinh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, sinh_vd);
+}
+static void k_cosh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, cosh_vf, NULL);
+}
+static void k_cosh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, cosh_vd);
+}
+static void k_asinh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, asinh_vf, NULL);
+}
+static void k_asinh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, asinh_vd);
+}
+static void k_acosh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, acosh_vf, NULL);
+}
+static void k_acosh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, acosh_vd);
+}
+static void k_atanh_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, atanh_vf, NULL);
+}
+static void k_atanh_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, atanh_vd);
+}
+static void k_log2_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, log2_vf, NULL);
+}
+static void k_log2_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, log2_vd);
+}
+static void k_log10_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, log10_vf, NULL);
+}
+static void k_log10_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, log10_vd);
+}
+static void k_exp2_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, exp2_vf, NULL);
+}
+static void k_exp2_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, exp2_vd);
+}
+static void k_floor_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, floor_vf, NULL);
+}
+static void k_floor_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, floor_vd);
+}
+static void k_ceil_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, ceil_vf, NULL);
+}
+static void k_ceil_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, ceil_vd);
+}
+static void k_round_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, round_vf, NULL);
+}
+static void k_round_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, round_vd);
+}
+static void k_trunc_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, trunc_vf, NULL);
+}
+static void k_trunc_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, trunc_vd);
+}
+static void k_frac_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, frac_vf, NULL);
+}
+static void k_frac_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, frac_vd);
+}
+static void k_hardtanh_mask_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, hardtanh_mask_vf, NULL);
+}
+static void k_hardtanh_mask_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, hardtanh_mask_vd);
+}
+static void k_gtmask_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, gtmask_vf, NULL);
+}
+static void k_gtmask_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, gtmask_vd);
+}
+static void k_hardsigmoid_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, hardsigmoid_vf, NULL);
+}
+static void k_hardsigmoid_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, hardsigmoid_vd);
+}
+static void k_hardswish_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, hardswish_vf, NULL);
+}
+static void k_hardswish_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, hardswish_vd);
+}
+static void k_softsign_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, softsign_vf, NULL);
+}
+static void k_softsign_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, softsign_vd);
+}
+static void k_mish_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, NULL, mish_vd);
+}
+static void k_mish_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, mish_vd);
+}
+static void k_softshrink_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, softshrink_vf, NULL);
+}
+static void k_softshrink_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, softshrink_vd);
+}
+static void k_threshold_f32(int64_t n, float *y, const float *x, tg_kp p)
+{
+    map_f32(n, y, x, p, threshold_vf, NULL);
+}
+static void k_threshold_f64(int64_t n, double *y, const double *x, tg_kp p)
+{
+    map_f64(n, y, x, p, threshold_vd);
+}
+static void k_atan2_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, atan2_vf, NULL);
+}
+static void k_atan2_f64(int64_t n, double *y, const double *a, int64_t sa,
+                        const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, atan2_vd);
+}
+static void k_hypot_f32(int64_t n, float *y, const float *a, int64_t sa,
+                        const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, hypot_vf, NULL);
+}
+static void k_hypot_f64(int64_t n, double *y, const double *a, int64_t sa,
+                        const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, hypot_vd);
+}
+static void k_fmod_f32(int64_t n, float *y, const float *a, int64_t sa,
+                       const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, fmod_vf, NULL);
+}
+static void k_fmod_f64(int64_t n, double *y, const double *a, int64_t sa,
+                       const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, fmod_vd);
+}
+static void k_remainder_f32(int64_t n, float *y, const float *a, int64_t sa,
+                            const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, remainder_vf, NULL);
+}
+static void k_remainder_f64(int64_t n, double *y, const double *a, int64_t sa,
+                            const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, remainder_vd);
+}
+static void k_logaddexp_f32(int64_t n, float *y, const float *a, int64_t sa,
+                            const float *b, int64_t sb, tg_kp p)
+{
+    bin_f32(n, y, a, sa, b, sb, p, NULL, logaddexp_vd);
+}
+static void k_logaddexp_f64(int64_t n, double *y, const double *a, int64_t sa,
+                            const double *b, int64_t sb, tg_kp p)
+{
+    bin_f64(n, y, a, sa, b, sb, p, logaddexp_vd);
 }
 
 

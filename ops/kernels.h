@@ -101,6 +101,32 @@ typedef enum {
     TG_KM_nonpos,     /* x > 0 ? 0 : 1 */
     TG_KM_softplus,   /* beta a, threshold b */
     TG_KM_softplus_mask,
+    /* ops/kern_math2.h */
+    TG_KM_tan,
+    TG_KM_asin,
+    TG_KM_acos,
+    TG_KM_atan,
+    TG_KM_sinh,
+    TG_KM_cosh,
+    TG_KM_asinh,
+    TG_KM_acosh,
+    TG_KM_atanh,
+    TG_KM_log2,
+    TG_KM_log10,
+    TG_KM_exp2,
+    TG_KM_floor,
+    TG_KM_ceil,
+    TG_KM_round,
+    TG_KM_trunc,
+    TG_KM_frac,
+    TG_KM_hardtanh_mask,
+    TG_KM_gtmask,
+    TG_KM_hardsigmoid,
+    TG_KM_hardswish,
+    TG_KM_softsign,
+    TG_KM_mish,
+    TG_KM_softshrink,
+    TG_KM_threshold,
     TG_KM_COUNT
 } tg_map_kernel;
 
@@ -122,6 +148,12 @@ typedef enum {
     TG_KB_elu_backward,       /* slope a = scale alpha input_scale, scale b,
                                  input_scale c */
     TG_KB_softplus_backward,  /* beta a, threshold b */
+    /* ops/kern_math2.h */
+    TG_KB_atan2,
+    TG_KB_hypot,
+    TG_KB_fmod,
+    TG_KB_remainder,
+    TG_KB_logaddexp,
     TG_KB_COUNT
 } tg_bin_kernel;
 

@@ -153,6 +153,45 @@ static inline vd vd_erf(vd v) { return Sleef_erfd2_u10sse2(v); }
 static inline vd vd_erfc(vd v) { return Sleef_erfcd2_u15sse2(v); }
 static inline vd vd_tanh(vd v) { return Sleef_tanhd2_u10sse2(v); }
 static inline vd vd_pow(vd a, vd b) { return Sleef_powd2_u10sse2(a, b); }
+/* the rest of the math ops (ops/ew_math2.c, act_more.c) */
+static inline vf vf_tan(vf v) { return Sleef_tanf4_u10sse2(v); }
+static inline vf vf_asin(vf v) { return Sleef_asinf4_u10sse2(v); }
+static inline vf vf_acos(vf v) { return Sleef_acosf4_u10sse2(v); }
+static inline vf vf_atan(vf v) { return Sleef_atanf4_u10sse2(v); }
+static inline vf vf_sinh(vf v) { return Sleef_sinhf4_u10sse2(v); }
+static inline vf vf_cosh(vf v) { return Sleef_coshf4_u10sse2(v); }
+static inline vf vf_asinh(vf v) { return Sleef_asinhf4_u10sse2(v); }
+static inline vf vf_acosh(vf v) { return Sleef_acoshf4_u10sse2(v); }
+static inline vf vf_atanh(vf v) { return Sleef_atanhf4_u10sse2(v); }
+static inline vf vf_log2(vf v) { return Sleef_log2f4_u10sse2(v); }
+static inline vf vf_log10(vf v) { return Sleef_log10f4_u10sse2(v); }
+static inline vf vf_exp2(vf v) { return Sleef_exp2f4_u10sse2(v); }
+static inline vf vf_floor(vf v) { return Sleef_floorf4_sse2(v); }
+static inline vf vf_ceil(vf v) { return Sleef_ceilf4_sse2(v); }
+static inline vf vf_trunc(vf v) { return Sleef_truncf4_sse2(v); }
+static inline vf vf_rint(vf v) { return Sleef_rintf4_sse2(v); }
+static inline vf vf_atan2(vf a, vf b) { return Sleef_atan2f4_u10sse2(a, b); }
+static inline vf vf_hypot(vf a, vf b) { return Sleef_hypotf4_u05sse2(a, b); }
+static inline vf vf_fmod(vf a, vf b) { return Sleef_fmodf4_sse2(a, b); }
+static inline vd vd_tan(vd v) { return Sleef_tand2_u10sse2(v); }
+static inline vd vd_asin(vd v) { return Sleef_asind2_u10sse2(v); }
+static inline vd vd_acos(vd v) { return Sleef_acosd2_u10sse2(v); }
+static inline vd vd_atan(vd v) { return Sleef_atand2_u10sse2(v); }
+static inline vd vd_sinh(vd v) { return Sleef_sinhd2_u10sse2(v); }
+static inline vd vd_cosh(vd v) { return Sleef_coshd2_u10sse2(v); }
+static inline vd vd_asinh(vd v) { return Sleef_asinhd2_u10sse2(v); }
+static inline vd vd_acosh(vd v) { return Sleef_acoshd2_u10sse2(v); }
+static inline vd vd_atanh(vd v) { return Sleef_atanhd2_u10sse2(v); }
+static inline vd vd_log2(vd v) { return Sleef_log2d2_u10sse2(v); }
+static inline vd vd_log10(vd v) { return Sleef_log10d2_u10sse2(v); }
+static inline vd vd_exp2(vd v) { return Sleef_exp2d2_u10sse2(v); }
+static inline vd vd_floor(vd v) { return Sleef_floord2_sse2(v); }
+static inline vd vd_ceil(vd v) { return Sleef_ceild2_sse2(v); }
+static inline vd vd_trunc(vd v) { return Sleef_truncd2_sse2(v); }
+static inline vd vd_rint(vd v) { return Sleef_rintd2_sse2(v); }
+static inline vd vd_atan2(vd a, vd b) { return Sleef_atan2d2_u10sse2(a, b); }
+static inline vd vd_hypot(vd a, vd b) { return Sleef_hypotd2_u05sse2(a, b); }
+static inline vd vd_fmod(vd a, vd b) { return Sleef_fmodd2_sse2(a, b); }
 
 /* ====================================================================
  * AVX2 + FMA: 8 floats, 4 doubles, masks are vectors.
@@ -282,6 +321,45 @@ static inline vd vd_erf(vd v) { return Sleef_erfd4_u10avx2(v); }
 static inline vd vd_erfc(vd v) { return Sleef_erfcd4_u15avx2(v); }
 static inline vd vd_tanh(vd v) { return Sleef_tanhd4_u10avx2(v); }
 static inline vd vd_pow(vd a, vd b) { return Sleef_powd4_u10avx2(a, b); }
+/* the rest of the math ops (ops/ew_math2.c, act_more.c) */
+static inline vf vf_tan(vf v) { return Sleef_tanf8_u10avx2(v); }
+static inline vf vf_asin(vf v) { return Sleef_asinf8_u10avx2(v); }
+static inline vf vf_acos(vf v) { return Sleef_acosf8_u10avx2(v); }
+static inline vf vf_atan(vf v) { return Sleef_atanf8_u10avx2(v); }
+static inline vf vf_sinh(vf v) { return Sleef_sinhf8_u10avx2(v); }
+static inline vf vf_cosh(vf v) { return Sleef_coshf8_u10avx2(v); }
+static inline vf vf_asinh(vf v) { return Sleef_asinhf8_u10avx2(v); }
+static inline vf vf_acosh(vf v) { return Sleef_acoshf8_u10avx2(v); }
+static inline vf vf_atanh(vf v) { return Sleef_atanhf8_u10avx2(v); }
+static inline vf vf_log2(vf v) { return Sleef_log2f8_u10avx2(v); }
+static inline vf vf_log10(vf v) { return Sleef_log10f8_u10avx2(v); }
+static inline vf vf_exp2(vf v) { return Sleef_exp2f8_u10avx2(v); }
+static inline vf vf_floor(vf v) { return Sleef_floorf8_avx2(v); }
+static inline vf vf_ceil(vf v) { return Sleef_ceilf8_avx2(v); }
+static inline vf vf_trunc(vf v) { return Sleef_truncf8_avx2(v); }
+static inline vf vf_rint(vf v) { return Sleef_rintf8_avx2(v); }
+static inline vf vf_atan2(vf a, vf b) { return Sleef_atan2f8_u10avx2(a, b); }
+static inline vf vf_hypot(vf a, vf b) { return Sleef_hypotf8_u05avx2(a, b); }
+static inline vf vf_fmod(vf a, vf b) { return Sleef_fmodf8_avx2(a, b); }
+static inline vd vd_tan(vd v) { return Sleef_tand4_u10avx2(v); }
+static inline vd vd_asin(vd v) { return Sleef_asind4_u10avx2(v); }
+static inline vd vd_acos(vd v) { return Sleef_acosd4_u10avx2(v); }
+static inline vd vd_atan(vd v) { return Sleef_atand4_u10avx2(v); }
+static inline vd vd_sinh(vd v) { return Sleef_sinhd4_u10avx2(v); }
+static inline vd vd_cosh(vd v) { return Sleef_coshd4_u10avx2(v); }
+static inline vd vd_asinh(vd v) { return Sleef_asinhd4_u10avx2(v); }
+static inline vd vd_acosh(vd v) { return Sleef_acoshd4_u10avx2(v); }
+static inline vd vd_atanh(vd v) { return Sleef_atanhd4_u10avx2(v); }
+static inline vd vd_log2(vd v) { return Sleef_log2d4_u10avx2(v); }
+static inline vd vd_log10(vd v) { return Sleef_log10d4_u10avx2(v); }
+static inline vd vd_exp2(vd v) { return Sleef_exp2d4_u10avx2(v); }
+static inline vd vd_floor(vd v) { return Sleef_floord4_avx2(v); }
+static inline vd vd_ceil(vd v) { return Sleef_ceild4_avx2(v); }
+static inline vd vd_trunc(vd v) { return Sleef_truncd4_avx2(v); }
+static inline vd vd_rint(vd v) { return Sleef_rintd4_avx2(v); }
+static inline vd vd_atan2(vd a, vd b) { return Sleef_atan2d4_u10avx2(a, b); }
+static inline vd vd_hypot(vd a, vd b) { return Sleef_hypotd4_u05avx2(a, b); }
+static inline vd vd_fmod(vd a, vd b) { return Sleef_fmodd4_avx2(a, b); }
 
 /* ====================================================================
  * AVX-512 (F, DQ): 16 floats, 8 doubles, masks are k-registers.
@@ -410,6 +488,45 @@ static inline vd vd_erf(vd v) { return Sleef_erfd8_u10avx512f(v); }
 static inline vd vd_erfc(vd v) { return Sleef_erfcd8_u15avx512f(v); }
 static inline vd vd_tanh(vd v) { return Sleef_tanhd8_u10avx512f(v); }
 static inline vd vd_pow(vd a, vd b) { return Sleef_powd8_u10avx512f(a, b); }
+/* the rest of the math ops (ops/ew_math2.c, act_more.c) */
+static inline vf vf_tan(vf v) { return Sleef_tanf16_u10avx512f(v); }
+static inline vf vf_asin(vf v) { return Sleef_asinf16_u10avx512f(v); }
+static inline vf vf_acos(vf v) { return Sleef_acosf16_u10avx512f(v); }
+static inline vf vf_atan(vf v) { return Sleef_atanf16_u10avx512f(v); }
+static inline vf vf_sinh(vf v) { return Sleef_sinhf16_u10avx512f(v); }
+static inline vf vf_cosh(vf v) { return Sleef_coshf16_u10avx512f(v); }
+static inline vf vf_asinh(vf v) { return Sleef_asinhf16_u10avx512f(v); }
+static inline vf vf_acosh(vf v) { return Sleef_acoshf16_u10avx512f(v); }
+static inline vf vf_atanh(vf v) { return Sleef_atanhf16_u10avx512f(v); }
+static inline vf vf_log2(vf v) { return Sleef_log2f16_u10avx512f(v); }
+static inline vf vf_log10(vf v) { return Sleef_log10f16_u10avx512f(v); }
+static inline vf vf_exp2(vf v) { return Sleef_exp2f16_u10avx512f(v); }
+static inline vf vf_floor(vf v) { return Sleef_floorf16_avx512f(v); }
+static inline vf vf_ceil(vf v) { return Sleef_ceilf16_avx512f(v); }
+static inline vf vf_trunc(vf v) { return Sleef_truncf16_avx512f(v); }
+static inline vf vf_rint(vf v) { return Sleef_rintf16_avx512f(v); }
+static inline vf vf_atan2(vf a, vf b) { return Sleef_atan2f16_u10avx512f(a, b); }
+static inline vf vf_hypot(vf a, vf b) { return Sleef_hypotf16_u05avx512f(a, b); }
+static inline vf vf_fmod(vf a, vf b) { return Sleef_fmodf16_avx512f(a, b); }
+static inline vd vd_tan(vd v) { return Sleef_tand8_u10avx512f(v); }
+static inline vd vd_asin(vd v) { return Sleef_asind8_u10avx512f(v); }
+static inline vd vd_acos(vd v) { return Sleef_acosd8_u10avx512f(v); }
+static inline vd vd_atan(vd v) { return Sleef_atand8_u10avx512f(v); }
+static inline vd vd_sinh(vd v) { return Sleef_sinhd8_u10avx512f(v); }
+static inline vd vd_cosh(vd v) { return Sleef_coshd8_u10avx512f(v); }
+static inline vd vd_asinh(vd v) { return Sleef_asinhd8_u10avx512f(v); }
+static inline vd vd_acosh(vd v) { return Sleef_acoshd8_u10avx512f(v); }
+static inline vd vd_atanh(vd v) { return Sleef_atanhd8_u10avx512f(v); }
+static inline vd vd_log2(vd v) { return Sleef_log2d8_u10avx512f(v); }
+static inline vd vd_log10(vd v) { return Sleef_log10d8_u10avx512f(v); }
+static inline vd vd_exp2(vd v) { return Sleef_exp2d8_u10avx512f(v); }
+static inline vd vd_floor(vd v) { return Sleef_floord8_avx512f(v); }
+static inline vd vd_ceil(vd v) { return Sleef_ceild8_avx512f(v); }
+static inline vd vd_trunc(vd v) { return Sleef_truncd8_avx512f(v); }
+static inline vd vd_rint(vd v) { return Sleef_rintd8_avx512f(v); }
+static inline vd vd_atan2(vd a, vd b) { return Sleef_atan2d8_u10avx512f(a, b); }
+static inline vd vd_hypot(vd a, vd b) { return Sleef_hypotd8_u05avx512f(a, b); }
+static inline vd vd_fmod(vd a, vd b) { return Sleef_fmodd8_avx512f(a, b); }
 #endif
 
 /* ---- written once from the above */

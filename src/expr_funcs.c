@@ -1,8 +1,8 @@
 /* The functions of the expression language. Every op is one, named and
  * described by its descriptor (inputs, attributes as keywords, index
  * inputs), so adding an op adds its function; the few rows written here
- * are C API functions that are compositions of ops, not ops, and two
- * names PyTorch users type (hardtanh, swish). */
+ * are C API functions that are compositions of ops, not ops, and a
+ * name PyTorch users type (swish). */
 #include "expr.h"
 #include "internal.h"
 
@@ -38,13 +38,7 @@ static tg_tensor *w_matmul_t(tg_tensor *const *t, int nt, KW *k)
     (void)nt;
     return tg_matmul_t(t[0], t[1], k[0].num != 0, k[1].num != 0);
 }
-/* Aliases that PyTorch users type: hardtanh(x, min_val, max_val) is
- * clamp with PyTorch's defaults -1 and 1; swish is silu. */
-static tg_tensor *w_hardtanh(tg_tensor *const *t, int nt, KW *k)
-{
-    (void)nt;
-    return tg_clamp(t[0], k[0].num, k[1].num);
-}
+/* Aliases that PyTorch users type: swish is silu. */
 static tg_tensor *w_swish(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt, (void)k;
@@ -87,8 +81,6 @@ static const tg__kw_spec kw_transpose[TG_EXPR_MAX_KW] = {
     {"a", TG_ATTR_INT, -2, false}, {"b", TG_ATTR_INT, -1, false}};
 static const tg__kw_spec kw_matmul_t[TG_EXPR_MAX_KW] = {
     {"trans_a", TG_ATTR_BOOL, 0, false}, {"trans_b", TG_ATTR_BOOL, 0, false}};
-static const tg__kw_spec kw_hardtanh[TG_EXPR_MAX_KW] = {
-    {"min_val", TG_ATTR_REAL, -1, false}, {"max_val", TG_ATTR_REAL, 1, false}};
 static const tg__kw_spec kw_layer_norm_n[TG_EXPR_MAX_KW] = {
     {"naxes", TG_ATTR_INT, 1, false}, {"eps", TG_ATTR_REAL, 1e-5, false}};
 
@@ -105,8 +97,6 @@ static const tg__expr_func compositions[] = {
      .call = w_matmul_t},
     {.name = "layer_norm_n", .min_t = 1, .max_t = 3, .kw = kw_layer_norm_n,
      .call = w_layer_norm_n},
-    {.name = "hardtanh", .min_t = 1, .max_t = 1, .kw = kw_hardtanh,
-     .call = w_hardtanh},
     {.name = "swish", .min_t = 1, .max_t = 1, .kw = kw_none, .call = w_swish},
     {.name = "interpolate", .min_t = 1, .max_t = 1, .kw = kw_interpolate,
      .call = w_interpolate},

@@ -997,7 +997,7 @@ static void caret_power_hint(void)
     run_free(&r);
 }
 
-/* hardtanh (PyTorch's name for clamp to [-1, 1]) and swish (silu). */
+/* hardtanh (clamp to [-1, 1], gradient 0 at the bounds) and swish (silu). */
 static void alias_names(void)
 {
     run_result r = RUN("grad", "hardtanh(x)", "x=4:-2,-0.5,0.25,3", "--json");

@@ -75,6 +75,19 @@ static const mcase maps[] = {
     {TG_KM_celu, "celu", {0.7, 0, 0}}, {TG_KM_nonpos, "nonpos", {0, 0, 0}},
     {TG_KM_softplus, "softplus", {1.5, 20, 0}},
     {TG_KM_softplus_mask, "softplus_mask", {1.5, 20, 0}},
+    {TG_KM_tan, "tan", {0, 0, 0}}, {TG_KM_asin, "asin", {0, 0, 0}},
+    {TG_KM_acos, "acos", {0, 0, 0}}, {TG_KM_atan, "atan", {0, 0, 0}},
+    {TG_KM_sinh, "sinh", {0, 0, 0}}, {TG_KM_cosh, "cosh", {0, 0, 0}},
+    {TG_KM_asinh, "asinh", {0, 0, 0}}, {TG_KM_acosh, "acosh", {0, 0, 0}},
+    {TG_KM_atanh, "atanh", {0, 0, 0}}, {TG_KM_log2, "log2", {0, 0, 0}},
+    {TG_KM_log10, "log10", {0, 0, 0}}, {TG_KM_exp2, "exp2", {0, 0, 0}},
+    {TG_KM_floor, "floor", {0, 0, 0}}, {TG_KM_ceil, "ceil", {0, 0, 0}},
+    {TG_KM_round, "round", {0, 0, 0}}, {TG_KM_trunc, "trunc", {0, 0, 0}},
+    {TG_KM_frac, "frac", {0, 0, 0}}, {TG_KM_hardtanh_mask, "hardtanh_mask", {-1, 2.5, 0}},
+    {TG_KM_gtmask, "gtmask", {0.5, 0, 0}}, {TG_KM_hardsigmoid, "hardsigmoid", {0, 0, 0}},
+    {TG_KM_hardswish, "hardswish", {0, 0, 0}}, {TG_KM_softsign, "softsign", {0, 0, 0}},
+    {TG_KM_mish, "mish", {0, 0, 0}}, {TG_KM_softshrink, "softshrink", {0.5, 0, 0}},
+    {TG_KM_threshold, "threshold", {0.5, -7, 0}},
 };
 enum { NMAPS = (int)(sizeof maps / sizeof maps[0]) };
 
@@ -97,6 +110,8 @@ static const bcase bins[] = {
     {TG_KB_gelu_tanh_backward, "gelu_tanh_backward", {0, 0, 0}, 1.0 / 256},
     {TG_KB_elu_backward, "elu_backward", {1.5 * 1.05, 1.05, 1}, 0},
     {TG_KB_softplus_backward, "softplus_backward", {1.5, 20, 0}, 0},
+    {TG_KB_atan2, "atan2", {0, 0, 0}, 0}, {TG_KB_hypot, "hypot", {0, 0, 0}, 0}, {TG_KB_fmod, "fmod", {0, 0, 0}, 0},
+    {TG_KB_remainder, "remainder", {0, 0, 0}, 0}, {TG_KB_logaddexp, "logaddexp", {0, 0, 0}, 0},
 };
 enum { NBINS = (int)(sizeof bins / sizeof bins[0]) };
 

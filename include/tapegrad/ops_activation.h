@@ -103,6 +103,26 @@ tg_tensor *tg_softmax_backward(tg_tensor *g, tg_tensor *y, int axis);
 /* log_softmax_backward(g, y, axis) = g - exp(y) sum(g). */
 tg_tensor *tg_log_softmax_backward(tg_tensor *g, tg_tensor *y, int axis);
 
+/* ---------------------------------------------------- more activations
+ * PyTorch's formulas, defaults and conventions at the kinks; NaN passes
+ * through. Gradients in docs/vjp-math.md. */
+/* hardtanh(x, min_val, max_val) = min(max(x, min_val), max_val) (PyTorch:
+ * -1, 1); gradient g strictly inside (min_val, max_val), 0 at the bounds.
+ * Fails (TG_ERR_ARG) unless min_val <= max_val. */
+tg_tensor *tg_hardtanh(tg_tensor *x, double min_val, double max_val);
+tg_tensor *tg_relu6(tg_tensor *x);       /* hardtanh(x, 0, 6)            */
+tg_tensor *tg_hardsigmoid(tg_tensor *x); /* min(max(x + 3, 0), 6) / 6    */
+tg_tensor *tg_hardswish(tg_tensor *x);   /* x hardsigmoid(x)             */
+tg_tensor *tg_mish(tg_tensor *x);        /* x tanh(softplus(x))          */
+tg_tensor *tg_softsign(tg_tensor *x);    /* x / (1 + |x|)                */
+tg_tensor *tg_tanhshrink(tg_tensor *x);  /* x - tanh x                   */
+/* softshrink(x, lambd) = x > l ? x - l : x < -l ? x + l : 0 (PyTorch:
+ * lambd = 0.5); fails unless lambd >= 0. */
+tg_tensor *tg_softshrink(tg_tensor *x, double lambd);
+/* threshold(x, threshold, value) = x <= threshold ? value : x; gradient
+ * g where x > threshold. Fails if threshold is NaN. */
+tg_tensor *tg_threshold(tg_tensor *x, double threshold, double value);
+
 #ifdef __cplusplus
 }
 #endif

@@ -101,6 +101,50 @@ tg_tensor *tg_erf(tg_tensor *x);        /* erf x, 1 ulp                  */
  * else 0. */
 tg_tensor *tg_clamp(tg_tensor *x, double min, double max);
 
+/* ------------------------------------------------ more unary math (SLEEF)
+ * 1 ulp (SLEEF u10) unless noted; NaN passes through; outside the domain
+ * (asin/acos/atanh of |x| > 1, acosh of x < 1, log2/log10 of x < 0) NaN,
+ * at its edge ±Inf. Gradients as docs/vjp-math.md. */
+tg_tensor *tg_tan(tg_tensor *x);   /* tan x                                */
+tg_tensor *tg_asin(tg_tensor *x);  /* arcsin x in [-pi/2, pi/2]            */
+tg_tensor *tg_acos(tg_tensor *x);  /* arccos x in [0, pi]                  */
+tg_tensor *tg_atan(tg_tensor *x);  /* arctan x in (-pi/2, pi/2)            */
+tg_tensor *tg_sinh(tg_tensor *x);  /* sinh x                               */
+tg_tensor *tg_cosh(tg_tensor *x);  /* cosh x                               */
+tg_tensor *tg_asinh(tg_tensor *x); /* arsinh x                             */
+tg_tensor *tg_acosh(tg_tensor *x); /* arcosh x, x >= 1                     */
+tg_tensor *tg_atanh(tg_tensor *x); /* artanh x, |x| < 1                    */
+tg_tensor *tg_log2(tg_tensor *x);  /* log2 x                               */
+tg_tensor *tg_log10(tg_tensor *x); /* log10 x                              */
+tg_tensor *tg_exp2(tg_tensor *x);  /* 2^x                                  */
+/* Rounding, exact. Their gradient is 0 everywhere (a tensor of zeros, also
+ * at the jumps, as PyTorch); frac's is g. */
+tg_tensor *tg_floor(tg_tensor *x); /* largest integer <= x                 */
+tg_tensor *tg_ceil(tg_tensor *x);  /* smallest integer >= x                */
+tg_tensor *tg_round(tg_tensor *x); /* nearest integer, ties to even        */
+tg_tensor *tg_trunc(tg_tensor *x); /* integer part, toward 0               */
+tg_tensor *tg_sign(tg_tensor *x);  /* -1, 0, 1 (-0 and NaN pass through)   */
+tg_tensor *tg_frac(tg_tensor *x);  /* x - trunc(x); frac(±Inf) = NaN       */
+
+/* --------------------------------------------- more binary math (SLEEF)
+ * NumPy broadcasting; a failure sets the sticky error naming the op and
+ * both shapes. */
+/* atan2(a, b): the angle of the point (b, a) in [-pi, pi], 1 ulp; the
+ * gradient at a = b = 0 is NaN (0/0), as PyTorch. */
+tg_tensor *tg_atan2(tg_tensor *a, tg_tensor *b);
+/* hypot(a, b) = sqrt(a^2 + b^2) without overflow, 0.5 ulp; gradient NaN
+ * at a = b = 0, as PyTorch. */
+tg_tensor *tg_hypot(tg_tensor *a, tg_tensor *b);
+/* fmod(a, b) = a - trunc(a / b) b, sign of a (C fmod); exact. fmod(a, 0)
+ * = NaN. Gradient: g to a, -g trunc(a / b) to b. */
+tg_tensor *tg_fmod(tg_tensor *a, tg_tensor *b);
+/* remainder(a, b) = a - floor(a / b) b, sign of b (Python's %, as
+ * torch.remainder); exact. Gradient: g to a, -g floor(a / b) to b. */
+tg_tensor *tg_remainder(tg_tensor *a, tg_tensor *b);
+/* logaddexp(a, b) = log(e^a + e^b), without overflow; logaddexp(-Inf,
+ * -Inf) = -Inf. Gradient: g sigmoid(a - b) to a, g sigmoid(b - a) to b. */
+tg_tensor *tg_logaddexp(tg_tensor *a, tg_tensor *b);
+
 /* ------------------------------------------------------------------ dtype */
 /* x converted to dtype (gradient converts back). */
 tg_tensor *tg_cast(tg_tensor *x, tg_dtype dt);
