@@ -258,7 +258,7 @@ static int intern_var(parser *p, const char *name, int len)
 static int parse_sum(parser *p);
 static int parse_unary(parser *p);
 
-/* A keyword scalar: [-]NUMBER. */
+/* A keyword scalar: [-]NUMBER or [-]inf (norm's p=inf). */
 static bool kw_number(parser *p, double *v, int *pos, int *len)
 {
     int s = p->tpos;
@@ -269,8 +269,9 @@ static bool kw_number(parser *p, double *v, int *pos, int *len)
     } else if (is_op(p, '+')) {
         next(p);
     }
-    if (p->tk != T_NUM) return false;
-    *v = sign * p->tnum;
+    bool inf = p->tk == T_NAME && p->tlen == 3 && !memcmp(p->s + p->tpos, "inf", 3);
+    if (p->tk != T_NUM && !inf) return false;
+    *v = sign * (inf ? INFINITY : p->tnum);
     *pos = s;
     *len = p->tpos + p->tlen - s;
     next(p);

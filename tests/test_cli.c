@@ -337,7 +337,7 @@ static void parse_errors(void)
               "tapegrad: parse error at column 1: unknown function 'tnah'\n"
               "  tnah(x) + y\n"
               "  ^~~~\n"
-              "hint: did you mean tanh?\n");
+              "hint: did you mean tanh, tan?\n");
     PARSE_ERR("tanh(x",
               "tapegrad: parse error at column 7: expected ',' or ')' in the "
               "call of tanh, found the end of the expression\n"

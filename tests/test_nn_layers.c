@@ -286,14 +286,15 @@ static void mlp_structure(void)
     }
     TT_CHECK(tg_activation(NULL) == tg_identity);
     TT_CHECK(tg_activation("bogus") == NULL);
-    m = tg_nn_mlp(g, TG_F32, 3, (int64_t[]){3, 3, 3}, "relu6", NULL,
+    m = tg_nn_mlp(g, TG_F32, 3, (int64_t[]){3, 3, 3}, "relu7", NULL,
                   TG_INIT_DEFAULT, "bad");
     TT_CHECK(m == NULL);
     TT_STREQ(tg_graph_error(g),
-             "tg_nn_mlp: unknown activation \"relu6\"; hint: one of identity "
+             "tg_nn_mlp: unknown activation \"relu7\"; hint: one of identity "
              "none tanh sigmoid logsigmoid silu relu leaky_relu rrelu elu "
              "selu celu gelu gelu_tanh softplus hardshrink softmax "
-             "log_softmax swish");
+             "log_softmax hardtanh relu6 hardsigmoid hardswish mish softsign "
+             "tanhshrink softshrink swish");
     tg_graph_reset(g);
     /* a failed inner constructor fails the block, which frees the rest */
     tg_layer *r = tg_nn_residual(tg_nn_linear(g, TG_F32, 0, 3, true,

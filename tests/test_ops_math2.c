@@ -352,6 +352,81 @@ static void shapes(void)
     tg_graph_free(g);
 }
 
+/* std and norm against long-double sums; PyTorch's conventions at zero */
+static void reductions(void)
+{
+    static const double v[6] = {1.5, -2.0, 0.25, 3.0, -0.5, 0.0}; /* [2,3] */
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 3), v);
+    tg_set_requires_grad(x, true);
+    int64_t ax1[] = {1};
+    tg_tensor *s = tg_std(x, 1, ax1, true, false);
+    tg_tensor *n2 = tg_norm(x, 2, 1, ax1, false), *n1 = tg_norm(x, 1, 0, NULL, false);
+    tg_tensor *ni = tg_norm(x, INFINITY, 1, ax1, true), *n0 = tg_norm(x, 0, 0, NULL, false);
+    tg_tensor *n3 = tg_norm(x, 3, 1, ax1, false), *nm = tg_norm(x, -INFINITY, 0, NULL, false);
+    TT_CHECK(ni->ndim == 2 && ni->shape[1] == 1);
+    for (int r = 0; r < 2; r++) {
+        const double *q = v + 3 * r;
+        long double m = ((long double)q[0] + q[1] + q[2]) / 3, ss = 0, s2 = 0, s3 = 0, mx = 0;
+        for (int j = 0; j < 3; j++) {
+            ss += (q[j] - m) * (q[j] - m);
+            s2 += (long double)q[j] * q[j];
+            s3 += powl(fabsl(q[j]), 3);
+            if (fabs(q[j]) > mx) mx = fabs(q[j]);
+        }
+        TT_NEAR(tg_get(s, r), (double)sqrtl(ss / 2), 1e-15);
+        TT_NEAR(tg_get(n2, r), (double)sqrtl(s2), 1e-15);
+        TT_NEAR(tg_get(n3, r), (double)powl(s3, 1.0L / 3), 1e-15);
+        TT_NEAR(tg_get(ni, r), (double)mx, 0);
+    }
+    TT_NEAR(tg_get(n1, 0), 7.25, 0);
+    TT_NEAR(tg_get(n0, 0), 5, 0);
+    TT_NEAR(tg_get(nm, 0), 0, 0);
+    /* gradient of the inf-norm: sign(x) at the max of |x| in each row; of
+     * norm 2 over all: x / |x| */
+    TT_CHECK(tg_backward(g, tg_sum_all(ni)) == TG_OK);
+    static const double gi[6] = {0, -1, 0, 1, 0, 0};
+    for (int i = 0; i < 6; i++) TT_NEAR(tg_get(x->grad, i), gi[i], 0);
+    tg_graph_free(g);
+
+    /* zero vector: norm 2 and norm 3 gradients are 0 (PyTorch), std's NaN */
+    g = tg_graph_new();
+    x = tg_input(g, TG_F64, TG_SHAPE(3), (double[]){0, 0, 0});
+    tg_set_requires_grad(x, true);
+    TT_CHECK(tg_backward(g, tg_add(tg_norm(x, 2, 0, NULL, false), tg_norm(x, 3, 0, NULL, false))) == TG_OK);
+    for (int i = 0; i < 3; i++) TT_NEAR(tg_get(x->grad, i), 0, 0);
+    tg_tensor *c = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){2, 2});
+    tg_set_requires_grad(c, true);
+    TT_NEAR(tg_get(tg_std(c, 0, NULL, true, false), 0), 0, 0);
+    TT_CHECK(tg_backward(g, tg_std(c, 0, NULL, true, false)) == TG_OK);
+    TT_CHECK(isnan(tg_get(c->grad, 0)));
+    /* ties in the inf-norm share the gradient */
+    tg_tensor *t = tg_input(g, TG_F64, TG_SHAPE(3), (double[]){-2, 2, 1});
+    tg_set_requires_grad(t, true);
+    TT_CHECK(tg_backward(g, tg_norm(t, INFINITY, 0, NULL, false)) == TG_OK);
+    TT_NEAR(tg_get(t->grad, 0), -0.5, 0);
+    TT_NEAR(tg_get(t->grad, 1), 0.5, 0);
+    TT_NEAR(tg_get(t->grad, 2), 0, 0);
+    /* f32, empty and 0-d */
+    tg_tensor *f = tg_input(g, TG_F32, TG_SHAPE(2), (float[]){3, 4});
+    TT_NEAR(tg_get(tg_norm(f, 2, 0, NULL, false), 0), 5, 0);
+    TT_NEAR(tg_get(tg_std(f, 0, NULL, false, false), 0), 0.5, 0);
+    tg_tensor *e = tg_input(g, TG_F64, TG_SHAPE(0, 2), NULL);
+    tg_tensor *ne = tg_norm(e, 2, 1, (int64_t[]){0}, false);
+    TT_CHECK(ne->numel == 2 && tg_get(ne, 0) == 0);
+    tg_tensor *z = tg_scalar(g, TG_F64, -3);
+    TT_NEAR(tg_get(tg_norm(z, 2, 0, NULL, false), 0), 3, 0);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_norm(x, NAN, 0, NULL, false);
+    TT_CONTAINS(tg_graph_error(g), "tg_norm: p must be a number or +-inf (got nan)");
+    tg_graph_free(g);
+    g = tg_graph_new();
+    tg_std(tg_input(g, TG_F64, TG_SHAPE(2, 3), NULL), 1, (int64_t[]){2}, true, false);
+    TT_CONTAINS(tg_graph_error(g), "tg_std");
+    TT_CONTAINS(tg_graph_error(g), "[2,3]");
+    tg_graph_free(g);
+}
+
 static void errors(void)
 {
     tg_graph *g = tg_graph_new();
@@ -386,4 +461,4 @@ static void errors(void)
 }
 
 TT_RUN(TT(unary_values), TT(conventions), TT(binary_values), TT(activations),
-       TT(shapes), TT(errors))
+       TT(shapes), TT(reductions), TT(errors))

@@ -37,6 +37,20 @@ tg_tensor *tg_min(tg_tensor *x, int naxes, const int64_t *axes,
 tg_tensor *tg_var(tg_tensor *x, int naxes, const int64_t *axes,
                   bool unbiased, bool keepdim);
 
+/* std(x) = sqrt(var(x)), same arguments (torch.std: unbiased by default
+ * in the expression language). Gradient (x - mean) g / ((count -
+ * unbiased) std): NaN where std = 0, as PyTorch. */
+tg_tensor *tg_std(tg_tensor *x, int naxes, const int64_t *axes,
+                  bool unbiased, bool keepdim);
+
+/* norm(x, p) over the axes, torch.linalg.vector_norm: p = 2 Euclidean,
+ * 1 sum |x|, INFINITY max |x|, -INFINITY min |x|, 0 the count of nonzeros,
+ * else (sum |x|^p)^(1/p). Accumulates in double; an empty group gives 0.
+ * Gradients as PyTorch: 0 where the norm is 0 (p = 2 and general p), split
+ * evenly among ties (p = ±inf), 0 for p = 0. Fails on p = NaN. */
+tg_tensor *tg_norm(tg_tensor *x, double p, int naxes, const int64_t *axes,
+                   bool keepdim);
+
 /* logsumexp(x) = m + log sum exp(x - m), m = max x (stable; all -Inf
  * gives -Inf, any +Inf gives +Inf). */
 tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int64_t *axes,
