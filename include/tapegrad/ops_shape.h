@@ -67,6 +67,13 @@ tg_tensor *tg_index_add(tg_tensor *g, int ndim, const int64_t *shape,
 tg_tensor *tg_scatter_add(tg_tensor *g, int ndim, const int64_t *shape,
                           int axis, tg_tensor *idx);
 
+/* flip(x, dims): x reversed along each axis of dims[0..ndims) (negative
+ * axes count from the end; a repeated axis fails). Gradient: flip(g). */
+tg_tensor *tg_flip(tg_tensor *x, int ndims, const int64_t *dims);
+/* cumsum(x, dim): y_k = sum_{j <= k} x_j along dim (f32 accumulates in
+ * double). Gradient: the sums of g from the end, flip(cumsum(flip(g))). */
+tg_tensor *tg_cumsum(tg_tensor *x, int dim);
+
 #ifdef __cplusplus
 }
 #endif
