@@ -110,6 +110,7 @@ static tg_status cumsum_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
     const tg_tensor *x = n->in[0];
+    if (x->numel == 0) return TG_OK; /* no walk over an empty [0, huge] */
     tg_axis3 s = tg__axis3(x, (int)n->attr.DIM);
     for (int64_t o = 0; o < s.outer; o++)
         for (int64_t j = 0; j < s.inner; j++) {
