@@ -50,6 +50,7 @@ static tg_status flip_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
     const tg_tensor *x = n->in[0];
+    if (x->numel == 0) return TG_OK; /* strides of [0, huge] would overflow */
     size_t es = tg__dsize(x->dtype);
     int nd = x->ndim;
     bool fl[TG_MAX_DIMS] = {false};
