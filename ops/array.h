@@ -5,11 +5,8 @@
 
 #include "ops/elementwise.h"
 
-static inline size_t tg__dsize(tg_dtype dt) { return dt == TG_F64 ? 8 : 4; }
-static inline const char *tg__dtname(tg_dtype dt)
-{
-    return dt == TG_F64 ? "f64" : "f32";
-}
+static inline size_t tg__dsize(tg_dtype dt) { return tg_dtype_size(dt); }
+static inline const char *tg__dtname(tg_dtype dt) { return tg_dtype_name(dt); }
 
 /* A graph-owned constant (an unrecorded leaf that never requires grad) of
  * dtype/shape with uninitialised data; VJPs use it for masks and one-hot
@@ -54,8 +51,8 @@ void tg__from_rows(void *dst, const void *src, tg_axis3 s, size_t esize);
 
 /* ------------------------------------------------------------ indices */
 
-/* Check that every element of idx (an f32/f64 tensor holding integer
- * values) is integral and in [0, limit). On failure reports through the op:
+/* Check that every element of idx (i64, or an f32/f64 tensor holding
+ * integer values) is integral and in [0, limit). On failure reports through the op:
  * "<what>[k] = v is not an integer; hint: ..." or "... is out of range
  * ...". */
 tg_status tg__check_indices(tg_graph *g, const tg_node *n,
@@ -64,8 +61,9 @@ tg_status tg__check_indices(tg_graph *g, const tg_node *n,
 /* Element i of an index tensor already validated. */
 static inline int64_t tg__index_at(const tg_tensor *t, int64_t i)
 {
-    return t->dtype == TG_F64 ? (int64_t)((const double *)t->data)[i]
-                              : (int64_t)((const float *)t->data)[i];
+    return t->dtype == TG_I64   ? ((const int64_t *)t->data)[i]
+           : t->dtype == TG_F64 ? (int64_t)((const double *)t->data)[i]
+                                : (int64_t)((const float *)t->data)[i];
 }
 
 /* ------------------------------------------------------- row kernels */

@@ -144,12 +144,24 @@ tg_status tg__check_indices(tg_graph *g, const tg_node *n,
                             const tg_tensor *idx, int64_t limit,
                             const char *what, const char *limit_desc)
 {
+    if (idx->dtype == TG_I64) {
+        const int64_t *v = idx->data;
+        for (int64_t i = 0; i < idx->numel; i++)
+            if (v[i] < 0 || v[i] >= limit)
+                return tg__op_fail(g, n, TG_ERR_ARG,
+                                   "%s[%lld] = %lld is out of range for %s; "
+                                   "hint: it must lie in [0, %lld)",
+                                   what, (long long)i, (long long)v[i],
+                                   limit_desc, (long long)limit);
+        return TG_OK;
+    }
     for (int64_t i = 0; i < idx->numel; i++) {
         double v = tg_get(idx, i);
         if (!(v == floor(v)))
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "%s[%lld] = %.17g is not an integer; hint: "
-                               "indices are whole numbers stored in f32/f64",
+                               "indices are i64 (or whole numbers in "
+                               "f32/f64)",
                                what, (long long)i, v);
         if (v < 0 || v >= (double)limit)
             return tg__op_fail(g, n, TG_ERR_ARG,

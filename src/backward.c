@@ -275,9 +275,9 @@ static tg_status check_outputs(tg_graph *g, const char *who,
                                 "%s; hint: the seed must match the output",
                                 who, k + 1,
                                 tg__fmt_shape(s1, s->ndim, s->shape),
-                                s->dtype == TG_F64 ? "f64" : "f32",
+                                tg_dtype_name(s->dtype),
                                 tg__fmt_shape(s2, o->ndim, o->shape),
-                                o->dtype == TG_F64 ? "f64" : "f32");
+                                tg_dtype_name(o->dtype));
         } else if (o->numel != 1) {
             return tg__fail(g, TG_ERR_SHAPE,
                             "%s: output %d has shape %s, not one element; "

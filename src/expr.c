@@ -355,24 +355,26 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
     }
     case TG_ATTR_DTYPE:
         if (p->tk == T_NAME) {
+            static const struct {
+                const char *name;
+                tg_dtype dt;
+            } names[] = {{"f32", TG_F32},     {"float32", TG_F32},
+                         {"f64", TG_F64},     {"float64", TG_F64},
+                         {"i64", TG_I64},     {"int64", TG_I64},
+                         {"long", TG_I64},    {"bool", TG_BOOL}};
             const char *t = p->s + p->tpos;
-            int n = p->tlen;
-            if ((n == 3 && !memcmp(t, "f32", 3)) ||
-                (n == 7 && !memcmp(t, "float32", 7))) {
-                out->num = TG_F32;
-                next(p);
-                return true;
-            }
-            if ((n == 3 && !memcmp(t, "f64", 3)) ||
-                (n == 7 && !memcmp(t, "float64", 7))) {
-                out->num = TG_F64;
-                next(p);
-                return true;
-            }
+            size_t n = (size_t)p->tlen;
+            for (size_t j = 0; j < sizeof names / sizeof names[0]; j++)
+                if (strlen(names[j].name) == n && !memcmp(t, names[j].name, n)) {
+                    out->num = names[j].dt;
+                    next(p);
+                    return true;
+                }
         }
-        fail_at(p, s, sl, TG_ERR_FORMAT, "write dtype=f32 or dtype=f64",
-                "%s: keyword %s wants f32 or f64, found %s", f->name, k->name,
-                token_desc(p, tb, sizeof tb));
+        fail_at(p, s, sl, TG_ERR_FORMAT,
+                "write dtype=f32, f64, i64 or bool",
+                "%s: keyword %s wants f32, f64, i64 or bool, found %s",
+                f->name, k->name, token_desc(p, tb, sizeof tb));
         return false;
     case TG_ATTR_AXES:
     case TG_ATTR_SHAPE: {

@@ -102,14 +102,40 @@ tg_rng *tg_graph_rng(tg_graph *g) { return g ? &g->rng : NULL; }
 
 /* ---------------------------------------------------------------- leaves */
 
-static size_t dtype_size(tg_dtype dt) { return dt == TG_F64 ? 8 : 4; }
+size_t tg_dtype_size(tg_dtype dt)
+{
+    switch (dt) {
+    case TG_F32: return 4;
+    case TG_F64: return 8;
+    case TG_I64: return 8;
+    case TG_BOOL: return 1;
+    }
+    return 0;
+}
+
+const char *tg_dtype_name(tg_dtype dt)
+{
+    switch (dt) {
+    case TG_F32: return "f32";
+    case TG_F64: return "f64";
+    case TG_I64: return "i64";
+    case TG_BOOL: return "bool";
+    }
+    return "?";
+}
+
+bool tg_dtype_is_float(tg_dtype dt) { return dt == TG_F32 || dt == TG_F64; }
+
+static size_t dtype_size(tg_dtype dt) { return tg_dtype_size(dt); }
 
 static bool check_leaf_args(tg_graph *g, const char *who, tg_dtype dt,
                             int ndim, const int64_t *shape, int64_t *numel)
 {
     char sb[TG_SHAPE_BUF];
-    if (dt != TG_F32 && dt != TG_F64) {
-        tg__fail(g, TG_ERR_ARG, "%s: unknown dtype %d (use TG_F32 or TG_F64)",
+    if ((unsigned)dt >= TG_DTYPE_COUNT) {
+        tg__fail(g, TG_ERR_ARG,
+                 "%s: unknown dtype %d (use TG_F32, TG_F64, TG_I64 or "
+                 "TG_BOOL)",
                  who, (int)dt);
         return false;
     }
@@ -141,7 +167,7 @@ tg_tensor *tg__new_tensor(tg_graph *g, tg_dtype dt, int ndim,
     if (!data) {
         char sb[TG_SHAPE_BUF];
         tg__fail(g, TG_ERR_OOM, "%s: out of memory allocating %s %s", who,
-                 dt == TG_F64 ? "f64" : "f32",
+                 tg_dtype_name(dt),
                  tg__fmt_shape(sb, ndim, shape));
         return NULL;
     }
@@ -195,8 +221,13 @@ tg_tensor *tg_full(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
     if (!t || (t->flags & TG_TF_POISON)) return t;
     if (dt == TG_F32)
         for (int64_t i = 0; i < t->numel; i++) ((float *)t->data)[i] = (float)v;
-    else
+    else if (dt == TG_F64)
         for (int64_t i = 0; i < t->numel; i++) ((double *)t->data)[i] = v;
+    else if (dt == TG_I64)
+        for (int64_t i = 0; i < t->numel; i++)
+            ((int64_t *)t->data)[i] = tg__to_i64(v);
+    else
+        memset(t->data, v != 0, (size_t)t->numel);
     return t;
 }
 
@@ -215,6 +246,13 @@ tg_tensor *tg_param(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
     int64_t numel;
     if (g->status != TG_OK) return NULL;
     if (!check_leaf_args(g, "tg_param", dt, ndim, shape, &numel)) return NULL;
+    if (!tg_dtype_is_float(dt)) {
+        tg__fail(g, TG_ERR_DTYPE,
+                 "tg_param: %s: a parameter is f32 or f64, not %s; hint: "
+                 "keep integer or boolean data in tg_input or tg_constant",
+                 name ? name : "parameter", tg_dtype_name(dt));
+        return NULL;
+    }
     size_t bytes = (size_t)numel * dtype_size(dt);
     tg_tensor *p = tg__calloc(sizeof *p);
     tg_tensor *gr = p ? tg__calloc(sizeof *gr) : NULL;
@@ -278,6 +316,13 @@ tg_status tg_set_requires_grad(tg_tensor *t, bool on)
                         "tg_%s, not a leaf; hint: use tg_detach to cut it "
                         "from the graph",
                         t->node->op->name);
+    if (on && !tg_dtype_is_float(t->dtype))
+        return tg__fail(t->graph, TG_ERR_DTYPE,
+                        "tg_set_requires_grad: %s tensor%s%s cannot require "
+                        "grad; hint: only f32 and f64 tensors have gradients "
+                        "(tg_cast it first)",
+                        tg_dtype_name(t->dtype), t->name ? " " : "",
+                        t->name ? t->name : "");
     if (on) t->flags |= TG_TF_REQUIRES_GRAD;
     else t->flags &= ~(uint32_t)TG_TF_REQUIRES_GRAD;
     return TG_OK;
@@ -334,6 +379,16 @@ void tg_zero_grad(tg_graph *g)
 
 /* ------------------------------------------------------- tensor access */
 
+int64_t *tg_i64(const tg_tensor *t)
+{
+    return (t && t->dtype == TG_I64 && !(t->flags & TG_TF_POISON))
+               ? (int64_t *)t->data : NULL;
+}
+bool *tg_bool(const tg_tensor *t)
+{
+    return (t && t->dtype == TG_BOOL && !(t->flags & TG_TF_POISON))
+               ? (bool *)t->data : NULL;
+}
 float *tg_f32(const tg_tensor *t)
 {
     return (t && t->dtype == TG_F32 && !(t->flags & TG_TF_POISON))
@@ -348,8 +403,13 @@ double *tg_f64(const tg_tensor *t)
 double tg_get(const tg_tensor *t, int64_t i)
 {
     if (!t || !t->data || i < 0 || i >= t->numel) return NAN;
-    return t->dtype == TG_F32 ? (double)((const float *)t->data)[i]
-                              : ((const double *)t->data)[i];
+    switch (t->dtype) {
+    case TG_F32: return (double)((const float *)t->data)[i];
+    case TG_F64: return ((const double *)t->data)[i];
+    case TG_I64: return (double)((const int64_t *)t->data)[i];
+    case TG_BOOL: return ((const bool *)t->data)[i] ? 1.0 : 0.0;
+    }
+    return NAN;
 }
 
 double tg_item(const tg_tensor *t)
@@ -559,7 +619,8 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
     if (d->forward(g, n) != TG_OK) return &g->poison;
 
     if (rec) {
-        if (needs && d->vjp) out->flags |= TG_TF_REQUIRES_GRAD;
+        if (needs && d->vjp && tg_dtype_is_float(out->dtype))
+            out->flags |= TG_TF_REQUIRES_GRAD;
         out->node = n;
         n->prev = g->tape;
         g->tape = n;
@@ -610,14 +671,30 @@ tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
         if (check_input(g, &tmp, i, in[i]) != TG_OK) return &g->poison;
         needs |= (in[i]->flags & TG_TF_REQUIRES_GRAD) != 0;
     }
+    if (!(d->flags & TG_OPF_ANY_DTYPE))
+        for (int i = 0; i < n_in; i++) {
+            tg_dtype dt = in[i]->dtype;
+            bool index = i < 32 && (d->index_inputs >> i & 1u);
+            if (tg_dtype_is_float(dt) || (index && dt == TG_I64)) continue;
+            char sb[TG_SHAPE_BUF];
+            tg__op_fail(g, &tmp, TG_ERR_DTYPE,
+                        "input %d is %s %s; hint: %s", i + 1,
+                        tg_dtype_name(dt),
+                        tg__fmt_shape(sb, in[i]->ndim, in[i]->shape),
+                        index ? "indices and labels are i64 (or whole "
+                                "numbers in f32/f64): tg_cast(t, TG_I64)"
+                              : "this op computes with f32 or f64: "
+                                "tg_cast(t, TG_F32) or tg_cast(t, TG_F64)");
+            return &g->poison;
+        }
     if (!(d->flags & TG_OPF_MIXED_DTYPE))
         for (int i = 1; i < n_in; i++)
             if (in[i]->dtype != in[0]->dtype) {
                 tg__op_fail(g, &tmp, TG_ERR_DTYPE,
                             "dtypes differ: input 1 is %s, input %d is %s; "
                             "hint: convert with tg_cast",
-                            in[0]->dtype == TG_F64 ? "f64" : "f32", i + 1,
-                            in[i]->dtype == TG_F64 ? "f64" : "f32");
+                            tg_dtype_name(in[0]->dtype), i + 1,
+                            tg_dtype_name(in[i]->dtype));
                 return &g->poison;
             }
     return run_op(g, d, in, n_in, attr, needs);
@@ -665,7 +742,8 @@ tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
 {
     const tg_op *d = tg_ops[op];
     tg_graph *g = a ? a->graph : NULL;
-    if (g && g->status == TG_OK && input_ok(g, a) && d->n_inputs == 1) {
+    if (g && g->status == TG_OK && input_ok(g, a) && d->n_inputs == 1 &&
+        (tg_dtype_is_float(a->dtype) || (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, &a, 1, attr,
                       (a->flags & TG_TF_REQUIRES_GRAD) != 0);
@@ -681,7 +759,9 @@ tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
     tg_graph *g = a && b ? a->graph : NULL;
     if (g && g->status == TG_OK && input_ok(g, a) && input_ok(g, b) &&
         (d->n_inputs == 2 || (d->n_inputs < 2 && d->max_inputs >= 2)) &&
-        (a->dtype == b->dtype || (d->flags & TG_OPF_MIXED_DTYPE))) {
+        (a->dtype == b->dtype || (d->flags & TG_OPF_MIXED_DTYPE)) &&
+        ((tg_dtype_is_float(a->dtype) && tg_dtype_is_float(b->dtype)) ||
+         (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, in, 2, attr,
                       ((a->flags | b->flags) & TG_TF_REQUIRES_GRAD) != 0);

@@ -273,10 +273,10 @@ int64_t tg__first_nonfinite(const tg_tensor *t)
         const float *v = t->data;
         for (int64_t i = 0; i < t->numel; i++)
             if (!isfinite(v[i])) return i;
-    } else {
+    } else if (t->dtype == TG_F64) {
         const double *v = t->data;
         for (int64_t i = 0; i < t->numel; i++)
             if (!isfinite(v[i])) return i;
-    }
+    } /* i64 and bool hold no NaN or Inf */
     return -1;
 }

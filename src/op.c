@@ -135,7 +135,7 @@ int tg_node_attrs_str(const tg_node *n, bool all, char *buf, size_t size)
         if (d->kind == TG_ATTR_REAL) {
             put(buf, size, &k, "%g", a->f[s]);
         } else if (d->kind == TG_ATTR_DTYPE) {
-            put(buf, size, &k, "%s", a->i[s] == TG_F32 ? "f32" : "f64");
+            put(buf, size, &k, "%s", tg_dtype_name((tg_dtype)a->i[s]));
         } else if (d->kind == TG_ATTR_AXES && a->nax == 0) {
             put(buf, size, &k, "all");
         } else if (is_list(d->kind)) {

@@ -158,7 +158,7 @@ static void family_error_messages(void)
         {9, TG_ERR_ARG, "tg_permute: [0,0] is not a permutation of the 2 axes of [2,3]; hint: list each axis once"},
         {10, TG_ERR_SHAPE, "tg_concat: input 2 [3,2] does not match input 1 [2,3]; hint: all extents but axis 0 must agree"},
         {11, TG_ERR_ARG, "tg_index_select: index[1] = 3 is out of range for axis 1 of [2,3]; hint: it must lie in [0, 3)"},
-        {12, TG_ERR_ARG, "tg_cross_entropy: labels[1] = nan is not an integer; hint: indices are whole numbers stored in f32/f64"},
+        {12, TG_ERR_ARG, "tg_cross_entropy: labels[1] = nan is not an integer; hint: indices are i64 (or whole numbers in f32/f64)"},
         {13, TG_ERR_SHAPE, "tg_cross_entropy: labels [3] do not match logits [2,3]; hint: labels are [N] class indices"},
         {14, TG_ERR_SHAPE, "tg_layer_norm: weight [4] does not match x [2,3]; hint: it must be [3]"},
         {15, TG_ERR_SHAPE, "tg_batch_norm: expected more than 1 value per channel when training, got x [1,3]; hint: use a larger batch or eval mode"},

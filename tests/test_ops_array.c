@@ -545,7 +545,7 @@ static void cross_entropy_errors(void)
     tg_cross_entropy(x, INC(g, TG_F64, bad2, 3));
     TT_STREQ(tg_graph_error(g),
              "tg_cross_entropy: labels[0] = 0.5 is not an integer; hint: "
-             "indices are whole numbers stored in f32/f64");
+             "indices are i64 (or whole numbers in f32/f64)");
     tg_graph_reset(g);
     x = tg_input(g, TG_F64, TG_SHAPE(3, 4), NULL);
     tg_nll(x, INC(g, TG_F64, bad3, 3));

@@ -31,14 +31,34 @@ extern "C" {
 
 #define TG_MAX_DIMS 8 /* tensors have 0..TG_MAX_DIMS dimensions */
 
-typedef enum tg_dtype { TG_F32 = 0, TG_F64 = 1 } tg_dtype;
+/* Element types. f32 and f64 carry values and gradients; i64 (indices,
+ * labels, counts) and bool (masks, comparison results) never require grad.
+ * An op that computes with floats rejects i64 and bool inputs with a hint
+ * to tg_cast them; the ops that take indices (index_select, gather,
+ * scatter_add, index_add, cross_entropy, nll, embedding) take i64, the
+ * comparisons and logical ops produce and take bool, and tg_cast converts
+ * between any two dtypes. docs/ops-array.md has the rules. */
+typedef enum tg_dtype {
+    TG_F32 = 0,
+    TG_F64 = 1,
+    TG_I64 = 2,  /* int64_t                                 */
+    TG_BOOL = 3, /* bool (one byte, 0 or 1)                  */
+} tg_dtype;
+#define TG_DTYPE_COUNT 4
+
+/* Bytes per element (0 for a value that is no dtype). */
+size_t tg_dtype_size(tg_dtype dt);
+/* "f32", "f64", "i64", "bool" ("?" for a value that is no dtype). */
+const char *tg_dtype_name(tg_dtype dt);
+/* f32 or f64: the dtypes that hold gradients. */
+bool tg_dtype_is_float(tg_dtype dt);
 
 /* Status codes returned at the API boundary. tg_status_str names each. */
 typedef enum tg_status {
     TG_OK = 0,
     TG_ERR_SHAPE,   /* shapes do not fit the op (broadcast, matmul, axis)   */
     TG_ERR_ARG,     /* bad argument or attribute (NULL, p outside [0,1), …) */
-    TG_ERR_DTYPE,   /* f32 and f64 mixed in one op                          */
+    TG_ERR_DTYPE,   /* dtypes mixed or not accepted by the op               */
     TG_ERR_OOM,     /* the allocation hook returned NULL                    */
     TG_ERR_STATE,   /* wrong call for the graph's state (stale tensor, …)  */
     TG_ERR_NUMERIC, /* anomaly mode found NaN or Inf                        */
@@ -162,13 +182,14 @@ tg_tensor *tg_constant(tg_graph *g, tg_dtype dt, int ndim,
 /* 0-d constant with value v. */
 tg_tensor *tg_scalar(tg_graph *g, tg_dtype dt, double v);
 
-/* Tensor of shape filled with v (graph-owned constant). */
+/* Tensor of shape filled with v (graph-owned constant); i64 takes v
+ * truncated toward zero (NaN 0, saturating), bool v != 0. */
 tg_tensor *tg_full(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
                    double v);
 
 /* A parameter: persistent leaf (survives tg_graph_reset) initialised to
  * zeros, with a persistent zeroed gradient buffer in ->grad. requires_grad
- * is on. `name` is copied (may be NULL). Returns NULL and sets the sticky
+ * is on, so the dtype is f32 or f64 (TG_ERR_DTYPE otherwise). `name` is copied (may be NULL). Returns NULL and sets the sticky
  * error on failure. */
 tg_tensor *tg_param(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
                     const char *name);
@@ -178,7 +199,8 @@ int tg_graph_num_params(const tg_graph *g);
 tg_tensor *tg_graph_param(const tg_graph *g, int i);
 
 /* Freeze (false) or unfreeze (true) a leaf. Op outputs derive requires_grad
- * from their inputs; calling this on one is TG_ERR_STATE. */
+ * from their inputs; calling this on one is TG_ERR_STATE. An i64 or bool
+ * tensor cannot require grad (TG_ERR_DTYPE for on = true). */
 tg_status tg_set_requires_grad(tg_tensor *t, bool on);
 bool tg_requires_grad(const tg_tensor *t);
 
@@ -240,8 +262,11 @@ void tg_set_grad_ready_hook(tg_graph *g, tg_grad_ready_fn fn, void *ud);
 /* Typed views of data (NULL when the dtype differs). */
 float *tg_f32(const tg_tensor *t);
 double *tg_f64(const tg_tensor *t);
+int64_t *tg_i64(const tg_tensor *t);
+bool *tg_bool(const tg_tensor *t);
 
-/* Element i (flat, row-major) as double; 0-d: i = 0. NaN if out of range. */
+/* Element i (flat, row-major) as double, of any dtype (an i64 beyond 2^53
+ * rounds; bool reads 0 or 1); 0-d: i = 0. NaN if out of range. */
 double tg_get(const tg_tensor *t, int64_t i);
 /* Scalar value of a 1-element tensor (NaN otherwise). */
 double tg_item(const tg_tensor *t);

@@ -53,7 +53,7 @@ typedef enum tg_attr_kind {
     TG_ATTR_INT,   /* integer within C int range (axis=1)                  */
     TG_ATTR_I64,   /* 64-bit integer (slice start/stop)                    */
     TG_ATTR_BOOL,  /* 0 or 1 (keepdim=1)                                   */
-    TG_ATTR_DTYPE, /* TG_F32 or TG_F64 (dtype=f32)                         */
+    TG_ATTR_DTYPE, /* a tg_dtype (dtype=f32, f64, i64 or bool)             */
     TG_ATTR_AXES,  /* a list of axes; absent = all axes (nax = 0)          */
     TG_ATTR_SHAPE, /* a list of extents (shape=[2,-1])                     */
 } tg_attr_kind;
@@ -88,6 +88,11 @@ enum {
     TG_OPF_MIXED_DTYPE = 1u << 1, /* inputs may differ in dtype            */
     TG_OPF_NONSMOOTH = 1u << 2,   /* kinks: skip second-derivative checks  */
     TG_OPF_RANDOM = 1u << 3,      /* forward draws from the graph's RNG    */
+    TG_OPF_ANY_DTYPE = 1u << 4,   /* inputs may be i64 or bool too (the
+                                     forward dispatches on every dtype);
+                                     without it only index_inputs may be
+                                     i64 and every other input must be
+                                     f32 or f64                          */
 };
 
 /* An op. Only `name`, `n_inputs` and `forward` are required; fields left
@@ -101,11 +106,14 @@ typedef struct tg_op {
     int max_inputs;      /* > n_inputs: optional trailing inputs          */
     uint32_t flags;      /* TG_OPF_*                                       */
     unsigned index_inputs; /* bit i: input i holds indices or labels
-                              (never differentiated nor perturbed)        */
+                              (never differentiated nor perturbed); it
+                              may be i64, or f32/f64 holding whole
+                              numbers                                     */
     tg_attr_def attrs[TG_OP_MAX_ATTRS]; /* up to the first NULL name      */
 
     /* Shape rule: set out->ndim and out->shape[] (out->dtype is preset to
-     * input 0's and may be changed) or report with tg_node_fail and return
+     * input 0's and may be changed; an i64 or bool output never requires
+     * grad) or report with tg_node_fail and return
      * its status. Runs before anything is allocated. NULL: the output has
      * input 0's shape (tg_shape_same). */
     tg_status (*shape)(tg_graph *g, tg_node *n, tg_tensor *out);

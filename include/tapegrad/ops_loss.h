@@ -1,6 +1,7 @@
 /* tapegrad/ops_loss.h — losses and penalties (conventions: ops_math.h).
  * Each returns a 0-d tensor with PyTorch's default mean reduction; labels
- * hold class indices stored as f32/f64 values and get no gradient.
+ * hold class indices, i64 (or whole numbers in f32/f64), and get no
+ * gradient.
  *
  * Example — a two-layer classifier's loss:
  *

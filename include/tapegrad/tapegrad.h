@@ -50,6 +50,8 @@
  *   ops_loss.h         cross entropy, nll, mse, bce, l2 penalty
  *   ops_norm.h         layer norm, batch norm
  *   ops_random.h       dropout, rrelu
+ *   ops_compare.h      comparisons, logical ops, where, masked_fill,
+ *                      argmax, sort, topk, cummax (bool and i64 results)
  *   check.h            numeric gradient checking, DOT pictures
  *   functional.h       JVP, VJP, Hessian-vector products, Jacobians,
  *                      Hessians
@@ -70,6 +72,7 @@
 #include "tapegrad/ops_loss.h"
 #include "tapegrad/ops_norm.h"
 #include "tapegrad/ops_random.h"
+#include "tapegrad/ops_compare.h"
 #include "tapegrad/ops_conv.h"
 #include "tapegrad/check.h"
 #include "tapegrad/functional.h"

@@ -71,7 +71,10 @@ void tg_cli_usage(FILE *f)
             "                        second derivatives of a one-element EXPR,\n"
             "                        one block per pair of inputs\n"
             "SHAPE is dims joined by x (4x3) or 'scalar'; values may follow a\n"
-            "colon: x=2x2:1,2,3,4 (one value fills the tensor). A number that\n"
+            "colon: x=2x2:1,2,3,4 (one value fills the tensor). i64: or bool:\n"
+            "before the shape makes an integer or boolean input, never\n"
+            "differentiated: i=i64:3:2,0,1 (i64 inputs need values; bool\n"
+            "ones default to fair coin flips). A number that\n"
             "is not a shape is a scalar: w=0.5 is w=scalar:0.5 (w=3 is the\n"
             "shape [3]; write w=scalar:3). Other inputs are uniform in [-1, 1]\n"
             "from --seed (default 0).\n");
@@ -85,6 +88,7 @@ typedef struct cli_input {
     int64_t shape[TG_MAX_DIMS];
     int64_t numel;
     double *data; /* hook-allocated, numel values */
+    tg_dtype dt;  /* TG_I64 or TG_BOOL as asked; TG_F64: follow --dtype */
     bool given;   /* values came from the command line */
     bool no_grad;
 } cli_input;
@@ -221,6 +225,10 @@ static int parse_input(cli *c, const char *arg)
     memcpy(in->name, arg, nl);
     in->name[nl] = 0;
     const char *sh = eq + 1;
+    in->dt = TG_F64;
+    if (!strncmp(sh, "i64:", 4)) in->dt = TG_I64, sh += 4;
+    else if (!strncmp(sh, "bool:", 5)) in->dt = TG_BOOL, sh += 5;
+    in->no_grad = in->dt != TG_F64;
     const char *colon = strchr(sh, ':');
     size_t sl = colon ? (size_t)(colon - sh) : strlen(sh);
     char msg[200];
@@ -231,8 +239,9 @@ static int parse_input(cli *c, const char *arg)
     /* w=0.5 (a number that is not a shape) means w=scalar:0.5; w=3 stays
      * the shape [3], as the design writes shapes. */
     char *num_end;
-    double num = colon ? 0 : strtod(sh, &num_end);
-    bool is_number = !colon && num_end != sh && *num_end == 0 &&
+    double num = colon || in->dt != TG_F64 ? 0 : strtod(sh, &num_end);
+    bool is_number = !colon && in->dt == TG_F64 && num_end != sh &&
+                     *num_end == 0 &&
                      isfinite(num) && strspn(sh, "0123456789") != sl;
     if (is_number) {
         in->ndim = 0;
@@ -252,7 +261,15 @@ static int parse_input(cli *c, const char *arg)
         in->given = true;
         return EXIT_PASS;
     }
-    if (!colon) return EXIT_PASS;
+    if (!colon) {
+        if (in->dt == TG_I64)
+            return usage_error(c, "input '%s' is i64 and needs values "
+                                  "(%s=i64:SHAPE:V,V,...); hint: indices "
+                                  "and labels must be in range, so they "
+                                  "are not drawn at random",
+                               in->name, in->name);
+        return EXIT_PASS;
+    }
     /* values */
     const char *p = colon + 1;
     int64_t k = 0;
@@ -264,6 +281,14 @@ static int parse_input(cli *c, const char *arg)
             return usage_error(c, "input '%s': bad value '%.40s' (values are "
                                   "numbers separated by commas)",
                                in->name, p);
+        if (in->dt != TG_F64 &&
+            !(in->dt == TG_BOOL ? v == 0 || v == 1
+                                : v == floor(v) && fabs(v) <= 9007199254740992.0))
+            return usage_error(c, "input '%s': value %.40s is not %s",
+                               in->name, p,
+                               in->dt == TG_BOOL ? "0 or 1 (bool)"
+                                                 : "an integer (i64, at most "
+                                                   "2^53 in magnitude)");
         if (k < in->numel) in->data[k] = v;
         k++;
         p = end;
@@ -307,8 +332,11 @@ static void fill_random(cli *c)
     tg_rng_seed(&r, c->o.seed);
     for (int i = 0; i < c->n_in; i++) {
         if (c->in[i].given) continue;
-        for (int64_t k = 0; k < c->in[i].numel; k++)
-            c->in[i].data[k] = 2 * tg_rng_uniform(&r) - 1;
+        bool coin = c->in[i].dt == TG_BOOL;
+        for (int64_t k = 0; k < c->in[i].numel; k++) {
+            double u = tg_rng_uniform(&r);
+            c->in[i].data[k] = coin ? (u < 0.5) : 2 * u - 1;
+        }
     }
 }
 
@@ -479,13 +507,19 @@ static int parse_args(cli *c, int argc, char **argv)
 typedef struct fn_ud {
     const tg_expr *e;
     const char *names[MAX_INPUTS];
+    tg_dtype dts[MAX_INPUTS]; /* TG_I64/TG_BOOL inputs: cast to it */
     int n;
 } fn_ud;
 
+/* The checker hands every input over as f64; integer and boolean ones
+ * (never perturbed, their values exact in f64) are cast back. */
 static tg_tensor *expr_fn(tg_graph *g, tg_tensor *const *in, int n, void *ud)
 {
     fn_ud *u = ud;
-    return tg__expr_eval(u->e, g, TG_F64, n, u->names, in, NULL);
+    tg_tensor *v[MAX_INPUTS];
+    for (int i = 0; i < n && i < MAX_INPUTS; i++)
+        v[i] = u->dts[i] == TG_F64 ? in[i] : tg_cast(in[i], u->dts[i]);
+    return tg__expr_eval(u->e, g, TG_F64, n, u->names, v, NULL);
 }
 
 /* The same in the inputs' dtype (the f32 audit records it twice). */
@@ -502,7 +536,10 @@ static int bind_inputs(cli *c, fn_ud *u)
 {
     u->e = c->expr;
     u->n = c->n_in;
-    for (int i = 0; i < c->n_in; i++) u->names[i] = c->in[i].name;
+    for (int i = 0; i < c->n_in; i++) {
+        u->names[i] = c->in[i].name;
+        u->dts[i] = c->in[i].dt;
+    }
     for (int v = 0; v < tg__expr_num_vars(c->expr); v++) {
         const char *nm = tg__expr_var(c->expr, v);
         int found = -1;
@@ -555,7 +592,18 @@ static bool make_leaves(cli *c, tg_graph *g, tg_dtype dt, bool rg,
 {
     for (int i = 0; i < c->n_in; i++) {
         cli_input *in = &c->in[i];
-        if (dt == TG_F64) {
+        if (in->dt != TG_F64) {
+            t[i] = tg_input(g, in->dt, in->ndim, in->shape, NULL);
+            int64_t *iv = tg_i64(t[i]);
+            bool *bv = tg_bool(t[i]);
+            for (int64_t k = 0; k < in->numel; k++) {
+                if (iv) iv[k] = (int64_t)in->data[k];
+                if (bv) bv[k] = in->data[k] != 0;
+            }
+            if (tg_graph_status(g) != TG_OK) return false;
+            t[i]->name = in->name;
+            continue; /* never requires grad */
+        } else if (dt == TG_F64) {
             t[i] = tg_input(g, TG_F64, in->ndim, in->shape, in->data);
         } else {
             t[i] = tg_input(g, TG_F32, in->ndim, in->shape, NULL);
@@ -615,7 +663,20 @@ static void json_str(FILE *f, const char *s)
 static void json_num(FILE *f, double v, tg_dtype dt)
 {
     if (!isfinite(v)) fputs("null", f);
+    else if (dt == TG_BOOL) fputs(v != 0 ? "true" : "false", f);
+    else if (dt == TG_I64) fprintf(f, "%.0f", v);
     else fprintf(f, dt == TG_F32 ? "%.9g" : "%.17g", v);
+}
+
+/* One element as text: integers exactly, bools as true/false. */
+static void text_num(FILE *f, const tg_tensor *t, int64_t k)
+{
+    if (t->dtype == TG_I64)
+        fprintf(f, " %lld", (long long)tg_i64(t)[k]);
+    else if (t->dtype == TG_BOOL)
+        fputs(tg_bool(t)[k] ? " true" : " false", f);
+    else
+        fprintf(f, " %.*g", t->dtype == TG_F32 ? 9 : 17, tg_get(t, k));
 }
 
 static void json_shape(FILE *f, int ndim, const int64_t *shape)
@@ -628,10 +689,12 @@ static void json_shape(FILE *f, int ndim, const int64_t *shape)
 
 static void json_data(FILE *f, const tg_tensor *t, tg_dtype dt)
 {
+    if (!tg_dtype_is_float(t->dtype) || !tg_dtype_is_float(dt)) dt = t->dtype;
     fputc('[', f);
     for (int64_t k = 0; k < t->numel; k++) {
         if (k) fputs(", ", f);
-        json_num(f, tg_get(t, k), dt);
+        if (t->dtype == TG_I64) fprintf(f, "%lld", (long long)tg_i64(t)[k]);
+        else json_num(f, tg_get(t, k), dt);
     }
     fputc(']', f);
 }
@@ -1438,19 +1501,24 @@ static void record_coverage(cli *c, fn_ud *u, const char *op_name,
     tg_tensor *l[MAX_INPUTS], *gr[MAX_INPUTS];
     if (make_leaves(c, g, TG_F64, true, l)) {
         tg_tensor *y = tg__expr_eval(u->e, g, TG_F64, c->n_in, u->names, l, NULL);
-        if (y && c->n_in > 0) {
+        /* Only f32/f64 inputs have gradients (i64 and bool ones none). */
+        tg_tensor *fl[MAX_INPUTS];
+        int nf = 0;
+        for (int i = 0; i < c->n_in; i++)
+            if (tg_dtype_is_float(l[i]->dtype)) fl[nf++] = l[i];
+        if (y && nf > 0 && tg_dtype_is_float(y->dtype)) {
             tg_tensor *s = tg_full(g, TG_F64, y->ndim, y->shape, 1.0);
             /* Record the backward pass, then the backward of the
              * backward: helper ops may appear only at second order. */
-            if (tg_grad(g, &y, 1, &s, l, c->n_in, true, gr) == TG_OK) {
+            if (tg_grad(g, &y, 1, &s, fl, nf, true, gr) == TG_OK) {
                 tg_tensor *sum = NULL;
-                for (int i = 0; i < c->n_in; i++) {
+                for (int i = 0; i < nf; i++) {
                     tg_tensor *t = tg_sum_all(tg_mul(gr[i], gr[i]));
                     sum = sum ? tg_add(sum, t) : t;
                 }
                 tg_tensor *gg[MAX_INPUTS];
                 if (tg_requires_grad(sum))
-                    tg_grad(g, &sum, 1, NULL, l, c->n_in, true, gg);
+                    tg_grad(g, &sum, 1, NULL, fl, nf, true, gg);
             }
         }
     }
@@ -1792,13 +1860,25 @@ static int grad_cmd(cli *c)
         tg_graph_free(g);
         return EXIT_USAGE;
     }
-    if (c->n_in > 0) {
+    /* Gradients of the float inputs when the output is float; an i64 or
+     * bool input or output has none (JSON null), as in PyTorch. */
+    bool yf = tg_dtype_is_float(y->dtype);
+    tg_tensor *fl[MAX_INPUTS];
+    int nf = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        gr[i] = NULL;
+        if (yf && tg_dtype_is_float(l[i]->dtype)) fl[nf++] = l[i];
+    }
+    if (nf > 0) {
+        tg_tensor *fg[MAX_INPUTS];
         tg_tensor *s = tg_full(g, y->dtype, y->ndim, y->shape, 1.0);
-        if (tg_grad(g, &y, 1, &s, l, c->n_in, false, gr) != TG_OK) {
+        if (tg_grad(g, &y, 1, &s, fl, nf, false, fg) != TG_OK) {
             usage_error(c, "%s", tg_graph_error(g));
             tg_graph_free(g);
             return EXIT_USAGE;
         }
+        for (int i = 0, k = 0; i < c->n_in; i++)
+            if (yf && tg_dtype_is_float(l[i]->dtype)) gr[i] = fg[k++];
     }
     FILE *f = c->out;
     tg_dtype dt = y->dtype;
@@ -1806,7 +1886,7 @@ static int grad_cmd(cli *c)
         fputs("{\"expr\": ", f);
         json_str(f, c->expr_src);
         fprintf(f, ", \"dtype\": \"%s\", \"output\": {\"shape\": ",
-                dt == TG_F32 ? "f32" : "f64");
+                tg_dtype_name(dt));
         json_shape(f, y->ndim, y->shape);
         fputs(", \"data\": ", f);
         json_data(f, y, dt);
@@ -1816,25 +1896,29 @@ static int grad_cmd(cli *c)
             json_str(f, c->in[i].name);
             fputs(": {\"shape\": ", f);
             json_shape(f, l[i]->ndim, l[i]->shape);
+            if (!tg_dtype_is_float(l[i]->dtype))
+                fprintf(f, ", \"dtype\": \"%s\"",
+                        tg_dtype_name(l[i]->dtype));
             fputs(", \"data\": ", f);
             json_data(f, l[i], dt);
             fputs(", \"grad\": ", f);
-            json_data(f, gr[i], dt);
+            if (gr[i]) json_data(f, gr[i], dt);
+            else fputs("null", f);
             fputc('}', f);
         }
         fputs("}}\n", f);
     } else {
         char sb[TG_SHAPE_BUF];
-        fprintf(f, "%s = %s %s:", c->expr_src, dt == TG_F32 ? "f32" : "f64",
+        fprintf(f, "%s = %s %s:", c->expr_src, tg_dtype_name(dt),
                 tg__fmt_shape(sb, y->ndim, y->shape));
-        for (int64_t k = 0; k < y->numel; k++)
-            fprintf(f, " %.*g", dt == TG_F32 ? 9 : 17, tg_get(y, k));
+        for (int64_t k = 0; k < y->numel; k++) text_num(f, y, k);
         fputc('\n', f);
         for (int i = 0; i < c->n_in; i++) {
             fprintf(f, "d sum / d %s %s:", c->in[i].name,
                     tg__fmt_shape(sb, l[i]->ndim, l[i]->shape));
-            for (int64_t k = 0; k < gr[i]->numel; k++)
-                fprintf(f, " %.*g", dt == TG_F32 ? 9 : 17, tg_get(gr[i], k));
+            if (!gr[i]) fputs(" none", f);
+            for (int64_t k = 0; gr[i] && k < gr[i]->numel; k++)
+                text_num(f, gr[i], k);
             fputc('\n', f);
         }
     }
@@ -1895,8 +1979,7 @@ static void print_tensor(cli *c, const char *label, const tg_tensor *t)
 {
     char sb[TG_SHAPE_BUF];
     fprintf(c->out, "%s %s:", label, tg__fmt_shape(sb, t->ndim, t->shape));
-    for (int64_t k = 0; k < t->numel; k++)
-        fprintf(c->out, " %.*g", t->dtype == TG_F32 ? 9 : 17, tg_get(t, k));
+    for (int64_t k = 0; k < t->numel; k++) text_num(c->out, t, k);
     fputc('\n', c->out);
 }
 
@@ -1966,7 +2049,7 @@ static int deriv_cmd(cli *c, char kind)
         return rc;
     }
     FILE *f = c->out;
-    const char *dts = y->dtype == TG_F32 ? "f32" : "f64";
+    const char *dts = tg_dtype_name(y->dtype);
     int64_t n_all = 0;
     for (int i = 0; i < c->n_in; i++) n_all += l[i]->numel;
     tg_jac_mode jm = c->jac_mode != TG_JAC_AUTO ? c->jac_mode
