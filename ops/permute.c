@@ -73,7 +73,11 @@ static tg_status permute_fwd(tg_graph *g, tg_node *n)
     for (int d = 0; d < nd; d++) str[d] = xs[n->attr.ax[d]];
     int64_t inner = y->shape[nd - 1], last = str[nd - 1];
     int64_t rows = y->numel / inner;
-    if (y->dtype == TG_F32) PERMUTE_COPY(float) else PERMUTE_COPY(double)
+    /* by element size: the op moves i64 and bool tensors too */
+    if (y->dtype == TG_F32) PERMUTE_COPY(float)
+    else if (y->dtype == TG_F64) PERMUTE_COPY(double)
+    else if (y->dtype == TG_I64) PERMUTE_COPY(int64_t)
+    else PERMUTE_COPY(bool)
     return TG_OK;
 }
 
@@ -87,6 +91,7 @@ static void permute_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 }
 
 TG_BUILTIN_OP(permute,
+    .flags = TG_OPF_ANY_DTYPE,
     .n_inputs = 1,
     .attrs = {{"perm", TG_ATTR_SHAPE, 0, true}},
     .shape = permute_shape,

@@ -69,7 +69,7 @@ static void reshape_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 
 TG_BUILTIN_OP(reshape,
     .n_inputs = 1,
-    .flags = TG_OPF_VIEW,
+    .flags = TG_OPF_VIEW | TG_OPF_ANY_DTYPE,
     .attrs = {{"shape", TG_ATTR_SHAPE, 0, true}},
     .shape = reshape_shape,
     .forward = reshape_fwd,

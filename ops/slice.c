@@ -239,6 +239,7 @@ static void slice_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 
 TG_BUILTIN_OP(concat,
     .n_inputs = 1,
+    .flags = TG_OPF_ANY_DTYPE,
     .max_inputs = TG_OP_MANY,
     .attrs = {{"axis", TG_ATTR_INT}},
     .shape = concat_shape,
@@ -248,6 +249,7 @@ TG_BUILTIN_OP(concat,
         "b=2x3x2 c=2x2x2; concat(a, b, axis=-1) | a=3 b=2");
 TG_BUILTIN_OP(slice,
     .n_inputs = 1,
+    .flags = TG_OPF_ANY_DTYPE,
     /* stop's default 2^63 reads as INT64_MAX (I64 defaults saturate):
      * to the end, as tg_slice documents */
     .attrs = {{"axis", TG_ATTR_INT},

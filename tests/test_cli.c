@@ -385,10 +385,10 @@ static void parse_errors(void)
               "                 ^\n");
     PARSE_ERR("cast(x, dtype=f16)",
               "tapegrad: parse error at column 15: cast: keyword dtype wants "
-              "f32 or f64, found name 'f16'\n"
+              "f32, f64, i64 or bool, found name 'f16'\n"
               "  cast(x, dtype=f16)\n"
               "                ^~~\n"
-              "hint: write dtype=f32 or dtype=f64\n");
+              "hint: write dtype=f32, f64, i64 or bool\n");
     PARSE_ERR("x $ 2",
               "tapegrad: parse error at column 3: unexpected '$'\n"
               "  x $ 2\n"
@@ -726,6 +726,59 @@ static void grad_json_values(void)
     for (int k = 0; k < 6; k++) TT_CHECK(jnum(jat(jget(x, "data"), k)) == xv[k]);
     jfree(&v);
     run_free(&r);
+}
+
+/* i64 and bool inputs: typed on the command line, printed as JSON
+ * integers and booleans, never differentiated; an integer output has no
+ * gradient at all. */
+static void grad_json_integers(void)
+{
+    run_result r = RUN("grad", "index_select(x, i, axis=0) * 2", "x=3x2:1,2,3,4,5,6",
+                       "i=i64:4:2,0,2,1", "--json");
+    TT_CHECK(r.rc == 0);
+    jv v;
+    TT_CHECK(json_doc(r.out, &v));
+    jv *out = jget(&v, "output"), *in = jget(&v, "inputs");
+    double want[8] = {10, 12, 2, 4, 10, 12, 6, 8};
+    for (int k = 0; k < 8; k++) TT_NEAR(jnum(jat(jget(out, "data"), k)), want[k], 0);
+    jv *i = jget(in, "i"), *x = jget(in, "x");
+    TT_STREQ(jget(i, "dtype")->str, "i64");
+    TT_CHECK(jget(i, "grad")->k == J_NULL);
+    TT_NEAR(jnum(jat(jget(i, "data"), 0)), 2, 0);
+    double wg[6] = {2, 2, 2, 2, 4, 4}; /* row 2 taken twice, row 1 once */
+    for (int k = 0; k < 6; k++) TT_NEAR(jnum(jat(jget(x, "grad"), k)), wg[k], 0);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("grad", "i", "i=i64:2:5,-7", "--json");
+    TT_CHECK(strstr(r.out, "\"data\": [5, -7]") != NULL);
+    run_free(&r);
+    r = RUN("grad", "gt(x, m)", "x=3:1,-1,0.5", "m=bool:3:1,0,1", "--json");
+    TT_CHECK(r.rc == 0 && json_doc(r.out, &v));
+    TT_STREQ(jget(&v, "dtype")->str, "bool");
+    out = jget(&v, "output");
+    TT_CHECK(jat(jget(out, "data"), 0)->k == J_BOOL &&
+             !jat(jget(out, "data"), 0)->b && jat(jget(out, "data"), 1)->b == false);
+    TT_CHECK(jat(jget(out, "data"), 2)->b == false);
+    TT_CHECK(jget(jget(jget(&v, "inputs"), "x"), "grad")->k == J_NULL);
+    jfree(&v);
+    run_free(&r);
+    /* text output and the check command */
+    r = RUN("grad", "argmax(x, axis=1)", "x=2x3:1,5,2,9,0,9");
+    TT_STREQ(r.out, "argmax(x, axis=1) = i64 [2]: 1 0\n"
+                    "d sum / d x [2,3]: none\n");
+    run_free(&r);
+    r = RUN("check", "gather(x, i, axis=1)", "x=3x4", "i=i64:3x1:3,0,2");
+    TT_CHECK(r.rc == 0);
+    run_free(&r);
+    USAGE("tapegrad check: input 'i' is i64 and needs values (i=i64:SHAPE:V,"
+          "V,...); hint: indices and labels must be in range, so they are "
+          "not drawn at random\n",
+          "check", "index_select(x, i)", "x=3", "i=i64:2");
+    USAGE("tapegrad check: input 'i': value 1.5 is not an integer (i64, at "
+          "most 2^53 in magnitude)\n",
+          "check", "index_select(x, i)", "x=3", "i=i64:2:0,1.5");
+    USAGE("tapegrad check: input 'm': value 2 is not 0 or 1 (bool)\n",
+          "check", "where(m, x, 0)", "x=3", "m=bool:3:0,1,2");
 }
 
 /* x * y + tanh(x): dx = y + 1 - tanh(x)^2, dy = x (libm long double). */
@@ -1313,7 +1366,8 @@ static void check_locate_forward(void)
 TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
        TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
-       TT(grad_json_values), TT(grad_json_tanh), TT(all_ops), TT(dot_output),
+       TT(grad_json_values), TT(grad_json_integers), TT(grad_json_tanh),
+       TT(all_ops), TT(dot_output),
        TT(dot_library), TT(dot_oom), TT(check_weights_outputs),
        TT(check_infinite_derivative), TT(scalar_shorthand),
        TT(caret_power_hint), TT(alias_names), TT(dot_student),

@@ -203,7 +203,7 @@ static void bad_leaf_arguments(void)
     tg_graph *g = tg_graph_new();
     tg_input(g, (tg_dtype)7, TG_SHAPE(2), NULL);
     TT_STREQ(tg_graph_error(g),
-             "tg_input: unknown dtype 7 (use TG_F32 or TG_F64)");
+             "tg_input: unknown dtype 7 (use TG_F32, TG_F64, TG_I64 or TG_BOOL)");
     tg_graph_reset(g);
     tg_input(g, TG_F32, 9, (int64_t[9]){1, 1, 1, 1, 1, 1, 1, 1, 1}, NULL);
     TT_STREQ(tg_graph_error(g),
@@ -225,9 +225,10 @@ static void bad_leaf_arguments(void)
     TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
     TT_CHECK(tg_graph_num_params(g) == 0);
     tg_graph_reset(g);
-    TT_CHECK(tg_cast(tg_input(g, TG_F32, TG_SHAPE(2), NULL), (tg_dtype)3) != NULL);
+    TT_CHECK(tg_cast(tg_input(g, TG_F32, TG_SHAPE(2), NULL), (tg_dtype)4) != NULL);
     TT_STREQ(tg_graph_error(g),
-             "tg_cast: unknown dtype 3; hint: TG_F32 or TG_F64");
+             "tg_cast: unknown dtype 4; hint: TG_F32, TG_F64, TG_I64 or "
+             "TG_BOOL");
     tg_graph_free(g);
 
     TT_CHECK(tg_input(NULL, TG_F32, TG_SHAPE(2), NULL) == NULL);

@@ -282,8 +282,8 @@ static void index_errors(void)
     x = tg_input(g, TG_F64, TG_SHAPE(5, 3), NULL);
     tg_gather(x, 1, INC(g, TG_F64, frac, 2, 1));
     TT_STREQ(tg_graph_error(g), "tg_gather: index[1] = 2.5 is not an integer; "
-                                "hint: indices are whole numbers stored in "
-                                "f32/f64");
+                                "hint: indices are i64 (or whole numbers "
+                                "in f32/f64)");
     tg_graph_reset(g);
     x = tg_input(g, TG_F64, TG_SHAPE(5, 3), NULL);
     tg_gather(x, 1, INC(g, TG_F64, frac, 2));

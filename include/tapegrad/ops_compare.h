@@ -62,6 +62,39 @@ tg_tensor *tg_where(tg_tensor *cond, tg_tensor *a, tg_tensor *b);
  * x's shape (the output has x's shape). Gradient: g where !mask. */
 tg_tensor *tg_masked_fill(tg_tensor *x, tg_tensor *mask, double value);
 
+/* ------------------------------------------------------------ ordering
+ * Conventions (PyTorch's): argmax/argmin ties go to the first
+ * occurrence; sort and argsort are stable (equal values keep their order,
+ * descending too); NaN counts as larger than every number, and is both
+ * the max and the min (argmax and argmin return the first NaN); topk
+ * breaks ties in stable-sort order (PyTorch leaves it unspecified);
+ * cummax/cummin ties go to the latest occurrence and a NaN, once seen,
+ * stays (index of the latest NaN). Indices are i64. Values ops
+ * (sort, topk, cummax, cummin) pass the gradient back to the element each
+ * value came from (scatter_add by the indices); *indices, when not NULL,
+ * receives the i64 indices (graph-owned). */
+
+/* argmax/argmin along *axis (axis NULL: of the flattened tensor, 0-d
+ * result, or all-ones shape with keepdim). Any dtype. TG_ERR_SHAPE when
+ * the reduced extent is 0. */
+tg_tensor *tg_argmax(tg_tensor *x, const int *axis, bool keepdim);
+tg_tensor *tg_argmin(tg_tensor *x, const int *axis, bool keepdim);
+
+/* sort(x, axis, descending): x's values in order along axis (default -1
+ * in the expression language). */
+tg_tensor *tg_sort(tg_tensor *x, int axis, bool descending,
+                   tg_tensor **indices);
+/* argsort(x, axis, descending): the i64 positions that sort x (stable);
+ * any dtype. */
+tg_tensor *tg_argsort(tg_tensor *x, int axis, bool descending);
+/* topk(x, k, axis, largest): the k largest (largest = false: smallest)
+ * values along axis, sorted; 0 <= k <= extent (k = 1 for a 0-d x). */
+tg_tensor *tg_topk(tg_tensor *x, int64_t k, int axis, bool largest,
+                   tg_tensor **indices);
+/* cummax/cummin(x, axis): y[.., i, ..] = max/min of x[.., 0..i, ..]. */
+tg_tensor *tg_cummax(tg_tensor *x, int axis, tg_tensor **indices);
+tg_tensor *tg_cummin(tg_tensor *x, int axis, tg_tensor **indices);
+
 #ifdef __cplusplus
 }
 #endif
