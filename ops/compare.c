@@ -161,6 +161,7 @@ static tg_status bool2_fwd(tg_graph *g, tg_node *n)
     tg_tensor *a = n->in[0], *b = n->in[1], *y = n->out;
     bool *yv = y->data;
     int kind = cmp_kind(n);
+    if (y->numel == 0) return TG_OK; /* extents may be huge: no strides */
     walk w;
     walk_init(&w, y, n->in, 2);
     bool ints = a->dtype == TG_I64 && b->dtype == TG_I64;
@@ -225,6 +226,7 @@ static tg_status anyall_fwd(tg_graph *g, tg_node *n)
     bool is_all = n->op == &tg_op_all;
     bool *yv = y->data;
     memset(yv, is_all, (size_t)y->numel);
+    if (x->numel == 0) return TG_OK; /* extents may be huge: no strides */
     /* Output offset of every input element: x's strides with the reduced
      * axes' set to 0, in the kept-dims layout. */
     int64_t ks[TG_MAX_DIMS], str[TG_MAX_DIMS];
@@ -300,6 +302,7 @@ static tg_status where_fwd(tg_graph *g, tg_node *n)
     (void)g;
     const tg_tensor *c = n->in[0], *a = n->in[1], *b = n->in[2];
     tg_tensor *y = n->out;
+    if (y->numel == 0) return TG_OK;
     walk w;
     walk_init(&w, y, n->in, 3);
     if (y->dtype == TG_F32) WHERE(float) else WHERE(double)
@@ -355,6 +358,7 @@ static tg_status mf_fwd(tg_graph *g, tg_node *n)
     (void)g;
     const tg_tensor *x = n->in[0], *m = n->in[1];
     tg_tensor *y = n->out;
+    if (y->numel == 0) return TG_OK;
     walk w;
     walk_init(&w, y, n->in, 2);
     if (y->dtype == TG_F32) MFILL(float) else MFILL(double)

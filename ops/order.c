@@ -95,8 +95,8 @@ static tg_status argext_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     tg_status st = tg__axes_rule(g, n, out, n->attr.KEEPDIM != 0);
     if (st != TG_OK) return st;
     int64_t cnt = tg__reduce_count(n);
-    int64_t outer;
-    tg__numel(out->ndim, out->shape, &outer);
+    int64_t outer = 0;
+    if (!tg__numel(out->ndim, out->shape, &outer)) outer = 1; /* not empty */
     if (cnt == 0 && outer > 0)
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "%s of shape %s reduces an empty dimension; hint: "
@@ -114,6 +114,7 @@ static tg_status argext_fwd(tg_graph *g, tg_node *n)
     const tg_tensor *x = n->in[0];
     int64_t *y = n->out->data;
     bool mx = n->op == &tg_op_argmax;
+    if (n->out->numel == 0) return TG_OK; /* the lanes' extents may be huge */
     tg_axis3 s = {1, x->numel, 1};
     if (n->attr.nax == 1) s = tg__axis3(x, (int)n->attr.ax[0]);
     for (int64_t o = 0; o < s.outer; o++)
@@ -153,6 +154,7 @@ static tg_status sort_lanes(tg_graph *g, const tg_node *n, const tg_tensor *x,
                             int axis, bool desc, int64_t keep, int64_t *idx,
                             void *vals)
 {
+    if (x->numel == 0) return TG_OK; /* outer * inner may not even fit */
     tg_axis3 s = tg__axis3(x, axis);
     lane_buf b;
     if (!lane_alloc(g, n, &b, s.len)) return TG_ERR_OOM;
@@ -315,6 +317,7 @@ static tg_status cum_fwd(tg_graph *g, tg_node *n)
     int64_t *idx = save_idx(g, n);
     if (!idx) return TG_ERR_OOM;
     bool mx = n->op == &tg_op_cummax;
+    if (x->numel == 0) return TG_OK;
     tg_axis3 s = tg__axis3(x, x->ndim ? (int)n->attr.AXIS : 0);
     if (x->dtype == TG_F32) CUM(float) else CUM(double)
     return TG_OK;

@@ -774,8 +774,8 @@ static void grad_json_integers(void)
           "V,...); hint: indices and labels must be in range, so they are "
           "not drawn at random\n",
           "check", "index_select(x, i)", "x=3", "i=i64:2");
-    USAGE("tapegrad check: input 'i': value 1.5 is not an integer (i64, at "
-          "most 2^53 in magnitude)\n",
+    USAGE("tapegrad check: input 'i': value 1.5 is not an integer (i64, below "
+          "2^53 in magnitude)\n",
           "check", "index_select(x, i)", "x=3", "i=i64:2:0,1.5");
     USAGE("tapegrad check: input 'm': value 2 is not 0 or 1 (bool)\n",
           "check", "where(m, x, 0)", "x=3", "m=bool:3:0,1,2");

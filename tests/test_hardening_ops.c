@@ -100,7 +100,8 @@ static void exercise(tg_graph *g, const tg__expr_func *f, tg_tensor **in,
                     m ? m : "(null)");
             TT_CHECK(false);
         }
-        if (tg_f64(y) || tg_f32(y)) { /* must be the poison tensor */
+        if (tg_f64(y) || tg_f32(y) || tg_i64(y) || tg_bool(y)) {
+            /* must be the poison tensor */
             fprintf(stderr, "%s: error but a live result\n", f->name);
             TT_CHECK(false);
         }
@@ -108,7 +109,7 @@ static void exercise(tg_graph *g, const tg__expr_func *f, tg_tensor **in,
     }
     n_ok++;
     bool shape_ok = y->ndim >= 0 && y->ndim <= TG_MAX_DIMS &&
-                    (y->dtype == TG_F32 || y->dtype == TG_F64);
+                    (unsigned)y->dtype < TG_DTYPE_COUNT;
     int64_t numel = 1;
     bool zero = false; /* a 0 extent: the others' product need not fit */
     for (int i = 0; shape_ok && i < y->ndim; i++) {

@@ -545,6 +545,76 @@ static void idx_fashion_mnist(void)
 
 /* ------------------------------------------------------------------- CSV */
 
+/* Labels as i64: IDX integer types exactly (an i32 past 2^24 too, which
+ * f32 would round), CSV with int_labels, batches of i64 labels, rows. */
+static void integer_labels(void)
+{
+    const unsigned char i32[] = {0, 0, 0x0C, 1, 0, 0, 0, 2,
+                                 0x01, 0x00, 0x00, 0x01, 0xFF, 0xFF, 0xFF, 0xFD};
+    const char *p = tmp_path("lab.idx");
+    write_bytes(p, i32, sizeof i32);
+    tg_array y;
+    TT_CHECK(tg_idx_load_labels(p, &y) == TG_OK);
+    TT_CHECK(y.dtype == TG_I64 && y.numel == 2);
+    TT_CHECK(y.i64[0] == 16777217 && y.i64[1] == -3);
+    tg_array_free(&y);
+    TT_CHECK(y.dtype == TG_F32 && y.i64 == NULL);
+    const char *pz = tmp_path("lab.idx.gz");
+    write_gz(pz, IDX_U8, sizeof IDX_U8);
+    TT_CHECK(tg_idx_load_labels(pz, &y) == TG_OK);
+    TT_CHECK(y.ndim == 3 && y.i64[11] == 220);
+    /* rows keep the dtype; scaling leaves labels alone */
+    tg_array r;
+    TT_CHECK(tg_array_rows(&y, 1, 2, &r) == TG_OK);
+    TT_CHECK(r.dtype == TG_I64 && r.numel == 8 && r.i64[0] == 80);
+    tg_array_scale(&r, 0.5, 1);
+    TT_CHECK(r.i64[7] == 220);
+    double mu;
+    tg_array_mean_std(&r, &mu, NULL);
+    TT_NEAR(mu, 150, 0);
+    float fm[4], fs[4];
+    TT_CHECK(tg_array_feature_stats(&r, fm, fs) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_array_feature_stats: the array is i64; "
+                              "hint: features are f32 (labels are not "
+                              "standardized)");
+    tg_array_free(&r);
+    tg_array_free(&y);
+    const unsigned char f32[] = {0, 0, 0x0D, 1, 0, 0, 0, 1, 0x3F, 0xC0, 0, 0};
+    write_bytes(p, f32, sizeof f32);
+    TT_CHECK(tg_idx_load_labels(p, &y) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "the data type at byte offset 2 is f32; "
+                                 "hint: labels are integers");
+
+    const char *pc = tmp_path("lab.csv");
+    const char *txt = "0.5,3\n1.5,-1\n2.5,7.5\n";
+    write_bytes(pc, txt, strlen(txt));
+    tg_array x;
+    tg_csv_opts o = {.has_label = true, .label_col = 1, .int_labels = true};
+    TT_CHECK(tg_csv_load(pc, &o, &x, &y) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "line 3, field 2");
+    TT_CONTAINS(tg_last_error(), "an integer label is expected");
+    txt = "0.5,3\n1.5,-1\n2.5,16777217\n";
+    write_bytes(pc, txt, strlen(txt));
+    TT_CHECK(tg_csv_load(pc, &o, &x, &y) == TG_OK);
+    TT_CHECK(y.dtype == TG_I64 && y.i64[0] == 3 && y.i64[1] == -1 &&
+             y.i64[2] == 16777217);
+    TT_CHECK(x.dtype == TG_F32 && x.data[2] == 2.5f);
+    /* a batch of them is an i64 tensor, ready for cross_entropy */
+    tg_batch_opts bo = {.batch_size = 2};
+    tg_batcher *b = tg_batcher_new(&x, &y, &bo);
+    tg_graph *g = tg_graph_new();
+    tg_tensor *tx, *ty;
+    TT_CHECK(tg_batcher_next(b, g, TG_F64, &tx, &ty) == 2);
+    TT_CHECK(tx->dtype == TG_F64 && ty->dtype == TG_I64 &&
+             tg_i64(ty)[1] == -1 && !tg_requires_grad(ty));
+    TT_CHECK(tg_batcher_next(b, g, TG_F32, &tx, &ty) == 1);
+    TT_CHECK(tg_i64(ty)[0] == 16777217);
+    tg_graph_free(g);
+    tg_batcher_free(b);
+    tg_array_free(&x);
+    tg_array_free(&y);
+}
+
 static void csv_basic(void)
 {
     const char *p = tmp_path("a.csv");
@@ -854,6 +924,55 @@ static void save_roundtrip(void)
     TT_CONTAINS(tg_last_error(), "tensors 0 and 1 are both named "
                                  "\"layer.bias\"");
     tg_graph_free(a.g);
+}
+
+/* i64 and bool tensors round-trip; a dtype mismatch is named; a bool
+ * byte other than 0 or 1 is corruption. */
+static void save_integer_dtypes(void)
+{
+    const char *p = tmp_path("ints.tgw");
+    tg_graph *g = tg_graph_new();
+    int64_t iv[3] = {-5, 0, (int64_t)1 << 62};
+    bool bv[4] = {1, 0, 0, 1};
+    tg_tensor *t[3] = {tg_input(g, TG_I64, TG_SHAPE(3), iv),
+                       tg_input(g, TG_BOOL, TG_SHAPE(2, 2), bv),
+                       tg_full(g, TG_F32, TG_SHAPE(2), 0.25)};
+    t[0]->name = "vocab.ids";
+    t[1]->name = "mask";
+    t[2]->name = "w";
+    TT_CHECK(tg_save(p, 3, t, NULL) == TG_OK);
+    tg_tensor *u[3] = {tg_input(g, TG_I64, TG_SHAPE(3), NULL),
+                       tg_input(g, TG_BOOL, TG_SHAPE(2, 2), NULL),
+                       tg_input(g, TG_F32, TG_SHAPE(2), NULL)};
+    u[0]->name = "vocab.ids";
+    u[1]->name = "mask";
+    u[2]->name = "w";
+    TT_CHECK(tg_load(p, 3, u, NULL) == TG_OK);
+    for (int k = 0; k < 3; k++) TT_CHECK(tg_i64(u[0])[k] == iv[k]);
+    for (int k = 0; k < 4; k++) TT_CHECK(tg_bool(u[1])[k] == bv[k]);
+    TT_NEAR(tg_f32(u[2])[1], 0.25, 0);
+    tg_tensor *f = tg_input(g, TG_F64, TG_SHAPE(3), NULL);
+    f->name = "vocab.ids";
+    tg_tensor *v[3] = {f, u[1], u[2]};
+    TT_CHECK(tg_load(p, 3, v, NULL) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "tensor \"vocab.ids\" is i64 [3] in the "
+                                 "file but f64 [3] in memory");
+    /* flip the first bool byte to 2: refused, nothing written */
+    FILE *fp = fopen(p, "r+b");
+    unsigned char buf[512];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    size_t at = 0;
+    for (size_t k = 0; k + 4 < n; k++)
+        if (!memcmp(buf + k, "mask", 4)) at = k + 4 + 16; /* 2 dims */
+    TT_CHECK(at > 0 && buf[at] == 1);
+    fseek(fp, (long)at, SEEK_SET);
+    fputc(2, fp);
+    fclose(fp);
+    tg_i64(u[0])[0] = 77;
+    TT_CHECK(tg_load(p, 3, u, NULL) == TG_ERR_FORMAT);
+    TT_CONTAINS(tg_last_error(), "(\"mask\", bool) holds byte 2");
+    TT_CHECK(tg_i64(u[0])[0] == 77);
+    tg_graph_free(g);
 }
 
 static void save_mismatch(void)
@@ -1213,7 +1332,7 @@ static void teardown(void)
 
 TT_RUN(TT(idx_basic), TT(idx_malformed), TT(idx_huge_header),
        TT(idx_gzip_damage), TT(gzip_members),
-       TT(idx_fashion_mnist), TT(csv_basic), TT(csv_malformed),
+       TT(idx_fashion_mnist), TT(integer_labels), TT(csv_basic), TT(csv_malformed),
        TT(normalization), TT(batcher_order), TT(batcher_shuffle),
-       TT(save_roundtrip), TT(save_mismatch), TT(save_optimizer),
+       TT(save_roundtrip), TT(save_integer_dtypes), TT(save_mismatch), TT(save_optimizer),
        TT(save_corruption), TT(save_atomic), TT(io_oom), TT(gzip_oom))

@@ -635,8 +635,165 @@ static void order_gradcheck(void)
     }
 }
 
+/* -------------------------------------------------------------- random */
+
+/* Statistics over many draws, each bound 5 standard errors wide (a fixed
+ * seed makes the outcome fixed; the bounds say the stream is sane). */
+static void sampling_stats(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_rng_seed(tg_graph_rng(g), 42);
+    enum { N = 20000 };
+    /* bernoulli: mean p, values 0/1 in p's dtype */
+    tg_tensor *p = tg_full(g, TG_F32, TG_SHAPE(N), 0.3);
+    tg_tensor *b = tg_bernoulli(p);
+    double s = 0;
+    bool binary = true;
+    for (int i = 0; i < N; i++) {
+        s += tg_f32(b)[i];
+        binary &= tg_f32(b)[i] == 0 || tg_f32(b)[i] == 1;
+    }
+    TT_CHECK(binary && b->dtype == TG_F32 && !tg_requires_grad(b));
+    TT_NEAR(s / N, 0.3, 5 * sqrt(0.21 / N));
+    /* normal: mean and std, broadcasting mean [2,1] against std [N/2] */
+    double mv[2] = {-1, 4};
+    tg_tensor *nm = INC(g, TG_F64, mv, 2, 1);
+    tg_tensor *ns = tg_full(g, TG_F64, TG_SHAPE(N / 2), 2);
+    tg_tensor *y = tg_normal(nm, ns);
+    TT_CHECK(y->ndim == 2 && y->shape[0] == 2 && y->shape[1] == N / 2);
+    for (int r = 0; r < 2; r++) {
+        double m = 0, v = 0;
+        for (int i = 0; i < N / 2; i++) m += tg_f64(y)[r * (N / 2) + i];
+        m /= N / 2;
+        for (int i = 0; i < N / 2; i++) {
+            double d = tg_f64(y)[r * (N / 2) + i] - m;
+            v += d * d;
+        }
+        TT_NEAR(m, mv[r], 5 * 2 / sqrt(N / 2));
+        TT_NEAR(sqrt(v / (N / 2)), 2, 0.05);
+    }
+    /* uniform in [low, high), mean in the middle */
+    tg_tensor *u = tg_uniform_like(tg_full(g, TG_F32, TG_SHAPE(N), 0), -2, 3);
+    double mu = 0, lo = 1e9, hi = -1e9;
+    for (int i = 0; i < N; i++) {
+        double v = tg_f32(u)[i];
+        mu += v;
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    TT_CHECK(lo >= -2 && hi < 3 && lo < -1.99 && hi > 2.99);
+    TT_NEAR(mu / N, 0.5, 5 * 5 / sqrt(12.0 * N));
+    /* randint: every value of [low, high) about equally often */
+    tg_tensor *ri = tg_randint_like(I64(g, ((int64_t[]){0}), 1), -3, 3);
+    TT_CHECK(ri->dtype == TG_I64 && ri->numel == 1 && tg_i64(ri)[0] >= -3 &&
+             tg_i64(ri)[0] < 3);
+    tg_tensor *rk = tg_randint(g, -3, 3, TG_SHAPE(N));
+    int cnt[6] = {0};
+    bool inr = true;
+    for (int i = 0; i < N; i++) {
+        int64_t v = tg_i64(rk)[i];
+        inr &= v >= -3 && v < 3;
+        if (v >= -3 && v < 3) cnt[v + 3]++;
+    }
+    TT_CHECK(inr);
+    for (int k = 0; k < 6; k++)
+        TT_NEAR(cnt[k] / (double)N, 1 / 6.0, 5 * sqrt(5 / 36.0 / N));
+    /* multinomial with replacement: frequencies follow the weights */
+    double wv[4] = {1, 0, 3, 4};
+    tg_tensor *w = INC(g, TG_F64, wv, 4);
+    tg_tensor *m = tg_multinomial(w, N, true);
+    TT_CHECK(m->dtype == TG_I64 && m->ndim == 1 && m->shape[0] == N);
+    int mc[4] = {0};
+    for (int i = 0; i < N; i++) mc[tg_i64(m)[i]]++;
+    TT_CHECK(mc[1] == 0);
+    for (int k = 0; k < 4; k++)
+        TT_NEAR(mc[k] / (double)N, wv[k] / 8,
+                5 * sqrt(wv[k] / 8 * (1 - wv[k] / 8) / N) + 1e-12);
+    /* without replacement: distinct; the zero-weight category comes last */
+    double w2[8] = {1, 0, 3, 4, 0, 0, 5, 1};
+    tg_tensor *m2 = tg_multinomial(INC(g, TG_F64, w2, 2, 4), 4, false);
+    TT_CHECK(m2->ndim == 2 && m2->shape[0] == 2 && m2->shape[1] == 4);
+    TT_CHECK(tg_i64(m2)[3] == 1); /* row 0: 0, 2, 3 in some order, then 1 */
+    for (int r = 0; r < 2; r++) {
+        int seen = 0;
+        for (int k = 0; k < 4; k++) seen |= 1 << tg_i64(m2)[r * 4 + k];
+        TT_CHECK(seen == 15);
+    }
+    /* the first draw of row 1 is 2 or 3 (weights 5 and 1) */
+    int64_t f1 = tg_i64(m2)[4];
+    TT_CHECK(f1 == 2 || f1 == 3);
+    /* randperm: a permutation, and the same seed gives the same one */
+    tg_rng_seed(tg_graph_rng(g), 7);
+    tg_tensor *pa = tg_randperm(g, 50);
+    tg_rng_seed(tg_graph_rng(g), 7);
+    tg_tensor *pb = tg_randperm(g, 50);
+    uint64_t seen = 0;
+    bool same = true;
+    for (int i = 0; i < 50; i++) {
+        seen |= (uint64_t)1 << tg_i64(pa)[i];
+        same &= tg_i64(pa)[i] == tg_i64(pb)[i];
+    }
+    TT_CHECK(seen == ((uint64_t)1 << 50) - 1 && same);
+    TT_CHECK(tg_randperm(g, 0)->numel == 0);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+}
+
+static void sampling_errors(void)
+{
+    tg_graph *g = tg_graph_new();
+    double bad[3] = {0.5, 1.5, 0};
+    tg_bernoulli(INC(g, TG_F64, bad, 3));
+    TT_STREQ(tg_graph_error(g),
+             "tg_bernoulli: p[1] = 1.5 is not a probability; hint: p lies in "
+             "[0, 1] (tg_sigmoid maps logits there)");
+    tg_graph_reset(g);
+    tg_multinomial(tg_full(g, TG_F64, TG_SHAPE(3), 1), 4, false);
+    TT_STREQ(tg_graph_error(g),
+             "tg_multinomial: num_samples = 4 does not fit 3 categories "
+             "(replacement=0); hint: without replacement at most C samples "
+             "are drawn");
+    tg_graph_reset(g);
+    tg_multinomial(tg_full(g, TG_F64, TG_SHAPE(2, 3), 0), 1, true);
+    TT_STREQ(tg_graph_error(g),
+             "tg_multinomial: row 0 of the weights [2,3] sums to 0; hint: at "
+             "least one category needs a weight > 0");
+    tg_graph_reset(g);
+    tg_multinomial(INC(g, TG_F64, ((double[]){1, -1}), 2), 1, true);
+    TT_CONTAINS(tg_graph_error(g), "weight [1] = -1 is negative");
+    tg_graph_reset(g);
+    tg_multinomial(tg_full(g, TG_F64, TG_SHAPE(1, 1, 3), 1), 1, true);
+    TT_STREQ(tg_graph_error(g),
+             "tg_multinomial: weights must be [C] or [N, C], got [1,1,3]");
+    tg_graph_reset(g);
+    tg_normal(tg_full(g, TG_F32, TG_SHAPE(2), 0), tg_full(g, TG_F32, TG_SHAPE(2), -1));
+    TT_STREQ(tg_graph_error(g),
+             "tg_normal: std[0] = -1; hint: a standard deviation is finite "
+             "and >= 0");
+    tg_graph_reset(g);
+    tg_randint_like(tg_full(g, TG_F32, TG_SHAPE(2), 0), 3, 3);
+    TT_STREQ(tg_graph_error(g),
+             "tg_randint: low = 3, high = 3; hint: the range [low, high) must "
+             "not be empty");
+    tg_graph_reset(g);
+    tg_uniform_like(tg_full(g, TG_I64, TG_SHAPE(2), 0), 0, 1);
+    TT_STREQ(tg_graph_error(g),
+             "tg_uniform: input 1 is i64 [2]; hint: this op computes with f32 "
+             "or f64: tg_cast(t, TG_F32) or tg_cast(t, TG_F64)");
+    tg_graph_reset(g);
+    TT_CHECK(tg_randperm(g, -1) != NULL);
+    TT_STREQ(tg_graph_error(g), "tg_randperm: n = -1; hint: n >= 0");
+    tg_graph_reset(g);
+    tg_rand_uniform(g, TG_BOOL, TG_SHAPE(2), 0, 1);
+    TT_CONTAINS(tg_graph_error(g), "tg_rand_uniform: dtype bool");
+    TT_CHECK(tg_rand_normal(NULL, TG_F32, TG_SHAPE(2), 0, 1) == NULL);
+    TT_STREQ(tg_last_error(), "tg_rand_normal: graph is NULL");
+    tg_graph_free(g);
+}
+
 TT_RUN(TT(dtype_basics), TT(cast_table), TT(i64_indices),
        TT(i64_bool_movement), TT(comparisons),
        TT(any_all), TT(where_values_grads), TT(where_nan_trap),
        TT(argmax_argmin), TT(sort_argsort), TT(topk_values),
-       TT(cummax_cummin), TT(order_gradcheck))
+       TT(cummax_cummin), TT(order_gradcheck), TT(sampling_stats),
+       TT(sampling_errors))

@@ -43,15 +43,21 @@ extern "C" {
 
 /* ----------------------------------------------------------------- arrays */
 
-/* A dense row-major f32 array. Row i is the i-th sample: shape[0] rows of
- * numel / shape[0] values. `data` is owned by the array (allocated through
- * the allocation hook); free it with tg_array_free. A zeroed struct is a
- * valid empty array. */
+/* A dense row-major array, f32 (features; the default) or i64 (labels
+ * from tg_idx_load_labels or tg_csv_load with int_labels). Row i is the
+ * i-th sample: shape[0] rows of numel / shape[0] values. The data
+ * (`data` for f32, `i64` for i64: one pointer) is owned by the array
+ * (allocated through the allocation hook); free it with tg_array_free. A
+ * zeroed struct is a valid empty f32 array. */
 typedef struct tg_array {
     int ndim;
     int64_t shape[TG_MAX_DIMS];
     int64_t numel;
-    float *data;
+    union {
+        float *data;  /* dtype TG_F32 */
+        int64_t *i64; /* dtype TG_I64 */
+    };
+    tg_dtype dtype;   /* TG_F32 or TG_I64 */
 } tg_array;
 
 /* Free a's data and zero a. NULL or an empty array is a no-op. */
@@ -81,12 +87,19 @@ tg_status tg_array_reshape_rows(tg_array *a);
  * trailing bytes, corrupt gzip stream), TG_ERR_OOM; *out is left empty. */
 tg_status tg_idx_load(const char *path, tg_array *out);
 
+/* The same for class labels: an IDX file of an integer type (u8, i8, i16,
+ * i32) read into an i64 array, exactly. A file of f32 or f64 values is
+ * TG_ERR_FORMAT (hint: tg_idx_load). */
+tg_status tg_idx_load_labels(const char *path, tg_array *out);
+
 /* CSV reader options; zero-initialise and set what you need. */
 typedef struct tg_csv_opts {
     char delimiter;  /* field separator; 0 means ','                       */
     bool header;     /* skip the first line                                */
     bool has_label;  /* split column label_col off into *y                 */
     int label_col;   /* 0-based index of the label column                  */
+    bool int_labels; /* *y as an i64 array; a label that is not a whole
+                        number below 2^53 in magnitude is TG_ERR_FORMAT             */
 } tg_csv_opts;
 
 /* Read a numeric CSV file (gzip-compressed files are read transparently):
@@ -104,7 +117,9 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
 
 /* ---------------------------------------------------------- normalization */
 
-/* a = a * mul + add, elementwise (e.g. mul = 1/255 for pixels). */
+/* a = a * mul + add, elementwise (e.g. mul = 1/255 for pixels); an i64
+ * array is left as it is. The statistics below read i64 arrays too;
+ * feature_stats and standardize refuse them (TG_ERR_ARG). */
 void tg_array_scale(tg_array *a, double mul, double add);
 
 /* Mean and standard deviation (population, ddof 0) of every element,
@@ -154,7 +169,8 @@ void tg_batcher_free(tg_batcher *b); /* NULL is a no-op */
 
 /* The next batch as graph-owned inputs of g in dtype dt: *x of shape
  * [n, x's other dims], *y of shape [n, y's other dims] (y's labels as
- * values, e.g. class indices for tg_cross_entropy). Returns n, the rows in
+ * values, e.g. class indices for tg_cross_entropy; an i64 array gives an
+ * i64 tensor whatever dt). Returns n, the rows in
  * the batch (the last one may be partial), or 0 when the epoch is over;
  * the call after that starts the next epoch (reshuffled when shuffling).
  * Returns -1 on error (the graph's sticky error, e.g. out of memory, or a

@@ -283,11 +283,11 @@ static int parse_input(cli *c, const char *arg)
                                in->name, p);
         if (in->dt != TG_F64 &&
             !(in->dt == TG_BOOL ? v == 0 || v == 1
-                                : v == floor(v) && fabs(v) <= 9007199254740992.0))
+                                : v == floor(v) && fabs(v) < 9007199254740992.0))
             return usage_error(c, "input '%s': value %.40s is not %s",
                                in->name, p,
                                in->dt == TG_BOOL ? "0 or 1 (bool)"
-                                                 : "an integer (i64, at most "
+                                                 : "an integer (i64, below "
                                                    "2^53 in magnitude)");
         if (k < in->numel) in->data[k] = v;
         k++;

@@ -29,18 +29,26 @@ void tg_array_free(tg_array *a)
 
 /* Shape (numel elements) with storage for the first `cap` of them; the
  * data is grown to numel by array_grow as it arrives. */
-static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
-                             int64_t numel, int64_t cap, const char *who,
-                             const char *path)
+static size_t esize(const tg_array *a)
+{
+    return a->dtype == TG_I64 ? sizeof(int64_t) : sizeof(float);
+}
+
+static tg_status array_alloc(tg_array *a, tg_dtype dt, int ndim,
+                             const int64_t *shape, int64_t numel, int64_t cap,
+                             const char *who, const char *path)
 {
     memset(a, 0, sizeof *a);
-    float *d = tg__malloc((size_t)(cap ? cap : 1) * sizeof(float));
+    a->dtype = dt;
+    void *d = tg__malloc((size_t)(cap ? cap : 1) * esize(a));
     if (!d) {
         char sb[TG_SHAPE_BUF];
+        a->dtype = TG_F32;
         return tg__set_last_error(TG_ERR_OOM,
-                                  "%s: %s%sout of memory allocating an f32 "
+                                  "%s: %s%sout of memory allocating an %s "
                                   "array of shape %s",
                                   who, path ? path : "", path ? ": " : "",
+                                  tg_dtype_name(dt),
                                   tg__fmt_shape(sb, ndim, shape));
     }
     a->ndim = ndim;
@@ -52,8 +60,9 @@ static tg_status array_alloc(tg_array *a, int ndim, const int64_t *shape,
 
 /* A new array of the given shape with uninitialised data; a is zeroed on
  * failure. */
-static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
-                           const char *who, const char *path)
+static tg_status array_new(tg_array *a, tg_dtype dt, int ndim,
+                           const int64_t *shape, const char *who,
+                           const char *path)
 {
     memset(a, 0, sizeof *a);
     int64_t numel;
@@ -62,19 +71,19 @@ static tg_status array_new(tg_array *a, int ndim, const int64_t *shape,
         return tg__set_last_error(TG_ERR_FORMAT,
                                   "%s: shape %s holds too many elements", who,
                                   tg__fmt_shape(sb, ndim, shape));
-    return array_alloc(a, ndim, shape, numel, numel, who, path);
+    return array_alloc(a, dt, ndim, shape, numel, numel, who, path);
 }
 
 /* Grow a's storage from old to cap elements, keeping its contents. */
 static tg_status array_grow(tg_array *a, int64_t old, int64_t cap,
                             const char *who, const char *path)
 {
-    float *d = tg__malloc((size_t)cap * sizeof(float));
+    void *d = tg__malloc((size_t)cap * esize(a));
     if (!d)
         return tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory growing "
                                               "an array to %lld elements",
                                   who, path, (long long)cap);
-    memcpy(d, a->data, sizeof(float) * (size_t)old);
+    memcpy(d, a->data, esize(a) * (size_t)old);
     tg__free(a->data);
     a->data = d;
     return TG_OK;
@@ -108,11 +117,12 @@ tg_status tg_array_rows(const tg_array *src, int64_t start, int64_t count,
     int64_t shape[TG_MAX_DIMS];
     for (int i = 0; i < src->ndim; i++) shape[i] = src->shape[i];
     shape[0] = count;
-    tg_status st = array_new(out, src->ndim, shape, who, NULL);
+    tg_status st = array_new(out, src->dtype, src->ndim, shape, who, NULL);
     if (st != TG_OK) return st;
     int64_t rs = row_size(src);
-    if (count) memcpy(out->data, src->data + start * rs,
-                      sizeof(float) * (size_t)(count * rs));
+    if (count)
+        memcpy(out->data, (const char *)src->data + esize(src) * start * rs,
+               esize(src) * (size_t)(count * rs));
     return TG_OK;
 }
 
@@ -346,6 +356,18 @@ static uint32_t be32(const unsigned char *p)
 }
 
 /* Convert n big-endian elements of IDX type `type` to float. */
+/* The same for the integer types, into int64 (labels). */
+static void idx_convert_i64(int64_t *dst, const unsigned char *src, int64_t n,
+                            int type)
+{
+    for (int64_t i = 0; i < n; i++)
+        dst[i] = type == 0x08   ? src[i]
+                 : type == 0x09 ? (int8_t)src[i]
+                 : type == 0x0B ? (int16_t)(uint16_t)(src[2 * i] << 8 |
+                                                      src[2 * i + 1])
+                                : (int32_t)be32(src + 4 * i);
+}
+
 static void idx_convert(float *dst, const unsigned char *src, int64_t n,
                         int type)
 {
@@ -395,9 +417,9 @@ static int idx_type_size(int type, const char **name)
 
 #define IDX_CHUNK ((int64_t)1 << 16) /* a multiple of every element size */
 
-tg_status tg_idx_load(const char *path, tg_array *out)
+static tg_status idx_load(const char *path, tg_array *out, bool labels)
 {
-    const char *who = "tg_idx_load";
+    const char *who = labels ? "tg_idx_load_labels" : "tg_idx_load";
     if (out) memset(out, 0, sizeof *out);
     if (!path || !out)
         return tg__set_last_error(TG_ERR_ARG, "%s: path or output is NULL", who);
@@ -430,6 +452,14 @@ tg_status tg_idx_load(const char *path, tg_array *out)
                                 "(IDX types: 08 u8, 09 i8, 0b i16, 0c i32, "
                                 "0d f32, 0e f64)",
                                 who, path, type, where(&r, 2));
+        goto done;
+    }
+    if (labels && (type == 0x0D || type == 0x0E)) {
+        st = tg__set_last_error(TG_ERR_FORMAT,
+                                "%s: %s: the data type at %s is %s; hint: "
+                                "labels are integers (u8, i8, i16 or i32): "
+                                "read real values with tg_idx_load",
+                                who, path, where(&r, 2), tname);
         goto done;
     }
     if (ndim < 1 || ndim > TG_MAX_DIMS) {
@@ -478,7 +508,8 @@ tg_status tg_idx_load(const char *path, tg_array *out)
     }
     bool sized = !r.gz && fstat(r.fd, &fs) == 0 && S_ISREG(fs.st_mode);
     int64_t cap = !sized && numel > ((int64_t)1 << 22) ? (int64_t)1 << 22 : numel;
-    if ((st = array_alloc(out, ndim, shape, numel, cap, who, path)) != TG_OK)
+    if ((st = array_alloc(out, labels ? TG_I64 : TG_F32, ndim, shape, numel,
+                          cap, who, path)) != TG_OK)
         goto done;
     chunk = tg__malloc((size_t)IDX_CHUNK);
     if (!chunk) {
@@ -505,7 +536,8 @@ tg_status tg_idx_load(const char *path, tg_array *out)
             if ((st = array_grow(out, old, cap, who, path)) != TG_OK)
                 goto done;
         }
-        idx_convert(out->data + done_b / es, chunk, want / es, type);
+        if (labels) idx_convert_i64(out->i64 + done_b / es, chunk, want / es, type);
+        else idx_convert(out->data + done_b / es, chunk, want / es, type);
         done_b += want;
     }
     if ((st = rd_read(&r, chunk, 1, &got)) != TG_OK) goto done;
@@ -522,6 +554,16 @@ done:
     rd_close(&r);
     if (st != TG_OK) tg_array_free(out);
     return st;
+}
+
+tg_status tg_idx_load(const char *path, tg_array *out)
+{
+    return idx_load(path, out, false);
+}
+
+tg_status tg_idx_load_labels(const char *path, tg_array *out)
+{
+    return idx_load(path, out, true);
 }
 
 /* ------------------------------------------------------------------- CSV */
@@ -633,6 +675,7 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
 
     float *vals = NULL;
     int64_t nvals = 0, cap = 0, rows = 0, cols = -1, cols_line = 0;
+    int64_t *labs = NULL, nlabs = 0, lcap = 0; /* o.int_labels */
     int64_t line = 1;
     const char *p;
     int64_t len, off;
@@ -671,6 +714,9 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                 else if (!isfinite(v) || fabs(v) > 3.4028234663852886e38)
                     why = "not a finite f32 number";
             }
+            bool lab = o.has_label && o.int_labels && f == o.label_col;
+            if (!why && lab && !(v == floor(v) && fabs(v) < 9007199254740992.0))
+                why = "an integer label is expected (int_labels)";
             if (why) {
                 st = tg__set_last_error(
                     TG_ERR_FORMAT,
@@ -687,6 +733,16 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                 goto fail;
             }
             vals[nvals++] = (float)v;
+            if (lab) {
+                if (!tg__reserve((void **)&labs, &lcap, nlabs + 1,
+                                 sizeof(int64_t))) {
+                    st = tg__set_last_error(TG_ERR_OOM, "%s: %s: out of "
+                                                        "memory at line %lld",
+                                            who, path, (long long)line);
+                    goto fail;
+                }
+                labs[nlabs++] = (int64_t)v;
+            }
             if (fe == lend) break;
             q = fe + 1;
         }
@@ -727,24 +783,28 @@ tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
         vals = NULL;
     } else {
         int64_t xs[2] = {rows, cols - 1}, ys[1] = {rows};
-        if ((st = array_new(x, 2, xs, who, path)) != TG_OK ||
-            (st = array_new(y, 1, ys, who, path)) != TG_OK)
+        if ((st = array_new(x, TG_F32, 2, xs, who, path)) != TG_OK ||
+            (st = array_new(y, o.int_labels ? TG_I64 : TG_F32, 1, ys, who,
+                            path)) != TG_OK)
             goto fail;
         int64_t lc = o.label_col;
         for (int64_t i = 0; i < rows; i++) {
             const float *src = vals + i * cols;
             float *dst = x->data + i * (cols - 1);
             for (int64_t j = 0, k = 0; j < cols; j++) {
-                if (j == lc) y->data[i] = src[j];
-                else dst[k++] = src[j];
+                if (j != lc) dst[k++] = src[j];
+                else if (o.int_labels) y->i64[i] = labs[i];
+                else y->data[i] = src[j];
             }
         }
     }
+    tg__free(labs);
     tg__free(vals);
     tg__free(L.buf);
     rd_close(&r);
     return TG_OK;
 fail:
+    tg__free(labs);
     tg__free(vals);
     tg__free(L.buf);
     rd_close(&r);
@@ -757,7 +817,7 @@ fail:
 
 void tg_array_scale(tg_array *a, double mul, double add)
 {
-    if (!a || !a->data) return;
+    if (!a || !a->data || a->dtype != TG_F32) return; /* labels: untouched */
     float m = (float)mul, c = (float)add;
     for (int64_t i = 0; i < a->numel; i++) a->data[i] = a->data[i] * m + c;
 }
@@ -766,12 +826,15 @@ void tg_array_mean_std(const tg_array *a, double *mean, double *std)
 {
     double mu = NAN, sd = NAN;
     if (a && a->data && a->numel > 0) {
+        bool i64 = a->dtype == TG_I64;
+#define ELEM(i) (i64 ? (double)a->i64[i] : (double)a->data[i])
         double s = 0;
-        for (int64_t i = 0; i < a->numel; i++) s += a->data[i];
+        for (int64_t i = 0; i < a->numel; i++) s += ELEM(i);
         mu = s / (double)a->numel;
         double s2 = 0;
         for (int64_t i = 0; i < a->numel; i++) {
-            double d = a->data[i] - mu;
+            double d = ELEM(i) - mu;
+#undef ELEM
             s2 += d * d;
         }
         sd = sqrt(s2 / (double)a->numel);
@@ -786,6 +849,12 @@ tg_status tg_array_feature_stats(const tg_array *a, float *mean, float *std)
         return tg__set_last_error(TG_ERR_ARG,
                                   "tg_array_feature_stats: empty array or "
                                   "NULL output buffers");
+    if (a->dtype != TG_F32)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_array_feature_stats: the array is %s; "
+                                  "hint: features are f32 (labels are not "
+                                  "standardized)",
+                                  tg_dtype_name(a->dtype));
     int64_t rows = a->shape[0], fs = row_size(a);
     for (int64_t j = 0; j < fs; j++) {
         /* two passes in double: exact enough for 60000 rows of pixels */
@@ -809,6 +878,12 @@ tg_status tg_array_standardize(tg_array *a, const float *mean,
         return tg__set_last_error(TG_ERR_ARG,
                                   "tg_array_standardize: empty array or NULL "
                                   "mean/std");
+    if (a->dtype != TG_F32)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_array_standardize: the array is %s; "
+                                  "hint: features are f32 (labels are not "
+                                  "standardized)",
+                                  tg_dtype_name(a->dtype));
     int64_t rows = a->shape[0], fs = row_size(a);
     for (int64_t i = 0; i < rows; i++) {
         float *row = a->data + i * fs;
@@ -937,10 +1012,12 @@ int64_t tg_batcher_global_rows(const tg_batcher *b)
     return b ? b->last_global : 0;
 }
 
-/* Rows perm[pos..pos+k) of a as a graph input of dtype dt. */
+/* Rows perm[pos..pos+k) of a as a graph input of dtype dt (an i64 array:
+ * an i64 input, whatever dt). */
 static tg_tensor *gather(tg_graph *g, const tg_array *a, const int64_t *idx,
                          int64_t k, tg_dtype dt)
 {
+    if (a->dtype == TG_I64) dt = TG_I64;
     int64_t shape[TG_MAX_DIMS];
     for (int i = 0; i < a->ndim; i++) shape[i] = a->shape[i];
     shape[0] = k;
@@ -951,6 +1028,11 @@ static tg_tensor *gather(tg_graph *g, const tg_array *a, const int64_t *idx,
     t->flags = TG_TF_INPUT;
     int64_t rs = row_size(a);
     for (int64_t r = 0; r < k; r++) {
+        if (dt == TG_I64) {
+            memcpy((int64_t *)t->data + r * rs, a->i64 + idx[r] * rs,
+                   sizeof(int64_t) * (size_t)rs);
+            continue;
+        }
         const float *src = a->data + idx[r] * rs;
         if (dt == TG_F32) {
             memcpy((float *)t->data + r * rs, src, sizeof(float) * (size_t)rs);

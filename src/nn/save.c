@@ -68,7 +68,7 @@ static uint32_t crc(uint32_t c, const void *p, size_t n)
     return c;
 }
 
-static size_t dsize(tg_dtype dt) { return dt == TG_F64 ? 8 : 4; }
+static size_t dsize(tg_dtype dt) { return tg_dtype_size(dt); }
 
 /* ----------------------------------------------------------------- writer */
 
@@ -134,7 +134,7 @@ static void w_record(writer *w, int kind, const char *name, tg_dtype dt,
     size_t len = strlen(name);
     w->rcrc = 0;
     h[0] = (unsigned char)kind;
-    h[1] = dt == TG_F64 ? 1 : 0;
+    h[1] = (unsigned char)dt; /* the tg_dtype value: 0 f32 .. 3 bool */
     h[2] = (unsigned char)ndim;
     h[3] = 0;
     put32(h + 4, (uint32_t)len);
@@ -475,12 +475,13 @@ static tg_status parse(loaded *L)
                            (long long)size, k + 1, L->count);
         const unsigned char *p = b + off;
         r->kind = p[0];
-        if (p[0] > REC_OPT_STATE || p[1] > 1 || p[2] > TG_MAX_DIMS || p[3])
+        if (p[0] > REC_OPT_STATE || p[1] >= TG_DTYPE_COUNT || p[2] > TG_MAX_DIMS ||
+            p[3])
             return fmt_err(L, "record %u at byte offset %lld has a bad "
                               "kind/dtype/ndim (%u/%u/%u/%u); the file is "
                               "corrupted",
                            k + 1, (long long)off, p[0], p[1], p[2], p[3]);
-        r->dtype = p[1] ? TG_F64 : TG_F32;
+        r->dtype = (tg_dtype)p[1];
         r->ndim = p[2];
         r->name_len = get32(p + 4);
         if (r->name_len < 1 || r->name_len > MAX_NAME)
@@ -512,12 +513,21 @@ static tg_status parse(loaded *L)
                               "(\"%.*s\", %s %s) at byte offset %lld needs "
                               "more data than the file holds",
                            (long long)size, k + 1, (int)r->name_len, r->name,
-                           r->dtype == TG_F64 ? "f64" : "f32",
+                           tg_dtype_name(r->dtype),
                            tg__fmt_shape(sb, r->ndim, r->shape),
                            (long long)off);
         }
         bytes = r->numel * (int64_t)dsize(r->dtype);
         r->data = p + head;
+        /* a bool is one byte, 0 or 1; anything else would be read as an
+         * invalid C bool */
+        for (int64_t i = 0; r->dtype == TG_BOOL && i < r->numel; i++)
+            if (r->data[i] > 1)
+                return fmt_err(L, "record %u (\"%.*s\", bool) holds byte %u "
+                                  "at byte offset %lld; the file is "
+                                  "corrupted",
+                               k + 1, (int)r->name_len, r->name, r->data[i],
+                               (long long)(off + head + i));
         int64_t end = off + head + bytes;
         if (size - end < 4)
             return fmt_err(L, "truncated at byte offset %lld: record %u "
@@ -595,9 +605,9 @@ static tg_status match_shape(const loaded *L, const rec *r, const char *what,
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
     return fmt_err(L, "%s \"%.*s\" is %s %s in the file but %s %s in memory",
                    what, (int)r->name_len, r->name,
-                   r->dtype == TG_F64 ? "f64" : "f32",
+                   tg_dtype_name(r->dtype),
                    tg__fmt_shape(s1, r->ndim, r->shape),
-                   t->dtype == TG_F64 ? "f64" : "f32",
+                   tg_dtype_name(t->dtype),
                    tg__fmt_shape(s2, t->ndim, t->shape));
 }
 
