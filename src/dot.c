@@ -238,7 +238,7 @@ tg_status tg_graph_write_dot(tg_graph *g, void *file, const tg_dot_opts *opts)
                 fputs(leaf_kind(t), f);
             }
         }
-        fprintf(f, "\\n%s %s", t->dtype == TG_F64 ? "f64" : "f32", sb);
+        fprintf(f, "\\n%s %s", tg_dtype_name(t->dtype), sb);
         bool small = o.max_values > 0 && t->numel <= o.max_values;
         const tg_tensor *gr = grads ? grads[i] : (!tn ? t->grad : NULL);
         if (gr && tg_tensor_kind_of(gr) == TG_KIND_POISON) gr = NULL;

@@ -60,9 +60,9 @@ static tg_status check_like(tg_graph *g, const char *who, const char *what,
                             "give one %s per %s, of its shape and dtype",
                             who, what, i + 1,
                             tg__fmt_shape(s1, vs[i]->ndim, vs[i]->shape),
-                            vs[i]->dtype == TG_F64 ? "f64" : "f32", of, i + 1,
+                            tg_dtype_name(vs[i]->dtype), of, i + 1,
                             tg__fmt_shape(s2, like[i]->ndim, like[i]->shape),
-                            like[i]->dtype == TG_F64 ? "f64" : "f32", what,
+                            tg_dtype_name(like[i]->dtype), what,
                             of);
     return TG_OK;
 }

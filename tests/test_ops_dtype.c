@@ -739,6 +739,34 @@ static void sampling_stats(void)
     tg_graph_free(g);
 }
 
+static tg_tensor *normal_fn(tg_graph *g, tg_tensor *const *in, int n, void *ud)
+{
+    (void)g, (void)n, (void)ud;
+    return tg_mul(tg_normal(tg_sin(in[0]), tg_square(in[1])), in[0]);
+}
+
+/* normal's reparameterisation gradient: by hand (dmean = g, dstd = g eps
+ * with eps = (y - mean) / std) and by central differences with second
+ * derivatives (the checker reseeds the graph's RNG for every
+ * evaluation). */
+static void normal_gradient(void)
+{
+    tg_graph *g = tg_graph_new();
+    double mv[3] = {0.5, -1, 2}, sv[3] = {1, 0.5, 2};
+    tg_tensor *m = IN64(g, mv, 3), *s = IN64(g, sv, 3);
+    tg_tensor *y = tg_normal(m, s);
+    TT_CHECK(tg_requires_grad(y));
+    TT_CHECK(tg_backward(g, tg_sum_all(y)) == TG_OK);
+    for (int k = 0; k < 3; k++) {
+        TT_NEAR(tg_get(m->grad, k), 1, 0);
+        TT_NEAR(tg_get(s->grad, k), (tg_get(y, k) - mv[k]) / sv[k], 1e-14);
+    }
+    tg_graph_free(g);
+    P p = {0};
+    tg_check_arg a[2] = {ARG("m", 2, 3), ARG("s", 3)};
+    ta_check("normal", normal_fn, &p, 2, a, true);
+}
+
 static void sampling_errors(void)
 {
     tg_graph *g = tg_graph_new();
@@ -796,4 +824,4 @@ TT_RUN(TT(dtype_basics), TT(cast_table), TT(i64_indices),
        TT(any_all), TT(where_values_grads), TT(where_nan_trap),
        TT(argmax_argmin), TT(sort_argsort), TT(topk_values),
        TT(cummax_cummin), TT(order_gradcheck), TT(sampling_stats),
-       TT(sampling_errors))
+       TT(normal_gradient), TT(sampling_errors))
