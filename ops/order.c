@@ -191,8 +191,9 @@ static int64_t *save_idx(tg_graph *g, tg_node *n)
 {
     tg_tensor *y = n->out;
     order_saved *sv = tg__scratch(g, n, sizeof *sv);
-    tg_tensor *t = sv ? tg__const_tensor(g, TG_I64, y->ndim, y->shape,
-                                         n->op->name)
+    char who[48]; /* messages name the C function, as tg__op_fail does */
+    snprintf(who, sizeof who, "tg_%s", n->op->name);
+    tg_tensor *t = sv ? tg__const_tensor(g, TG_I64, y->ndim, y->shape, who)
                       : NULL;
     if (!t) return NULL;
     sv->idx = t;
