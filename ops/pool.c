@@ -183,6 +183,23 @@ static tg_status empty_fail(tg_graph *g, tg_node *n, const tg_tensor *x,
 
 /* ------------------------------------------------------------ max pool */
 
+/* The first output index along one axis whose window has no tap inside
+ * [0, H) (dilation can step over the whole input: kernel 2, dilation 3,
+ * padding 1 on H = 2 taps -1 and 2), or -1 when every window sees x. Such
+ * a window has no maximum; PyTorch outputs -inf there and gives it no
+ * gradient, and refusing it is the only answer that cannot mislead. */
+static int64_t padding_only_window(int64_t H, int64_t P, int64_t k,
+                                   int64_t s, int64_t pad, int64_t d)
+{
+    for (int64_t p = 0; p < P; p++) {
+        int64_t start = p * s - pad;
+        /* the first tap at or after 0 */
+        int64_t i = start >= 0 ? 0 : (-start + d - 1) / d;
+        if (i >= k || start + i * d >= H) return p;
+    }
+    return -1;
+}
+
 static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *x = n->in[0];
@@ -194,6 +211,25 @@ static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     int64_t P = pool_out(sp_h(x), a->KH, a->SH, a->PH, a->DH, a->CEIL);
     int64_t Q = pool_out(sp_w(x), a->KW, a->SW, a->PW, a->DW, a->CEIL);
     if (P < 1 || Q < 1) return empty_fail(g, n, x, P, Q);
+    int64_t ph = padding_only_window(sp_h(x), P, a->KH, a->SH, a->PH, a->DH);
+    int64_t pw = padding_only_window(sp_w(x), Q, a->KW, a->SW, a->PW, a->DW);
+    if (ph >= 0 || pw >= 0) {
+        char s[TG_SHAPE_BUF];
+        bool on_w = ph < 0;
+        int64_t k = on_w ? a->KW : a->KH, st = on_w ? a->SW : a->SH;
+        int64_t pad = on_w ? a->PW : a->PH, d = on_w ? a->DW : a->DH;
+        int64_t at = on_w ? pw : ph;
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "x %s: window %lld along %s (kernel %lld, stride "
+                           "%lld, padding %lld, dilation %lld) lies entirely "
+                           "in the padding and has no maximum; hint: lower "
+                           "the padding or the dilation",
+                           tg__fmt_shape(s, x->ndim, x->shape),
+                           (long long)at,
+                           x->ndim == 3 ? "L" : on_w ? "W" : "H",
+                           (long long)k, (long long)st, (long long)pad,
+                           (long long)d);
+    }
     if (x->dtype == TG_F32 && sp_h(x) * sp_w(x) > (1 << 24)) {
         char s[TG_SHAPE_BUF];
         return tg__op_fail(g, n, TG_ERR_SHAPE,
@@ -227,11 +263,10 @@ static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                                 best = v, at = h * W + w;                  \
                         }                                                  \
                     }                                                      \
-                    /* a window of padding only (dilation can make   \
-                       one) gives -inf, and its gradient goes to the    \
-                       plane's first element */                         \
+                    /* at >= 0: the shape rule refuses windows of     \
+                       padding only */                                  \
                     y[(pl * P + p) * Q + q] = best;                        \
-                    idx[(pl * P + p) * Q + q] = (T)(at < 0 ? 0 : at);      \
+                    idx[(pl * P + p) * Q + q] = (T)at;                     \
                 }                                                          \
         }                                                                  \
     }

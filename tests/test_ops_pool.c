@@ -313,6 +313,38 @@ static void t_errors(void)
              "tg_avg_pool2d: padding (2, 0) must be >= 0 and at most half "
              "the kernel (2, 2)");
     tg_graph_free(g);
+    /* dilation 3 steps over a 2-wide input from padding 1: taps -1 and
+     * 2, a window with no element (PyTorch returns -inf there) */
+    g = tg_graph_new();
+    x = tg_input(g, TG_F64, TG_SHAPE(1, 1, 2, 5), NULL);
+    tg_tensor *y = tg_max_pool2d(x, &(tg_pool_opts){.kernel = {2, 2},
+                                                    .stride = {1, 1},
+                                                    .padding = {1, 1},
+                                                    .dilation = {3, 1}});
+    TT_CHECK(y->numel == 0 || tg_get(y, 0) != -INFINITY);
+    TT_STREQ(tg_graph_error(g),
+             "tg_max_pool2d: x [1,1,2,5]: window 0 along H (kernel 2, "
+             "stride 1, padding 1, dilation 3) lies entirely in the padding "
+             "and has no maximum; hint: lower the padding or the dilation");
+    tg_graph_free(g);
+    g = tg_graph_new();
+    x = tg_input(g, TG_F32, TG_SHAPE(1, 2, 2), NULL);
+    tg_max_pool1d(x, &(tg_pool_opts){.kernel = {2}, .padding = {1},
+                                     .dilation = {3}});
+    TT_STREQ(tg_graph_error(g),
+             "tg_max_pool1d: x [1,2,2]: window 0 along L (kernel 2, "
+             "stride 2, padding 1, dilation 3) lies entirely in the padding "
+             "and has no maximum; hint: lower the padding or the dilation");
+    tg_graph_free(g);
+    /* the same dilation where every window meets x is accepted */
+    g = tg_graph_new();
+    x = tg_full(g, TG_F64, TG_SHAPE(1, 1, 3, 3), 2.0);
+    y = tg_max_pool2d(x, &(tg_pool_opts){.kernel = {2, 2}, .stride = {1, 1},
+                                         .padding = {1, 1},
+                                         .dilation = {2, 2}});
+    TT_CHECK(tg_graph_error(g) == NULL);
+    TT_CHECK(y->numel == 9 && tg_get(y, 0) == 2 && tg_get(y, 8) == 2);
+    tg_graph_free(g);
     g = tg_graph_new();
     x = tg_input(g, TG_F32, TG_SHAPE(3, 4, 4), NULL);
     tg_max_pool2d(x, NULL);

@@ -45,6 +45,7 @@
 #define TAPEGRAD_NN_H
 
 #include "tapegrad/core.h"
+#include "tapegrad/ops_conv.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,6 +94,12 @@ typedef enum tg_init {
 /* Apply initializer `kind` to t (TG_INIT_DEFAULT: U(±1/sqrt(fan_in))).
  * Failure as above; an unknown kind is TG_ERR_ARG. */
 tg_status tg_init_apply(tg_tensor *t, tg_init kind, tg_rng *r);
+/* The same with the fans given, for layouts tg_init_fans does not read:
+ * a convolution weight [O, C / groups, k...] has fan_in = C / groups *
+ * prod(k) and fan_out = O * prod(k) (PyTorch's fans: dims 1 and 0 times
+ * the receptive field). */
+tg_status tg_init_apply_fans(tg_tensor *t, tg_init kind, tg_rng *r,
+                             int64_t fan_in, int64_t fan_out);
 
 /* ------------------------------------------------------------ activations */
 
@@ -155,6 +162,54 @@ tg_layer *tg_nn_layernorm(tg_graph *g, tg_dtype dt, int64_t dim, double eps,
 tg_layer *tg_nn_batchnorm(tg_graph *g, tg_dtype dt, int64_t channels,
                           double momentum, double eps, const char *name);
 
+/* Convolution layers (NCHW; tapegrad/ops_conv.h for the ops and the
+ * options). Parameters as PyTorch's nn.Conv2d / nn.ConvTranspose2d names
+ * and shapes them: conv "<name>.weight" [out, in / groups, kh, kw],
+ * transposed [in, out / groups, kh, kw], "<name>.bias" [out] unless bias
+ * is false. Fans as PyTorch: fan_in = weight dim 1 * kh kw (in / groups
+ * for a convolution, out / groups for a transposed one), fan_out = weight
+ * dim 0 * kh kw. TG_INIT_DEFAULT is PyTorch's default, W and b ~ U(±1 /
+ * sqrt(fan_in)); other initializers use the fans and zero the bias. The
+ * options are copied (NULL: stride 1, no padding); groups must divide in
+ * and out; a negative option, "same" padding with a stride, or
+ * output_padding on a (non-transposed) convolution fail here (TG_ERR_ARG),
+ * the rest when the layer first sees an input. */
+tg_layer *tg_nn_conv2d(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       int64_t kh, int64_t kw, const tg_conv_opts *o,
+                       bool bias, tg_init init, const char *name);
+tg_layer *tg_nn_conv1d(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       int64_t k, const tg_conv_opts *o, bool bias,
+                       tg_init init, const char *name);
+tg_layer *tg_nn_conv_transpose2d(tg_graph *g, tg_dtype dt, int64_t in,
+                                 int64_t out, int64_t kh, int64_t kw,
+                                 const tg_conv_opts *o, bool bias,
+                                 tg_init init, const char *name);
+tg_layer *tg_nn_conv_transpose1d(tg_graph *g, tg_dtype dt, int64_t in,
+                                 int64_t out, int64_t k,
+                                 const tg_conv_opts *o, bool bias,
+                                 tg_init init, const char *name);
+/* Pooling layers (no parameters; options copied, the kernel required). */
+tg_layer *tg_nn_max_pool2d(tg_graph *g, const tg_pool_opts *o);
+tg_layer *tg_nn_max_pool1d(tg_graph *g, const tg_pool_opts *o);
+tg_layer *tg_nn_avg_pool2d(tg_graph *g, const tg_pool_opts *o);
+tg_layer *tg_nn_avg_pool1d(tg_graph *g, const tg_pool_opts *o);
+/* adaptive_avg_pool2d(x, out_h, out_w); (1, 1) is global average pooling.
+ * The 1-D form reads out_h only. */
+tg_layer *tg_nn_adaptive_avg_pool2d(tg_graph *g, int64_t out_h, int64_t out_w);
+tg_layer *tg_nn_adaptive_avg_pool1d(tg_graph *g, int64_t out_len);
+/* y = interpolate(x, o) (nn.Upsample): size or scale factor, nearest or
+ * (bi)linear. */
+tg_layer *tg_nn_upsample(tg_graph *g, const tg_interp_opts *o);
+/* y = x flattened from axis 1: [N, d1, d2...] -> [N, d1 d2...]
+ * (nn.Flatten's defaults). */
+tg_layer *tg_nn_flatten(tg_graph *g);
+/* tg_nn_batchnorm that accepts 4-D [N, C, H, W] inputs only
+ * (nn.BatchNorm2d): statistics per channel over N, H and W. */
+tg_layer *tg_nn_batchnorm2d(tg_graph *g, tg_dtype dt, int64_t channels,
+                            double momentum, double eps, const char *name);
+/* y = dropout2d(x, p) in training mode (whole channels), x in eval. */
+tg_layer *tg_nn_dropout2d(tg_graph *g, double p);
+
 /* y = layers[n-1](... layers[0](x)). Takes ownership of the n layers. */
 tg_layer *tg_nn_sequential(tg_graph *g, int n, tg_layer *const *layers,
                            const char *name);
@@ -201,7 +256,9 @@ tg_tensor *tg_layer_find(const tg_layer *l, const char *name);
 int tg_layer_num_children(const tg_layer *l);
 tg_layer *tg_layer_child(const tg_layer *l, int i);
 const char *tg_layer_name(const tg_layer *l); /* borrowed */
-const char *tg_layer_kind(const tg_layer *l); /* "linear", "preln"…    */
+/* "linear", "conv2d", "max_pool2d", "preln"…: the constructor's name
+ * without tg_nn_. */
+const char *tg_layer_kind(const tg_layer *l);
 
 /* Freeze (false) or unfreeze (true) every parameter of the layer and its
  * sub-layers: frozen parameters get no gradient, and backward skips the

@@ -91,7 +91,9 @@ typedef struct tg_pool_opts {
 /* max_pool2d(x)[n,c,p,q] = max of x over the window (dilated taps at
  * p s0 - pad0 + i d0, ...; padding never wins). x [N, C, H, W], y [N, C,
  * P, Q], P = floor((H + 2 pad0 - d0 (k0 - 1) - 1) / s0) + 1 (ceil with
- * ceil_mode, less one if that window would start in the padding). The
+ * ceil_mode, less one if that window would start in the padding). A
+ * window whose taps all lie in the padding (dilation can step over a small
+ * input) is an error: it has no maximum (PyTorch outputs -inf). The
  * gradient goes to the first maximum of each window in row-major order;
  * NaN propagates (PyTorch). f32 planes hold at most 2^24 elements. */
 tg_tensor *tg_max_pool2d(tg_tensor *x, const tg_pool_opts *o);

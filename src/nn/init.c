@@ -123,13 +123,10 @@ tg_status tg_init_normal(tg_tensor *t, tg_rng *r, double mean, double std)
  * fan(s) divide it. */
 enum { FAN_IN, FAN_AVG };
 
-static tg_status scaled(tg_tensor *t, tg_rng *r, const char *who,
-                        double scale, int mode, bool uniform)
+static tg_status scaled_fans(tg_tensor *t, tg_rng *r, const char *who,
+                             double scale, int mode, bool uniform,
+                             int64_t fi, int64_t fo)
 {
-    tg_status st = check_target(t, who);
-    if (st != TG_OK) return st;
-    int64_t fi, fo;
-    tg_init_fans(t, &fi, &fo);
     double fan = mode == FAN_IN ? (double)fi : 0.5 * (double)(fi + fo);
     if (fan <= 0) {
         char sb[TG_SHAPE_BUF];
@@ -145,6 +142,16 @@ static tg_status scaled(tg_tensor *t, tg_rng *r, const char *who,
         return fill_uniform(t, pick_rng(t, r), -a, a);
     }
     return fill_normal(t, pick_rng(t, r), 0.0, sqrt(var));
+}
+
+static tg_status scaled(tg_tensor *t, tg_rng *r, const char *who,
+                        double scale, int mode, bool uniform)
+{
+    tg_status st = check_target(t, who);
+    if (st != TG_OK) return st;
+    int64_t fi, fo;
+    tg_init_fans(t, &fi, &fo);
+    return scaled_fans(t, r, who, scale, mode, uniform, fi, fo);
 }
 
 /* Glorot: Var = 2 / (fan_in + fan_out) = 1 / fan_avg. */
@@ -171,26 +178,43 @@ tg_status tg_init_lecun_normal(tg_tensor *t, tg_rng *r)
     return scaled(t, r, "tg_init_lecun_normal", 1.0, FAN_IN, false);
 }
 
-tg_status tg_init_apply(tg_tensor *t, tg_init kind, tg_rng *r)
+tg_status tg_init_apply_fans(tg_tensor *t, tg_init kind, tg_rng *r,
+                             int64_t fan_in, int64_t fan_out)
 {
+    const char *who = "tg_init_apply";
+    tg_status st = check_target(t, who);
+    if (st != TG_OK) return st;
     switch (kind) {
     case TG_INIT_ZEROS: return tg_init_zeros(t);
-    case TG_INIT_XAVIER_UNIFORM: return tg_init_xavier_uniform(t, r);
-    case TG_INIT_XAVIER_NORMAL: return tg_init_xavier_normal(t, r);
-    case TG_INIT_HE_NORMAL: return tg_init_he_normal(t, r);
-    case TG_INIT_HE_UNIFORM: return tg_init_he_uniform(t, r);
-    case TG_INIT_LECUN_NORMAL: return tg_init_lecun_normal(t, r);
+    case TG_INIT_XAVIER_UNIFORM:
+        return scaled_fans(t, r, "tg_init_xavier_uniform", 1.0, FAN_AVG, true,
+                           fan_in, fan_out);
+    case TG_INIT_XAVIER_NORMAL:
+        return scaled_fans(t, r, "tg_init_xavier_normal", 1.0, FAN_AVG, false,
+                           fan_in, fan_out);
+    case TG_INIT_HE_NORMAL:
+        return scaled_fans(t, r, "tg_init_he_normal", 2.0, FAN_IN, false,
+                           fan_in, fan_out);
+    case TG_INIT_HE_UNIFORM:
+        return scaled_fans(t, r, "tg_init_he_uniform", 2.0, FAN_IN, true,
+                           fan_in, fan_out);
+    case TG_INIT_LECUN_NORMAL:
+        return scaled_fans(t, r, "tg_init_lecun_normal", 1.0, FAN_IN, false,
+                           fan_in, fan_out);
     case TG_INIT_DEFAULT: {
-        /* PyTorch's nn.Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
-        tg_status st = check_target(t, "tg_init_apply");
-        if (st != TG_OK) return st;
-        int64_t fi;
-        tg_init_fans(t, &fi, NULL);
-        double a = fi > 0 ? 1.0 / sqrt((double)fi) : 0.0;
+        /* PyTorch's nn.Linear and nn.Conv*d default (kaiming_uniform with
+         * a = sqrt(5)): U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+        double a = fan_in > 0 ? 1.0 / sqrt((double)fan_in) : 0.0;
         return fill_uniform(t, pick_rng(t, r), -a, a);
     }
     }
-    if (!t) return tg__set_last_error(TG_ERR_ARG, "tg_init_apply: tensor is NULL");
     return tg__nn_fail(t->graph, TG_ERR_ARG,
                        "tg_init_apply: unknown initializer %d", (int)kind);
+}
+
+tg_status tg_init_apply(tg_tensor *t, tg_init kind, tg_rng *r)
+{
+    int64_t fi, fo;
+    tg_init_fans(t, &fi, &fo);
+    return tg_init_apply_fans(t, kind, r, fi, fo);
 }

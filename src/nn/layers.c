@@ -22,12 +22,35 @@ typedef enum kind {
     K_DROPOUT,
     K_MAXOUT,
     K_FN,
+    K_CONV1D,
+    K_CONV2D,
+    K_CONVT1D,
+    K_CONVT2D,
+    K_MAXPOOL1D,
+    K_MAXPOOL2D,
+    K_AVGPOOL1D,
+    K_AVGPOOL2D,
+    K_ADAPTIVE1D,
+    K_ADAPTIVE2D,
+    K_UPSAMPLE,
+    K_FLATTEN,
+    K_BATCHNORM2D,
+    K_DROPOUT2D,
+    K_COUNT
 } kind;
 
 static const char *const kind_names[] = {
-    "linear",   "activation", "sequential", "residual",
-    "preln",    "postln",     "layernorm",  "batchnorm",
-    "dropout",  "maxout",     "fn"};
+    "linear",           "activation",          "sequential",
+    "residual",         "preln",               "postln",
+    "layernorm",        "batchnorm",           "dropout",
+    "maxout",           "fn",                  "conv1d",
+    "conv2d",           "conv_transpose1d",    "conv_transpose2d",
+    "max_pool1d",       "max_pool2d",          "avg_pool1d",
+    "avg_pool2d",       "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+    "upsample",         "flatten",             "batchnorm2d",
+    "dropout2d"};
+_Static_assert(sizeof kind_names / sizeof *kind_names == K_COUNT,
+               "one name per layer kind");
 
 struct tg_layer {
     kind kind;
@@ -41,6 +64,10 @@ struct tg_layer {
     tg_tensor *(*fn)(tg_tensor *, void *);
     void *ud;
     tg__bn_fn bn_fn;          /* batch norm: NULL is tg_batch_norm        */
+    tg_conv_opts conv;        /* convolutions: options as given          */
+    tg_pool_opts pool;        /* windowed pools                           */
+    tg_interp_opts interp;    /* upsample                                 */
+    int64_t out_size[2];      /* adaptive pools                           */
     tg_layer **child;
     int n_child;
     tg_tensor **params;       /* trainable, depth-first, own ones first   */
@@ -343,17 +370,17 @@ tg_layer *tg_nn_layernorm(tg_graph *g, tg_dtype dt, int64_t dim, double eps,
     return done(l, who);
 }
 
-tg_layer *tg_nn_batchnorm(tg_graph *g, tg_dtype dt, int64_t channels,
-                          double momentum, double eps, const char *name)
+static tg_layer *batchnorm_layer(tg_graph *g, tg_dtype dt, int64_t channels,
+                                 double momentum, double eps, const char *name,
+                                 kind k, const char *who)
 {
-    const char *who = "tg_nn_batchnorm";
     if (!check_dims(g, who, channels, 1)) return NULL;
     if (!(momentum >= 0 && momentum <= 1)) {
         tg__nn_fail(g, TG_ERR_ARG, "%s: momentum %g outside [0, 1]", who,
                     momentum);
         return NULL;
     }
-    tg_layer *l = layer_new(g, K_BATCHNORM, name, who);
+    tg_layer *l = layer_new(g, k, name, who);
     if (!l) return NULL;
     l->eps = eps > 0 ? eps : 1e-5;
     l->momentum = momentum;
@@ -371,6 +398,274 @@ tg_layer *tg_nn_batchnorm(tg_graph *g, tg_dtype dt, int64_t channels,
         tg_init_constant(l->rvar, 1.0);
     }
     return done(l, who);
+}
+
+tg_layer *tg_nn_batchnorm(tg_graph *g, tg_dtype dt, int64_t channels,
+                          double momentum, double eps, const char *name)
+{
+    return batchnorm_layer(g, dt, channels, momentum, eps, name, K_BATCHNORM,
+                           "tg_nn_batchnorm");
+}
+
+/* --------------------------------------------- convolution and pooling */
+
+/* Options a convolution layer can refuse before it sees an input: the
+ * rest (sizes that leave no output, a kernel larger than the padded
+ * input) depend on the input and are the op's to report. */
+static bool conv_opts_ok(tg_graph *g, const char *who, const tg_conv_opts *o,
+                         bool transposed)
+{
+    if (!o) return true;
+    const char *bad = NULL;
+    for (int k = 0; k < 2; k++)
+        if (o->stride[k] < 0 || o->padding[k] < 0 || o->dilation[k] < 0 ||
+            o->output_padding[k] < 0 || o->groups < 0)
+            bad = "stride, padding, dilation, output_padding and groups "
+                  "must be >= 0 (0 means the default)";
+    if (bad)
+        ;
+    else if (o->padding_mode < TG_PAD_EXPLICIT || o->padding_mode > TG_PAD_VALID)
+        bad = "padding_mode must be TG_PAD_EXPLICIT, TG_PAD_SAME or "
+              "TG_PAD_VALID";
+    else if (o->padding_mode == TG_PAD_SAME && transposed)
+        bad = "padding \"same\" is for convolutions, not transposed ones "
+              "(as PyTorch); hint: give padding (k - 1) / 2 per side";
+    else if (o->padding_mode == TG_PAD_SAME &&
+             ((o->stride[0] > 1) || (o->stride[1] > 1)))
+        bad = "padding \"same\" needs stride 1 (as PyTorch)";
+    else if (!transposed && (o->output_padding[0] || o->output_padding[1]))
+        bad = "output_padding is for transposed convolutions only";
+    if (!bad && transposed)
+        for (int k = 0; k < 2; k++) {
+            int64_t s = o->stride[k] ? o->stride[k] : 1;
+            int64_t d = o->dilation[k] ? o->dilation[k] : 1;
+            if (o->output_padding[k] >= s && o->output_padding[k] >= d)
+                bad = "output_padding must be smaller than the stride or "
+                      "the dilation";
+        }
+    if (!bad) return true;
+    tg__nn_fail(g, TG_ERR_ARG,
+                "%s: %s (stride %lld, %lld; padding %lld, %lld; dilation "
+                "%lld, %lld; output_padding %lld, %lld; groups %lld)",
+                who, bad, (long long)o->stride[0], (long long)o->stride[1],
+                (long long)o->padding[0], (long long)o->padding[1],
+                (long long)o->dilation[0], (long long)o->dilation[1],
+                (long long)o->output_padding[0],
+                (long long)o->output_padding[1], (long long)o->groups);
+    return false;
+}
+
+/* Largest channel count or kernel size a layer accepts (as the ops). */
+#define LAYER_DIM_MAX (INT64_C(1) << 30)
+
+static tg_layer *conv_layer(tg_graph *g, kind k, tg_dtype dt, int64_t in,
+                            int64_t out, int64_t kh, int64_t kw,
+                            const tg_conv_opts *o, bool bias, tg_init init,
+                            const char *name, const char *who)
+{
+    bool transposed = k == K_CONVT1D || k == K_CONVT2D;
+    int rank = k == K_CONV2D || k == K_CONVT2D ? 2 : 1;
+    if (!check_dims(g, who, in, out)) return NULL;
+    if (kh < 1 || kw < 1 || kh > LAYER_DIM_MAX || kw > LAYER_DIM_MAX ||
+        in > LAYER_DIM_MAX || out > LAYER_DIM_MAX) {
+        if (rank == 2)
+            tg__nn_fail(g, TG_ERR_ARG,
+                        "%s: kernel %lld x %lld must be >= 1 (and channels "
+                        "and kernel at most 2^30)",
+                        who, (long long)kh, (long long)kw);
+        else
+            tg__nn_fail(g, TG_ERR_ARG,
+                        "%s: kernel %lld must be >= 1 (and channels and "
+                        "kernel at most 2^30)",
+                        who, (long long)kw);
+        return NULL;
+    }
+    if (!conv_opts_ok(g, who, o, transposed)) return NULL;
+    int64_t groups = o && o->groups ? o->groups : 1;
+    if (in % groups || out % groups) {
+        tg__nn_fail(g, TG_ERR_ARG,
+                    "%s: groups = %lld must divide the input channels %lld "
+                    "and the output channels %lld",
+                    who, (long long)groups, (long long)in, (long long)out);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, k, name, who);
+    if (!l) return NULL;
+    if (o) l->conv = *o;
+    /* PyTorch's layouts: conv [out, in / G, k...], transposed [in, out /
+     * G, k...]; fans are dim 1 and dim 0 times the receptive field. */
+    int64_t d0 = transposed ? in : out, d1 = transposed ? out / groups : in / groups;
+    int64_t shape[4] = {d0, d1, kh, kw};
+    if (rank == 1) shape[2] = kw;
+    l->w = make_param(l, dt, rank + 2, shape, "weight");
+    if (l->w && bias) l->b = make_param(l, dt, 1, &out, "bias");
+    if (l->w && (!bias || l->b)) {
+        int64_t rf = rank == 2 ? kh * kw : kw;
+        int64_t fan_in = d1 * rf, fan_out = d0 * rf;
+        tg_status st = tg_init_apply_fans(l->w, init, NULL, fan_in, fan_out);
+        if (st == TG_OK && l->b) {
+            if (init == TG_INIT_DEFAULT) {
+                double a = 1 / sqrt((double)fan_in);
+                tg_init_uniform(l->b, NULL, -a, a);
+            } else {
+                tg_init_zeros(l->b);
+            }
+        }
+    }
+    return done(l, who);
+}
+
+tg_layer *tg_nn_conv2d(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       int64_t kh, int64_t kw, const tg_conv_opts *o,
+                       bool bias, tg_init init, const char *name)
+{
+    return conv_layer(g, K_CONV2D, dt, in, out, kh, kw, o, bias, init, name,
+                      "tg_nn_conv2d");
+}
+
+tg_layer *tg_nn_conv1d(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
+                       int64_t k, const tg_conv_opts *o, bool bias,
+                       tg_init init, const char *name)
+{
+    return conv_layer(g, K_CONV1D, dt, in, out, 1, k, o, bias, init, name,
+                      "tg_nn_conv1d");
+}
+
+tg_layer *tg_nn_conv_transpose2d(tg_graph *g, tg_dtype dt, int64_t in,
+                                 int64_t out, int64_t kh, int64_t kw,
+                                 const tg_conv_opts *o, bool bias,
+                                 tg_init init, const char *name)
+{
+    return conv_layer(g, K_CONVT2D, dt, in, out, kh, kw, o, bias, init, name,
+                      "tg_nn_conv_transpose2d");
+}
+
+tg_layer *tg_nn_conv_transpose1d(tg_graph *g, tg_dtype dt, int64_t in,
+                                 int64_t out, int64_t k,
+                                 const tg_conv_opts *o, bool bias,
+                                 tg_init init, const char *name)
+{
+    return conv_layer(g, K_CONVT1D, dt, in, out, 1, k, o, bias, init, name,
+                      "tg_nn_conv_transpose1d");
+}
+
+/* A layer with no parameters of its own: just the graph check. */
+static tg_layer *plain_layer(tg_graph *g, kind k, const char *who)
+{
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return NULL;
+    }
+    return layer_new(g, k, NULL, who);
+}
+
+static tg_layer *pool_layer(tg_graph *g, kind k, const tg_pool_opts *o,
+                            const char *who)
+{
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return NULL;
+    }
+    bool two = k == K_MAXPOOL2D || k == K_AVGPOOL2D;
+    bool neg = false;
+    for (int i = 0; o && i < 2; i++)
+        neg |= o->kernel[i] < 0 || o->stride[i] < 0 || o->padding[i] < 0 ||
+               o->dilation[i] < 0;
+    if (!o || o->kernel[0] < 1 || (two && o->kernel[1] < 1) || neg) {
+        if (two)
+            tg__nn_fail(g, TG_ERR_ARG,
+                        "%s: kernel (%lld, %lld) must be >= 1 and stride, "
+                        "padding and dilation >= 0; hint: set "
+                        "tg_pool_opts.kernel",
+                        who, o ? (long long)o->kernel[0] : 0LL,
+                        o ? (long long)o->kernel[1] : 0LL);
+        else
+            tg__nn_fail(g, TG_ERR_ARG,
+                        "%s: kernel %lld must be >= 1 and stride, padding "
+                        "and dilation >= 0; hint: set tg_pool_opts.kernel",
+                        who, o ? (long long)o->kernel[0] : 0LL);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, k, NULL, who);
+    if (l) l->pool = *o;
+    return done(l, who);
+}
+
+tg_layer *tg_nn_max_pool2d(tg_graph *g, const tg_pool_opts *o)
+{
+    return pool_layer(g, K_MAXPOOL2D, o, "tg_nn_max_pool2d");
+}
+tg_layer *tg_nn_max_pool1d(tg_graph *g, const tg_pool_opts *o)
+{
+    return pool_layer(g, K_MAXPOOL1D, o, "tg_nn_max_pool1d");
+}
+tg_layer *tg_nn_avg_pool2d(tg_graph *g, const tg_pool_opts *o)
+{
+    return pool_layer(g, K_AVGPOOL2D, o, "tg_nn_avg_pool2d");
+}
+tg_layer *tg_nn_avg_pool1d(tg_graph *g, const tg_pool_opts *o)
+{
+    return pool_layer(g, K_AVGPOOL1D, o, "tg_nn_avg_pool1d");
+}
+
+static tg_layer *adaptive_layer(tg_graph *g, kind k, int64_t h, int64_t w,
+                                const char *who)
+{
+    if (!check_dims(g, who, h, w)) return NULL;
+    tg_layer *l = layer_new(g, k, NULL, who);
+    if (l) l->out_size[0] = h, l->out_size[1] = w;
+    return done(l, who);
+}
+
+tg_layer *tg_nn_adaptive_avg_pool2d(tg_graph *g, int64_t out_h, int64_t out_w)
+{
+    return adaptive_layer(g, K_ADAPTIVE2D, out_h, out_w,
+                          "tg_nn_adaptive_avg_pool2d");
+}
+tg_layer *tg_nn_adaptive_avg_pool1d(tg_graph *g, int64_t out_len)
+{
+    return adaptive_layer(g, K_ADAPTIVE1D, out_len, 1,
+                          "tg_nn_adaptive_avg_pool1d");
+}
+
+tg_layer *tg_nn_upsample(tg_graph *g, const tg_interp_opts *o)
+{
+    const char *who = "tg_nn_upsample";
+    if (g && !o) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: options are NULL; hint: give a size "
+                                   "or a scale_factor per spatial axis",
+                    who);
+        return NULL;
+    }
+    tg_layer *l = plain_layer(g, K_UPSAMPLE, who);
+    if (l) l->interp = *o;
+    return done(l, who);
+}
+
+tg_layer *tg_nn_flatten(tg_graph *g)
+{
+    const char *who = "tg_nn_flatten";
+    return done(plain_layer(g, K_FLATTEN, who), who);
+}
+
+tg_layer *tg_nn_dropout2d(tg_graph *g, double p)
+{
+    const char *who = "tg_nn_dropout2d";
+    if (g && !(p >= 0 && p < 1)) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: p = %g outside [0, 1)", who, p);
+        return NULL;
+    }
+    tg_layer *l = plain_layer(g, K_DROPOUT2D, who);
+    if (l) l->p = p;
+    return done(l, who);
+}
+
+tg_layer *tg_nn_batchnorm2d(tg_graph *g, tg_dtype dt, int64_t channels,
+                            double momentum, double eps, const char *name)
+{
+    tg_layer *l = batchnorm_layer(g, dt, channels, momentum, eps, name,
+                                  K_BATCHNORM2D, "tg_nn_batchnorm2d");
+    return l;
 }
 
 /* ------------------------------------------------------------- composites */
@@ -547,6 +842,42 @@ tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
     case K_POSTLN:
         return tg_layer_forward(l->child[1],
                                 tg_add(x, tg_layer_forward(l->child[0], x)));
+    case K_CONV1D: return tg_conv1d(x, l->w, l->b, &l->conv);
+    case K_CONV2D: return tg_conv2d(x, l->w, l->b, &l->conv);
+    case K_CONVT1D: return tg_conv_transpose1d(x, l->w, l->b, &l->conv);
+    case K_CONVT2D: return tg_conv_transpose2d(x, l->w, l->b, &l->conv);
+    case K_MAXPOOL1D: return tg_max_pool1d(x, &l->pool);
+    case K_MAXPOOL2D: return tg_max_pool2d(x, &l->pool);
+    case K_AVGPOOL1D: return tg_avg_pool1d(x, &l->pool);
+    case K_AVGPOOL2D: return tg_avg_pool2d(x, &l->pool);
+    case K_ADAPTIVE1D: return tg_adaptive_avg_pool1d(x, l->out_size[0]);
+    case K_ADAPTIVE2D:
+        return tg_adaptive_avg_pool2d(x, l->out_size[0], l->out_size[1]);
+    case K_UPSAMPLE: return tg_interpolate(x, &l->interp);
+    case K_FLATTEN:
+        if (x->ndim < 2 && x->graph && !(x->flags & TG_TF_POISON)) {
+            char sb[TG_SHAPE_BUF];
+            tg__fail(x->graph, TG_ERR_SHAPE,
+                     "tg_nn_flatten: input %s has no axis 1 to flatten from; "
+                     "hint: the layer keeps axis 0 (the batch)",
+                     tg__fmt_shape(sb, x->ndim, x->shape));
+            return &x->graph->poison;
+        }
+        return x->ndim == 2 ? x : tg_flatten(x, 1, -1);
+    case K_BATCHNORM2D:
+        if (x->ndim != 4 && x->graph && !(x->flags & TG_TF_POISON)) {
+            char sb[TG_SHAPE_BUF];
+            tg__fail(x->graph, TG_ERR_SHAPE,
+                     "tg_nn_batchnorm2d (%s): input must be 4-D [N, C, H, W], "
+                     "got %s; hint: tg_nn_batchnorm takes any [N, C, ...]",
+                     l->name, tg__fmt_shape(sb, x->ndim, x->shape));
+            return &x->graph->poison;
+        }
+        return (l->bn_fn ? l->bn_fn : tg_batch_norm)(x, l->w, l->b, l->rmean,
+                                                     l->rvar, l->momentum,
+                                                     l->eps);
+    case K_DROPOUT2D: return tg_dropout2d(x, l->p);
+    case K_COUNT: break;
     }
     return x;
 }
@@ -572,7 +903,7 @@ int tg__layer_set_batchnorm_fn(tg_layer *l, tg__bn_fn fn)
 {
     if (!l) return 0;
     int n = 0;
-    if (l->kind == K_BATCHNORM) {
+    if (l->kind == K_BATCHNORM || l->kind == K_BATCHNORM2D) {
         l->bn_fn = fn;
         n++;
     }
