@@ -1,12 +1,24 @@
-/* Workload conv: one 3x3 convolution, 64 -> 64 channels, 32x32 images,
- * batch 32, padding 1, f32 (the shape of a ResNet stage). Cases:
- *   fwd      y = conv2d(x, w, b)
- *   fwd_bwd  y, then dx, dw and db from tg_backward_seed(y, g)
+/* Workload conv: convolution speed, three ways.
+ *
+ *   fwd, fwd_bwd  one 3x3 convolution, 64 -> 64 channels, 32x32 images,
+ *                 batch 32, padding 1, f32 (the shape of a ResNet stage):
+ *                 y = conv2d(x, w, b); then dx, dw and db from
+ *                 tg_backward_seed(y, g)
+ *   gemm          the product that convolution's forward pass reduces to
+ *                 after im2col, w [64, 576] @ cols [32, 576, 1024], timed
+ *                 through tg_matmul: the machine's GEMM rate on the
+ *                 convolution's own shape (same flop count as fwd)
+ *   cnn_step      one training step (forward, cross-entropy, backward,
+ *                 Adam) of the network of `tapegrad demo cnn` at batch 128:
+ *                 conv 1->32 3x3 pad 1, batch norm, ReLU, max pool 2,
+ *                 conv 32->64 3x3 pad 1, batch norm, ReLU, max pool 2,
+ *                 linear 3136->128, ReLU, linear 128->10
+ *
  * Reported: seconds per call (median of --reps runs of --steps calls
- * after --warmup), and GFLOP/s counting 2 N O P Q C kH kW flops per
+ * after --warmup) and GFLOP/s counting 2 N O P Q C kH kW flops per
  * convolution (three convolutions for fwd_bwd). Data from bench_fill as
- * in bench/torch_ref.py's conv(): x, g in [-1, 1], w and b in
- * +-1/sqrt(C kH kW).
+ * in bench/torch_ref.py's conv(): the same inputs and initial weights on
+ * both sides, so cnn_step's losses agree to rounding.
  */
 #include <math.h>
 #include <tapegrad/tapegrad.h>
@@ -20,56 +32,203 @@ static void die(tg_graph *g, const char *what)
     exit(1);
 }
 
+/* Median seconds per call of fn over a.reps runs of `steps` calls. */
+typedef void (*step_fn)(void *ud);
+static double timed(const bench_args *a, long steps, step_fn fn, void *ud)
+{
+    double *t = malloc(sizeof(double) * (size_t)a->reps);
+    for (int r = -a->warmup; r < a->reps; r++) {
+        double t0 = bench_now();
+        for (long s = 0; s < steps; s++) fn(ud);
+        if (r >= 0) t[r] = (bench_now() - t0) / (double)steps;
+    }
+    double m = bench_median(t, a->reps);
+    free(t);
+    return m;
+}
+
+/* ------------------------------------------------- one convolution */
+
+typedef struct conv_case {
+    tg_graph *g;
+    tg_tensor *w, *b;
+    int64_t xs[4];
+    float *xv, *gv;
+    bool backward;
+    tg_tensor *cols; /* gemm: [N, C 9, S S] */
+} conv_case;
+
+static void conv_once(void *ud)
+{
+    conv_case *c = ud;
+    tg_graph *g = c->g;
+    tg_tensor *x = tg_input(g, TG_F32, 4, c->xs, c->xv);
+    if (c->backward) tg_set_requires_grad(x, true);
+    tg_tensor *y = tg_conv2d(x, c->w, c->b, &(tg_conv_opts){.padding = {1, 1}});
+    if (c->backward) {
+        tg_zero_grad(g);
+        tg_tensor *gt = tg_input(g, TG_F32, 4, c->xs, c->gv);
+        if (tg_backward_seed(g, y, gt) != TG_OK) die(g, "tg_backward_seed");
+    }
+    if (tg_graph_error(g)) die(g, "conv2d");
+    tg_graph_reset(g);
+}
+
+static void gemm_once(void *ud)
+{
+    conv_case *c = ud;
+    int64_t C = c->xs[1];
+    tg_tensor *w2 = tg_reshape(c->w, 2, (int64_t[]){C, C * 9});
+    tg_tensor *y = tg_matmul(w2, c->cols);
+    if (tg_graph_error(c->g)) die(c->g, "matmul");
+    (void)y;
+    tg_graph_reset(c->g);
+}
+
+/* ------------------------------------------------- the demo network */
+
+typedef struct cnn_case {
+    tg_graph *g;
+    tg_layer *net;
+    tg_optim *opt;
+    int64_t B;
+    float *xv, *yv;
+    double loss_first, loss;
+} cnn_case;
+
+/* Fill a layer's parameter with bench_fill values, ±bound. */
+static void fill_param(tg_layer *l, const char *name, uint64_t stream,
+                       double bound)
+{
+    tg_tensor *t = tg_layer_find(l, name);
+    if (!t) die(NULL, name);
+    bench_fill(tg_f32(t), t->numel, stream, -bound, bound);
+}
+
+static tg_layer *make_cnn(tg_graph *g)
+{
+    tg_conv_opts pad1 = {.padding = {1, 1}};
+    tg_pool_opts pool2 = {.kernel = {2, 2}};
+    tg_layer *k[] = {
+        tg_nn_conv2d(g, TG_F32, 1, 32, 3, 3, &pad1, true, TG_INIT_DEFAULT, "c1"),
+        tg_nn_batchnorm2d(g, TG_F32, 32, 0.1, 1e-5, "bn1"),
+        tg_nn_activation_named(g, "relu"),
+        tg_nn_max_pool2d(g, &pool2),
+        tg_nn_conv2d(g, TG_F32, 32, 64, 3, 3, &pad1, true, TG_INIT_DEFAULT, "c2"),
+        tg_nn_batchnorm2d(g, TG_F32, 64, 0.1, 1e-5, "bn2"),
+        tg_nn_activation_named(g, "relu"),
+        tg_nn_max_pool2d(g, &pool2),
+        tg_nn_flatten(g),
+        tg_nn_linear(g, TG_F32, 3136, 128, true, TG_INIT_DEFAULT, "fc1"),
+        tg_nn_activation_named(g, "relu"),
+        tg_nn_linear(g, TG_F32, 128, 10, true, TG_INIT_DEFAULT, "fc2"),
+    };
+    tg_layer *net = tg_nn_sequential(g, (int)(sizeof k / sizeof *k), k, "cnn");
+    if (!net) die(g, "make_cnn");
+    /* PyTorch's default bounds 1/sqrt(fan_in), values shared with
+     * torch_ref.py (linear weights [in, out] here, transposed there) */
+    fill_param(net, "c1.weight", 31, 1 / 3.0);
+    fill_param(net, "c1.bias", 32, 1 / 3.0);
+    fill_param(net, "c2.weight", 33, 1 / sqrt(288.0));
+    fill_param(net, "c2.bias", 34, 1 / sqrt(288.0));
+    fill_param(net, "fc1.weight", 35, 1 / sqrt(3136.0));
+    fill_param(net, "fc1.bias", 36, 1 / sqrt(3136.0));
+    fill_param(net, "fc2.weight", 37, 1 / sqrt(128.0));
+    fill_param(net, "fc2.bias", 38, 1 / sqrt(128.0));
+    return net;
+}
+
+static void cnn_once(void *ud)
+{
+    cnn_case *c = ud;
+    tg_graph *g = c->g;
+    tg_tensor *x = tg_input(g, TG_F32, TG_SHAPE(c->B, 1, 28, 28), c->xv);
+    tg_tensor *y = tg_input(g, TG_F32, TG_SHAPE(c->B), c->yv);
+    tg_tensor *loss = tg_cross_entropy(tg_layer_forward(c->net, x), y);
+    if (tg_backward(g, loss) != TG_OK) die(g, "cnn backward");
+    tg_optim_step_zero_grad(c->opt);
+    c->loss = tg_item(loss);
+    if (isnan(c->loss_first)) c->loss_first = c->loss;
+    tg_graph_reset(g);
+}
+
 int main(int argc, char **argv)
 {
     bench_args a = bench_parse(argc, argv, 7, 2);
     int64_t N = a.tiny ? 2 : 32, C = a.tiny ? 8 : 64, S = a.tiny ? 8 : 32;
     long steps = bench_opt_int(&a, "--steps", a.tiny ? 1 : 5);
     tg_set_num_threads(a.threads);
-    tg_graph *g = tg_graph_new();
-    tg_tensor *w = tg_param(g, TG_F32, TG_SHAPE(C, C, 3, 3), "w");
-    tg_tensor *b = tg_param(g, TG_F32, TG_SHAPE(C), "b");
-    if (!w || !b) die(g, "tg_param");
+
+    conv_case cc = {.g = tg_graph_new(), .xs = {N, C, S, S}};
+    tg_graph *g = cc.g;
+    cc.w = tg_param(g, TG_F32, TG_SHAPE(C, C, 3, 3), "w");
+    cc.b = tg_param(g, TG_F32, TG_SHAPE(C), "b");
+    if (!cc.w || !cc.b) die(g, "tg_param");
     double bound = 1 / sqrt((double)(C * 9));
-    bench_fill(tg_f32(w), w->numel, 11, -bound, bound);
-    bench_fill(tg_f32(b), b->numel, 12, -bound, bound);
-    int64_t xs[4] = {N, C, S, S};
-    float *xv = malloc(sizeof(float) * (size_t)(N * C * S * S));
-    float *gv = malloc(sizeof(float) * (size_t)(N * C * S * S));
-    bench_fill(xv, N * C * S * S, 13, -1, 1);
-    bench_fill(gv, N * C * S * S, 14, -1, 1);
-    tg_conv_opts o = {.padding = {1, 1}};
+    bench_fill(tg_f32(cc.w), cc.w->numel, 11, -bound, bound);
+    bench_fill(tg_f32(cc.b), cc.b->numel, 12, -bound, bound);
+    cc.xv = malloc(sizeof(float) * (size_t)(N * C * S * S));
+    cc.gv = malloc(sizeof(float) * (size_t)(N * C * S * S));
+    bench_fill(cc.xv, N * C * S * S, 13, -1, 1);
+    bench_fill(cc.gv, N * C * S * S, 14, -1, 1);
     double flops = 2.0 * (double)(N * C * S * S) * (double)(C * 9);
-    for (int c = 0; c < 2; c++) {
-        const char *name = c ? "fwd_bwd" : "fwd";
+    for (int k = 0; k < 2; k++) {
+        const char *name = k ? "fwd_bwd" : "fwd";
         if (!bench_want(&a, name)) continue;
-        double *t = malloc(sizeof(double) * (size_t)a.reps);
-        for (int r = -a.warmup; r < a.reps; r++) {
-            double t0 = bench_now();
-            for (long s = 0; s < steps; s++) {
-                tg_tensor *x = tg_input(g, TG_F32, 4, xs, xv);
-                if (c) tg_set_requires_grad(x, true);
-                tg_tensor *y = tg_conv2d(x, w, b, &o);
-                if (c) {
-                    tg_zero_grad(g);
-                    tg_tensor *gt = tg_input(g, TG_F32, 4, xs, gv);
-                    if (tg_backward_seed(g, y, gt) != TG_OK)
-                        die(g, "tg_backward_seed");
-                }
-                if (tg_graph_error(g)) die(g, name);
-                tg_graph_reset(g);
-            }
-            if (r >= 0) t[r] = (bench_now() - t0) / (double)steps;
-        }
-        double sec = bench_median(t, a.reps);
-        double f = c ? 3 * flops : flops;
+        cc.backward = k == 1;
+        double sec = timed(&a, steps, conv_once, &cc);
+        double f = k ? 3 * flops : flops;
         printf("{\"bench\": \"conv\", \"case\": \"%s\", \"seconds\": %.6g, "
-               "\"gflops\": %.3g, \"threads\": %d}\n",
+               "\"gflops\": %.4g, \"threads\": %d}\n",
                name, sec, f / sec * 1e-9, a.threads);
-        free(t);
+        fflush(stdout);
     }
-    free(xv);
-    free(gv);
+    if (bench_want(&a, "gemm")) {
+        /* a persistent [N, C 9, S S] operand: parameters survive resets */
+        cc.cols = tg_param(g, TG_F32, TG_SHAPE(N, C * 9, S * S), "cols");
+        if (!cc.cols) die(g, "tg_param");
+        bench_fill(tg_f32(cc.cols), cc.cols->numel, 15, -1, 1);
+        double sec = timed(&a, steps, gemm_once, &cc);
+        printf("{\"bench\": \"conv\", \"case\": \"gemm\", \"seconds\": %.6g, "
+               "\"gflops\": %.4g, \"threads\": %d}\n",
+               sec, flops / sec * 1e-9, a.threads);
+        fflush(stdout);
+    }
+    free(cc.xv);
+    free(cc.gv);
     tg_graph_free(g);
+
+    if (bench_want(&a, "cnn_step")) {
+        cnn_case c = {.g = tg_graph_new(), .B = a.tiny ? 8 : 128,
+                      .loss_first = NAN};
+        c.net = make_cnn(c.g);
+        tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
+        c.opt = tg_optim_new(&oc, tg_layer_num_params(c.net),
+                             tg_layer_params(c.net));
+        if (!c.opt) die(NULL, "tg_optim_new");
+        c.xv = malloc(sizeof(float) * (size_t)(c.B * 784));
+        c.yv = malloc(sizeof(float) * (size_t)c.B);
+        bench_fill(c.xv, c.B * 784, 21, 0, 1);
+        bench_fill(c.yv, c.B, 22, 0, 10);
+        for (int64_t i = 0; i < c.B; i++) c.yv[i] = floorf(c.yv[i]);
+        long cnn_steps = bench_opt_int(&a, "--steps", a.tiny ? 1 : 10);
+        double sec = timed(&a, cnn_steps, cnn_once, &c);
+        /* flops of the two convolutions and the two linear layers:
+         * forward, weight gradients, input gradients (none for the
+         * images) */
+        double B = (double)c.B;
+        double f1 = 2 * B * 32 * 784 * 9, f2 = 2 * B * 64 * 196 * 288;
+        double f3 = 2 * B * 3136 * 128, f4 = 2 * B * 128 * 10;
+        double fl = 2 * f1 + 3 * (f2 + f3 + f4);
+        printf("{\"bench\": \"conv\", \"case\": \"cnn_step\", \"seconds\": "
+               "%.6g, \"gflops\": %.4g, \"loss_first\": %.7g, \"loss\": "
+               "%.7g, \"threads\": %d}\n",
+               sec, fl / sec * 1e-9, c.loss_first, c.loss, a.threads);
+        free(c.xv);
+        free(c.yv);
+        tg_optim_free(c.opt);
+        tg_layer_free(c.net);
+        tg_graph_free(c.g);
+    }
     return 0;
 }

@@ -404,12 +404,109 @@ def gemm(args):
              checksum=float(C.double().sum()))
 
 
+# ------------------------------------------------------------- conv
+
+def conv(args):
+    """bench_conv.c: one 3x3 convolution 64 -> 64 on 32x32 images, batch
+    32 (forward; forward and backward), the product it reduces to after
+    im2col (torch.matmul of the same shapes), and a training step of the
+    network of `tapegrad demo cnn` at batch 128 from the same weights."""
+    N, C, S = (2, 8, 8) if args.tiny else (32, 64, 32)
+    steps = args.steps or (1 if args.tiny else 5)
+    b = 1 / (C * 9) ** 0.5
+    w = torch.from_numpy(fill(C * C * 9, 11, -b, b).reshape(C, C, 3, 3))
+    bias = torch.from_numpy(fill(C, 12, -b, b))
+    x = torch.from_numpy(fill(N * C * S * S, 13, -1, 1).reshape(N, C, S, S))
+    g = torch.from_numpy(fill(N * C * S * S, 14, -1, 1).reshape(N, C, S, S))
+    w.requires_grad_(True)
+    bias.requires_grad_(True)
+    flops = 2.0 * N * C * S * S * C * 9
+
+    def timed(fn, n):
+        ts = []
+        for r in range(-args.warmup, args.reps):
+            t0 = now()
+            for _ in range(n):
+                fn()
+            if r >= 0:
+                ts.append((now() - t0) / n)
+        return median(ts)
+
+    def fwd():
+        with torch.no_grad():
+            torch.nn.functional.conv2d(x, w, bias, padding=1)
+
+    def fwd_bwd():
+        xi = x.detach().requires_grad_(True)
+        w.grad = bias.grad = None
+        y = torch.nn.functional.conv2d(xi, w, bias, padding=1)
+        y.backward(g)
+
+    for name, fn, f in (("fwd", fwd, flops), ("fwd_bwd", fwd_bwd, 3 * flops)):
+        if want(args, name):
+            sec = timed(fn, steps)
+            emit("conv", name, seconds=sec, gflops=f / sec * 1e-9,
+                 threads=args.threads)
+    if want(args, "gemm"):
+        cols = torch.from_numpy(fill(N * C * 9 * S * S, 15, -1, 1)
+                                .reshape(N, C * 9, S * S))
+        w2 = w.detach().reshape(C, C * 9)
+        sec = timed(lambda: torch.matmul(w2, cols), steps)
+        emit("conv", "gemm", seconds=sec, gflops=flops / sec * 1e-9,
+             threads=args.threads)
+    if want(args, "cnn_step"):
+        B = 8 if args.tiny else 128
+        nn = torch.nn
+        model = nn.Sequential(
+            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32, eps=1e-5,
+                                                           momentum=0.1),
+            nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64, eps=1e-5,
+                                                            momentum=0.1),
+            nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
+        vals = [(0, 31, 32, 9), (4, 33, 34, 288)]
+        with torch.no_grad():
+            for k, sw, sb, fan in vals:
+                bd = 1 / fan ** 0.5
+                m = model[k]
+                m.weight.copy_(torch.from_numpy(
+                    fill(m.weight.numel(), sw, -bd, bd)).reshape(
+                        m.weight.shape))
+                m.bias.copy_(torch.from_numpy(fill(m.bias.numel(), sb, -bd,
+                                                   bd)))
+            for k, sw, sb, n_in, n_out in ((9, 35, 36, 3136, 128),
+                                           (11, 37, 38, 128, 10)):
+                bd = 1 / n_in ** 0.5
+                m = model[k]
+                wv = fill(n_in * n_out, sw, -bd, bd).reshape(n_in, n_out)
+                m.weight.copy_(torch.from_numpy(wv).t())
+                m.bias.copy_(torch.from_numpy(fill(n_out, sb, -bd, bd)))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        xb = torch.from_numpy(fill(B * 784, 21, 0, 1).reshape(B, 1, 28, 28))
+        yb = torch.from_numpy(np.floor(fill(B, 22, 0, 10))).long()
+        st = {"first": None, "loss": None}
+
+        def step():
+            loss = train_step(model, opt, xb, yb)
+            st["loss"] = float(loss)
+            if st["first"] is None:
+                st["first"] = st["loss"]
+
+        sec = timed(step, args.steps or (1 if args.tiny else 10))
+        fl = 2 * (2 * B * 32 * 784 * 9) + 3 * (
+            2 * B * 64 * 196 * 288 + 2 * B * 3136 * 128 + 2 * B * 128 * 10)
+        emit("conv", "cnn_step", seconds=sec, gflops=fl / sec * 1e-9,
+             loss_first=st["first"], loss=st["loss"], threads=args.threads)
+
+
 WORKLOADS = {
     "gemm": gemm,
     "elementwise": elementwise,
     "scalar": scalar,
     "mlp": mlp,
     "resblock": resblock,
+    "conv": conv,
 }
 
 
