@@ -13,6 +13,7 @@ int tg_demo_activations(int argc, char **argv);
 int tg_demo_approx(int argc, char **argv);
 int tg_demo_batchnorm(int argc, char **argv);
 int tg_demo_diagnostics(int argc, char **argv);
+int tg_demo_cnn(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_regions(int argc, char **argv);
@@ -34,6 +35,9 @@ int tg_demo_xor(int argc, char **argv);
     {"diagnostics", "a deep tanh MLP's activations, gradients and "       \
                     "update:data ratios: bad init, good init, batch norm", \
      tg_demo_diagnostics},                                                 \
+    {"cnn", "a convolutional network on Fashion-MNIST: filters, feature "   \
+            "maps, confusion matrix, against the MLP",                     \
+     tg_demo_cnn},                                                         \
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, sample images, mistakes, weights, save and load", \
      tg_demo_fashion},                                                     \

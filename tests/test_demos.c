@@ -1115,6 +1115,132 @@ static void fashion_diverges(void)
 }
 
 
+/* ------------------------------------------------------------------- cnn */
+
+/* The number after `key` in out_buf (NAN when missing). */
+static double after(const char *key)
+{
+    const char *p = strstr(out_buf, key);
+    return p ? strtod(p + strlen(key), NULL) : NAN;
+}
+
+/* --fast: one epoch on 6000 images, then the MLP for two. The printed
+ * accuracy is the confusion matrix's diagonal and the epoch file's last
+ * row; the comparison sentence is recomputed from the two accuracies and
+ * the error counts from the test set's size. */
+static void cnn_fast(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/t10k-labels-idx1-ubyte.gz", FASHION_DIR);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("skipped: %s missing\n", path);
+        skipped = true;
+        return;
+    }
+    fclose(probe);
+    const char *dir = "demos-out/cnn";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "cnn --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "model: conv 3x3 1->16, BN, ReLU, max pool 2 | "
+                         "conv 3x3 16->32");
+    double acc = after("final test accuracy: ");
+    TT_CHECK(acc > 70 && acc <= 100); /* chance is 10% */
+    /* confusion matrix: every test image once, the diagonal is acc */
+    snprintf(path, sizeof path, "%s/cnn_confusion.tsv", dir);
+    FILE *f = fopen(path, "r");
+    TT_CHECK(f != NULL);
+    long conf[100] = {0}, total = 0, diag = 0;
+    for (int k = 0; f && k < 100 && fscanf(f, "%ld", &conf[k]) == 1; k++) {
+        total += conf[k];
+        if (k / 10 == k % 10) diag += conf[k];
+    }
+    if (f) fclose(f);
+    TT_CHECK(total == 2000);
+    TT_NEAR(100.0 * (double)diag / 2000, acc, 0.006);
+    /* the hardest class is the row with the lowest share right */
+    int worst = 0;
+    double wr = 2;
+    for (int t = 0; t < 10; t++) {
+        long row = 0;
+        for (int p = 0; p < 10; p++) row += conf[t * 10 + p];
+        double r = row ? (double)conf[t * 11] / (double)row : 2;
+        if (r < wr) wr = r, worst = t;
+    }
+    static const char *names[10] = {"T-shirt/top", "Trouser", "Pullover",
+                                    "Dress", "Coat", "Sandal", "Shirt",
+                                    "Sneaker", "Bag", "Ankle boot"};
+    char want[128];
+    snprintf(want, sizeof want, "hardest class: %s (%.1f%% right)",
+             names[worst], 100 * wr);
+    TT_CONTAINS(out_buf, want);
+    snprintf(path, sizeof path, "%s/cnn_epochs.tsv", dir);
+    static double row[8];
+    TT_CHECK(tsv_row(path, 0, row, 8) == 5);
+    TT_NEAR(row[0], 1, 0);
+    TT_NEAR(100 * row[3], acc, 0.006);
+    TT_CHECK(row[1] > 0 && row[1] < 2.3); /* below chance's ln 10 */
+    /* the MLP comparison, recomputed from the printed accuracies */
+    double mlp = after("MLP test accuracy ");
+    TT_CHECK(mlp > 50 && mlp <= 100);
+    double pts = after("the CNN is ");
+    TT_NEAR(pts, fabs(acc - mlp), 0.011);
+    TT_CONTAINS(out_buf, acc >= mlp ? "points better than the MLP"
+                                    : "points worse than the MLP");
+    long cnn_wrong = lround(2000 * (1 - acc / 100));
+    long mlp_wrong = lround(2000 * (1 - mlp / 100));
+    double gets = after("it gets ");
+    double against = after("wrong against the MLP's ");
+    TT_NEAR(gets, (double)cnn_wrong, 0);
+    TT_NEAR(against, (double)mlp_wrong, 0);
+    const char *bp = strstr(out_buf, " of them wrong for both");
+    TT_CHECK(bp != NULL);
+    if (bp) {
+        while (bp > out_buf && bp[-1] != '(') bp--;
+        long nb = strtol(bp, NULL, 10);
+        /* at least the overlap of the two error sets, at most the smaller */
+        TT_CHECK(nb <= (cnn_wrong < mlp_wrong ? cnn_wrong : mlp_wrong));
+        TT_CHECK(nb >= cnn_wrong + mlp_wrong - 2000);
+    }
+    /* the CNN has fewer weights than the MLP: 16*9+16 + 32*16*9+32 + BN
+     * 2*(16+32) + 1568*128+128 + 128*10+10, against 269322 */
+    long cnn_w = 16 * 9 + 16 + 32 * 16 * 9 + 32 + 2 * (16 + 32) +
+                 1568 * 128 + 128 + 1280 + 10;
+    snprintf(want, sizeof want, "(%ld weights, PyTorch's default init)",
+             cnn_w);
+    TT_CONTAINS(out_buf, want);
+    snprintf(want, sizeof want, "with %.1fx fewer weights",
+             269322.0 / (double)cnn_w);
+    TT_CONTAINS(out_buf, want);
+    /* the filters: 16 of 3x3, one row per weight */
+    snprintf(path, sizeof path, "%s/cnn_filters.tsv", dir);
+    f = fopen(path, "r");
+    int n_w = 0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        n_w += line[0] != '#' && line[0] != '\n';
+    if (f) fclose(f);
+    TT_CHECK(n_w == 16 * 9);
+    /* feature maps: the image (784), 16 maps of 28x28, 32 of 7x7 */
+    snprintf(path, sizeof path, "%s/cnn_features.tsv", dir);
+    f = fopen(path, "r");
+    int n_f = 0;
+    while (f && fgets(line, sizeof line, f))
+        n_f += line[0] != '#' && line[0] != '\n';
+    if (f) fclose(f);
+    TT_CHECK(n_f == 784 + 16 * 784 + 32 * 49);
+    TT_CHECK(read_file(dir, "cnn_filters.gp"));
+    TT_CONTAINS(file_buf, "with image");
+    TT_CHECK(read_file(dir, "cnn_confusion.gp"));
+    TT_CONTAINS(file_buf, "with boxxyerror fc palette");
+    if (have_gnuplot()) {
+        TT_CHECK(file_exists(dir, "cnn_curves.svg"));
+        TT_CHECK(file_exists(dir, "cnn_features.svg"));
+    }
+}
+
 /* ------------------------------------------------------------- optimizers */
 
 static long double rosen(long double x, long double y)
@@ -1801,6 +1927,7 @@ int main(int argc, char **argv)
         TT(fashion_diverges),
         TT(transfer_story),
         TT(diagnostics_story),
+        TT(cnn_fast),
         TT(tutorial_program),
         TT(without_gnuplot),
         TT(usage_errors),
