@@ -244,21 +244,26 @@ static void curves_figure(const demo_ctx *c, double mlp_acc)
     demo_plot(c, "cnn_curves", gp);
 }
 
-/* Planes laid out in a grid as (x, y, value) rows, one blank line per
- * image row, for gnuplot's `with image`: plane k at column k % cols,
- * row k / cols, with a gap of one pixel. */
+/* Planes laid out in a grid for gnuplot's `with image`, which needs one
+ * regular grid: plane k at column k % cols, row k / cols, a gap of one
+ * pixel between planes; one (x, y, value) row per pixel, a blank line
+ * after each scan line, NaN in the gaps (not drawn). */
 static void write_planes(FILE *f, const float *v, int64_t n, int64_t h,
-                         int64_t w, int cols, double x0)
+                         int64_t w, int cols)
 {
-    for (int64_t k = 0; k < n; k++) {
-        int64_t gx = k % cols, gy = k / cols;
-        for (int64_t i = 0; i < h; i++) {
-            for (int64_t j = 0; j < w; j++)
-                fprintf(f, "%g\t%lld\t%.6g\n",
-                        x0 + (double)(gx * (w + 1) + j),
-                        (long long)(gy * (h + 1) + i), v[(k * h + i) * w + j]);
-            fprintf(f, "\n");
+    int64_t gc = n < cols ? n : cols, gr = (n + cols - 1) / cols;
+    int64_t X = gc * (w + 1) - 1, Y = gr * (h + 1) - 1;
+    for (int64_t y = 0; y < Y; y++) {
+        for (int64_t x = 0; x < X; x++) {
+            int64_t i = y % (h + 1), j = x % (w + 1);
+            int64_t k = (y / (h + 1)) * cols + x / (w + 1);
+            if (i == h || j == w || k >= n)
+                fprintf(f, "%lld\t%lld\tNaN\n", (long long)x, (long long)y);
+            else
+                fprintf(f, "%lld\t%lld\t%.6g\n", (long long)x,
+                        (long long)y, v[(k * h + i) * w + j]);
         }
+        fprintf(f, "\n");
     }
 }
 
@@ -267,8 +272,9 @@ static void filters_figure(const demo_ctx *c, const tg_tensor *w)
     int64_t n = w->shape[0];
     FILE *f = demo_open(c, "cnn_filters.tsv");
     if (!f) return;
-    fprintf(f, "# x\ty\tweight (filter k at column k %% 8, row k / 8)\n");
-    write_planes(f, tg_f32((tg_tensor *)w), n, 3, 3, 8, 0);
+    fprintf(f, "# x\ty\tweight (filter k at column k %% 8, row k / 8; NaN "
+               "between filters)\n");
+    write_planes(f, tg_f32((tg_tensor *)w), n, 3, 3, 8);
     fclose(f);
     FILE *gp = demo_gnuplot_script(c, "cnn_filters", 900, 80 + 110 *
                                                                (int)((n + 7) / 8));
@@ -308,11 +314,11 @@ static bool features_figure(const demo_ctx *c, tg_graph *g, tg_layer *net,
         fprintf(f, "# x\ty\tvalue; index 0: the image, 1: stage 1 maps "
                    "[%lld,28,28], 2: stage 2 maps [%lld,7,7]\n",
                 (long long)stage1->shape[1], (long long)stage2->shape[1]);
-        write_planes(f, tg_f32(x), 1, 28, 28, 1, 0);
+        write_planes(f, tg_f32(x), 1, 28, 28, 1);
         fprintf(f, "\n\n");
-        write_planes(f, tg_f32(stage1), stage1->shape[1], 28, 28, 8, 0);
+        write_planes(f, tg_f32(stage1), stage1->shape[1], 28, 28, 4);
         fprintf(f, "\n\n");
-        write_planes(f, tg_f32(stage2), stage2->shape[1], 7, 7, 8, 0);
+        write_planes(f, tg_f32(stage2), stage2->shape[1], 7, 7, 8);
         fclose(f);
         FILE *gp = demo_gnuplot_script(c, "cnn_features", 1200, 900);
         if (gp) {
