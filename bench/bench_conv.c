@@ -10,9 +10,9 @@
  *                 convolution's own shape (same flop count as fwd)
  *   cnn_step      one training step (forward, cross-entropy, backward,
  *                 Adam) of the network of `tapegrad demo cnn` at batch 128:
- *                 conv 1->32 3x3 pad 1, batch norm, ReLU, max pool 2,
- *                 conv 32->64 3x3 pad 1, batch norm, ReLU, max pool 2,
- *                 linear 3136->128, ReLU, linear 128->10
+ *                 conv 1->16 3x3 pad 1, batch norm, ReLU, max pool 2,
+ *                 conv 16->32 3x3 pad 1, batch norm, ReLU, max pool 2,
+ *                 linear 1568->128, ReLU, linear 128->10
  *
  * Reported: seconds per call (median of --reps runs of --steps calls
  * after --warmup) and GFLOP/s counting 2 N O P Q C kH kW flops per
@@ -110,16 +110,16 @@ static tg_layer *make_cnn(tg_graph *g)
     tg_conv_opts pad1 = {.padding = {1, 1}};
     tg_pool_opts pool2 = {.kernel = {2, 2}};
     tg_layer *k[] = {
-        tg_nn_conv2d(g, TG_F32, 1, 32, 3, 3, &pad1, true, TG_INIT_DEFAULT, "c1"),
-        tg_nn_batchnorm2d(g, TG_F32, 32, 0.1, 1e-5, "bn1"),
+        tg_nn_conv2d(g, TG_F32, 1, 16, 3, 3, &pad1, true, TG_INIT_DEFAULT, "c1"),
+        tg_nn_batchnorm2d(g, TG_F32, 16, 0.1, 1e-5, "bn1"),
         tg_nn_activation_named(g, "relu"),
         tg_nn_max_pool2d(g, &pool2),
-        tg_nn_conv2d(g, TG_F32, 32, 64, 3, 3, &pad1, true, TG_INIT_DEFAULT, "c2"),
-        tg_nn_batchnorm2d(g, TG_F32, 64, 0.1, 1e-5, "bn2"),
+        tg_nn_conv2d(g, TG_F32, 16, 32, 3, 3, &pad1, true, TG_INIT_DEFAULT, "c2"),
+        tg_nn_batchnorm2d(g, TG_F32, 32, 0.1, 1e-5, "bn2"),
         tg_nn_activation_named(g, "relu"),
         tg_nn_max_pool2d(g, &pool2),
         tg_nn_flatten(g),
-        tg_nn_linear(g, TG_F32, 3136, 128, true, TG_INIT_DEFAULT, "fc1"),
+        tg_nn_linear(g, TG_F32, 1568, 128, true, TG_INIT_DEFAULT, "fc1"),
         tg_nn_activation_named(g, "relu"),
         tg_nn_linear(g, TG_F32, 128, 10, true, TG_INIT_DEFAULT, "fc2"),
     };
@@ -129,10 +129,10 @@ static tg_layer *make_cnn(tg_graph *g)
      * torch_ref.py (linear weights [in, out] here, transposed there) */
     fill_param(net, "c1.weight", 31, 1 / 3.0);
     fill_param(net, "c1.bias", 32, 1 / 3.0);
-    fill_param(net, "c2.weight", 33, 1 / sqrt(288.0));
-    fill_param(net, "c2.bias", 34, 1 / sqrt(288.0));
-    fill_param(net, "fc1.weight", 35, 1 / sqrt(3136.0));
-    fill_param(net, "fc1.bias", 36, 1 / sqrt(3136.0));
+    fill_param(net, "c2.weight", 33, 1 / sqrt(144.0));
+    fill_param(net, "c2.bias", 34, 1 / sqrt(144.0));
+    fill_param(net, "fc1.weight", 35, 1 / sqrt(1568.0));
+    fill_param(net, "fc1.bias", 36, 1 / sqrt(1568.0));
     fill_param(net, "fc2.weight", 37, 1 / sqrt(128.0));
     fill_param(net, "fc2.bias", 38, 1 / sqrt(128.0));
     return net;
@@ -217,8 +217,8 @@ int main(int argc, char **argv)
          * forward, weight gradients, input gradients (none for the
          * images) */
         double B = (double)c.B;
-        double f1 = 2 * B * 32 * 784 * 9, f2 = 2 * B * 64 * 196 * 288;
-        double f3 = 2 * B * 3136 * 128, f4 = 2 * B * 128 * 10;
+        double f1 = 2 * B * 16 * 784 * 9, f2 = 2 * B * 32 * 196 * 144;
+        double f3 = 2 * B * 1568 * 128, f4 = 2 * B * 128 * 10;
         double fl = 2 * f1 + 3 * (f2 + f3 + f4);
         printf("{\"bench\": \"conv\", \"case\": \"cnn_step\", \"seconds\": "
                "%.6g, \"gflops\": %.4g, \"loss_first\": %.7g, \"loss\": "

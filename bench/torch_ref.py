@@ -458,14 +458,14 @@ def conv(args):
         B = 8 if args.tiny else 128
         nn = torch.nn
         model = nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32, eps=1e-5,
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16, eps=1e-5,
                                                            momentum=0.1),
             nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64, eps=1e-5,
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32, eps=1e-5,
                                                             momentum=0.1),
             nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
-        vals = [(0, 31, 32, 9), (4, 33, 34, 288)]
+            nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10))
+        vals = [(0, 31, 32, 9), (4, 33, 34, 144)]
         with torch.no_grad():
             for k, sw, sb, fan in vals:
                 bd = 1 / fan ** 0.5
@@ -475,7 +475,7 @@ def conv(args):
                         m.weight.shape))
                 m.bias.copy_(torch.from_numpy(fill(m.bias.numel(), sb, -bd,
                                                    bd)))
-            for k, sw, sb, n_in, n_out in ((9, 35, 36, 3136, 128),
+            for k, sw, sb, n_in, n_out in ((9, 35, 36, 1568, 128),
                                            (11, 37, 38, 128, 10)):
                 bd = 1 / n_in ** 0.5
                 m = model[k]
@@ -494,8 +494,8 @@ def conv(args):
                 st["first"] = st["loss"]
 
         sec = timed(step, args.steps or (1 if args.tiny else 10))
-        fl = 2 * (2 * B * 32 * 784 * 9) + 3 * (
-            2 * B * 64 * 196 * 288 + 2 * B * 3136 * 128 + 2 * B * 128 * 10)
+        fl = 2 * (2 * B * 16 * 784 * 9) + 3 * (
+            2 * B * 32 * 196 * 144 + 2 * B * 1568 * 128 + 2 * B * 128 * 10)
         emit("conv", "cnn_step", seconds=sec, gflops=fl / sec * 1e-9,
              loss_first=st["first"], loss=st["loss"], threads=args.threads)
 
