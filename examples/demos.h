@@ -12,8 +12,8 @@ typedef struct tg_demo {
 int tg_demo_activations(int argc, char **argv);
 int tg_demo_approx(int argc, char **argv);
 int tg_demo_batchnorm(int argc, char **argv);
-int tg_demo_diagnostics(int argc, char **argv);
 int tg_demo_cnn(int argc, char **argv);
+int tg_demo_diagnostics(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_regions(int argc, char **argv);
@@ -32,12 +32,12 @@ int tg_demo_xor(int argc, char **argv);
     {"batchnorm", "the same MLP with and without batch norm: learning "     \
                   "rates, running statistics, train vs eval, batch 1",     \
      tg_demo_batchnorm},                                                   \
-    {"diagnostics", "a deep tanh MLP's activations, gradients and "       \
-                    "update:data ratios: bad init, good init, batch norm", \
-     tg_demo_diagnostics},                                                 \
     {"cnn", "a convolutional network on Fashion-MNIST: filters, feature "   \
             "maps, confusion matrix, against the MLP",                     \
      tg_demo_cnn},                                                         \
+    {"diagnostics", "a deep tanh MLP's activations, gradients and "       \
+                    "update:data ratios: bad init, good init, batch norm", \
+     tg_demo_diagnostics},                                                 \
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, sample images, mistakes, weights, save and load", \
      tg_demo_fashion},                                                     \

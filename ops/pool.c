@@ -191,7 +191,12 @@ static tg_status empty_fail(tg_graph *g, tg_node *n, const tg_tensor *x,
 static int64_t padding_only_window(int64_t H, int64_t P, int64_t k,
                                    int64_t s, int64_t pad, int64_t d)
 {
-    for (int64_t p = 0; p < P; p++) {
+    /* Only a window starting in the left padding can miss x: the output
+     * size keeps every start below H (floor: the last tap is at most H +
+     * pad - 1 and d (k - 1) >= pad, as pad <= k / 2; ceil_mode drops a
+     * window starting at H + pad or later), so at most ceil(pad / s)
+     * windows are looked at, never all P of a huge input. */
+    for (int64_t p = 0; p < P && p * s < pad; p++) {
         int64_t start = p * s - pad;
         /* the first tap at or after 0 */
         int64_t i = start >= 0 ? 0 : (-start + d - 1) / d;
