@@ -15,8 +15,23 @@ static inline void copy_shape_of(tg_tensor *out, const tg_tensor *t)
     for (int i = 0; i < t->ndim; i++) out->shape[i] = t->shape[i];
 }
 
+/* The two public shape rules check their arguments: user ops call them
+ * from their own shape functions. */
+static tg_status rule_args(const char *who, const tg_node *n,
+                           const tg_tensor *out, int n_in)
+{
+    if (!n || !out || n->n_in < n_in || !n->in)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: node or output is NULL, or the node "
+                                  "has fewer than %d inputs",
+                                  who, n_in);
+    return TG_OK;
+}
+
 tg_status tg_shape_broadcast(tg_graph *g, tg_node *n, tg_tensor *out)
 {
+    if (__builtin_expect(rule_args("tg_shape_broadcast", n, out, 2) != TG_OK, 0))
+        return TG_ERR_ARG;
     const tg_tensor *a = n->in[0], *b = n->in[1];
     if (a->ndim == b->ndim) {
         int i = 0;
@@ -53,6 +68,8 @@ tg_status tg_shape_broadcast(tg_graph *g, tg_node *n, tg_tensor *out)
 tg_status tg_shape_same(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     (void)g;
+    if (__builtin_expect(rule_args("tg_shape_same", n, out, 1) != TG_OK, 0))
+        return TG_ERR_ARG;
     copy_shape_of(out, n->in[0]);
     return TG_OK;
 }

@@ -45,6 +45,22 @@ static tg_status vfail(tg_graph *g, tg_status st, const char *prefix,
     if (k < 0) k = 0;
     if ((size_t)k < sizeof g->errmsg)
         vsnprintf(g->errmsg + k, sizeof g->errmsg - (size_t)k, fmt, ap);
+    /* Memory refused by the budget rather than by the allocator: say so,
+     * and name the usual cause. */
+    if (st == TG_ERR_OOM && g->arena.over) {
+        size_t n = strlen(g->errmsg);
+        if (g->arena.over_req > g->arena.limit)
+            snprintf(g->errmsg + n, sizeof g->errmsg - n,
+                     " (%zu bytes, more than the graph's memory budget of %zu "
+                     "bytes; hint: raise it with tg_graph_set_memory_limit)",
+                     g->arena.over_req, g->arena.limit);
+        else
+            snprintf(g->errmsg + n, sizeof g->errmsg - n,
+                     " (the graph's memory budget of %zu bytes is used up: "
+                     "%zu held; hint: call tg_graph_reset once per step, or "
+                     "raise the budget with tg_graph_set_memory_limit)",
+                     g->arena.limit, g->arena.held);
+    }
     /* Mirror into the thread-local slot so callers holding only a status
      * code can still read the message. */
     snprintf(last_error, sizeof last_error, "%s", g->errmsg);
@@ -96,4 +112,13 @@ const char *tg_graph_error(const tg_graph *g)
 tg_status tg_graph_status(const tg_graph *g)
 {
     return g ? g->status : TG_ERR_ARG;
+}
+
+tg_status tg__stale_fail(const char *who, const tg_tensor *t)
+{
+    const char *fmt = "%s: the tensor is stale (created before the last "
+                      "tg_graph_reset); hint: rebuild per-step tensors after "
+                      "each reset";
+    if (t && t->graph) tg__fail(t->graph, TG_ERR_STATE, fmt, who);
+    return tg__set_last_error(TG_ERR_STATE, fmt, who);
 }

@@ -5,6 +5,18 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <unistd.h>
+
+/* The default memory budget of a graph: half the physical memory (1 GiB
+ * at least), or 8 GiB where the system does not say. */
+static size_t default_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psize <= 0) return (size_t)8 << 30;
+    uint64_t half = (uint64_t)pages * (uint64_t)psize / 2;
+    if (half < ((uint64_t)1 << 30)) half = (uint64_t)1 << 30;
+    return half > SIZE_MAX ? SIZE_MAX : (size_t)half;
+}
 
 tg_graph *tg_graph_new(void)
 {
@@ -17,6 +29,7 @@ tg_graph *tg_graph_new(void)
     g->grad_enabled = true;
     g->training = true;
     g->epoch = 1;
+    g->arena.limit = default_budget();
     g->poison_data = NAN;
     g->poison.dtype = TG_F64;
     g->poison.numel = 1;
@@ -65,6 +78,35 @@ void tg_graph_reset(tg_graph *g)
 }
 
 int64_t tg_graph_num_nodes(const tg_graph *g) { return g ? g->n_nodes : 0; }
+
+tg_status tg_graph_set_memory_limit(tg_graph *g, int64_t bytes)
+{
+    if (!g)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_graph_set_memory_limit: graph is NULL");
+    if (bytes < 0)
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "tg_graph_set_memory_limit: %lld bytes is "
+                                  "negative; hint: 0 restores the default "
+                                  "(half the physical memory)",
+                                  (long long)bytes);
+    g->arena.limit = bytes == 0 ? default_budget()
+                     : (uint64_t)bytes > SIZE_MAX ? SIZE_MAX
+                                                  : (size_t)bytes;
+    return TG_OK;
+}
+
+int64_t tg_graph_memory_limit(const tg_graph *g)
+{
+    return g ? (int64_t)(g->arena.limit > INT64_MAX ? INT64_MAX
+                                                    : g->arena.limit)
+             : 0;
+}
+
+int64_t tg_graph_memory_used(const tg_graph *g)
+{
+    return g ? (int64_t)g->arena.held : 0;
+}
 
 /* Mode accessors accept NULL (answer false / do nothing) so a caller that
  * skipped a failed tg_graph_new does not crash here. */
@@ -160,7 +202,7 @@ tg_tensor *tg__new_tensor(tg_graph *g, tg_dtype dt, int ndim,
 {
     int64_t numel;
     if (!check_leaf_args(g, who, dt, ndim, shape, &numel)) return NULL;
-    tg_tensor *t = tg__arena_alloc(&g->arena, sizeof *t);
+    tg_tensor *t = tg__hdr_alloc(&g->arena, g->epoch);
     void *data = t ? tg__arena_alloc(&g->arena,
                                      (size_t)numel * dtype_size(dt))
                    : NULL;
@@ -304,6 +346,7 @@ tg_status tg_set_requires_grad(tg_tensor *t, bool on)
 {
     if (!t) return tg__set_last_error(TG_ERR_ARG,
                                       "tg_set_requires_grad: tensor is NULL");
+    if (tg__stale(t)) return tg__stale_fail("tg_set_requires_grad", t);
     if (t->flags & TG_TF_POISON)
         return t->graph->status != TG_OK
                    ? t->graph->status
@@ -330,6 +373,10 @@ tg_status tg_set_requires_grad(tg_tensor *t, bool on)
 
 bool tg_requires_grad(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_requires_grad", t);
+        return false;
+    }
     return t && (t->flags & TG_TF_REQUIRES_GRAD);
 }
 
@@ -338,12 +385,11 @@ tg_tensor *tg_detach(tg_tensor *x)
     if (!x) return NULL;
     tg_graph *g = x->graph;
     if (g->status != TG_OK || (x->flags & TG_TF_POISON)) return &g->poison;
-    if (!(x->flags & TG_TF_PERSISTENT) && x->epoch != g->epoch) {
-        tg__fail(g, TG_ERR_STATE, "tg_detach: tensor is stale (created "
-                                  "before the last tg_graph_reset)");
+    if (tg__stale(x)) {
+        tg__stale_fail("tg_detach", x);
         return &g->poison;
     }
-    tg_tensor *t = tg__arena_alloc(&g->arena, sizeof *t);
+    tg_tensor *t = tg__hdr_alloc(&g->arena, g->epoch);
     if (!t) {
         tg__fail(g, TG_ERR_OOM, "tg_detach: out of memory");
         return &g->poison;
@@ -364,6 +410,10 @@ tg_tensor *tg_detach(tg_tensor *x)
  * (see TG_TF_GRAD_ZERO). */
 void tg_tensor_zero_grad(tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_tensor_zero_grad", t);
+        return;
+    }
     if (t && t->grad && t->grad->data && !(t->flags & TG_TF_POISON)) {
         memset(t->grad->data, 0,
                (size_t)t->grad->numel * dtype_size(t->grad->dtype));
@@ -379,29 +429,51 @@ void tg_zero_grad(tg_graph *g)
 
 /* ------------------------------------------------------- tensor access */
 
+/* Accessors answer a stale tensor with NULL or NaN and TG_ERR_STATE: its
+ * data may belong to a newer tensor by now. */
 int64_t *tg_i64(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_i64", t);
+        return NULL;
+    }
     return (t && t->dtype == TG_I64 && !(t->flags & TG_TF_POISON))
                ? (int64_t *)t->data : NULL;
 }
 bool *tg_bool(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_bool", t);
+        return NULL;
+    }
     return (t && t->dtype == TG_BOOL && !(t->flags & TG_TF_POISON))
                ? (bool *)t->data : NULL;
 }
 float *tg_f32(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_f32", t);
+        return NULL;
+    }
     return (t && t->dtype == TG_F32 && !(t->flags & TG_TF_POISON))
                ? (float *)t->data : NULL;
 }
 double *tg_f64(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_f64", t);
+        return NULL;
+    }
     return (t && t->dtype == TG_F64 && !(t->flags & TG_TF_POISON))
                ? (double *)t->data : NULL;
 }
 
 double tg_get(const tg_tensor *t, int64_t i)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_get", t);
+        return NAN;
+    }
     if (!t || !t->data || i < 0 || i >= t->numel) return NAN;
     switch (t->dtype) {
     case TG_F32: return (double)((const float *)t->data)[i];
@@ -414,6 +486,10 @@ double tg_get(const tg_tensor *t, int64_t i)
 
 double tg_item(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_item", t);
+        return NAN;
+    }
     return (t && t->numel == 1) ? tg_get(t, 0) : NAN;
 }
 
@@ -491,12 +567,11 @@ static inline __attribute__((always_inline)) void *arena_bump(tg_arena *a,
     return tg__arena_alloc(a, size);
 }
 
-/* A recorded op: node, output tensor header and input array in one arena
- * block (one bump where there were three); the output's data follows in a
- * second, 64-byte aligned block. */
+/* A recorded op: node and input array in one arena block; the output's
+ * header comes from the header ring (tg__hdr_alloc), its data follows in
+ * a second, 64-byte aligned block. */
 typedef struct node_record {
     tg_node node;
-    tg_tensor out;
     tg_tensor *in[];
 } node_record;
 
@@ -545,7 +620,8 @@ _Static_assert(TG_MAX_DIMS == 8, "init_output clears 8 dims");
  * starts TG_ALIGN-aligned: one allocation and one cache line less per
  * small op, and 64 of the 448 bytes a recorded 0-d op took. Kernels write
  * exactly numel elements (vector tails go through stack buffers), so the
- * header that follows is safe. */
+ * node that follows is safe. Without recording there is no node block and
+ * the data takes a bump of its own. */
 #define INLINE_DATA 16
 
 /* Everything after validation: allocate, infer the shape, compute, record.
@@ -570,14 +646,14 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
         node_record *r = blk ? (node_record *)(blk + INLINE_DATA) : NULL;
         n = r ? &r->node : &local;
         n->in = r ? r->in : (tg_tensor **)in;
-        out = r ? &r->out : NULL;
+        out = r ? tg__hdr_alloc(&g->arena, g->epoch) : NULL;
         if (r)
             for (int i = 0; i < n_in; i++) r->in[i] = in[i];
     } else {
         n = &local;
         n->in = (tg_tensor **)in;
-        blk = arena_bump(&g->arena, INLINE_DATA + sizeof *out);
-        out = blk ? (tg_tensor *)(blk + INLINE_DATA) : NULL;
+        blk = NULL; /* the data of small outputs goes to a bump of its own */
+        out = tg__hdr_alloc(&g->arena, g->epoch);
     }
     n->op = d;
     n->n_in = n_in;
@@ -606,7 +682,8 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
     }
     if (!(d->flags & TG_OPF_VIEW)) {
         size_t bytes = (size_t)out->numel * dtype_size(out->dtype);
-        out->data = bytes <= INLINE_DATA ? blk : arena_bump(&g->arena, bytes);
+        out->data = bytes <= INLINE_DATA && blk ? blk
+                                                : arena_bump(&g->arena, bytes);
         if (!out->data) {
             char sb[TG_SHAPE_BUF];
             tg__op_fail(g, n, TG_ERR_OOM,

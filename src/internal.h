@@ -22,16 +22,61 @@ typedef struct tg_chunk {
     unsigned char *mem; /* TG_ALIGN-aligned, cap bytes */
 } tg_chunk;
 
+/* Tensor headers of per-step tensors live apart from the chunks, in a
+ * ring of segments that tg_graph_reset does not rewind: a header is
+ * handed out again only when the cursor comes round to it, and only if it
+ * was made two or more resets ago. So a tensor from before a reset keeps
+ * its header (and its epoch) at least through the next step, and any
+ * stale tensor's header is a header, never element data: the epoch check
+ * in every public function is reliable whatever the arena did with the
+ * data. The ring grows (at a reset, or when it runs into headers of this
+ * or the previous step) to at least twice a step's headers and
+ * TG_HDR_MIN slots. */
+typedef struct tg_hdr_seg {
+    struct tg_hdr_seg *next; /* circular                                  */
+    tg_tensor *hw;           /* slots below hw have been handed out once  */
+    tg_tensor *end;
+    tg_tensor slot[];
+} tg_hdr_seg;
+
+#define TG_HDR_MIN 512
+
 /* Bump allocator of chained chunks. Reset rewinds to the first chunk; chunks
  * are reused in order, so a step that repeats the previous step's sequence
- * of allocations never calls the hook. */
+ * of allocations never calls the hook. Chunks and header segments count
+ * against `limit` (the graph's memory budget). */
 typedef struct tg_arena {
     tg_chunk *head, *cur;
+    tg_hdr_seg *hseg;   /* segment of the ring holding the cursor         */
+    tg_tensor *hpos;    /* the cursor: next slot to hand out              */
+    int64_t h_slots;    /* slots in the ring                              */
+    int64_t h_used;     /* headers handed out since the last reset        */
+    size_t held;        /* bytes of chunks and segments                   */
+    size_t limit;       /* the budget for `held`                          */
+    bool over;          /* an allocation was refused by the budget        */
+    size_t over_req;    /* the size of that request                       */
 } tg_arena;
 
 void *tg__arena_alloc(tg_arena *a, size_t size); /* TG_ALIGN-aligned or NULL */
 void tg__arena_reset(tg_arena *a);
 void tg__arena_free(tg_arena *a);
+tg_tensor *tg__hdr_alloc_slow(tg_arena *a, uint32_t epoch);
+
+/* A tensor header from the ring (contents undefined) or NULL. */
+static inline __attribute__((always_inline)) tg_tensor *
+tg__hdr_alloc(tg_arena *a, uint32_t epoch)
+{
+    tg_hdr_seg *s = a->hseg;
+    tg_tensor *p = a->hpos;
+    if (s && p < s->end) {
+        if (p >= s->hw) s->hw = p + 1;
+        else if ((uint32_t)(epoch - p->epoch) < 2) return tg__hdr_alloc_slow(a, epoch);
+        a->hpos = p + 1;
+        a->h_used++;
+        return p;
+    }
+    return tg__hdr_alloc_slow(a, epoch);
+}
 
 /* ------------------------------------------------------------------ ops */
 
@@ -138,6 +183,17 @@ struct tg_graph {
     tg_grad_ready_fn grad_ready_fn;
     void *grad_ready_ud;
 };
+
+/* A per-step tensor from before the last tg_graph_reset. Its header is
+ * intact (see tg_hdr_seg), so reading these fields is safe. */
+static inline bool tg__stale(const tg_tensor *t)
+{
+    return t && !(t->flags & TG_TF_PERSISTENT) && t->graph &&
+           t->epoch != t->graph->epoch;
+}
+/* Report a stale tensor passed to `who` (TG_ERR_STATE, sticky on its
+ * graph and in tg_last_error) and return TG_ERR_STATE. */
+tg_status tg__stale_fail(const char *who, const tg_tensor *t);
 
 /* Set the sticky error (first error wins) and return `st`. The message is
  * printf-formatted; prefix it with the op ("tg_add: …"). */

@@ -89,6 +89,11 @@ void *tg__arena_alloc(tg_arena *a, size_t size)
     }
     if (!c || c->cap - c->used < size) {
         size_t cap = size > CHUNK_MIN ? size : CHUNK_MIN;
+        if (cap > a->limit || a->held > a->limit - cap) {
+            a->over = true;
+            a->over_req = cap;
+            return NULL;
+        }
         tg_chunk *nc = tg__malloc(sizeof *nc);
         if (!nc) return NULL;
         nc->mem = tg__malloc(cap);
@@ -99,6 +104,7 @@ void *tg__arena_alloc(tg_arena *a, size_t size)
         nc->cap = cap;
         nc->used = 0;
         nc->next = NULL;
+        a->held += cap;
         if (c) c->next = nc; else a->head = nc;
         c = nc;
     }
@@ -108,10 +114,64 @@ void *tg__arena_alloc(tg_arena *a, size_t size)
     return p;
 }
 
+/* ------------------------------------------------------ tensor headers */
+
+/* A segment of n slots inserted after the cursor's segment (or as the
+ * ring's first); the cursor moves to its start. */
+static bool hdr_grow(tg_arena *a, int64_t n)
+{
+    size_t bytes = sizeof(tg_hdr_seg) + (size_t)n * sizeof(tg_tensor);
+    if (bytes > a->limit || a->held > a->limit - bytes) {
+        a->over = true;
+        a->over_req = bytes;
+        return false;
+    }
+    tg_hdr_seg *s = tg__malloc(bytes);
+    if (!s) return false;
+    s->hw = s->slot;
+    s->end = s->slot + n;
+    if (a->hseg) {
+        s->next = a->hseg->next;
+        a->hseg->next = s;
+    } else {
+        s->next = s;
+    }
+    a->hseg = s;
+    a->hpos = s->slot;
+    a->h_slots += n;
+    a->held += bytes;
+    return true;
+}
+
+/* The cursor is at the end of its segment, or at a header made in this
+ * or the previous epoch (the ring holds nothing older: it is full). */
+tg_tensor *tg__hdr_alloc_slow(tg_arena *a, uint32_t epoch)
+{
+    tg_hdr_seg *s = a->hseg;
+    if (s && a->hpos >= s->end) {
+        tg_hdr_seg *n = s->next; /* the oldest headers, or unused slots */
+        if (n->hw == n->slot || (uint32_t)(epoch - n->slot[0].epoch) >= 2) {
+            a->hseg = n;
+            a->hpos = n->slot;
+            return tg__hdr_alloc(a, epoch);
+        }
+    }
+    int64_t n = a->h_slots > TG_HDR_MIN ? a->h_slots : TG_HDR_MIN;
+    if (!hdr_grow(a, n)) return NULL;
+    return tg__hdr_alloc(a, epoch);
+}
+
 void tg__arena_reset(tg_arena *a)
 {
     a->cur = a->head;
     if (a->head) a->head->used = 0;
+    /* Room for the next step without touching the last one's headers:
+     * grown here, so a steady loop allocates only in its first step. A
+     * refusal is left to the next step's allocations to report. */
+    if (a->h_used > 0 && a->h_slots < 2 * a->h_used)
+        hdr_grow(a, 2 * a->h_used - a->h_slots);
+    a->h_used = 0;
+    a->over = false;
 }
 
 void tg__arena_free(tg_arena *a)
@@ -124,4 +184,17 @@ void tg__arena_free(tg_arena *a)
         c = n;
     }
     a->head = a->cur = NULL;
+    tg_hdr_seg *s = a->hseg;
+    if (s) {
+        tg_hdr_seg *first = s;
+        do {
+            tg_hdr_seg *n = s->next;
+            tg__free(s);
+            s = n;
+        } while (s != first);
+    }
+    a->hseg = NULL;
+    a->hpos = NULL;
+    a->h_slots = a->h_used = 0;
+    a->held = 0;
 }

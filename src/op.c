@@ -301,11 +301,30 @@ int64_t tg_graph_nodes(const tg_graph *g, const tg_node **nodes, int64_t cap)
     return n;
 }
 
-const tg_node *tg_tensor_node(const tg_tensor *t) { return t ? t->node : NULL; }
-tg_graph *tg_tensor_graph(const tg_tensor *t) { return t ? t->graph : NULL; }
+const tg_node *tg_tensor_node(const tg_tensor *t)
+{
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_tensor_node", t);
+        return NULL;
+    }
+    return t ? t->node : NULL;
+}
+
+tg_graph *tg_tensor_graph(const tg_tensor *t)
+{
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_tensor_graph", t);
+        return NULL;
+    }
+    return t ? t->graph : NULL;
+}
 
 tg_tensor_kind tg_tensor_kind_of(const tg_tensor *t)
 {
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_tensor_kind_of", t);
+        return TG_KIND_STALE;
+    }
     if (!t || (t->flags & TG_TF_POISON)) return TG_KIND_POISON;
     if (t->node) return TG_KIND_OUTPUT;
     if (t->flags & TG_TF_PARAM) return TG_KIND_PARAM;

@@ -18,7 +18,11 @@ char *tg__fmt_shape(char *buf, int ndim, const int64_t *shape)
 char *tg_shape_str(const tg_tensor *t, char *buf, size_t size)
 {
     char tmp[TG_SHAPE_BUF];
-    if (!t) snprintf(buf, size, "(null)");
+    if (!buf || !size) return buf;
+    if (tg__stale(t)) {
+        tg__stale_fail("tg_shape_str", t);
+        snprintf(buf, size, "(stale)");
+    } else if (!t) snprintf(buf, size, "(null)");
     else snprintf(buf, size, "%s", tg__fmt_shape(tmp, t->ndim, t->shape));
     return buf;
 }

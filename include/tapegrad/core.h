@@ -127,8 +127,15 @@ void tg_graph_free(tg_graph *g);
 /* Drop every per-step tensor and node in O(1); keep parameters, their
  * gradients, modes and the RNG state. Clears the sticky error. Memory is
  * kept and reused, so a steady training loop does no allocation after its
- * first step. Tensors from before the reset are stale; passing one to an op
- * is reported as TG_ERR_STATE. */
+ * first step. Tensors from before the reset are stale: every function
+ * that takes a tensor (ops, tg_item, tg_get, tg_f32/tg_f64, tg_shape_str,
+ * backward, initializers, save/load…) answers one with TG_ERR_STATE (and
+ * NULL, NaN or a poison tensor), whatever the arena did with its data.
+ * Tensor headers are kept apart and handed out again in rotation, never
+ * to the step right after their own: a tensor of the previous step is
+ * always caught, an older one until its header comes round again (the
+ * rotation holds at least 512 headers and two steps' worth). Reading the
+ * public fields directly cannot be checked. */
 void tg_graph_reset(tg_graph *g);
 
 /* The sticky error: NULL when the graph is healthy, else a message naming
@@ -143,6 +150,19 @@ const char *tg_last_error(void);
 
 /* Number of nodes recorded since the last reset. */
 int64_t tg_graph_num_nodes(const tg_graph *g);
+
+/* Memory budget of the graph's per-step memory (its arena: op outputs,
+ * saved values, nodes, tensor headers; parameters are not counted). The
+ * arena keeps its memory across resets, so this bounds what one step
+ * needs; a loop that never calls tg_graph_reset grows until an op fails
+ * with TG_ERR_OOM and a message naming the budget and the likely cause.
+ * Default: half the physical memory (at least 1 GiB; 8 GiB where the
+ * system does not say). bytes = 0 restores the default; negative is
+ * TG_ERR_ARG. A lower budget than the memory held already takes effect
+ * for the next growth. tg_graph_memory_used: bytes the arena holds. */
+tg_status tg_graph_set_memory_limit(tg_graph *g, int64_t bytes);
+int64_t tg_graph_memory_limit(const tg_graph *g);
+int64_t tg_graph_memory_used(const tg_graph *g);
 
 /* ----------------------------------------------------------------- modes */
 

@@ -111,7 +111,10 @@ typedef struct tg_csv_opts {
  * opts may be NULL (comma, no header, no label). Errors (tg_last_error
  * names the file, line, field and byte offset): TG_ERR_IO, TG_ERR_FORMAT,
  * TG_ERR_OOM, TG_ERR_ARG (label column out of range); x and y are left
- * empty. x == y is TG_ERR_ARG, with the array left as it was. */
+ * empty. x == y is TG_ERR_ARG, with the array left as it was. The file is
+ * read line by line: a line longer than 16 MiB is TG_ERR_FORMAT (a binary
+ * or sparse file fails on its first line), and anything but a regular
+ * file (a pipe, a device) is read up to 1 GiB. */
 tg_status tg_csv_load(const char *path, const tg_csv_opts *opts, tg_array *x,
                       tg_array *y);
 

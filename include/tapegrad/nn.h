@@ -128,7 +128,15 @@ const char *tg_activation_names(void);
  * set (TG_ERR_ARG for a bad size or name, TG_ERR_OOM). Composite
  * constructors take ownership of the layers passed in, also when they
  * fail; a NULL sub-layer (a constructor that failed) makes them fail, so
- * constructors nest without checks in between. */
+ * constructors nest without checks in between.
+ *
+ * Nesting depth (a leaf layer is 1, a composite 1 + its deepest child) is
+ * at most TG_NN_MAX_DEPTH: forward passes recurse once per level, and a
+ * deeper composite is refused with TG_ERR_ARG ("nesting depth 1001
+ * exceeds the limit of 1000"). Deep networks chain blocks side by side
+ * (a sequential of 10,000 residual blocks has depth 3). */
+
+#define TG_NN_MAX_DEPTH 1000
 
 typedef struct tg_layer tg_layer;
 

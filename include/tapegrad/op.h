@@ -219,9 +219,10 @@ tg_status tg_node_fail(tg_graph *g, const tg_node *n, tg_status st,
  * nodes (may be NULL when cap is 0) and returns how many there are. */
 int64_t tg_graph_nodes(const tg_graph *g, const tg_node **nodes, int64_t cap);
 
-/* The node that produced t, or NULL for a leaf (or t NULL). */
+/* The node that produced t, or NULL for a leaf (or t NULL or stale). */
 const tg_node *tg_tensor_node(const tg_tensor *t);
-/* The graph t belongs to (NULL for NULL). */
+/* The graph t belongs to (NULL for NULL or stale). A stale tensor (from
+ * before the last tg_graph_reset) is TG_ERR_STATE in all three. */
 tg_graph *tg_tensor_graph(const tg_tensor *t);
 
 typedef enum tg_tensor_kind {
@@ -230,6 +231,7 @@ typedef enum tg_tensor_kind {
     TG_KIND_INPUT,    /* tg_input, or an input of tg_grad            */
     TG_KIND_CONSTANT, /* tg_constant, tg_full, tg_scalar, tg_detach  */
     TG_KIND_POISON,   /* the poison tensor of an error               */
+    TG_KIND_STALE,    /* created before the last tg_graph_reset      */
 } tg_tensor_kind;
 tg_tensor_kind tg_tensor_kind_of(const tg_tensor *t);
 

@@ -10,6 +10,7 @@
 static tg_status check_target(tg_tensor *t, const char *who)
 {
     if (!t) return tg__set_last_error(TG_ERR_ARG, "%s: tensor is NULL", who);
+    if (tg__stale(t)) return tg__stale_fail(who, t);
     if (t->flags & TG_TF_POISON)
         return t->graph && t->graph->status ? t->graph->status : TG_ERR_STATE;
     if (t->node)
@@ -28,7 +29,8 @@ static tg_rng *pick_rng(tg_tensor *t, tg_rng *r)
 void tg_init_fans(const tg_tensor *t, int64_t *fan_in, int64_t *fan_out)
 {
     int64_t fi = 0, fo = 0;
-    if (t) {
+    if (tg__stale(t)) tg__stale_fail("tg_init_fans", t);
+    else if (t) {
         if (t->ndim < 2) {
             fi = fo = t->numel;
         } else {

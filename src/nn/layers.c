@@ -74,6 +74,7 @@ struct tg_layer {
     int n_params;
     tg_tensor **state;        /* params, then buffers                     */
     int n_state;
+    int depth;                /* 1 for a leaf, 1 + the deepest child      */
 };
 
 /* ------------------------------------------------------------ activations */
@@ -156,6 +157,7 @@ static tg_layer *layer_new(tg_graph *g, kind k, const char *name,
     l->kind = k;
     l->g = g;
     l->name = nm;
+    l->depth = 1;
     return l;
 }
 
@@ -684,6 +686,19 @@ static tg_layer *composite(tg_graph *g, kind k, const char *name, int n,
                         who, i, kids[i]->name);
             ok = false;
         }
+    /* Forward passes and tg_layer_free recurse once per level of nesting:
+     * the limit keeps that far from any thread's stack. */
+    int depth = 0;
+    for (int i = 0; ok && i < n; i++)
+        if (kids[i]->depth > depth) depth = kids[i]->depth;
+    if (ok && depth + 1 > TG_NN_MAX_DEPTH) {
+        tg__nn_fail(g, TG_ERR_ARG,
+                    "%s: nesting depth %d exceeds the limit of %d "
+                    "(TG_NN_MAX_DEPTH); hint: chain blocks side by side with "
+                    "tg_nn_sequential instead of nesting each in the next",
+                    who, depth + 1, TG_NN_MAX_DEPTH);
+        ok = false;
+    }
     tg_layer *l = ok ? layer_new(g, k, name, who) : NULL;
     if (l) {
         l->child = tg__malloc(sizeof(tg_layer *) * (size_t)n);
@@ -705,6 +720,7 @@ static tg_layer *composite(tg_graph *g, kind k, const char *name, int n,
     }
     for (int i = 0; i < n; i++) l->child[i] = kids[i];
     l->n_child = n;
+    l->depth = depth + 1;
     return l;
 }
 
@@ -970,6 +986,10 @@ tg_tensor *tg_nn_weight_decay(const tg_layer *l, double lambda)
 
 double tg_accuracy(const tg_tensor *logits, const tg_tensor *labels)
 {
+    if (tg__stale(logits) || tg__stale(labels)) {
+        tg__stale_fail("tg_accuracy", tg__stale(logits) ? logits : labels);
+        return NAN;
+    }
     if (!logits || !labels || logits->ndim < 1 || (logits->flags & TG_TF_POISON) ||
         (labels->flags & TG_TF_POISON))
         return NAN;

@@ -141,6 +141,10 @@ tg_optim *tg_optim_new(const tg_optim_config *cfg, int n,
     if (check_config(cfg) != TG_OK) return NULL;
     for (int i = 0; i < n; i++) {
         const tg_tensor *p = params[i];
+        if (tg__stale(p)) {
+            tg__stale_fail(who, p);
+            return NULL;
+        }
         if (!p || !(p->flags & TG_TF_PARAM) || !p->grad) {
             tg__set_last_error(TG_ERR_ARG,
                                "%s: entry %d (%s) is not a parameter; hint: "
@@ -420,12 +424,14 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
     if (!(max_norm > 0))
         return tg__set_last_error(TG_ERR_ARG,
                                   "%s: max_norm %g must be > 0", who, max_norm);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        if (tg__stale(params[i])) return tg__stale_fail(who, params[i]);
         if (!params[i] || !params[i]->grad)
             return tg__set_last_error(TG_ERR_ARG,
                                       "%s: entry %d has no gradient buffer; "
                                       "hint: pass parameters (tg_param)",
                                       who, i);
+    }
     /* Squares summed in double: f32 gradients of a large model would lose
      * the small terms otherwise. */
     double ss = 0;

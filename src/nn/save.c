@@ -205,6 +205,7 @@ static tg_status check_save_args(const char *path, int n,
     char b1[32], b2[32];
     for (int i = 0; i < n; i++) {
         const tg_tensor *t = ts[i];
+        if (tg__stale(t)) return tg__stale_fail(who, t);
         if (!t || (t->flags & TG_TF_POISON) || !t->data)
             return tg__set_last_error(TG_ERR_ARG,
                                       "%s: %s: tensor %d is NULL or poison",
@@ -726,6 +727,9 @@ tg_status tg_load(const char *path, int n, tg_tensor *const *tensors,
     if (!path || n < 0 || (n > 0 && !tensors))
         return tg__set_last_error(TG_ERR_ARG,
                                   "tg_load: path or tensor list is NULL");
+    /* a stale tensor's data may be a newer tensor's by now: never write */
+    for (int i = 0; i < n; i++)
+        if (tg__stale(tensors[i])) return tg__stale_fail("tg_load", tensors[i]);
     loaded L = {.path = path};
     tg_status st = read_all(&L);
     if (st == TG_OK) st = parse(&L);
