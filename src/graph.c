@@ -8,9 +8,13 @@
 #include <unistd.h>
 
 /* The default memory budget of a graph: half the physical memory (1 GiB
- * at least), or 8 GiB where the system does not say. */
+ * at least), or 8 GiB where the system does not say. A caller who
+ * installed an allocation hook has a memory policy of their own (the hook
+ * can refuse): no default budget then. */
+bool tg__custom_allocator(void); /* src/memory.c */
 static size_t default_budget(void)
 {
+    if (tg__custom_allocator()) return SIZE_MAX;
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || psize <= 0) return (size_t)8 << 30;
     uint64_t half = (uint64_t)pages * (uint64_t)psize / 2;

@@ -36,6 +36,10 @@ void tg_set_allocator(tg_alloc_fn alloc, tg_free_fn release, void *ud)
 
 uint64_t tg_alloc_count(void) { return atomic_load(&alloc_count); }
 
+/* tg_set_allocator installed a hook of the caller's (src/graph.c). */
+bool tg__custom_allocator(void);
+bool tg__custom_allocator(void) { return hook_alloc != default_alloc; }
+
 void *tg__malloc(size_t size)
 {
     void *p = hook_alloc(size ? size : 1, TG_ALIGN, hook_ud);

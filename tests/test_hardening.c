@@ -271,16 +271,12 @@ static void huge_shapes(void)
     s = tg_scalar(g, TG_F32, 1);
     tg_expand(s, TG_SHAPE(INT64_C(1) << 20, INT64_C(1) << 20));
     TT_CHECK(tg_graph_status(g) == TG_ERR_OOM);
-    TT_CONTAINS(tg_graph_error(g), "tg_expand: out of memory allocating the "
-                                   "output [1048576,1048576] (4398046511104 "
-                                   "bytes, more than the graph's memory "
-                                   "budget of ");
+    TT_STREQ(tg_graph_error(g), "tg_expand: out of memory allocating the "
+                                "output [1048576,1048576]");
     tg_graph_reset(g);
     tg_input(g, TG_F64, TG_SHAPE(INT64_C(1) << 28, INT64_C(1) << 28), NULL);
-    TT_CONTAINS(tg_graph_error(g),
-                "tg_input: out of memory allocating f64 [268435456,268435456] "
-                "(576460752303423488 bytes, more than the graph's memory "
-                "budget of ");
+    TT_STREQ(tg_graph_error(g),
+             "tg_input: out of memory allocating f64 [268435456,268435456]");
     tg_graph_reset(g);
     TT_CHECK(tg_param(g, TG_F32, TG_SHAPE(INT64_C(1) << 30, 64), "huge") == NULL);
     TT_STREQ(tg_graph_error(g),

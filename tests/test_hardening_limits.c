@@ -498,6 +498,14 @@ static void memory_budget(void)
     tg_input(g, TG_F64, TG_SHAPE(2048, 2048), NULL);
     TT_CHECK(tg_graph_status(g) == TG_OK);
     tg_graph_free(g);
+    /* with an allocation hook of the caller's, the hook is the policy */
+    hd_alloc a;
+    hd_install(&a, 0, false, 0);
+    g = tg_graph_new();
+    TT_CHECK(tg_graph_memory_limit(g) == INT64_MAX);
+    tg_graph_free(g);
+    hd_uninstall();
+    TT_CHECK(a.live == 0);
 }
 
 TT_RUN(TT(csv_unbounded_input), TT(idx_messages_name_the_file),
