@@ -157,7 +157,10 @@ int64_t tg_graph_num_nodes(const tg_graph *g);
  * needs; a loop that never calls tg_graph_reset grows until an op fails
  * with TG_ERR_OOM and a message naming the budget and the likely cause.
  * Default: half the physical memory (at least 1 GiB; 8 GiB where the
- * system does not say). bytes = 0 restores the default; negative is
+ * system does not say); none (INT64_MAX) for a graph created while an
+ * allocation hook of the caller's is installed (tg_set_allocator): the
+ * hook is the memory policy then. bytes = 0 restores the default;
+ * negative is
  * TG_ERR_ARG. A lower budget than the memory held already takes effect
  * for the next growth. tg_graph_memory_used: bytes the arena holds. */
 tg_status tg_graph_set_memory_limit(tg_graph *g, int64_t bytes);
