@@ -828,13 +828,61 @@ static void grad_json_tanh(void)
     TT_NEAR(jnum(jat(jget(jget(jget(&v, "inputs"), "x"), "grad"), 3)), 2, 0);
     jfree(&v);
     run_free(&r);
-    /* non-finite values are null */
-    r = RUN("grad", "log(x)", "x=2:0,1", "--json");
+    /* NaN, Infinity and -Infinity are told apart (strings: JSON has no
+     * such numbers); finite values stay numbers */
+    r = RUN("grad", "log(x) * y", "x=4:0,1,-1,0", "y=4:1,1,1,-1", "--json");
     TT_CHECK(r.rc == 0);
     TT_CHECK(json_doc(r.out, &v));
-    TT_CHECK(jat(jget(jget(&v, "output"), "data"), 0)->k == J_NULL);
+    jv *od = jget(jget(&v, "output"), "data");
+    const char *want[4] = {"-Infinity", NULL, "NaN", "Infinity"};
+    for (int k = 0; k < 4; k++) {
+        jv *e = jat(od, k);
+        TT_CHECK(e != NULL);
+        if (!e) continue;
+        if (want[k]) {
+            TT_CHECK(e->k == J_STR);
+            TT_STREQ(e->k == J_STR ? e->str : NULL, want[k]);
+        } else {
+            TT_CHECK(e->k == J_NUM && e->num == 0);
+        }
+    }
+    /* d/dx log(x) * y = y / x: Infinity at x = 0, -Infinity for y = -1 */
+    jv *xg = jget(jget(jget(&v, "inputs"), "x"), "grad");
+    TT_STREQ(jat(xg, 0) && jat(xg, 0)->k == J_STR ? jat(xg, 0)->str : NULL,
+             "Infinity");
+    TT_STREQ(jat(xg, 3) && jat(xg, 3)->k == J_STR ? jat(xg, 3)->str : NULL,
+             "-Infinity");
+    TT_CHECK(jnum(jat(xg, 1)) == 1);
     jfree(&v);
     run_free(&r);
+}
+
+/* Every subcommand's JSON starts with the schema version and its name. */
+static void json_schema_version(void)
+{
+    struct {
+        const char *cmd;
+        run_result r;
+    } runs[] = {
+        {"check", RUN("check", "tanh(x)", "x=3", "--json")},
+        {"check", RUN("check", "tanh(x)", "x=3", "--forward", "--json")},
+        {"grad", RUN("grad", "x * x", "x=2:1,2", "--json")},
+        {"jvp", RUN("jvp", "x * x", "x=2:1,2", "--json")},
+        {"jacobian", RUN("jacobian", "x * x", "x=2:1,2", "--json")},
+        {"hessian", RUN("hessian", "sum(x * x * x)", "x=2:1,2", "--json")},
+    };
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        jv v;
+        TT_CHECK(runs[i].r.rc == 0);
+        TT_CHECK(json_doc(runs[i].r.out, &v));
+        TT_CHECK(v.k == J_OBJ && v.n > 2);
+        TT_STREQ(v.k == J_OBJ && v.n ? v.keys[0] : NULL, "schema_version");
+        TT_CHECK(jnum(jget(&v, "schema_version")) == 1);
+        jv *c = jget(&v, "command");
+        TT_STREQ(c && c->k == J_STR ? c->str : NULL, runs[i].cmd);
+        jfree(&v);
+        run_free(&runs[i].r);
+    }
 }
 
 /* ------------------------------------------------------------ all-ops */
@@ -1372,4 +1420,4 @@ TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(check_infinite_derivative), TT(scalar_shorthand),
        TT(caret_power_hint), TT(alias_names), TT(dot_student),
        TT(dot_node_names), TT(derivative_commands),
-       TT(check_locate_forward))
+       TT(check_locate_forward), TT(json_schema_version))

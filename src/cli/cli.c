@@ -658,11 +658,26 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-/* Round-trip digits: %.17g for f64, %.9g for f32; non-finite as null
- * (JSON has no NaN or Infinity). */
+/* Version of the JSON the subcommands print (docs/gradcheck.md, "The JSON
+ * schema"). Adding a key keeps it; removing, renaming or changing the type
+ * of one raises it. */
+#define CLI_JSON_SCHEMA 1
+
+/* Opens a subcommand's top-level object with its schema version and the
+ * command's name; the caller goes on with its first key. */
+static void json_open(FILE *f, const char *cmd)
+{
+    fprintf(f, "{\"schema_version\": %d, \"command\": \"%s\", ",
+            CLI_JSON_SCHEMA, cmd);
+}
+
+/* Round-trip digits: %.17g for f64, %.9g for f32. JSON has no NaN or
+ * Infinity, so those are the strings "NaN", "Infinity" and "-Infinity"
+ * (null is kept for "no value", as the gradient of an integer input). */
 static void json_num(FILE *f, double v, tg_dtype dt)
 {
-    if (!isfinite(v)) fputs("null", f);
+    if (isnan(v)) fputs("\"NaN\"", f);
+    else if (isinf(v)) fputs(v > 0 ? "\"Infinity\"" : "\"-Infinity\"", f);
     else if (dt == TG_BOOL) fputs(v != 0 ? "true" : "false", f);
     else if (dt == TG_I64) fprintf(f, "%.0f", v);
     else fprintf(f, dt == TG_F32 ? "%.9g" : "%.17g", v);
@@ -974,7 +989,8 @@ static int check_one(cli *c)
 
     if (c->json) {
         FILE *f = c->out;
-        fputs("{\"expr\": ", f);
+        json_open(f, c->cmd);
+        fputs("\"expr\": ", f);
         json_str(f, c->expr_src);
         fprintf(f, ", \"dtype\": \"%s\", \"checked_in\": \"f64\", \"pass\": %s",
                 c->dt == TG_F32 ? "f32" : "f64", r.pass ? "true" : "false");
@@ -1438,7 +1454,8 @@ static int check_any(cli *c)
     const char *src = c->lib ? c->lib : c->exec_cmd;
     if (c->json) {
         FILE *f = c->out;
-        fprintf(f, "{\"%s\": ", what);
+        json_open(f, c->cmd);
+        fprintf(f, "\"%s\": ", what);
         json_str(f, src);
         fprintf(f, ", \"n\": %zu, \"x\": \"%s\", \"pass\": %s", n,
                 c->x_vals ? "given" : "uniform", r.pass ? "true" : "false");
@@ -1775,7 +1792,10 @@ static int all_ops(cli *c)
         }
     }
     int n_ok = 0, n_fail = 0, n_cov = 0;
-    if (c->json) fputs("{\"ops\": [", c->out);
+    if (c->json) {
+        json_open(c->out, c->cmd);
+        fputs("\"ops\": [", c->out);
+    }
     for (int op = 0; op < n_ops; op++) {
         const op_row *w = &rows[op];
         const char *name = tg_op_at(op)->name;
@@ -1883,7 +1903,8 @@ static int grad_cmd(cli *c)
     FILE *f = c->out;
     tg_dtype dt = y->dtype;
     if (c->json) {
-        fputs("{\"expr\": ", f);
+        json_open(f, c->cmd);
+        fputs("\"expr\": ", f);
         json_str(f, c->expr_src);
         fprintf(f, ", \"dtype\": \"%s\", \"output\": {\"shape\": ",
                 tg_dtype_name(dt));
@@ -2057,7 +2078,8 @@ static int deriv_cmd(cli *c, char kind)
                                                 : TG_JAC_FORWARD;
     const char *mode = jm == TG_JAC_FORWARD ? "forward" : "reverse";
     if (c->json) {
-        fputs("{\"expr\": ", f);
+        json_open(f, c->cmd);
+        fputs("\"expr\": ", f);
         json_str(f, c->expr_src);
         fprintf(f, ", \"dtype\": \"%s\", \"output\": ", dts);
         json_tensor(f, y);

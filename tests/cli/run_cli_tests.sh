@@ -61,7 +61,10 @@ x = docs[5]["inputs"]["x"]          # d sum(x*x) = 2x, exact round trip
 assert x["data"] == [0.1, -2.5, 3.0], x
 assert x["grad"] == [0.2, -5.0, 6.0], x
 assert docs[5]["output"]["shape"] == [3]
-assert docs[1]["output"]["data"][0] is None   # log(0) * y: not finite
+v = docs[1]["output"]["data"][0]              # log(0) * y: infinite
+assert v in ("Infinity", "-Infinity") and float(v) == float("-inf") * docs[1]["inputs"]["y"]["data"][0], v
+assert all(j["schema_version"] == 1 for j in docs)
+assert [j["command"] for j in docs] == ["grad", "grad", "check", "check", "check", "grad"]
 PY
     then passes=$((passes + 1))
     else fails=$((fails + 1)); echo "FAIL: JSON checks"; fi
