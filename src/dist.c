@@ -278,12 +278,14 @@ static tg_status check_list(tg_graph *g, const char *who, int n,
     if (n < 0 || (n > 0 && !t))
         return fail(g, TG_ERR_ARG, "%s: %d tensors at %p", who, n,
                     (const void *)t);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        if (tg__stale(t[i])) return tg__stale_fail(who, t[i]);
         if (!t[i] || (t[i]->flags & TG_TF_POISON) || t[i]->node)
             return fail(g, TG_ERR_ARG,
                         "%s: tensor %d is NULL, poison or an op output; "
                         "hint: pass leaves (parameters, buffers)",
                         who, i + 1);
+    }
     return TG_OK;
 }
 

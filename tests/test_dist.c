@@ -136,6 +136,13 @@ static void broadcast_and_same(void)
     for (int i = 0; i < 6; i++) TT_CHECK(tg_f64(c)[i] == rank + 1);
     TT_CHECK(tg_dist_same(1, &c, &same) == TG_OK && !same);
     TT_CHECK(tg_dist_broadcast(1, (tg_tensor *[]){NULL}) == TG_ERR_ARG);
+    /* a per-step leaf from before tg_graph_reset is refused, not read */
+    tg_tensor *x = tg_full(g, TG_F64, TG_SHAPE(4), 1.0);
+    TT_CHECK(tg_dist_same(1, &x, &same) == TG_OK && same);
+    tg_graph_reset(g);
+    TT_CHECK(tg_dist_broadcast(1, &x) == TG_ERR_STATE);
+    TT_CONTAINS(tg_last_error(), "tg_dist_broadcast: the tensor is stale");
+    TT_CHECK(tg_dist_same(1, &x, &same) == TG_ERR_STATE);
     tg_graph_free(g);
 }
 
