@@ -20,6 +20,7 @@ int tg_demo_regions(int argc, char **argv);
 int tg_demo_regularization(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
 int tg_demo_transfer(int argc, char **argv);
+int tg_demo_unet(int argc, char **argv);
 int tg_demo_vanishing(int argc, char **argv);
 int tg_demo_xor(int argc, char **argv);
 
@@ -56,6 +57,9 @@ int tg_demo_xor(int argc, char **argv);
     {"transfer", "features pretrained on five Fashion-MNIST classes, "     \
                  "reused for the other five: frozen, unfrozen, scratch",  \
      tg_demo_transfer},                                                    \
+    {"unet", "a small U-Net denoising Fashion-MNIST, trained with and "     \
+             "without its skip connections",                              \
+     tg_demo_unet},                                                        \
     {"vanishing", "gradient norm per layer of 20-layer networks: "        \
                   "activations, inits, residual, pre-LN",                 \
      tg_demo_vanishing},                                                   \

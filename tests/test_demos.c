@@ -1241,6 +1241,212 @@ static void cnn_fast(void)
     }
 }
 
+/* ------------------------------------------------------------------ unet */
+
+/* Weights of a convolution (or transposed convolution) layer with bias. */
+static long conv_weights(long in, long out, long k)
+{
+    return in * out * k * k + out;
+}
+
+/* The U-Net of examples/unet.c at width c, counted here from its layer
+ * list: without skips the up-convolutions give 3c and 3c/2 channels. */
+static long unet_weights(long c, bool skips)
+{
+    long u2 = skips ? 2 * c : 3 * c, u1 = skips ? c : 3 * c / 2;
+    long d2 = skips ? 4 * c : u2, d1 = skips ? 2 * c : u1;
+    return conv_weights(1, c, 3) + conv_weights(c, c, 3) +
+           conv_weights(c, 2 * c, 3) + conv_weights(2 * c, 2 * c, 3) +
+           conv_weights(2 * c, 4 * c, 3) + conv_weights(4 * c, 4 * c, 3) +
+           conv_weights(4 * c, u2, 2) + conv_weights(d2, 2 * c, 3) +
+           conv_weights(2 * c, 2 * c, 3) + conv_weights(2 * c, u1, 2) +
+           conv_weights(d1, c, 3) + conv_weights(c, c, 3) +
+           conv_weights(c, 1, 1);
+}
+
+static bool rel_near(double got, double want, double rel)
+{
+    return fabs(got - want) <= rel * fabs(want);
+}
+
+/* --fast: width 4, two epochs of 2000 images, 300 validation images at
+ * noise 0.4. The noisy input's error is sigma^2 up to sampling; every
+ * printed loss is the last row of the curve file and the mean of the
+ * per-image file; each sentence is recomputed from those files; the
+ * picture's tiles are the test set's first images (read here) and
+ * predictions whose errors are the per-image file's. */
+static void unet_fast(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz",
+             FASHION_DIR);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) {
+        printf("skipped: %s missing\n", path);
+        skipped = true;
+        return;
+    }
+    fclose(probe);
+    const char *dir = "demos-out/unet";
+    clean(dir);
+    char args[256];
+    snprintf(args, sizeof args, "unet --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    const int c = 4, n_val = 300;
+    const double sigma = 0.4;
+    /* weights, counted independently */
+    long ws = unet_weights(c, true), wn = unet_weights(c, false);
+    TT_NEAR(after("channels), "), (double)ws, 0);
+    TT_NEAR(after("instead, "), (double)wn, 0);
+    char want[256];
+    snprintf(want, sizeof want, "%ld weights (%.1f%% %s)", wn,
+             100.0 * fabs((double)(wn - ws)) / (double)ws,
+             wn <= ws ? "fewer" : "more");
+    TT_CONTAINS(out_buf, want);
+    TT_CHECK(labs(wn - ws) * 50 < ws); /* within 2% of each other */
+    /* the per-image errors: noisy input, with skips, without */
+    static double err[3][300];
+    snprintf(path, sizeof path, "%s/unet_val.tsv", dir);
+    double mean[3] = {0, 0, 0};
+    long skip_better = 0;
+    for (int i = 0; i < n_val; i++) {
+        double row[4];
+        TT_CHECK(tsv_row(path, i, row, 4) == 4);
+        TT_NEAR(row[0], i, 0);
+        for (int k = 0; k < 3; k++) {
+            err[k][i] = row[k + 1];
+            mean[k] += row[k + 1] / n_val;
+        }
+        skip_better += err[1][i] < err[2][i];
+    }
+    TT_CHECK(tsv_row(path, n_val, (double[4]){0}, 4) == 0); /* no more */
+    /* N(0, sigma^2) noise: the mean squared error of 300 * 784 draws is
+     * sigma^2 within a few tenths of a percent (sd sqrt(2 / 235200)) */
+    double noisy = after("the noisy input itself: validation MSE ");
+    TT_CHECK(rel_near(noisy, sigma * sigma, 0.02));
+    TT_CHECK(rel_near(noisy, mean[0], 1e-4));
+    /* the curves: the start and four points per epoch; the final
+     * validation loss is the per-image file's mean */
+    snprintf(path, sizeof path, "%s/unet_curves.tsv", dir);
+    static double cv[9][5];
+    int n_pts = 0;
+    while (n_pts < 9 && tsv_row(path, n_pts, cv[n_pts], 5) == 5) n_pts++;
+    TT_CHECK(n_pts == 9);
+    TT_NEAR(cv[0][0], 0, 0);
+    TT_NEAR(cv[8][0], 2 * (2000 / 32), 0);
+    TT_CHECK(isnan(cv[0][1]) && isnan(cv[0][3]));
+    double vs = cv[8][2], vn = cv[8][4];
+    TT_CHECK(rel_near(vs, mean[1], 1e-5));
+    TT_CHECK(rel_near(vn, mean[2], 1e-5));
+    const char *p = strstr(out_buf, "with skips      steps");
+    TT_CHECK(p != NULL);
+    if (p) {
+        TT_NEAR(strtod(p + 21, NULL), cv[8][0], 0);
+        TT_CHECK(rel_near(strtod(strstr(p, "training MSE ") + 13, NULL),
+                          cv[8][1], 1e-3));
+        TT_CHECK(rel_near(strtod(strstr(p, "validation MSE ") + 15, NULL),
+                          vs, 1e-3));
+    }
+    p = strstr(out_buf, "without skips   steps");
+    TT_CHECK(p != NULL);
+    if (p) TT_CHECK(rel_near(strtod(strstr(p, "validation MSE ") + 15, NULL),
+                             vn, 1e-3));
+    /* the network learned something: both start near the noisy input's
+     * error or above, and the one with skips ends well below it */
+    TT_CHECK(vs < 0.5 * noisy);
+    TT_CHECK(cv[8][2] < cv[0][2] && cv[8][4] < cv[0][4]);
+    /* the sentences */
+    int lo = vs <= vn ? 0 : 1;
+    const char *name[2] = {"with skips", "without skips"};
+    double best = lo ? vn : vs, other = lo ? vs : vn;
+    snprintf(want, sizeof want, "  %s reached the lower validation MSE: "
+                                "%.5f against %.5f, %.2fx lower",
+             name[lo], best, other, other / best);
+    TT_CONTAINS(out_buf, want);
+    long passed = -1;
+    for (int i = 0; i < n_pts; i++)
+        if (cv[i][lo ? 4 : 2] <= other) {
+            passed = lround(cv[i][0]);
+            break;
+        }
+    snprintf(want, sizeof want, "%s was already as good as the other's "
+                                "final %.5f after %ld of %ld steps",
+             name[lo], other, passed, lround(cv[8][0]));
+    TT_CONTAINS(out_buf, want);
+    snprintf(want, sizeof want, "with skips the error is lower on %ld of "
+                                "the %d validation images",
+             skip_better, n_val);
+    TT_CONTAINS(out_buf, want);
+    for (int k = 0; k < 2; k++) {
+        double v = k ? vn : vs;
+        snprintf(want, sizeof want, "  %s: %s the noisy input's error",
+                 name[k], v < noisy ? "below" : "not below");
+        TT_CONTAINS(out_buf, want);
+    }
+    /* the picture's data: 4 rows of 8 tiles of 28x28 under 9 rows of
+     * labels, 2 columns between tiles; row 1 is the test set's first
+     * images / 255, the other rows' errors against it are the file's */
+    tg_array X = {0};
+    snprintf(path, sizeof path, "%s/t10k-images-idx3-ubyte.gz",
+             FASHION_DIR);
+    TT_CHECK(tg_idx_load(path, &X) == TG_OK);
+    snprintf(path, sizeof path, "%s/unet_samples.tsv", dir);
+    FILE *f = fopen(path, "r");
+    TT_CHECK(f != NULL);
+    static float tile[4][8][784];
+    int lines = 0, bad = 0;
+    static char line[1 << 16];
+    while (f && fgets(line, sizeof line, f)) {
+        int r = lines / 37, py = lines % 37 - 9;
+        char *q = line, *end;
+        for (int x = 0; x < 8 * 30 - 2 + 2; x++) {
+            double v = strtod(q, &end);
+            if (end == q) break;
+            q = end;
+            int k = x / 30, px = x % 30;
+            if (r < 4 && py >= 0 && px < 28 && k < 8)
+                tile[r][k][py * 28 + px] = (float)v;
+            else
+                bad += v != -9;
+        }
+        lines++;
+    }
+    if (f) fclose(f);
+    TT_CHECK(lines == 4 * 37);
+    TT_CHECK(bad == 0);
+    double worst = 0;
+    for (int k = 0; k < 8 && X.data; k++)
+        for (int i = 0; i < 784; i++) {
+            double d = fabs(tile[1][k][i] - X.data[k * 784 + i] / 255.0);
+            if (d > worst) worst = d;
+        }
+    TT_CHECK(worst < 1e-6);
+    for (int r = 0; r < 4; r++) {
+        if (r == 1) continue;
+        for (int k = 0; k < 8; k++) {
+            double e = 0;
+            for (int i = 0; i < 784; i++) {
+                double d = (double)tile[r][k][i] - tile[1][k][i];
+                e += d * d;
+            }
+            TT_CHECK(rel_near(e / 784, err[r == 0 ? 0 : r - 1][k], 1e-4));
+        }
+    }
+    tg_array_free(&X);
+    TT_CHECK(read_file(dir, "unet_samples.gp"));
+    TT_CONTAINS(file_buf, "with image");
+    TT_CHECK(read_file(dir, "unet_curves.gp"));
+    TT_CONTAINS(file_buf, "the noisy input itself");
+    if (have_gnuplot()) {
+        TT_CHECK(file_exists(dir, "unet_curves.svg"));
+        TT_CHECK(file_exists(dir, "unet_samples.png"));
+    }
+    /* an odd width has no 3c/2 */
+    TT_CHECK(run_demo(NULL, "unet --fast --width 5 --out demos-out/unet5") ==
+             2);
+    TT_CONTAINS(out_buf, "--width must be even");
+}
+
 /* ------------------------------------------------------------- optimizers */
 
 static long double rosen(long double x, long double y)
@@ -1928,6 +2134,7 @@ int main(int argc, char **argv)
         TT(transfer_story),
         TT(diagnostics_story),
         TT(cnn_fast),
+        TT(unet_fast),
         TT(tutorial_program),
         TT(without_gnuplot),
         TT(usage_errors),
