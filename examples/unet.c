@@ -415,7 +415,7 @@ static double psnr(double mse) { return 10 * log10(1 / mse); }
 int tg_demo_unet(int argc, char **argv)
 {
     int width = 8, epochs = 3, n_train = 12000, n_val = 1000, batch = 64;
-    double lr = 1e-3, sigma = 0.4;
+    double lr = 1e-3, sigma = 0.2;
     const char *data = DEMO_FASHION_DIR;
     const demo_opt opts[] = {
         {"width", DEMO_INT, &width, "channels of the first stage, c (then "
@@ -433,7 +433,7 @@ int tg_demo_unet(int argc, char **argv)
         {"lr", DEMO_REAL, &lr, "Adam's learning rate (default 0.001, cosine "
                                "decay to 0)", 0, 10, true},
         {"noise", DEMO_REAL, &sigma, "standard deviation of the noise on "
-                                     "pixels in [0, 1] (default 0.4)",
+                                     "pixels in [0, 1] (default 0.2)",
          0, 10, true},
         {"data", DEMO_TEXT, &data, "Fashion-MNIST directory (default "
                                    DEMO_FASHION_DIR ")", 0, 0, false},

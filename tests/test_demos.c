@@ -1270,7 +1270,7 @@ static bool rel_near(double got, double want, double rel)
 }
 
 /* --fast: width 4, two epochs of 2000 images, 300 validation images at
- * noise 0.4. The noisy input's error is sigma^2 up to sampling; every
+ * noise 0.2. The noisy input's error is sigma^2 up to sampling; every
  * printed loss is the last row of the curve file and the mean of the
  * per-image file; each sentence is recomputed from those files; the
  * picture's tiles are the test set's first images (read here) and
@@ -1293,7 +1293,7 @@ static void unet_fast(void)
     snprintf(args, sizeof args, "unet --fast --out %s", dir);
     TT_CHECK(run_demo(NULL, args) == 0);
     const int c = 4, n_val = 300;
-    const double sigma = 0.4;
+    const double sigma = 0.2;
     /* weights, counted independently */
     long ws = unet_weights(c, true), wn = unet_weights(c, false);
     TT_NEAR(after("channels), "), (double)ws, 0);
@@ -1351,9 +1351,9 @@ static void unet_fast(void)
     TT_CHECK(p != NULL);
     if (p) TT_CHECK(rel_near(strtod(strstr(p, "validation MSE ") + 15, NULL),
                              vn, 1e-3));
-    /* the network learned something: both start near the noisy input's
-     * error or above, and the one with skips ends well below it */
-    TT_CHECK(vs < 0.5 * noisy);
+    /* the network learned something: both end below where they started,
+     * and the one with skips below the noisy input's error */
+    TT_CHECK(vs < noisy);
     TT_CHECK(cv[8][2] < cv[0][2] && cv[8][4] < cv[0][4]);
     /* the sentences */
     int lo = vs <= vn ? 0 : 1;
