@@ -500,6 +500,103 @@ def conv(args):
              loss_first=st["first"], loss=st["loss"], threads=args.threads)
 
 
+# ------------------------------------------------------------- lstm
+
+def train_steps(args, model_step, steps):
+    """Median seconds per step of `steps` calls, --reps runs after
+    --warmup; model_step() returns the loss. (first loss, last loss)."""
+    ts, first, loss = [], None, None
+    for r in range(-args.warmup, args.reps):
+        t0 = now()
+        for _ in range(steps):
+            loss = float(model_step())
+            if first is None:
+                first = loss
+        if r >= 0:
+            ts.append(now() - t0)
+    return median(ts) / steps, first, loss
+
+
+def lstm(args):
+    """nn.LSTM(256, 256), T = 50, batch 32, time-major; MSE of every
+    output, Adam, as bench_lstm.c."""
+    if not want(args, "step"):
+        return
+    H = args.hidden or (16 if args.tiny else 256)
+    T = args.seq or (5 if args.tiny else 50)
+    B = args.batch or (4 if args.tiny else 32)
+    steps = args.steps or (2 if args.tiny else 5)
+    model = torch.nn.LSTM(H, H)
+    bd = 1 / H ** 0.5
+    with torch.no_grad():
+        for k, name in enumerate(["weight_ih_l0", "weight_hh_l0",
+                                  "bias_ih_l0", "bias_hh_l0"]):
+            p = getattr(model, name)
+            p.copy_(torch.from_numpy(
+                fill(p.numel(), 3000 + k, -bd, bd).reshape(p.shape)))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.from_numpy(fill(T * B * H, 3100, -1, 1).reshape(T, B, H))
+    t = torch.from_numpy(fill(T * B * H, 3101, -1, 1).reshape(T, B, H))
+
+    def step():
+        y, _ = model(x)
+        l = torch.nn.functional.mse_loss(y, t)
+        opt.zero_grad(set_to_none=True)
+        l.backward()
+        opt.step()
+        return l
+
+    sec, first, loss = train_steps(args, step, steps)
+    emit("lstm", "step", seconds=sec, hidden=H, seq=T, batch=B,
+         loss_first=first, loss=loss)
+
+
+# ------------------------------------------------------------- transformer
+
+def transformer(args):
+    """nn.TransformerEncoderLayer(128, 4, 512, dropout 0, batch_first,
+    norm_first) with a causal mask, [32, 64, 128]; MSE, Adam, as
+    bench_transformer.c."""
+    if not want(args, "step"):
+        return
+    D = args.dim or (16 if args.tiny else 128)
+    T = args.seq or (8 if args.tiny else 64)
+    B = args.batch or (2 if args.tiny else 32)
+    F = 4 * D
+    steps = args.steps or (2 if args.tiny else 10)
+    blk = torch.nn.TransformerEncoderLayer(D, 4, F, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+    sa = blk.self_attn
+    fills = [(sa.in_proj_weight, 4000, (6.0 / (D + 3 * D)) ** 0.5),
+             (sa.in_proj_bias, 0, 0), (sa.out_proj.weight, 4001, D ** -0.5),
+             (sa.out_proj.bias, 0, 0), (blk.linear1.weight, 4002, D ** -0.5),
+             (blk.linear1.bias, 4003, D ** -0.5),
+             (blk.linear2.weight, 4004, F ** -0.5),
+             (blk.linear2.bias, 4005, F ** -0.5)]
+    with torch.no_grad():
+        for p, stream, bd in fills:
+            if bd > 0:
+                p.copy_(torch.from_numpy(
+                    fill(p.numel(), stream, -bd, bd).reshape(p.shape)))
+            else:
+                p.zero_()
+    mask = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)
+    opt = torch.optim.Adam(blk.parameters(), lr=1e-3)
+    x = torch.from_numpy(fill(B * T * D, 4100, -1, 1).reshape(B, T, D))
+    t = torch.from_numpy(fill(B * T * D, 4101, -1, 1).reshape(B, T, D))
+
+    def step():
+        l = torch.nn.functional.mse_loss(blk(x, src_mask=mask), t)
+        opt.zero_grad(set_to_none=True)
+        l.backward()
+        opt.step()
+        return l
+
+    sec, first, loss = train_steps(args, step, steps)
+    emit("transformer", "step", seconds=sec, dim=D, seq=T, batch=B,
+         loss_first=first, loss=loss)
+
+
 WORKLOADS = {
     "gemm": gemm,
     "elementwise": elementwise,
@@ -507,6 +604,8 @@ WORKLOADS = {
     "mlp": mlp,
     "resblock": resblock,
     "conv": conv,
+    "lstm": lstm,
+    "transformer": transformer,
 }
 
 
@@ -522,6 +621,10 @@ def main():
     p.add_argument("--nodes", type=int, default=0)
     p.add_argument("--steps", type=int, default=0)
     p.add_argument("--blocks", type=int, default=0)
+    p.add_argument("--hidden", type=int, default=0)
+    p.add_argument("--seq", type=int, default=0)
+    p.add_argument("--batch", type=int, default=0)
+    p.add_argument("--dim", type=int, default=0)
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
     args = p.parse_args()
     torch.set_num_threads(args.threads)

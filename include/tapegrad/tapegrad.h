@@ -58,6 +58,8 @@
  *   op.h               defining ops (built-in and your own), reading a
  *                      recorded graph node by node
  *   nn.h               layers, blocks, initializers, optimizers
+ *   nn_seq.h           recurrent layers (RNN, LSTM, GRU), attention,
+ *                      transformer blocks, positional embeddings
  *   io.h               data readers, mini-batches, save/load
  */
 #ifndef TAPEGRAD_TAPEGRAD_H
@@ -78,6 +80,7 @@
 #include "tapegrad/functional.h"
 #include "tapegrad/op.h"
 #include "tapegrad/nn.h"
+#include "tapegrad/nn_seq.h"
 #include "tapegrad/io.h"
 
 #endif

@@ -36,6 +36,7 @@ typedef enum kind {
     K_FLATTEN,
     K_BATCHNORM2D,
     K_DROPOUT2D,
+    K_EXT,
     K_COUNT
 } kind;
 
@@ -48,7 +49,7 @@ static const char *const kind_names[] = {
     "max_pool1d",       "max_pool2d",          "avg_pool1d",
     "avg_pool2d",       "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "upsample",         "flatten",             "batchnorm2d",
-    "dropout2d"};
+    "dropout2d",        "ext"};
 _Static_assert(sizeof kind_names / sizeof *kind_names == K_COUNT,
                "one name per layer kind");
 
@@ -75,6 +76,13 @@ struct tg_layer {
     tg_tensor **state;        /* params, then buffers                     */
     int n_state;
     int depth;                /* 1 for a leaf, 1 + the deepest child      */
+    /* K_EXT (layers of other src/nn files, nn_internal.h): their forward
+     * and data, and own parameters beyond w and b, in creation order. */
+    const tg__layer_impl *impl;
+    void *impl_data;
+    tg_tensor **xp;
+    int n_xp;
+    int64_t cap_xp, cap_child;
 };
 
 /* ------------------------------------------------------------ activations */
@@ -165,6 +173,8 @@ void tg_layer_free(tg_layer *l)
 {
     if (!l) return;
     for (int i = 0; i < l->n_child; i++) tg_layer_free(l->child[i]);
+    if (l->impl && l->impl->free_data) l->impl->free_data(l->impl_data);
+    tg__free(l->xp);
     tg__free(l->child);
     tg__free(l->params);
     tg__free(l->state);
@@ -186,7 +196,7 @@ static tg_tensor *make_param(tg_layer *l, tg_dtype dt, int ndim,
 static bool finish(tg_layer *l, const char *who)
 {
     tg_tensor *own[2] = {l->w, l->b}, *buf[2] = {l->rmean, l->rvar};
-    int np = 0, ns = 0;
+    int np = l->n_xp, ns = 0;
     for (int i = 0; i < 2; i++) np += own[i] != NULL;
     ns = np;
     for (int i = 0; i < 2; i++) ns += buf[i] != NULL;
@@ -202,6 +212,8 @@ static bool finish(tg_layer *l, const char *who)
     }
     for (int i = 0; i < 2; i++)
         if (own[i]) l->params[l->n_params++] = l->state[l->n_state++] = own[i];
+    for (int i = 0; i < l->n_xp; i++)
+        l->params[l->n_params++] = l->state[l->n_state++] = l->xp[i];
     for (int i = 0; i < 2; i++)
         if (buf[i]) l->state[l->n_state++] = buf[i];
     for (int c = 0; c < l->n_child; c++) {
@@ -824,6 +836,72 @@ tg_layer *tg_nn_mlp(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
     return tg_nn_mlp_fn(g, dt, n, sizes, h, o, init, name);
 }
 
+/* ------------------------------------------- layers of other nn files */
+
+tg_layer *tg__layer_ext_new(tg_graph *g, const tg__layer_impl *impl,
+                            const char *name, const char *who)
+{
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s: graph is NULL", who);
+        return NULL;
+    }
+    char auto_name[64];
+    if (!name) { /* as layer_new, with the implementation's kind */
+        snprintf(auto_name, sizeof auto_name, "%s@%d", impl->kind,
+                 tg_graph_num_params(g));
+        name = auto_name;
+    }
+    tg_layer *l = layer_new(g, K_EXT, name, who);
+    if (l) l->impl = impl;
+    return l;
+}
+
+tg_tensor *tg__layer_ext_param(tg_layer *l, tg_dtype dt, int ndim,
+                               const int64_t *shape, const char *what)
+{
+    if (!tg__reserve((void **)&l->xp, &l->cap_xp, l->n_xp + 1,
+                     sizeof(tg_tensor *))) {
+        tg__nn_fail(l->g, TG_ERR_OOM, "%s: out of memory", l->name);
+        return NULL;
+    }
+    tg_tensor *p = make_param(l, dt, ndim, shape, what);
+    if (p) l->xp[l->n_xp++] = p;
+    return p;
+}
+
+bool tg__layer_ext_adopt(tg_layer *l, tg_layer *child, const char *who)
+{
+    if (!child) {
+        if (tg_graph_status(l->g) == TG_OK)
+            tg__nn_fail(l->g, TG_ERR_ARG, "%s: a sub-layer is NULL (did its "
+                                          "constructor fail?)", who);
+        return false;
+    }
+    if (!tg__reserve((void **)&l->child, &l->cap_child, l->n_child + 1,
+                     sizeof(tg_layer *))) {
+        tg_layer_free(child);
+        tg__nn_fail(l->g, TG_ERR_OOM, "%s: out of memory", who);
+        return false;
+    }
+    l->child[l->n_child++] = child;
+    if (child->depth + 1 > l->depth) l->depth = child->depth + 1;
+    return true;
+}
+
+tg_layer *tg__layer_ext_done(tg_layer *l, const char *who)
+{
+    return done(l, who);
+}
+
+void tg__layer_ext_set_data(tg_layer *l, void *data) { l->impl_data = data; }
+
+void *tg__layer_ext_data(const tg_layer *l, const tg__layer_impl *impl)
+{
+    return l && l->kind == K_EXT && l->impl == impl ? l->impl_data : NULL;
+}
+
+tg_graph *tg__layer_graph(const tg_layer *l) { return l ? l->g : NULL; }
+
 /* ---------------------------------------------------------------- forward */
 
 tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
@@ -893,6 +971,7 @@ tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
                                                      l->rvar, l->momentum,
                                                      l->eps);
     case K_DROPOUT2D: return tg_dropout2d(x, l->p);
+    case K_EXT: return l->impl->forward(l, x);
     case K_COUNT: break;
     }
     return x;
@@ -903,6 +982,7 @@ tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
 const char *tg_layer_name(const tg_layer *l) { return l ? l->name : NULL; }
 const char *tg_layer_kind(const tg_layer *l)
 {
+    if (l && l->kind == K_EXT) return l->impl->kind;
     return l ? kind_names[l->kind] : NULL;
 }
 int tg_layer_num_params(const tg_layer *l) { return l ? l->n_params : 0; }

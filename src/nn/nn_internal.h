@@ -36,4 +36,32 @@ typedef tg_tensor *(*tg__bn_fn)(tg_tensor *x, tg_tensor *w, tg_tensor *b,
                                 double momentum, double eps);
 int tg__layer_set_batchnorm_fn(tg_layer *l, tg__bn_fn fn);
 
+/* Layers defined in other files of src/nn/ (rnn.c, attention.c): the
+ * kind name tg_layer_kind reports, the forward tg_layer_forward runs, and
+ * how to free the data the layer owns (may be NULL). The struct must be
+ * static. */
+typedef struct tg__layer_impl {
+    const char *kind;
+    tg_tensor *(*forward)(tg_layer *l, tg_tensor *x);
+    void (*free_data)(void *data);
+} tg__layer_impl;
+/* A new layer of that kind (NULL name: "<kind>@<n>"), or NULL with the
+ * error reported. Build it with the calls below, then pass it through
+ * tg__layer_ext_done, which returns it or frees it (NULL) when anything
+ * failed on the way. */
+tg_layer *tg__layer_ext_new(tg_graph *g, const tg__layer_impl *impl,
+                            const char *name, const char *who);
+/* A parameter "<layer name>.<what>" owned by l (listed in creation
+ * order); NULL on failure (reported on the graph). */
+tg_tensor *tg__layer_ext_param(tg_layer *l, tg_dtype dt, int ndim,
+                               const int64_t *shape, const char *what);
+/* Make child a sub-layer of l (ownership passes, also on failure; a NULL
+ * child fails). */
+bool tg__layer_ext_adopt(tg_layer *l, tg_layer *child, const char *who);
+tg_layer *tg__layer_ext_done(tg_layer *l, const char *who);
+void tg__layer_ext_set_data(tg_layer *l, void *data);
+/* l's data when l was made with impl, else NULL. */
+void *tg__layer_ext_data(const tg_layer *l, const tg__layer_impl *impl);
+tg_graph *tg__layer_graph(const tg_layer *l);
+
 #endif
