@@ -22,7 +22,7 @@ import torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 builddir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
-lib = C.CDLL(os.path.join(builddir, "src", "libtapegrad.so"))
+lib = C.CDLL(os.path.join(builddir, "libtapegrad.so"))
 P = C.c_void_p
 F64 = 1
 BOOL = 3
