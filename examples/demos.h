@@ -16,6 +16,7 @@ int tg_demo_cnn(int argc, char **argv);
 int tg_demo_diagnostics(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
+int tg_demo_recurrent(int argc, char **argv);
 int tg_demo_regions(int argc, char **argv);
 int tg_demo_regularization(int argc, char **argv);
 int tg_demo_trace(int argc, char **argv);
@@ -45,6 +46,9 @@ int tg_demo_xor(int argc, char **argv);
     {"optimizers", "SGD, momentum, Nesterov, RMSprop, Adam, AdamW on "      \
                    "Rosenbrock, Beale and a saddle",                       \
      tg_demo_optimizers},                                                  \
+    {"recurrent", "||dL/dh_t|| of RNN, LSTM and GRU on the adding "      \
+                  "problem; exploding gradients and clipping",            \
+     tg_demo_recurrent},                                                   \
     {"regions", "linear regions of deep vs shallow ReLU networks with "    \
                 "equal parameters, counted and drawn",                     \
      tg_demo_regions},                                                     \

@@ -624,6 +624,106 @@ static void activations_derivatives(void)
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "activations.svg"));
 }
 
+/* -------------------------------------------------------------- recurrent */
+
+/* The sentences of `demo recurrent` against the numbers it wrote: each
+ * model's ||dL/dh_1|| / ||dL/dh_T|| and its verdict, whether it learns
+ * (test MSE below a tenth of 1/6) and the exploding runs. */
+static void recurrent_story(void)
+{
+    const char *dir = "demos-out/recurrent";
+    clean(dir);
+    char args[256], path[256], want[256];
+    snprintf(args, sizeof args, "recurrent --fast --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "recurrent: the adding problem, T = 16 steps");
+    snprintf(path, sizeof path, "%s/recurrent_gradnorm.tsv", dir);
+    static const char *models[4] = {"rnn", "lstm", "gru", "relu_rnn"};
+    static double v[64];
+    double ratio[4] = {NAN, NAN, NAN, NAN};
+    for (int k = 0; k < 4; k++) {
+        char col[32];
+        snprintf(col, sizeof col, "%s_init", models[k]);
+        int ci = tsv_column(path, col);
+        TT_CHECK(ci > 0);
+        if (ci <= 0) return;
+        double first = NAN, last = NAN;
+        int rows = 0;
+        for (int r = 0; tsv_row(path, r, v, 64) > ci; r++) {
+            TT_NEAR(v[0], r + 1, 0);
+            TT_CHECK(v[ci] > 0 && isfinite(v[ci]));
+            if (r == 0) first = v[ci];
+            last = v[ci];
+            rows++;
+        }
+        TT_CHECK(rows == 16);
+        ratio[k] = first / last;
+        /* the printed ratio is the one in the file, and so is its verdict */
+        const char *verdict = ratio[k] < 1e-2   ? "vanishes on its way to step 1"
+                              : ratio[k] > 1e2 ? "explodes on its way to step 1"
+                                               : "reaches step 1 undiminished";
+        if (k < 3)
+            snprintf(want, sizeof want, "recurrent: %s: at initialisation the "
+                     "gradient %s (||dL/dh_1|| / ||dL/dh_T|| = ", models[k],
+                     verdict);
+        else
+            snprintf(want, sizeof want, "the gradient %s (||dL/dh_1|| / "
+                     "||dL/dh_T|| = ", verdict);
+        const char *at = strstr(out_buf, want);
+        TT_CHECK(at != NULL);
+        double printed = NAN;
+        if (at) sscanf(at + strlen(want), "%lf", &printed);
+        TT_NEAR(printed / ratio[k], 1, 5e-3);
+    }
+    /* large recurrent weights: the gradient reaching step 1 explodes */
+    TT_CHECK(ratio[3] > 1e3);
+    /* learning verdicts follow the last test MSE of the loss file */
+    snprintf(path, sizeof path, "%s/recurrent_loss.tsv", dir);
+    int last_row = -1;
+    for (int r = 0; tsv_row(path, r, v, 64) == 6; r++) last_row = r;
+    TT_CHECK(last_row == 15); /* 150 steps, every 10, and step 0 */
+    TT_CHECK(tsv_row(path, last_row, v, 64) == 6);
+    TT_NEAR(v[0], 150, 0);
+    for (int k = 0; k < 3; k++) {
+        bool learns = v[1 + k] < 0.1 / 6;
+        snprintf(want, sizeof want, "recurrent: %s: ", models[k]);
+        const char *at = strstr(out_buf, want);
+        TT_CHECK(at != NULL);
+        if (!at) continue;
+        const char *nl = strchr(at, '\n');
+        char line[512];
+        snprintf(line, sizeof line, "%.*s", (int)(nl ? nl - at : 200), at);
+        snprintf(want, sizeof want, "; it %s the task (test MSE %.4f, %s a "
+                 "tenth", learns ? "learns" : "does not learn", v[1 + k],
+                 learns ? "below" : "not below");
+        TT_CONTAINS(line, want);
+    }
+    /* without clipping SGD diverges (the loss column turns nan and the
+     * text says at which step); the clipped run stays finite */
+    bool nan_seen = false, clip_finite = true;
+    double clip_first = NAN, clip_last = NAN;
+    for (int r = 0; r <= last_row; r++) {
+        tsv_row(path, r, v, 64);
+        nan_seen |= isnan(v[4]);
+        clip_finite &= isfinite(v[5]);
+        if (r == 0) clip_first = v[5];
+        clip_last = v[5];
+    }
+    TT_CHECK(nan_seen);
+    TT_CONTAINS(out_buf, "recurrent: exploding, SGD without clipping: "
+                         "diverged at step ");
+    TT_CHECK(clip_finite);
+    snprintf(want, sizeof want, "recurrent: exploding, SGD with clipping to "
+             "norm 1: test MSE %.4g after 150 steps", clip_last);
+    TT_CONTAINS(out_buf, want);
+    /* clipping turned the exploding run into one whose error falls */
+    TT_CHECK(clip_last < 0.5 * clip_first);
+    if (have_gnuplot()) {
+        TT_CHECK(file_exists(dir, "recurrent.svg"));
+        TT_CHECK(file_exists(dir, "recurrent_exploding.svg"));
+    }
+}
+
 /* -------------------------------------------------------------- vanishing */
 
 static void vanishing_story(void)
@@ -2123,6 +2223,7 @@ int main(int argc, char **argv)
         TT(activations_derivatives),
         TT(vanishing_story),
         TT(vanishing_text_follows_run),
+        TT(recurrent_story),
         TT(approx_fits),
         TT(optimizers_paths),
         TT(optimizers_diverge),
