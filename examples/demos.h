@@ -15,6 +15,7 @@ int tg_demo_batchnorm(int argc, char **argv);
 int tg_demo_cnn(int argc, char **argv);
 int tg_demo_diagnostics(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
+int tg_demo_names(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_recurrent(int argc, char **argv);
 int tg_demo_regions(int argc, char **argv);
@@ -43,6 +44,9 @@ int tg_demo_xor(int argc, char **argv);
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, sample images, mistakes, weights, save and load", \
      tg_demo_fashion},                                                     \
+    {"names", "character-level models of English words: bigram counts, "  \
+              "then an MLP over 3 characters; samples",                   \
+     tg_demo_names},                                                       \
     {"optimizers", "SGD, momentum, Nesterov, RMSprop, Adam, AdamW on "      \
                    "Rosenbrock, Beale and a saddle",                       \
      tg_demo_optimizers},                                                  \

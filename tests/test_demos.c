@@ -1946,6 +1946,161 @@ static void tutorial_program(void)
     TT_CONTAINS(dot, "cross_entropy");
 }
 
+/* ------------------------------------------------------------------ names */
+
+#define WORDS "/usr/share/dict/words"
+
+/* The demo's procedure redone here: the words of a-z only (shorter than
+ * 32), shuffled with tg_rng by the same Fisher-Yates walk, the last tenth
+ * for validation; add-one bigram counts over the training examples; the
+ * validation loss and argmax accuracy in long double. */
+static void names_story(void)
+{
+    FILE *f = fopen(WORDS, "r");
+    if (!f) {
+        printf("skipped: %s missing (Debian package wamerican)\n", WORDS);
+        skipped = true;
+        return;
+    }
+    static char text[4 << 20];
+    static char *w[200000];
+    long long n = 0, lines = 0, used = 0;
+    char line[256];
+    while (fgets(line, sizeof line, f) && n < 200000) {
+        size_t len = strcspn(line, "\r\n");
+        lines++;
+        bool ok = len > 0 && len < 32;
+        for (size_t i = 0; ok && i < len; i++) ok = line[i] >= 'a' && line[i] <= 'z';
+        if (!ok || used + (long long)len + 1 > (long long)sizeof text) continue;
+        memcpy(text + used, line, len);
+        text[used + (long long)len] = 0;
+        w[n++] = text + used;
+        used += (long long)len + 1;
+    }
+    fclose(f);
+    tg_rng r;
+    tg_rng_seed(&r, 0);
+    for (long long i = n - 1; i > 0; i--) {
+        long long j = (long long)(tg_rng_uniform(&r) * (double)(i + 1));
+        char *t = w[i];
+        w[i] = w[j];
+        w[j] = t;
+    }
+    long long ntr = n - n / 10, ch_tr = 0, ch_va = 0;
+    static long double cnt[27][27];
+    for (int a = 0; a < 27; a++)
+        for (int b = 0; b < 27; b++) cnt[a][b] = 1;
+    for (long long i = 0; i < n; i++) {
+        int prev = 0;
+        for (const char *p = w[i];; p++) {
+            int c = *p ? *p - 'a' + 1 : 0;
+            if (i < ntr) cnt[prev][c] += 1, ch_tr++;
+            else ch_va++;
+            if (!*p) break;
+            prev = c;
+        }
+    }
+    long double loss = 0;
+    long long right = 0;
+    for (long long i = ntr; i < n; i++) {
+        int prev = 0;
+        for (const char *p = w[i];; p++) {
+            int c = *p ? *p - 'a' + 1 : 0;
+            long double s = 0;
+            int best = 0;
+            for (int b = 0; b < 27; b++) {
+                s += cnt[prev][b];
+                if (cnt[prev][b] > cnt[prev][best]) best = b;
+            }
+            loss -= logl(cnt[prev][c] / s);
+            right += best == c;
+            if (!*p) break;
+            prev = c;
+        }
+    }
+    double bigram_val = (double)(loss / ch_va);
+    double bigram_acc = (double)right / (double)ch_va;
+
+    const char *dir = "demos-out/names";
+    clean(dir);
+    TT_CHECK(run_demo(NULL, "names --fast --out demos-out/names") == 0);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%lld words of the letters a-z only (of %lld lines in %s): "
+             "%lld for training (%lld characters), %lld for validation "
+             "(%lld characters)",
+             n, lines, WORDS, ntr, ch_tr, n - ntr, ch_va);
+    TT_CONTAINS(out_buf, want);
+    /* names.tsv: bigram and mlp rows */
+    TT_CHECK(read_file(dir, "names.tsv"));
+    double v[2][5];
+    char nm[2][16];
+    const char *row = strchr(file_buf, '\n');
+    for (int i = 0; i < 2; i++) {
+        TT_CHECK(row && sscanf(row + 1, "%15s %lf %lf %lf %lf %lf", nm[i],
+                               &v[i][0], &v[i][1], &v[i][2], &v[i][3],
+                               &v[i][4]) == 6);
+        row = row ? strchr(row + 1, '\n') : NULL;
+    }
+    TT_STREQ(nm[0], "bigram");
+    TT_STREQ(nm[1], "mlp");
+    TT_NEAR(v[0][0], bigram_val, 1e-6);
+    TT_NEAR(v[0][1], bigram_acc, 1e-6);
+    TT_NEAR(v[0][4], 27 * 27, 0);
+    TT_NEAR(v[1][4], 27 * 10 + 3 * 10 * 200 + 200 + 200 * 27 + 27, 0);
+    /* 1500 Adam steps already beat the counts */
+    TT_CHECK(v[1][0] < bigram_val - 0.1);
+    TT_CHECK(v[1][1] > bigram_acc);
+    /* the sentences come from those figures */
+    snprintf(want, sizeof want, "counting pairs brings it to %.2f.",
+             v[0][0]);
+    TT_CONTAINS(out_buf, want);
+    snprintf(want, sizeof want,
+             "Seeing 3 characters instead of one lowers the validation loss "
+             "from %.2f to %.2f nats per character (by %.2f).",
+             v[0][0], v[1][0], v[0][0] - v[1][0]);
+    TT_CONTAINS(out_buf, want);
+    snprintf(want, sizeof want,
+             "The MLP names the next character right %.1f%% of the time "
+             "(argmax), the bigram %.1f%%.",
+             100 * v[1][1], 100 * v[0][1]);
+    TT_CONTAINS(out_buf, want);
+    /* ten sampled words per model, letters only */
+    TT_CHECK(read_file(dir, "names_samples.txt"));
+    const char *p = file_buf;
+    for (int m = 0; m < 2; m++) {
+        TT_CHECK(strncmp(p, nm[m], strlen(nm[m])) == 0 &&
+                 p[strlen(nm[m])] == ':');
+        p = strchr(p, ':');
+        if (p) p++; /* each word follows one space */
+        int words = 0;
+        while (p && *p && *p != '\n') {
+            p++; /* the space before a word */
+            size_t len = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+            TT_CHECK(len <= 32 && (p[len] == ' ' || p[len] == '\n'));
+            words++;
+            p += len;
+        }
+        TT_CHECK(words == 10);
+        if (p && *p) p++;
+    }
+    /* the curve: 20 points, the last one the reported validation loss */
+    double cv[3];
+    char path[512];
+    snprintf(path, sizeof path, "%s/names_curve.tsv", dir);
+    TT_CHECK(tsv_row(path, 20, cv, 3) == 3);
+    TT_NEAR(cv[0], 1500, 0);
+    TT_NEAR(cv[2], v[1][0], 1e-6);
+    TT_CHECK(file_exists(dir, "names.gp"));
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "names.svg"));
+    /* a missing word list names the package */
+    TT_CHECK(run_demo(NULL, "names --fast --words /nonexistent/words "
+                            "--out demos-out/names") == 1);
+    TT_CONTAINS(out_buf, "tapegrad demo names: cannot read the word list "
+                         "/nonexistent/words; it comes with Debian's "
+                         "wamerican package");
+}
+
 /* --------------------------------------------------------------- transfer */
 
 /* "%.1f" of an accuracy, as the demo prints it */
@@ -2252,6 +2407,7 @@ int main(int argc, char **argv)
         TT(fashion_fast),
         TT(fashion_diverges),
         TT(transfer_story),
+        TT(names_story),
         TT(diagnostics_story),
         TT(cnn_fast),
         TT(unet_fast),
