@@ -2031,12 +2031,12 @@ static void names_story(void)
              "(%lld characters)",
              n, lines, WORDS, ntr, ch_tr, n - ntr, ch_va);
     TT_CONTAINS(out_buf, want);
-    /* names.tsv: bigram and mlp rows */
+    /* names.tsv: bigram, mlp, lstm and transformer rows */
     TT_CHECK(read_file(dir, "names.tsv"));
-    double v[2][5];
-    char nm[2][16];
+    double v[4][5];
+    char nm[4][16];
     const char *row = strchr(file_buf, '\n');
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         TT_CHECK(row && sscanf(row + 1, "%15s %lf %lf %lf %lf %lf", nm[i],
                                &v[i][0], &v[i][1], &v[i][2], &v[i][3],
                                &v[i][4]) == 6);
@@ -2044,6 +2044,21 @@ static void names_story(void)
     }
     TT_STREQ(nm[0], "bigram");
     TT_STREQ(nm[1], "mlp");
+    TT_STREQ(nm[2], "lstm");
+    TT_STREQ(nm[3], "transformer");
+    /* 150 steps of the sequence models: well below uniform guessing */
+    for (int i = 2; i < 4; i++) TT_CHECK(v[i][0] < 2.8 && v[i][1] > 0.15);
+    /* LSTM: embedding 27x16, 4 gates of 128 over 16 + 128 inputs with two
+     * biases, head 128x27 + 27 */
+    TT_NEAR(v[2][4], 27 * 16 + 4 * 128 * (16 + 128 + 2) + 128 * 27 + 27, 0);
+    /* transformer: embedding 27x64, positions 33x64, two blocks (in_proj
+     * 3E x E + 3E, out_proj E x E + E, two norms 4E, FF 4E x E + 4E and
+     * E x 4E + E), final norm 2E, head 64x27 + 27 */
+    {
+        double E = 64, blk = 3 * E * E + 3 * E + E * E + E + 4 * E +
+                             4 * E * E + 4 * E + 4 * E * E + E;
+        TT_NEAR(v[3][4], 27 * E + 33 * E + 2 * blk + 2 * E + E * 27 + 27, 0);
+    }
     TT_NEAR(v[0][0], bigram_val, 1e-6);
     TT_NEAR(v[0][1], bigram_acc, 1e-6);
     TT_NEAR(v[0][4], 27 * 27, 0);
@@ -2065,10 +2080,48 @@ static void names_story(void)
              "(argmax), the bigram %.1f%%.",
              100 * v[1][1], 100 * v[0][1]);
     TT_CONTAINS(out_buf, want);
+    int best = 1;
+    for (int i = 2; i < 4; i++)
+        if (v[i][0] < v[best][0]) best = i;
+    snprintf(want, sizeof want,
+             "Reading the whole word so far, the LSTM reaches %.2f and the "
+             "transformer %.2f nats per character; the lowest validation "
+             "loss is the %s's (%.2f).",
+             v[2][0], v[3][0], nm[best], v[best][0]);
+    TT_CONTAINS(out_buf, want);
+    /* the attention of one word: causal rows of weights that sum to 1,
+     * and the sentence's share on the diagonal */
+    TT_CHECK(read_file(dir, "names_attention.tsv"));
+    char aw[64] = "";
+    TT_CHECK(sscanf(file_buf, "# word %63[a-z]", aw) == 1);
+    int T = (int)strlen(aw) + 1;
+    TT_CHECK(T >= 7 && T <= 13);
+    const char *q = strchr(file_buf, '\n');
+    double diag = 0;
+    for (int i = 0; i < T && q; i++) {
+        double sum = 0;
+        for (int j = 0; j < T; j++) {
+            char *end;
+            double a = strtod(q + 1, &end);
+            TT_CHECK(end != q + 1);
+            TT_CHECK(a >= 0 && a <= 1);
+            if (j > i) TT_CHECK(a == 0);
+            if (j == i) diag += a;
+            sum += a;
+            q = end;
+        }
+        TT_NEAR(sum, 1, 1e-5);
+        q = strchr(q, '\n');
+    }
+    snprintf(want, sizeof want,
+             "predicting each letter of '%s', the heads put on average "
+             "%.0f%% of their attention on the character just read.",
+             aw, 100 * diag / T);
+    TT_CONTAINS(out_buf, want);
     /* ten sampled words per model, letters only */
     TT_CHECK(read_file(dir, "names_samples.txt"));
     const char *p = file_buf;
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < 4; m++) {
         TT_CHECK(strncmp(p, nm[m], strlen(nm[m])) == 0 &&
                  p[strlen(nm[m])] == ':');
         p = strchr(p, ':');
@@ -2091,6 +2144,15 @@ static void names_story(void)
     TT_CHECK(tsv_row(path, 20, cv, 3) == 3);
     TT_NEAR(cv[0], 1500, 0);
     TT_NEAR(cv[2], v[1][0], 1e-6);
+    /* the sequence models' curves end at step 150 */
+    snprintf(path, sizeof path, "%s/names_curve_lstm.tsv", dir);
+    TT_CHECK(tsv_row(path, 19, cv, 3) == 3);
+    TT_NEAR(cv[0], 150, 0);
+    TT_CHECK(tsv_row(path, 20, cv, 3) == 0);
+    snprintf(path, sizeof path, "%s/names_curve_transformer.tsv", dir);
+    TT_CHECK(tsv_row(path, 19, cv, 3) == 3);
+    TT_NEAR(cv[0], 150, 0);
+    TT_CHECK(file_exists(dir, "names_attention.gp"));
     TT_CHECK(file_exists(dir, "names.gp"));
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "names.svg"));
     /* a missing word list names the package */
