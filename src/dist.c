@@ -1170,6 +1170,11 @@ tg_status tg_ddp_backward(tg_ddp *d, tg_tensor *loss)
         const bucket *b = &d->b[d->bucket_of[i]];
         memcpy(p->grad->data, (char *)b->buf + (size_t)d->at[i] * dsize(b->dt),
                (size_t)p->numel * dsize(b->dt));
+        /* every rank now holds the same gradient, also for a parameter
+         * its own pass did not reach: optimizers update it on all ranks
+         * alike (PyTorch's DDP gives unused parameters their reduced
+         * gradient too) */
+        p->flags &= ~(uint32_t)TG_TF_GRAD_ZERO;
     }
     d->step++;
     d->stats.steps++;

@@ -332,7 +332,9 @@ tg_tensor *tg_param(tg_graph *g, tg_dtype dt, int ndim, const int64_t *shape,
     p->grad = gr;
     p->name = nm;
     p->graph = gr->graph = g;
-    p->flags = TG_TF_PARAM | TG_TF_PERSISTENT | TG_TF_REQUIRES_GRAD;
+    /* the gradient buffer starts as zeros, and holds no gradient yet */
+    p->flags = TG_TF_PARAM | TG_TF_PERSISTENT | TG_TF_REQUIRES_GRAD |
+               TG_TF_GRAD_ZERO;
     gr->flags = TG_TF_PERSISTENT | TG_TF_CONSTANT;
     g->params[g->n_params++] = p;
     return p;
@@ -423,6 +425,26 @@ void tg_tensor_zero_grad(tg_tensor *t)
                (size_t)t->grad->numel * dtype_size(t->grad->dtype));
         t->flags |= TG_TF_GRAD_ZERO;
     }
+}
+
+bool tg_tensor_has_grad(const tg_tensor *t)
+{
+    return t && !tg__stale(t) && t->grad && !(t->flags & TG_TF_GRAD_ZERO);
+}
+
+tg_status tg_tensor_grad_written(tg_tensor *t)
+{
+    const char *who = "tg_tensor_grad_written";
+    if (tg__stale(t)) return tg__stale_fail(who, t);
+    if (!t || !t->grad || (t->flags & TG_TF_POISON))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s has no gradient buffer; hint: "
+                                  "parameters (tg_param) have one, inputs "
+                                  "after a backward that reached them",
+                                  who, t ? (t->name ? t->name : "the tensor")
+                                         : "NULL");
+    t->flags &= ~(uint32_t)TG_TF_GRAD_ZERO;
+    return TG_OK;
 }
 
 void tg_zero_grad(tg_graph *g)

@@ -88,6 +88,7 @@ static void model_files(void)
     model_fill(&m, 1);
     tg_f32(m.t[0]->grad)[0] = 1; /* optimizer state not all zero */
     tg_f64(m.t[1]->grad)[1] = -1;
+    for (int k = 0; k < 3; k++) tg_tensor_grad_written(m.t[k]);
     TT_CHECK(tg_optim_step(m.opt) == TG_OK);
     model_fill(&m, 1);
     const char *good = path_in("good.tgw"), *bad = path_in("bad.tgw");

@@ -137,6 +137,7 @@ static void load_allocation_failures(void)
             if (m.t[k]->dtype == TG_F32) tg_f32(m.t[k]->grad)[i] = 0.5f;
             else tg_f64(m.t[k]->grad)[i] = -0.25;
         }
+    for (int k = 0; k < NT; k++) tg_tensor_grad_written(m.t[k]);
     TT_CHECK(tg_optim_step(m.opt) == TG_OK);
     fill(&m, 1); /* the step moved the weights; save known values */
     const char *file = path_in("model.tgw");

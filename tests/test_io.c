@@ -1032,7 +1032,10 @@ static void save_optimizer(void)
     oc.lr = 0.5; /* overwritten by the load */
     tg_optim *ob = tg_optim_new(&oc, 3, b.t);
     for (int s = 0; s < 3; s++) {
-        for (int k = 0; k < 3; k++) tg_init_constant(a.t[k]->grad, 0.1 * (s + k + 1));
+        for (int k = 0; k < 3; k++) {
+            tg_init_constant(a.t[k]->grad, 0.1 * (s + k + 1));
+            tg_tensor_grad_written(a.t[k]);
+        }
         tg_optim_step(oa);
     }
     TT_CHECK(tg_save(p, 3, a.t, oa) == TG_OK);
@@ -1042,6 +1045,8 @@ static void save_optimizer(void)
     for (int k = 0; k < 3; k++) {
         tg_init_constant(a.t[k]->grad, -0.3);
         tg_init_constant(b.t[k]->grad, -0.3);
+        tg_tensor_grad_written(a.t[k]);
+        tg_tensor_grad_written(b.t[k]);
     }
     tg_optim_step(oa);
     tg_optim_step(ob);
@@ -1076,6 +1081,7 @@ static void save_corruption(void)
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_MOMENTUM);
     tg_optim *oa = tg_optim_new(&oc, 2, a.t), *ob = tg_optim_new(&oc, 2, b.t);
     tg_init_constant(a.t[0]->grad, 1);
+    tg_tensor_grad_written(a.t[0]);
     tg_optim_step(oa);
     for (int k = 0; k < 3; k++) /* refill after the step */
         for (int64_t i = 0; i < a.t[k]->numel; i++)

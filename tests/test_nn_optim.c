@@ -194,6 +194,7 @@ static run2 two_steps(const tg_optim_config *cfg, tg_dtype dt)
             if (dt == TG_F32) tg_f32(w->grad)[i] = (float)gv[i];
             else tg_f64(w->grad)[i] = gv[i];
         }
+        TT_CHECK(tg_tensor_grad_written(w) == TG_OK);
         TT_CHECK(tg_optim_step(o) == TG_OK);
         for (int i = 0; i < 3; i++) (s ? r.w2 : r.w1)[i] = tg_get(w, i);
     }
@@ -358,6 +359,7 @@ static void opt_large_threaded(void)
                 (float)sin((double)(i + 7 * k));
             tg_f32(w[k]->grad)[i] = (float)cos(0.5 * (double)i + k);
         }
+        tg_tensor_grad_written(w[k]);
     }
     tg_set_requires_grad(w[2], false);
     tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAMW);
@@ -456,6 +458,7 @@ static void opt_step_zero_grad(void)
                             double v = cos(0.7 * (double)i + 2 * s + k);
                             if (d) tg_f64(w[r][k]->grad)[i] = v;
                             else tg_f32(w[r][k]->grad)[i] = (float)v;
+                            tg_tensor_grad_written(w[r][k]);
                         }
                 TT_CHECK(tg_optim_step(o[0]) == TG_OK);
                 tg_optim_zero_grad(o[0]);
@@ -554,6 +557,8 @@ static void opt_frozen(void)
     tg_init_constant(b, 1);
     tg_init_constant(a->grad, 1);
     tg_init_constant(b->grad, 1);
+    tg_tensor_grad_written(a);
+    tg_tensor_grad_written(b);
     tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAMW);
     c.weight_decay = 0.1;
     tg_tensor *ps[2] = {a, b};
@@ -697,6 +702,7 @@ static void schedules(void)
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_SGD);
     tg_optim *o = tg_optim_new(&oc, 1, &w);
     tg_f64(w->grad)[0] = 1;
+    tg_tensor_grad_written(w);
     for (int t = 0; t < 12; t++) {
         tg_optim_set_lr(o, tg_lr_at(&s, t));
         tg_optim_step(o);

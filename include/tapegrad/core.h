@@ -262,6 +262,18 @@ tg_status tg_grad(tg_graph *g, tg_tensor *const *outputs, int n_out,
  * buffer as an operand of the graph being differentiated. */
 void tg_zero_grad(tg_graph *g);
 void tg_tensor_zero_grad(tg_tensor *t);
+/* Whether t's ->grad holds a gradient: something was delivered into it by
+ * tg_backward (or declared with tg_tensor_grad_written) since the
+ * parameter was created or its gradient last zeroed. PyTorch's
+ * `p.grad is not None`; optimizers update only such parameters. false
+ * for NULL, a tensor without ->grad, a stale tensor. */
+bool tg_tensor_has_grad(const tg_tensor *t);
+/* Declare that ->grad was written by hand (gradients from tg_grad, from
+ * another process...): it now holds a gradient (tg_tensor_has_grad), so
+ * an optimizer step updates t and the next tg_backward adds to it.
+ * TG_ERR_ARG for NULL or a tensor without ->grad; TG_ERR_STATE for a
+ * stale one. */
+tg_status tg_tensor_grad_written(tg_tensor *t);
 
 /* Gradient-ready hook (for overlapping work with the backward pass, as
  * data-parallel training does with its gradient exchange; see

@@ -224,6 +224,37 @@ tg_status tg_save(const char *path, int n, tg_tensor *const *tensors,
 tg_status tg_load(const char *path, int n, tg_tensor *const *tensors,
                   tg_optim *opt);
 
+/* What a non-strict load did not match: one tensor by name, dtype and
+ * shape. */
+typedef struct tg_load_entry {
+    char *name; /* owned by the report */
+    tg_dtype dtype;
+    int ndim;
+    int64_t shape[TG_MAX_DIMS];
+} tg_load_entry;
+
+typedef struct tg_load_report {
+    int n_loaded;                /* tensors given and read from the file  */
+    int n_missing;               /* given but not in the file: unchanged  */
+    tg_load_entry *missing;      /*   in the order given                  */
+    int n_unexpected;            /* in the file but not given: not read   */
+    tg_load_entry *unexpected;   /*   in name order                       */
+} tg_load_report;
+
+/* Non-strict load (PyTorch's load_state_dict(strict=False)): read the
+ * tensors that the list and the file share by name (a backbone into a new
+ * network), leave the others alone, and report those given but not in the
+ * file and those in the file but not given. A shared name whose dtype or
+ * shape differs is still an error, and the file is checked whole first as
+ * by tg_load (magic, version, every CRC32, structure): a damaged file, or
+ * any error, writes nothing and leaves the report empty. Optimizer state
+ * in the file is ignored. The report (may be NULL) is filled on success;
+ * free its names with tg_load_report_free. Errors as tg_load. */
+tg_status tg_load_partial(const char *path, int n, tg_tensor *const *tensors,
+                          tg_load_report *report);
+/* Free the report's arrays and names and zero it; NULL is a no-op. */
+void tg_load_report_free(tg_load_report *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -89,6 +89,8 @@ typedef enum tg_init {
     TG_INIT_HE_NORMAL,
     TG_INIT_HE_UNIFORM,
     TG_INIT_LECUN_NORMAL,
+    TG_INIT_ONES,         /* w = 1 (normalisation scales)                */
+    TG_INIT_NORMAL,       /* w ~ N(0, 1) (PyTorch's nn.Embedding)        */
 } tg_init;
 
 /* Apply initializer `kind` to t (TG_INIT_DEFAULT: U(±1/sqrt(fan_in))).
@@ -140,6 +142,18 @@ const char *tg_activation_names(void);
 
 typedef struct tg_layer tg_layer;
 
+/* Embedding lookup (nn.Embedding): y = W[idx], W "<name>.weight"
+ * [num, dim] (PyTorch's layout), idx an i64 tensor of any shape with
+ * values in [0, num), y of shape idx.shape + [dim]. TG_INIT_DEFAULT is
+ * PyTorch's N(0, 1); other initializers read fan_in = dim, fan_out = num.
+ * padding_idx (negative counts from the end; TG_NN_NO_PADDING for none)
+ * names a row that starts at zero and never receives a gradient, so an
+ * optimizer step changes it only through weight decay. An index out of
+ * range or a non-i64 index tensor fails in the forward pass with the
+ * layer's name. */
+#define TG_NN_NO_PADDING INT64_MIN
+tg_layer *tg_nn_embedding(tg_graph *g, tg_dtype dt, int64_t num, int64_t dim,
+                          int64_t padding_idx, tg_init init, const char *name);
 /* y = x W + b; W [in, out] initialised by `init`, b [out] (zeros, or
  * U(±1/sqrt(in)) for TG_INIT_DEFAULT) unless bias is false. */
 tg_layer *tg_nn_linear(tg_graph *g, tg_dtype dt, int64_t in, int64_t out,
@@ -274,6 +288,106 @@ const char *tg_layer_kind(const tg_layer *l);
  * calling it on children. TG_ERR_ARG for NULL. */
 tg_status tg_layer_set_trainable(tg_layer *l, bool on);
 
+/* Number of scalars in the layer's parameters (with its sub-layers'):
+ * every listed parameter, or only those that currently require grad
+ * (PyTorch: sum(p.numel() for p in m.parameters() [if p.requires_grad])).
+ * Buffers are not counted. 0 for NULL. */
+int64_t tg_layer_num_elements(const tg_layer *l, bool trainable_only);
+/* A listing of the layer tree: one line per layer ("name (kind)"), its own
+ * tensors indented under it ("name dtype [shape] numel trainable|frozen|
+ * buffer"), and a total line. Written into buf like snprintf (always
+ * terminated when size > 0); returns the length the whole listing needs,
+ * or 0 with tg_last_error() for a NULL layer or a NULL buf with size > 0. */
+size_t tg_layer_describe(const tg_layer *l, char *buf, size_t size);
+
+/* ------------------------------------------------- user-defined layers
+ *
+ * A block written by a user (its own LSTM or attention cell) becomes a
+ * layer like the built-in ones: tg_layer_new makes an empty layer of the
+ * user's kind, tg_layer_add_param / tg_layer_add_buffer create its tensors
+ * on the graph (named "<layer name>.<what>", initialised, listed by
+ * tg_layer_params / tg_layer_state, frozen by tg_layer_set_trainable,
+ * counted and saved like built-in layers' parameters), and
+ * tg_layer_add_child adopts sub-layers (built-in or user-defined). The
+ * forward function records ops on the input's graph; tg_layer_forward and
+ * composites (sequential, residual, pre-LN...) call it like any layer.
+ *
+ *   typedef struct { tg_tensor *w, *b; } cell;   // the user's data
+ *   static tg_tensor *cell_fwd(tg_layer *self, tg_tensor *x) {
+ *       cell *c = tg_layer_data(self);
+ *       return tg_tanh(tg_linear(x, c->w, c->b));
+ *   }
+ *   cell *c = calloc(1, sizeof *c);
+ *   tg_layer_def def = {.kind = "cell", .forward = cell_fwd, .data = c,
+ *                       .free_data = free};
+ *   tg_layer *l = tg_layer_new(g, &def, "cell");
+ *   c->w = tg_layer_add_param(l, "weight", TG_F32, 2, (int64_t[]){4, 8},
+ *                             TG_INIT_XAVIER_UNIFORM);
+ *   c->b = tg_layer_add_param(l, "bias", TG_F32, 1, (int64_t[]){8},
+ *                             TG_INIT_ZEROS);
+ *
+ * Registration is open until the layer becomes a child of another layer
+ * (a composite constructor or tg_layer_add_child): the parent copies the
+ * lists then, so later registrations are refused (TG_ERR_STATE). */
+
+/* y = forward(self, x): one input, one output. */
+typedef tg_tensor *(*tg_layer_fn)(tg_layer *self, tg_tensor *x);
+/* Several inputs and outputs (a recurrent cell: x, h, c in; h, c out):
+ * write out[0..n_out-1] (tensors on the inputs' graph) and return TG_OK,
+ * or an error status (the graph's sticky error should say why). */
+typedef tg_status (*tg_layer_fn_n)(tg_layer *self, int n_in,
+                                   tg_tensor *const *in, int n_out,
+                                   tg_tensor **out);
+
+typedef struct tg_layer_def {
+    const char *kind;      /* the layer's kind for tg_layer_kind (copied);
+                              1 to 63 bytes, "user" when NULL            */
+    tg_layer_fn forward;   /* tg_layer_forward; may be NULL if forward_n */
+    tg_layer_fn_n forward_n; /* tg_layer_forward_n; may be NULL           */
+    void *data;            /* the user's data: tg_layer_data(self)        */
+    void (*free_data)(void *data); /* called once by tg_layer_free, or by
+                              tg_layer_new when it fails; NULL: borrowed */
+} tg_layer_def;
+
+/* An empty layer of a user-defined kind on g (def is copied; a NULL name
+ * becomes "<kind>@<n>" as for built-in layers). NULL with the graph's
+ * error (TG_ERR_ARG: no forward function, bad kind; TG_ERR_OOM); the
+ * data is then freed through free_data. */
+tg_layer *tg_layer_new(tg_graph *g, const tg_layer_def *def, const char *name);
+/* A trainable parameter "<layer name>.<what>" of the given dtype (f32 or
+ * f64) and shape, initialised by `init` from the graph's RNG (fans as
+ * tg_init_fans: a weight is [in, out] as tg_linear wants it). It persists
+ * on the graph like any tg_param; the layer lists it after those
+ * registered before it and before its children's. NULL with the graph's
+ * error: a NULL or user-less layer (TG_ERR_ARG: only tg_layer_new's
+ * layers take registrations), an empty or duplicate name (TG_ERR_ARG), a
+ * layer that already has a parent (TG_ERR_STATE), a bad shape or dtype. */
+tg_tensor *tg_layer_add_param(tg_layer *l, const char *what, tg_dtype dt,
+                              int ndim, const int64_t *shape, tg_init init);
+/* A buffer "<layer name>.<what>": state that is saved and loaded but gets
+ * no gradient and no optimizer update (running statistics, a step count).
+ * Failure as tg_layer_add_param. */
+tg_tensor *tg_layer_add_buffer(tg_layer *l, const char *what, tg_dtype dt,
+                               int ndim, const int64_t *shape, tg_init init);
+/* Adopt `child` as the next sub-layer of l (tg_layer_child order; its
+ * parameters follow l's own in the lists). l takes ownership of child,
+ * also when this fails (the child is then freed). TG_ERR_ARG: NULL, a
+ * layer on another graph, a built-in l, a child that already has a
+ * parent, a tensor name the layer already holds, the depth limit;
+ * TG_ERR_STATE: l itself has a parent. */
+tg_status tg_layer_add_child(tg_layer *l, tg_layer *child);
+/* The data given to tg_layer_new (NULL for built-in layers). */
+void *tg_layer_data(const tg_layer *l);
+/* The graph the layer's parameters live on (NULL for NULL). */
+tg_graph *tg_layer_graph(const tg_layer *l);
+/* Forward with several inputs and outputs: a user layer's forward_n, or
+ * forward (and every built-in layer) when n_in = n_out = 1. Outputs are
+ * graph-owned; on failure every out[i] is the poison tensor (or NULL when
+ * there is no graph to take it from) and the status is returned
+ * (TG_ERR_ARG for NULL arguments or counts the layer does not take). */
+tg_status tg_layer_forward_n(tg_layer *l, int n_in, tg_tensor *const *in,
+                             int n_out, tg_tensor **out);
+
 /* ------------------------------------------------------- losses, metrics
  *
  * The losses are ops (tapegrad/ops_loss.h): tg_mse, tg_cross_entropy,
@@ -294,10 +408,15 @@ double tg_accuracy(const tg_tensor *logits, const tg_tensor *labels);
  *
  * An optimizer updates a fixed list of parameters from their ->grad
  * buffers. State (momentum, moments) is allocated once, in tg_optim_new;
- * tg_optim_step allocates nothing and records no graph nodes. Parameters
- * whose requires_grad is off (frozen) are skipped: no decay, no momentum.
- * Gradients are not cleared by a step: call tg_optim_zero_grad (or
- * tg_zero_grad) before the next backward, as in PyTorch. */
+ * tg_optim_step allocates nothing and records no graph nodes. A step
+ * leaves alone (no decay, no momentum, no moment update, no step count)
+ * every parameter that is frozen (requires_grad off) or received no
+ * gradient since its gradient was last zeroed (tg_tensor_has_grad false:
+ * PyTorch's grad = None; a parameter starts that way). Gradients are not
+ * cleared by a step: call tg_optim_zero_grad (or tg_zero_grad) before the
+ * next backward, as in PyTorch. Parameters come in groups, each with its
+ * own learning rate and weight decay (tg_optim_add_group); the other
+ * settings are shared. */
 
 typedef enum tg_optim_kind {
     TG_OPTIM_SGD = 0,  /* w -= lr g                                        */
@@ -336,8 +455,10 @@ tg_optim *tg_optim_new(const tg_optim_config *cfg, int n,
                        tg_tensor *const *params);
 void tg_optim_free(tg_optim *o); /* NULL is a no-op */
 
-/* One update of every trainable parameter from its ->grad. Returns TG_OK
- * (TG_ERR_ARG for a NULL optimizer). */
+/* One update of every trainable parameter that has a gradient
+ * (tg_tensor_has_grad) from its ->grad. Returns TG_OK (TG_ERR_ARG for a
+ * NULL optimizer). Adam and AdamW correct their bias with each
+ * parameter's own update count, as torch.optim does. */
 tg_status tg_optim_step(tg_optim *o);
 /* Zero the gradients of this optimizer's parameters. */
 void tg_optim_zero_grad(tg_optim *o);
@@ -347,9 +468,35 @@ void tg_optim_zero_grad(tg_optim *o);
  * (backward, step, zero_grad); at batch 1 the separate zeroing pass was
  * about a tenth of an MLP step. Returns as tg_optim_step does. */
 tg_status tg_optim_step_zero_grad(tg_optim *o);
-/* The learning rate used by the next step; set ignores lr < 0 or NaN. */
+/* The learning rate used by the next step: set gives it to every group
+ * (ignoring lr < 0 or NaN), get reads group 0's. */
 void tg_optim_set_lr(tg_optim *o, double lr);
 double tg_optim_get_lr(const tg_optim *o);
+
+/* A parameter group's own settings (torch.optim's param_groups). */
+typedef struct tg_optim_group {
+    double lr;           /* >= 0, finite */
+    double weight_decay; /* >= 0, finite; the kind decides how it applies */
+} tg_optim_group;
+
+/* Add params[0..n-1] to the optimizer as a new group (state allocated
+ * now, each parameter's update count starting at 0) with `settings`, or
+ * group 0's settings when NULL; torch's add_param_group. Group 0 holds the
+ * parameters given to tg_optim_new, with its lr and weight_decay. Returns
+ * the new group's index, or -1 with tg_last_error() (TG_ERR_ARG: NULL
+ * optimizer, a non-parameter, a parameter listed twice or already in the
+ * optimizer, bad settings; TG_ERR_OOM, the optimizer then unchanged). */
+int tg_optim_add_group(tg_optim *o, int n, tg_tensor *const *params,
+                       const tg_optim_group *settings);
+int tg_optim_num_groups(const tg_optim *o); /* 0 for NULL */
+/* A group's settings; {NaN, NaN} and tg_last_error() for a bad group. */
+tg_optim_group tg_optim_get_group(const tg_optim *o, int group);
+/* Change a group's settings (a schedule per group). TG_ERR_ARG for a bad
+ * group or settings. */
+tg_status tg_optim_set_group(tg_optim *o, int group,
+                             const tg_optim_group *settings);
+/* The group holding parameter p, or -1. */
+int tg_optim_param_group(const tg_optim *o, const tg_tensor *p);
 /* Steps taken so far (Adam's t for bias correction); restored by load. */
 int64_t tg_optim_steps(const tg_optim *o);
 tg_optim_config tg_optim_get_config(const tg_optim *o);
@@ -361,6 +508,12 @@ tg_optim_config tg_optim_get_config(const tg_optim *o);
  * max_norm <= 0 or an entry without a gradient buffer (tg_last_error). */
 tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
                             double *total_norm);
+/* Clip gradients by value (torch.nn.utils.clip_grad_value_): every
+ * gradient element of each trainable parameter clamped to [-clip, clip]
+ * (NaN stays NaN). For a layer: tg_clip_grad_value(tg_layer_num_params(l),
+ * tg_layer_params(l), clip). TG_ERR_ARG for clip < 0 or NaN or an entry
+ * without a gradient buffer (tg_last_error). */
+tg_status tg_clip_grad_value(int n, tg_tensor *const *params, double clip);
 
 /* ----------------------------------------------- learning-rate schedules */
 

@@ -188,6 +188,8 @@ tg_status tg_init_apply_fans(tg_tensor *t, tg_init kind, tg_rng *r,
     if (st != TG_OK) return st;
     switch (kind) {
     case TG_INIT_ZEROS: return tg_init_zeros(t);
+    case TG_INIT_ONES: return tg_init_constant(t, 1.0);
+    case TG_INIT_NORMAL: return tg_init_normal(t, r, 0.0, 1.0);
     case TG_INIT_XAVIER_UNIFORM:
         return scaled_fans(t, r, "tg_init_xavier_uniform", 1.0, FAN_AVG, true,
                            fan_in, fan_out);

@@ -8,6 +8,7 @@
 #include "src/nn/nn_internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 typedef enum kind {
@@ -37,6 +38,8 @@ typedef enum kind {
     K_BATCHNORM2D,
     K_DROPOUT2D,
     K_EXT,
+    K_EMBEDDING,
+    K_USER,
     K_COUNT
 } kind;
 
@@ -49,7 +52,8 @@ static const char *const kind_names[] = {
     "max_pool1d",       "max_pool2d",          "avg_pool1d",
     "avg_pool2d",       "adaptive_avg_pool1d", "adaptive_avg_pool2d",
     "upsample",         "flatten",             "batchnorm2d",
-    "dropout2d",        "ext"};
+    "dropout2d",        "ext",                 "embedding",
+    "user"};
 _Static_assert(sizeof kind_names / sizeof *kind_names == K_COUNT,
                "one name per layer kind");
 
@@ -82,7 +86,16 @@ struct tg_layer {
     void *impl_data;
     tg_tensor **xp;
     int n_xp;
-    int64_t cap_xp, cap_child;
+    int64_t cap_xp, cap_child; /* K_EXT, K_USER: room in xp[], child[] */
+    bool adopted;             /* a child of another layer: lists frozen   */
+    int64_t pad;              /* embedding: padding row, or -1            */
+    /* K_USER: what tg_layer_new was given, and what was registered since
+     * (own trainable parameters and own buffers, in registration order) */
+    char *user_kind;
+    tg_layer_def def;
+    tg_tensor **reg_p, **reg_b;
+    int n_reg_p, n_reg_b;
+    int64_t cap_reg_p, cap_reg_b;
 };
 
 /* ------------------------------------------------------------ activations */
@@ -175,9 +188,13 @@ void tg_layer_free(tg_layer *l)
     for (int i = 0; i < l->n_child; i++) tg_layer_free(l->child[i]);
     if (l->impl && l->impl->free_data) l->impl->free_data(l->impl_data);
     tg__free(l->xp);
+    if (l->kind == K_USER && l->def.free_data) l->def.free_data(l->def.data);
     tg__free(l->child);
     tg__free(l->params);
     tg__free(l->state);
+    tg__free(l->reg_p);
+    tg__free(l->reg_b);
+    tg__free(l->user_kind);
     tg__free(l->name);
     tg__free(l);
 }
@@ -192,30 +209,41 @@ static tg_tensor *make_param(tg_layer *l, tg_dtype dt, int ndim,
 }
 
 /* Build the flattened lists: own trainable tensors, then each child's;
- * state adds own buffers after own parameters. */
+ * state adds own buffers after own parameters. A user layer rebuilds them
+ * after each registration (freeing the previous ones). */
 static bool finish(tg_layer *l, const char *who)
 {
     tg_tensor *own[2] = {l->w, l->b}, *buf[2] = {l->rmean, l->rvar};
-    int np = l->n_xp, ns = 0;
+    int np = l->n_xp + l->n_reg_p, ns;
     for (int i = 0; i < 2; i++) np += own[i] != NULL;
-    ns = np;
+    ns = np + l->n_reg_b;
     for (int i = 0; i < 2; i++) ns += buf[i] != NULL;
     for (int c = 0; c < l->n_child; c++) {
         np += l->child[c]->n_params;
         ns += l->child[c]->n_state;
     }
-    l->params = tg__malloc(sizeof(tg_tensor *) * (size_t)(np ? np : 1));
-    l->state = tg__malloc(sizeof(tg_tensor *) * (size_t)(ns ? ns : 1));
-    if (!l->params || !l->state) {
+    tg_tensor **params = tg__malloc(sizeof(tg_tensor *) * (size_t)(np ? np : 1));
+    tg_tensor **state = tg__malloc(sizeof(tg_tensor *) * (size_t)(ns ? ns : 1));
+    if (!params || !state) {
+        tg__free(params);
+        tg__free(state);
         tg__nn_fail(l->g, TG_ERR_OOM, "%s: out of memory", who);
         return false;
     }
+    tg__free(l->params);
+    tg__free(l->state);
+    l->params = params;
+    l->state = state;
+    l->n_params = l->n_state = 0;
     for (int i = 0; i < 2; i++)
         if (own[i]) l->params[l->n_params++] = l->state[l->n_state++] = own[i];
     for (int i = 0; i < l->n_xp; i++)
         l->params[l->n_params++] = l->state[l->n_state++] = l->xp[i];
+    for (int i = 0; i < l->n_reg_p; i++)
+        l->params[l->n_params++] = l->state[l->n_state++] = l->reg_p[i];
     for (int i = 0; i < 2; i++)
         if (buf[i]) l->state[l->n_state++] = buf[i];
+    for (int i = 0; i < l->n_reg_b; i++) l->state[l->n_state++] = l->reg_b[i];
     for (int c = 0; c < l->n_child; c++) {
         const tg_layer *ch = l->child[c];
         for (int i = 0; i < ch->n_params; i++) l->params[l->n_params++] = ch->params[i];
@@ -730,7 +758,10 @@ static tg_layer *composite(tg_graph *g, kind k, const char *name, int n,
         for (int i = 0; kids && i < n; i++) tg_layer_free(kids[i]);
         return NULL;
     }
-    for (int i = 0; i < n; i++) l->child[i] = kids[i];
+    for (int i = 0; i < n; i++) {
+        l->child[i] = kids[i];
+        kids[i]->adopted = true;
+    }
     l->n_child = n;
     l->depth = depth + 1;
     return l;
@@ -884,6 +915,7 @@ bool tg__layer_ext_adopt(tg_layer *l, tg_layer *child, const char *who)
         return false;
     }
     l->child[l->n_child++] = child;
+    child->adopted = true;
     if (child->depth + 1 > l->depth) l->depth = child->depth + 1;
     return true;
 }
@@ -901,6 +933,394 @@ void *tg__layer_ext_data(const tg_layer *l, const tg__layer_impl *impl)
 }
 
 tg_graph *tg__layer_graph(const tg_layer *l) { return l ? l->g : NULL; }
+
+/* -------------------------------------------------------------- embedding */
+
+tg_layer *tg_nn_embedding(tg_graph *g, tg_dtype dt, int64_t num, int64_t dim,
+                          int64_t padding_idx, tg_init init, const char *name)
+{
+    const char *who = "tg_nn_embedding";
+    if (!check_dims(g, who, num, dim)) return NULL;
+    if (padding_idx != TG_NN_NO_PADDING &&
+        (padding_idx < -num || padding_idx >= num)) {
+        tg__nn_fail(g, TG_ERR_ARG,
+                    "%s: padding_idx %lld outside [-%lld, %lld) for %lld "
+                    "embeddings; hint: TG_NN_NO_PADDING for none",
+                    who, (long long)padding_idx, (long long)num,
+                    (long long)num, (long long)num);
+        return NULL;
+    }
+    tg_layer *l = layer_new(g, K_EMBEDDING, name, who);
+    if (!l) return NULL;
+    /* PyTorch: a negative padding_idx counts from the end */
+    l->pad = padding_idx == TG_NN_NO_PADDING ? -1
+             : padding_idx < 0              ? padding_idx + num
+                                            : padding_idx;
+    l->w = make_param(l, dt, 2, (int64_t[]){num, dim}, "weight");
+    if (l->w) {
+        /* nn.Embedding: N(0, 1); the fans as PyTorch reads a [num, dim]
+         * weight (fan_in = dim, fan_out = num) for the others */
+        tg_status st = init == TG_INIT_DEFAULT
+                           ? tg_init_normal(l->w, NULL, 0.0, 1.0)
+                           : tg_init_apply_fans(l->w, init, NULL, dim, num);
+        if (st == TG_OK && l->pad >= 0) {
+            size_t es = tg_dtype_size(dt);
+            memset((char *)l->w->data + (size_t)(l->pad * dim) * es, 0,
+                   (size_t)dim * es);
+        }
+    }
+    return done(l, who);
+}
+
+/* y = W[idx] (index_select along rows). The padding row gets no gradient:
+ * where the batch holds padding_idx the output is where(keep, y,
+ * detach(y)), keep = idx != padding_idx, so those positions send nothing
+ * back to W (y's values are W's either way, as in PyTorch, where the
+ * padding row is only zero until someone writes it). A batch without the
+ * padding index records the lookup alone. */
+static tg_tensor *embedding_forward(tg_layer *l, tg_tensor *idx)
+{
+    const char *who = "tg_nn_embedding";
+    tg_graph *g = idx->graph;
+    if (!g || (idx->flags & TG_TF_POISON)) return tg_index_select(l->w, 0, idx);
+    if (tg__stale(idx)) {
+        tg__stale_fail(who, idx);
+        return &g->poison;
+    }
+    if (g != l->g) {
+        tg__fail(g, TG_ERR_ARG, "%s (%s): the indices live on another graph "
+                                "than the layer",
+                 who, l->name);
+        return &g->poison;
+    }
+    char sb[TG_SHAPE_BUF];
+    if (idx->dtype != TG_I64) {
+        tg__fail(g, TG_ERR_DTYPE,
+                 "%s (%s): indices %s are %s; hint: embeddings take i64 "
+                 "indices (tg_cast(idx, TG_I64))",
+                 who, l->name, tg__fmt_shape(sb, idx->ndim, idx->shape),
+                 tg_dtype_name(idx->dtype));
+        return &g->poison;
+    }
+    if (idx->ndim >= TG_MAX_DIMS) {
+        tg__fail(g, TG_ERR_SHAPE,
+                 "%s (%s): indices %s have %d dims; the output adds one "
+                 "and tensors have at most %d",
+                 who, l->name, tg__fmt_shape(sb, idx->ndim, idx->shape),
+                 idx->ndim, TG_MAX_DIMS);
+        return &g->poison;
+    }
+    const int64_t *iv = idx->data, num = l->w->shape[0];
+    bool has_pad = false;
+    for (int64_t k = 0; k < idx->numel; k++) {
+        if (iv[k] < 0 || iv[k] >= num) {
+            tg__fail(g, TG_ERR_ARG,
+                     "%s (%s): index %lld at position %lld of %s is outside "
+                     "[0, %lld); hint: the layer holds %lld embeddings",
+                     who, l->name, (long long)iv[k], (long long)k,
+                     tg__fmt_shape(sb, idx->ndim, idx->shape), (long long)num,
+                     (long long)num);
+            return &g->poison;
+        }
+        has_pad |= iv[k] == l->pad;
+    }
+    tg_tensor *y = tg_index_select(l->w, 0, idx);
+    if (!has_pad || !tg_requires_grad(y)) return y;
+    int64_t ks[TG_MAX_DIMS];
+    for (int d = 0; d < idx->ndim; d++) ks[d] = idx->shape[d];
+    ks[idx->ndim] = 1;
+    tg_tensor *keep = tg_input(g, TG_BOOL, idx->ndim + 1, ks, NULL);
+    if (keep->flags & TG_TF_POISON) return keep;
+    bool *kv = keep->data;
+    for (int64_t k = 0; k < idx->numel; k++) kv[k] = iv[k] != l->pad;
+    return tg_where(keep, y, tg_detach(y));
+}
+
+/* ---------------------------------------------------- user-defined layers */
+
+tg_layer *tg_layer_new(tg_graph *g, const tg_layer_def *def, const char *name)
+{
+    const char *who = "tg_layer_new";
+    const char *why = NULL;
+    if (!g)
+        why = "graph is NULL";
+    else if (!def)
+        why = "definition is NULL; hint: fill a tg_layer_def with at least a "
+              "forward function";
+    else if (!def->forward && !def->forward_n)
+        why = "the definition has no forward function; hint: set "
+              "tg_layer_def.forward (one input, one output) or forward_n";
+    else if (def->kind && (!*def->kind || strlen(def->kind) > 63))
+        why = "the kind must be 1 to 63 bytes";
+    if (why) {
+        tg__nn_fail(g, TG_ERR_ARG, "%s: %s (kind \"%s\")", who, why,
+                    def && def->kind ? def->kind : "user");
+        if (def && def->free_data) def->free_data(def->data);
+        return NULL;
+    }
+    const char *kind = def->kind ? def->kind : "user";
+    char auto_name[96];
+    if (!name) {
+        snprintf(auto_name, sizeof auto_name, "%s@%d", kind,
+                 tg_graph_num_params(g));
+        name = auto_name;
+    }
+    tg_layer *l = layer_new(g, K_USER, name, who);
+    char *k = l ? dup_str(kind) : NULL;
+    if (!k) {
+        if (l) tg__nn_fail(g, TG_ERR_OOM, "%s: out of memory", who);
+        tg_layer_free(l);
+        if (def->free_data) def->free_data(def->data);
+        return NULL;
+    }
+    l->user_kind = k;
+    l->def = *def;
+    /* the copy points at the layer's own string, not the caller's */
+    l->def.kind = l->user_kind;
+    if (!finish(l, who)) {
+        tg_layer_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+/* The layer's registration may go ahead: a user layer without a parent,
+ * a new name among its state tensors. Reports on the graph otherwise. */
+static bool may_register(tg_layer *l, const char *what, const char *who)
+{
+    if (!l) {
+        tg__set_last_error(TG_ERR_ARG, "%s: layer is NULL", who);
+        return false;
+    }
+    if (l->kind != K_USER) {
+        tg__nn_fail(l->g, TG_ERR_ARG,
+                    "%s: layer %s is a built-in %s layer; hint: only layers "
+                    "made with tg_layer_new take registrations",
+                    who, l->name, kind_names[l->kind]);
+        return false;
+    }
+    if (l->adopted) {
+        tg__nn_fail(l->g, TG_ERR_STATE,
+                    "%s: layer %s (%s) already belongs to another layer, "
+                    "which copied its lists; hint: register everything "
+                    "before adding the layer to a composite",
+                    who, l->name, l->user_kind);
+        return false;
+    }
+    if (what && (!*what || strlen(what) > 400)) {
+        tg__nn_fail(l->g, TG_ERR_ARG,
+                    "%s: layer %s (%s): the tensor name must be 1 to 400 "
+                    "bytes",
+                    who, l->name, l->user_kind);
+        return false;
+    }
+    return tg_graph_status(l->g) == TG_OK;
+}
+
+static bool name_taken(const tg_layer *l, const char *full)
+{
+    for (int i = 0; i < l->n_state; i++)
+        if (l->state[i]->name && !strcmp(l->state[i]->name, full)) return true;
+    return false;
+}
+
+static tg_tensor *register_tensor(tg_layer *l, const char *what, tg_dtype dt,
+                                  int ndim, const int64_t *shape, tg_init init,
+                                  bool buffer, const char *who)
+{
+    if (!may_register(l, what, who)) return NULL;
+    if (!what) {
+        tg__nn_fail(l->g, TG_ERR_ARG,
+                    "%s: layer %s (%s): the tensor name is NULL; hint: "
+                    "\"weight\", \"bias\"...",
+                    who, l->name, l->user_kind);
+        return NULL;
+    }
+    char full[512];
+    snprintf(full, sizeof full, "%s.%s", l->name, what);
+    if (name_taken(l, full)) {
+        tg__nn_fail(l->g, TG_ERR_ARG,
+                    "%s: layer %s (%s) already holds a tensor named \"%s\"; "
+                    "hint: names identify tensors in saved files, so they "
+                    "must be unique",
+                    who, l->name, l->user_kind, full);
+        return NULL;
+    }
+    tg_tensor ***arr = buffer ? &l->reg_b : &l->reg_p;
+    int *n = buffer ? &l->n_reg_b : &l->n_reg_p;
+    int64_t *cap = buffer ? &l->cap_reg_b : &l->cap_reg_p;
+    if (*n >= 1 << 20 || !tg__reserve((void **)arr, cap, *n + 1, sizeof **arr)) {
+        tg__nn_fail(l->g, TG_ERR_OOM, "%s: out of memory (layer %s holds %d "
+                                      "tensors)", who, l->name, *n);
+        return NULL;
+    }
+    /* tg_param checks dtype and shape and reports on the graph */
+    tg_tensor *t = make_param(l, dt, ndim, shape, what);
+    if (!t) return NULL;
+    if (buffer) tg_set_requires_grad(t, false);
+    if (tg_init_apply(t, init, NULL) != TG_OK) return NULL;
+    (*arr)[(*n)++] = t;
+    if (!finish(l, who)) {
+        (*n)--; /* the tensor stays on the graph, unlisted */
+        return NULL;
+    }
+    return t;
+}
+
+tg_tensor *tg_layer_add_param(tg_layer *l, const char *what, tg_dtype dt,
+                              int ndim, const int64_t *shape, tg_init init)
+{
+    return register_tensor(l, what, dt, ndim, shape, init, false,
+                           "tg_layer_add_param");
+}
+
+tg_tensor *tg_layer_add_buffer(tg_layer *l, const char *what, tg_dtype dt,
+                               int ndim, const int64_t *shape, tg_init init)
+{
+    return register_tensor(l, what, dt, ndim, shape, init, true,
+                           "tg_layer_add_buffer");
+}
+
+tg_status tg_layer_add_child(tg_layer *l, tg_layer *child)
+{
+    const char *who = "tg_layer_add_child";
+    tg_status st = TG_OK;
+    if (!l || !child) {
+        st = tg__nn_fail(l ? l->g : child ? child->g : NULL, TG_ERR_ARG,
+                         "%s: %s is NULL%s", who, l ? "the child" : "the layer",
+                         l ? "; hint: did its constructor fail?" : "");
+    } else if (!may_register(l, NULL, who)) {
+        st = tg_graph_status(l->g) != TG_OK ? tg_graph_status(l->g)
+             : l->kind != K_USER           ? TG_ERR_ARG
+                                           : TG_ERR_STATE;
+    } else if (child == l || child->adopted || child->g != l->g) {
+        st = tg__nn_fail(l->g, TG_ERR_ARG,
+                         "%s: layer %s (%s) cannot adopt %s (%s): %s", who,
+                         l->name, l->user_kind, child->name,
+                         tg_layer_kind(child),
+                         child == l          ? "a layer cannot contain itself"
+                         : child->adopted ? "it already has a parent"
+                                          : "it lives on another graph");
+        child = child == l ? NULL : child; /* never free l here */
+    } else if (child->depth + 1 > TG_NN_MAX_DEPTH) {
+        st = tg__nn_fail(l->g, TG_ERR_ARG,
+                         "%s: nesting depth %d exceeds the limit of %d "
+                         "(TG_NN_MAX_DEPTH)",
+                         who, child->depth + 1, TG_NN_MAX_DEPTH);
+    } else {
+        for (int i = 0; i < child->n_state && st == TG_OK; i++)
+            if (child->state[i]->name && name_taken(l, child->state[i]->name))
+                st = tg__nn_fail(l->g, TG_ERR_ARG,
+                                 "%s: layer %s (%s) already holds a tensor "
+                                 "named \"%s\", which child %s also has; "
+                                 "hint: name the child \"%s.<part>\"",
+                                 who, l->name, l->user_kind,
+                                 child->state[i]->name, child->name, l->name);
+    }
+    if (st == TG_OK && (l->n_child >= 1 << 20 ||
+                        !tg__reserve((void **)&l->child, &l->cap_child,
+                                     l->n_child + 1, sizeof *l->child)))
+        st = tg__nn_fail(l->g, TG_ERR_OOM, "%s: out of memory", who);
+    if (st != TG_OK) {
+        if (child && !child->adopted) tg_layer_free(child);
+        return st;
+    }
+    l->child[l->n_child++] = child;
+    child->adopted = true;
+    if (child->depth + 1 > l->depth) l->depth = child->depth + 1;
+    if (!finish(l, who)) {
+        l->n_child--;
+        tg_layer_free(child);
+        return TG_ERR_OOM;
+    }
+    return TG_OK;
+}
+
+void *tg_layer_data(const tg_layer *l)
+{
+    return l && l->kind == K_USER ? l->def.data : NULL;
+}
+
+tg_graph *tg_layer_graph(const tg_layer *l) { return l ? l->g : NULL; }
+
+/* A user layer's one-in, one-out forward (forward, else forward_n). */
+static tg_tensor *user_forward(tg_layer *l, tg_tensor *x)
+{
+    tg_tensor *y = NULL;
+    if (l->def.forward) {
+        y = l->def.forward(l, x);
+    } else if (l->def.forward_n(l, 1, &x, 1, &y) != TG_OK && x->graph) {
+        if (tg_graph_status(x->graph) == TG_OK)
+            tg__fail(x->graph, TG_ERR_ARG,
+                     "tg_layer_forward: layer %s (%s): its forward_n "
+                     "failed without saying why",
+                     l->name, l->user_kind);
+        return &x->graph->poison;
+    }
+    if (!y && x->graph) {
+        tg__fail(x->graph, TG_ERR_ARG,
+                 "tg_layer_forward: layer %s (%s): its forward function "
+                 "returned NULL; hint: return the output tensor",
+                 l->name, l->user_kind);
+        return &x->graph->poison;
+    }
+    return y;
+}
+
+tg_status tg_layer_forward_n(tg_layer *l, int n_in, tg_tensor *const *in,
+                             int n_out, tg_tensor **out)
+{
+    const char *who = "tg_layer_forward_n";
+    tg_graph *g = NULL;
+    for (int i = 0; in && i < n_in && !g; i++)
+        if (in[i]) g = in[i]->graph;
+    tg_tensor *poison = g ? &g->poison : NULL;
+    tg_status st = TG_OK;
+    if (!l || n_in < 1 || n_out < 1 || !in || !out || n_in > 1024 ||
+        n_out > 1024) {
+        st = tg__nn_fail(g, TG_ERR_ARG,
+                         "%s: layer, inputs or outputs are NULL, or counts "
+                         "%d in, %d out are outside 1..1024",
+                         who, n_in, n_out);
+    } else {
+        for (int i = 0; i < n_in && st == TG_OK; i++) {
+            if (!in[i])
+                st = tg__nn_fail(g, TG_ERR_ARG, "%s: layer %s: input %d is NULL",
+                                 who, l->name, i);
+            else if (tg__stale(in[i]))
+                st = tg__stale_fail(who, in[i]);
+        }
+    }
+    if (st == TG_OK) {
+        if (l->kind == K_USER && l->def.forward_n) {
+            for (int i = 0; i < n_out; i++) out[i] = NULL;
+            st = l->def.forward_n(l, n_in, in, n_out, out);
+            for (int i = 0; i < n_out && st == TG_OK; i++)
+                if (!out[i])
+                    st = tg__nn_fail(g, TG_ERR_ARG,
+                                     "%s: layer %s (%s) left output %d of %d "
+                                     "unset; hint: forward_n must write "
+                                     "out[0..n_out-1]",
+                                     who, l->name, l->user_kind, i, n_out);
+            if (st != TG_OK && g && tg_graph_status(g) == TG_OK)
+                tg__fail(g, st, "%s: layer %s (%s): forward_n failed (%s)",
+                         who, l->name, l->user_kind, tg_status_str(st));
+        } else if (n_in == 1 && n_out == 1) {
+            out[0] = tg_layer_forward(l, in[0]);
+            if (g && tg_graph_status(g) != TG_OK) st = tg_graph_status(g);
+        } else {
+            st = tg__nn_fail(g, TG_ERR_ARG,
+                             "%s: layer %s (%s) takes one input and gives one "
+                             "output, not %d and %d; hint: a user layer "
+                             "with several needs tg_layer_def.forward_n",
+                             who, l->name, tg_layer_kind(l), n_in, n_out);
+        }
+    }
+    if (st == TG_OK && g && tg_graph_status(g) != TG_OK) st = tg_graph_status(g);
+    if (st != TG_OK && out)
+        for (int i = 0; i < n_out && i < 1024; i++) out[i] = poison;
+    return st;
+}
 
 /* ---------------------------------------------------------------- forward */
 
@@ -972,6 +1392,8 @@ tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
                                                      l->eps);
     case K_DROPOUT2D: return tg_dropout2d(x, l->p);
     case K_EXT: return l->impl->forward(l, x);
+    case K_EMBEDDING: return embedding_forward(l, x);
+    case K_USER: return user_forward(l, x);
     case K_COUNT: break;
     }
     return x;
@@ -982,8 +1404,9 @@ tg_tensor *tg_layer_forward(tg_layer *l, tg_tensor *x)
 const char *tg_layer_name(const tg_layer *l) { return l ? l->name : NULL; }
 const char *tg_layer_kind(const tg_layer *l)
 {
-    if (l && l->kind == K_EXT) return l->impl->kind;
-    return l ? kind_names[l->kind] : NULL;
+    if (!l) return NULL;
+    if (l->kind == K_EXT) return l->impl->kind;
+    return l->kind == K_USER ? l->user_kind : kind_names[l->kind];
 }
 int tg_layer_num_params(const tg_layer *l) { return l ? l->n_params : 0; }
 tg_tensor *const *tg_layer_params(const tg_layer *l)
@@ -995,6 +1418,86 @@ tg_tensor *const *tg_layer_state(const tg_layer *l)
 {
     return l ? l->state : NULL;
 }
+int64_t tg_layer_num_elements(const tg_layer *l, bool trainable_only)
+{
+    if (!l) return 0;
+    int64_t n = 0;
+    for (int i = 0; i < l->n_params; i++)
+        if (!trainable_only || (l->params[i]->flags & TG_TF_REQUIRES_GRAD))
+            n += l->params[i]->numel;
+    return n;
+}
+
+/* snprintf into a growing listing that counts what it could not hold */
+typedef struct listing {
+    char *buf;
+    size_t size, len;
+} listing;
+
+static void put(listing *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void put(listing *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t room = o->len < o->size ? o->size - o->len : 0;
+    int k = vsnprintf(room ? o->buf + o->len : NULL, room, fmt, ap);
+    va_end(ap);
+    if (k > 0) o->len += (size_t)k;
+}
+
+static bool is_buffer(const tg_layer *l, const tg_tensor *t)
+{
+    if (t == l->rmean || t == l->rvar) return true;
+    for (int i = 0; i < l->n_reg_b; i++)
+        if (l->reg_b[i] == t) return true;
+    return false;
+}
+
+/* A layer's own tensors are its state minus its children's. */
+static void describe(const tg_layer *l, int depth, listing *o)
+{
+    put(o, "%*s%s (%s)\n", 2 * depth, "", l->name, tg_layer_kind(l));
+    int own = l->n_state;
+    for (int c = 0; c < l->n_child; c++) own -= l->child[c]->n_state;
+    for (int i = 0; i < own; i++) {
+        const tg_tensor *t = l->state[i];
+        char sb[TG_SHAPE_BUF];
+        put(o, "%*s%s %s %s %lld %s\n", 2 * depth + 2, "",
+            t->name ? t->name : "(unnamed)", tg_dtype_name(t->dtype),
+            tg__fmt_shape(sb, t->ndim, t->shape), (long long)t->numel,
+            is_buffer(l, t)                        ? "buffer"
+            : (t->flags & TG_TF_REQUIRES_GRAD) ? "trainable"
+                                               : "frozen");
+    }
+    for (int c = 0; c < l->n_child; c++) describe(l->child[c], depth + 1, o);
+}
+
+size_t tg_layer_describe(const tg_layer *l, char *buf, size_t size)
+{
+    if (!l || (!buf && size > 0)) {
+        tg__set_last_error(TG_ERR_ARG, "tg_layer_describe: %s is NULL%s",
+                           l ? "the buffer" : "the layer",
+                           l ? "; hint: pass size 0 to ask for the length" : "");
+        return 0;
+    }
+    listing o = {buf, size, 0};
+    describe(l, 0, &o);
+    int64_t nb = 0;
+    for (int i = 0; i < l->n_state; i++) {
+        bool listed = false;
+        for (int j = 0; j < l->n_params && !listed; j++)
+            listed = l->params[j] == l->state[i];
+        if (!listed) nb += l->state[i]->numel;
+    }
+    put(&o,
+        "%d parameters, %lld elements (%lld trainable), %lld in buffers\n",
+        l->n_params, (long long)tg_layer_num_elements(l, false),
+        (long long)tg_layer_num_elements(l, true), (long long)nb);
+    if (size) buf[o.len < size ? o.len : size - 1] = 0;
+    return o.len;
+}
+
 int tg__layer_set_batchnorm_fn(tg_layer *l, tg__bn_fn fn)
 {
     if (!l) return 0;

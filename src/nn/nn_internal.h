@@ -23,8 +23,14 @@ int64_t *tg__optim_step_ptr(tg_optim *o);
 /* TG_OK when c is a valid configuration; else the reason in
  * tg_last_error(). */
 tg_status tg__optim_config_ok(const tg_optim_config *c);
-/* Replace the settings (load restores what was saved; kind unchanged). */
+/* Replace the settings (load restores what was saved; kind unchanged;
+ * group 0 takes c's lr and weight_decay). */
 void tg__optim_set_config(tg_optim *o, const tg_optim_config *c);
+/* The group of parameter i; the per-parameter update counts (writable);
+ * group k's settings without validation (load validated them). */
+int tg__optim_group_of(const tg_optim *o, int i);
+int64_t *tg__optim_param_steps(tg_optim *o);
+void tg__optim_set_group_raw(tg_optim *o, int k, double lr, double wd);
 
 /* The function a batch-norm layer computes training-mode statistics with
  * (tg_batch_norm's signature); NULL restores tg_batch_norm. Set on l and

@@ -30,11 +30,21 @@
 #include <omp.h>
 #include <stdio.h>
 
+/* Parameter groups: each has its own learning rate and weight decay; the
+ * other settings are the optimizer's. cfg.lr and cfg.weight_decay are
+ * group 0's. Arrays indexed by parameter grow when groups are added
+ * (capacity cap); a step allocates nothing. */
 struct tg_optim {
     tg_optim_config cfg;
     int n;
+    int64_t cap, cap_groups;
     tg_tensor **params;
     void **state[2]; /* state[k][i]: slot k of parameter i, or NULL */
+    int *group;      /* group of parameter i */
+    int64_t *steps;  /* updates parameter i received (Adam's t) */
+    int n_groups;
+    tg_optim_group *groups;
+    tg_optim_args *gargs; /* per group, filled by each step */
     int64_t t;       /* completed steps */
 };
 
@@ -124,6 +134,112 @@ static tg_status check_config(const tg_optim_config *c)
 
 static size_t dsize(tg_dtype dt) { return dt == TG_F64 ? 8 : 4; }
 
+/* The entries may join optimizer o (NULL: a new one): parameters with a
+ * gradient buffer, not stale, listed once, not in o already. */
+static bool params_ok(const tg_optim *o, int n, tg_tensor *const *params,
+                      const char *who)
+{
+    if (n < 0 || (n > 0 && !params) || n > (1 << 28)) {
+        tg__set_last_error(TG_ERR_ARG, "%s: %d parameters but the list is NULL "
+                                       "(or the count is out of range)",
+                           who, n);
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        const tg_tensor *p = params[i];
+        if (tg__stale(p)) {
+            tg__stale_fail(who, p);
+            return false;
+        }
+        if (!p || !(p->flags & TG_TF_PARAM) || !p->grad) {
+            tg__set_last_error(TG_ERR_ARG,
+                               "%s: entry %d (%s) is not a parameter; hint: "
+                               "create trainable tensors with tg_param",
+                               who, i, p && p->name ? p->name : "unnamed");
+            return false;
+        }
+        for (int j = 0; j < i; j++)
+            if (params[j] == p) {
+                tg__set_last_error(TG_ERR_ARG,
+                                   "%s: parameter %s is listed twice (entries "
+                                   "%d and %d); it would be updated twice",
+                                   who, p->name ? p->name : "unnamed", j, i);
+                return false;
+            }
+        for (int j = 0; o && j < o->n; j++)
+            if (o->params[j] == p) {
+                tg__set_last_error(TG_ERR_ARG,
+                                   "%s: parameter %s (entry %d) is already in "
+                                   "the optimizer (group %d); it would be "
+                                   "updated twice",
+                                   who, p->name ? p->name : "unnamed", i,
+                                   o->group[j]);
+                return false;
+            }
+    }
+    return true;
+}
+
+static tg_status check_group(const tg_optim_group *gs, const char *who)
+{
+    if (!(gs->lr >= 0) || !isfinite(gs->lr) || !(gs->weight_decay >= 0) ||
+        !isfinite(gs->weight_decay))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: learning rate %g and weight_decay %g "
+                                  "must be finite and >= 0",
+                                  who, gs->lr, gs->weight_decay);
+    return TG_OK;
+}
+
+/* Room for n parameters and g groups in every array (through the hook;
+ * the optimizer is unchanged when this fails, apart from capacity). */
+static bool reserve(tg_optim *o, int64_t n, int64_t g)
+{
+    int64_t c = o->cap, c0 = c, c1 = c, c2 = c, c3 = c, cg = o->cap_groups,
+            cg2 = o->cap_groups;
+    bool ok = tg__reserve((void **)&o->params, &c, n, sizeof *o->params) &&
+              tg__reserve((void **)&o->state[0], &c0, n, sizeof(void *)) &&
+              tg__reserve((void **)&o->state[1], &c1, n, sizeof(void *)) &&
+              tg__reserve((void **)&o->group, &c2, n, sizeof *o->group) &&
+              tg__reserve((void **)&o->steps, &c3, n, sizeof *o->steps) &&
+              tg__reserve((void **)&o->groups, &cg, g, sizeof *o->groups) &&
+              tg__reserve((void **)&o->gargs, &cg2, g, sizeof *o->gargs);
+    /* every array grew to the same capacity (tg__reserve doubles from 64) */
+    if (ok) {
+        o->cap = c;
+        o->cap_groups = cg;
+    }
+    return ok;
+}
+
+/* Append params as group `grp` with fresh state; all or nothing. */
+static bool append(tg_optim *o, int n, tg_tensor *const *params, int grp)
+{
+    if (!reserve(o, (int64_t)o->n + n, (int64_t)grp + 1)) return false;
+    for (int i = 0; i < n; i++) {
+        int at = o->n + i;
+        o->params[at] = params[i];
+        o->group[at] = grp;
+        o->steps[at] = 0;
+        o->state[0][at] = o->state[1][at] = NULL;
+        for (int k = 0; k < 2; k++) {
+            if (!uses_slot(&o->cfg, k)) continue;
+            o->state[k][at] =
+                tg__calloc((size_t)params[i]->numel * dsize(params[i]->dtype));
+            if (!o->state[k][at]) {
+                for (int j = 0; j <= i; j++)
+                    for (int q = 0; q < 2; q++) {
+                        tg__free(o->state[q][o->n + j]);
+                        o->state[q][o->n + j] = NULL;
+                    }
+                return false;
+            }
+        }
+    }
+    o->n += n;
+    return true;
+}
+
 tg_optim *tg_optim_new(const tg_optim_config *cfg, int n,
                        tg_tensor *const *params)
 {
@@ -133,52 +249,15 @@ tg_optim *tg_optim_new(const tg_optim_config *cfg, int n,
                                        "tg_optim_defaults(kind)", who);
         return NULL;
     }
-    if (n < 0 || (n > 0 && !params)) {
-        tg__set_last_error(TG_ERR_ARG, "%s: %d parameters but the list is NULL",
-                           who, n);
-        return NULL;
-    }
+    if (!params_ok(NULL, n, params, who)) return NULL;
     if (check_config(cfg) != TG_OK) return NULL;
-    for (int i = 0; i < n; i++) {
-        const tg_tensor *p = params[i];
-        if (tg__stale(p)) {
-            tg__stale_fail(who, p);
-            return NULL;
-        }
-        if (!p || !(p->flags & TG_TF_PARAM) || !p->grad) {
-            tg__set_last_error(TG_ERR_ARG,
-                               "%s: entry %d (%s) is not a parameter; hint: "
-                               "create trainable tensors with tg_param",
-                               who, i, p && p->name ? p->name : "unnamed");
-            return NULL;
-        }
-        for (int j = 0; j < i; j++)
-            if (params[j] == p) {
-                tg__set_last_error(TG_ERR_ARG,
-                                   "%s: parameter %s is listed twice (entries "
-                                   "%d and %d); it would be updated twice",
-                                   who, p->name ? p->name : "unnamed", j, i);
-                return NULL;
-            }
-    }
     tg_optim *o = tg__calloc(sizeof *o);
     if (!o) goto oom;
     o->cfg = *cfg;
-    o->n = n;
-    size_t pl = sizeof(void *) * (size_t)(n ? n : 1);
-    o->params = tg__malloc(pl);
-    o->state[0] = tg__calloc(pl);
-    o->state[1] = tg__calloc(pl);
-    if (!o->params || !o->state[0] || !o->state[1]) goto oom;
-    for (int i = 0; i < n; i++) {
-        o->params[i] = params[i];
-        for (int k = 0; k < 2; k++) {
-            if (!uses_slot(cfg, k)) continue;
-            o->state[k][i] =
-                tg__calloc((size_t)params[i]->numel * dsize(params[i]->dtype));
-            if (!o->state[k][i]) goto oom;
-        }
-    }
+    if (!reserve(o, n ? n : 1, 1)) goto oom;
+    o->n_groups = 1;
+    o->groups[0] = (tg_optim_group){cfg->lr, cfg->weight_decay};
+    if (!append(o, n, params, 0)) goto oom;
     return o;
 oom:
     tg_optim_free(o);
@@ -186,6 +265,75 @@ oom:
                                    "%d parameters",
                        who, tg_optim_kind_name(cfg->kind), n);
     return NULL;
+}
+
+int tg_optim_add_group(tg_optim *o, int n, tg_tensor *const *params,
+                       const tg_optim_group *settings)
+{
+    const char *who = "tg_optim_add_group";
+    if (!o) {
+        tg__set_last_error(TG_ERR_ARG, "%s: optimizer is NULL", who);
+        return -1;
+    }
+    tg_optim_group gs = settings ? *settings : o->groups[0];
+    if (!params_ok(o, n, params, who) || check_group(&gs, who) != TG_OK)
+        return -1;
+    if (o->n_groups >= (1 << 20) || (int64_t)o->n + n > INT32_MAX) {
+        tg__set_last_error(TG_ERR_ARG, "%s: too many groups or parameters "
+                                       "(%d groups, %d parameters)",
+                           who, o->n_groups, o->n);
+        return -1;
+    }
+    if (!append(o, n, params, o->n_groups)) {
+        tg__set_last_error(TG_ERR_OOM, "%s: out of memory allocating %s state "
+                                       "for %d parameters; the optimizer is "
+                                       "unchanged",
+                           who, tg_optim_kind_name(o->cfg.kind), n);
+        return -1;
+    }
+    o->groups[o->n_groups] = gs;
+    return o->n_groups++;
+}
+
+int tg_optim_num_groups(const tg_optim *o) { return o ? o->n_groups : 0; }
+
+tg_optim_group tg_optim_get_group(const tg_optim *o, int group)
+{
+    if (!o || group < 0 || group >= o->n_groups) {
+        tg__set_last_error(TG_ERR_ARG, "tg_optim_get_group: %s (group %d of "
+                                       "%d)",
+                           o ? "no such group" : "optimizer is NULL", group,
+                           o ? o->n_groups : 0);
+        return (tg_optim_group){NAN, NAN};
+    }
+    return o->groups[group];
+}
+
+tg_status tg_optim_set_group(tg_optim *o, int group,
+                             const tg_optim_group *settings)
+{
+    const char *who = "tg_optim_set_group";
+    if (!o || !settings || group < 0 || group >= o->n_groups)
+        return tg__set_last_error(TG_ERR_ARG, "%s: %s (group %d of %d)", who,
+                                  !o ? "optimizer is NULL"
+                                  : !settings ? "settings are NULL"
+                                              : "no such group",
+                                  group, o ? o->n_groups : 0);
+    tg_status st = check_group(settings, who);
+    if (st != TG_OK) return st;
+    o->groups[group] = *settings;
+    if (group == 0) {
+        o->cfg.lr = settings->lr;
+        o->cfg.weight_decay = settings->weight_decay;
+    }
+    return TG_OK;
+}
+
+int tg_optim_param_group(const tg_optim *o, const tg_tensor *p)
+{
+    for (int i = 0; o && p && i < o->n; i++)
+        if (o->params[i] == p) return o->group[i];
+    return -1;
 }
 
 void tg_optim_free(tg_optim *o)
@@ -197,12 +345,19 @@ void tg_optim_free(tg_optim *o)
         tg__free(o->state[k]);
     }
     tg__free(o->params);
+    tg__free(o->group);
+    tg__free(o->steps);
+    tg__free(o->groups);
+    tg__free(o->gargs);
     tg__free(o);
 }
 
+/* Every group's rate (one group: the optimizer's). */
 void tg_optim_set_lr(tg_optim *o, double lr)
 {
-    if (o && lr >= 0 && isfinite(lr)) o->cfg.lr = lr;
+    if (!o || !(lr >= 0) || !isfinite(lr)) return;
+    o->cfg.lr = lr;
+    for (int k = 0; k < o->n_groups; k++) o->groups[k].lr = lr;
 }
 double tg_optim_get_lr(const tg_optim *o) { return o ? o->cfg.lr : NAN; }
 int64_t tg_optim_steps(const tg_optim *o) { return o ? o->t : 0; }
@@ -247,20 +402,33 @@ typedef tg_optim_fn opt_kernel;
 typedef void (*span_fn)(tg_tensor *p, int i, int64_t lo, int64_t hi,
                         void *ud);
 
-/* Call f(p, i, lo, hi, ud) over [0, numel) of every trainable parameter,
- * split over the team when their total exceeds par_min. */
+/* A parameter a step updates: trainable, and its gradient received
+ * something since it was last zeroed (TG_TF_GRAD_ZERO clear). One that
+ * backward did not reach is left alone, as PyTorch does for grad = None:
+ * no weight decay, no momentum, no Adam step. */
+static bool updated(const tg_tensor *p)
+{
+    return (p->flags & (TG_TF_REQUIRES_GRAD | TG_TF_GRAD_ZERO)) ==
+           TG_TF_REQUIRES_GRAD;
+}
+static bool trainable(const tg_tensor *p)
+{
+    return (p->flags & TG_TF_REQUIRES_GRAD) != 0;
+}
+
+/* Call f(p, i, lo, hi, ud) over [0, numel) of every parameter that `use`
+ * accepts, split over the team when their total exceeds par_min. */
 static void for_each_span(tg_tensor *const *ps, int n, span_fn f, void *ud,
-                          int64_t par_min)
+                          int64_t par_min, bool (*use)(const tg_tensor *))
 {
     int64_t total = 0;
     for (int i = 0; i < n; i++)
-        if (ps[i]->flags & TG_TF_REQUIRES_GRAD) total += ps[i]->numel;
+        if (use(ps[i])) total += ps[i]->numel;
     tg__sync_threads();
     int nt = omp_get_max_threads();
     if (total <= par_min || nt == 1) {
         for (int i = 0; i < n; i++)
-            if (ps[i]->flags & TG_TF_REQUIRES_GRAD)
-                f(ps[i], i, 0, ps[i]->numel, ud);
+            if (use(ps[i])) f(ps[i], i, 0, ps[i]->numel, ud);
         return;
     }
 #pragma omp parallel num_threads(nt)
@@ -271,7 +439,7 @@ static void for_each_span(tg_tensor *const *ps, int n, span_fn f, void *ud,
         int64_t base = 0; /* start of parameter i in the joint space */
         for (int i = 0; i < n && lo < hi; i++) {
             tg_tensor *p = ps[i];
-            if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
+            if (!use(p)) continue;
             int64_t end = base + p->numel;
             if (end > lo) {
                 int64_t a = lo - base, b = (hi < end ? hi : end) - base;
@@ -285,14 +453,22 @@ static void for_each_span(tg_tensor *const *ps, int n, span_fn f, void *ud,
 
 typedef struct step_ctx {
     opt_kernel k[2]; /* f32, f64 */
-    kargs a;
+    bool adam;
     const tg_optim *o;
 } step_ctx;
 
 static void step_span(tg_tensor *p, int i, int64_t lo, int64_t hi, void *ud)
 {
     const step_ctx *c = ud;
-    kargs a = c->a;
+    const tg_optim *o = c->o;
+    kargs a = o->gargs[o->group[i]];
+    if (c->adam) {
+        /* bias correction with the parameter's own step count, as
+         * PyTorch's per-parameter state['step'] */
+        double t = (double)o->steps[i];
+        a.ss = a.lr / (1.0 - pow(a.b1, t));
+        a.rbc2 = 1.0 / sqrt(1.0 - pow(a.b2, t));
+    }
     a.w = p->data;
     a.g = p->grad->data;
     a.m = c->o->state[0][i];
@@ -326,7 +502,7 @@ void tg_optim_zero_grad(tg_optim *o)
     for (int i = 0; i < o->n; i++)
         if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD))
             tg_tensor_zero_grad(o->params[i]);
-    for_each_span(o->params, o->n, zero_span, NULL, ZERO_PAR_MIN);
+    for_each_span(o->params, o->n, zero_span, NULL, ZERO_PAR_MIN, trainable);
     mark_zero(o);
 }
 
@@ -338,18 +514,21 @@ static tg_status step(tg_optim *o, bool zero_g)
 {
     const tg_optim_config *cf = &o->cfg;
     o->t++;
-    kargs a = {.lr = cf->lr, .wd = cf->weight_decay, .beta = cf->momentum,
-               .decay = 1, .b1 = cf->beta1, .b2 = cf->beta2, .eps = cf->eps,
-               .alpha = cf->alpha};
-    if (cf->kind == TG_OPTIM_ADAM || cf->kind == TG_OPTIM_ADAMW) {
-        double t = (double)o->t;
-        a.ss = cf->lr / (1.0 - pow(cf->beta1, t));
-        a.rbc2 = 1.0 / sqrt(1.0 - pow(cf->beta2, t));
+    bool adam = cf->kind == TG_OPTIM_ADAM || cf->kind == TG_OPTIM_ADAMW;
+    for (int k = 0; k < o->n_groups; k++) {
+        double lr = o->groups[k].lr, wd = o->groups[k].weight_decay;
+        kargs a = {.lr = lr, .wd = wd, .beta = cf->momentum, .decay = 1,
+                   .b1 = cf->beta1, .b2 = cf->beta2, .eps = cf->eps,
+                   .alpha = cf->alpha, .nesterov = cf->kind == TG_OPTIM_NESTEROV,
+                   .zero_g = zero_g};
         if (cf->kind == TG_OPTIM_ADAMW) {
-            a.decay = 1.0 - cf->lr * cf->weight_decay;
+            a.decay = 1.0 - lr * wd;
             a.wd = 0;
         }
+        o->gargs[k] = a;
     }
+    for (int i = 0; i < o->n; i++)
+        if (updated(o->params[i])) o->steps[i]++;
     int method = TG_OPT_SGD;
     switch (cf->kind) {
     case TG_OPTIM_SGD: method = TG_OPT_SGD; break;
@@ -359,11 +538,9 @@ static tg_status step(tg_optim *o, bool zero_g)
     case TG_OPTIM_ADAMW: method = TG_OPT_ADAM; break;
     case TG_OPTIM_RMSPROP: method = TG_OPT_RMSPROP; break;
     }
-    a.nesterov = cf->kind == TG_OPTIM_NESTEROV;
-    a.zero_g = zero_g;
     const tg_kernel_set *ks = tg__kernels();
-    step_ctx c = {{ks->optim_f32[method], ks->optim_f64[method]}, a, o};
-    for_each_span(o->params, o->n, step_span, &c, OPT_PAR_MIN);
+    step_ctx c = {{ks->optim_f32[method], ks->optim_f64[method]}, adam, o};
+    for_each_span(o->params, o->n, step_span, &c, OPT_PAR_MIN, updated);
     return TG_OK;
 }
 
@@ -409,6 +586,17 @@ void tg__optim_set_config(tg_optim *o, const tg_optim_config *c)
     tg_optim_kind k = o->cfg.kind;
     o->cfg = *c;
     o->cfg.kind = k;
+    o->groups[0] = (tg_optim_group){c->lr, c->weight_decay};
+}
+int tg__optim_group_of(const tg_optim *o, int i) { return o->group[i]; }
+int64_t *tg__optim_param_steps(tg_optim *o) { return o->steps; }
+void tg__optim_set_group_raw(tg_optim *o, int k, double lr, double wd)
+{
+    o->groups[k] = (tg_optim_group){lr, wd};
+    if (k == 0) {
+        o->cfg.lr = lr;
+        o->cfg.weight_decay = wd;
+    }
 }
 
 /* ------------------------------------------------------------ clipping */
@@ -487,6 +675,45 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
             } else {
                 for (int64_t j = 0; j < m; j++) gv[j] *= scale;
             }
+        }
+    }
+    return TG_OK;
+}
+
+/* torch.nn.utils.clip_grad_value_: every gradient element of the
+ * trainable parameters clamped to [-clip, clip]; NaN stays NaN. */
+tg_status tg_clip_grad_value(int n, tg_tensor *const *params, double clip)
+{
+    const char *who = "tg_clip_grad_value";
+    if (n < 0 || (n > 0 && !params))
+        return tg__set_last_error(TG_ERR_ARG, "%s: %d parameters but the list "
+                                              "is NULL", who, n);
+    if (!(clip >= 0))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: clip value %g must be >= 0; hint: the "
+                                  "gradients are clamped to [-clip, clip]",
+                                  who, clip);
+    for (int i = 0; i < n; i++) {
+        if (tg__stale(params[i])) return tg__stale_fail(who, params[i]);
+        if (!params[i] || !params[i]->grad)
+            return tg__set_last_error(TG_ERR_ARG,
+                                      "%s: entry %d has no gradient buffer; "
+                                      "hint: pass parameters (tg_param)",
+                                      who, i);
+    }
+    for (int i = 0; i < n; i++) {
+        tg_tensor *p = params[i];
+        /* a gradient known to be zero stays zero */
+        if (!updated(p)) continue;
+        int64_t m = p->grad->numel;
+        if (p->grad->dtype == TG_F32) {
+            float *gv = p->grad->data, hi = (float)clip, lo = -hi;
+            for (int64_t j = 0; j < m; j++)
+                gv[j] = gv[j] > hi ? hi : gv[j] < lo ? lo : gv[j];
+        } else {
+            double *gv = p->grad->data;
+            for (int64_t j = 0; j < m; j++)
+                gv[j] = gv[j] > clip ? clip : gv[j] < -clip ? -clip : gv[j];
         }
     }
     return TG_OK;

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -156,6 +157,30 @@ static const char *tensor_name(const tg_tensor *t, int i, char *buf,
     return buf;
 }
 
+/* The settings record is META_LEN values when the optimizer has one group
+ * and (for Adam and AdamW, whose bias correction reads it) every parameter
+ * has taken every step, as files of earlier builds hold; otherwise it goes
+ * on with the groups and the parameters:
+ *   G, then lr and weight_decay of each group, then for each parameter its
+ *   group and its own update count.
+ * Extended length for G groups and n parameters: */
+static int64_t meta_len(int64_t groups, int64_t n)
+{
+    return META_LEN + 1 + 2 * groups + 2 * n;
+}
+
+static bool meta_extended(tg_optim *o)
+{
+    int np = tg__optim_num_params(o);
+    if (tg_optim_num_groups(o) > 1) return true;
+    tg_optim_kind k = tg_optim_get_config(o).kind;
+    if (k != TG_OPTIM_ADAM && k != TG_OPTIM_ADAMW) return false;
+    const int64_t *st = tg__optim_param_steps(o);
+    for (int i = 0; i < np; i++)
+        if (st[i] != tg_optim_steps(o)) return true;
+    return false;
+}
+
 static void optim_meta(const tg_optim *o, double *m)
 {
     tg_optim_config c = tg_optim_get_config(o);
@@ -285,12 +310,34 @@ tg_status tg_save(const char *path, int n, tg_tensor *const *tensors,
                  t->ndim, t->shape, t->data, t->numel);
     }
     if (opt && !w.err) {
-        double meta[META_LEN];
-        int64_t ms[1] = {META_LEN};
+        tg_optim *mo = (tg_optim *)opt; /* read only below */
+        int ng = tg_optim_num_groups(opt);
+        int64_t ms[1] = {meta_extended(mo) ? meta_len(ng, nopt) : META_LEN};
+        double *meta = tg__malloc(sizeof(double) * (size_t)ms[0]);
+        if (!meta) {
+            tg__replace_finish(path, tmp, w.fd, ENOMEM);
+            tg__free(w.buf);
+            return tg__set_last_error(TG_ERR_OOM, "%s: %s: out of memory", who,
+                                      path);
+        }
         optim_meta(opt, meta);
+        if (ms[0] > META_LEN) {
+            double *e = meta + META_LEN;
+            *e++ = ng;
+            for (int k = 0; k < ng; k++) {
+                tg_optim_group gs = tg_optim_get_group(opt, k);
+                *e++ = gs.lr;
+                *e++ = gs.weight_decay;
+            }
+            for (int i = 0; i < nopt; i++) {
+                *e++ = tg__optim_group_of(opt, i);
+                *e++ = (double)tg__optim_param_steps(mo)[i];
+            }
+        }
         w_record(&w, REC_OPT_META,
                  tg_optim_kind_name(tg_optim_get_config(opt).kind), TG_F64, 1,
-                 ms, meta, META_LEN);
+                 ms, meta, ms[0]);
+        tg__free(meta);
         for (int i = 0; i < nopt && !w.err; i++) {
             const tg_tensor *p = tg__optim_param(opt, i);
             for (int k = 0; k < 2; k++) {
@@ -624,9 +671,18 @@ static void copy_in(void *dst, const rec *r)
 #endif
 }
 
+/* Value i of an f64 record. */
+static double rec_f64(const rec *r, int64_t i)
+{
+    uint64_t u = get64(r->data + 8 * i);
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
 /* Every check that can fail, with no side effect on the destination. */
 static tg_status validate(loaded *L, int n, tg_tensor *const *ts,
-                          tg_optim *opt)
+                          tg_optim *opt, bool strict)
 {
     char nb[64];
     if (L->count > 1) qsort(L->recs, L->count, sizeof *L->recs, rec_cmp);
@@ -647,8 +703,11 @@ static tg_status validate(loaded *L, int n, tg_tensor *const *ts,
                                       L->path, i);
         const char *nm = tensor_name(t, i, nb, sizeof nb);
         rec *r = find(L, REC_TENSOR, nm);
+        if (!r && !strict) continue; /* missing: reported, left alone */
         if (!r)
-            return fmt_err(L, "tensor \"%s\" (entry %d) is not in the file",
+            return fmt_err(L, "tensor \"%s\" (entry %d) is not in the file; "
+                              "hint: tg_load_partial loads the tensors the "
+                              "file and the list share",
                            nm, i);
         if (r->used)
             return fmt_err(L, "tensor \"%s\" is given twice (entry %d)", nm, i);
@@ -656,7 +715,7 @@ static tg_status validate(loaded *L, int n, tg_tensor *const *ts,
         if (st != TG_OK) return st;
         r->used = true;
     }
-    for (uint32_t k = 0; k < L->count; k++)
+    for (uint32_t k = 0; strict && k < L->count; k++)
         if (L->recs[k].kind == REC_TENSOR && !L->recs[k].used)
             return fmt_err(L, "the file holds tensor \"%.*s\", which is not "
                               "among the %d tensors given; hint: load into "
@@ -671,11 +730,47 @@ static tg_status validate(loaded *L, int n, tg_tensor *const *ts,
         return fmt_err(L, "the file holds no optimizer state; hint: pass NULL "
                           "as the optimizer to load the model only");
     double m[META_LEN];
-    if (meta->dtype != TG_F64 || meta->ndim != 1 || meta->numel != META_LEN)
+    int np = tg__optim_num_params(opt), ng = tg_optim_num_groups(opt);
+    if (meta->dtype != TG_F64 || meta->ndim != 1 ||
+        (meta->numel != META_LEN && meta->numel < META_LEN + 1))
         return fmt_err(L, "optimizer settings record has the wrong shape");
-    copy_in(m, meta);
+    for (int i = 0; i < META_LEN; i++) m[i] = rec_f64(meta, i);
     tg_optim_config c = tg_optim_get_config(opt);
-    int np = tg__optim_num_params(opt);
+    if (meta->numel == META_LEN && ng != 1)
+        return fmt_err(L, "the file's optimizer has one parameter group, this "
+                          "one %d",
+                       ng);
+    if (meta->numel > META_LEN) {
+        double fg = rec_f64(meta, META_LEN);
+        if (fg != (double)ng)
+            return fmt_err(L, "the file's optimizer has %g parameter groups, "
+                              "this one %d",
+                           fg, ng);
+        if (meta->numel != meta_len(ng, np))
+            return fmt_err(L, "optimizer settings record holds %lld values; "
+                              "%d groups and %d parameters need %lld",
+                           (long long)meta->numel, ng, np,
+                           (long long)meta_len(ng, np));
+        for (int k = 0; k < ng; k++) {
+            double lr = rec_f64(meta, META_LEN + 1 + 2 * k);
+            double wd = rec_f64(meta, META_LEN + 2 + 2 * k);
+            if (!(lr >= 0) || !isfinite(lr) || !(wd >= 0) || !isfinite(wd))
+                return fmt_err(L, "group %d's settings in the file are invalid "
+                                  "(lr %g, weight_decay %g)",
+                               k, lr, wd);
+        }
+        for (int i = 0; i < np; i++) {
+            int64_t at = META_LEN + 1 + 2 * (int64_t)ng + 2 * (int64_t)i;
+            double gi = rec_f64(meta, at), si = rec_f64(meta, at + 1);
+            if (gi != (double)tg__optim_group_of(opt, i))
+                return fmt_err(L, "parameter %d is in group %g in the file "
+                                  "but in group %d here",
+                               i, gi, tg__optim_group_of(opt, i));
+            if (!(si >= 0 && si < 9007199254740992.0) || si != floor(si))
+                return fmt_err(L, "bad update count %g for parameter %d", si,
+                               i);
+        }
+    }
     if (m[0] != (double)c.kind)
         return fmt_err(L, "the file holds %.*s optimizer state but the "
                           "optimizer is %s",
@@ -733,7 +828,7 @@ tg_status tg_load(const char *path, int n, tg_tensor *const *tensors,
     loaded L = {.path = path};
     tg_status st = read_all(&L);
     if (st == TG_OK) st = parse(&L);
-    if (st == TG_OK) st = validate(&L, n, tensors, opt);
+    if (st == TG_OK) st = validate(&L, n, tensors, opt, true);
     if (st == TG_OK) {
         /* Commit: nothing below can fail. */
         char nb[64];
@@ -742,13 +837,25 @@ tg_status tg_load(const char *path, int n, tg_tensor *const *tensors,
                     find(&L, REC_TENSOR,
                          tensor_name(tensors[i], i, nb, sizeof nb)));
         if (opt) {
-            double m[META_LEN];
+            const rec *meta = L.recs; /* validate found it */
             for (uint32_t k = 0; k < L.count; k++)
-                if (L.recs[k].kind == REC_OPT_META) copy_in(m, &L.recs[k]);
+                if (L.recs[k].kind == REC_OPT_META) meta = &L.recs[k];
+            double m[META_LEN];
+            for (int i = 0; i < META_LEN; i++) m[i] = rec_f64(meta, i);
             tg_optim_config c = tg_optim_get_config(opt);
             settings_from(m, &c);
             tg__optim_set_config(opt, &c);
             *tg__optim_step_ptr(opt) = (int64_t)m[1];
+            int np = tg__optim_num_params(opt), ng = tg_optim_num_groups(opt);
+            int64_t *steps = tg__optim_param_steps(opt);
+            for (int i = 0; i < np; i++)
+                steps[i] = meta->numel > META_LEN
+                               ? (int64_t)rec_f64(meta, META_LEN + 1 + 2 * ng + 2 * i + 1)
+                               : (int64_t)m[1];
+            for (int k = 0; meta->numel > META_LEN && k < ng; k++)
+                tg__optim_set_group_raw(opt, k,
+                                        rec_f64(meta, META_LEN + 1 + 2 * k),
+                                        rec_f64(meta, META_LEN + 2 + 2 * k));
             for (int i = 0; i < tg__optim_num_params(opt); i++)
                 for (int k = 0; k < 2; k++) {
                     const char *sn = tg__optim_state_name(opt, k);
@@ -761,5 +868,118 @@ tg_status tg_load(const char *path, int n, tg_tensor *const *tensors,
     }
     tg__free(L.recs);
     tg__free(L.buf);
+    return st;
+}
+
+/* ------------------------------------------------------- partial loading */
+
+static void entry_set(tg_load_entry *e, int ndim, const int64_t *shape,
+                      tg_dtype dt)
+{
+    e->dtype = dt;
+    e->ndim = ndim;
+    for (int d = 0; d < ndim; d++) e->shape[d] = shape[d];
+}
+
+void tg_load_report_free(tg_load_report *r)
+{
+    if (!r) return;
+    for (int i = 0; i < r->n_missing; i++) tg__free(r->missing[i].name);
+    for (int i = 0; i < r->n_unexpected; i++) tg__free(r->unexpected[i].name);
+    tg__free(r->missing);
+    tg__free(r->unexpected);
+    memset(r, 0, sizeof *r);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = tg__malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return d;
+}
+
+/* The report of a validated non-strict load: what was given but is not in
+ * the file, what the file holds that was not given. */
+static tg_status fill_report(loaded *L, int n, tg_tensor *const *ts,
+                             tg_load_report *rep)
+{
+    char nb[64];
+    int miss = 0, extra = 0;
+    for (int i = 0; i < n; i++)
+        miss += !find(L, REC_TENSOR, tensor_name(ts[i], i, nb, sizeof nb));
+    for (uint32_t k = 0; k < L->count; k++)
+        extra += L->recs[k].kind == REC_TENSOR && !L->recs[k].used;
+    rep->n_loaded = n - miss;
+    rep->missing = tg__calloc(sizeof *rep->missing * (size_t)(miss ? miss : 1));
+    rep->unexpected =
+        tg__calloc(sizeof *rep->unexpected * (size_t)(extra ? extra : 1));
+    bool ok = rep->missing && rep->unexpected;
+    for (int i = 0; ok && i < n; i++) {
+        const char *nm = tensor_name(ts[i], i, nb, sizeof nb);
+        if (find(L, REC_TENSOR, nm)) continue;
+        tg_load_entry *e = &rep->missing[rep->n_missing];
+        ok = (e->name = dup_n(nm, strlen(nm))) != NULL;
+        if (!ok) break;
+        entry_set(e, ts[i]->ndim, ts[i]->shape, ts[i]->dtype);
+        rep->n_missing++;
+    }
+    /* in name order (the records are sorted by then) */
+    for (uint32_t k = 0; ok && k < L->count; k++) {
+        const rec *r = &L->recs[k];
+        if (r->kind != REC_TENSOR || r->used) continue;
+        tg_load_entry *e = &rep->unexpected[rep->n_unexpected];
+        ok = (e->name = dup_n(r->name, r->name_len)) != NULL;
+        if (ok) {
+            entry_set(e, r->ndim, r->shape, r->dtype);
+            rep->n_unexpected++;
+        }
+    }
+    if (ok) return TG_OK;
+    tg_load_report_free(rep);
+    return tg__set_last_error(TG_ERR_OOM, "tg_load_partial: %s: out of memory "
+                                          "for the report; the model is "
+                                          "unchanged",
+                              L->path);
+}
+
+tg_status tg_load_partial(const char *path, int n, tg_tensor *const *tensors,
+                          tg_load_report *report)
+{
+    const char *who = "tg_load_partial";
+    if (report) memset(report, 0, sizeof *report);
+    if (!path || n < 0 || (n > 0 && !tensors))
+        return tg__set_last_error(TG_ERR_ARG, "%s: path or tensor list is NULL",
+                                  who);
+    for (int i = 0; i < n; i++)
+        if (tg__stale(tensors[i])) return tg__stale_fail(who, tensors[i]);
+    loaded L = {.path = path};
+    tg_status st = read_all(&L);
+    if (st == TG_OK) st = parse(&L);
+    if (st == TG_OK) st = validate(&L, n, tensors, NULL, false);
+    tg_load_report local = {0};
+    if (st == TG_OK) st = fill_report(&L, n, tensors, report ? report : &local);
+    if (st == TG_OK) {
+        /* Commit: nothing below can fail. */
+        char nb[64];
+        for (int i = 0; i < n; i++) {
+            const rec *r = find(&L, REC_TENSOR,
+                                tensor_name(tensors[i], i, nb, sizeof nb));
+            if (r) copy_in(tensors[i]->data, r);
+        }
+    }
+    tg_load_report_free(&local);
+    tg__free(L.recs);
+    tg__free(L.buf);
+    if (st != TG_OK) {
+        /* the messages of the shared readers name tg_load */
+        char msg[TG_ERRMSG_SIZE];
+        const char *e = tg_last_error();
+        snprintf(msg, sizeof msg, "%s", e ? e : "");
+        if (!strncmp(msg, "tg_load: ", 9))
+            tg__set_last_error(st, "%s: %s", who, msg + 9);
+    }
     return st;
 }

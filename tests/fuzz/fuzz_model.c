@@ -177,6 +177,7 @@ int main(int argc, char **argv)
             if (m.t[k]->dtype == TG_F32) tg_f32(m.t[k]->grad)[i] = 0.1f;
             else tg_f64(m.t[k]->grad)[i] = -0.2;
         }
+    for (int k = 0; k < NT; k++) tg_tensor_grad_written(m.t[k]);
     tg_optim_step(m.opt);
     char tmp[512];
     snprintf(tmp, sizeof tmp, "%s/.seed.tgw", argv[1]);
