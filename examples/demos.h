@@ -15,6 +15,7 @@ int tg_demo_batchnorm(int argc, char **argv);
 int tg_demo_cnn(int argc, char **argv);
 int tg_demo_diagnostics(int argc, char **argv);
 int tg_demo_fashion(int argc, char **argv);
+int tg_demo_layernorm(int argc, char **argv);
 int tg_demo_names(int argc, char **argv);
 int tg_demo_optimizers(int argc, char **argv);
 int tg_demo_recurrent(int argc, char **argv);
@@ -44,6 +45,9 @@ int tg_demo_xor(int argc, char **argv);
     {"fashion", "a 784-256-256-10 MLP on Fashion-MNIST: train, confusion "  \
                 "matrix, sample images, mistakes, weights, save and load", \
      tg_demo_fashion},                                                     \
+    {"layernorm", "transformer stacks with post-LN, pre-LN and no norm: "  \
+                  "gradient per block, warmup or not",                    \
+     tg_demo_layernorm},                                                   \
     {"names", "character-level models of English words: bigram counts, "  \
               "then an MLP over 3 characters; samples",                   \
      tg_demo_names},                                                       \

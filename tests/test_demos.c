@@ -1946,6 +1946,82 @@ static void tutorial_program(void)
     TT_CONTAINS(dot, "cross_entropy");
 }
 
+/* -------------------------------------------------------------- layernorm */
+
+static void layernorm_story(void)
+{
+    const char *dir = "demos-out/layernorm";
+    clean(dir);
+    TT_CHECK(run_demo(NULL, "layernorm --fast --out demos-out/layernorm") == 0);
+    /* gradient norms: depths 2, 6, 12, 24, one row per block */
+    char path[512];
+    snprintf(path, sizeof path, "%s/layernorm_grad.tsv", dir);
+    static const int D[4] = {2, 6, 12, 24};
+    double first[4][3], last[4][3];
+    int r = 0;
+    for (int d = 0; d < 4; d++)
+        for (int b = 0; b < D[d]; b++, r++) {
+            double v[6];
+            TT_CHECK(tsv_row(path, r, v, 6) == 5);
+            TT_NEAR(v[0], D[d], 0);
+            TT_NEAR(v[1], b + 1, 0);
+            for (int k = 0; k < 3; k++) {
+                TT_CHECK(v[2 + k] > 0 && isfinite(v[2 + k]));
+                if (b == 0) first[d][k] = v[2 + k];
+                if (b == D[d] - 1) last[d][k] = v[2 + k];
+            }
+        }
+    double v[8];
+    TT_CHECK(tsv_row(path, r, v, 6) == 0);
+    /* the table prints first / last per depth and variant */
+    for (int d = 0; d < 4; d++) {
+        char row[160];
+        snprintf(row, sizeof row, "\n%-8d %16.3g %16.3g %16.3g\n", D[d],
+                 first[d][0] / last[d][0], first[d][1] / last[d][1],
+                 first[d][2] / last[d][2]);
+        TT_CONTAINS(out_buf, row);
+    }
+    char want[512];
+    snprintf(want, sizeof want,
+             "With 24 blocks, post-LN's gradient at the first block is %.3g "
+             "times its gradient at the last; pre-LN's %.3g times; without "
+             "norms %.3g times.",
+             first[3][0] / last[3][0], first[3][1] / last[3][1],
+             first[3][2] / last[3][2]);
+    TT_CONTAINS(out_buf, want);
+    /* training: 20 logged points of 120 steps, the last one the table's */
+    snprintf(path, sizeof path, "%s/layernorm_loss.tsv", dir);
+    TT_CHECK(tsv_row(path, 19, v, 8) == 7);
+    TT_NEAR(v[0], 120, 0);
+    TT_CHECK(tsv_row(path, 20, v, 8) == 0);
+    static const char *NAME[3] = {"post-LN", "pre-LN", "no norm"};
+    int best = 0;
+    for (int k = 0; k < 3; k++) {
+        double a = v[1 + 2 * k], b = v[2 + 2 * k];
+        char row[160];
+        snprintf(row, sizeof row, "%-8s %14.4f %14.4f\n", NAME[k], a, b);
+        TT_CONTAINS(out_buf, row);
+        if (isfinite(a) && isfinite(b)) {
+            snprintf(want, sizeof want,
+                     "%s: warmup %s the final loss by %.3f (%.4f without, "
+                     "%.4f with).",
+                     NAME[k], a - b > 0 ? "lowers" : "raises", fabs(a - b), a,
+                     b);
+            TT_CONTAINS(out_buf, want);
+        }
+        if (v[1 + 2 * k] < v[1 + 2 * best]) best = k;
+    }
+    /* pre-LN learns the task at this learning rate (ln 10 = 2.30 is
+     * guessing) */
+    TT_CHECK(v[3] < 0.5 && v[4] < 0.5);
+    snprintf(want, sizeof want, "Without warmup the lowest training loss is "
+                                "%s's.", NAME[best]);
+    TT_CONTAINS(out_buf, want);
+    TT_CHECK(file_exists(dir, "layernorm.gp"));
+    if (have_gnuplot()) TT_CHECK(file_exists(dir, "layernorm.svg"));
+    TT_CHECK(run_demo(NULL, "layernorm --depth 25") == 2);
+}
+
 /* ------------------------------------------------------------------ names */
 
 #define WORDS "/usr/share/dict/words"
@@ -2470,6 +2546,7 @@ int main(int argc, char **argv)
         TT(fashion_diverges),
         TT(transfer_story),
         TT(names_story),
+        TT(layernorm_story),
         TT(diagnostics_story),
         TT(cnn_fast),
         TT(unet_fast),
