@@ -249,7 +249,12 @@ int tg_demo_layernorm(int argc, char **argv)
             stack_free(&s);
             fin[v][w] = curve[v][w][LOG_POINTS - 1];
         }
-        printf("%-8s %14.4f %14.4f\n", VAR_NAME[v], fin[v][0], fin[v][1]);
+        printf("%-8s", VAR_NAME[v]);
+        for (int w = 0; w < 2; w++) {
+            if (isfinite(fin[v][w])) printf(" %14.4f", fin[v][w]);
+            else printf(" %14s", "diverged");
+        }
+        printf("\n");
     }
 
     /* sentences from the tables */
@@ -262,8 +267,13 @@ int tg_demo_layernorm(int argc, char **argv)
            gn[2][D][0] / gn[2][D][DEPTHS[D] - 1]);
     for (int v = 0; v < N_VAR; v++) {
         if (!isfinite(fin[v][0]) || !isfinite(fin[v][1])) {
-            char why[160];
-            printf("%s\n", demo_diverged_text(why, sizeof why, VAR_NAME[v],
+            char why[160], where[96];
+            bool both = !isfinite(fin[v][0]) && !isfinite(fin[v][1]);
+            snprintf(where, sizeof where, "for %s %s", VAR_NAME[v],
+                     both                   ? "with and without warmup"
+                     : isfinite(fin[v][0]) ? "with warmup"
+                                           : "without warmup");
+            printf("%s\n", demo_diverged_text(why, sizeof why, where,
                                               isfinite(fin[v][0])
                                                   ? fin[v][1]
                                                   : fin[v][0]));

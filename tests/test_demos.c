@@ -1998,8 +1998,12 @@ static void layernorm_story(void)
     int best = 0;
     for (int k = 0; k < 3; k++) {
         double a = v[1 + 2 * k], b = v[2 + 2 * k];
-        char row[160];
-        snprintf(row, sizeof row, "%-8s %14.4f %14.4f\n", NAME[k], a, b);
+        char row[160], ta[32], tb[32];
+        if (isfinite(a)) snprintf(ta, sizeof ta, "%14.4f", a);
+        else snprintf(ta, sizeof ta, "%14s", "diverged");
+        if (isfinite(b)) snprintf(tb, sizeof tb, "%14.4f", b);
+        else snprintf(tb, sizeof tb, "%14s", "diverged");
+        snprintf(row, sizeof row, "%-8s %s %s\n", NAME[k], ta, tb);
         TT_CONTAINS(out_buf, row);
         if (isfinite(a) && isfinite(b)) {
             snprintf(want, sizeof want,
@@ -2019,6 +2023,7 @@ static void layernorm_story(void)
     TT_CONTAINS(out_buf, want);
     TT_CHECK(file_exists(dir, "layernorm.gp"));
     if (have_gnuplot()) TT_CHECK(file_exists(dir, "layernorm.svg"));
+    TT_CHECK(strstr(out_buf, "nan") == NULL);
     TT_CHECK(run_demo(NULL, "layernorm --depth 25") == 2);
 }
 
