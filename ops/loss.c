@@ -1,4 +1,9 @@
-/* Losses, each reducing to a 0-d mean (PyTorch's default reduction).
+/* Losses over classes and pairs. cross_entropy's fused op and the other
+ * losses of this file reduce to a 0-d mean (PyTorch's default reduction);
+ * nll takes class weights, ignore_index and reduction, and
+ * tg_cross_entropy_ex composes log_softmax and nll for the options the
+ * fused op does not take (weights, ignore_index, label_smoothing,
+ * probability targets, reduction sum/none).
  *
  * Legend: N rows (samples), C classes.
  *   cross_entropy(x [N,C], l [N])  L = 1/N sum_i (lse(x_i) - x_i[l_i])
@@ -28,10 +33,97 @@
 
 #define LAMBDA f[0] /* l2_penalty */
 #define COUNT i[0]  /* mse: elements in the mean (set by the shape rule) */
+#define IGNORE i[0]    /* nll, cross_entropy: ignore_index */
+#define REDUCTION i[1] /* nll, cross_entropy: tg_reduction */
+#define SMOOTHING f[0] /* cross_entropy: label_smoothing */
+
+static void put(tg_tensor *t, int64_t i, double v)
+{
+    if (t->dtype == TG_F32) ((float *)t->data)[i] = (float)v;
+    else ((double *)t->data)[i] = v;
+}
+
+static tg_status check_reduction(tg_graph *g, const tg_node *n, int64_t r,
+                                 bool batchmean)
+{
+    if (r >= 0 && r <= (batchmean ? 3 : 2)) return TG_OK;
+    return tg__op_fail(g, n, TG_ERR_ARG,
+                       "reduction %lld is not none (0), mean (1) or sum "
+                       "(2)%s; hint: reduction=mean in an expression, "
+                       "TG_REDUCTION_MEAN in C",
+                       (long long)r, batchmean ? " or batchmean (3)" : "");
+}
+
+/* Labels: whole numbers in [0, C), or ignore_index (skipped). */
+static tg_status check_labels(tg_graph *g, const tg_node *n,
+                              const tg_tensor *l, int64_t C, int64_t ignore)
+{
+    for (int64_t i = 0; i < l->numel; i++) {
+        double v = tg_get(l, i);
+        if (l->dtype == TG_I64) {
+            int64_t k = ((const int64_t *)l->data)[i];
+            if (k == ignore) continue;
+            if (k < 0 || k >= C)
+                return tg__op_fail(g, n, TG_ERR_ARG,
+                                   "labels[%lld] = %lld is out of range for "
+                                   "%lld classes; hint: it must lie in [0, "
+                                   "%lld)",
+                                   (long long)i, (long long)k, (long long)C,
+                                   (long long)C);
+            continue;
+        }
+        if (!(v == floor(v)))
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "labels[%lld] = %.17g is not an integer; "
+                               "hint: indices are i64 (or whole numbers in "
+                               "f32/f64)",
+                               (long long)i, v);
+        if (v == (double)ignore) continue;
+        if (v < 0 || v >= (double)C)
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "labels[%lld] = %.17g is out of range for "
+                               "%lld classes; hint: it must lie in [0, %lld)",
+                               (long long)i, v, (long long)C, (long long)C);
+    }
+    return TG_OK;
+}
+
+/* weight: [C], one per class. */
+static tg_status check_weight(tg_graph *g, const tg_node *n,
+                              const tg_tensor *w, const tg_tensor *x,
+                              const char *xname)
+{
+    if (!w || (w->ndim == 1 && w->shape[0] == x->shape[1])) return TG_OK;
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+    return tg__op_fail(g, n, TG_ERR_SHAPE,
+                       "weight %s does not match %s %s; hint: one weight "
+                       "per class, [C] = [%lld]",
+                       tg__fmt_shape(s1, w->ndim, w->shape), xname,
+                       tg__fmt_shape(s2, x->ndim, x->shape),
+                       (long long)x->shape[1]);
+}
 
 /* ------------------------------------------------------ label checks */
 
 /* x [N,C] with labels [N] (any dtype), validated. */
+static tg_status class_shape_ign(tg_graph *g, const tg_node *n,
+                                 const tg_tensor *x, const tg_tensor *l,
+                                 const char *xname, int64_t ignore)
+{
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+    if (x->ndim != 2)
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "%s must be 2-D [N, C], got %s", xname,
+                           tg__fmt_shape(s1, x->ndim, x->shape));
+    if (l->ndim != 1 || l->shape[0] != x->shape[0])
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "labels %s do not match %s %s; hint: labels are "
+                           "[N] class indices",
+                           tg__fmt_shape(s2, l->ndim, l->shape), xname,
+                           tg__fmt_shape(s1, x->ndim, x->shape));
+    return check_labels(g, n, l, x->shape[1], ignore);
+}
+
 static tg_status class_shape(tg_graph *g, tg_node *n, const tg_tensor *x,
                              const tg_tensor *l, const char *xname)
 {
@@ -53,9 +145,19 @@ static tg_status class_shape(tg_graph *g, tg_node *n, const tg_tensor *x,
 
 /* --------------------------------------------------------- cross_entropy */
 
+/* The fused op takes the defaults only; tg_cross_entropy_ex (and the
+ * expression language, through .call) composes the rest. */
 static tg_status ce_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     out->ndim = 0;
+    if (n->n_in > 2 || n->attr.SMOOTHING != 0 || n->attr.REDUCTION != 1)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "the fused op takes no weight, label_smoothing "
+                           "or reduction (got %d inputs, label_smoothing "
+                           "%g, reduction %lld); hint: call "
+                           "tg_cross_entropy_ex",
+                           n->n_in, n->attr.SMOOTHING,
+                           (long long)n->attr.REDUCTION);
     return class_shape(g, n, n->in[0], n->in[1], "logits");
 }
 
@@ -184,33 +286,84 @@ static void ce_bw_vjp(tg_graph *g, tg_node *n, tg_tensor *h,
 
 /* ------------------------------------------------------------------ nll */
 
+/* nll(lp [N,C], l [N], w [C]?; ignore_index, reduction):
+ *   r_i = -w[l_i] lp_i[l_i] (0 where l_i == ignore_index)
+ *   none: r [N]; sum: sum_i r_i; mean: sum_i r_i / sum_{i kept} w[l_i]
+ * (PyTorch: the weighted mean divides by the weights of the kept labels;
+ * every label ignored gives 0/0 = NaN). */
 static tg_status nll_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
-    out->ndim = 0;
-    return class_shape(g, n, n->in[0], n->in[1], "logp");
+    const tg_tensor *x = n->in[0];
+    tg_status st = check_reduction(g, n, n->attr.REDUCTION, false);
+    if (st == TG_OK)
+        st = class_shape_ign(g, n, x, n->in[1], "logp", n->attr.IGNORE);
+    if (st == TG_OK)
+        st = check_weight(g, n, n->n_in > 2 ? n->in[2] : NULL, x, "logp");
+    if (st != TG_OK) return st;
+    out->ndim = n->attr.REDUCTION == 0 ? 1 : 0;
+    out->shape[0] = x->shape[0];
+    return TG_OK;
+}
+
+/* sum_{i kept} w[l_i] (the count of kept labels without weights) */
+static double nll_den(const tg_node *n)
+{
+    const tg_tensor *l = n->in[1], *w = n->n_in > 2 ? n->in[2] : NULL;
+    double den = 0;
+    for (int64_t i = 0; i < l->numel; i++) {
+        int64_t t = tg__index_at(l, i);
+        if (t != n->attr.IGNORE) den += w ? tg_get(w, t) : 1.0;
+    }
+    return den;
 }
 
 static tg_status nll_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
     const tg_tensor *x = n->in[0], *l = n->in[1];
-    int64_t N = x->shape[0], C = x->shape[1];
+    const tg_tensor *w = n->n_in > 2 ? n->in[2] : NULL;
+    int64_t N = x->shape[0], C = x->shape[1], red = n->attr.REDUCTION;
     double s = 0;
-    for (int64_t i = 0; i < N; i++) s += tg_get(x, i * C + tg__index_at(l, i));
-    double v = -s / (double)N;
-    if (x->dtype == TG_F32) *(float *)n->out->data = (float)v;
-    else *(double *)n->out->data = v;
+    for (int64_t i = 0; i < N; i++) {
+        int64_t t = tg__index_at(l, i);
+        double r = 0;
+        if (t != n->attr.IGNORE)
+            r = -(w ? tg_get(w, t) : 1.0) * tg_get(x, i * C + t);
+        if (red == 0) put(n->out, i, r);
+        s += r;
+    }
+    if (red == 1) put(n->out, 0, s / nll_den(n));
+    else if (red == 2) put(n->out, 0, s);
     return TG_OK;
+}
+
+/* -w[l_i] scale at (i, l_i), 0 elsewhere and on ignored rows: a constant
+ * [N,C] (the loss is linear in lp). */
+static tg_tensor *weighted_onehot(tg_graph *g, const tg_node *n, double scale,
+                                  const char *who)
+{
+    const tg_tensor *x = n->in[0], *l = n->in[1];
+    const tg_tensor *w = n->n_in > 2 ? n->in[2] : NULL;
+    tg_tensor *k = tg__const_tensor(g, x->dtype, x->ndim, x->shape, who);
+    if (!k) return &g->poison;
+    int64_t N = x->shape[0], C = x->shape[1];
+    if (k->numel > 0) memset(k->data, 0, (size_t)k->numel * tg__dsize(k->dtype));
+    for (int64_t i = 0; i < N; i++) {
+        int64_t t = tg__index_at(l, i);
+        if (t != n->attr.IGNORE)
+            put(k, i * C + t, -(w ? tg_get(w, t) : 1.0) * scale);
+    }
+    return k;
 }
 
 static void nll_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                     tg_tensor **gx)
 {
-    const tg_tensor *x = n->in[0];
-    if (need[0])
-        gx[0] = tg_mul(onehot(g, x, n->in[1], -1.0 / (double)x->shape[0],
-                              "tg_nll"),
-                       gy);
+    if (!need[0]) return;
+    int64_t red = n->attr.REDUCTION;
+    double scale = red == 1 ? 1.0 / nll_den(n) : 1.0;
+    tg_tensor *k = weighted_onehot(g, n, scale, "tg_nll");
+    gx[0] = tg_mul(k, red == 0 ? tg_unsqueeze(gy, 1) : gy);
 }
 
 /* ------------------------------------------------------------------ mse */
@@ -371,15 +524,37 @@ static void l2_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 
 /* Labels in the cases are given values: the CLI differentiates only the
  * float inputs and must leave l alone (no_grad). */
+static tg_tensor *ce_call(tg_tensor *const *in, int n_in, const tg_attrs *a)
+{
+    return tg_cross_entropy_ex(in[0], in[1], n_in > 2 ? in[2] : NULL,
+                               a->IGNORE, a->SMOOTHING,
+                               (tg_reduction)a->REDUCTION);
+}
+
 TG_BUILTIN_OP(cross_entropy,
     .n_inputs = 2,
+    .max_inputs = 3,
     .flags = TG_OPF_MIXED_DTYPE,
-    .index_inputs = 1u << 1,
+    .index_inputs = 1u << 1 | 1u << 2,
+    .attrs = {{"ignore_index", TG_ATTR_I64, -100},
+              {"label_smoothing", TG_ATTR_REAL, 0},
+              {"reduction", TG_ATTR_INT, 1}},
     .shape = ce_shape,
     .forward = ce_fwd,
     .vjp = ce_vjp,
+    .call = ce_call,
     .cases = "cross_entropy(x, l) | x=3x4 l=3:0,3,1; "
-        "cross_entropy(2*x, l) | x=5x2 l=5:1,0,0,1,1");
+        "cross_entropy(2*x, l) | x=5x2 l=5:1,0,0,1,1; "
+        "cross_entropy(x, l, w, ignore_index=1, reduction=mean) | x=4x3 "
+        "l=4:0,1,2,2 w=3:0.5,2,1.5; "
+        "cross_entropy(x, l, label_smoothing=0.2, reduction=sum) | x=3x4 "
+        "l=3:0,3,1; "
+        "cross_entropy(x, l, w, label_smoothing=0.1, ignore_index=0, "
+        "reduction=none) | x=4x3 l=4:0,1,2,1 w=3:0.5,2,1.5; "
+        "cross_entropy(x, l, w, label_smoothing=0.3) | x=4x3 l=4:0,1,2,1 "
+        "w=3:0.5,2,1.5; "
+        "cross_entropy(x, softmax(3*p, axis=1), label_smoothing=0.1) | "
+        "x=3x4 p=3x4");
 TG_BUILTIN_OP(cross_entropy_backward,
     .n_inputs = 3,
     .flags = TG_OPF_MIXED_DTYPE,
@@ -390,13 +565,18 @@ TG_BUILTIN_OP(cross_entropy_backward,
     .cases = "cross_entropy_backward(g, x, l) | g=scalar x=3x4 l=3:2,0,3");
 TG_BUILTIN_OP(nll,
     .n_inputs = 2,
+    .max_inputs = 3,
     .flags = TG_OPF_MIXED_DTYPE,
-    .index_inputs = 1u << 1,
+    .index_inputs = 1u << 1 | 1u << 2,
+    .attrs = {{"ignore_index", TG_ATTR_I64, -100},
+              {"reduction", TG_ATTR_INT, 1}},
     .shape = nll_shape,
     .forward = nll_fwd,
     .vjp = nll_vjp,
     .cases = "nll(log_softmax(x, axis=1), l) | x=3x4 l=3:0,3,1; nll(x, l) | x=2x5 "
-        "l=2:4,2");
+        "l=2:4,2; nll(x, l, w, ignore_index=3) | x=4x5 l=4:3,0,4,1 "
+        "w=5:1,2,0.5,3,0.25; nll(x, l, reduction=none) | x=3x2 l=3:1,1,0; "
+        "nll(x, l, w, reduction=sum) | x=3x2 l=3:1,1,0 w=2:2,3");
 TG_BUILTIN_OP(mse,
     .n_inputs = 2,
     .shape = mse_shape,
@@ -423,7 +603,10 @@ TG_BUILTIN_OP(l2_penalty,
 
 tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *labels)
 {
-    return tg__apply2(TG_OP_cross_entropy, logits, labels, NULL);
+    tg_attrs a = {0};
+    a.IGNORE = -100;
+    a.REDUCTION = TG_REDUCTION_MEAN;
+    return tg__apply2(TG_OP_cross_entropy, logits, labels, &a);
 }
 
 tg_tensor *tg_cross_entropy_backward(tg_tensor *g, tg_tensor *logits,
@@ -435,7 +618,17 @@ tg_tensor *tg_cross_entropy_backward(tg_tensor *g, tg_tensor *logits,
 
 tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *labels)
 {
-    return tg__apply2(TG_OP_nll, logp, labels, NULL);
+    return tg_nll_ex(logp, labels, NULL, -100, TG_REDUCTION_MEAN);
+}
+
+tg_tensor *tg_nll_ex(tg_tensor *logp, tg_tensor *labels, tg_tensor *weight,
+                     int64_t ignore_index, tg_reduction reduction)
+{
+    tg_attrs a = {0};
+    a.IGNORE = ignore_index;
+    a.REDUCTION = reduction;
+    tg_tensor *in[3] = {logp, labels, weight};
+    return tg__apply(TG_OP_nll, in, weight ? 3 : 2, &a);
 }
 
 tg_tensor *tg_mse(tg_tensor *a, tg_tensor *b)
@@ -453,4 +646,138 @@ tg_tensor *tg_l2_penalty(tg_tensor *const *ws, int n, double lambda)
     tg_attrs a = {0};
     a.LAMBDA = lambda;
     return tg__apply(TG_OP_l2_penalty, ws, ws ? n : 0, &a);
+}
+
+/* ------------------------------------------------- cross_entropy, all options
+
+   Integer labels: with the defaults (and no label equal to ignore_index)
+   the fused op; otherwise, as PyTorch defines it,
+     lp = log_softmax(x, 1)
+     L  = (1 - eps) nll(lp, l, w, ignore_index, reduction)
+          + eps/C reduce(s),   s_i = -sum_c w_c lp_ic (0 on ignored rows)
+   where reduce divides by the same sum of kept weights as nll's mean.
+   Probability targets t [N,C]: t' = (1 - eps) t + eps/C,
+     r_i = -sum_c w_c t'_ic lp_ic, and the mean divides by N (not by the
+   weights). Every piece is an op, so gradients of any order follow. */
+
+/* A stand-in node naming the op in messages (as tg_apply's checks do). */
+static tg_node ce_node(tg_tensor **in, int n_in)
+{
+    tg_node n;
+    memset(&n, 0, sizeof n);
+    n.op = tg_ops[TG_OP_cross_entropy];
+    n.n_in = n_in;
+    n.in = in;
+    return n;
+}
+
+static bool ce_prob_target(const tg_tensor *x, const tg_tensor *t)
+{
+    return tg_dtype_is_float(t->dtype) && t->ndim == 2 && x->ndim == 2;
+}
+
+tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, tg_tensor *target,
+                               tg_tensor *weight, int64_t ignore_index,
+                               double label_smoothing, tg_reduction reduction)
+{
+    tg_tensor *in[3] = {logits, target, weight};
+    int n_in = weight ? 3 : 2;
+    /* NULL, stale, foreign, poisoned or wrongly typed inputs: the op's own
+     * checks report them (they run before its shape rule). */
+    bool ok = logits && target && !tg__stale(logits) && !tg__stale(target) &&
+              (!weight || !tg__stale(weight));
+    tg_graph *g = ok ? logits->graph : NULL;
+    if (ok) ok = g && tg_graph_status(g) == TG_OK && target->graph == g &&
+                 (!weight || weight->graph == g) &&
+                 tg_dtype_is_float(logits->dtype) &&
+                 !(logits->flags & TG_TF_POISON) &&
+                 !(target->flags & TG_TF_POISON) &&
+                 (!weight || !(weight->flags & TG_TF_POISON)) &&
+                 (!weight || weight->dtype != TG_BOOL) &&
+                 target->dtype != TG_BOOL;
+    if (!ok) {
+        tg_attrs d = {0};
+        d.IGNORE = -100;
+        d.REDUCTION = 1;
+        return tg__apply(TG_OP_cross_entropy, in, n_in, &d);
+    }
+    tg_node n = ce_node(in, n_in);
+    double eps = label_smoothing;
+    if (check_reduction(g, &n, reduction, false) != TG_OK)
+        return &g->poison;
+    if (!(eps >= 0 && eps <= 1)) {
+        tg__op_fail(g, &n, TG_ERR_ARG,
+                    "label_smoothing %g is outside [0, 1]; hint: 0.1 is "
+                    "usual, 0 turns it off",
+                    eps);
+        return &g->poison;
+    }
+    bool prob = ce_prob_target(logits, target);
+    if (prob && !tg__same_shape(logits, target)) {
+        char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+        tg__op_fail(g, &n, TG_ERR_SHAPE,
+                    "probability targets %s do not match logits %s; hint: "
+                    "targets are [N] class indices or [N, C] "
+                    "probabilities",
+                    tg__fmt_shape(s1, target->ndim, target->shape),
+                    tg__fmt_shape(s2, logits->ndim, logits->shape));
+        return &g->poison;
+    }
+    if (!prob && class_shape_ign(g, &n, logits, target, "logits",
+                                 ignore_index) != TG_OK)
+        return &g->poison;
+    if (prob && logits->ndim != 2) {
+        char s1[TG_SHAPE_BUF];
+        tg__op_fail(g, &n, TG_ERR_SHAPE, "logits must be 2-D [N, C], got %s",
+                    tg__fmt_shape(s1, logits->ndim, logits->shape));
+        return &g->poison;
+    }
+    if (check_weight(g, &n, weight, logits, "logits") != TG_OK)
+        return &g->poison;
+    int64_t N = logits->shape[0], C = logits->shape[1];
+    bool any_ignored = false;
+    if (!prob)
+        for (int64_t i = 0; i < N && !any_ignored; i++)
+            any_ignored = tg__index_at(target, i) == ignore_index;
+    if (!prob && !weight && eps == 0 && reduction == TG_REDUCTION_MEAN &&
+        !any_ignored)
+        return tg_cross_entropy(logits, target);
+
+    tg_tensor *w = weight;
+    if (w && w->dtype != logits->dtype) w = tg_cast(w, logits->dtype);
+    tg_tensor *lp = tg_log_softmax(logits, 1);
+    int64_t ax1 = 1;
+    if (prob) {
+        tg_tensor *t = target;
+        if (t->dtype != logits->dtype) t = tg_cast(t, logits->dtype);
+        if (eps != 0) t = tg_add_scalar(tg_mul_scalar(t, 1 - eps), eps / (double)C);
+        tg_tensor *p = tg_mul(lp, t);
+        if (w) p = tg_mul(p, w);
+        tg_tensor *r = tg_neg(tg_sum(p, 1, &ax1, false)); /* [N] */
+        if (reduction == TG_REDUCTION_NONE) return r;
+        tg_tensor *s = tg_sum_all(r);
+        return reduction == TG_REDUCTION_SUM ? s
+                                             : tg_mul_scalar(s, 1.0 / (double)N);
+    }
+    tg_tensor *nl = tg_nll_ex(lp, target, weight, ignore_index, reduction);
+    if (eps == 0) return nl;
+    tg_tensor *p = w ? tg_mul(lp, w) : lp;
+    tg_tensor *sm = tg_neg(tg_sum(p, 1, &ax1, false)); /* [N] */
+    double den = 0;
+    tg_tensor *keep = tg__const_tensor(g, logits->dtype, 1, &N,
+                                       "tg_cross_entropy");
+    if (!keep) return &g->poison;
+    for (int64_t i = 0; i < N; i++) {
+        int64_t t = tg__index_at(target, i);
+        bool k = t != ignore_index;
+        put(keep, i, k ? 1.0 : 0.0);
+        if (k) den += weight ? tg_get(weight, t) : 1.0;
+    }
+    if (any_ignored) sm = tg_mul(sm, keep);
+    if (reduction != TG_REDUCTION_NONE) {
+        sm = tg_sum_all(sm);
+        if (reduction == TG_REDUCTION_MEAN) sm = tg_mul_scalar(sm, 1.0 / den);
+    }
+    return tg_add(tg_mul_scalar(nl, 1 - eps),
+                  tg_mul_scalar(sm, eps / (double)C));
 }

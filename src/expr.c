@@ -300,6 +300,28 @@ static bool kw_int(parser *p, const char *fname, const char *kname,
     return true;
 }
 
+/* Integer keywords that PyTorch spells as strings: reduction=mean (the
+ * tg_reduction values) and pad's mode=reflect (tg_pad_mode). */
+static bool kw_named_int(const parser *p, const char *kname, int64_t *v)
+{
+    static const struct {
+        const char *kw, *name;
+        int64_t v;
+    } names[] = {{"reduction", "none", 0},     {"reduction", "mean", 1},
+                 {"reduction", "sum", 2},      {"reduction", "batchmean", 3},
+                 {"mode", "constant", 0},      {"mode", "reflect", 1},
+                 {"mode", "replicate", 2},     {"mode", "circular", 3}};
+    const char *t = p->s + p->tpos;
+    size_t n = (size_t)p->tlen;
+    for (size_t j = 0; j < sizeof names / sizeof names[0]; j++)
+        if (!strcmp(kname, names[j].kw) && strlen(names[j].name) == n &&
+            !memcmp(t, names[j].name, n)) {
+            *v = names[j].v;
+            return true;
+        }
+    return false;
+}
+
 static bool parse_kw_value(parser *p, const tg__expr_func *f,
                            const tg__kw_spec *k, tg__kw_val *out)
 {
@@ -334,6 +356,11 @@ static bool parse_kw_value(parser *p, const tg__expr_func *f,
     case TG_ATTR_INT:
     case TG_ATTR_I64: {
         int64_t v;
+        if (p->tk == T_NAME && kw_named_int(p, k->name, &v)) {
+            out->num = (double)v;
+            next(p);
+            return true;
+        }
         if (!kw_int(p, f->name, k->name, &v)) return false;
         /* INT keywords land in a C int parameter (an axis); a value outside
          * its range must not wrap into a valid axis. */

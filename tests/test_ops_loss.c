@@ -1,0 +1,463 @@
+/* Losses with PyTorch's options: cross_entropy (weights, ignore_index,
+ * label_smoothing, probability targets, reduction), nll, l1, smooth_l1,
+ * huber, kl_div, binary_cross_entropy, margin_ranking. Values and
+ * gradients against long-double loops written from the definitions (f64
+ * and f32), broadcasting, empty and 0-d inputs, errors by their text.
+ * Central differences (and second order) are the ops' cases in `tapegrad
+ * check --all-ops`. */
+#include <math.h>
+#include <tapegrad/tapegrad.h>
+
+#include "tt.h"
+
+typedef long double LD;
+
+static tg_tensor *in64(tg_graph *g, int nd, const int64_t *s, const double *v,
+                       tg_dtype dt, bool rg)
+{
+    tg_tensor *t = tg_input(g, dt, nd, s, NULL);
+    for (int64_t i = 0; v && i < t->numel; i++) {
+        if (dt == TG_F32) tg_f32(t)[i] = (float)v[i];
+        else tg_f64(t)[i] = v[i];
+    }
+    if (rg) tg_set_requires_grad(t, true);
+    return t;
+}
+
+/* ------------------------------------------------- cross_entropy and nll */
+
+enum { N = 5, C = 3 };
+static const double X[N * C] = {0.3, -1.2, 2.0,  1.5, 0.1, -0.4, -2.0, 0.7,
+                                0.2, 0.0,  0.9, -0.3, 1.1, 1.1,  -1.0};
+static const int64_t L[N] = {2, 0, -100, 1, 0};
+static const double W[C] = {0.5, 2.0, 1.5};
+
+/* The reference: per-row losses r[N], the reduced value, and dL/dx for
+ * the given reduction (g = 1 for sum/mean, g_i = 1 for none). */
+static LD ref_ce(const double *x, const int64_t *l, const double *w,
+                 int64_t ign, LD eps, int red, LD *r, LD *dx)
+{
+    LD den = 0, tot = 0, W_ = 0;
+    for (int c = 0; c < C; c++) W_ += w ? w[c] : 1;
+    for (int i = 0; i < N; i++) {
+        LD m = -INFINITY, s = 0;
+        for (int c = 0; c < C; c++) m = fmaxl(m, x[i * C + c]);
+        for (int c = 0; c < C; c++) s += expl(x[i * C + c] - m);
+        LD lse = m + logl(s);
+        r[i] = 0;
+        for (int c = 0; c < C; c++) dx[i * C + c] = 0;
+        if (l[i] == ign) continue;
+        LD wt = w ? w[l[i]] : 1;
+        den += wt;
+        r[i] = (1 - eps) * wt * (lse - x[i * C + l[i]]);
+        for (int c = 0; c < C; c++) {
+            LD wc = w ? w[c] : 1, p = expl(x[i * C + c] - lse);
+            r[i] += eps / C * wc * (lse - x[i * C + c]);
+            dx[i * C + c] = (1 - eps) * wt * (p - (c == l[i])) +
+                            eps / C * (W_ * p - wc);
+        }
+        tot += r[i];
+    }
+    if (red == 1)
+        for (int k = 0; k < N * C; k++) dx[k] /= den;
+    return red == 1 ? tot / den : tot;
+}
+
+static void ce_values(void)
+{
+    static const struct {
+        bool weight;
+        double eps;
+        int red;
+    } cfg[] = {{false, 0, 1}, {true, 0, 1},   {true, 0.2, 1}, {false, 0.1, 2},
+               {true, 0.3, 0}, {false, 0, 0}, {true, 0, 2}};
+    for (size_t k = 0; k < sizeof cfg / sizeof cfg[0]; k++)
+        for (int dt = 0; dt < 2; dt++) {
+            tg_dtype T = dt ? TG_F32 : TG_F64;
+            double tol = dt ? 2e-6 : 1e-13;
+            tg_graph *g = tg_graph_new();
+            tg_tensor *x = in64(g, TG_SHAPE(N, C), X, T, true);
+            tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(N), L);
+            tg_tensor *w = cfg[k].weight ? in64(g, TG_SHAPE(C), W, T, false)
+                                         : NULL;
+            tg_tensor *y = tg_cross_entropy_ex(x, l, w, -100, cfg[k].eps,
+                                               (tg_reduction)cfg[k].red);
+            LD r[N], dx[N * C];
+            LD want = ref_ce(X, L, cfg[k].weight ? W : NULL, -100, cfg[k].eps,
+                             cfg[k].red, r, dx);
+            if (cfg[k].red == 0) {
+                TT_CHECK(y->ndim == 1 && y->shape[0] == N);
+                for (int i = 0; i < N; i++) TT_NEAR(tg_get(y, i), r[i], tol);
+                TT_CHECK(tg_backward_seed(g, y, tg_full(g, T, TG_SHAPE(N), 1)) ==
+                         TG_OK);
+            } else {
+                TT_CHECK(y->ndim == 0);
+                TT_NEAR(tg_item(y), want, tol);
+                TT_CHECK(tg_backward(g, y) == TG_OK);
+            }
+            for (int i = 0; i < N * C; i++) TT_NEAR(tg_get(x->grad, i), dx[i], tol);
+            TT_CHECK(tg_graph_error(g) == NULL);
+            tg_graph_free(g);
+        }
+}
+
+/* nll alone: the weighted mean divides by the kept weights; every label
+ * ignored gives NaN (0/0), the sum 0. */
+static void nll_values(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = in64(g, TG_SHAPE(N, C), X, TG_F64, true);
+    tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(N), L);
+    tg_tensor *w = in64(g, TG_SHAPE(C), W, TG_F64, false);
+    tg_tensor *y = tg_nll_ex(x, l, w, -100, TG_REDUCTION_MEAN);
+    LD s = 0, den = 0;
+    for (int i = 0; i < N; i++)
+        if (L[i] != -100) {
+            s -= (LD)W[L[i]] * X[i * C + L[i]];
+            den += W[L[i]];
+        }
+    TT_NEAR(tg_item(y), s / den, 1e-15);
+    TT_CHECK(tg_backward(g, y) == TG_OK);
+    for (int i = 0; i < N; i++)
+        for (int c = 0; c < C; c++)
+            TT_NEAR(tg_get(x->grad, i * C + c),
+                    L[i] == c ? -(LD)W[c] / den : 0, 1e-15);
+    /* ignore_index = 0 as a label value, f64 labels */
+    tg_tensor *lf = tg_input(g, TG_F64, TG_SHAPE(N), (double[]){2, 0, 1, 1, 0});
+    y = tg_nll_ex(x, lf, NULL, 0, TG_REDUCTION_NONE);
+    static const double wn[N] = {-2.0, 0, -0.7, -0.9, 0};
+    for (int i = 0; i < N; i++) TT_NEAR(tg_get(y, i), wn[i], 1e-15);
+    tg_tensor *all = tg_input(g, TG_I64, TG_SHAPE(2), (int64_t[]){-1, -1});
+    tg_tensor *x2 = tg_input(g, TG_F64, TG_SHAPE(2, C), X);
+    TT_CHECK(isnan(tg_item(tg_nll_ex(x2, all, NULL, -1, TG_REDUCTION_MEAN))));
+    TT_CHECK(tg_item(tg_nll_ex(x2, all, NULL, -1, TG_REDUCTION_SUM)) == 0);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+}
+
+/* Probability targets: one-hot rows equal the index form; soft rows
+ * against the reference with weights and smoothing; the targets get a
+ * gradient -w_c lp_ic (1 - eps) / N. */
+static void ce_probabilities(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = in64(g, TG_SHAPE(N, C), X, TG_F64, true);
+    double oh[N * C] = {0};
+    int64_t li[N] = {2, 0, 1, 1, 0};
+    for (int i = 0; i < N; i++) oh[i * C + li[i]] = 1;
+    tg_tensor *t = tg_input(g, TG_F64, TG_SHAPE(N, C), oh);
+    tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(N), li);
+    tg_tensor *w = in64(g, TG_SHAPE(C), W, TG_F64, false);
+    TT_NEAR(tg_item(tg_cross_entropy_ex(x, t, NULL, -100, 0, TG_REDUCTION_MEAN)),
+            tg_item(tg_cross_entropy(x, l)), 1e-15);
+    /* soft targets */
+    double tv[N * C];
+    for (int i = 0; i < N * C; i++) tv[i] = 0.1 + 0.05 * (i % 4);
+    tg_tensor *ts = in64(g, TG_SHAPE(N, C), tv, TG_F64, true);
+    double eps = 0.25;
+    tg_tensor *y = tg_cross_entropy_ex(x, ts, w, -100, eps, TG_REDUCTION_MEAN);
+    LD tot = 0, dt[N * C], dx[N * C];
+    for (int i = 0; i < N; i++) {
+        LD m = -INFINITY, s = 0, st = 0;
+        for (int c = 0; c < C; c++) m = fmaxl(m, X[i * C + c]);
+        for (int c = 0; c < C; c++) s += expl(X[i * C + c] - m);
+        LD lse = m + logl(s);
+        for (int c = 0; c < C; c++) {
+            LD tp = (1 - eps) * tv[i * C + c] + eps / C;
+            tot -= W[c] * tp * (X[i * C + c] - lse);
+            dt[i * C + c] = -(1 - eps) * W[c] * (X[i * C + c] - lse) / N;
+            st += W[c] * tp;
+        }
+        for (int c = 0; c < C; c++) {
+            LD tp = (1 - eps) * tv[i * C + c] + eps / C;
+            dx[i * C + c] = (expl(X[i * C + c] - lse) * st - W[c] * tp) / N;
+        }
+    }
+    TT_NEAR(tg_item(y), tot / N, 1e-14);
+    TT_CHECK(tg_backward(g, y) == TG_OK);
+    for (int i = 0; i < N * C; i++) {
+        TT_NEAR(tg_get(ts->grad, i), dt[i], 1e-14);
+        TT_NEAR(tg_get(x->grad, i), dx[i], 1e-14);
+    }
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+}
+
+/* ----------------------------------------------------- elementwise losses */
+
+enum { R = 2, K = 3 };
+static const double A[R * K] = {0.3, -1.7, 2.5, 0.05, 1.0, -0.6};
+static const double B[K] = {0.5, -0.2, 0.4}; /* broadcast over rows */
+
+typedef LD (*ref_fn)(LD a, LD b, LD *da, LD *db);
+static LD P; /* the loss's parameter (beta, delta) */
+static LD r_l1(LD a, LD b, LD *da, LD *db)
+{
+    LD d = a - b;
+    *da = d > 0 ? 1 : d < 0 ? -1 : 0;
+    *db = -*da;
+    return fabsl(d);
+}
+static LD r_sl1(LD a, LD b, LD *da, LD *db)
+{
+    LD d = a - b, z = fabsl(d);
+    *da = z < P ? d / P : (d > 0 ? 1 : -1);
+    *db = -*da;
+    return z < P ? d * d / (2 * P) : z - P / 2;
+}
+static LD r_huber(LD a, LD b, LD *da, LD *db)
+{
+    LD d = a - b, z = fabsl(d);
+    *da = z < P ? d : (d > 0 ? P : -P);
+    *db = -*da;
+    return z < P ? d * d / 2 : P * (z - P / 2);
+}
+static LD r_kl(LD x, LD t, LD *dx, LD *dt) /* t = exp(b) */
+{
+    LD e = expl(t);
+    *dx = -e;
+    *dt = (logl(e) + 1 - x) * e; /* chain through t = exp(b) */
+    return e * (logl(e) - x);
+}
+static LD r_bce(LD a, LD t, LD *da, LD *dt) /* p = sigmoid(a) */
+{
+    LD p = 1 / (1 + expl(-a));
+    *da = (p - t) / (p * (1 - p)) * p * (1 - p);
+    *dt = logl(1 - p) - logl(p);
+    return -(t * logl(p) + (1 - t) * logl(1 - p));
+}
+
+static tg_tensor *apply(int which, tg_tensor *a, tg_tensor *b, tg_reduction r)
+{
+    switch (which) {
+    case 0: return tg_l1_loss(a, b, r);
+    case 1: return tg_smooth_l1_loss(a, b, (double)P, r);
+    case 2: return tg_huber_loss(a, b, (double)P, r);
+    case 3: return tg_kl_div(a, tg_exp(b), r, false);
+    default: return tg_binary_cross_entropy(tg_sigmoid(a), b, NULL, r);
+    }
+}
+
+static void pointwise_values(void)
+{
+    static const ref_fn refs[] = {r_l1, r_sl1, r_huber, r_kl, r_bce};
+    static const double params[] = {0, 0.8, 0.8, 0, 0};
+    for (int which = 0; which < 5; which++)
+        for (int red = 0; red < 3; red++)
+            for (int dt = 0; dt < 2; dt++) {
+                P = params[which];
+                tg_dtype T = dt ? TG_F32 : TG_F64;
+                double tol = dt ? 3e-6 : 1e-13;
+                tg_graph *g = tg_graph_new();
+                tg_tensor *a = in64(g, TG_SHAPE(R, K), A, T, true);
+                tg_tensor *b = in64(g, TG_SHAPE(K), B, T, true);
+                tg_tensor *y = apply(which, a, b, (tg_reduction)red);
+                LD tot = 0, v[R * K], da[R * K], db[K] = {0};
+                for (int i = 0; i < R * K; i++) {
+                    LD ga, gb;
+                    v[i] = refs[which](A[i], B[i % K], &ga, &gb);
+                    tot += v[i];
+                    LD sc = red == 1 ? 1.0L / (R * K) : 1;
+                    da[i] = ga * sc;
+                    db[i % K] += gb * sc;
+                }
+                if (red == 0) {
+                    TT_CHECK(y->ndim == 2 && y->shape[0] == R && y->shape[1] == K);
+                    for (int i = 0; i < R * K; i++) TT_NEAR(tg_get(y, i), v[i], tol);
+                    TT_CHECK(tg_backward_seed(g, y, tg_full(g, T, TG_SHAPE(R, K), 1)) ==
+                             TG_OK);
+                } else {
+                    TT_CHECK(y->ndim == 0);
+                    TT_NEAR(tg_item(y), red == 1 ? tot / (R * K) : tot, tol);
+                    TT_CHECK(tg_backward(g, y) == TG_OK);
+                }
+                for (int i = 0; i < R * K; i++) TT_NEAR(tg_get(a->grad, i), da[i], tol);
+                for (int i = 0; i < K; i++) TT_NEAR(tg_get(b->grad, i), db[i], tol);
+                TT_CHECK(tg_graph_error(g) == NULL);
+                tg_graph_free(g);
+            }
+}
+
+/* kl_div's batchmean and log_target; bce's weight and clamped logs;
+ * margin_ranking with y = ±1 and a margin. */
+static void pointwise_options(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(R, K), A);
+    tg_tensor *t = tg_input(g, TG_F64, TG_SHAPE(R, K), (double[]){0.2, 0, 0.5, 0.1, 0.7, 0.3});
+    LD s = 0, sl = 0;
+    for (int i = 0; i < R * K; i++) {
+        LD tv = tg_get(t, i);
+        s += (tv > 0 ? tv * logl(tv) : 0) - tv * A[i];
+        sl += expl(tv) * (tv - A[i]);
+    }
+    TT_NEAR(tg_item(tg_kl_div(x, t, TG_REDUCTION_BATCHMEAN, false)), s / R, 1e-15);
+    TT_NEAR(tg_item(tg_kl_div(x, t, TG_REDUCTION_MEAN, true)), sl / (R * K), 1e-15);
+    /* bce at p = 0 and 1: the logs clamp at -100 */
+    tg_tensor *p = tg_input(g, TG_F64, TG_SHAPE(4), (double[]){0, 1, 0.25, 0.5});
+    tg_tensor *tt = tg_input(g, TG_F64, TG_SHAPE(4), (double[]){1, 1, 0, 0.5});
+    tg_tensor *w = tg_input(g, TG_F64, TG_SHAPE(4), (double[]){2, 1, 3, 0.5});
+    tg_tensor *y = tg_binary_cross_entropy(p, tt, w, TG_REDUCTION_NONE);
+    static const double wb[4] = {200, 0, 0, 0};
+    TT_NEAR(tg_get(y, 0), wb[0], 0);
+    TT_NEAR(tg_get(y, 1), 0, 0);
+    TT_NEAR(tg_get(y, 2), -3 * (double)logl(0.75L), 1e-15);
+    TT_NEAR(tg_get(y, 3), 0.5 * (double)logl(2.0L), 1e-15);
+    /* margin ranking */
+    tg_tensor *x1 = tg_input(g, TG_F64, TG_SHAPE(4), (double[]){0.5, 0.1, -1, 2});
+    tg_tensor *x2 = tg_input(g, TG_F64, TG_SHAPE(4), (double[]){0.2, 0.4, 1, 2});
+    tg_set_requires_grad(x1, true);
+    tg_set_requires_grad(x2, true);
+    tg_tensor *yy = tg_input(g, TG_I64, TG_SHAPE(4), (int64_t[]){1, 1, -1, -1});
+    y = tg_margin_ranking_loss(x1, x2, yy, 0.1, TG_REDUCTION_SUM);
+    /* max(0, -y (x1 - x2) + 0.1): 0, 0.4, 0, 0.1 */
+    TT_NEAR(tg_item(y), 0.5, 1e-15);
+    TT_CHECK(tg_backward(g, y) == TG_OK);
+    static const double g1[4] = {0, -1, 0, 1};
+    for (int i = 0; i < 4; i++) {
+        TT_NEAR(tg_get(x1->grad, i), g1[i], 0);
+        TT_NEAR(tg_get(x2->grad, i), -g1[i], 0);
+    }
+    /* at the kink (-y (x1 - x2) + margin = 0) the linear side's gradient,
+     * as PyTorch's clamp_min */
+    tg_tensor *k1 = tg_input(g, TG_F64, TG_SHAPE(1), (double[]){0.5});
+    tg_set_requires_grad(k1, true);
+    tg_tensor *k2 = tg_input(g, TG_F64, TG_SHAPE(1), (double[]){0.5});
+    tg_tensor *ky = tg_input(g, TG_F64, TG_SHAPE(1), (double[]){1});
+    y = tg_margin_ranking_loss(k1, k2, ky, 0, TG_REDUCTION_SUM);
+    TT_CHECK(tg_item(y) == 0);
+    TT_CHECK(tg_backward(g, y) == TG_OK);
+    TT_NEAR(tg_get(k1->grad, 0), -1, 0);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+}
+
+/* Second order: the Hessian of huber in a is 1 inside the quadratic zone
+ * and 0 outside; of cross_entropy with smoothing, the softmax Jacobian
+ * scaled by (1-eps) w_t + eps W / C per row (checked by its trace). */
+static void second_order(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_input(g, TG_F64, TG_SHAPE(3), (double[]){0.2, 3, -0.5});
+    tg_set_requires_grad(a, true);
+    tg_tensor *b = tg_scalar(g, TG_F64, 0);
+    tg_tensor *y = tg_huber_loss(a, b, 1, TG_REDUCTION_SUM);
+    tg_tensor *ga, *hv;
+    TT_CHECK(tg_grad(g, &y, 1, NULL, &a, 1, true, &ga) == TG_OK);
+    TT_NEAR(tg_get(ga, 0), 0.2, 1e-15);
+    TT_NEAR(tg_get(ga, 1), 1, 0);
+    tg_tensor *v = tg_full(g, TG_F64, TG_SHAPE(3), 1);
+    TT_CHECK(tg_hvp(g, y, &a, 1, &v, false, &hv) == TG_OK);
+    TT_NEAR(tg_get(hv, 0), 1, 0);
+    TT_NEAR(tg_get(hv, 1), 0, 0);
+    TT_NEAR(tg_get(hv, 2), 1, 0);
+    /* cross_entropy, one row, weights and smoothing, sum: H = k (diag(p)
+     * - p p^T), k = (1-eps) w_t + eps W / C */
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(1, C), X);
+    tg_set_requires_grad(x, true);
+    tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(1), (int64_t[]){1});
+    tg_tensor *w = tg_input(g, TG_F64, TG_SHAPE(C), W);
+    double eps = 0.2;
+    tg_tensor *f = tg_cross_entropy_ex(x, l, w, -100, eps, TG_REDUCTION_SUM);
+    tg_tensor *e0 = tg_input(g, TG_F64, TG_SHAPE(1, C), (double[]){1, 0, 0});
+    TT_CHECK(tg_hvp(g, f, &x, 1, &e0, false, &hv) == TG_OK);
+    LD m = X[0], s = 0, p[C];
+    for (int c = 0; c < C; c++) m = fmaxl(m, X[c]);
+    for (int c = 0; c < C; c++) s += expl(X[c] - m);
+    for (int c = 0; c < C; c++) p[c] = expl(X[c] - m) / s;
+    LD k = (1 - eps) * W[1] + eps * (W[0] + W[1] + W[2]) / C;
+    for (int c = 0; c < C; c++)
+        TT_NEAR(tg_get(hv, c), k * ((c == 0) * p[0] - p[0] * p[c]), 1e-14);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+}
+
+/* Empty and 0-d: the mean of nothing is NaN, the sum 0, none keeps the
+ * empty shape; a 0-d pair gives a 0-d loss. */
+static void empty_scalar(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *e = tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL);
+    tg_tensor *f = tg_input(g, TG_F64, TG_SHAPE(3), (double[]){1, 2, 3});
+    TT_CHECK(isnan(tg_item(tg_l1_loss(e, f, TG_REDUCTION_MEAN))));
+    TT_CHECK(tg_item(tg_huber_loss(e, f, 1, TG_REDUCTION_SUM)) == 0);
+    tg_tensor *n = tg_smooth_l1_loss(e, f, 1, TG_REDUCTION_NONE);
+    TT_CHECK(n->ndim == 2 && n->shape[0] == 0 && n->shape[1] == 3);
+    tg_tensor *x0 = tg_input(g, TG_F64, TG_SHAPE(0, 4), NULL);
+    tg_tensor *l0 = tg_input(g, TG_I64, TG_SHAPE(0), NULL);
+    TT_CHECK(tg_item(tg_cross_entropy_ex(x0, l0, NULL, -100, 0.1, TG_REDUCTION_SUM)) == 0);
+    TT_CHECK(tg_cross_entropy_ex(x0, l0, NULL, -100, 0, TG_REDUCTION_NONE)->shape[0] == 0);
+    tg_tensor *s1 = tg_scalar(g, TG_F64, 2), *s2 = tg_scalar(g, TG_F64, -1);
+    tg_tensor *y = tg_l1_loss(s1, s2, TG_REDUCTION_NONE);
+    TT_CHECK(y->ndim == 0 && tg_item(y) == 3);
+    TT_NEAR(tg_item(tg_huber_loss(s1, s2, 2, TG_REDUCTION_MEAN)), 4, 0);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+}
+
+static void errors(void)
+{
+    struct {
+        int which;
+        const char *want;
+    } cases[] = {
+        {0, "tg_l1_loss: reduction 5 is not none (0), mean (1) or sum (2); "
+            "hint: reduction=mean in an expression, TG_REDUCTION_MEAN in C"},
+        {1, "tg_huber_loss: delta must be > 0 (got 0); hint: PyTorch's default is 1"},
+        {2, "tg_smooth_l1_loss: beta must be >= 0 (got -1); hint: beta = 0 is "
+            "l1_loss, PyTorch's default is 1"},
+        {3, "tg_l1_loss: shapes [2,3] (input 1) and [2] (input 2) do not "
+            "broadcast; hint: the losses are elementwise, give the inputs one shape"},
+        {4, "tg_binary_cross_entropy: input[1] = 1.5 is not a probability; hint: "
+            "inputs lie in [0, 1] (apply sigmoid, or use bce_with_logits on logits)"},
+        {5, "tg_cross_entropy: label_smoothing 1.5 is outside [0, 1]; hint: 0.1 "
+            "is usual, 0 turns it off"},
+        {6, "tg_cross_entropy: weight [2] does not match logits [2,3]; hint: one "
+            "weight per class, [C] = [3]"},
+        {7, "tg_nll: labels[1] = 3 is out of range for 3 classes; hint: it must "
+            "lie in [0, 3)"},
+        {8, "tg_cross_entropy: probability targets [2,4] do not match logits "
+            "[2,3]; hint: targets are [N] class indices or [N, C] probabilities"},
+        {9, "tg_cross_entropy: labels[0] = 9 is out of range for 3 classes; "
+            "hint: it must lie in [0, 3)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        tg_graph *g = tg_graph_new();
+        tg_tensor *a = tg_input(g, TG_F64, TG_SHAPE(2, 3), (double[]){.1, .2, .3, .4, .5, .6});
+        tg_tensor *b = tg_input(g, TG_F64, TG_SHAPE(2, 3), NULL);
+        tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(2), (int64_t[]){9, 1});
+        tg_tensor *r = NULL;
+        switch (cases[k].which) {
+        case 0: r = tg_l1_loss(a, b, (tg_reduction)5); break;
+        case 1: r = tg_huber_loss(a, b, 0, TG_REDUCTION_MEAN); break;
+        case 2: r = tg_smooth_l1_loss(a, b, -1, TG_REDUCTION_MEAN); break;
+        case 3: r = tg_l1_loss(a, tg_input(g, TG_F64, TG_SHAPE(2), NULL), TG_REDUCTION_MEAN); break;
+        case 4:
+            r = tg_binary_cross_entropy(tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0.5, 1.5}),
+                                        tg_input(g, TG_F64, TG_SHAPE(2), NULL), NULL,
+                                        TG_REDUCTION_MEAN);
+            break;
+        case 5: r = tg_cross_entropy_ex(a, l, NULL, 9, 1.5, TG_REDUCTION_MEAN); break;
+        case 6:
+            r = tg_cross_entropy_ex(a, l, tg_input(g, TG_F64, TG_SHAPE(2), NULL), 9, 0,
+                                    TG_REDUCTION_MEAN);
+            break;
+        case 7:
+            r = tg_nll_ex(a, tg_input(g, TG_I64, TG_SHAPE(2), (int64_t[]){-1, 3}), NULL, -1,
+                          TG_REDUCTION_SUM);
+            break;
+        case 8:
+            r = tg_cross_entropy_ex(a, tg_input(g, TG_F64, TG_SHAPE(2, 4), NULL), NULL, -100,
+                                    0, TG_REDUCTION_MEAN);
+            break;
+        case 9: r = tg_cross_entropy_ex(a, l, NULL, -100, 0.1, TG_REDUCTION_MEAN); break;
+        }
+        TT_STREQ(tg_graph_error(g), cases[k].want);
+        TT_CHECK(r != NULL);
+        tg_graph_free(g);
+    }
+    TT_CHECK(tg_cross_entropy_ex(NULL, NULL, NULL, -100, 0, TG_REDUCTION_MEAN) == NULL);
+}
+
+TT_RUN(TT(ce_values), TT(nll_values), TT(ce_probabilities), TT(pointwise_values),
+       TT(pointwise_options), TT(second_order), TT(empty_scalar), TT(errors))
