@@ -301,7 +301,7 @@ static bool kw_int(parser *p, const char *fname, const char *kname,
 }
 
 /* Integer keywords that PyTorch spells as strings: reduction=mean (the
- * tg_reduction values) and pad's mode=reflect (tg_pad_mode). */
+ * tg_reduction values) and pad's mode=reflect (tg_padding_mode). */
 static bool kw_named_int(const parser *p, const char *kname, int64_t *v)
 {
     static const struct {

@@ -70,6 +70,193 @@ static tg_tensor *w_dropout2d(tg_tensor *const *t, int nt, KW *k)
     return tg_dropout2d(t[0], k[0].num);
 }
 
+
+/* Shape compositions (tapegrad/ops_shape.h). split, chunk and unbind
+ * yield several tensors: in an expression, index=k picks piece k (as
+ * torch.chunk(x, 3, 1)[k]). */
+static tg_tensor *w_stack(tg_tensor *const *t, int nt, KW *k)
+{
+    return tg_stack(t, nt, (int)k[0].num);
+}
+static tg_tensor *piece(tg_tensor *x, int n, tg_tensor **out, int64_t index,
+                        const char *who)
+{
+    tg_tensor *r;
+    if (n < 0 || x->graph->status != TG_OK) r = &x->graph->poison;
+    else if (index < 0 || index >= n) {
+        tg__fail(x->graph, TG_ERR_ARG,
+                 "%s: index %lld, but there are %d pieces; hint: index=0 to "
+                 "%d",
+                 who, (long long)index, n, n - 1);
+        r = &x->graph->poison;
+    } else r = out[index];
+    tg__free(out);
+    return r;
+}
+static tg_tensor **piece_buf(tg_tensor *x, int64_t n, const char *who)
+{
+    if (n < 1) n = 1;
+    tg_tensor **out = n < (1 << 24) ? tg__malloc(sizeof(tg_tensor *) * (size_t)n)
+                                    : NULL;
+    if (!out) tg__fail(x->graph, TG_ERR_OOM, "%s: out of memory for %lld pieces",
+                       who, (long long)n);
+    return out;
+}
+static tg_tensor *w_split(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    tg_tensor *x = t[0];
+    if (!x || tg__stale(x) || x->graph->status != TG_OK)
+        return tg_mul_scalar(x, 1); /* reports */
+    int64_t ss = (int64_t)k[0].num, d = (int64_t)k[1].num, len = 1;
+    if (tg__norm_axis(&d, x->ndim) && x->ndim > 0) len = x->shape[d];
+    int64_t n = ss > 0 ? (len + ss - 1) / ss : 1;
+    tg_tensor **out = piece_buf(x, n, "tg_split");
+    if (!out) return &x->graph->poison;
+    int got = tg_split(x, ss, (int)k[1].num, out, (int)(n < 1 ? 1 : n));
+    return piece(x, got, out, (int64_t)k[2].num, "tg_split");
+}
+static tg_tensor *w_chunk(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    tg_tensor *x = t[0];
+    if (!x || tg__stale(x) || x->graph->status != TG_OK)
+        return tg_mul_scalar(x, 1);
+    int64_t c = (int64_t)k[0].num;
+    tg_tensor **out = piece_buf(x, c, "tg_chunk");
+    if (!out) return &x->graph->poison;
+    int got = tg_chunk(x, (int)(c > 0 ? c : 0), (int)k[1].num, out);
+    return piece(x, got, out, (int64_t)k[2].num, "tg_chunk");
+}
+static tg_tensor *w_unbind(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    tg_tensor *x = t[0];
+    if (!x || tg__stale(x) || x->graph->status != TG_OK)
+        return tg_mul_scalar(x, 1);
+    int64_t d = (int64_t)k[0].num, n = 1;
+    if (x->ndim > 0 && tg__norm_axis(&d, x->ndim)) n = x->shape[d];
+    tg_tensor **out = piece_buf(x, n, "tg_unbind");
+    if (!out) return &x->graph->poison;
+    int got = tg_unbind(x, (int)k[0].num, out, (int)(n < 1 ? 1 : n));
+    return piece(x, got, out, (int64_t)k[1].num, "tg_unbind");
+}
+static tg_tensor *w_roll(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    int n = k[0].n;
+    tg_tensor *x = t[0];
+    if (x && !tg__stale(x) && x->graph->status == TG_OK && k[1].given &&
+        k[1].n != n) {
+        tg__fail(x->graph, TG_ERR_ARG,
+                 "tg_roll: %d shifts and %d dims; hint: one dim per shift",
+                 n, k[1].n);
+        return &x->graph->poison;
+    }
+    return tg_roll(x, n, k[0].list, k[1].given ? k[1].list : NULL);
+}
+static tg_tensor *w_tril(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_tril(t[0], (int64_t)k[0].num);
+}
+static tg_tensor *w_triu(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_triu(t[0], (int64_t)k[0].num);
+}
+static tg_tensor *w_diagonal(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_diagonal(t[0], (int64_t)k[0].num, (int)k[1].num, (int)k[2].num);
+}
+static tg_tensor *w_diag_embed(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_diag_embed(t[0], (int64_t)k[0].num, (int)k[1].num,
+                         (int)k[2].num);
+}
+static tg_tensor *w_repeat(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_repeat(t[0], k[0].n, k[0].list);
+}
+static tg_tensor *w_repeat_interleave(tg_tensor *const *t, int nt, KW *k)
+{
+    int d = (int)k[1].num;
+    if (nt > 1) return tg_repeat_interleave_t(t[0], t[1], k[1].given ? &d : NULL);
+    return tg_repeat_interleave(t[0], (int64_t)k[0].num, k[1].given ? &d : NULL);
+}
+static tg_tensor *w_one_hot(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_one_hot(t[0], (int64_t)k[0].num);
+}
+static tg_tensor *w_zeros_like(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt, (void)k;
+    return tg_zeros_like(t[0]);
+}
+static tg_tensor *w_ones_like(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt, (void)k;
+    return tg_ones_like(t[0]);
+}
+static tg_tensor *w_full_like(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_full_like(t[0], k[0].num);
+}
+static const tg__kw_spec kw_dim0[TG_EXPR_MAX_KW] = {{"dim", TG_ATTR_INT, 0, false}};
+static const tg__kw_spec kw_split[TG_EXPR_MAX_KW] = {
+    {"split_size", TG_ATTR_I64, 1, false}, {"dim", TG_ATTR_INT, 0, false},
+    {"index", TG_ATTR_I64, 0, false}};
+static const tg__kw_spec kw_chunk[TG_EXPR_MAX_KW] = {
+    {"chunks", TG_ATTR_INT, 1, false}, {"dim", TG_ATTR_INT, 0, false},
+    {"index", TG_ATTR_I64, 0, false}};
+static const tg__kw_spec kw_unbind[TG_EXPR_MAX_KW] = {
+    {"dim", TG_ATTR_INT, 0, false}, {"index", TG_ATTR_I64, 0, false}};
+static const tg__kw_spec kw_roll[TG_EXPR_MAX_KW] = {
+    {"shifts", TG_ATTR_SHAPE, 0, true}, {"dims", TG_ATTR_AXES, 0, false}};
+static const tg__kw_spec kw_tri[TG_EXPR_MAX_KW] = {
+    {"diagonal", TG_ATTR_I64, 0, false}};
+static const tg__kw_spec kw_diagonal[TG_EXPR_MAX_KW] = {
+    {"offset", TG_ATTR_I64, 0, false}, {"dim1", TG_ATTR_INT, 0, false},
+    {"dim2", TG_ATTR_INT, 1, false}};
+static const tg__kw_spec kw_diag_embed[TG_EXPR_MAX_KW] = {
+    {"offset", TG_ATTR_I64, 0, false}, {"dim1", TG_ATTR_INT, -2, false},
+    {"dim2", TG_ATTR_INT, -1, false}};
+static const tg__kw_spec kw_repeat[TG_EXPR_MAX_KW] = {
+    {"sizes", TG_ATTR_SHAPE, 0, true}};
+static const tg__kw_spec kw_repeat_il[TG_EXPR_MAX_KW] = {
+    {"repeats", TG_ATTR_I64, 1, false}, {"dim", TG_ATTR_INT, 0, false}};
+static const tg__kw_spec kw_one_hot[TG_EXPR_MAX_KW] = {
+    {"num_classes", TG_ATTR_I64, -1, false}};
+static const tg__kw_spec kw_full_like[TG_EXPR_MAX_KW] = {
+    {"fill_value", TG_ATTR_REAL, 0, false}};
+static tg_tensor *w_lerp(tg_tensor *const *t, int nt, KW *k)
+{
+    if (nt > 2) return tg_lerp(t[0], t[1], t[2]);
+    return tg_lerp_scalar(t[0], t[1], k[0].num);
+}
+static tg_tensor *w_cosine_similarity(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_cosine_similarity(t[0], t[1], (int)k[0].num, k[1].num);
+}
+static tg_tensor *w_normalize(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_normalize(t[0], k[0].num, (int)k[1].num, k[2].num);
+}
+static const tg__kw_spec kw_lerp[TG_EXPR_MAX_KW] = {
+    {"weight", TG_ATTR_REAL, 0.5, false}};
+static const tg__kw_spec kw_cosine[TG_EXPR_MAX_KW] = {
+    {"dim", TG_ATTR_INT, 1, false}, {"eps", TG_ATTR_REAL, 1e-8, false}};
+static const tg__kw_spec kw_normalize[TG_EXPR_MAX_KW] = {
+    {"p", TG_ATTR_REAL, 2, false}, {"dim", TG_ATTR_INT, 1, false},
+    {"eps", TG_ATTR_REAL, 1e-12, false}};
+
 static const tg__kw_spec kw_none[TG_EXPR_MAX_KW] = {{0}};
 static const tg__kw_spec kw_interpolate[TG_EXPR_MAX_KW] = {
     {"size", TG_ATTR_SHAPE, 0, false}, {"scale", TG_ATTR_REAL, 0, false},
@@ -102,6 +289,36 @@ static const tg__expr_func compositions[] = {
      .call = w_interpolate},
     {.name = "dropout2d", .min_t = 1, .max_t = 1, .kw = kw_dropout2d,
      .call = w_dropout2d},
+    {.name = "stack", .min_t = 1, .max_t = TG_EXPR_MAX_ARGS, .kw = kw_dim0,
+     .call = w_stack},
+    {.name = "split", .min_t = 1, .max_t = 1, .kw = kw_split, .call = w_split},
+    {.name = "chunk", .min_t = 1, .max_t = 1, .kw = kw_chunk, .call = w_chunk},
+    {.name = "unbind", .min_t = 1, .max_t = 1, .kw = kw_unbind,
+     .call = w_unbind},
+    {.name = "roll", .min_t = 1, .max_t = 1, .kw = kw_roll, .call = w_roll},
+    {.name = "tril", .min_t = 1, .max_t = 1, .kw = kw_tri, .call = w_tril},
+    {.name = "triu", .min_t = 1, .max_t = 1, .kw = kw_tri, .call = w_triu},
+    {.name = "diagonal", .min_t = 1, .max_t = 1, .kw = kw_diagonal,
+     .call = w_diagonal},
+    {.name = "diag_embed", .min_t = 1, .max_t = 1, .kw = kw_diag_embed,
+     .call = w_diag_embed},
+    {.name = "repeat", .min_t = 1, .max_t = 1, .kw = kw_repeat,
+     .call = w_repeat},
+    {.name = "repeat_interleave", .min_t = 1, .max_t = 2, .kw = kw_repeat_il,
+     .call = w_repeat_interleave, .index_args = 1u << 1},
+    {.name = "one_hot", .min_t = 1, .max_t = 1, .kw = kw_one_hot,
+     .call = w_one_hot, .index_args = 1u},
+    {.name = "zeros_like", .min_t = 1, .max_t = 1, .kw = kw_none,
+     .call = w_zeros_like},
+    {.name = "ones_like", .min_t = 1, .max_t = 1, .kw = kw_none,
+     .call = w_ones_like},
+    {.name = "full_like", .min_t = 1, .max_t = 1, .kw = kw_full_like,
+     .call = w_full_like},
+    {.name = "lerp", .min_t = 2, .max_t = 3, .kw = kw_lerp, .call = w_lerp},
+    {.name = "cosine_similarity", .min_t = 2, .max_t = 2, .kw = kw_cosine,
+     .call = w_cosine_similarity},
+    {.name = "normalize", .min_t = 1, .max_t = 1, .kw = kw_normalize,
+     .call = w_normalize},
 };
 #define N_COMPOSITIONS ((int)(sizeof compositions / sizeof compositions[0]))
 

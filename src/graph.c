@@ -584,7 +584,7 @@ static inline __attribute__((always_inline)) void *arena_bump(tg_arena *a,
                                                               size_t size)
 {
     size = size ? (size + TG_ALIGN - 1) & ~(size_t)(TG_ALIGN - 1) : TG_ALIGN;
-    tg_chunk *c = a->cur;
+    tg__arena_chunk *c = a->cur;
     if (c && c->cap - c->used >= size) {
         void *p = c->mem + c->used;
         c->used += size;

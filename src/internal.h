@@ -16,11 +16,11 @@
 /* ---------------------------------------------------------------- memory */
 
 
-typedef struct tg_chunk {
-    struct tg_chunk *next;
+typedef struct tg__arena_chunk {
+    struct tg__arena_chunk *next;
     size_t cap, used;
     unsigned char *mem; /* TG_ALIGN-aligned, cap bytes */
-} tg_chunk;
+} tg__arena_chunk;
 
 /* Tensor headers of per-step tensors live apart from the chunks, in a
  * ring of segments that tg_graph_reset does not rewind: a header is
@@ -46,7 +46,7 @@ typedef struct tg_hdr_seg {
  * of allocations never calls the hook. Chunks and header segments count
  * against `limit` (the graph's memory budget). */
 typedef struct tg_arena {
-    tg_chunk *head, *cur;
+    tg__arena_chunk *head, *cur;
     tg_hdr_seg *hseg;   /* segment of the ring holding the cursor         */
     tg_tensor *hpos;    /* the cursor: next slot to hand out              */
     int64_t h_slots;    /* slots in the ring                              */

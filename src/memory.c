@@ -83,7 +83,7 @@ void *tg__arena_alloc(tg_arena *a, size_t size)
 {
     size = (size + TG_ALIGN - 1) & ~(size_t)(TG_ALIGN - 1);
     if (size == 0) size = TG_ALIGN;
-    tg_chunk *c = a->cur;
+    tg__arena_chunk *c = a->cur;
     /* Walk forward through chunks kept from earlier steps; a chunk is
      * rewound when it is entered, which keeps tg__arena_reset O(1). */
     while (c && c->cap - c->used < size) {
@@ -98,7 +98,7 @@ void *tg__arena_alloc(tg_arena *a, size_t size)
             a->over_req = cap;
             return NULL;
         }
-        tg_chunk *nc = tg__malloc(sizeof *nc);
+        tg__arena_chunk *nc = tg__malloc(sizeof *nc);
         if (!nc) return NULL;
         nc->mem = tg__malloc(cap);
         if (!nc->mem) {
@@ -180,9 +180,9 @@ void tg__arena_reset(tg_arena *a)
 
 void tg__arena_free(tg_arena *a)
 {
-    tg_chunk *c = a->head;
+    tg__arena_chunk *c = a->head;
     while (c) {
-        tg_chunk *n = c->next;
+        tg__arena_chunk *n = c->next;
         tg__free(c->mem);
         tg__free(c);
         c = n;

@@ -294,7 +294,7 @@ static void mlp_structure(void)
              "none tanh sigmoid logsigmoid silu relu leaky_relu rrelu elu "
              "selu celu gelu gelu_tanh softplus hardshrink softmax "
              "log_softmax hardtanh relu6 hardsigmoid hardswish mish softsign "
-             "tanhshrink softshrink swish");
+             "tanhshrink softshrink glu swish");
     tg_graph_reset(g);
     /* a failed inner constructor fails the block, which frees the rest */
     tg_layer *r = tg_nn_residual(tg_nn_linear(g, TG_F32, 0, 3, true,

@@ -122,6 +122,10 @@ tg_tensor *tg_softshrink(tg_tensor *x, double lambd);
 /* threshold(x, threshold, value) = x <= threshold ? value : x; gradient
  * g where x > threshold. Fails if threshold is NaN. */
 tg_tensor *tg_threshold(tg_tensor *x, double threshold, double value);
+/* glu(x, dim) = a sigmoid(b), a and b the first and second half of x
+ * along dim (even size; PyTorch's default dim -1); the result has half
+ * the extent there. */
+tg_tensor *tg_glu(tg_tensor *x, int dim);
 
 #ifdef __cplusplus
 }

@@ -144,6 +144,11 @@ tg_tensor *tg_remainder(tg_tensor *a, tg_tensor *b);
 /* logaddexp(a, b) = log(e^a + e^b), without overflow; logaddexp(-Inf,
  * -Inf) = -Inf. Gradient: g sigmoid(a - b) to a, g sigmoid(b - a) to b. */
 tg_tensor *tg_logaddexp(tg_tensor *a, tg_tensor *b);
+/* lerp(a, b, w) = a + w (b - a), broadcasting all three (w a tensor);
+ * lerp_scalar with a number w. Compositions of ops (every input gets its
+ * gradient). */
+tg_tensor *tg_lerp(tg_tensor *a, tg_tensor *b, tg_tensor *w);
+tg_tensor *tg_lerp_scalar(tg_tensor *a, tg_tensor *b, double w);
 
 /* ------------------------------------------------------------------ dtype */
 /* x converted to dtype (gradient converts back). */

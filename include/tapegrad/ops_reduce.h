@@ -56,6 +56,30 @@ tg_tensor *tg_norm(tg_tensor *x, double p, int naxes, const int64_t *axes,
 tg_tensor *tg_logsumexp(tg_tensor *x, int naxes, const int64_t *axes,
                         bool keepdim);
 
+/* prod(x, axis, keepdim): the product over *axis (NULL: over all
+ * elements, a 0-d result). Accumulates in double. Gradient g times the
+ * product of the other elements (no division: right with zeros). */
+tg_tensor *tg_prod(tg_tensor *x, const int *axis, bool keepdim);
+/* prod_others(x, dim): z_k = prod_{i != k} x_i along dim (prefix and
+ * suffix products; 1 for a line of one element). prod's gradient. */
+tg_tensor *tg_prod_others(tg_tensor *x, int dim);
+/* cumprod(x, dim): y_j = prod_{i <= j} x_i. Gradient right with zeros in
+ * x (then computed in O(n^2) per line; without zeros revcumsum(g y) / x). */
+tg_tensor *tg_cumprod(tg_tensor *x, int dim);
+/* logcumsumexp(x, dim): y_j = log sum_{i <= j} e^{x_i}, stable. Gradient
+ * e^{x_i - y_n} revcumsum(g e^{y_n - y}) (y_n the line's last value): exact
+ * while the line's y spans less than the exponent range (~700 in f64,
+ * ~85 in f32). */
+tg_tensor *tg_logcumsumexp(tg_tensor *x, int dim);
+/* cosine_similarity(x1, x2, dim, eps) = sum(x1 x2) / (max(|x1|, eps)
+ * max(|x2|, eps)) along dim (PyTorch's default dim 1, eps 1e-8). A
+ * composition of ops; broadcasting as mul. */
+tg_tensor *tg_cosine_similarity(tg_tensor *x1, tg_tensor *x2, int dim,
+                                double eps);
+/* normalize(x, p, dim, eps) = x / max(|x|_p, eps) along dim (PyTorch's
+ * defaults p 2, dim 1, eps 1e-12). A composition of norm, clamp, div. */
+tg_tensor *tg_normalize(tg_tensor *x, double p, int dim, double eps);
+
 #ifdef __cplusplus
 }
 #endif
