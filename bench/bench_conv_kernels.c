@@ -90,6 +90,15 @@ static void arg_init(arg *a, const dnnl_memory_desc_t *user_md, void *ptr,
     }
 }
 
+static void arg_free(arg *a)
+{
+    if (a->prim && a->prim != a->user) dnnl_memory_destroy(a->prim);
+    if (a->user) dnnl_memory_destroy(a->user);
+    if (a->to_prim) dnnl_primitive_destroy(a->to_prim);
+    if (a->to_user) dnnl_primitive_destroy(a->to_user);
+    memset(a, 0, sizeof *a);
+}
+
 static void reorder(dnnl_primitive_t r, dnnl_memory_t from, dnnl_memory_t to)
 {
     if (!r) return;
@@ -115,6 +124,23 @@ typedef struct dn_case {
     arg x_w, gy_w, gw, gb;        /* bwd_w                          */
     char impl[4][64];
 } dn_case;
+
+/* Everything dn_setup created (the program is checked for leaks). */
+static void dn_free(dn_case *d)
+{
+    dnnl_primitive_t p[5] = {d->fwd_plain, d->fwd, d->fwd_train, d->bwd_data,
+                             d->bwd_w};
+    for (int i = 0; i < 5; i++)
+        if (p[i]) dnnl_primitive_destroy(p[i]);
+    dnnl_memory_t m[4] = {d->px, d->pw, d->pb, d->py};
+    for (int i = 0; i < 4; i++)
+        if (m[i]) dnnl_memory_destroy(m[i]);
+    arg *a[15] = {&d->x,    &d->w,    &d->b,  &d->y,  &d->xt,
+                  &d->wt,   &d->bt,   &d->yt, &d->gy_d, &d->w_d,
+                  &d->gx,   &d->x_w,  &d->gy_w, &d->gw, &d->gb};
+    for (int i = 0; i < 15; i++) arg_free(a[i]);
+    memset(d, 0, sizeof *d);
+}
 
 static const dnnl_memory_desc_t *md(const_dnnl_primitive_desc_t pd,
                                     dnnl_query_t q, int i)
@@ -463,6 +489,13 @@ int main(int argc, char **argv)
                bench_median(q[0], rounds), bench_median(q[1], rounds),
                bench_median(q[2], rounds));
     }
+    for (int i = 0; i < ns; i++) {
+        dn_free(&dc[i]);
+        tg_graph_free(tc[i].g);
+        for (int k = 0; k < 8; k++) free(buf[i][k]);
+    }
+    dnnl_stream_destroy(strm);
+    dnnl_engine_destroy(eng);
     return 0;
 }
 
