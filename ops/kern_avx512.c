@@ -1,9 +1,10 @@
 /* The kernel set for AVX-512 (F, DQ): the vector bodies of ops/kern_*.h
  * compiled with the vocabulary of ops/simd.h for this instruction set
- * (ops/kern_unit.h). Empty in a build without x86 SIMD. */
+ * (ops/kern_unit.h). Empty in a build without
+ * x86 SIMD and in the WebAssembly build. */
 #include "ops/kernels.h"
 
-#if TG_HAVE_SIMD
+#if TG_HAVE_WIDE_SIMD
 #define TG_SIMD_AVX512
 #include "ops/simd.h"
 

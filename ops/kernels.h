@@ -17,11 +17,21 @@
 #include <stdint.h>
 
 /* x86 SIMD kernels are built unless TG_SCALAR_ONLY is defined (the meson
- * option simd=disabled, automatic for other CPU families) */
+ * option simd=disabled, automatic for other CPU families). The
+ * WebAssembly build (Emscripten with -msimd128) builds the SSE2 set only:
+ * Emscripten spells the SSE intrinsics on 128-bit wasm vectors
+ * (playground/wasm/), and there is no wider set to choose at run time.
+ * TG_HAVE_WIDE_SIMD: the AVX2 and AVX-512 sets are built too. */
 #if !defined(TG_SCALAR_ONLY) && (defined(__x86_64__) || defined(__i386__))
 #define TG_HAVE_SIMD 1
+#define TG_HAVE_WIDE_SIMD 1
+#elif !defined(TG_SCALAR_ONLY) && defined(__EMSCRIPTEN__) && \
+    defined(__wasm_simd128__)
+#define TG_HAVE_SIMD 1
+#define TG_HAVE_WIDE_SIMD 0
 #else
 #define TG_HAVE_SIMD 0
+#define TG_HAVE_WIDE_SIMD 0
 #endif
 
 /* The kernel sets, in the order tg__isa() ranks them. TG_ISA=ref|sse2|

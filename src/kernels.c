@@ -96,7 +96,7 @@ const char *tg__isa_name(tg_isa isa)
 
 const tg_kernel_set *tg__kernels_for(tg_isa isa)
 {
-#if TG_HAVE_SIMD
+#if TG_HAVE_WIDE_SIMD
     /* the AVX sets need the CPU's support (a clang build may still ask
      * for them: they are built and correct there, only not the default) */
     if (isa >= TG_ISA_AVX2) {
@@ -108,7 +108,9 @@ const tg_kernel_set *tg__kernels_for(tg_isa isa)
         if (avx2) return &tg__kernels_avx2;
         return &tg__kernels_sse2;
     }
-    if (isa == TG_ISA_SSE2) return &tg__kernels_sse2;
+#endif
+#if TG_HAVE_SIMD
+    if (isa >= TG_ISA_SSE2) return &tg__kernels_sse2;
 #else
     (void)isa;
 #endif

@@ -26,12 +26,18 @@ static double ref_at(bool t, const double *X, int64_t ld, int64_t r, int64_t c)
 }
 
 /* every transpose pair, beta 0 (C full of NaN: must not be read), 1 and
- * 0.5, shapes around the blocking (KB 32, NB 64) and empty ones */
+ * 0.5, shapes around the blocking (KB 128, NB 64, tiles of 4 rows by 2
+ * vectors), one-column products (the transposed path), the page's shapes
+ * and empty ones; in f64 against the sum in double, and in f32 bitwise
+ * against the sum the contract names: beta C, then each product added in
+ * increasing k, a multiply and an add each */
 static void test_blocked_gemm(void)
 {
-    static const int64_t shapes[][3] = {{1, 1, 1}, {3, 5, 7},   {33, 65, 31},
-                                        {7, 130, 70}, {64, 64, 64}, {2, 3, 0},
-                                        {0, 4, 3},  {4, 0, 3}, {1, 70, 40}};
+    static const int64_t shapes[][3] = {
+        {1, 1, 1},    {3, 5, 7},   {33, 65, 31}, {7, 130, 70}, {64, 64, 64},
+        {2, 3, 0},    {0, 4, 3},   {4, 0, 3},    {1, 70, 40},  {200, 1, 8},
+        {8, 1, 200},  {5, 1, 3},   {3, 5, 300},  {1, 1, 300},  {9, 67, 129},
+        {200, 8, 2},  {2, 8, 200}, {6, 3, 5},    {13, 9, 1}};
     static const double betas[] = {0, 1, 0.5};
     int bad = 0;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++)
@@ -59,11 +65,23 @@ static void test_blocked_gemm(void)
                             acc += ref_at(ta, A, lda, r, k) * ref_at(tb, B, ldb, k, c);
                         R[i] = acc + (beta == 0 ? 0 : beta * c0);
                     }
+                    float *Rf = malloc(sizeof *Rf * nc);
+                    for (int64_t i = 0; i < M * N; i++) {
+                        int64_t r = i / N, c = i % N;
+                        float acc = beta == 0 ? 0.0f : (float)beta * Cf[i];
+                        for (int64_t k = 0; k < K; k++) {
+                            float p = (ta ? Af[k * lda + r] : Af[r * lda + k]) *
+                                      (tb ? Bf[c * ldb + k] : Bf[k * ldb + c]);
+                            acc = acc + p;
+                        }
+                        Rf[i] = acc;
+                    }
                     blocked_gemm_f64(ta, tb, M, N, K, A, lda, B, ldb, beta, C);
                     blocked_gemm_f32(ta, tb, M, N, K, Af, lda, Bf, ldb, (float)beta, Cf);
                     for (int64_t i = 0; i < M * N; i++) {
                         if (!(fabs(C[i] - R[i]) <= 1e-12 * (1 + fabs(R[i]))) ||
-                            !(fabs(Cf[i] - R[i]) <= 1e-4 * (1 + fabs(R[i])))) {
+                            !(fabs(Cf[i] - R[i]) <= 1e-4 * (1 + fabs(R[i]))) ||
+                            memcmp(&Cf[i], &Rf[i], sizeof(float))) {
                             if (bad++ < 5)
                                 printf("  [%lld,%lld,%lld] ta %d tb %d beta %g elem %lld: "
                                        "%g %g want %g\n", (long long)M, (long long)N,
@@ -72,6 +90,7 @@ static void test_blocked_gemm(void)
                         }
                     }
                     free(A), free(B), free(C), free(R), free(Af), free(Bf), free(Cf);
+                    free(Rf);
                 }
     TT_CHECK(bad == 0);
 }

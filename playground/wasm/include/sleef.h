@@ -3,12 +3,15 @@
  * vectors). exp, expm1 and tanh in f32 are vector code below; the others
  * evaluate each lane with the C library's function of the same name
  * (musl's, within 1 ulp like SLEEF's u10 variants).
- * The AVX2 and AVX-512 names resolve to the same functions; those kernels
- * are compiled but never selected (see immintrin.h here). */
+ * Only the SSE2 kernel unit is compiled for WebAssembly (ops/kernels.h),
+ * so only the SSE2 names exist here. */
 #ifndef TAPEGRAD_WASM_SLEEF_H
 #define TAPEGRAD_WASM_SLEEF_H
 #include <immintrin.h>
 #include <math.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 /* f32 vector functions written with SSE2 intrinsics (WebAssembly SIMD128
  * under Emscripten; they also compile natively, where
@@ -21,13 +24,27 @@ static inline __m128 tg__w_sel(__m128 m, __m128 a, __m128 b)
     return _mm_or_ps(_mm_and_ps(m, a), _mm_andnot_ps(m, b));
 }
 
+/* x rounded to the nearest integer, ties to even (what _mm_cvtps_epi32
+ * does in the default rounding mode), for |x| < 2^31. Emscripten 3.1.6
+ * spells _mm_cvtps_epi32 as lrint on each lane, which made it the larger
+ * part of an exp; SIMD128 has the rounding and the conversion as single
+ * instructions. */
+static inline __m128i tg__w_round_epi32(__m128 x)
+{
+#ifdef __wasm_simd128__
+    return (__m128i)wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest((v128_t)x));
+#else
+    return _mm_cvtps_epi32(x);
+#endif
+}
+
 /* e^x: x = n ln2 + r, |r| <= ln2/2, e^r by Cephes' degree-7 polynomial,
  * 2^n applied in two halves so that neither leaves the normal range */
 static inline __m128 Sleef_expf4_u10sse2(__m128 x)
 {
     const __m128 hi = _mm_set1_ps(88.7228394f), lo = _mm_set1_ps(-104.0f);
     __m128 xc = _mm_min_ps(_mm_max_ps(x, lo), hi);
-    __m128i n = _mm_cvtps_epi32(_mm_mul_ps(xc, _mm_set1_ps(1.44269504088896341f)));
+    __m128i n = tg__w_round_epi32(_mm_mul_ps(xc, _mm_set1_ps(1.44269504088896341f)));
     __m128 nf = _mm_cvtepi32_ps(n);
     __m128 r = _mm_sub_ps(xc, _mm_mul_ps(nf, _mm_set1_ps(0.693359375f)));
     r = _mm_sub_ps(r, _mm_mul_ps(nf, _mm_set1_ps(-2.12194440e-4f)));
@@ -136,93 +153,17 @@ TG__SLEEF1(cbrt, u10)
 TG__SLEEF1(atan, u10)
 TG__SLEEF1(asin, u10)
 TG__SLEEF1(acos, u10)
+TG__SLEEF1(asinh, u10)
+TG__SLEEF1(acosh, u10)
+TG__SLEEF1(atanh, u10)
+TG__SLEEF1(log10, u10)
+TG__SLEEF1(floor, )
+TG__SLEEF1(ceil, )
+TG__SLEEF1(trunc, )
+TG__SLEEF1(rint, )
 TG__SLEEF2(pow, u10)
 TG__SLEEF2(atan2, u10)
+TG__SLEEF2(hypot, u05)
 TG__SLEEF2(fmod, )
 
-/* the wider names: same functions (never selected, see above) */
-#define Sleef_expf8_u10avx2 Sleef_expf4_u10sse2
-#define Sleef_expd4_u10avx2 Sleef_expd2_u10sse2
-#define Sleef_expf16_u10avx512f Sleef_expf4_u10sse2
-#define Sleef_expd8_u10avx512f Sleef_expd2_u10sse2
-#define Sleef_logf8_u10avx2 Sleef_logf4_u10sse2
-#define Sleef_logd4_u10avx2 Sleef_logd2_u10sse2
-#define Sleef_logf16_u10avx512f Sleef_logf4_u10sse2
-#define Sleef_logd8_u10avx512f Sleef_logd2_u10sse2
-#define Sleef_log1pf8_u10avx2 Sleef_log1pf4_u10sse2
-#define Sleef_log1pd4_u10avx2 Sleef_log1pd2_u10sse2
-#define Sleef_log1pf16_u10avx512f Sleef_log1pf4_u10sse2
-#define Sleef_log1pd8_u10avx512f Sleef_log1pd2_u10sse2
-#define Sleef_expm1f8_u10avx2 Sleef_expm1f4_u10sse2
-#define Sleef_expm1d4_u10avx2 Sleef_expm1d2_u10sse2
-#define Sleef_expm1f16_u10avx512f Sleef_expm1f4_u10sse2
-#define Sleef_expm1d8_u10avx512f Sleef_expm1d2_u10sse2
-#define Sleef_sinf8_u10avx2 Sleef_sinf4_u10sse2
-#define Sleef_sind4_u10avx2 Sleef_sind2_u10sse2
-#define Sleef_sinf16_u10avx512f Sleef_sinf4_u10sse2
-#define Sleef_sind8_u10avx512f Sleef_sind2_u10sse2
-#define Sleef_cosf8_u10avx2 Sleef_cosf4_u10sse2
-#define Sleef_cosd4_u10avx2 Sleef_cosd2_u10sse2
-#define Sleef_cosf16_u10avx512f Sleef_cosf4_u10sse2
-#define Sleef_cosd8_u10avx512f Sleef_cosd2_u10sse2
-#define Sleef_tanf8_u10avx2 Sleef_tanf4_u10sse2
-#define Sleef_tand4_u10avx2 Sleef_tand2_u10sse2
-#define Sleef_tanf16_u10avx512f Sleef_tanf4_u10sse2
-#define Sleef_tand8_u10avx512f Sleef_tand2_u10sse2
-#define Sleef_erff8_u10avx2 Sleef_erff4_u10sse2
-#define Sleef_erfd4_u10avx2 Sleef_erfd2_u10sse2
-#define Sleef_erff16_u10avx512f Sleef_erff4_u10sse2
-#define Sleef_erfd8_u10avx512f Sleef_erfd2_u10sse2
-#define Sleef_erfcf8_u15avx2 Sleef_erfcf4_u15sse2
-#define Sleef_erfcd4_u15avx2 Sleef_erfcd2_u15sse2
-#define Sleef_erfcf16_u15avx512f Sleef_erfcf4_u15sse2
-#define Sleef_erfcd8_u15avx512f Sleef_erfcd2_u15sse2
-#define Sleef_tanhf8_u10avx2 Sleef_tanhf4_u10sse2
-#define Sleef_tanhd4_u10avx2 Sleef_tanhd2_u10sse2
-#define Sleef_tanhf16_u10avx512f Sleef_tanhf4_u10sse2
-#define Sleef_tanhd8_u10avx512f Sleef_tanhd2_u10sse2
-#define Sleef_sinhf8_u10avx2 Sleef_sinhf4_u10sse2
-#define Sleef_sinhd4_u10avx2 Sleef_sinhd2_u10sse2
-#define Sleef_sinhf16_u10avx512f Sleef_sinhf4_u10sse2
-#define Sleef_sinhd8_u10avx512f Sleef_sinhd2_u10sse2
-#define Sleef_coshf8_u10avx2 Sleef_coshf4_u10sse2
-#define Sleef_coshd4_u10avx2 Sleef_coshd2_u10sse2
-#define Sleef_coshf16_u10avx512f Sleef_coshf4_u10sse2
-#define Sleef_coshd8_u10avx512f Sleef_coshd2_u10sse2
-#define Sleef_exp2f8_u10avx2 Sleef_exp2f4_u10sse2
-#define Sleef_exp2d4_u10avx2 Sleef_exp2d2_u10sse2
-#define Sleef_exp2f16_u10avx512f Sleef_exp2f4_u10sse2
-#define Sleef_exp2d8_u10avx512f Sleef_exp2d2_u10sse2
-#define Sleef_log2f8_u10avx2 Sleef_log2f4_u10sse2
-#define Sleef_log2d4_u10avx2 Sleef_log2d2_u10sse2
-#define Sleef_log2f16_u10avx512f Sleef_log2f4_u10sse2
-#define Sleef_log2d8_u10avx512f Sleef_log2d2_u10sse2
-#define Sleef_cbrtf8_u10avx2 Sleef_cbrtf4_u10sse2
-#define Sleef_cbrtd4_u10avx2 Sleef_cbrtd2_u10sse2
-#define Sleef_cbrtf16_u10avx512f Sleef_cbrtf4_u10sse2
-#define Sleef_cbrtd8_u10avx512f Sleef_cbrtd2_u10sse2
-#define Sleef_atanf8_u10avx2 Sleef_atanf4_u10sse2
-#define Sleef_atand4_u10avx2 Sleef_atand2_u10sse2
-#define Sleef_atanf16_u10avx512f Sleef_atanf4_u10sse2
-#define Sleef_atand8_u10avx512f Sleef_atand2_u10sse2
-#define Sleef_asinf8_u10avx2 Sleef_asinf4_u10sse2
-#define Sleef_asind4_u10avx2 Sleef_asind2_u10sse2
-#define Sleef_asinf16_u10avx512f Sleef_asinf4_u10sse2
-#define Sleef_asind8_u10avx512f Sleef_asind2_u10sse2
-#define Sleef_acosf8_u10avx2 Sleef_acosf4_u10sse2
-#define Sleef_acosd4_u10avx2 Sleef_acosd2_u10sse2
-#define Sleef_acosf16_u10avx512f Sleef_acosf4_u10sse2
-#define Sleef_acosd8_u10avx512f Sleef_acosd2_u10sse2
-#define Sleef_powf8_u10avx2 Sleef_powf4_u10sse2
-#define Sleef_powd4_u10avx2 Sleef_powd2_u10sse2
-#define Sleef_powf16_u10avx512f Sleef_powf4_u10sse2
-#define Sleef_powd8_u10avx512f Sleef_powd2_u10sse2
-#define Sleef_atan2f8_u10avx2 Sleef_atan2f4_u10sse2
-#define Sleef_atan2d4_u10avx2 Sleef_atan2d2_u10sse2
-#define Sleef_atan2f16_u10avx512f Sleef_atan2f4_u10sse2
-#define Sleef_atan2d8_u10avx512f Sleef_atan2d2_u10sse2
-#define Sleef_fmodf8_avx2 Sleef_fmodf4_sse2
-#define Sleef_fmodd4_avx2 Sleef_fmodd2_sse2
-#define Sleef_fmodf16_avx512f Sleef_fmodf4_sse2
-#define Sleef_fmodd8_avx512f Sleef_fmodd2_sse2
 #endif
