@@ -143,23 +143,74 @@ var TG = window.TG || (window.TG = {});
     return [255 - Math.round(10 * v), Math.round(255 - 130 * v), Math.round(255 - 220 * v)];
   }
 
-  var off = document.createElement("canvas");
-  off.width = RES;
-  off.height = RES;
-  var offImg = off.getContext("2d").createImageData(RES, RES);
+  /* The colour of every v in [-1, 1] as one RGBA word (in the byte order
+   * of the pixels' Uint32Array view), LUT_N + 1 steps: no array per pixel. */
+  var LUT_N = 1024, LUT = new Uint32Array(LUT_N + 1), LUT_NAN;
+  (function () {
+    var px = new Uint8ClampedArray(4), word = new Uint32Array(px.buffer);
+    for (var k = 0; k <= LUT_N; k++) {
+      var q = rgb(2 * k / LUT_N - 1);
+      px[0] = q[0]; px[1] = q[1]; px[2] = q[2]; px[3] = 255;
+      LUT[k] = word[0];
+    }
+    LUT_NAN = LUT[LUT_N / 2]; /* a diverged network's NaN: white */
+  })();
 
-  function paint(canvas, vals, res, scale, stride) {
-    var ctx = off.getContext("2d"), d = offImg.data;
-    for (var r = 0; r < res; r++)
-      for (var c = 0; c < res; c++) {
-        var v = vals[(r * stride) * RES + c * stride] * scale;
-        var q = rgb(v), k = 4 * (r * RES + c);
-        d[k] = q[0]; d[k + 1] = q[1]; d[k + 2] = q[2]; d[k + 3] = 255;
+  /* res x res values (every stride-th grid point of a RES-wide grid), each
+   * v * scale + shift, into the pixels `words` (row length `width`) at
+   * (x0, y0), with a border of one pixel repeating the edges around them:
+   * scaling a picture out of a larger image samples a little beyond its
+   * rectangle, which must find the same colours there */
+  function fill(words, width, x0, y0, vals, res, stride, scale, shift) {
+    var h = LUT_N / 2;
+    for (var r = -1; r <= res; r++) {
+      var rr = r < 0 ? 0 : r < res ? r : res - 1;
+      var src = rr * stride * RES, dst = (y0 + r) * width + x0;
+      for (var c = -1; c <= res; c++) {
+        var cc = c < 0 ? 0 : c < res ? c : res - 1;
+        var v = vals[src + cc * stride] * scale + shift;
+        var k = v >= 1 ? LUT_N : v <= -1 ? 0 : (v * h + h + 0.5) | 0;
+        words[dst + c] = v === v ? LUT[k] : LUT_NAN;
       }
-    ctx.putImageData(offImg, 0, 0);
-    var cx = canvas.getContext("2d");
+    }
+  }
+
+  /* One-off pictures (the features' maps): a canvas of their own */
+  function paint(canvas, vals, res, scale, stride) {
+    var off = document.createElement("canvas");
+    off.width = off.height = res + 2;
+    var cx = off.getContext("2d"), img = cx.createImageData(res + 2, res + 2);
+    fill(new Uint32Array(img.data.buffer), res + 2, 1, 1, vals, res, stride, scale, 0);
+    cx.putImageData(img, 0, 0);
+    var dst = canvas.getContext("2d");
+    dst.imageSmoothingEnabled = true;
+    dst.drawImage(off, 1, 1, res, res, 0, 0, canvas.width, canvas.height);
+  }
+
+  /* Each frame's pictures (the boundary, every hidden unit's map and the
+   * output's) are filled into one atlas, put on its canvas in one call,
+   * and scaled from there onto their canvases: one putImageData per frame
+   * instead of one per picture. Tile 0 is the boundary (RES square), then
+   * the maps (UNIT_RES square, two per row), each in its border. */
+  var atlas = {canvas: document.createElement("canvas"), img: null, words: null, tiles: 0};
+  var PITCH = UNIT_RES + 2;
+  function atlasTile(t) { /* [x, y, size] of tile t's picture */
+    if (!t) return [1, 1, RES];
+    return [((t - 1) % 2) * PITCH + 1, RES + 2 + Math.floor((t - 1) / 2) * PITCH + 1, UNIT_RES];
+  }
+  function atlasReserve(tiles) {
+    if (atlas.img && atlas.tiles >= tiles) return;
+    var c = atlas.canvas;
+    c.width = Math.max(RES + 2, 2 * PITCH);
+    c.height = RES + 2 + Math.ceil((tiles - 1) / 2) * PITCH;
+    atlas.img = c.getContext("2d").createImageData(c.width, c.height);
+    atlas.words = new Uint32Array(atlas.img.data.buffer);
+    atlas.tiles = tiles;
+  }
+  function atlasDraw(t, canvas) {
+    var xy = atlasTile(t), cx = canvas.getContext("2d");
     cx.imageSmoothingEnabled = true;
-    cx.drawImage(off, 0, 0, res, res, 0, 0, canvas.width, canvas.height);
+    cx.drawImage(atlas.canvas, xy[0], xy[1], xy[2], xy[2], 0, 0, canvas.width, canvas.height);
   }
 
   /* ---------------------------------------------------------- network */
@@ -239,47 +290,80 @@ var TG = window.TG || (window.TG = {});
     });
   }
 
-  function drawNet(grid) {
-    var L = eng.numLayers();
-    grid.units.forEach(function (layer, li) {
-      layer.forEach(function (vals, u) {
+  /* the grid's pictures into the atlas, then onto their canvases */
+  function drawMaps(grid) {
+    var L = eng.numLayers(), tiles = 2;
+    grid.units.forEach(function (layer) { tiles += layer.length; });
+    atlasReserve(tiles);
+    var W = atlas.img.width, words = atlas.words, t = 1, xy = atlasTile(0);
+    fill(words, W, xy[0], xy[1], grid.prob, RES, 1, 2, -1);
+    grid.units.forEach(function (layer) {
+      layer.forEach(function (vals) {
         var mx = 0;
         for (var i = 0; i < vals.length; i += 2) mx = Math.max(mx, Math.abs(vals[i]));
-        paint(netView.units[li + 1][u], vals, UNIT_RES, 1 / (mx || 1), 2);
+        xy = atlasTile(t++);
+        fill(words, W, xy[0], xy[1], vals, UNIT_RES, 2, 1 / (mx || 1), 0);
       });
     });
-    var prob = grid.prob, tmp = new Float32Array(prob.length);
-    for (var i = 0; i < prob.length; i++) tmp[i] = 2 * prob[i] - 1;
-    paint(netView.units[L][0], tmp, UNIT_RES, 1, 2);
+    xy = atlasTile(t);
+    fill(words, W, xy[0], xy[1], grid.prob, UNIT_RES, 2, 2, -1);
+    atlas.canvas.getContext("2d").putImageData(atlas.img, 0, 0);
+    atlasDraw(0, $("boundary"));
+    t = 1;
+    grid.units.forEach(function (layer, li) {
+      layer.forEach(function (vals, u) { atlasDraw(t++, netView.units[li + 1][u]); });
+    });
+    atlasDraw(t, netView.units[L][0]);
+  }
+
+  /* an attribute written only when its text changes (a converged
+   * network's lines change little from frame to frame) */
+  function setAttr(el, k, v) {
+    var key = "_" + k;
+    if (el[key] !== v) { el[key] = v; el.setAttribute(k, v); }
+  }
+
+  function drawNet() {
+    var L = eng.numLayers();
     for (var l = 0; l < L; l++) {
-      var W = eng.weights(l).W, mx = 1e-9;
-      for (i = 0; i < W.length; i++) mx = Math.max(mx, Math.abs(W[i]));
+      var W = eng.weightView(l), mx = 1e-9;
+      for (var i = 0; i < W.length; i++) mx = Math.max(mx, Math.abs(W[i]));
       netView.lines[l].forEach(function (p, k) {
         var w = W[k];
-        p.setAttribute("stroke", w >= 0 ? "#2f6fb0" : "#e08a2c");
-        p.setAttribute("stroke-width", (0.3 + 4 * Math.abs(w) / mx).toFixed(2));
-        p.setAttribute("stroke-opacity", (0.25 + 0.75 * Math.abs(w) / mx).toFixed(2));
+        setAttr(p, "stroke", w >= 0 ? "#2f6fb0" : "#e08a2c");
+        setAttr(p, "stroke-width", (0.3 + 4 * Math.abs(w) / mx).toFixed(2));
+        setAttr(p, "stroke-opacity", (0.25 + 0.75 * Math.abs(w) / mx).toFixed(2));
       });
     }
   }
 
   /* ----------------------------------------------------------- output */
 
-  function drawBoundary(grid) {
-    var cv = $("boundary"), tmp = new Float32Array(RES * RES);
-    for (var i = 0; i < tmp.length; i++) tmp[i] = 2 * grid.prob[i] - 1;
-    paint(cv, tmp, RES, 1, 1);
-    var cx = cv.getContext("2d"), S = cv.width / (2 * TG.LIM);
-    for (i = 0; i < pts.length; i++) {
-      var p = pts[i];
-      cx.beginPath();
-      cx.arc((p.x + TG.LIM) * S, (TG.LIM - p.y) * S, 2.6, 0, 2 * Math.PI);
-      cx.fillStyle = p.label ? "#1f5fa0" : "#d2731a";
-      cx.fill();
-      cx.lineWidth = i < ntrain ? 0.8 : 1.6;
-      cx.strokeStyle = i < ntrain ? "#ffffff" : "#222222";
-      cx.stroke();
+  /* The points do not move while the network trains: drawn once per data
+   * set on a layer of their own, which each frame copies over the map. */
+  var pointsLayer = {canvas: document.createElement("canvas"), pts: null, ntrain: -1};
+  function drawPoints(cv) {
+    var pl = pointsLayer;
+    if (pl.pts !== pts || pl.ntrain !== ntrain || pl.canvas.width !== cv.width ||
+        pl.canvas.height !== cv.height) {
+      pl.canvas.width = cv.width;
+      pl.canvas.height = cv.height;
+      var cx = pl.canvas.getContext("2d"), S = cv.width / (2 * TG.LIM);
+      cx.clearRect(0, 0, cv.width, cv.height);
+      for (var i = 0; i < pts.length; i++) {
+        var p = pts[i];
+        cx.beginPath();
+        cx.arc((p.x + TG.LIM) * S, (TG.LIM - p.y) * S, 2.6, 0, 2 * Math.PI);
+        cx.fillStyle = p.label ? "#1f5fa0" : "#d2731a";
+        cx.fill();
+        cx.lineWidth = i < ntrain ? 0.8 : 1.6;
+        cx.strokeStyle = i < ntrain ? "#ffffff" : "#222222";
+        cx.stroke();
+      }
+      pl.pts = pts;
+      pl.ntrain = ntrain;
     }
+    cv.getContext("2d").drawImage(pl.canvas, 0, 0);
   }
 
   function drawLosses() {
@@ -322,8 +406,9 @@ var TG = window.TG || (window.TG = {});
   function draw() {
     var t0 = performance.now();
     var grid = eng.grid(RES, TG.LIM);
-    drawBoundary(grid);
-    drawNet(grid);
+    drawMaps(grid);
+    drawPoints($("boundary"));
+    drawNet();
     drawLosses();
     drawStats();
     drawGradNorms();

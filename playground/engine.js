@@ -81,6 +81,12 @@ TG.Engine.prototype = {
   },
   numLayers: function () { return this.M._pg_num_layers(); },
   width: function (l) { return this.M._pg_width(l); },
+  /* W_l [in][out] (row-major) as a view of the module's memory: valid
+   * until the next call into the engine (the drawing reads it at once) */
+  weightView: function (l) {
+    var n = this.width(l) * this.width(l + 1), w = this.M._pg_weight(l) >> 2;
+    return this.M.HEAPF32.subarray(w, w + n);
+  },
   /* copies of the parameters: W [in][out] (row-major Float32Array), b */
   weights: function (l) {
     var H = this.M.HEAPF32, n = this.width(l) * this.width(l + 1);

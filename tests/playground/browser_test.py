@@ -277,23 +277,47 @@ def test_url(browser, page, url):
     p2.send("Page.close")
 
 
+def thread_time(page):
+    """CPU time of the tab's main thread so far, in seconds (DevTools'
+    Performance.getMetrics; the domain is enabled by bench)."""
+    for m in page.send("Performance.getMetrics")["metrics"]:
+        if m["name"] == "ThreadTime":
+            return m["value"]
+    return float("nan")
+
+
 def bench(page):
-    """Timings in the page: printed, not asserted (docs/benchmarks.md)."""
+    """Timings in the page: printed, not asserted (docs/benchmarks.md).
+    Each figure in wall-clock time (the page's performance.now()) and in
+    the main thread's CPU time, which a loaded machine disturbs less."""
     page.send("Page.bringToFront")  # after test_url's tab: frames run in front only
+    page.send("Performance.enable", {"timeDomain": "threadTicks"})
     page.eval("tgPlayground.configure({data: 'xor', layers: [8, 8], act: 'tanh', optim: 'sgd', "
               "lr: 0.03, batch: 200, n: 400, ratio: 0.5, features: 3, seed: 1, bn: false, "
               "dropout: 0, spf: 1})")
     page.eval("tgPlayground.benchStep(200)")  # warm up (the JIT tiers up)
-    rounds = sorted(page.eval("tgPlayground.benchStep(1000)") for _ in range(5))
-    print("bench step_2-8-8-1_batch200_us median %.1f (min %.1f, max %.1f; 5 rounds of 1000 steps)"
-          % (rounds[2], rounds[0], rounds[-1]))
+    rounds, cpu = [], []
+    for _ in range(5):
+        t0 = thread_time(page)
+        rounds.append(page.eval("tgPlayground.benchStep(1000)"))
+        cpu.append((thread_time(page) - t0) * 1e6 / 1000)
+    rounds.sort()
+    cpu.sort()
+    print("bench step_2-8-8-1_batch200_us median %.1f (min %.1f, max %.1f; 5 rounds of 1000 steps); "
+          "main-thread CPU median %.1f" % (rounds[2], rounds[0], rounds[-1], cpu[2]))
+    t0 = thread_time(page)
     d = page.eval("tgPlayground.benchDraw(30)")
+    c = (thread_time(page) - t0) * 1e3 / 30
     print("bench redraw_100x100_ms median %.2f (30 redraws: grid forward pass + boundary + "
-          "unit maps + curves)" % d)
+          "unit maps + curves); main-thread CPU mean %.2f" % (d, c))
     page.eval("tgPlayground.configure({batch: 10, spf: 10})")
+    t0 = thread_time(page)
     f = page.eval("tgPlayground.benchFrames(3000)", timeout=30)
+    c = (thread_time(page) - t0) * 1e3 / max(1, f["frames"])
     print("bench frames_while_training fps %.1f over %.1f s (10 steps + redraw per frame, "
-          "%.2f ms of work per frame)" % (f["fps"], f["seconds"], f["workMsPerFrame"]))
+          "%.2f ms of work per frame; main-thread CPU %.2f ms per frame)"
+          % (f["fps"], f["seconds"], f["workMsPerFrame"], c))
+    print("bench load average %.2f %.2f %.2f (1, 5, 15 min)" % os.getloadavg())
 
 
 def main():
