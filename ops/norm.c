@@ -67,6 +67,10 @@ static nlay layout(const tg_node *n, const tg_tensor *x)
         L.G = tg__extent(x->ndim - k, x->shape);
         L.B = tg__extent(k, x->shape + x->ndim - k);
     }
+    /* an empty group is empty whichever factor is 0; without this a loop
+     * over A = 2^40 rows of zero length each ([2^40, 1, 0] in batch norm)
+     * runs for hours */
+    if (L.A == 0 || L.B == 0) L.A = L.B = 0;
     return L;
 }
 

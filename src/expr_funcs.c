@@ -6,10 +6,22 @@
 #include "expr.h"
 #include "internal.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 
 typedef const tg__kw_val KW;
+
+/* A keyword's number as the C parameter it lands in. A C caller of
+ * tg__expr_invoke (the op fuzzer, the op sweep) may pass any double;
+ * out-of-range values saturate, so the op sees an invalid axis or count
+ * and reports it, instead of an undefined conversion. */
+static int64_t kw_l(double v) { return tg__to_i64(v); }
+static int kw_i(double v)
+{
+    int64_t x = tg__to_i64(v);
+    return x > INT_MAX ? INT_MAX : x < INT_MIN ? INT_MIN : (int)x;
+}
 
 /* ------------------------------------------------------- compositions */
 
@@ -31,7 +43,7 @@ static tg_tensor *w_squeeze_all(tg_tensor *const *t, int nt, KW *k)
 static tg_tensor *w_transpose(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_transpose(t[0], (int)k[0].num, (int)k[1].num);
+    return tg_transpose(t[0], kw_i(k[0].num), kw_i(k[1].num));
 }
 static tg_tensor *w_matmul_t(tg_tensor *const *t, int nt, KW *k)
 {
@@ -46,7 +58,7 @@ static tg_tensor *w_swish(tg_tensor *const *t, int nt, KW *k)
 }
 static tg_tensor *w_layer_norm_n(tg_tensor *const *t, int nt, KW *k)
 {
-    return tg_layer_norm_n(t[0], (int)k[0].num, nt > 1 ? t[1] : NULL,
+    return tg_layer_norm_n(t[0], kw_i(k[0].num), nt > 1 ? t[1] : NULL,
                            nt > 2 ? t[2] : NULL, k[1].num);
 }
 /* interpolate(x, size=[h, w] | scale=s, linear=0|1, align_corners=0|1)
@@ -76,7 +88,7 @@ static tg_tensor *w_dropout2d(tg_tensor *const *t, int nt, KW *k)
  * torch.chunk(x, 3, 1)[k]). */
 static tg_tensor *w_stack(tg_tensor *const *t, int nt, KW *k)
 {
-    return tg_stack(t, nt, (int)k[0].num);
+    return tg_stack(t, nt, kw_i(k[0].num));
 }
 static tg_tensor *piece(tg_tensor *x, int n, tg_tensor **out, int64_t index,
                         const char *who)
@@ -108,13 +120,13 @@ static tg_tensor *w_split(tg_tensor *const *t, int nt, KW *k)
     tg_tensor *x = t[0];
     if (!x || tg__stale(x) || x->graph->status != TG_OK)
         return tg_mul_scalar(x, 1); /* reports */
-    int64_t ss = (int64_t)k[0].num, d = (int64_t)k[1].num, len = 1;
+    int64_t ss = kw_l(k[0].num), d = kw_l(k[1].num), len = 1;
     if (tg__norm_axis(&d, x->ndim) && x->ndim > 0) len = x->shape[d];
     int64_t n = ss > 0 ? (len + ss - 1) / ss : 1;
     tg_tensor **out = piece_buf(x, n, "tg_split");
     if (!out) return &x->graph->poison;
-    int got = tg_split(x, ss, (int)k[1].num, out, (int)(n < 1 ? 1 : n));
-    return piece(x, got, out, (int64_t)k[2].num, "tg_split");
+    int got = tg_split(x, ss, kw_i(k[1].num), out, (int)(n < 1 ? 1 : n));
+    return piece(x, got, out, kw_l(k[2].num), "tg_split");
 }
 static tg_tensor *w_chunk(tg_tensor *const *t, int nt, KW *k)
 {
@@ -122,11 +134,11 @@ static tg_tensor *w_chunk(tg_tensor *const *t, int nt, KW *k)
     tg_tensor *x = t[0];
     if (!x || tg__stale(x) || x->graph->status != TG_OK)
         return tg_mul_scalar(x, 1);
-    int64_t c = (int64_t)k[0].num;
+    int64_t c = kw_l(k[0].num);
     tg_tensor **out = piece_buf(x, c, "tg_chunk");
     if (!out) return &x->graph->poison;
-    int got = tg_chunk(x, (int)(c > 0 ? c : 0), (int)k[1].num, out);
-    return piece(x, got, out, (int64_t)k[2].num, "tg_chunk");
+    int got = tg_chunk(x, c > INT_MAX ? INT_MAX : (int)(c > 0 ? c : 0), kw_i(k[1].num), out);
+    return piece(x, got, out, kw_l(k[2].num), "tg_chunk");
 }
 static tg_tensor *w_unbind(tg_tensor *const *t, int nt, KW *k)
 {
@@ -134,12 +146,12 @@ static tg_tensor *w_unbind(tg_tensor *const *t, int nt, KW *k)
     tg_tensor *x = t[0];
     if (!x || tg__stale(x) || x->graph->status != TG_OK)
         return tg_mul_scalar(x, 1);
-    int64_t d = (int64_t)k[0].num, n = 1;
+    int64_t d = kw_l(k[0].num), n = 1;
     if (x->ndim > 0 && tg__norm_axis(&d, x->ndim)) n = x->shape[d];
     tg_tensor **out = piece_buf(x, n, "tg_unbind");
     if (!out) return &x->graph->poison;
-    int got = tg_unbind(x, (int)k[0].num, out, (int)(n < 1 ? 1 : n));
-    return piece(x, got, out, (int64_t)k[1].num, "tg_unbind");
+    int got = tg_unbind(x, kw_i(k[0].num), out, (int)(n < 1 ? 1 : n));
+    return piece(x, got, out, kw_l(k[1].num), "tg_unbind");
 }
 static tg_tensor *w_roll(tg_tensor *const *t, int nt, KW *k)
 {
@@ -158,23 +170,23 @@ static tg_tensor *w_roll(tg_tensor *const *t, int nt, KW *k)
 static tg_tensor *w_tril(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_tril(t[0], (int64_t)k[0].num);
+    return tg_tril(t[0], kw_l(k[0].num));
 }
 static tg_tensor *w_triu(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_triu(t[0], (int64_t)k[0].num);
+    return tg_triu(t[0], kw_l(k[0].num));
 }
 static tg_tensor *w_diagonal(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_diagonal(t[0], (int64_t)k[0].num, (int)k[1].num, (int)k[2].num);
+    return tg_diagonal(t[0], kw_l(k[0].num), kw_i(k[1].num), kw_i(k[2].num));
 }
 static tg_tensor *w_diag_embed(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_diag_embed(t[0], (int64_t)k[0].num, (int)k[1].num,
-                         (int)k[2].num);
+    return tg_diag_embed(t[0], kw_l(k[0].num), kw_i(k[1].num),
+                         kw_i(k[2].num));
 }
 static tg_tensor *w_repeat(tg_tensor *const *t, int nt, KW *k)
 {
@@ -183,14 +195,14 @@ static tg_tensor *w_repeat(tg_tensor *const *t, int nt, KW *k)
 }
 static tg_tensor *w_repeat_interleave(tg_tensor *const *t, int nt, KW *k)
 {
-    int d = (int)k[1].num;
+    int d = kw_i(k[1].num);
     if (nt > 1) return tg_repeat_interleave_t(t[0], t[1], k[1].given ? &d : NULL);
-    return tg_repeat_interleave(t[0], (int64_t)k[0].num, k[1].given ? &d : NULL);
+    return tg_repeat_interleave(t[0], kw_l(k[0].num), k[1].given ? &d : NULL);
 }
 static tg_tensor *w_one_hot(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_one_hot(t[0], (int64_t)k[0].num);
+    return tg_one_hot(t[0], kw_l(k[0].num));
 }
 static tg_tensor *w_zeros_like(tg_tensor *const *t, int nt, KW *k)
 {
@@ -242,12 +254,12 @@ static tg_tensor *w_lerp(tg_tensor *const *t, int nt, KW *k)
 static tg_tensor *w_cosine_similarity(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_cosine_similarity(t[0], t[1], (int)k[0].num, k[1].num);
+    return tg_cosine_similarity(t[0], t[1], kw_i(k[0].num), k[1].num);
 }
 static tg_tensor *w_normalize(tg_tensor *const *t, int nt, KW *k)
 {
     (void)nt;
-    return tg_normalize(t[0], k[0].num, (int)k[1].num, k[2].num);
+    return tg_normalize(t[0], k[0].num, kw_i(k[1].num), k[2].num);
 }
 static const tg__kw_spec kw_lerp[TG_EXPR_MAX_KW] = {
     {"weight", TG_ATTR_REAL, 0.5, false}};

@@ -319,6 +319,7 @@ static void all_ops_huge_empty(void)
         {3, {0, H, H}}, {3, {H, 0, H}}, {3, {H, H, 0}}, {2, {0, W}},
         {2, {W, 0}},    {1, {0}},       {2, {2, 3}},    {0, {0}},
         {8, {H, H, H, H, H, H, H, 0}},  {2, {0, INT64_MAX / 16}},
+        {3, {H, 1, 0}}, {4, {1, H, 1, 0}},
     };
     enum { N_H = sizeof huge / sizeof huge[0] };
     /* some results are real and large ([2^32, 0] @ [0] is [2^32]): the
