@@ -310,6 +310,47 @@ static void mlp_structure(void)
 
 /* --------------------------------------------------------- train / eval */
 
+/* GLU halves the last axis, so the MLP gives the linear layer before it
+ * twice the width: sizes stay the widths between blocks. Values against
+ * the formula in long double. */
+static void mlp_glu(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_layer *m = tg_nn_mlp(g, TG_F64, 3, (int64_t[]){4, 3, 2}, "glu", "glu",
+                            TG_INIT_DEFAULT, "gm");
+    TT_CHECK(m != NULL && tg_graph_status(g) == TG_OK);
+    tg_tensor *W0 = tg_layer_find(m, "gm.fc0.weight"), *b0 = tg_layer_find(m, "gm.fc0.bias");
+    tg_tensor *W1 = tg_layer_find(m, "gm.fc1.weight"), *b1 = tg_layer_find(m, "gm.fc1.bias");
+    TT_CHECK(W0 && W0->shape[0] == 4 && W0->shape[1] == 6 && b0->shape[0] == 6);
+    TT_CHECK(W1 && W1->shape[0] == 3 && W1->shape[1] == 4 && b1->shape[0] == 4);
+    fill(W0, 0.7, 0.9);
+    fill(b0, 0.2, 1.7);
+    fill(W1, -0.8, 0.4);
+    fill(b1, 0.3, 2.3);
+    tg_tensor *x = tg_zeros(g, TG_F64, TG_SHAPE(2, 4));
+    fill(x, 1.1, 0.6);
+    tg_tensor *y = tg_layer_forward(m, x);
+    TT_CHECK(tg_graph_status(g) == TG_OK && y->ndim == 2 && y->shape[0] == 2 &&
+             y->shape[1] == 2);
+    for (int r = 0; r < 2; r++) {
+        long double h[6], a[3], o[4];
+        for (int j = 0; j < 6; j++) {
+            h[j] = tg_get(b0, j);
+            for (int i = 0; i < 4; i++)
+                h[j] += (long double)tg_get(x, r * 4 + i) * tg_get(W0, i * 6 + j);
+        }
+        for (int j = 0; j < 3; j++) a[j] = h[j] / (1 + expl(-h[j + 3]));
+        for (int j = 0; j < 4; j++) {
+            o[j] = tg_get(b1, j);
+            for (int i = 0; i < 3; i++) o[j] += a[i] * tg_get(W1, i * 4 + j);
+        }
+        for (int j = 0; j < 2; j++)
+            TT_NEAR(tg_get(y, r * 2 + j), (double)(o[j] / (1 + expl(-o[j + 2]))), 1e-14);
+    }
+    tg_layer_free(m);
+    tg_graph_free(g);
+}
+
 static void train_eval_modes(void)
 {
     tg_graph *g = tg_graph_new();
@@ -551,6 +592,6 @@ static void accuracy_metric(void)
 }
 
 TT_RUN(TT(linear_values), TT(block_values), TT(maxout_values),
-       TT(block_param_grads), TT(block_gradcheck), TT(mlp_structure),
+       TT(block_param_grads), TT(block_gradcheck), TT(mlp_structure), TT(mlp_glu),
        TT(train_eval_modes), TT(freeze_stages), TT(layer_save_load),
        TT(steady_state_allocation), TT(build_oom), TT(accuracy_metric))

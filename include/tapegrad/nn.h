@@ -238,7 +238,9 @@ tg_layer *tg_nn_sequential(tg_graph *g, int n, tg_layer *const *layers,
 /* An MLP sizes[0] -> sizes[1] -> ... -> sizes[n-1]: n-1 linear layers
  * named "<name>.fc<i>", `hidden` after each but the last, `output` after
  * the last (NULL: none). Activations by name (tg_activation; NULL or ""
- * for none) or as functions. n >= 2. */
+ * for none) or as functions. n >= 2. With glu, which halves the last
+ * axis, the linear layer before it has 2 * sizes[i + 1] outputs, so the
+ * block's output is still sizes[i + 1] wide (a gated linear unit). */
 tg_layer *tg_nn_mlp(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
                     const char *hidden, const char *output, tg_init init,
                     const char *name);

@@ -844,8 +844,15 @@ tg_layer *tg_nn_mlp_fn(tg_graph *g, tg_dtype dt, int n, const int64_t *sizes,
     }
     for (int i = 0; i + 1 < n; i++) {
         snprintf(nm, sizeof nm, "%s.fc%d", name, i);
-        kids[nl++] = tg_nn_linear(g, dt, sizes[i], sizes[i + 1], true, init, nm);
         tg_act_fn a = i + 2 < n ? hidden : output;
+        /* GLU halves its last axis: the layer before it gives twice the
+         * width, so sizes[] stay the widths between the blocks */
+        int64_t width = sizes[i + 1];
+        if (a == act_glu) {
+            if (width < 0 || width > INT64_MAX / 2) width = -1;
+            else width *= 2;
+        }
+        kids[nl++] = tg_nn_linear(g, dt, sizes[i], width, true, init, nm);
         if (a && a != tg_identity) kids[nl++] = tg_nn_activation(g, a);
     }
     tg_layer *l = composite(g, K_SEQ, name, nl, kids, who);
