@@ -167,6 +167,43 @@ static tg_status slice_fwd(tg_graph *g, tg_node *n)
     return TG_OK;
 }
 
+/* acc += the gradient of slice node n for output gradient gy, in place:
+ * only the sliced rows of acc (x's shape, contiguous) change. The backward
+ * pass uses it instead of the VJP when it records nothing and x's
+ * accumulator is its own buffer, so the gradients of n slices of one
+ * tensor (unbind, split, chunk, a loop over time steps) cost n slices'
+ * worth of additions rather than n tensors of x's full size. False, and
+ * acc untouched, when it does not apply. */
+bool tg__slice_add_into(const tg_node *n, const tg_tensor *gy, tg_tensor *acc)
+{
+    const tg_tensor *x = n->in[0];
+    if (n->op != &tg_op_slice || acc->dtype != gy->dtype ||
+        (gy->dtype != TG_F32 && gy->dtype != TG_F64) || acc->ndim != x->ndim ||
+        gy->ndim != x->ndim)
+        return false;
+    for (int d = 0; d < x->ndim; d++)
+        if (acc->shape[d] != x->shape[d]) return false;
+    int a = (int)n->attr.AXIS;
+    tg_axis3 bs = tg__axis3(x, a);
+    int64_t len = gy->shape[a], s0 = n->attr.START, step = n->attr.STEP;
+    if (len == 0 || bs.inner == 0) return true; /* bs.outer may be huge */
+    for (int64_t o = 0; o < bs.outer; o++)
+        for (int64_t k = 0; k < len; k++) {
+            int64_t big = (o * bs.len + s0 + k * step) * bs.inner;
+            int64_t small = (o * len + k) * bs.inner;
+            if (gy->dtype == TG_F32) {
+                float *d = (float *)acc->data + big;
+                const float *src = (const float *)gy->data + small;
+                for (int64_t i = 0; i < bs.inner; i++) d[i] += src[i];
+            } else {
+                double *d = (double *)acc->data + big;
+                const double *src = (const double *)gy->data + small;
+                for (int64_t i = 0; i < bs.inner; i++) d[i] += src[i];
+            }
+        }
+    return true;
+}
+
 static void slice_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                       const bool *need, tg_tensor **gx)
 {

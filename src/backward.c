@@ -442,6 +442,13 @@ static void walk(pass *p)
             }
         }
         if (!any) continue;
+        /* a slice of a tensor whose gradient already has a private
+         * accumulator adds into its rows there (see tg__slice_add_into) */
+        if (n->op == &tg_op_slice && !p->create_graph && !p->anomaly &&
+            need[0] && n->in[0]->bw_stamp == id && n->in[0]->bw_acc &&
+            (n->in[0]->bw_flags & BW_OWNED) &&
+            tg__slice_add_into(n, gy, n->in[0]->bw_acc))
+            continue;
         n->op->vjp(g, n, gy, need, gx);
         for (int i = 0; i < n->n_in && g->status == TG_OK; i++) {
             if (!need[i] || !gx[i]) continue;

@@ -128,6 +128,9 @@ int tg__user_op_count(void);
 /* Slot of op's attribute k in tg_attrs (f[] for REAL, i[] for the integer
  * kinds, 0 for the list); -1 past the four slots. */
 int tg__attr_slot(const tg_op *op, int k);
+/* acc += the gradient of slice node n for its output gradient gy, in
+ * place (ops/slice.c); false when it does not apply. */
+bool tg__slice_add_into(const tg_node *n, const tg_tensor *gy, tg_tensor *acc);
 /* double -> int64_t without undefined behaviour: NaN 0, saturating. */
 int64_t tg__to_i64(double v);
 

@@ -324,30 +324,14 @@ static tg_tensor *fail_out(tg_graph *g, tg_tensor **a, tg_tensor **b)
 }
 
 /* Cut x along axis into n pieces of extent 1, reshaped to `ndim, shape`.
- * Slicing n times costs n copies of the piece forward; but each slice's
- * gradient is a tensor of x's full size, so when x needs a gradient the
- * cut halves recursively instead: log2(n) levels of full-size work
- * rather than n. */
-static void split_rec(tg_tensor *x, int axis, int64_t off, int64_t n,
-                      tg_tensor **out)
-{
-    if (n == 1) {
-        out[off] = x;
-        return;
-    }
-    int64_t h = n / 2;
-    split_rec(tg_slice(x, axis, 0, h, 1), axis, off, h, out);
-    split_rec(tg_slice(x, axis, h, n, 1), axis, off + h, n - h, out);
-}
-
+ * The backward pass adds each piece's gradient into x's accumulator in
+ * place (tg__slice_add_into), so n slices cost n pieces' worth of work in
+ * both directions. */
 static void split(tg_tensor *x, int axis, int64_t n, int ndim,
                   const int64_t *shape, tg_tensor **out)
 {
-    if (tg_requires_grad(x) && tg_is_grad_enabled(x->graph))
-        split_rec(x, axis, 0, n, out);
-    else
-        for (int64_t t = 0; t < n; t++) out[t] = tg_slice(x, axis, t, t + 1, 1);
-    for (int64_t t = 0; t < n; t++) out[t] = tg_reshape(out[t], ndim, shape);
+    for (int64_t t = 0; t < n; t++)
+        out[t] = tg_reshape(tg_slice(x, axis, t, t + 1, 1), ndim, shape);
 }
 
 /* ------------------------------------------------------------- networks */
