@@ -16,7 +16,7 @@ var TG = window.TG || (window.TG = {});
   };
   var cfg = {};
   var eng = null, pts = [], ntrain = 0, csvPts = null;
-  var playing = false, history = [], lastEval = null;
+  var playing = false, lastEval = null, gnorms = new Float64Array(0);
   var G = null, gPos = -1;
   var $ = function (id) { return document.getElementById(id); };
 
@@ -111,10 +111,10 @@ var TG = window.TG || (window.TG = {});
       }
       eng.build(cfg);
       eng.setData(pts, ntrain);
-      history = [];
-      lastEval = eng.eval();
-      history.push(lastEval);
-      history.gnorms = null;
+      hist.n = 0;
+      lastEval = eng.eval(lastEval);
+      histPush(lastEval);
+      loop.stepMs = 0;
       G = null;
       gPos = -1;
       buildNetView();
@@ -192,24 +192,29 @@ var TG = window.TG || (window.TG = {});
    * and scaled from there onto their canvases: one putImageData per frame
    * instead of one per picture. Tile 0 is the boundary (RES square), then
    * the maps (UNIT_RES square, two per row), each in its border. */
-  var atlas = {canvas: document.createElement("canvas"), img: null, words: null, tiles: 0};
+  var atlas = {canvas: document.createElement("canvas"), ctx: null, img: null, words: null, tiles: 0};
+  atlas.ctx = atlas.canvas.getContext("2d");
   var PITCH = UNIT_RES + 2;
-  function atlasTile(t) { /* [x, y, size] of tile t's picture */
-    if (!t) return [1, 1, RES];
-    return [((t - 1) % 2) * PITCH + 1, RES + 2 + Math.floor((t - 1) / 2) * PITCH + 1, UNIT_RES];
+  var tileXY = [0, 0, 0];
+  function atlasTile(t) { /* [x, y, size] of tile t's picture (one array, reused) */
+    if (!t) { tileXY[0] = 1; tileXY[1] = 1; tileXY[2] = RES; return tileXY; }
+    tileXY[0] = ((t - 1) % 2) * PITCH + 1;
+    tileXY[1] = RES + 2 + Math.floor((t - 1) / 2) * PITCH + 1;
+    tileXY[2] = UNIT_RES;
+    return tileXY;
   }
   function atlasReserve(tiles) {
     if (atlas.img && atlas.tiles >= tiles) return;
     var c = atlas.canvas;
     c.width = Math.max(RES + 2, 2 * PITCH);
     c.height = RES + 2 + Math.ceil((tiles - 1) / 2) * PITCH;
-    atlas.img = c.getContext("2d").createImageData(c.width, c.height);
+    atlas.img = atlas.ctx.createImageData(c.width, c.height);
     atlas.words = new Uint32Array(atlas.img.data.buffer);
     atlas.tiles = tiles;
   }
   function atlasDraw(t, canvas) {
     var xy = atlasTile(t), cx = canvas.getContext("2d");
-    cx.imageSmoothingEnabled = true;
+    if (!cx.imageSmoothingEnabled) cx.imageSmoothingEnabled = true;
     cx.drawImage(atlas.canvas, xy[0], xy[1], xy[2], xy[2], 0, 0, canvas.width, canvas.height);
   }
 
@@ -275,6 +280,7 @@ var TG = window.TG || (window.TG = {});
         }
     }
     netView = {units: units, lines: lines, feats: feats};
+    buildGradNorms();
     /* the features' maps do not change: draw them once */
     var fv = new Float32Array(RES * RES);
     feats.forEach(function (f, u) {
@@ -292,48 +298,51 @@ var TG = window.TG || (window.TG = {});
 
   /* the grid's pictures into the atlas, then onto their canvases */
   function drawMaps(grid) {
-    var L = eng.numLayers(), tiles = 2;
-    grid.units.forEach(function (layer) { tiles += layer.length; });
+    var L = eng.numLayers(), tiles = 2, li, u, t, xy, layer;
+    for (li = 0; li < grid.units.length; li++) tiles += grid.units[li].length;
     atlasReserve(tiles);
-    var W = atlas.img.width, words = atlas.words, t = 1, xy = atlasTile(0);
+    var W = atlas.img.width, words = atlas.words;
+    xy = atlasTile(0);
     fill(words, W, xy[0], xy[1], grid.prob, RES, 1, 2, -1);
-    grid.units.forEach(function (layer) {
-      layer.forEach(function (vals) {
-        var mx = 0;
+    for (li = 0, t = 1; li < grid.units.length; li++) {
+      layer = grid.units[li];
+      for (u = 0; u < layer.length; u++) {
+        var vals = layer[u], mx = 0;
         for (var i = 0; i < vals.length; i += 2) mx = Math.max(mx, Math.abs(vals[i]));
         xy = atlasTile(t++);
         fill(words, W, xy[0], xy[1], vals, UNIT_RES, 2, 1 / (mx || 1), 0);
-      });
-    });
+      }
+    }
     xy = atlasTile(t);
     fill(words, W, xy[0], xy[1], grid.prob, UNIT_RES, 2, 2, -1);
-    atlas.canvas.getContext("2d").putImageData(atlas.img, 0, 0);
+    atlas.ctx.putImageData(atlas.img, 0, 0);
     atlasDraw(0, $("boundary"));
-    t = 1;
-    grid.units.forEach(function (layer, li) {
-      layer.forEach(function (vals, u) { atlasDraw(t++, netView.units[li + 1][u]); });
-    });
+    for (li = 0, t = 1; li < grid.units.length; li++)
+      for (u = 0; u < grid.units[li].length; u++) atlasDraw(t++, netView.units[li + 1][u]);
     atlasDraw(t, netView.units[L][0]);
   }
 
-  /* an attribute written only when its text changes (a converged
-   * network's lines change little from frame to frame) */
-  function setAttr(el, k, v) {
-    var key = "_" + k;
-    if (el[key] !== v) { el[key] = v; el.setAttribute(k, v); }
-  }
-
+  /* The weights' lines: each line's sign and its magnitude in steps of
+   * 1/400 of the layer's largest; the attributes (and their strings) are
+   * written only when those change (a converged network's lines change
+   * little from frame to frame). */
   function drawNet() {
     var L = eng.numLayers();
     for (var l = 0; l < L; l++) {
-      var W = eng.weightView(l), mx = 1e-9;
-      for (var i = 0; i < W.length; i++) mx = Math.max(mx, Math.abs(W[i]));
-      netView.lines[l].forEach(function (p, k) {
-        var w = W[k];
-        setAttr(p, "stroke", w >= 0 ? "#2f6fb0" : "#e08a2c");
-        setAttr(p, "stroke-width", (0.3 + 4 * Math.abs(w) / mx).toFixed(2));
-        setAttr(p, "stroke-opacity", (0.25 + 0.75 * Math.abs(w) / mx).toFixed(2));
-      });
+      var W = eng.weightView(l), lines = netView.lines[l], mx = 1e-9, i;
+      for (i = 0; i < W.length; i++) mx = Math.max(mx, Math.abs(W[i]));
+      for (i = 0; i < lines.length; i++) {
+        var p = lines[i], w = W[i], pos = w >= 0, q = Math.round(400 * Math.abs(w) / mx);
+        if (p._pos !== pos) {
+          p._pos = pos;
+          p.setAttribute("stroke", pos ? "#2f6fb0" : "#e08a2c");
+        }
+        if (p._q !== q) {
+          p._q = q;
+          p.setAttribute("stroke-width", (0.3 + q / 100).toFixed(2));
+          p.setAttribute("stroke-opacity", (0.25 + 0.75 * q / 400).toFixed(3));
+        }
+      }
     }
   }
 
@@ -366,40 +375,120 @@ var TG = window.TG || (window.TG = {});
     cv.getContext("2d").drawImage(pl.canvas, 0, 0);
   }
 
+  /* The loss curves: the training and test loss after each frame's
+   * steps, in two arrays of fixed size; when they are full every other
+   * entry is dropped (the curve keeps its shape, the arrays their size). */
+  var HIST_MAX = 600;
+  var hist = {train: new Float64Array(HIST_MAX), test: new Float64Array(HIST_MAX), n: 0};
+  function histPush(e) {
+    if (hist.n === HIST_MAX) {
+      var m = 0;
+      for (var i = 0; i < hist.n; i += 2, m++) {
+        hist.train[m] = hist.train[i];
+        hist.test[m] = hist.test[i];
+      }
+      hist.n = m;
+    }
+    hist.train[hist.n] = e.trainLoss;
+    hist.test[hist.n] = e.testLoss;
+    hist.n++;
+  }
+
   function drawLosses() {
     var cv = $("losses"), cx = cv.getContext("2d"), W = cv.width, H = cv.height;
     cx.clearRect(0, 0, W, H);
-    var mx = 1e-9;
-    history.forEach(function (h) { mx = Math.max(mx, h.trainLoss, isFinite(h.testLoss) ? h.testLoss : 0); });
-    ["trainLoss", "testLoss"].forEach(function (k, i) {
+    var mx = 1e-9, n = hist.n, j;
+    for (j = 0; j < n; j++) {
+      mx = Math.max(mx, hist.train[j]);
+      if (isFinite(hist.test[j])) mx = Math.max(mx, hist.test[j]);
+    }
+    cx.lineWidth = 1.5;
+    for (var i = 0; i < 2; i++) {
+      var a = i ? hist.test : hist.train;
       cx.beginPath();
-      history.forEach(function (h, j) {
-        var x = history.length > 1 ? j / (history.length - 1) * (W - 4) + 2 : 2;
-        var y = H - 4 - (h[k] / mx) * (H - 8);
+      for (j = 0; j < n; j++) {
+        var x = n > 1 ? j / (n - 1) * (W - 4) + 2 : 2;
+        var y = H - 4 - (a[j] / mx) * (H - 8);
         if (j) cx.lineTo(x, y); else cx.moveTo(x, y);
-      });
+      }
       cx.strokeStyle = i ? "#444" : "#2f6fb0";
-      cx.lineWidth = 1.5;
       cx.stroke();
-    });
+    }
+  }
+
+  /* The stats and gradient panels are built once (the gradient panel
+   * per network) and each frame writes only the text that changed. */
+  function setText(el, s) {
+    if (el._text !== s) { el._text = s; el.firstChild.nodeValue = s; }
+  }
+  function textEl(parent, tag, cls) {
+    var el = document.createElement(tag);
+    if (cls) el.className = cls;
+    el.appendChild(document.createTextNode(""));
+    el._text = "";
+    parent.appendChild(el);
+    return el;
+  }
+  var statsView = null;
+  function buildStats() {
+    var box = $("stats");
+    box.textContent = "";
+    var lit = function (s) { box.appendChild(document.createTextNode(s)); };
+    var v = {};
+    lit("step "); v.steps = textEl(box, "b");
+    lit(" \u00b7 epoch "); v.epoch = textEl(box, "span");
+    box.appendChild(document.createElement("br"));
+    lit("training loss "); v.trainLoss = textEl(box, "b");
+    lit(", accuracy "); v.trainAcc = textEl(box, "b");
+    box.appendChild(document.createElement("br"));
+    lit("test loss "); v.testLoss = textEl(box, "b");
+    lit(", accuracy "); v.testAcc = textEl(box, "b");
+    statsView = v;
   }
 
   function drawStats() {
-    var e = lastEval;
-    $("stats").innerHTML =
-      "step <b>" + e.steps + "</b> &middot; epoch " + (e.steps * Math.min(cfg.batch, ntrain) / ntrain).toFixed(1) +
-      "<br>training loss <b>" + TG.fmt(e.trainLoss) + "</b>, accuracy <b>" + (100 * e.trainAcc).toFixed(1) + "%</b>" +
-      "<br>test loss <b>" + TG.fmt(e.testLoss) + "</b>, accuracy <b>" + (100 * e.testAcc).toFixed(1) + "%</b>";
+    var e = lastEval, v = statsView;
+    setText(v.steps, String(e.steps));
+    setText(v.epoch, (e.steps * Math.min(cfg.batch, ntrain) / ntrain).toFixed(1));
+    setText(v.trainLoss, TG.fmt(e.trainLoss));
+    setText(v.trainAcc, (100 * e.trainAcc).toFixed(1) + "%");
+    setText(v.testLoss, TG.fmt(e.testLoss));
+    setText(v.testAcc, (100 * e.testAcc).toFixed(1) + "%");
+  }
+
+  var gnView = null;
+  function buildGradNorms() {
+    var box = $("gnorms"), L = eng.numLayers();
+    box.textContent = "";
+    gnView = {empty: textEl(box, "div"), rows: [], box: box, valid: false};
+    gnorms = new Float64Array(L);
+    gnView.empty.firstChild.nodeValue = "(train a step)";
+    for (var l = 0; l < L; l++) {
+      var row = document.createElement("div");
+      row.className = "gn";
+      row.hidden = true;
+      row.appendChild(document.createElement("span")).textContent = "W" + (l + 1);
+      var bar = row.appendChild(document.createElement("i"));
+      bar._w = -1;
+      gnView.rows.push({row: row, bar: bar, text: textEl(row, "span", "gv")});
+      box.appendChild(row);
+    }
   }
 
   function drawGradNorms() {
-    var g = history.gnorms, box = $("gnorms");
-    if (!g) { box.textContent = "(train a step)"; return; }
-    var mx = Math.max.apply(null, g.concat([1e-12]));
-    box.innerHTML = g.map(function (v, l) {
-      return "<div class='gn'><span>W" + (l + 1) + "</span><i style='width:" +
-             Math.max(1, 160 * v / mx).toFixed(0) + "px'></i> " + TG.fmt(v) + "</div>";
-    }).join("");
+    var g = gnorms, v = gnView, l;
+    if (v.empty.hidden !== v.valid) {
+      v.empty.hidden = v.valid;
+      for (l = 0; l < v.rows.length; l++) v.rows[l].row.hidden = !v.valid;
+    }
+    if (!v.valid) return;
+    var mx = 1e-12;
+    for (l = 0; l < g.length; l++) mx = Math.max(mx, g[l]);
+    for (l = 0; l < g.length; l++) {
+      var r = v.rows[l], w = Math.max(1, Math.round(160 * g[l] / mx));
+      if (r.bar._w !== w) { r.bar._w = w; r.bar.style.width = w + "px"; }
+      setText(r.text, TG.fmt(g[l]));
+    }
   }
 
   var lastDraw = {ms: 0};
@@ -417,33 +506,65 @@ var TG = window.TG || (window.TG = {});
 
   /* ------------------------------------------------------------- loop */
 
-  function trainSteps(k) {
-    eng.train(k);
-    history.gnorms = eng.gradNorms();
-    lastEval = eng.eval();
-    history.push(lastEval);
-    if (history.length > 600) { /* keep the curve light: drop every other */
-      var g = history.gnorms;
-      history = history.filter(function (h, i) { return i % 2 === 0 || i === history.length - 1; });
-      history.gnorms = g;
-    }
+  function afterSteps() {
+    gnorms.set(eng.gradNorms());
+    gnView.valid = true;
+    lastEval = eng.eval(lastEval);
+    histPush(lastEval);
   }
 
-  var frames = {n: 0, work: 0, t0: 0};
-  function frame() {
-    if (playing) {
-      var t0 = performance.now();
-      try {
-        trainSteps(cfg.spf);
-        draw();
-      } catch (e) {
-        setError(e.message);
-        playing = false;
-      }
-      frames.n++;
-      frames.work += performance.now() - t0;
-    }
+  function trainSteps(k) {
+    eng.train(k);
+    afterSteps();
+  }
+
+  /* The training loop. Each animation frame trains, evaluates and draws
+   * within FRAME_BUDGET_MS of the 16.7 ms a 60 Hz display gives it (the
+   * rest is the browser's: style, compositing, the garbage collector).
+   * The drawing's time (evaluation, grid, pictures) is measured each
+   * frame; the training gets what is left, as a number of steps from the
+   * measured time per step, at least one and at most "steps per frame".
+   * A slow machine or a large network trains fewer steps per frame, and
+   * the frames keep coming. */
+  var FRAME_BUDGET_MS = 10;
+  var loop = {stepMs: 0, drawMs: 4, k: 0};
+  function stepsThisFrame() {
+    if (!loop.stepMs) return 1; /* a new network: time one step first */
+    var k = Math.floor(Math.max(0, FRAME_BUDGET_MS - loop.drawMs) / loop.stepMs);
+    return Math.max(1, Math.min(cfg.spf, k));
+  }
+
+  /* the frames while training, for the tests: each frame's
+   * requestAnimationFrame timestamp, its work and its steps */
+  var FR_MAX = 4096;
+  var frames = {n: 0, ts: new Float64Array(FR_MAX), work: 0, steps: 0, rec: false};
+  function frame(now) {
     requestAnimationFrame(frame);
+    if (!playing) return;
+    var t0 = performance.now(), k = stepsThisFrame();
+    try {
+      eng.train(k);
+      var t1 = performance.now();
+      afterSteps();
+      draw();
+    } catch (e) {
+      setError(e.message);
+      playing = false;
+      $("play").textContent = "\u25b6 Train";
+      return;
+    }
+    /* moving averages; one sample moves them at most to twice their
+     * value (a frame in which another process held the core is not
+     * taken for the network's speed) */
+    var t2 = performance.now(), per = (t1 - t0) / k;
+    loop.stepMs = loop.stepMs ? loop.stepMs + 0.25 * (Math.min(per, 2 * loop.stepMs) - loop.stepMs) : per;
+    loop.drawMs += 0.25 * (Math.min(t2 - t1, 2 * loop.drawMs) - loop.drawMs);
+    loop.k = k;
+    if (frames.rec && frames.n < FR_MAX) {
+      frames.ts[frames.n++] = now;
+      frames.work += t2 - t0;
+      frames.steps += k;
+    }
   }
 
   /* ------------------------------------------------------------ tape */
@@ -514,6 +635,7 @@ var TG = window.TG || (window.TG = {});
   }
 
   function bind() {
+    buildStats();
     var feats = $("features");
     TG.FEATURES.forEach(function (q) {
       var l = document.createElement("label");
@@ -590,6 +712,12 @@ var TG = window.TG || (window.TG = {});
 
   /* ------------------------------------------- the tests' interface */
 
+  function copyEval() {
+    var e = lastEval;
+    return {trainLoss: e.trainLoss, testLoss: e.testLoss, trainAcc: e.trainAcc,
+            testAcc: e.testAcc, steps: e.steps};
+  }
+
   var api = {
     readyMs: null,
     config: function () { return JSON.parse(JSON.stringify(cfg)); },
@@ -600,8 +728,8 @@ var TG = window.TG || (window.TG = {});
       if (!rebuild(true)) throw new Error($("error").textContent);
       return api.config();
     },
-    stats: function () { return lastEval; },
-    train: function (steps) { trainSteps(steps); draw(); return lastEval; },
+    stats: function () { return copyEval(); },
+    train: function (steps) { trainSteps(steps); draw(); return copyEval(); },
     /* train in chunks until both accuracies reach `acc` */
     trainUntil: function (acc, maxSteps, chunk) {
       chunk = chunk || 100;
@@ -610,7 +738,7 @@ var TG = window.TG || (window.TG = {});
         if (lastEval.trainAcc >= acc && lastEval.testAcc >= acc) break;
       }
       draw();
-      return lastEval;
+      return copyEval();
     },
     graph: function () { return showGraph(); },
     /* press "step-through" and "next" until the end; what each step showed */
@@ -658,18 +786,55 @@ var TG = window.TG || (window.TG = {});
       t.sort(function (a, b) { return a - b; });
       return t[Math.floor(n / 2)];
     },
+    /* Train as the Train button does for `ms` and report the frames
+     * from their requestAnimationFrame timestamps: the rate, the
+     * intervals' median, 95th percentile and largest, the frames later
+     * than one and a half 60 Hz periods, and each frame's work (training,
+     * evaluation, drawing) and steps. */
     benchFrames: function (ms) {
       return new Promise(function (resolve) {
-        frames = {n: 0, work: 0};
-        var t0 = performance.now();
+        frames.n = 0;
+        frames.work = 0;
+        frames.steps = 0;
+        frames.rec = true;
         playing = true;
         setTimeout(function () {
           playing = false;
-          var el = performance.now() - t0;
-          resolve({frames: frames.n, seconds: el / 1000, fps: frames.n * 1000 / el,
-                   workMsPerFrame: frames.work / Math.max(1, frames.n)});
+          frames.rec = false;
+          var n = frames.n, ts = frames.ts, iv = [];
+          for (var i = 1; i < n; i++) iv.push(ts[i] - ts[i - 1]);
+          iv.sort(function (a, b) { return a - b; });
+          var q = function (f) { return iv.length ? iv[Math.min(iv.length - 1, Math.floor(f * iv.length))] : NaN; };
+          var span = n > 1 ? ts[n - 1] - ts[0] : NaN;
+          resolve({frames: n, seconds: span / 1000, fps: (n - 1) * 1000 / span,
+                   intervalMedianMs: q(0.5), intervalP95Ms: q(0.95), intervalMaxMs: q(1),
+                   late: iv.filter(function (d) { return d > 1.5 * 1000 / 60; }).length,
+                   workMsPerFrame: frames.work / Math.max(1, n),
+                   stepsPerFrame: frames.steps / Math.max(1, n),
+                   steps: frames.steps, stepMs: loop.stepMs, drawMs: loop.drawMs});
         }, ms);
       });
+    },
+    /* a checksum of the boundary canvas's pixels (does the picture move?) */
+    boundaryHash: function () {
+      var cv = $("boundary"), d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+      var h = 2166136261;
+      for (var i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+      return h >>> 0;
+    },
+    /* the loss curve's points (training, test) */
+    lossHistory: function () {
+      return {train: Array.from(hist.train.subarray(0, hist.n)),
+              test: Array.from(hist.test.subarray(0, hist.n))};
+    },
+    /* the gradient panel's and the stats panel's elements: the same
+     * nodes frame after frame (only their text changes) */
+    panelNodes: function () {
+      var n = 0;
+      [$("stats"), $("gnorms")].forEach(function (b) {
+        b.querySelectorAll("*").forEach(function (el) { if (!el._tgSeen) { el._tgSeen = true; n++; } });
+      });
+      return {stats: $("stats").innerText, gnorms: $("gnorms").innerText, newNodes: n};
     },
   };
   window.tgPlayground = api;

@@ -37,6 +37,7 @@ TG.Engine.prototype = {
       "lr=" + cfg.lr, "batch=" + cfg.batch, "l2=" + cfg.l2,
       "bn=" + (cfg.bn ? 1 : 0), "dropout=" + cfg.dropout, "seed=" + cfg.seed,
     ].join(";");
+    this._gen = (this._gen || 0) + 1; /* the views of the old network are stale */
     if (this._build(spec) !== 0) throw new Error(this.error());
   },
   setData: function (pts, ntrain) {
@@ -57,19 +58,28 @@ TG.Engine.prototype = {
     if (isNaN(l) && this.error()) throw new Error(this.error());
     return l;
   },
-  eval: function () {
+  /* the losses and accuracies, into `into` if given (the training loop
+   * reuses one object: no allocation per frame) */
+  eval: function (into) {
     var p = this.M._pg_eval();
     if (!p) throw new Error(this.error());
-    var h = this.M.HEAPF64.subarray(p >> 3, (p >> 3) + 5);
-    return {trainLoss: h[0], testLoss: h[1], trainAcc: h[2], testAcc: h[3],
-            steps: h[4]};
+    var h = this.M.HEAPF64, o = p >> 3, e = into || {};
+    e.trainLoss = h[o];
+    e.testLoss = h[o + 1];
+    e.trainAcc = h[o + 2];
+    e.testAcc = h[o + 3];
+    e.steps = h[o + 4];
+    return e;
   },
-  /* {prob: Float32Array(res^2), units: [[Float32Array]] per hidden layer} */
+  /* {prob: Float32Array(res^2), units: [[Float32Array]] per hidden layer},
+   * views of the module's memory, made again only when the buffer, the
+   * memory or the network changes (not each frame) */
   grid: function (res, lim) {
     var p = this.M._pg_grid(res, lim);
     if (!p) throw new Error(this.error());
+    var H = this.M.HEAPF32, c = this._gridv;
+    if (c && c.p === p && c.H === H && c.res === res && c.gen === this._gen) return c.out;
     var n = res * res, o = (p >> 2);
-    var H = this.M.HEAPF32;
     var out = {prob: H.subarray(o, o + n), units: []};
     o += n;
     for (var l = 1; l < this.numLayers(); l++) {
@@ -77,6 +87,7 @@ TG.Engine.prototype = {
       for (var u = 0; u < this.width(l); u++, o += n) layer.push(H.subarray(o, o + n));
       out.units.push(layer);
     }
+    this._gridv = {p: p, H: H, res: res, gen: this._gen, out: out};
     return out;
   },
   numLayers: function () { return this.M._pg_num_layers(); },
@@ -84,8 +95,12 @@ TG.Engine.prototype = {
   /* W_l [in][out] (row-major) as a view of the module's memory: valid
    * until the next call into the engine (the drawing reads it at once) */
   weightView: function (l) {
-    var n = this.width(l) * this.width(l + 1), w = this.M._pg_weight(l) >> 2;
-    return this.M.HEAPF32.subarray(w, w + n);
+    var w = this.M._pg_weight(l), H = this.M.HEAPF32, v = this._wv || (this._wv = []);
+    var c = v[l];
+    if (c && c.w === w && c.H === H && c.gen === this._gen) return c.view;
+    var n = this.width(l) * this.width(l + 1);
+    v[l] = c = {w: w, H: H, gen: this._gen, view: H.subarray(w >> 2, (w >> 2) + n)};
+    return c.view;
   },
   /* copies of the parameters: W [in][out] (row-major Float32Array), b */
   weights: function (l) {
@@ -102,9 +117,14 @@ TG.Engine.prototype = {
     }
     return {gamma: out[0], beta: out[1], mean: out[2], var: out[3]};
   },
+  /* |dL/dW| per layer at the last step: a view, valid until the next
+   * call into the engine (made again only when the memory or the
+   * network changes) */
   gradNorms: function () {
-    var p = this.M._pg_grad_norms() >> 3;
-    return Array.from(this.M.HEAPF64.subarray(p, p + this.numLayers()));
+    var p = this.M._pg_grad_norms(), H = this.M.HEAPF64, c = this._gnv;
+    if (c && c.p === p && c.H === H && c.gen === this._gen) return c.view;
+    this._gnv = c = {p: p, H: H, gen: this._gen, view: H.subarray(p >> 3, (p >> 3) + this.numLayers())};
+    return c.view;
   },
   graph: function (rows) {
     var p = this._graph(rows);
