@@ -492,15 +492,21 @@ var TG = window.TG || (window.TG = {});
   }
 
   var lastDraw = {ms: 0};
-  function draw() {
+  /* Everything, or (pictures only) the boundary, the units' maps and the
+   * loss curves without the weights' lines and the text panels, which
+   * cost the browser style, layout and paint work each time they change
+   * (docs/benchmarks.md) and which nobody reads at 60 changes a second. */
+  function draw(picturesOnly) {
     var t0 = performance.now();
     var grid = eng.grid(RES, TG.LIM);
     drawMaps(grid);
     drawPoints($("boundary"));
-    drawNet();
     drawLosses();
-    drawStats();
-    drawGradNorms();
+    if (!picturesOnly) {
+      drawNet();
+      drawStats();
+      drawGradNorms();
+    }
     lastDraw.ms = performance.now() - t0;
   }
 
@@ -527,7 +533,10 @@ var TG = window.TG || (window.TG = {});
    * A slow machine or a large network trains fewer steps per frame, and
    * the frames keep coming. */
   var FRAME_BUDGET_MS = 10;
-  var loop = {stepMs: 0, drawMs: 4, k: 0};
+  /* the weights' lines and the text panels while training: at most
+   * every PANELS_MS (and once more when training stops) */
+  var PANELS_MS = 100;
+  var loop = {stepMs: 0, drawMs: 4, k: 0, panelsAt: -Infinity};
   function stepsThisFrame() {
     if (!loop.stepMs) return 1; /* a new network: time one step first */
     var k = Math.floor(Math.max(0, FRAME_BUDGET_MS - loop.drawMs) / loop.stepMs);
@@ -546,7 +555,9 @@ var TG = window.TG || (window.TG = {});
       eng.train(k);
       var t1 = performance.now();
       afterSteps();
-      draw();
+      var panels = now - loop.panelsAt >= PANELS_MS;
+      if (panels) loop.panelsAt = now;
+      draw(!panels);
     } catch (e) {
       setError(e.message);
       playing = false;
@@ -674,6 +685,7 @@ var TG = window.TG || (window.TG = {});
     $("play").addEventListener("click", function () {
       playing = !playing;
       this.textContent = playing ? "\u23f8 Pause" : "\u25b6 Train";
+      if (!playing) draw(); /* the panels as training left them */
     });
     $("step").addEventListener("click", function () { trainSteps(1); draw(); });
     $("reset").addEventListener("click", function () { rebuild(false); });
@@ -801,6 +813,7 @@ var TG = window.TG || (window.TG = {});
         setTimeout(function () {
           playing = false;
           frames.rec = false;
+          draw();
           var n = frames.n, ts = frames.ts, iv = [];
           for (var i = 1; i < n; i++) iv.push(ts[i] - ts[i - 1]);
           iv.sort(function (a, b) { return a - b; });
