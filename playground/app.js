@@ -531,15 +531,18 @@ var TG = window.TG || (window.TG = {});
    * frame; the training gets what is left, as a number of steps from the
    * measured time per step, at least one and at most "steps per frame".
    * A slow machine or a large network trains fewer steps per frame, and
-   * the frames keep coming. */
-  var FRAME_BUDGET_MS = 10;
+   * the frames keep coming. When the drawing alone overruns the budget
+   * (a busy machine: the wall clock counts the time other processes
+   * held the core) the training still gets TRAIN_MIN_MS a frame: fewer
+   * steps would not bring the frames back, only stop the training. */
+  var FRAME_BUDGET_MS = 10, TRAIN_MIN_MS = 2;
   /* the weights' lines and the text panels while training: at most
    * every PANELS_MS (and once more when training stops) */
   var PANELS_MS = 100;
   var loop = {stepMs: 0, drawMs: 4, k: 0, panelsAt: -Infinity};
   function stepsThisFrame() {
     if (!loop.stepMs) return 1; /* a new network: time one step first */
-    var k = Math.floor(Math.max(0, FRAME_BUDGET_MS - loop.drawMs) / loop.stepMs);
+    var k = Math.floor(Math.max(TRAIN_MIN_MS, FRAME_BUDGET_MS - loop.drawMs) / loop.stepMs);
     return Math.max(1, Math.min(cfg.spf, k));
   }
 
