@@ -29,7 +29,13 @@
  * with pb, pr re-derived from the two spatial sizes (tight_pads) so that
  * each adjoint reproduces the other side's exact size.
  *
- * Kernels: per sample and group, im2col (columns [Cg KH KW, P Q]) and one
+ * Kernels: f32 goes to oneDNN's convolution primitives where the measured
+ * rule says they win (ops/conv_dnnl.h: forward, backward-data for the
+ * transposed direction, backward-weights; in oneDNN's blocked layouts with
+ * reorders from and to NCHW), falling back to the path below whenever
+ * oneDNN declines or fails. Otherwise (f64, one-channel images, small
+ * calls, builds without oneDNN, WebAssembly):
+ * per sample and group, im2col (columns [Cg KH KW, P Q]) and one
  * product through the engine's gemm (ops/gemm.h); col2im for the
  * transposed direction. A 1x1 kernel at stride 1 without padding needs no
  * columns: the image is its own column matrix. Samples are split across
@@ -39,6 +45,7 @@
 #include <omp.h>
 
 #include "ops/array.h"
+#include "ops/conv_dnnl.h"
 #include "ops/gemm.h"
 #include "tapegrad/ops_conv.h"
 
@@ -71,12 +78,7 @@
  * far from int64 overflow). */
 #define TG_CONV_ATTR_MAX (INT64_C(1) << 30)
 
-typedef struct cgeo {
-    int64_t N, C, H, W;    /* image side                     */
-    int64_t O, P, Q;       /* column side                    */
-    int64_t G, KH, KW;     /* groups, kernel                 */
-    int64_t sh, sw, dh, dw, pt, pl;
-} cgeo;
+typedef tg_conv_geo cgeo; /* ops/conv_dnnl.h */
 
 static int op_rank(const tg_op *d)
 {
@@ -561,6 +563,18 @@ static int team(int64_t N, int64_t flops)
 KERNELS(float, tg__gemm_f32)
 KERNELS(double, tg__gemm_f64)
 
+/* y [N, C, H, W] += b[c]: the transposed convolution's bias after
+ * oneDNN's backward-data (which has none) */
+static void add_bias_float(const cgeo *q, float *y, const float *b)
+{
+    int64_t HW = q->H * q->W;
+    for (int64_t n = 0; n < q->N; n++)
+        for (int64_t c = 0; c < q->C; c++) {
+            float *p = y + (n * q->C + c) * HW, v = b[c];
+            for (int64_t k = 0; k < HW; k++) p[k] += v;
+        }
+}
+
 /* Geometry of a node: image is the image-side tensor, cols the column
  * side, (KH, KW) the kernel. */
 static cgeo geometry(const tg_node *n, const tg_tensor *img,
@@ -616,6 +630,10 @@ static tg_status conv_fwd(tg_graph *g, tg_node *n)
         }
         return TG_OK;
     }
+    if (x->dtype == TG_F32 &&
+        tg__conv_dnnl(TG_CONV_FWD, &q, n->out->data, x->data, w->data,
+                      b ? b->data : NULL))
+        return TG_OK;
     int nt = team(q.N, q.O * q.P * q.Q * (q.C / q.G) * q.KH * q.KW);
     bool fail;
     void *cols = col_buffers(g, n, &q, nt, 0, &fail);
@@ -646,6 +664,12 @@ static tg_status convt_fwd(tg_graph *g, tg_node *n)
         }
         return TG_OK;
     }
+    if (x->dtype == TG_F32 &&
+        tg__conv_dnnl(TG_CONV_BWD_DATA, &q, y->data, x->data, w->data,
+                      NULL)) {
+        if (b) add_bias_float(&q, y->data, b->data);
+        return TG_OK;
+    }
     int nt = team(q.N, q.O * q.P * q.Q * (q.C / q.G) * q.KH * q.KW);
     bool fail;
     void *cols = col_buffers(g, n, &q, nt, 0, &fail);
@@ -672,6 +696,10 @@ static tg_status convw_fwd(tg_graph *g, tg_node *n)
         memset(dw->data, 0, (size_t)dw->numel * es);
         return TG_OK;
     }
+    if (x->dtype == TG_F32 &&
+        tg__conv_dnnl(TG_CONV_BWD_WEIGHTS, &q, dw->data, x->data, gy->data,
+                      NULL))
+        return TG_OK;
     int nt = team(q.N, q.O * q.P * q.Q * (q.C / q.G) * q.KH * q.KW);
     size_t colsz = direct(&q) ? 0
                               : (size_t)(q.C / q.G * q.KH * q.KW) *
