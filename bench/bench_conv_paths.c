@@ -200,5 +200,10 @@ int main(int argc, char **argv)
                    tg__conv_dnnl_impl(ck, &q));
         }
     }
+    /* everything this program made (the sanitizer build checks leaks) */
+    for (int i = 0; i < NS; i++) {
+        tg_graph_free(jobs[i][0].g);
+        free(jobs[i][0].x), free(jobs[i][0].w), free(jobs[i][0].gy);
+    }
     return 0;
 }
