@@ -140,6 +140,64 @@ tg_status tg_array_feature_stats(const tg_array *a, float *mean, float *std);
 tg_status tg_array_standardize(tg_array *a, const float *mean,
                                const float *std);
 
+/* ----------------------------------------------------- image augmentation
+ *
+ * Random shifts and mirror images of the training images, drawn anew for
+ * every batch (torchvision's RandomCrop(size, padding=p) followed by
+ * RandomHorizontalFlip, on a batch tensor). Use them on the batch that
+ * tg_batcher_next returned, before the forward pass, and not on the test
+ * set:
+ *
+ *   tg_augment_opts ao = {.max_shift = 2, .hflip = true, .fill = bg};
+ *   while (tg_batcher_next(b, g, TG_F32, &x, &y) > 0) {
+ *       tg_images_augment(x, tg_graph_rng(g), &ao);
+ *       ... forward, backward, step ...
+ *   }
+ *
+ * The draws come from the tg_rng given, so a seed fixes them. */
+
+/* What happens to one image: mirrored left-right when `flip`, then moved
+ * dy rows down and dx columns right (negative: up, left). */
+typedef struct tg_image_move {
+    int dy, dx;
+    bool flip;
+} tg_image_move;
+
+/* Apply moves[i] to image i of x in place: with m the image mirrored when
+ * moves[i].flip (m[r][c] = x[r][W-1-c]) and x itself otherwise,
+ *     out[r][c] = m[r - dy][c - dx]   where that lies inside the image,
+ *     out[r][c] = fill                elsewhere (the pixels moved in).
+ * x is [N, H, W] or [N, C, H, W] (every channel of an image moves
+ * together), f32 or f64, and a per-step input leaf (tg_input,
+ * tg_batcher_next) that no op has read yet: a parameter, a constant or an
+ * op's output is refused. moves holds N entries; a shift of H rows or W
+ * columns or more leaves only fill. Errors (sticky on x's graph, with the
+ * function, x's shape and a hint): TG_ERR_ARG for NULL arguments, another
+ * rank or dtype, a non-input; TG_ERR_STATE for a stale tensor;
+ * TG_ERR_OOM (one image of scratch). x is untouched on error, and a poison
+ * x returns its graph's error at once. */
+tg_status tg_images_move(tg_tensor *x, const tg_image_move *moves,
+                         double fill);
+
+typedef struct tg_augment_opts {
+    int max_shift; /* dy, dx uniform in [-max_shift, max_shift] (padding
+                      by max_shift, then a random crop); 0: no shift     */
+    bool hflip;    /* mirror with probability 1/2                       */
+    double fill;   /* the pixels moved in: the background's value (0 for
+                      raw pixels, -mean/std after standardising)         */
+} tg_augment_opts;
+
+/* Draw one move per image of x from r and apply it (tg_images_move).
+ * Per image, in this order: flip = the top bit of tg_rng_next(r) (when
+ * hflip), then dy and dx, each max_shift - k for k uniform in
+ * [0, 2 max_shift] (an unbiased bounded draw from tg_rng_next; when
+ * max_shift > 0). moves_out, when not NULL, receives the N moves drawn.
+ * Errors as tg_images_move, and TG_ERR_ARG for a NULL r or opts or a
+ * max_shift outside [0, min(H, W) - 1]; nothing is drawn then. */
+tg_status tg_images_augment(tg_tensor *x, tg_rng *r,
+                            const tg_augment_opts *opts,
+                            tg_image_move *moves_out);
+
 /* ---------------------------------------------------------- mini-batches */
 
 typedef struct tg_batch_opts {

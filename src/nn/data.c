@@ -1081,3 +1081,170 @@ int64_t tg_batcher_next(tg_batcher *b, tg_graph *g, tg_dtype dt,
     b->pos += k;
     return hi - lo;
 }
+
+/* ----------------------------------------------------- image augmentation */
+
+/* Shared checks of tg_images_move and tg_images_augment: x is a fresh
+ * per-step input [N, H, W] or [N, C, H, W] of a float dtype. Writes the
+ * sizes (C = 1 for rank 3). */
+static tg_status images_check(const char *who, tg_tensor *x, int64_t *n,
+                              int64_t *c, int64_t *h, int64_t *w)
+{
+    if (!x) return tg__set_last_error(TG_ERR_ARG, "%s: x is NULL", who);
+    if (tg__stale(x)) return tg__stale_fail(who, x);
+    if (x->flags & TG_TF_POISON)
+        return x->graph && x->graph->status ? x->graph->status
+                                            : TG_ERR_STATE;
+    char sh[TG_SHAPE_BUF];
+    tg__fmt_shape(sh, x->ndim, x->shape);
+    if (x->ndim != 3 && x->ndim != 4)
+        return tg__nn_fail(x->graph, TG_ERR_ARG,
+                           "%s: x has shape %s; hint: a batch of images "
+                           "[N, H, W] or [N, C, H, W]",
+                           who, sh);
+    if (x->dtype != TG_F32 && x->dtype != TG_F64)
+        return tg__nn_fail(x->graph, TG_ERR_ARG,
+                           "%s: x %s has dtype %s; hint: images are f32 or "
+                           "f64",
+                           who, sh, tg_dtype_name(x->dtype));
+    if (x->node || !(x->flags & TG_TF_INPUT))
+        return tg__nn_fail(x->graph, TG_ERR_ARG,
+                           "%s: x %s is %s, not an input; hint: augment "
+                           "the batch from tg_batcher_next or tg_input "
+                           "before any op reads it",
+                           who, sh,
+                           x->node ? "an op's output"
+                           : (x->flags & TG_TF_PARAM)    ? "a parameter"
+                           : (x->flags & TG_TF_CONSTANT) ? "a constant"
+                                                         : "a leaf");
+    *n = x->shape[0];
+    *c = x->ndim == 4 ? x->shape[1] : 1;
+    *h = x->shape[x->ndim - 2];
+    *w = x->shape[x->ndim - 1];
+    return TG_OK;
+}
+
+/* One image of c planes of h x w elements of es bytes, moved in place
+ * through the scratch copy `tmp` (one plane). */
+static void image_move(unsigned char *img, unsigned char *tmp, int64_t c,
+                       int64_t h, int64_t w, size_t es, tg_image_move m,
+                       const unsigned char *fill)
+{
+    size_t plane = (size_t)(h * w) * es;
+    for (int64_t k = 0; k < c; k++, img += plane) {
+        memcpy(tmp, img, plane);
+        for (int64_t r = 0; r < h; r++) {
+            unsigned char *dst = img + (size_t)(r * w) * es;
+            int64_t sr = r - m.dy;
+            /* columns whose source c - dx lies inside [0, w) */
+            int64_t lo = m.dx > 0 ? m.dx : 0, hi = w + (m.dx < 0 ? m.dx : 0);
+            if (sr < 0 || sr >= h || lo >= hi) lo = hi = 0;
+            for (int64_t col = 0; col < lo; col++)
+                memcpy(dst + (size_t)col * es, fill, es);
+            for (int64_t col = hi > lo ? hi : 0; col < w; col++)
+                memcpy(dst + (size_t)col * es, fill, es);
+            if (lo >= hi) continue;
+            const unsigned char *src = tmp + (size_t)(sr * w) * es;
+            if (!m.flip) {
+                memcpy(dst + (size_t)lo * es, src + (size_t)(lo - m.dx) * es,
+                       (size_t)(hi - lo) * es);
+            } else {
+                for (int64_t col = lo; col < hi; col++)
+                    memcpy(dst + (size_t)col * es,
+                           src + (size_t)(w - 1 - (col - m.dx)) * es, es);
+            }
+        }
+    }
+}
+
+/* Draw k uniform in [0, bound) without bias (rejection on the top
+ * sliver, as the batcher's shuffle does). */
+static uint64_t draw_below(tg_rng *r, uint64_t bound)
+{
+    uint64_t lim = UINT64_MAX - UINT64_MAX % bound, u;
+    do u = tg_rng_next(r);
+    while (u >= lim);
+    return u % bound;
+}
+
+/* The moves of tg_images_move (given) or tg_images_augment (drawn from r
+ * with o); the callers have checked that moves, or r and o, are there. */
+static tg_status images_apply(const char *who, tg_tensor *x,
+                              const tg_image_move *moves, tg_rng *r,
+                              const tg_augment_opts *o, tg_image_move *out,
+                              double fill)
+{
+    int64_t n = 0, c = 0, h = 0, w = 0;
+    tg_status st = images_check(who, x, &n, &c, &h, &w);
+    if (st != TG_OK) return st;
+    char sh[TG_SHAPE_BUF];
+    tg__fmt_shape(sh, x->ndim, x->shape);
+    if (o && (o->max_shift < 0 || (n > 0 && (o->max_shift >= h ||
+                                             o->max_shift >= w))))
+        return tg__nn_fail(x->graph, TG_ERR_ARG,
+                           "%s: max_shift %d for images of %lld x %lld "
+                           "(x %s); hint: 0 <= max_shift < min(H, W), "
+                           "e.g. 2 or 4 for 28 x 28",
+                           who, o->max_shift, (long long)h, (long long)w, sh);
+    if (x->numel == 0) return TG_OK;
+    size_t es = x->dtype == TG_F32 ? sizeof(float) : sizeof(double);
+    unsigned char fb[sizeof(double)];
+    if (x->dtype == TG_F32) {
+        float f = (float)fill;
+        memcpy(fb, &f, sizeof f);
+    } else {
+        memcpy(fb, &fill, sizeof fill);
+    }
+    unsigned char *tmp = tg__malloc((size_t)(h * w) * es);
+    if (!tmp)
+        return tg__nn_fail(x->graph, TG_ERR_OOM,
+                           "%s: out of memory for one image of %lld x %lld "
+                           "(x %s)",
+                           who, (long long)h, (long long)w, sh);
+    size_t img = (size_t)(c * h * w) * es;
+    for (int64_t i = 0; i < n; i++) {
+        tg_image_move m;
+        if (moves) {
+            m = moves[i];
+        } else {
+            m = (tg_image_move){0, 0, false};
+            if (o->hflip) m.flip = tg_rng_next(r) >> 63;
+            if (o->max_shift > 0) {
+                uint64_t span = 2 * (uint64_t)o->max_shift + 1;
+                m.dy = o->max_shift - (int)draw_below(r, span);
+                m.dx = o->max_shift - (int)draw_below(r, span);
+            }
+            if (out) out[i] = m;
+        }
+        image_move((unsigned char *)x->data + (size_t)i * img, tmp, c, h, w,
+                   es, m, fb);
+    }
+    tg__free(tmp);
+    return TG_OK;
+}
+
+tg_status tg_images_move(tg_tensor *x, const tg_image_move *moves,
+                         double fill)
+{
+    if (!moves && x && !tg__stale(x) && !(x->flags & TG_TF_POISON))
+        return tg__nn_fail(x->graph, TG_ERR_ARG,
+                           "tg_images_move: moves is NULL; hint: one "
+                           "tg_image_move per image of x");
+    if (!moves && !x)
+        return tg__set_last_error(TG_ERR_ARG, "tg_images_move: x is NULL");
+    return images_apply("tg_images_move", x, moves, NULL, NULL, NULL, fill);
+}
+
+tg_status tg_images_augment(tg_tensor *x, tg_rng *r,
+                            const tg_augment_opts *opts,
+                            tg_image_move *moves_out)
+{
+    const char *who = "tg_images_augment";
+    if (x && !tg__stale(x) && !(x->flags & TG_TF_POISON) && (!r || !opts))
+        return tg__nn_fail(x->graph, TG_ERR_ARG,
+                           "%s: %s is NULL; hint: tg_graph_rng(g) and a "
+                           "tg_augment_opts",
+                           who, !r ? "the rng" : "opts");
+    return images_apply(who, x, NULL, r, opts, moves_out,
+                        opts ? opts->fill : 0);
+}
