@@ -1265,6 +1265,16 @@ static void cnn_fast(void)
     TT_CHECK(run_demo(NULL, args) == 0);
     TT_CONTAINS(out_buf, "model: conv 3x3 1->16, BN, ReLU, max pool 2 | "
                          "conv 3x3 16->32");
+    /* the recipe it says it uses: the defaults, --fast changes only the
+     * data and the epochs */
+    TT_CONTAINS(out_buf, "dropout 0.25, linear 1568->128, ReLU, dropout "
+                         "0.25, linear 128->10");
+    TT_CONTAINS(out_buf, "training: AdamW, lr 0.002 (cosine decay to 0), "
+                         "weight decay 0.05 on the conv and linear\n  "
+                         "weights, batch 128, 1 epoch,");
+    TT_CONTAINS(out_buf, "augmentation of the training images (drawn per "
+                         "batch from seed 0):\n    shifts by up to 2 px "
+                         "(pad and crop), left-right flips of half of them");
     double acc = after("final test accuracy: ");
     TT_CHECK(acc > 70 && acc <= 100); /* chance is 10% */
     /* confusion matrix: every test image once, the diagonal is acc */
@@ -1358,6 +1368,13 @@ static void cnn_fast(void)
         TT_CHECK(file_exists(dir, "cnn_curves.svg"));
         TT_CHECK(file_exists(dir, "cnn_features.svg"));
     }
+    /* the recipe's options are checked before any training */
+    snprintf(args, sizeof args, "cnn --fast --shift 9 --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 2);
+    TT_CONTAINS(out_buf, "--shift must be an integer in 0..8 (got 9)");
+    snprintf(args, sizeof args, "cnn --fast --dropout 1 --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 2);
+    TT_CONTAINS(out_buf, "--dropout must be a number in 0..0.95 (got 1)");
 }
 
 /* ------------------------------------------------------------------ unet */
