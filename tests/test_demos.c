@@ -1261,19 +1261,21 @@ static void cnn_fast(void)
     const char *dir = "demos-out/cnn";
     clean(dir);
     char args[256];
-    snprintf(args, sizeof args, "cnn --fast --out %s", dir);
+    /* with the augmentation of --long, so the demo's use of it runs */
+    snprintf(args, sizeof args, "cnn --fast --shift 2 --flip --out %s", dir);
     TT_CHECK(run_demo(NULL, args) == 0);
     TT_CONTAINS(out_buf, "model: conv 3x3 1->16, BN, ReLU, max pool 2 | "
                          "conv 3x3 16->32");
     /* the recipe it says it uses: the defaults, --fast changes only the
-     * data and the epochs */
+     * data and the epochs, and the augmentation asked for */
     TT_CONTAINS(out_buf, "dropout 0.1, linear 1568->128, ReLU, dropout "
                          "0.1, linear 128->10");
     TT_CONTAINS(out_buf, "training: AdamW, lr 0.002 (cosine decay to 0), "
                          "weight decay 0.05 on the conv and linear\n  "
                          "weights, batch 128, 1 epoch,");
     TT_CONTAINS(out_buf, "augmentation of the training images (drawn per "
-                         "batch from seed 0):\n    left-right flips of half of them\n");
+                         "batch from seed 0):\n    shifts by up to 2 px (pad and crop), "
+                         "left-right flips of half of them\n");
     double acc = after("final test accuracy: ");
     TT_CHECK(acc > 70 && acc <= 100); /* chance is 10% */
     /* confusion matrix: every test image once, the diagonal is acc */
