@@ -99,7 +99,7 @@ static void run_plan(const tg_bin_call *c, const tg_node *n, tg_tensor *out,
     const char *a = n->in[0]->data, *b = n->in[1]->data;
     if (p->rows == 1) {
         int64_t len = p->inner, s0 = p->step[0], s1 = p->step[1];
-        if (len < TG_PAR_MIN || omp_get_max_threads() == 1) {
+        if (len <= TG_PAR_MIN || omp_get_max_threads() == 1) {
             run1(c, f64, len, y, a, s0, b, s1);
             return;
         }
@@ -158,7 +158,7 @@ void tg__binary_run_call(const tg_node *n, tg_tensor *out, const tg_bin_call *c)
     const tg_tensor *x0 = n->in[0], *x1 = n->in[1];
     int64_t na = x0->numel, nb = x1->numel, no = out->numel;
     if (no == 0) return;
-    if (no < TG_PAR_MIN && (na == no || na == 1) && (nb == no || nb == 1)) {
+    if (no <= TG_PAR_MIN && (na == no || na == 1) && (nb == no || nb == 1)) {
         /* Small and unbroadcast along any dim (the general path would make
          * one run of it): straight to the kernel, no threads. */
         run1(c, out->dtype == TG_F64, no, out->data, x0->data, na == no,

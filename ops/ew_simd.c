@@ -10,7 +10,7 @@ void tg__par_map_f32(int64_t n, float *y, const float *x, tg_map_kernel k,
                      tg_kp p)
 {
     tg_map_f32_fn f = tg__kernels()->map[k].f32;
-    if (n < TG_PAR_MIN || omp_get_max_threads() == 1) {
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
         f(n, y, x, p);
         return;
     }
@@ -26,7 +26,7 @@ void tg__par_map_f64(int64_t n, double *y, const double *x, tg_map_kernel k,
                      tg_kp p)
 {
     tg_map_f64_fn f = tg__kernels()->map[k].f64;
-    if (n < TG_PAR_MIN || omp_get_max_threads() == 1) {
+    if (n <= TG_PAR_MIN || omp_get_max_threads() == 1) {
         f(n, y, x, p);
         return;
     }

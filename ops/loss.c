@@ -161,19 +161,28 @@ static tg_status ce_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return class_shape(g, n, n->in[0], n->in[1], "logits");
 }
 
+/* Small inputs never enter an OpenMP region: one with a false `if`
+ * clause still sets up a team of one (about 1.3 us of CPU here, twice per
+ * training step). */
 #define CE_FWD(T, SFX)                                                      \
+    static double ce_row_##SFX(int64_t i, int64_t C, const T *x,            \
+                               const tg_tensor *l)                          \
+    {                                                                       \
+        const T *xr = x + i * C;                                            \
+        T m = tg__row_max_##SFX(C, xr);                                     \
+        double s = tg__row_expsum_##SFX(C, NULL, xr, m);                    \
+        return (double)m + log(s) - (double)xr[tg__index_at(l, i)];         \
+    }                                                                       \
     static double ce_fwd_##SFX(int64_t N, int64_t C, const T *x,            \
                                const tg_tensor *l)                          \
     {                                                                       \
         double total = 0;                                                   \
-        bool par = N * C > TG_PAR_MIN;                                      \
-        _Pragma("omp parallel for reduction(+ : total) if (par)")           \
-        for (int64_t i = 0; i < N; i++) {                                   \
-            const T *xr = x + i * C;                                        \
-            T m = tg__row_max_##SFX(C, xr);                                 \
-            double s = tg__row_expsum_##SFX(C, NULL, xr, m);                \
-            total += (double)m + log(s) - (double)xr[tg__index_at(l, i)];   \
+        if (N * C <= TG_PAR_MIN) {                                          \
+            for (int64_t i = 0; i < N; i++) total += ce_row_##SFX(i, C, x, l); \
+            return total;                                                   \
         }                                                                   \
+        _Pragma("omp parallel for reduction(+ : total)")                    \
+        for (int64_t i = 0; i < N; i++) total += ce_row_##SFX(i, C, x, l);  \
         return total;                                                       \
     }
 CE_FWD(float, f32)
@@ -222,20 +231,27 @@ static tg_status ce_bw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 }
 
 #define CE_BW(T, SFX)                                                       \
+    static void ce_bw_row_##SFX(int64_t i, int64_t C, T *z, T gn,           \
+                                const T *x, const tg_tensor *l)             \
+    {                                                                       \
+        const T *xr = x + i * C;                                            \
+        T *zr = z + i * C;                                                  \
+        T m = tg__row_max_##SFX(C, xr);                                     \
+        T sc = (T)(gn / tg__row_expsum_##SFX(C, zr, xr, m));                \
+        _Pragma("omp simd")                                                 \
+        for (int64_t k = 0; k < C; k++) zr[k] *= sc;                        \
+        zr[tg__index_at(l, i)] -= gn;                                       \
+    }                                                                       \
     static void ce_bw_##SFX(int64_t N, int64_t C, T *z, T gv, const T *x,   \
                             const tg_tensor *l)                             \
     {                                                                       \
         T gn = (T)(gv / (double)N);                                         \
-        _Pragma("omp parallel for if (N * C > TG_PAR_MIN)")                 \
-        for (int64_t i = 0; i < N; i++) {                                   \
-            const T *xr = x + i * C;                                        \
-            T *zr = z + i * C;                                              \
-            T m = tg__row_max_##SFX(C, xr);                                 \
-            T sc = (T)(gn / tg__row_expsum_##SFX(C, zr, xr, m));            \
-            _Pragma("omp simd")                                             \
-            for (int64_t k = 0; k < C; k++) zr[k] *= sc;                    \
-            zr[tg__index_at(l, i)] -= gn;                                   \
+        if (N * C <= TG_PAR_MIN) {                                          \
+            for (int64_t i = 0; i < N; i++) ce_bw_row_##SFX(i, C, z, gn, x, l); \
+            return;                                                         \
         }                                                                   \
+        _Pragma("omp parallel for")                                         \
+        for (int64_t i = 0; i < N; i++) ce_bw_row_##SFX(i, C, z, gn, x, l); \
     }
 CE_BW(float, f32)
 CE_BW(double, f64)

@@ -242,8 +242,23 @@ void tg__bcast_offsets(const tg_bcast *p, int64_t row, int64_t *oa,
 
 /* ------------------------------------------------------- kernels (core) */
 
-/* Threads: split [0,n) into chunks for OpenMP above this many elements. */
-#define TG_PAR_MIN 32768
+/* Threads: an elementwise kernel, reduction or row loop over n elements
+ * stays on the calling thread while n <= TG_PAR_MIN, and is split into
+ * chunks across the OpenMP team above it. This is the one work threshold
+ * of the kernels (the matrix products have theirs in ops/gemm.h, the
+ * optimizer's step in src/nn/optim.c). Default TG_PAR_MIN_DEFAULT; the
+ * environment variable TG_PAR_MIN (a non-negative integer, read once when
+ * the library loads) replaces it, which the tests use to reach the
+ * threaded paths with small tensors. Why 2^18: with the passive wait
+ * policy a parallel region wakes a sleeping worker, 12-20 us on the 2-core
+ * VM (docs/architecture.md, "Kernels and threads"), and a streaming kernel
+ * moves about 0.1-0.2 ns per f32 element on one core; splitting saves half
+ * of the serial time, which pays for the wake-up only from about 2^18
+ * elements (relu or add: 25-50 us serial). At the previous 32,768 every
+ * activation of a batch-128 MLP woke the worker for 2-3 us of work. */
+#define TG_PAR_MIN_DEFAULT ((int64_t)1 << 18)
+extern int64_t tg__par_min;
+#define TG_PAR_MIN tg__par_min
 
 /* Adopt the thread count of the latest tg_set_num_threads in the calling
  * thread (OpenMP keeps the count per thread); cheap when nothing changed.

@@ -10,6 +10,20 @@
 
 /* --------------------------------------------------------------- threads */
 
+/* The kernels' serial threshold (internal.h, TG_PAR_MIN); TG_PAR_MIN in the
+ * environment replaces the default when it is a whole non-negative
+ * number, and is ignored otherwise. */
+int64_t tg__par_min = TG_PAR_MIN_DEFAULT;
+
+__attribute__((constructor)) static void par_min_from_env(void)
+{
+    const char *e = getenv("TG_PAR_MIN");
+    if (!e || !*e) return;
+    char *end;
+    long long v = strtoll(e, &end, 10);
+    if (*end == 0 && v >= 0) tg__par_min = (int64_t)v;
+}
+
 /* OpenBLAS's thread count is global, but OpenMP's is a per-thread setting:
  * omp_set_num_threads changes the calling thread's only, and threads made
  * later start from OMP_NUM_THREADS. So the request is published here with
