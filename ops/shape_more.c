@@ -5,12 +5,17 @@
  * one_hot, arange, linspace, eye, zeros, ones, *_like.
  *
  * pad(x; pad, mode, value): each output coordinate o along a padded dim
- * (left pad l, input extent n) reads input coordinate j = o - l mapped by
- * the mode:
+ * (left pad l, right pad r, input extent n; the output has n + l + r)
+ * reads input coordinate j = o - l mapped by the mode:
  *   constant   j in [0, n) ? j : none (the value)
  *   reflect    -j for j < 0, 2(n-1) - j for j >= n (the edge not repeated)
  *   replicate  clamp(j, 0, n-1)
- *   circular   j mod n
+ *   circular   j in [0, n) ? j : cl + ((o - max(l, 0)) mod k)
+ * A negative pad crops (as PyTorch): j = o - l skips the first -l
+ * elements, the output ends -r early. Reflect and replicate mirror or
+ * repeat the edges of the whole input; circular wraps around the k = n -
+ * cl - cr elements the crops keep (cl = max(-l, 0), cr = max(-r, 0)), as
+ * PyTorch crops first and then wraps.
  * pad is linear in x (plus the constant), so its VJP is the transpose of
  * that map: pad_backward(g) adds g[o] into x[j(o)] (the padded positions'
  * gradients land on the elements they copied). pad_backward is linear
@@ -83,33 +88,45 @@ static tg_status pad_rule(tg_graph *g, tg_node *n, int nd, const int64_t *xs,
     for (int d = 0; d < nd; d++) {
         int64_t l, r, x = xs[d];
         pads_of(n, nd, d, &l, &r);
-        if (l < 0 || r < 0 || l > INT64_MAX / 16 || r > INT64_MAX / 16)
+        if (l < -INT64_MAX / 16 || r < -INT64_MAX / 16 ||
+            l > INT64_MAX / 16 || r > INT64_MAX / 16)
             return tg__op_fail(g, n, TG_ERR_ARG,
-                               "pad (%lld, %lld) of dim %d is negative or "
-                               "too large for %s %s; hint: pads are >= 0 "
-                               "(crop with slice)",
+                               "pad (%lld, %lld) of dim %d is too large for "
+                               "%s %s; hint: pads within +-2^59",
                                (long long)l, (long long)r, d, what,
                                tg__fmt_shape(sb, nd, xs));
-        if ((l || r) && mode == PAD_REFLECT && (l >= x || r >= x))
+        if (x + l + r < 0) /* |l|, |r| <= INT64_MAX / 16: no overflow */
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "pad (%lld, %lld) of dim %d crops more than "
+                               "its extent %lld in %s %s; hint: negative "
+                               "pads crop, and extent + left + right must "
+                               "be >= 0",
+                               (long long)l, (long long)r, d, (long long)x,
+                               what, tg__fmt_shape(sb, nd, xs));
+        if ((l > 0 || r > 0) && mode == PAD_REFLECT && (l >= x || r >= x))
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "reflect pad (%lld, %lld) of dim %d must be "
                                "smaller than its extent in %s %s; hint: "
                                "replicate or constant take any pad",
                                (long long)l, (long long)r, d, what,
                                tg__fmt_shape(sb, nd, xs));
-        if ((l || r) && mode == PAD_CIRCULAR && (l > x || r > x))
+        /* circular: the kept elements (after cropping) are the period */
+        int64_t kept = x - (l < 0 ? -l : 0) - (r < 0 ? -r : 0);
+        if ((l > 0 || r > 0) && mode == PAD_CIRCULAR && (l > kept || r > kept))
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "circular pad (%lld, %lld) of dim %d exceeds "
-                               "its extent in %s %s; hint: at most one "
-                               "period on each side",
-                               (long long)l, (long long)r, d, what,
+                               "the %lld element%s kept of %s %s; hint: at "
+                               "most one period on each side",
+                               (long long)l, (long long)r, d,
+                               (long long)(kept > 0 ? kept : 0),
+                               kept == 1 ? "" : "s", what,
                                tg__fmt_shape(sb, nd, xs));
-        if ((l || r) && mode == PAD_REPLICATE && x == 0)
+        if ((l > 0 || r > 0) && mode == PAD_REPLICATE && x == 0)
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "replicate pad of dim %d of size 0 in %s %s; "
                                "hint: there is no edge to replicate",
                                d, what, tg__fmt_shape(sb, nd, xs));
-        outs[d] = x + l + r; /* both <= INT64_MAX / 16: no overflow */
+        outs[d] = x + l + r;
     }
     int64_t cnt;
     if (!tg__numel(nd, outs, &cnt))
@@ -142,7 +159,9 @@ static tg_status padb_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     for (int d = 0; d < nd; d++) {
         int64_t l, r;
         pads_of(n, nd, d, &l, &r);
-        if (l < 0 || r < 0 || l > h->shape[d] || r > h->shape[d] - l)
+        if (l < -INT64_MAX / 16 || r < -INT64_MAX / 16 ||
+            l > INT64_MAX / 16 || r > INT64_MAX / 16 ||
+            h->shape[d] - l - r < 0)
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "pad (%lld, %lld) of dim %d does not fit g "
                                "%s; hint: g has the padded shape",
@@ -179,7 +198,13 @@ static int64_t **pad_maps(tg_graph *g, const tg_node *n, int nd,
                 switch (n->attr.MODE) {
                 case PAD_REFLECT: j = j < 0 ? -j : 2 * (x - 1) - j; break;
                 case PAD_REPLICATE: j = j < 0 ? 0 : x - 1; break;
-                case PAD_CIRCULAR: j = ((j % x) + x) % x; break;
+                case PAD_CIRCULAR: {
+                    /* the period is what the crops keep: [cl, x - cr) */
+                    int64_t cl = l < 0 ? -l : 0, cr = r < 0 ? -r : 0;
+                    int64_t kept = x - cl - cr, k = o - (l > 0 ? l : 0);
+                    j = ((k % kept) + kept) % kept + cl;
+                    break;
+                }
                 default: j = -1;
                 }
             }
@@ -292,7 +317,12 @@ TG_BUILTIN_OP(pad,
         "pad(x, pad=[2,1], mode=replicate) | x=2x3; "
         "pad(x, pad=[0,1,1,2], mode=circular) | x=3x4; "
         "pad(x, pad=[3,3], mode=circular) | x=3; "
-        "pad(x, pad=[1,1], value=2.5) | x=5");
+        "pad(x, pad=[1,1], value=2.5) | x=5; "
+        "pad(x, pad=[-1,2,1,-2], value=0.5) | x=4x5; "
+        "pad(x, pad=[2,-1,-1,-1], mode=reflect) | x=3x4; "
+        "pad(x, pad=[-2,3], mode=replicate) | x=2x4; "
+        "pad(x, pad=[-1,2], mode=circular) | x=2x5; "
+        "pad(x, pad=[2,-3], mode=circular) | x=5");
 TG_BUILTIN_OP(pad_backward,
     .n_inputs = 1,
     .attrs = {{"pad", TG_ATTR_SHAPE, 0, true},
@@ -303,7 +333,9 @@ TG_BUILTIN_OP(pad_backward,
     .cases = "pad_backward(h, pad=[1,2]) | h=3x7; "
         "pad_backward(h, pad=[1,1,2,0], mode=reflect) | h=2x5x6; "
         "pad_backward(h, pad=[2,1], mode=replicate) | h=2x6; "
-        "pad_backward(h, pad=[0,1,1,2], mode=circular) | h=6x5");
+        "pad_backward(h, pad=[0,1,1,2], mode=circular) | h=6x5; "
+        "pad_backward(h, pad=[-1,2,1,-2], mode=constant) | h=3x6; "
+        "pad_backward(h, pad=[-1,2], mode=circular) | h=2x6");
 
 tg_tensor *tg_pad(tg_tensor *x, int npad, const int64_t *pad, tg_padding_mode mode,
                   double value)

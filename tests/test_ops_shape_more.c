@@ -262,6 +262,105 @@ static void creation(void)
     tg_graph_free(g);
 }
 
+/* Negative pads crop (PyTorch). On [0 1 2 3 4] the tables are
+ * torch.nn.functional.pad's outputs (PyTorch 1.13), by hand: reflect and
+ * replicate read j = o - l of the whole input, circular wraps around the
+ * elements the crops keep. */
+static void pad_negative(void)
+{
+    static const struct {
+        int mode;
+        int64_t l, r;
+        int n;
+        double v[8];
+    } tab[] = {
+        {TG_PADDING_CONSTANT, -1, 2, 6, {1, 2, 3, 4, 9, 9}},
+        {TG_PADDING_CONSTANT, 2, -3, 4, {9, 9, 0, 1}},
+        {TG_PADDING_CONSTANT, -5, 0, 0, {0}},
+        {TG_PADDING_CONSTANT, -2, -1, 2, {2, 3}},
+        {TG_PADDING_REFLECT, -1, 2, 6, {1, 2, 3, 4, 3, 2}},
+        {TG_PADDING_REFLECT, 2, -1, 6, {2, 1, 0, 1, 2, 3}},
+        {TG_PADDING_REFLECT, -4, 3, 4, {4, 3, 2, 1}},
+        {TG_PADDING_REFLECT, 3, -4, 4, {3, 2, 1, 0}},
+        {TG_PADDING_REPLICATE, -1, 2, 6, {1, 2, 3, 4, 4, 4}},
+        {TG_PADDING_REPLICATE, 2, -1, 6, {0, 0, 0, 1, 2, 3}},
+        {TG_PADDING_REPLICATE, 3, -4, 4, {0, 0, 0, 0}},
+        {TG_PADDING_CIRCULAR, -1, 2, 6, {1, 2, 3, 4, 1, 2}},
+        {TG_PADDING_CIRCULAR, 2, -1, 6, {2, 3, 0, 1, 2, 3}},
+        {TG_PADDING_CIRCULAR, -2, -1, 2, {2, 3}},
+        {TG_PADDING_CIRCULAR, 2, -3, 4, {0, 1, 0, 1}},
+    };
+    for (int dt = 0; dt < 2; dt++)
+        for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
+            tg_graph *g = tg_graph_new();
+            tg_tensor *x = tg_arange(g, dt ? TG_F32 : TG_F64, 0, 5, 1);
+            expect(tg_pad(x, 2, (int64_t[]){tab[k].l, tab[k].r},
+                          (tg_padding_mode)tab[k].mode, 9),
+                   TG_SHAPE(tab[k].n), tab[k].v);
+            TT_CHECK(tg_graph_error(g) == NULL);
+            tg_graph_free(g);
+        }
+    /* two dims: crop rows, pad columns */
+    tg_graph *g = tg_graph_new();
+    tg_tensor *m = seq(g, TG_F64, TG_SHAPE(3, 2), true); /* [[1 2][3 4][5 6]] */
+    tg_tensor *y = tg_pad(m, 4, (int64_t[]){1, -1, -1, 0}, TG_PADDING_CONSTANT, 0);
+    expect(y, TG_SHAPE(2, 2), (double[]){0, 3, 0, 5});
+    /* gradient: the cropped elements get 0, the others their weights */
+    tg_tensor *w = tg_input(g, TG_F64, TG_SHAPE(2, 2), (double[]){1, 10, 100, 1000});
+    TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(w, y))) == TG_OK);
+    expect(m->grad, TG_SHAPE(3, 2), (double[]){0, 0, 10, 0, 1000, 0});
+    /* circular (-1, 2) on [1..5] reads 2 3 4 5 2 3: element 2 gets w0 + w4 */
+    tg_tensor *x = seq(g, TG_F64, TG_SHAPE(5), true);
+    tg_tensor *w6 = tg_input(g, TG_F64, TG_SHAPE(6),
+                             (double[]){1, 10, 100, 1000, 1e4, 1e5});
+    TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(w6, tg_pad(x, 2, (int64_t[]){-1, 2},
+                                                      TG_PADDING_CIRCULAR, 0)))) == TG_OK);
+    expect(x->grad, TG_SHAPE(5), (double[]){0, 1 + 1e4, 10 + 1e5, 100, 1000});
+    /* the adjoint with negative pads: x's shape is g's minus the pads */
+    tg_tensor *h = seq(g, TG_F64, TG_SHAPE(6), false);
+    tg_tensor *hb = tg_pad_backward(h, 2, (int64_t[]){-1, 2}, TG_PADDING_CIRCULAR);
+    expect(hb, TG_SHAPE(5), (double[]){0, 1 + 5, 2 + 6, 3, 4});
+    /* empty: an extent cropped to 0, and 0 + 1 - 1 */
+    tg_tensor *e = tg_pad(seq(g, TG_F64, TG_SHAPE(2, 0), false), 2,
+                          (int64_t[]){1, -1}, TG_PADDING_CONSTANT, 0);
+    TT_CHECK(e->ndim == 2 && e->shape[1] == 0 && e->numel == 0);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+
+    static const struct {
+        int mode;
+        int64_t l, r;
+        const char *msg;
+    } bad[] = {
+        {TG_PADDING_CONSTANT, -4, -2,
+         "tg_pad: pad (-4, -2) of dim 0 crops more than its extent 5 in x "
+         "[5]; hint: negative pads crop, and extent + left + right must be "
+         ">= 0"},
+        {TG_PADDING_CIRCULAR, 3, -3,
+         "tg_pad: circular pad (3, -3) of dim 0 exceeds the 2 elements kept "
+         "of x [5]; hint: at most one period on each side"},
+        {TG_PADDING_REFLECT, -1, 5,
+         "tg_pad: reflect pad (-1, 5) of dim 0 must be smaller than its "
+         "extent in x [5]; hint: replicate or constant take any pad"},
+        {TG_PADDING_CONSTANT, INT64_MIN / 2, 1,
+         "tg_pad: pad (-4611686018427387904, 1) of dim 0 is too large for "
+         "x [5]; hint: pads within +-2^59"},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        g = tg_graph_new();
+        tg_pad(seq(g, TG_F64, TG_SHAPE(5), false), 2,
+               (int64_t[]){bad[k].l, bad[k].r}, (tg_padding_mode)bad[k].mode, 0);
+        TT_STREQ(tg_graph_error(g), bad[k].msg);
+        tg_graph_free(g);
+    }
+    g = tg_graph_new();
+    tg_pad_backward(seq(g, TG_F64, TG_SHAPE(3), false), 2, (int64_t[]){-1, 5},
+                    TG_PADDING_CONSTANT);
+    TT_STREQ(tg_graph_error(g), "tg_pad_backward: pad (-1, 5) of dim 0 does not "
+                                "fit g [3]; hint: g has the padded shape");
+    tg_graph_free(g);
+}
+
 static void errors(void)
 {
     static const char *want[] = {
@@ -309,5 +408,5 @@ static void errors(void)
     TT_CHECK(tg_arange(NULL, TG_F64, 0, 1, 1) == NULL);
 }
 
-TT_RUN(TT(pad_values), TT(stack_split), TT(roll_tri_diag), TT(repeats), TT(creation),
+TT_RUN(TT(pad_values), TT(pad_negative), TT(stack_split), TT(roll_tri_diag), TT(repeats), TT(creation),
        TT(errors))

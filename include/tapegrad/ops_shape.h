@@ -93,7 +93,11 @@ typedef enum tg_padding_mode {
 /* pad(x, pad[0..npad), mode, value): torch.nn.functional.pad. pad holds
  * (left, right) pairs from the last dim backwards: {1, 2} pads the last
  * dim with 1 before and 2 after; {1, 1, 2, 2} also the one before it.
- * Pads are >= 0 (crop with tg_slice). value is used by constant only.
+ * A negative pad crops, as PyTorch: {-1, 2} drops the first element and
+ * appends two; extent + left + right must be >= 0. Reflect and replicate
+ * mirror or repeat the edges of the whole input; circular wraps around
+ * the elements the crops keep ({-1, 2} of [1 2 3 4 5] is [2 3 4 5 2 3]).
+ * value is used by constant only.
  * Gradient: pad_backward(g) (the padded positions add into the elements
  * they copied). */
 tg_tensor *tg_pad(tg_tensor *x, int npad, const int64_t *pad, tg_padding_mode mode,
