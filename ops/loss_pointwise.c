@@ -32,6 +32,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdarg.h>
 
 #define RED i[0]     /* tg_reduction, every op here */
 #define LOGT i[1]    /* kl_div: log_target */
@@ -505,4 +506,217 @@ tg_tensor *tg_margin_ranking_loss(tg_tensor *x1, tg_tensor *x2, tg_tensor *y,
     tg_attrs at = red_attrs(reduction, margin);
     tg_tensor *in[3] = {x1, x2, y};
     return tg__apply(TG_OP_margin_ranking_loss, in, 3, &at);
+}
+
+/* ------------------------------------------- embedding and triplet losses
+ * Compositions of ops (no backward of their own), PyTorch's formulas:
+ *   cosine_embedding_loss(x1, x2, y): c = <x1, x2> / sqrt((|x1|^2 + 1e-12)
+ *     (|x2|^2 + 1e-12)) along the last dim; r = 1 - c where y == 1,
+ *     max(0, c - margin) where y == -1, 0 for other labels.
+ *   hinge_embedding_loss(x, y): r = x where y != -1, plus max(0, margin -
+ *     x) where y != 1 (so y = 1 gives x, y = -1 the hinge).
+ *   triplet_margin_loss(a, p, n): d(u, v) = |u - v + eps|_p along the last
+ *     dim; r = max(0, d(a, p) - d(a, n) + margin); swap: d(a, n) becomes
+ *     min(d(a, n), d(p, n)).
+ * The max(0, .) is relu: at the kink the gradient is 0 (PyTorch's
+ * clamp_min passes it there; the point has measure zero). */
+
+static tg_tensor *comp_fail(tg_graph *g, tg_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static tg_tensor *comp_fail(tg_graph *g, tg_status st, const char *fmt, ...)
+{
+    char m[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    tg__fail(g, st, "%s", m);
+    return &g->poison;
+}
+
+/* Inputs present, live and on one graph; the graph without error. */
+static bool comp_enter(const char *who, int n, tg_tensor *const *t,
+                       const char *const *names, tg_tensor **ret)
+{
+    for (int i = 0; i < n; i++)
+        if (!t[i]) {
+            tg__set_last_error(TG_ERR_ARG, "%s: %s is NULL", who, names[i]);
+            *ret = NULL;
+            return false;
+        }
+    for (int i = 0; i < n; i++)
+        if (tg__stale(t[i])) {
+            tg__stale_fail(who, t[i]);
+            *ret = &t[i]->graph->poison;
+            return false;
+        }
+    tg_graph *g = t[0]->graph;
+    for (int i = 1; i < n; i++)
+        if (t[i]->graph != g) {
+            *ret = comp_fail(g, TG_ERR_ARG,
+                             "%s: %s belongs to another graph than %s; hint: "
+                             "build all inputs on one graph",
+                             who, names[i], names[0]);
+            return false;
+        }
+    for (int i = 0; i < n; i++)
+        if (g->status != TG_OK || (t[i]->flags & TG_TF_POISON)) {
+            *ret = &g->poison;
+            return false;
+        }
+    return true;
+}
+
+static bool bcast_ok(const tg_tensor *a, const tg_tensor *b)
+{
+    for (int k = 1; k <= a->ndim && k <= b->ndim; k++) {
+        int64_t x = a->shape[a->ndim - k], y = b->shape[b->ndim - k];
+        if (x != y && x != 1 && y != 1) return false;
+    }
+    return true;
+}
+
+static tg_tensor *reduce_loss(tg_tensor *r, tg_reduction red)
+{
+    if (red == TG_REDUCTION_SUM) return tg_sum_all(r);
+    if (red == TG_REDUCTION_MEAN) return tg_mean_all(r);
+    return r;
+}
+
+static bool red_ok(tg_graph *g, const char *who, tg_reduction red,
+                   tg_tensor **ret)
+{
+    if (red == TG_REDUCTION_NONE || red == TG_REDUCTION_MEAN ||
+        red == TG_REDUCTION_SUM)
+        return true;
+    *ret = comp_fail(g, TG_ERR_ARG,
+                     "%s: reduction %d is not none (0), mean (1) or sum (2); "
+                     "hint: reduction=mean in an expression, "
+                     "TG_REDUCTION_MEAN in C",
+                     who, (int)red);
+    return false;
+}
+
+/* The labels y: f32, f64 or i64; compared with +-1 in their own dtype. */
+static tg_tensor *label_is(tg_tensor *y, double v, bool equal)
+{
+    tg_tensor *c = tg_full(y->graph, y->dtype, 0, NULL, v);
+    return equal ? tg_eq(y, c) : tg_ne(y, c);
+}
+
+tg_tensor *tg_cosine_embedding_loss(tg_tensor *x1, tg_tensor *x2,
+                                    tg_tensor *y, double margin,
+                                    tg_reduction reduction)
+{
+    const char *who = "tg_cosine_embedding_loss";
+    tg_tensor *r, *in[3] = {x1, x2, y};
+    static const char *const names[3] = {"x1", "x2", "y"};
+    if (!comp_enter(who, 3, in, names, &r)) return r;
+    tg_graph *g = x1->graph;
+    if (!red_ok(g, who, reduction, &r)) return r;
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF], s3[TG_SHAPE_BUF];
+    tg__fmt_shape(s1, x1->ndim, x1->shape);
+    tg__fmt_shape(s2, x2->ndim, x2->shape);
+    tg__fmt_shape(s3, y->ndim, y->shape);
+    int64_t n = x1->ndim == 2 ? (x1->shape[0] == 1 ? x2->shape[0] : x1->shape[0]) : 1;
+    if (x1->ndim < 1 || x1->ndim > 2 || x2->ndim != x1->ndim ||
+        y->ndim != x1->ndim - 1 || !bcast_ok(x1, x2) ||
+        (y->ndim == 1 && y->shape[0] != n))
+        return comp_fail(g, TG_ERR_SHAPE,
+                         "%s: x1 %s, x2 %s, y %s; hint: x1 and x2 [N, D] "
+                         "(or [D]) of one shape, y [N] (or 0-d)",
+                         who, s1, s2, s3);
+    if (!tg_dtype_is_float(x1->dtype) || x2->dtype != x1->dtype ||
+        y->dtype == TG_BOOL)
+        return comp_fail(g, TG_ERR_DTYPE,
+                         "%s: x1 %s, x2 %s, y %s; hint: x1 and x2 of one "
+                         "float dtype, y f32, f64 or i64 labels (1 or -1)",
+                         who, tg_dtype_name(x1->dtype), tg_dtype_name(x2->dtype),
+                         tg_dtype_name(y->dtype));
+    int64_t ax = x1->ndim - 1;
+    tg_tensor *dot = tg_sum(tg_mul(x1, x2), 1, &ax, false);
+    tg_tensor *m1 = tg_add_scalar(tg_sum(tg_mul(x1, x1), 1, &ax, false), 1e-12);
+    tg_tensor *m2 = tg_add_scalar(tg_sum(tg_mul(x2, x2), 1, &ax, false), 1e-12);
+    tg_tensor *cos = tg_div(dot, tg_sqrt(tg_mul(m1, m2)));
+    tg_tensor *zero = tg_full(g, x1->dtype, 0, NULL, 0);
+    tg_tensor *pos = tg_where(label_is(y, 1, true),
+                              tg_add_scalar(tg_neg(cos), 1), zero);
+    tg_tensor *neg = tg_where(label_is(y, -1, true),
+                              tg_relu(tg_add_scalar(cos, -margin)), zero);
+    return reduce_loss(tg_add(pos, neg), reduction);
+}
+
+tg_tensor *tg_hinge_embedding_loss(tg_tensor *x, tg_tensor *y, double margin,
+                                   tg_reduction reduction)
+{
+    const char *who = "tg_hinge_embedding_loss";
+    tg_tensor *r, *in[2] = {x, y};
+    static const char *const names[2] = {"x", "y"};
+    if (!comp_enter(who, 2, in, names, &r)) return r;
+    tg_graph *g = x->graph;
+    if (!red_ok(g, who, reduction, &r)) return r;
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+    if (!bcast_ok(x, y))
+        return comp_fail(g, TG_ERR_SHAPE,
+                         "%s: x %s and y %s do not broadcast; hint: y holds "
+                         "one label (1 or -1) per element of x",
+                         who, tg__fmt_shape(s1, x->ndim, x->shape),
+                         tg__fmt_shape(s2, y->ndim, y->shape));
+    if (!tg_dtype_is_float(x->dtype) || y->dtype == TG_BOOL)
+        return comp_fail(g, TG_ERR_DTYPE,
+                         "%s: x %s, y %s; hint: x f32 or f64, y f32, f64 or "
+                         "i64 labels (1 or -1)",
+                         who, tg_dtype_name(x->dtype), tg_dtype_name(y->dtype));
+    tg_tensor *zero = tg_full(g, x->dtype, 0, NULL, 0);
+    tg_tensor *hinge = tg_where(label_is(y, 1, false),
+                                tg_relu(tg_add_scalar(tg_neg(x), margin)), zero);
+    tg_tensor *self = tg_where(label_is(y, -1, false), x, zero);
+    return reduce_loss(tg_add(hinge, self), reduction);
+}
+
+tg_tensor *tg_triplet_margin_loss(tg_tensor *anchor, tg_tensor *positive,
+                                  tg_tensor *negative, double margin,
+                                  double p, double eps, bool swap,
+                                  tg_reduction reduction)
+{
+    const char *who = "tg_triplet_margin_loss";
+    tg_tensor *r, *in[3] = {anchor, positive, negative};
+    static const char *const names[3] = {"anchor", "positive", "negative"};
+    if (!comp_enter(who, 3, in, names, &r)) return r;
+    tg_graph *g = anchor->graph;
+    if (!red_ok(g, who, reduction, &r)) return r;
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF], s3[TG_SHAPE_BUF];
+    if (anchor->ndim < 1 || anchor->ndim > 2 || positive->ndim != anchor->ndim ||
+        negative->ndim != anchor->ndim || !bcast_ok(anchor, positive) ||
+        !bcast_ok(anchor, negative) || !bcast_ok(positive, negative))
+        return comp_fail(g, TG_ERR_SHAPE,
+                         "%s: anchor %s, positive %s, negative %s; hint: "
+                         "three [N, D] (or [D]) tensors of one shape",
+                         who, tg__fmt_shape(s1, anchor->ndim, anchor->shape),
+                         tg__fmt_shape(s2, positive->ndim, positive->shape),
+                         tg__fmt_shape(s3, negative->ndim, negative->shape));
+    if (!tg_dtype_is_float(anchor->dtype) || positive->dtype != anchor->dtype ||
+        negative->dtype != anchor->dtype)
+        return comp_fail(g, TG_ERR_DTYPE,
+                         "%s: anchor %s, positive %s, negative %s; hint: one "
+                         "float dtype",
+                         who, tg_dtype_name(anchor->dtype),
+                         tg_dtype_name(positive->dtype),
+                         tg_dtype_name(negative->dtype));
+    if (!(p > 0) || !isfinite(eps))
+        return comp_fail(g, TG_ERR_ARG,
+                         "%s: p = %g, eps = %g; hint: p > 0 (2 is Euclidean), "
+                         "eps finite (PyTorch's 1e-6)",
+                         who, p, eps);
+    int64_t ax = anchor->ndim - 1;
+    tg_tensor *d_ap = tg_norm(tg_add_scalar(tg_sub(anchor, positive), eps), p,
+                              1, &ax, false);
+    tg_tensor *d_an = tg_norm(tg_add_scalar(tg_sub(anchor, negative), eps), p,
+                              1, &ax, false);
+    if (swap)
+        d_an = tg_minimum(d_an, tg_norm(tg_add_scalar(tg_sub(positive, negative),
+                                                      eps),
+                                        p, 1, &ax, false));
+    return reduce_loss(tg_relu(tg_add_scalar(tg_sub(d_ap, d_an), margin)),
+                       reduction);
 }

@@ -475,7 +475,7 @@ static int parse_call(parser *p, int fi, int npos, int nlen)
     node(p, id)->kw = (int)kwbase;
 
     int args[TG_EXPR_MAX_ARGS];
-    int nargs = 0;
+    int nargs = 0, npos_args = 0;
     next(p); /* '(' */
     if (++p->depth > MAX_DEPTH) {
         fail_at(p, npos, nlen, TG_ERR_FORMAT, NULL,
@@ -511,6 +511,46 @@ static int parse_call(parser *p, int fi, int npos, int nlen)
             tg__kw_val v = {0};
             if (!parse_kw_value(p, f, &f->kw[ki], &v)) return -1;
             p->e->kws[kwbase + ki] = v;
+        } else if (f->make) {
+            /* a creation function: positional numbers (or a list) fill
+             * its first keywords; zeros(2, 3) collects a shape */
+            int ap = p->tpos;
+            int slot = f->shape_varargs && npos_args > 0 ? 0 : npos_args;
+            if (slot >= f->n_pos) {
+                char kb[200], hint[300];
+                kw_list(f, kb, sizeof kb);
+                snprintf(hint, sizeof hint, "%s takes: %s", f->name, kb);
+                fail_at(p, ap, p->tlen, TG_ERR_FORMAT, hint,
+                        "%s takes at most %d positional number%s", f->name,
+                        f->n_pos, f->n_pos == 1 ? "" : "s");
+                return -1;
+            }
+            tg__kw_val *v = &e->kws[kwbase + slot];
+            if (v->given && !(slot == 0 && npos_args > 0)) {
+                fail_at(p, ap, p->tlen, TG_ERR_FORMAT, NULL,
+                        "keyword %s given twice", f->kw[slot].name);
+                return -1;
+            }
+            if (slot == 0 && npos_args > 0) { /* zeros(2, 3, ...) */
+                if (v->n != npos_args || is_op(p, '[') || is_op(p, '(')) {
+                    fail_at(p, ap, p->tlen, TG_ERR_FORMAT, NULL,
+                            "%s: write the size as numbers, zeros(2, 3), or "
+                            "as one list, zeros([2, 3])",
+                            f->name);
+                    return -1;
+                }
+                if (v->n == TG_MAX_DIMS) {
+                    fail_at(p, ap, p->tlen, TG_ERR_FORMAT, NULL,
+                            "%s: more than %d dims", f->name, TG_MAX_DIMS);
+                    return -1;
+                }
+                tg__kw_val one = {0};
+                if (!parse_kw_value(p, f, &f->kw[0], &one)) return -1;
+                v->list[v->n++] = one.list[0];
+            } else {
+                if (!parse_kw_value(p, f, &f->kw[slot], v)) return -1;
+            }
+            npos_args++;
         } else {
             int ap = p->tpos;
             int a = parse_sum(p);
@@ -1009,7 +1049,8 @@ static tg_tensor *eval_node(evalctx *c, int id)
             t[i] = eval_node(c, c->e->argv[n->args + i]);
             if (!t[i]) return NULL;
         }
-        return checked(c, n, tg__expr_invoke(f, t, n->nargs, &c->e->kws[n->kw]));
+        return checked(c, n, tg__expr_invoke_on(f, c->g, c->dt, t, n->nargs,
+                                                &c->e->kws[n->kw]));
     }
     }
     return eval_fail(c, n, TG_ERR_STATE, "bad node");

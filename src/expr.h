@@ -7,7 +7,8 @@
  *   power   := primary ('**' unary)?          right-associative
  *   primary := NUMBER | NAME | NAME '(' args ')' | '(' expr ')'
  *   args    := [arg (',' arg)*]
- *   arg     := NAME '=' kwvalue | expr
+ *   arg     := NAME '=' kwvalue | expr     (a creation function's
+ *                                            positional args: kwvalue)
  *   kwvalue := ['-'] NUMBER | NAME | ('[' | '(') [kwvalue (',' kwvalue)*] (']' | ')')
  *
  * So -x**2 is -(x**2) and 2**-1 is 0.5, as in Python. Calls name ops by
@@ -44,6 +45,11 @@ typedef struct tg__kw_val {
 
 typedef tg_tensor *(*tg__expr_call)(tg_tensor *const *t, int nt,
                                     const tg__kw_val *kw);
+/* A function with no tensor argument (arange, zeros, eye, ...): it builds
+ * a constant on g; dt is the evaluation dtype, the default when the call
+ * gives no dtype keyword. */
+typedef tg_tensor *(*tg__expr_make)(tg_graph *g, tg_dtype dt,
+                                    const tg__kw_val *kw);
 
 typedef struct tg__expr_func {
     const char *name;  /* C API name without tg_ */
@@ -53,6 +59,13 @@ typedef struct tg__expr_func {
     tg__expr_call call;/* otherwise a composition (op NULL)             */
     unsigned index_args; /* bit i: tensor argument i holds indices or
                             labels (never differentiated)            */
+    tg__expr_make make;  /* a creation function (min_t = max_t = 0):
+                            positional arguments are numbers that fill
+                            the first n_pos keywords in order          */
+    int n_pos;
+    bool shape_varargs;  /* zeros(2, 3): positional ints form the shape */
+    const char *cases;   /* a composition's gradient-check cases, in the
+                            form of tg_op.cases (`check --all-ops`)    */
 } tg__expr_func;
 
 /* Functions 0 .. tg__expr_num_funcs()-1 (the count grows when ops are
@@ -61,9 +74,15 @@ int tg__expr_num_funcs(void);
 const tg__expr_func *tg__expr_func_at(int i);
 
 /* Call function f with nt tensors and its keyword values kw[] (as many as
- * f->kw declares). NULL or the poison tensor on error. */
+ * f->kw declares). NULL or the poison tensor on error. A creation
+ * function (f->make) needs the graph: tg__expr_invoke_on passes it with
+ * the default dtype; tg__expr_invoke takes the graph of t[0] (NULL when
+ * there is no tensor and no graph). */
 tg_tensor *tg__expr_invoke(const tg__expr_func *f, tg_tensor *const *t,
                            int nt, const tg__kw_val *kw);
+tg_tensor *tg__expr_invoke_on(const tg__expr_func *f, tg_graph *g,
+                              tg_dtype dt, tg_tensor *const *t, int nt,
+                              const tg__kw_val *kw);
 
 /* Index of the function `name` (len bytes), or -1. */
 int tg__expr_find_func(const char *name, size_t len);

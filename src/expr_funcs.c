@@ -9,6 +9,8 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 
 typedef const tg__kw_val KW;
 
@@ -269,6 +271,153 @@ static const tg__kw_spec kw_normalize[TG_EXPR_MAX_KW] = {
     {"p", TG_ATTR_REAL, 2, false}, {"dim", TG_ATTR_INT, 1, false},
     {"eps", TG_ATTR_REAL, 1e-12, false}};
 
+/* Creation functions: no tensor argument; numbers in PyTorch's order
+ * (arange(end), arange(start, end, step), linspace(start, end, steps),
+ * eye(n, m), zeros(2, 3), full([2, 3], 1.5)) or keywords. dtype defaults
+ * to the evaluation dtype (--dtype), so zeros(2) + x never mixes dtypes;
+ * PyTorch's integer default for arange(5) and full(s, 7) is dtype=i64. */
+static tg_dtype kw_dtype(KW *k, tg_dtype dt)
+{
+    return k->given ? (tg_dtype)(int)k->num : dt;
+}
+static tg_tensor *make_fail(tg_graph *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static tg_tensor *make_fail(tg_graph *g, const char *fmt, ...)
+{
+    char m[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    if (!g) {
+        tg__set_last_error(TG_ERR_ARG, "%s", m);
+        return NULL;
+    }
+    if (g->status == TG_OK) tg__fail(g, TG_ERR_ARG, "%s", m);
+    return &g->poison;
+}
+static tg_tensor *m_arange(tg_graph *g, tg_dtype dt, KW *k)
+{
+    double start = k[0].num, end = k[1].num;
+    if (!k[1].given) {
+        if (!k[0].given)
+            return make_fail(g, "tg_arange: no end; hint: arange(end), "
+                                "arange(start, end, step) or end=...");
+        end = start; /* arange(5) counts 0 .. 4 */
+        start = 0;
+    }
+    return tg_arange(g, kw_dtype(&k[3], dt), start, end, k[2].num);
+}
+static tg_tensor *m_linspace(tg_graph *g, tg_dtype dt, KW *k)
+{
+    return tg_linspace(g, kw_dtype(&k[3], dt), k[0].num, k[1].num,
+                       kw_l(k[2].num));
+}
+static tg_tensor *m_eye(tg_graph *g, tg_dtype dt, KW *k)
+{
+    int64_t n = kw_l(k[0].num);
+    return tg_eye(g, kw_dtype(&k[2], dt), n, k[1].given ? kw_l(k[1].num) : n);
+}
+/* The shape of zeros/ones/full: size=[...] or its alias shape=[...]. */
+static const tg__kw_val *make_shape(tg_graph *g, const char *who,
+                                    const tg__kw_val *size,
+                                    const tg__kw_val *shape)
+{
+    if (size->given && shape->given) {
+        make_fail(g, "%s: both size and shape given; hint: one of them",
+                  who);
+        return NULL;
+    }
+    const tg__kw_val *s = size->given ? size : shape->given ? shape : NULL;
+    if (!s) {
+        make_fail(g, "%s: no size; hint: %s(2, 3) or %s(size=[2, 3]); "
+                     "size=[] is 0-d",
+                  who, who + 3, who + 3);
+        return NULL;
+    }
+    if (s->n < 0 || s->n > TG_MAX_DIMS) {
+        make_fail(g, "%s: %d dims; hint: at most %d", who, s->n,
+                  TG_MAX_DIMS);
+        return NULL;
+    }
+    for (int i = 0; i < s->n; i++)
+        if (s->list[i] < 0) {
+            char sb[TG_SHAPE_BUF];
+            make_fail(g, "%s: size %s has a negative extent; hint: extents "
+                         "are >= 0",
+                      who, tg__fmt_shape(sb, s->n, s->list));
+            return NULL;
+        }
+    return s;
+}
+static tg_tensor *m_full_of(tg_graph *g, tg_dtype dt, const char *who,
+                            KW *size, KW *shape, double v)
+{
+    KW *s = make_shape(g, who, size, shape);
+    if (!s) return g ? &g->poison : NULL;
+    return tg_full(g, dt, s->n, s->list, v);
+}
+static tg_tensor *m_zeros(tg_graph *g, tg_dtype dt, KW *k)
+{
+    return m_full_of(g, kw_dtype(&k[1], dt), "tg_zeros", &k[0], &k[2], 0);
+}
+static tg_tensor *m_ones(tg_graph *g, tg_dtype dt, KW *k)
+{
+    return m_full_of(g, kw_dtype(&k[1], dt), "tg_ones", &k[0], &k[2], 1);
+}
+static tg_tensor *m_full(tg_graph *g, tg_dtype dt, KW *k)
+{
+    return m_full_of(g, kw_dtype(&k[2], dt), "tg_full", &k[0], &k[3],
+                     k[1].num);
+}
+static const tg__kw_spec kw_arange[TG_EXPR_MAX_KW] = {
+    {"start", TG_ATTR_REAL, 0, false}, {"end", TG_ATTR_REAL, 0, false},
+    {"step", TG_ATTR_REAL, 1, false}, {"dtype", TG_ATTR_DTYPE, 0, false}};
+static const tg__kw_spec kw_linspace[TG_EXPR_MAX_KW] = {
+    {"start", TG_ATTR_REAL, 0, true}, {"end", TG_ATTR_REAL, 0, true},
+    {"steps", TG_ATTR_I64, 0, true}, {"dtype", TG_ATTR_DTYPE, 0, false}};
+static const tg__kw_spec kw_eye[TG_EXPR_MAX_KW] = {
+    {"n", TG_ATTR_I64, 0, true}, {"m", TG_ATTR_I64, 0, false},
+    {"dtype", TG_ATTR_DTYPE, 0, false}};
+static const tg__kw_spec kw_zeros[TG_EXPR_MAX_KW] = {
+    {"size", TG_ATTR_SHAPE, 0, false}, {"dtype", TG_ATTR_DTYPE, 0, false},
+    {"shape", TG_ATTR_SHAPE, 0, false}};
+static const tg__kw_spec kw_full[TG_EXPR_MAX_KW] = {
+    {"size", TG_ATTR_SHAPE, 0, false},
+    {"fill_value", TG_ATTR_REAL, 0, true},
+    {"dtype", TG_ATTR_DTYPE, 0, false}, {"shape", TG_ATTR_SHAPE, 0, false}};
+
+/* Embedding and triplet losses (tapegrad/ops_loss.h), compositions. */
+static tg_reduction kw_red(double v)
+{
+    return (tg_reduction)kw_i(v);
+}
+static tg_tensor *w_cosine_embedding_loss(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_cosine_embedding_loss(t[0], t[1], t[2], k[0].num,
+                                    kw_red(k[1].num));
+}
+static tg_tensor *w_hinge_embedding_loss(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_hinge_embedding_loss(t[0], t[1], k[0].num, kw_red(k[1].num));
+}
+static tg_tensor *w_triplet_margin_loss(tg_tensor *const *t, int nt, KW *k)
+{
+    (void)nt;
+    return tg_triplet_margin_loss(t[0], t[1], t[2], k[0].num, k[1].num,
+                                  k[2].num, k[3].num != 0, kw_red(k[4].num));
+}
+static const tg__kw_spec kw_cos_emb[TG_EXPR_MAX_KW] = {
+    {"margin", TG_ATTR_REAL, 0, false}, {"reduction", TG_ATTR_INT, 1, false}};
+static const tg__kw_spec kw_hinge_emb[TG_EXPR_MAX_KW] = {
+    {"margin", TG_ATTR_REAL, 1, false}, {"reduction", TG_ATTR_INT, 1, false}};
+static const tg__kw_spec kw_triplet[TG_EXPR_MAX_KW] = {
+    {"margin", TG_ATTR_REAL, 1, false}, {"p", TG_ATTR_REAL, 2, false},
+    {"eps", TG_ATTR_REAL, 1e-6, false}, {"swap", TG_ATTR_BOOL, 0, false},
+    {"reduction", TG_ATTR_INT, 1, false}};
+
 static const tg__kw_spec kw_none[TG_EXPR_MAX_KW] = {{0}};
 static const tg__kw_spec kw_interpolate[TG_EXPR_MAX_KW] = {
     {"size", TG_ATTR_SHAPE, 0, false}, {"scale", TG_ATTR_REAL, 0, false},
@@ -285,39 +434,70 @@ static const tg__kw_spec kw_layer_norm_n[TG_EXPR_MAX_KW] = {
 
 static const tg__expr_func compositions[] = {
     {.name = "sum_all", .min_t = 1, .max_t = 1, .kw = kw_none,
-     .call = w_sum_all},
+     .call = w_sum_all, .cases = "sum_all(x * y) | x=3x4 y=4"},
     {.name = "mean_all", .min_t = 1, .max_t = 1, .kw = kw_none,
-     .call = w_mean_all},
+     .call = w_mean_all, .cases = "mean_all(x * x) | x=2x3x2"},
     {.name = "squeeze_all", .min_t = 1, .max_t = 1, .kw = kw_none,
-     .call = w_squeeze_all},
+     .call = w_squeeze_all, .cases = "squeeze_all(x) * y | x=3x1x4 y=3x4"},
     {.name = "transpose", .min_t = 1, .max_t = 1, .kw = kw_transpose,
-     .call = w_transpose},
+     .call = w_transpose,
+     .cases = "transpose(x, a=0, b=2) * y | x=2x3x4 y=4x3x2; "
+              "transpose(x) @ y | x=3x4 y=3x2"},
     {.name = "matmul_t", .min_t = 2, .max_t = 2, .kw = kw_matmul_t,
-     .call = w_matmul_t},
+     .call = w_matmul_t,
+     .cases = "matmul_t(a, b, trans_a=1) | a=4x3 b=4x5; "
+              "matmul_t(a, b, trans_b=1) | a=3x4 b=5x4"},
     {.name = "layer_norm_n", .min_t = 1, .max_t = 3, .kw = kw_layer_norm_n,
-     .call = w_layer_norm_n},
-    {.name = "swish", .min_t = 1, .max_t = 1, .kw = kw_none, .call = w_swish},
+     .call = w_layer_norm_n,
+     .cases = "layer_norm_n(x, w, b, naxes=2) | x=2x3x4 w=3x4 b=3x4; "
+              "layer_norm_n(x) * y | x=3x5 y=3x5"},
+    {.name = "swish", .min_t = 1, .max_t = 1, .kw = kw_none, .call = w_swish,
+     .cases = "swish(2 * x) | x=3x4"},
     {.name = "interpolate", .min_t = 1, .max_t = 1, .kw = kw_interpolate,
-     .call = w_interpolate},
+     .call = w_interpolate,
+     .cases = "interpolate(x, size=[4, 6]) * y | x=1x2x2x3 y=1x2x4x6; "
+              "interpolate(x, size=[5, 4], linear=1) * y | x=1x1x3x2 "
+              "y=1x1x5x4; "
+              "interpolate(x, scale=2, linear=1, align_corners=1) * y | "
+              "x=2x1x2x3 y=2x1x4x6"},
     {.name = "dropout2d", .min_t = 1, .max_t = 1, .kw = kw_dropout2d,
-     .call = w_dropout2d},
+     .call = w_dropout2d, .cases = "dropout2d(x, p=0.5) * y | x=2x4x3x2 "
+                                   "y=2x4x3x2"},
     {.name = "stack", .min_t = 1, .max_t = TG_EXPR_MAX_ARGS, .kw = kw_dim0,
-     .call = w_stack},
-    {.name = "split", .min_t = 1, .max_t = 1, .kw = kw_split, .call = w_split},
-    {.name = "chunk", .min_t = 1, .max_t = 1, .kw = kw_chunk, .call = w_chunk},
+     .call = w_stack,
+     .cases = "stack(x, y, z, dim=1) * w | x=2x3 y=2x3 z=2x3 w=2x3x3; "
+              "stack(x, y, dim=-1) * w | x=4 y=4 w=4x2"},
+    {.name = "split", .min_t = 1, .max_t = 1, .kw = kw_split, .call = w_split,
+     .cases = "split(x, split_size=2, dim=1, index=1) * y | x=3x5 y=3x2; "
+              "split(x, split_size=2, dim=1, index=2) * y | x=3x5 y=3x1"},
+    {.name = "chunk", .min_t = 1, .max_t = 1, .kw = kw_chunk, .call = w_chunk,
+     .cases = "chunk(x, chunks=3, dim=0, index=2) * y | x=7x2 y=1x2; "
+              "chunk(x, chunks=2, dim=-1, index=0) * y | x=2x3x4 y=2x3x2"},
     {.name = "unbind", .min_t = 1, .max_t = 1, .kw = kw_unbind,
-     .call = w_unbind},
-    {.name = "roll", .min_t = 1, .max_t = 1, .kw = kw_roll, .call = w_roll},
-    {.name = "tril", .min_t = 1, .max_t = 1, .kw = kw_tri, .call = w_tril},
-    {.name = "triu", .min_t = 1, .max_t = 1, .kw = kw_tri, .call = w_triu},
+     .call = w_unbind,
+     .cases = "unbind(x, dim=1, index=1) * y | x=2x3x4 y=2x4"},
+    {.name = "roll", .min_t = 1, .max_t = 1, .kw = kw_roll, .call = w_roll,
+     .cases = "roll(x, shifts=[1, -2], dims=[0, 1]) * y | x=3x4 y=3x4; "
+              "roll(x, shifts=2) * y | x=2x3 y=2x3"},
+    {.name = "tril", .min_t = 1, .max_t = 1, .kw = kw_tri, .call = w_tril,
+     .cases = "tril(x, diagonal=-1) * y | x=4x5 y=4x5"},
+    {.name = "triu", .min_t = 1, .max_t = 1, .kw = kw_tri, .call = w_triu,
+     .cases = "triu(x, diagonal=1) * y | x=2x3x4 y=2x3x4"},
     {.name = "diagonal", .min_t = 1, .max_t = 1, .kw = kw_diagonal,
-     .call = w_diagonal},
+     .call = w_diagonal,
+     .cases = "diagonal(x, offset=1, dim1=0, dim2=2) * y | x=3x2x4 y=2x3; "
+              "diagonal(x) * y | x=4x3 y=3"},
     {.name = "diag_embed", .min_t = 1, .max_t = 1, .kw = kw_diag_embed,
-     .call = w_diag_embed},
+     .call = w_diag_embed,
+     .cases = "diag_embed(x, offset=-1) * y | x=2x3 y=2x4x4"},
     {.name = "repeat", .min_t = 1, .max_t = 1, .kw = kw_repeat,
-     .call = w_repeat},
+     .call = w_repeat,
+     .cases = "repeat(x, sizes=[2, 1, 3]) * y | x=2x3 y=2x2x9"},
     {.name = "repeat_interleave", .min_t = 1, .max_t = 2, .kw = kw_repeat_il,
-     .call = w_repeat_interleave, .index_args = 1u << 1},
+     .call = w_repeat_interleave, .index_args = 1u << 1,
+     .cases = "repeat_interleave(x, repeats=2, dim=1) * y | x=2x3 y=2x6; "
+              "repeat_interleave(x, r, dim=0) * y | x=3x2 r=i64:3:1,0,2 "
+              "y=3x2"},
     {.name = "one_hot", .min_t = 1, .max_t = 1, .kw = kw_one_hot,
      .call = w_one_hot, .index_args = 1u},
     {.name = "zeros_like", .min_t = 1, .max_t = 1, .kw = kw_none,
@@ -326,11 +506,44 @@ static const tg__expr_func compositions[] = {
      .call = w_ones_like},
     {.name = "full_like", .min_t = 1, .max_t = 1, .kw = kw_full_like,
      .call = w_full_like},
-    {.name = "lerp", .min_t = 2, .max_t = 3, .kw = kw_lerp, .call = w_lerp},
+    {.name = "lerp", .min_t = 2, .max_t = 3, .kw = kw_lerp, .call = w_lerp,
+     .cases = "lerp(a, b, w) | a=3x4 b=3x4 w=4; "
+              "lerp(a, b, weight=0.3) | a=3x4 b=4"},
     {.name = "cosine_similarity", .min_t = 2, .max_t = 2, .kw = kw_cosine,
-     .call = w_cosine_similarity},
+     .call = w_cosine_similarity,
+     .cases = "cosine_similarity(a, b, dim=1) | a=3x4 b=3x4; "
+              "cosine_similarity(a, b, dim=-1) | a=2x3x4 b=4"},
     {.name = "normalize", .min_t = 1, .max_t = 1, .kw = kw_normalize,
-     .call = w_normalize},
+     .call = w_normalize,
+     .cases = "normalize(x, dim=1) * y | x=3x4 y=3x4; "
+              "normalize(x, p=4, dim=0) * y | x=3x4 y=3x4"},
+    {.name = "cosine_embedding_loss", .min_t = 3, .max_t = 3,
+     .kw = kw_cos_emb, .call = w_cosine_embedding_loss, .index_args = 1u << 2,
+     .cases = "cosine_embedding_loss(a, b, y) | a=4x5 b=4x5 y=4:1,-1,1,-1; "
+              "cosine_embedding_loss(a, b, y, margin=-0.5, reduction=sum) | "
+              "a=3x4 b=1x4 y=3:-1,-1,1; "
+              "cosine_embedding_loss(a, b, y, reduction=none) | a=6 b=6 "
+              "y=scalar:1"},
+    {.name = "hinge_embedding_loss", .min_t = 2, .max_t = 2,
+     .kw = kw_hinge_emb, .call = w_hinge_embedding_loss, .index_args = 1u << 1,
+     .cases = "hinge_embedding_loss(x, y) | x=2x3 y=2x3:1,-1,1,-1,1,-1; "
+              "hinge_embedding_loss(x, y, margin=3, reduction=sum) | x=2x4 "
+              "y=4:-1,-1,1,-1"},
+    {.name = "triplet_margin_loss", .min_t = 3, .max_t = 3,
+     .kw = kw_triplet, .call = w_triplet_margin_loss,
+     .cases = "triplet_margin_loss(a, p, n, margin=3) | a=3x4 p=3x4 n=3x4; "
+              "triplet_margin_loss(a, p, n, margin=4, p=1.5, swap=1, "
+              "reduction=sum) | a=2x5 p=2x5 n=2x5; "
+              "triplet_margin_loss(a, p, n, margin=3, reduction=none) | a=4 "
+              "p=4 n=4"},
+    {.name = "arange", .kw = kw_arange, .make = m_arange, .n_pos = 3},
+    {.name = "linspace", .kw = kw_linspace, .make = m_linspace, .n_pos = 3},
+    {.name = "eye", .kw = kw_eye, .make = m_eye, .n_pos = 2},
+    {.name = "zeros", .kw = kw_zeros, .make = m_zeros, .n_pos = 1,
+     .shape_varargs = true},
+    {.name = "ones", .kw = kw_zeros, .make = m_ones, .n_pos = 1,
+     .shape_varargs = true},
+    {.name = "full", .kw = kw_full, .make = m_full, .n_pos = 2},
 };
 #define N_COMPOSITIONS ((int)(sizeof compositions / sizeof compositions[0]))
 
@@ -382,6 +595,22 @@ const tg__expr_func *tg__expr_func_at(int i)
 tg_tensor *tg__expr_invoke(const tg__expr_func *f, tg_tensor *const *t,
                            int nt, const tg__kw_val *kw)
 {
+    tg_graph *g = nt > 0 && t && t[0] ? t[0]->graph : NULL;
+    return tg__expr_invoke_on(f, g, TG_F64, t, nt, kw);
+}
+
+tg_tensor *tg__expr_invoke_on(const tg__expr_func *f, tg_graph *g,
+                              tg_dtype dt, tg_tensor *const *t, int nt,
+                              const tg__kw_val *kw)
+{
+    if (f->make) {
+        if (!g) {
+            tg__set_last_error(TG_ERR_ARG, "tg_%s: no graph to build on",
+                               f->name);
+            return NULL;
+        }
+        return f->make(g, dt, kw);
+    }
     if (!f->op) return f->call(t, nt, kw);
     tg_attrs a;
     memset(&a, 0, sizeof a);

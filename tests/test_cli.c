@@ -901,9 +901,26 @@ static void all_ops(void)
         if (!found) fprintf(stderr, "op %s missing from --all-ops\n", tg_ops[op]->name);
         TT_CHECK(found);
     }
+    /* the compositions (stack, lerp, ...) have rows of their own */
+    static const char *const comps[] = {
+        "stack", "split", "chunk", "unbind", "roll", "tril", "triu",
+        "diagonal", "diag_embed", "repeat", "repeat_interleave", "lerp",
+        "cosine_similarity", "normalize", "transpose", "matmul_t",
+        "layer_norm_n", "interpolate", "dropout2d", "sum_all"};
+    for (size_t k = 0; k < sizeof comps / sizeof comps[0]; k++) {
+        char want[80];
+        snprintf(want, sizeof want, "\n%s (composition) ", comps[k]);
+        char *at = strstr(r.out, want);
+        if (!at) fprintf(stderr, "%s missing from --all-ops\n", comps[k]);
+        const char *st = at ? at + strlen(want) : "";
+        while (*st == ' ') st++;
+        TT_CHECK(at && !strncmp(st, "ok ", 3));
+    }
     char tail[100];
     snprintf(tail, sizeof tail, "%d ops: ", TG_OP_COUNT);
     TT_CONTAINS(r.out, tail);
+    TT_CONTAINS(r.out, " 0 failed; ");
+    TT_CONTAINS(r.out, " compositions: ");
     TT_CONTAINS(r.out, " 0 failed (f64, seed 0)\n");
     run_free(&r);
     r = RUN("check", "--all-ops", "--json");
@@ -913,10 +930,141 @@ static void all_ops(void)
     TT_CHECK(jget(&v, "ops") && jget(&v, "ops")->n == TG_OP_COUNT);
     TT_CHECK(jget(&v, "pass")->b);
     TT_STREQ(jget(jat(jget(&v, "ops"), 0), "op")->str, tg_ops[0]->name);
+    jv *cv = jget(&v, "compositions");
+    TT_CHECK(cv && cv->n >= 20 && jnum(jget(&v, "compositions_failed")) == 0);
+    for (int k = 0; cv && k < cv->n; k++) {
+        TT_STREQ(jget(jat(cv, k), "status")->str, "ok");
+        TT_CHECK(jnum(jget(jat(cv, k), "cases")) >= 1);
+    }
     jfree(&v);
     run_free(&r);
     r = RUN("check", "--all-ops", "x");
     TT_CHECK(r.rc == 2);
+    run_free(&r);
+}
+
+/* ------------------------------------------------- creation functions */
+
+/* The output of `grad EXPR INPUTS --json` as numbers; NULL on failure. */
+static int grad_out(const char *expr, const char *in, const char *dt,
+                    double *out, int max, int64_t *shape, int *nd)
+{
+    char *a[] = {"grad", (char *)expr, (char *)in, "--json", "--dtype",
+                 (char *)(dt ? dt : "f64")};
+    run_result r = run_v(6, a);
+    int n = -1;
+    jv v;
+    if (r.rc == 0 && json_doc(r.out, &v)) {
+        jv *o = jget(&v, "output"), *d = jget(o, "data"), *sh = jget(o, "shape");
+        *nd = sh->n;
+        for (int i = 0; i < sh->n; i++) shape[i] = (int64_t)jnum(jat(sh, i));
+        n = d->n;
+        for (int i = 0; i < n && i < max; i++) out[i] = jnum(jat(d, i));
+        jfree(&v);
+    } else {
+        fprintf(stderr, "%s: rc %d\n%s%s", expr, r.rc, r.out, r.err);
+    }
+    run_free(&r);
+    return n;
+}
+
+/* arange, linspace, eye, zeros, ones, full in expressions: PyTorch's
+ * positional order and keywords, the evaluation dtype by default, values
+ * against hand-derived tables, gradients through the other operand. */
+static void creation_functions(void)
+{
+    double o[64];
+    int64_t sh[8];
+    int nd;
+    /* arange(end), arange(start, end, step), negative step, f32 */
+    TT_CHECK(grad_out("arange(4) + 0 * x", "x=scalar", NULL, o, 64, sh, &nd) == 4);
+    for (int i = 0; i < 4; i++) TT_CHECK(o[i] == i);
+    TT_CHECK(grad_out("arange(1, 2, 0.25) * x", "x=scalar:2", NULL, o, 64, sh, &nd) == 4);
+    for (int i = 0; i < 4; i++) TT_CHECK(o[i] == 2 * (1 + 0.25 * i));
+    TT_CHECK(grad_out("arange(start=3, end=-1, step=-1.5) + x", "x=scalar:0",
+                      NULL, o, 64, sh, &nd) == 3);
+    TT_CHECK(o[0] == 3 && o[1] == 1.5 && o[2] == 0);
+    TT_CHECK(grad_out("arange(0, 0.3, 0.1) + x", "x=1:0", "f32", o, 64, sh, &nd) == 3);
+    /* f32 values print with 9 digits: round-trip through float */
+    TT_CHECK((float)o[1] == 0.1f && (float)o[2] == (float)(2 * 0.1));
+    /* linspace: both ends exact, the middle from the nearer end */
+    TT_CHECK(grad_out("linspace(-1, 1, 5) + x", "x=scalar:0", NULL, o, 64, sh, &nd) == 5);
+    TT_CHECK(o[0] == -1 && o[1] == -0.5 && o[2] == 0 && o[3] == 0.5 && o[4] == 1);
+    TT_CHECK(grad_out("linspace(0, 1, steps=1) + x", "x=scalar:0", NULL, o, 64, sh, &nd) == 1 && o[0] == 0);
+    /* eye(n), eye(n, m) */
+    TT_CHECK(grad_out("eye(2, 3) * x", "x=2x3:1,2,3,4,5,6", NULL, o, 64, sh, &nd) == 6);
+    TT_CHECK(nd == 2 && sh[0] == 2 && sh[1] == 3);
+    static const double e23[6] = {1, 0, 0, 0, 5, 0};
+    for (int i = 0; i < 6; i++) TT_CHECK(o[i] == e23[i]);
+    TT_CHECK(grad_out("x @ eye(3)", "x=2x3:1,2,3,4,5,6", NULL, o, 64, sh, &nd) == 6);
+    for (int i = 0; i < 6; i++) TT_CHECK(o[i] == i + 1);
+    /* zeros(2, 3), zeros([2, 3]), zeros(size=...), shape=..., 0-d, empty */
+    TT_CHECK(grad_out("zeros(2, 3) + x", "x=3:1,2,3", NULL, o, 64, sh, &nd) == 6);
+    TT_CHECK(nd == 2 && o[4] == 2);
+    TT_CHECK(grad_out("ones([2, 1]) * x", "x=3:1,2,3", NULL, o, 64, sh, &nd) == 6);
+    TT_CHECK(sh[0] == 2 && sh[1] == 3 && o[5] == 3);
+    TT_CHECK(grad_out("ones(size=[]) + x", "x=scalar:2", NULL, o, 64, sh, &nd) == 1);
+    TT_CHECK(nd == 0 && o[0] == 3);
+    TT_CHECK(grad_out("zeros(shape=[0, 3]) + x", "x=3", NULL, o, 64, sh, &nd) == 0);
+    TT_CHECK(nd == 2 && sh[0] == 0 && sh[1] == 3);
+    /* full(size, fill_value), dtype keyword */
+    TT_CHECK(grad_out("full([2], 1.5) * x", "x=2:2,4", NULL, o, 64, sh, &nd) == 2);
+    TT_CHECK(o[0] == 3 && o[1] == 6);
+    run_result r = RUN("grad", "arange(3, dtype=i64)", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "\"dtype\": \"i64\"");
+    TT_CONTAINS(r.out, "[0, 1, 2]");
+    run_free(&r);
+    r = RUN("grad", "full(size=[2], fill_value=7, dtype=i64)", "--json");
+    TT_CHECK(r.rc == 0);
+    TT_CONTAINS(r.out, "[7, 7]");
+    run_free(&r);
+    /* the gradient flows to the other operand: d sum(x * arange(3)) / dx */
+    r = RUN("grad", "x * arange(3)", "x=3:5,5,5", "--json");
+    jv v;
+    TT_CHECK(r.rc == 0 && json_doc(r.out, &v));
+    jv *gx = jget(jget(jget(&v, "inputs"), "x"), "grad");
+    for (int i = 0; i < 3; i++) TT_CHECK(jnum(jat(gx, i)) == i);
+    jfree(&v);
+    run_free(&r);
+    r = RUN("check", "sum(x * linspace(0, 1, 4)) * eye(2)", "x=4");
+    TT_CHECK(r.rc == 0);
+    run_free(&r);
+
+    /* errors name the function, the values and a hint */
+    r = RUN("grad", "arange(0, 3, 0) + x", "x=scalar");
+    TT_CHECK(r.rc != 0);
+    TT_CONTAINS(r.err, "tg_arange: start 0, end 3, step 0; hint:");
+    run_free(&r);
+    r = RUN("grad", "arange(step=2) + x", "x=scalar");
+    TT_CONTAINS(r.err, "tg_arange: no end; hint:");
+    run_free(&r);
+    r = RUN("grad", "zeros(2, -1) + x", "x=scalar");
+    TT_CONTAINS(r.err, "tg_zeros: size [2,-1] has a negative extent; hint:");
+    run_free(&r);
+    r = RUN("grad", "ones() + x", "x=scalar");
+    TT_CONTAINS(r.err, "tg_ones: no size; hint: ones(2, 3)");
+    run_free(&r);
+    r = RUN("grad", "zeros(2, size=[3]) + x", "x=scalar");
+    TT_CONTAINS(r.err, "keyword size given twice");
+    run_free(&r);
+    r = RUN("grad", "zeros(size=[2], shape=[2]) + x", "x=scalar");
+    TT_CONTAINS(r.err, "tg_zeros: both size and shape given");
+    run_free(&r);
+    r = RUN("grad", "eye(2, 3, 4)", "x=scalar");
+    TT_CONTAINS(r.err, "eye takes at most 2 positional numbers");
+    run_free(&r);
+    r = RUN("grad", "eye(x)", "x=scalar");
+    TT_CONTAINS(r.err, "eye: keyword n wants an integer, found name 'x'");
+    run_free(&r);
+    r = RUN("grad", "linspace(0, 1)", "x=scalar");
+    TT_CONTAINS(r.err, "linspace needs the keyword steps");
+    run_free(&r);
+    r = RUN("grad", "linspace(0, 1, -2) + x", "x=scalar");
+    TT_CONTAINS(r.err, "tg_linspace: steps -2; hint:");
+    run_free(&r);
+    r = RUN("grad", "eye(3, dtype=bool) + x", "x=scalar");
+    TT_CONTAINS(r.err, "tg_eye: dtype");
     run_free(&r);
 }
 
@@ -1415,7 +1563,7 @@ TT_RUN(TT(json_reader_self_test), TT(precedence), TT(variables),
        TT(parse_errors), TT(parse_limits), TT(parse_oom), TT(check_passes),
        TT(check_kink), TT(check_options), TT(check_json), TT(usage_errors),
        TT(grad_json_values), TT(grad_json_integers), TT(grad_json_tanh),
-       TT(all_ops), TT(dot_output),
+       TT(all_ops), TT(creation_functions), TT(dot_output),
        TT(dot_library), TT(dot_oom), TT(check_weights_outputs),
        TT(check_infinite_derivative), TT(scalar_shorthand),
        TT(caret_power_hint), TT(alias_names), TT(dot_student),

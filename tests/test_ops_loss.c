@@ -6,6 +6,7 @@
  * Central differences (and second order) are the ops' cases in `tapegrad
  * check --all-ops`. */
 #include <math.h>
+#include <string.h>
 #include <tapegrad/tapegrad.h>
 
 #include "tt.h"
@@ -459,5 +460,217 @@ static void errors(void)
     TT_CHECK(tg_cross_entropy_ex(NULL, NULL, NULL, -100, 0, TG_REDUCTION_MEAN) == NULL);
 }
 
+/* ------------------------------------- embedding and triplet losses */
+
+enum { EN = 4, ED = 3 };
+static const double E1[EN * ED] = {0.3, -1.2, 2.0, 1.5, 0.1, -0.4,
+                                   -2.0, 0.7, 0.25, 0.0, 0.0, 0.0};
+static const double E2[EN * ED] = {0.5, 0.9, -1.1, 1.4, 0.2, -0.3,
+                                   1.0, -0.6, 0.8, 0.7, -0.2, 0.1};
+static const double E3[EN * ED] = {-0.2, 0.4, 1.3, 0.6, -1.5, 0.9,
+                                   -1.9, 0.5, 0.3, 0.2, 0.2, -0.1};
+static const double EY[EN] = {1, -1, -1, 1};
+
+/* The loss per row in long double, PyTorch's formulas (ops_loss.h). */
+static LD ref_cos(int i, LD margin, LD y)
+{
+    LD d = 0, m1 = 1e-12L, m2 = 1e-12L;
+    for (int k = 0; k < ED; k++) {
+        d += (LD)E1[i * ED + k] * E2[i * ED + k];
+        m1 += (LD)E1[i * ED + k] * E1[i * ED + k];
+        m2 += (LD)E2[i * ED + k] * E2[i * ED + k];
+    }
+    LD c = d / sqrtl(m1 * m2);
+    return y == 1 ? 1 - c : y == -1 ? (c - margin > 0 ? c - margin : 0) : 0;
+}
+static LD ref_dist(const double *u, const double *v, int i, LD p, LD eps)
+{
+    LD s = 0;
+    for (int k = 0; k < ED; k++)
+        s += powl(fabsl((LD)u[i * ED + k] - v[i * ED + k] + eps), p);
+    return powl(s, 1 / p);
+}
+static LD ref_triplet(int i, LD margin, LD p, LD eps, bool swap)
+{
+    LD dap = ref_dist(E1, E2, i, p, eps), dan = ref_dist(E1, E3, i, p, eps);
+    if (swap) {
+        LD dpn = ref_dist(E2, E3, i, p, eps);
+        if (dpn < dan) dan = dpn;
+    }
+    LD r = dap - dan + margin;
+    return r > 0 ? r : 0;
+}
+
+static void embedding_losses(void)
+{
+    for (int dt = 0; dt < 2; dt++) {
+        tg_dtype T = dt ? TG_F32 : TG_F64;
+        double tol = dt ? 2e-6 : 1e-15;
+        tg_graph *g = tg_graph_new();
+        tg_tensor *x1 = in64(g, TG_SHAPE(EN, ED), E1, T, true);
+        tg_tensor *x2 = in64(g, TG_SHAPE(EN, ED), E2, T, true);
+        tg_tensor *x3 = in64(g, TG_SHAPE(EN, ED), E3, T, true);
+        tg_tensor *y = in64(g, TG_SHAPE(EN), EY, T, false);
+        tg_tensor *yi = tg_input(g, TG_I64, TG_SHAPE(EN), (int64_t[]){1, -1, -1, 1});
+        /* cosine: margins 0 and 0.2, none/sum/mean; the zero row of x1
+         * gives c = 0 through the 1e-12, as PyTorch */
+        for (int mi = 0; mi < 2; mi++) {
+            double mg = mi ? 0.2 : 0;
+            tg_tensor *r = tg_cosine_embedding_loss(x1, x2, mi ? yi : y, mg,
+                                                    TG_REDUCTION_NONE);
+            TT_CHECK(r->ndim == 1 && r->shape[0] == EN);
+            LD sum = 0;
+            for (int i = 0; i < EN; i++) {
+                LD want = ref_cos(i, mg, EY[i]);
+                sum += want;
+                TT_NEAR(tg_get(r, i), (double)want, tol);
+            }
+            TT_NEAR(tg_item(tg_cosine_embedding_loss(x1, x2, y, mg, TG_REDUCTION_SUM)),
+                    (double)sum, tol * 4);
+            TT_NEAR(tg_item(tg_cosine_embedding_loss(x1, x2, y, mg, TG_REDUCTION_MEAN)),
+                    (double)(sum / EN), tol * 4);
+        }
+        /* hinge: y = 1 gives x, y = -1 max(0, margin - x), a label 0 both */
+        tg_tensor *hy = in64(g, TG_SHAPE(ED), (double[]){1, -1, 0}, T, false);
+        tg_tensor *h = tg_hinge_embedding_loss(x1, hy, 0.5, TG_REDUCTION_NONE);
+        TT_CHECK(h->ndim == 2 && h->shape[0] == EN && h->shape[1] == ED);
+        LD hs = 0;
+        for (int i = 0; i < EN * ED; i++) {
+            LD x = (LD)(dt ? (double)(float)E1[i] : E1[i]);
+            int lab = i % ED == 0 ? 1 : i % ED == 1 ? -1 : 0;
+            LD hinge = 0.5L - x > 0 ? 0.5L - x : 0;
+            LD want = lab == 1 ? x : lab == -1 ? hinge : x + hinge;
+            hs += want;
+            TT_NEAR(tg_get(h, i), (double)want, tol);
+        }
+        TT_NEAR(tg_item(tg_hinge_embedding_loss(x1, hy, 0.5, TG_REDUCTION_MEAN)),
+                (double)(hs / (EN * ED)), tol * 4);
+        /* triplet: p = 2 and p = 1.5, swap, margins */
+        static const struct { double m, p; bool swap; } tc[] = {
+            {1, 2, false}, {0.3, 1.5, true}, {2, 2, true}};
+        for (size_t c = 0; c < sizeof tc / sizeof tc[0]; c++) {
+            tg_tensor *r = tg_triplet_margin_loss(x1, x2, x3, tc[c].m, tc[c].p, 1e-6,
+                                                  tc[c].swap, TG_REDUCTION_NONE);
+            LD sum = 0;
+            for (int i = 0; i < EN; i++) {
+                LD want = ref_triplet(i, tc[c].m, tc[c].p, 1e-6L, tc[c].swap);
+                sum += want;
+                TT_NEAR(tg_get(r, i), (double)want, dt ? 1e-5 : 1e-14);
+            }
+            TT_NEAR(tg_item(tg_triplet_margin_loss(x1, x2, x3, tc[c].m, tc[c].p, 1e-6,
+                                                   tc[c].swap, TG_REDUCTION_SUM)),
+                    (double)sum, dt ? 4e-5 : 1e-14);
+        }
+        /* gradients flow to the inputs, not to the labels */
+        TT_CHECK(tg_backward(g, tg_cosine_embedding_loss(x1, x2, y, 0,
+                                                         TG_REDUCTION_MEAN)) == TG_OK);
+        TT_CHECK(x1->grad && x2->grad && !tg_requires_grad(y));
+        TT_CHECK(tg_graph_error(g) == NULL);
+        tg_graph_free(g);
+    }
+    /* f64 gradient checks by central differences (x1 without E1's zero
+     * row, where the cosine's 1e-12 makes the slope 1e6; no sample within
+     * 0.05 of a hinge) */
+    tg_graph *g = tg_graph_new();
+    /* parameters: they outlive the resets between evaluations */
+    tg_tensor *x1 = tg_param(g, TG_F64, TG_SHAPE(EN, ED), "x1");
+    tg_tensor *x2 = tg_param(g, TG_F64, TG_SHAPE(EN, ED), "x2");
+    tg_tensor *x3 = tg_param(g, TG_F64, TG_SHAPE(EN, ED), "x3");
+    tg_tensor *y = tg_param(g, TG_F64, TG_SHAPE(EN), "y");
+    tg_set_requires_grad(y, false);
+    memcpy(tg_f64(x1), E3, sizeof E3);
+    memcpy(tg_f64(x2), E2, sizeof E2);
+    memcpy(tg_f64(x3), E1, sizeof E1);
+    memcpy(tg_f64(y), EY, sizeof EY);
+    for (int which = 0; which < 3; which++) {
+        LD h = 1e-6L;
+        for (int t = 0; t < 2; t++) {
+            tg_tensor *v = t ? x2 : x1;
+            for (int i = 0; i < EN * ED; i++) {
+                tg_graph_reset(g);
+                tg_tensor_zero_grad(v);
+                tg_tensor *l = which == 0 ? tg_cosine_embedding_loss(x1, x2, y, -0.3, TG_REDUCTION_SUM)
+                             : which == 1 ? tg_hinge_embedding_loss(x1, x2, 0.45, TG_REDUCTION_SUM)
+                                          : tg_triplet_margin_loss(x1, x2, x3, 1.5, 2, 1e-6, true,
+                                                                   TG_REDUCTION_SUM);
+                if (which == 1 && t == 1) break; /* the labels: no gradient */
+                TT_CHECK(tg_backward(g, l) == TG_OK);
+                double an = tg_get(v->grad, i), x0 = tg_f64(v)[i], f[2];
+                for (int s2 = 0; s2 < 2; s2++) {
+                    tg_f64(v)[i] = x0 + (s2 ? -1 : 1) * (double)h;
+                    tg_graph_reset(g);
+                    f[s2] = tg_item(which == 0 ? tg_cosine_embedding_loss(x1, x2, y, -0.3, TG_REDUCTION_SUM)
+                                    : which == 1 ? tg_hinge_embedding_loss(x1, x2, 0.45, TG_REDUCTION_SUM)
+                                                 : tg_triplet_margin_loss(x1, x2, x3, 1.5, 2, 1e-6, true,
+                                                                          TG_REDUCTION_SUM));
+                }
+                tg_f64(v)[i] = x0;
+                TT_NEAR(an, (f[0] - f[1]) / (2 * (double)h), 1e-7);
+            }
+        }
+    }
+    tg_graph_free(g);
+
+    /* empty batches and 0-d labels */
+    g = tg_graph_new();
+    tg_tensor *e = tg_input(g, TG_F64, TG_SHAPE(0, 3), NULL);
+    tg_tensor *ey = tg_input(g, TG_F64, TG_SHAPE(0), NULL);
+    TT_CHECK(isnan(tg_item(tg_cosine_embedding_loss(e, e, ey, 0, TG_REDUCTION_MEAN))));
+    TT_CHECK(tg_item(tg_triplet_margin_loss(e, e, e, 1, 2, 1e-6, false, TG_REDUCTION_SUM)) == 0);
+    TT_CHECK(tg_hinge_embedding_loss(ey, ey, 1, TG_REDUCTION_NONE)->shape[0] == 0);
+    tg_tensor *v1 = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){1, 0});
+    tg_tensor *v2 = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0, 2});
+    tg_tensor *r = tg_cosine_embedding_loss(v1, v2, tg_scalar(g, TG_F64, 1), 0,
+                                            TG_REDUCTION_NONE);
+    TT_CHECK(r->ndim == 0 && tg_item(r) == 1); /* orthogonal: 1 - 0 */
+    tg_tensor *hs = tg_hinge_embedding_loss(tg_scalar(g, TG_F64, 0.25),
+                                            tg_scalar(g, TG_F64, -1), 1, TG_REDUCTION_NONE);
+    TT_CHECK(hs->ndim == 0 && tg_item(hs) == 0.75);
+    TT_CHECK(tg_graph_error(g) == NULL);
+    tg_graph_free(g);
+
+    /* errors name the function, the shapes or dtypes and a hint */
+    static const char *want[] = {
+        "tg_cosine_embedding_loss: x1 [4,3], x2 [4,3], y [3]; hint: x1 and x2 "
+        "[N, D] (or [D]) of one shape, y [N] (or 0-d)",
+        "tg_cosine_embedding_loss: x1 f64, x2 f64, y bool; hint: x1 and x2 of "
+        "one float dtype, y f32, f64 or i64 labels (1 or -1)",
+        "tg_hinge_embedding_loss: x [4,3] and y [2] do not broadcast; hint: y "
+        "holds one label (1 or -1) per element of x",
+        "tg_triplet_margin_loss: anchor [4,3], positive [4,3], negative [3]; "
+        "hint: three [N, D] (or [D]) tensors of one shape",
+        "tg_triplet_margin_loss: p = 0, eps = 1e-06; hint: p > 0 (2 is "
+        "Euclidean), eps finite (PyTorch's 1e-6)",
+        "tg_hinge_embedding_loss: reduction 3 is not none (0), mean (1) or sum "
+        "(2); hint: reduction=mean in an expression, TG_REDUCTION_MEAN in C",
+    };
+    for (int k = 0; k < 6; k++) {
+        g = tg_graph_new();
+        tg_tensor *a = in64(g, TG_SHAPE(EN, ED), E1, TG_F64, true);
+        tg_tensor *b3 = in64(g, TG_SHAPE(3), E1, TG_F64, false);
+        tg_tensor *r2 = NULL;
+        switch (k) {
+        case 0: r2 = tg_cosine_embedding_loss(a, a, b3, 0, TG_REDUCTION_MEAN); break;
+        case 1:
+            r2 = tg_cosine_embedding_loss(a, a, tg_input(g, TG_BOOL, TG_SHAPE(EN), NULL), 0,
+                                          TG_REDUCTION_MEAN);
+            break;
+        case 2:
+            r2 = tg_hinge_embedding_loss(a, in64(g, TG_SHAPE(2), E1, TG_F64, false), 1,
+                                         TG_REDUCTION_MEAN);
+            break;
+        case 3: r2 = tg_triplet_margin_loss(a, a, b3, 1, 2, 1e-6, false, TG_REDUCTION_MEAN); break;
+        case 4: r2 = tg_triplet_margin_loss(a, a, a, 1, 0, 1e-6, false, TG_REDUCTION_MEAN); break;
+        case 5: r2 = tg_hinge_embedding_loss(a, a, 1, TG_REDUCTION_BATCHMEAN); break;
+        }
+        TT_STREQ(tg_graph_error(g), want[k]);
+        TT_CHECK(r2 != NULL);
+        tg_graph_free(g);
+    }
+    TT_CHECK(tg_cosine_embedding_loss(NULL, NULL, NULL, 0, TG_REDUCTION_MEAN) == NULL);
+    TT_CONTAINS(tg_last_error(), "tg_cosine_embedding_loss: x1 is NULL");
+}
+
 TT_RUN(TT(ce_values), TT(nll_values), TT(ce_probabilities), TT(pointwise_values),
-       TT(pointwise_options), TT(second_order), TT(empty_scalar), TT(errors))
+       TT(pointwise_options), TT(second_order), TT(empty_scalar), TT(errors),
+       TT(embedding_losses))

@@ -94,6 +94,30 @@ tg_tensor *tg_binary_cross_entropy(tg_tensor *p, tg_tensor *t,
 tg_tensor *tg_margin_ranking_loss(tg_tensor *x1, tg_tensor *x2, tg_tensor *y,
                                   double margin, tg_reduction reduction);
 
+/* Embedding losses, compositions of ops as PyTorch computes them; y holds
+ * labels 1 or -1 (f32, f64 or i64; no gradient), reduction none, mean or
+ * sum. At a hinge's kink the gradient is 0.
+ * cosine_embedding_loss(x1, x2, y): x1, x2 [N, D] (or [D]), y [N] (or
+ * 0-d); c = <x1, x2> / sqrt((|x1|^2 + 1e-12) (|x2|^2 + 1e-12)) along D;
+ * r = 1 - c where y = 1, max(0, c - margin) where y = -1, 0 for other
+ * labels. PyTorch's margin default is 0. */
+tg_tensor *tg_cosine_embedding_loss(tg_tensor *x1, tg_tensor *x2,
+                                    tg_tensor *y, double margin,
+                                    tg_reduction reduction);
+/* hinge_embedding_loss(x, y), broadcasting: r = x where y != -1, plus
+ * max(0, margin - x) where y != 1 (y = 1: x; y = -1: the hinge). PyTorch's
+ * margin default is 1. */
+tg_tensor *tg_hinge_embedding_loss(tg_tensor *x, tg_tensor *y, double margin,
+                                   tg_reduction reduction);
+/* triplet_margin_loss(a, pos, neg): [N, D] (or [D]) each; d(u, v) = |u -
+ * v + eps|_p along D (torch.pairwise_distance); r = max(0, d(a, pos) -
+ * d(a, neg) + margin); swap replaces d(a, neg) by min(d(a, neg), d(pos,
+ * neg)). PyTorch's defaults: margin 1, p 2, eps 1e-6, swap false. */
+tg_tensor *tg_triplet_margin_loss(tg_tensor *anchor, tg_tensor *positive,
+                                  tg_tensor *negative, double margin,
+                                  double p, double eps, bool swap,
+                                  tg_reduction reduction);
+
 /* mse(a, b) = mean((a - b)^2) over the broadcast shape. */
 tg_tensor *tg_mse(tg_tensor *a, tg_tensor *b);
 /* bce_with_logits(x, t) = mean(max(x,0) - x t + log1p(exp(-|x|))); x and

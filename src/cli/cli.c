@@ -1737,12 +1737,19 @@ static int all_ops(cli *c)
         double max_abs;
         case_result first_fail;
     } op_row;
-    op_row *rows = tg__calloc(sizeof *rows * (size_t)n_ops);
+    /* Then the compositions with cases (expression functions that are
+     * not ops: stack, split, lerp, ...), one row each after the ops. */
+    int n_funcs = tg__expr_num_funcs(), n_comp = 0;
+    for (int fi = 0; fi < n_funcs; fi++)
+        if (!tg__expr_func_at(fi)->op && tg__expr_func_at(fi)->cases) n_comp++;
+    op_row *rows = tg__calloc(sizeof *rows * (size_t)(n_ops + n_comp + 1));
+    const tg__expr_func **comp = tg__calloc(sizeof *comp * (size_t)(n_comp + 1));
     const char **covered_by = tg__calloc(sizeof *covered_by * (size_t)n_ops);
     c->wants_cover = tg__calloc(sizeof *c->wants_cover * (size_t)n_ops);
     c->n_ops = n_ops;
     case_result *res = tg__malloc(sizeof *res);
-    if (!rows || !res || !covered_by || !c->wants_cover) {
+    if (!rows || !res || !covered_by || !c->wants_cover || !comp) {
+        tg__free(comp);
         tg__free(rows);
         tg__free(res);
         tg__free(covered_by);
@@ -1791,7 +1798,29 @@ static int all_ops(cli *c)
             }
         }
     }
-    int n_ok = 0, n_fail = 0, n_cov = 0;
+    /* the compositions: their cases, f64, second order when asked */
+    for (int fi = 0, k = 0; fi < n_funcs; fi++) {
+        const tg__expr_func *f = tg__expr_func_at(fi);
+        if (f->op || !f->cases) continue;
+        comp[k] = f;
+        op_row *w = &rows[n_ops + k++];
+        const char *p = f->cases;
+        while (*p) {
+            const char *e = strchr(p, ';');
+            if (!e) e = p + strlen(p);
+            const char *s = p, *t = e;
+            trim(&s, &t);
+            if (t > s) {
+                run_case(c, f->name, s, t, c->o.gradgrad, covered_by, NULL,
+                         false, res);
+                w->n_cases++;
+                if (res->max_abs > w->max_abs) w->max_abs = res->max_abs;
+                if (!res->ok && w->n_fail++ == 0) w->first_fail = *res;
+            }
+            p = *e ? e + 1 : e;
+        }
+    }
+    int n_ok = 0, n_fail = 0, n_cov = 0, c_ok = 0, c_fail = 0;
     if (c->json) {
         json_open(c->out, c->cmd);
         fputs("\"ops\": [", c->out);
@@ -1845,22 +1874,56 @@ static int all_ops(cli *c)
                             "covered by another op's case\n",
                     name);
     }
+    if (c->json) fputs("\n], \"compositions\": [", c->out);
+    for (int k = 0; k < n_comp; k++) {
+        const op_row *w = &rows[n_ops + k];
+        bool ok = w->n_fail == 0;
+        if (ok) c_ok++;
+        else c_fail++;
+        if (c->json) {
+            fprintf(c->out, "%s\n  {\"function\": ", k ? "," : "");
+            json_str(c->out, comp[k]->name);
+            fprintf(c->out, ", \"status\": \"%s\", \"cases\": %d, "
+                            "\"failed\": %d, \"max_abs_err\": ",
+                    ok ? "ok" : "fail", w->n_cases, w->n_fail);
+            json_num(c->out, w->max_abs, TG_F64);
+            fputs(", \"message\": ", c->out);
+            json_str(c->out, w->n_fail ? w->first_fail.msg : "");
+            fputc('}', c->out);
+            continue;
+        }
+        char name[64];
+        snprintf(name, sizeof name, "%s (composition)", comp[k]->name);
+        if (ok)
+            fprintf(c->out, "%-26s ok    %2d case%s%-21s max abs err %.1e\n",
+                    name, w->n_cases, w->n_cases == 1 ? " " : "s", "",
+                    w->max_abs);
+        else
+            fprintf(c->out, "%-26s FAIL  %d of %d case%s: %s\n", name,
+                    w->n_fail, w->n_cases, w->n_cases == 1 ? "" : "s",
+                    w->first_fail.msg);
+    }
     if (c->json)
         fprintf(c->out, "\n], \"ops_total\": %d, \"passed\": %d, \"covered\": "
-                        "%d, \"failed\": %d, \"pass\": %s}\n",
-                n_ops, n_ok, n_cov, n_fail, n_fail ? "false" : "true");
+                        "%d, \"failed\": %d, \"compositions_total\": %d, "
+                        "\"compositions_passed\": %d, \"compositions_failed\": "
+                        "%d, \"pass\": %s}\n",
+                n_ops, n_ok, n_cov, n_fail, n_comp, c_ok, c_fail,
+                n_fail || c_fail ? "false" : "true");
     else
         fprintf(c->out, "%d ops: %d passed, %d covered by other ops' cases, "
-                        "%d failed (f64, seed %llu%s)\n",
-                n_ops, n_ok, n_cov, n_fail,
+                        "%d failed; %d compositions: %d passed, %d failed "
+                        "(f64, seed %llu%s)\n",
+                n_ops, n_ok, n_cov, n_fail, n_comp, c_ok, c_fail,
                 (unsigned long long)c->o.seed,
                 c->o.gradgrad ? ", with gradgrad" : "");
+    tg__free(comp);
     tg__free(rows);
     tg__free(res);
     tg__free(covered_by);
     tg__free(c->wants_cover);
     c->wants_cover = NULL;
-    return n_fail ? EXIT_FAIL : EXIT_PASS;
+    return n_fail || c_fail ? EXIT_FAIL : EXIT_PASS;
 }
 
 /* -------------------------------------------------------------- grad */

@@ -129,7 +129,7 @@ static void run(tg_graph *g, reader *r, unsigned flags, hd_alloc *ha)
                 if (v < 160 || !hd_kw_variant(&f->kw[j], (int)(v % 20) + 1, &kw[j]))
                     hd_kw_variant(&f->kw[j], 0, &kw[j]);
             }
-            y = tg__expr_invoke(f, args, nt, kw);
+            y = tg__expr_invoke_on(f, g, dt, args, nt, kw);
             check(y != NULL, "NULL result");
         }
         if (tg_graph_status(g) != TG_OK) {
@@ -202,6 +202,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     hd_install(&ha, (flags & 16) ? (long)fail + 1 : 0, (flags & 32) != 0,
                FUZZ_CAP);
     tg_graph *g = tg_graph_new();
+    tg_graph_set_memory_limit(g, INT64_C(1) << 30); /* hostile zeros(...) */
     if (g) {
         run(g, &r, flags, &ha);
         ha.fail_at = 0;
