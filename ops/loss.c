@@ -547,6 +547,12 @@ static tg_tensor *ce_call(tg_tensor *const *in, int n_in, const tg_attrs *a)
                                (tg_reduction)a->REDUCTION);
 }
 
+static tg_tensor *nll_call(tg_tensor *const *in, int n_in, const tg_attrs *a)
+{
+    return tg_nll_ex(in[0], in[1], n_in > 2 ? in[2] : NULL, a->IGNORE,
+                     (tg_reduction)a->REDUCTION);
+}
+
 TG_BUILTIN_OP(cross_entropy,
     .n_inputs = 2,
     .max_inputs = 3,
@@ -570,7 +576,13 @@ TG_BUILTIN_OP(cross_entropy,
         "cross_entropy(x, l, w, label_smoothing=0.3) | x=4x3 l=4:0,1,2,1 "
         "w=3:0.5,2,1.5; "
         "cross_entropy(x, softmax(3*p, axis=1), label_smoothing=0.1) | "
-        "x=3x4 p=3x4");
+        "x=3x4 p=3x4; "
+        "cross_entropy(x, l) | x=2x3x2 l=2x2:0,2,1,1; "
+        "cross_entropy(x, l, w, ignore_index=1, label_smoothing=0.1, "
+        "reduction=none) | x=2x3x2x2 l=2x2x2:0,2,1,1,2,0,1,2 w=3:0.5,2,1.5; "
+        "cross_entropy(x, softmax(p, axis=1), w, reduction=sum) | x=2x3x2 "
+        "p=2x3x2 w=3:0.5,2,1.5; "
+        "cross_entropy(x, l, reduction=none) | x=4 l=scalar:3");
 TG_BUILTIN_OP(cross_entropy_backward,
     .n_inputs = 3,
     .flags = TG_OPF_MIXED_DTYPE,
@@ -589,10 +601,13 @@ TG_BUILTIN_OP(nll,
     .shape = nll_shape,
     .forward = nll_fwd,
     .vjp = nll_vjp,
+    .call = nll_call,
     .cases = "nll(log_softmax(x, axis=1), l) | x=3x4 l=3:0,3,1; nll(x, l) | x=2x5 "
         "l=2:4,2; nll(x, l, w, ignore_index=3) | x=4x5 l=4:3,0,4,1 "
         "w=5:1,2,0.5,3,0.25; nll(x, l, reduction=none) | x=3x2 l=3:1,1,0; "
-        "nll(x, l, w, reduction=sum) | x=3x2 l=3:1,1,0 w=2:2,3");
+        "nll(x, l, w, reduction=sum) | x=3x2 l=3:1,1,0 w=2:2,3; "
+        "nll(x, l, w, ignore_index=0) | x=2x3x2 l=2x2:0,2,1,1 w=3:1,2,0.5; "
+        "nll(x, l, reduction=none) | x=2x2x3 l=2x3:1,0,1,0,0,1");
 TG_BUILTIN_OP(mse,
     .n_inputs = 2,
     .shape = mse_shape,
@@ -617,8 +632,86 @@ TG_BUILTIN_OP(l2_penalty,
     .cases = "l2_penalty(w, lambda=0.3) | w=3x4; l2_penalty(w, v, lambda=2) | w=3 "
         "v=2x2");
 
+/* ------------------------------------------ (N, C, d1, ..., dk) inputs
+
+   PyTorch's higher-dimensional form: x [N, C, d1..dk] with labels
+   [N, d1..dk] (or probabilities of x's shape) is the 2-D loss over the
+   M = N d1..dk positions: the class axis moved last (permute) and the
+   rest flattened (reshape), so weights, ignore_index, label smoothing
+   and every reduction keep their meaning (mean: over the M positions,
+   weighted as in 2-D); none returns [N, d1..dk]. x [C] with a 0-d label
+   is one sample (none returns 0-d). Gradients come from permute and
+   reshape. */
+
+/* What the flattening does: 0 not needed (2-D), 1 done, -1 failed. */
+static int flatten_classes(const char *who, tg_tensor *x, tg_tensor *t,
+                           bool prob, tg_tensor **x2, tg_tensor **t2,
+                           int *out_nd, int64_t *out_shape)
+{
+    if (x->ndim == 2) return 0;
+    tg_graph *g = x->graph;
+    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
+    int nd = x->ndim;
+    bool fits = nd >= 1;
+    if (fits && prob) fits = tg__same_shape(x, t);
+    else if (fits) {
+        fits = t->ndim == (nd == 1 ? 0 : nd - 1);
+        if (fits && nd > 1) fits = t->shape[0] == x->shape[0];
+        for (int d = 2; fits && d < nd; d++) fits = t->shape[d - 1] == x->shape[d];
+    }
+    if (!fits) {
+        tg__fail(g, TG_ERR_SHAPE,
+                 "%s: %s %s do not match %s %s; hint: %s [N, C, d1, ..., dk] "
+                 "takes [N, d1, ..., dk] class indices or probabilities of "
+                 "its own shape; [C] takes a 0-d index",
+                 who, prob ? "probability targets" : "labels",
+                 tg__fmt_shape(s1, t->ndim, t->shape),
+                 who[3] == 'n' ? "logp" : "logits",
+                 tg__fmt_shape(s2, x->ndim, x->shape),
+                 who[3] == 'n' ? "logp" : "logits");
+        return -1;
+    }
+    if (nd == 1) { /* one sample */
+        *x2 = tg_unsqueeze(x, 0);
+        *t2 = prob ? tg_unsqueeze(t, 0) : tg_reshape(t, 1, (int64_t[]){1});
+        *out_nd = 0;
+        return 1;
+    }
+    /* [N, C, d1..dk] -> [N, d1..dk, C] -> [M, C] */
+    int64_t perm[TG_MAX_DIMS], m = x->shape[0], C = x->shape[1];
+    perm[0] = 0;
+    for (int d = 2; d < nd; d++) perm[d - 1] = d;
+    perm[nd - 1] = 1;
+    out_shape[0] = x->shape[0];
+    for (int d = 2; d < nd; d++) {
+        out_shape[d - 1] = x->shape[d];
+        if (m != 0 && x->shape[d] != 0) m *= x->shape[d]; /* fits: numel */
+        else m = 0;
+    }
+    *out_nd = nd - 1;
+    *x2 = tg_reshape(tg_permute(x, nd, perm), 2, (int64_t[]){m, C});
+    *t2 = prob ? tg_reshape(tg_permute(t, nd, perm), 2, (int64_t[]){m, C})
+               : tg_reshape(t, 1, &m);
+    return tg_graph_status(g) == TG_OK ? 1 : -1;
+}
+
+/* Inputs a composition may work on: present, live, on one graph, the
+ * graph without error, logits of a float dtype. Otherwise the op's own
+ * checks report the problem. */
+static bool usable(tg_tensor *x, tg_tensor *l, tg_tensor *w)
+{
+    return x && l && !tg__stale(x) && !tg__stale(l) && (!w || !tg__stale(w)) &&
+           l->graph == x->graph && (!w || w->graph == x->graph) &&
+           tg_graph_status(x->graph) == TG_OK && tg_dtype_is_float(x->dtype) &&
+           !(x->flags & TG_TF_POISON) && !(l->flags & TG_TF_POISON) &&
+           (!w || !(w->flags & TG_TF_POISON)) && l->dtype != TG_BOOL;
+}
+
 tg_tensor *tg_cross_entropy(tg_tensor *logits, tg_tensor *labels)
 {
+    if (usable(logits, labels, NULL) && logits->ndim != 2)
+        return tg_cross_entropy_ex(logits, labels, NULL, -100, 0,
+                                   TG_REDUCTION_MEAN);
     tg_attrs a = {0};
     a.IGNORE = -100;
     a.REDUCTION = TG_REDUCTION_MEAN;
@@ -640,6 +733,16 @@ tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *labels)
 tg_tensor *tg_nll_ex(tg_tensor *logp, tg_tensor *labels, tg_tensor *weight,
                      int64_t ignore_index, tg_reduction reduction)
 {
+    if (usable(logp, labels, weight) && logp->ndim != 2) {
+        tg_tensor *x2, *t2;
+        int ond = 0;
+        int64_t osh[TG_MAX_DIMS];
+        if (flatten_classes("tg_nll", logp, labels, false, &x2, &t2, &ond,
+                            osh) < 0)
+            return &logp->graph->poison;
+        tg_tensor *r = tg_nll_ex(x2, t2, weight, ignore_index, reduction);
+        return reduction == TG_REDUCTION_NONE ? tg_reshape(r, ond, osh) : r;
+    }
     tg_attrs a = {0};
     a.IGNORE = ignore_index;
     a.REDUCTION = reduction;
@@ -687,9 +790,11 @@ static tg_node ce_node(tg_tensor **in, int n_in)
     return n;
 }
 
+/* Float targets with the logits' rank are probabilities; otherwise class
+ * indices (i64, or whole numbers in a float tensor). */
 static bool ce_prob_target(const tg_tensor *x, const tg_tensor *t)
 {
-    return tg_dtype_is_float(t->dtype) && t->ndim == 2 && x->ndim == 2;
+    return tg_dtype_is_float(t->dtype) && t->ndim == x->ndim && x->ndim >= 1;
 }
 
 tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, tg_tensor *target,
@@ -729,6 +834,17 @@ tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, tg_tensor *target,
         return &g->poison;
     }
     bool prob = ce_prob_target(logits, target);
+    if (logits->ndim != 2) {
+        tg_tensor *x2, *t2;
+        int ond = 0;
+        int64_t osh[TG_MAX_DIMS];
+        if (flatten_classes("tg_cross_entropy", logits, target, prob, &x2, &t2,
+                            &ond, osh) < 0)
+            return &g->poison;
+        tg_tensor *r = tg_cross_entropy_ex(x2, t2, weight, ignore_index, eps,
+                                           reduction);
+        return reduction == TG_REDUCTION_NONE ? tg_reshape(r, ond, osh) : r;
+    }
     if (prob && !tg__same_shape(logits, target)) {
         char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
         tg__op_fail(g, &n, TG_ERR_SHAPE,

@@ -671,6 +671,165 @@ static void embedding_losses(void)
     TT_CONTAINS(tg_last_error(), "tg_cosine_embedding_loss: x1 is NULL");
 }
 
+
+/* --------------------------- (N, C, d1, ..., dk) cross_entropy and nll */
+
+enum { QN = 2, QC = 3, QD1 = 2, QD2 = 2, QM = QN * QD1 * QD2 };
+/* x[n][c][i][j] */
+static double qx(int n, int c, int i, int j)
+{
+    return sin(1.3 * n + 0.7 * c + 0.31 * i - 0.53 * j + 0.2) * (1 + c);
+}
+static const int64_t QL[QM] = {0, 2, 1, 1, 2, 0, 1, 2}; /* [n][i][j] */
+static const double QW[QC] = {0.5, 2.0, 1.5};
+static bool q_unweighted; /* the reference without QW (all weights 1) */
+#define QWT(c) (q_unweighted ? 1.0 : QW[c])
+
+/* The loss at each position in long double (PyTorch's definition), the
+ * sum of the kept weights in *den. prob: targets t = softmax over c of
+ * x scaled by 0.5 and shifted. */
+static void ref_ce_nd(LD eps, int64_t ignore, bool nll_only, bool prob,
+                      LD *r, LD *den)
+{
+    *den = 0;
+    for (int n = 0; n < QN; n++)
+        for (int i = 0; i < QD1; i++)
+            for (int j = 0; j < QD2; j++) {
+                int m = (n * QD1 + i) * QD2 + j;
+                LD mx = -INFINITY, s = 0, lp[QC], t[QC], ts = 0;
+                for (int c = 0; c < QC; c++) mx = fmaxl(mx, qx(n, c, i, j));
+                for (int c = 0; c < QC; c++) s += expl(qx(n, c, i, j) - mx);
+                for (int c = 0; c < QC; c++)
+                    lp[c] = nll_only ? (LD)qx(n, c, i, j)
+                                     : qx(n, c, i, j) - mx - logl(s);
+                for (int c = 0; c < QC; c++) ts += t[c] = expl(0.5L * qx(n, c, j, i));
+                if (prob) {
+                    LD v = 0;
+                    for (int c = 0; c < QC; c++)
+                        v -= QWT(c) * ((1 - eps) * t[c] / ts + eps / QC) * lp[c];
+                    r[m] = v;
+                    continue;
+                }
+                int64_t l = QL[m];
+                if (l == ignore) {
+                    r[m] = 0;
+                    continue;
+                }
+                LD sm = 0;
+                for (int c = 0; c < QC; c++) sm -= QWT(c) * lp[c];
+                r[m] = -(1 - eps) * QWT(l) * lp[l] + eps / QC * sm;
+                *den += QWT(l);
+            }
+}
+
+static void ce_nd(void)
+{
+    for (int dt = 0; dt < 2; dt++) {
+        tg_dtype T = dt ? TG_F32 : TG_F64;
+        double tol = dt ? 3e-6 : 1e-14;
+        tg_graph *g = tg_graph_new();
+        double xv[QN * QC * QD1 * QD2], tv[QN * QC * QD1 * QD2];
+        for (int n = 0; n < QN; n++)
+            for (int c = 0; c < QC; c++)
+                for (int i = 0; i < QD1; i++)
+                    for (int j = 0; j < QD2; j++) {
+                        int k = ((n * QC + c) * QD1 + i) * QD2 + j;
+                        xv[k] = dt ? (double)(float)qx(n, c, i, j) : qx(n, c, i, j);
+                        LD ts = 0;
+                        for (int c2 = 0; c2 < QC; c2++) ts += expl(0.5L * qx(n, c2, j, i));
+                        tv[k] = (double)(expl(0.5L * qx(n, c, j, i)) / ts);
+                    }
+        tg_tensor *x = in64(g, TG_SHAPE(QN, QC, QD1, QD2), xv, T, true);
+        tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(QN, QD1, QD2), QL);
+        tg_tensor *w = in64(g, TG_SHAPE(QC), QW, T, false);
+        tg_tensor *tp = in64(g, TG_SHAPE(QN, QC, QD1, QD2), tv, T, false);
+        static const struct { double eps; int64_t ign; int kind; } cs[] = {
+            {0, -100, 0}, {0.1, 1, 0}, {0, 2, 1}, {0.2, -100, 2}};
+        for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+            LD r[QM], den, sum = 0;
+            ref_ce_nd(cs[k].eps, cs[k].ign, cs[k].kind == 1, cs[k].kind == 2, r, &den);
+            for (int m = 0; m < QM; m++) sum += r[m];
+            for (int red = 0; red < 3; red++) {
+                tg_tensor *y =
+                    cs[k].kind == 1 ? tg_nll_ex(x, l, w, cs[k].ign, (tg_reduction)red)
+                    : cs[k].kind == 2 ? tg_cross_entropy_ex(x, tp, w, cs[k].ign, cs[k].eps,
+                                                            (tg_reduction)red)
+                                      : tg_cross_entropy_ex(x, l, w, cs[k].ign, cs[k].eps,
+                                                            (tg_reduction)red);
+                if (red == TG_REDUCTION_NONE) {
+                    TT_CHECK(y->ndim == 3 && y->shape[0] == QN && y->shape[1] == QD1 &&
+                             y->shape[2] == QD2);
+                    for (int m = 0; m < QM && y->ndim == 3; m++)
+                        TT_NEAR(tg_get(y, m), (double)r[m], tol);
+                } else {
+                    LD want = red == TG_REDUCTION_SUM ? sum
+                              : sum / (cs[k].kind == 2 ? (LD)QM : den);
+                    TT_CHECK(y->ndim == 0);
+                    TT_NEAR(tg_item(y), (double)want, tol * 8);
+                }
+            }
+        }
+        /* the defaults: tg_cross_entropy and tg_nll take [N, C, d...] too */
+        {
+            LD r[QM], den, sum = 0;
+            q_unweighted = true;
+            ref_ce_nd(0, -100, false, false, r, &den);
+            q_unweighted = false;
+            (void)den;
+            for (int m = 0; m < QM; m++) sum += r[m];
+            TT_NEAR(tg_item(tg_cross_entropy(x, l)), (double)(sum / QM), tol * 8);
+            TT_CHECK(tg_backward(g, tg_cross_entropy(x, l)) == TG_OK);
+            TT_CHECK(x->grad && x->grad->ndim == 4);
+        }
+        /* one sample: x [C], a 0-d label */
+        tg_tensor *x1 = in64(g, TG_SHAPE(QC), (double[]){0.2, -1, 0.7}, T, false);
+        tg_tensor *l1 = tg_input(g, TG_I64, 0, NULL, (int64_t[]){2});
+        LD lse = logl(expl(0.2L) + expl(-1.0L) + expl(0.7L));
+        tg_tensor *y1 = tg_cross_entropy_ex(x1, l1, NULL, -100, 0, TG_REDUCTION_NONE);
+        TT_CHECK(y1->ndim == 0);
+        TT_NEAR(tg_item(y1), (double)(lse - (LD)(dt ? (double)0.7f : 0.7)), tol);
+        TT_NEAR(tg_item(tg_nll_ex(x1, l1, NULL, -100, TG_REDUCTION_SUM)),
+                dt ? -(double)0.7f : -0.7, tol);
+        /* empty: N = 0, and an extent 0 among the d's */
+        tg_tensor *e = tg_input(g, T, TG_SHAPE(2, QC, 0), NULL);
+        tg_tensor *el = tg_input(g, TG_I64, TG_SHAPE(2, 0), NULL);
+        TT_CHECK(tg_cross_entropy_ex(e, el, NULL, -100, 0, TG_REDUCTION_NONE)->shape[1] == 0);
+        TT_CHECK(tg_item(tg_nll_ex(e, el, NULL, -100, TG_REDUCTION_SUM)) == 0);
+        TT_CHECK(isnan(tg_item(tg_cross_entropy(e, el))));
+        TT_CHECK(tg_graph_error(g) == NULL);
+        tg_graph_free(g);
+    }
+    /* errors name the shapes */
+    static const char *want[] = {
+        "tg_cross_entropy: labels [2,2] do not match logits [2,3,2,2]; hint: "
+        "logits [N, C, d1, ..., dk] takes [N, d1, ..., dk] class indices or "
+        "probabilities of its own shape; [C] takes a 0-d index",
+        "tg_nll: labels [2,2,3] do not match logp [2,3,2,2]; hint: logp [N, C, "
+        "d1, ..., dk] takes [N, d1, ..., dk] class indices or probabilities "
+        "of its own shape; [C] takes a 0-d index",
+        "tg_cross_entropy: probability targets [2,3,2,1] do not match logits "
+        "[2,3,2,2]; hint: logits [N, C, d1, ..., dk] takes [N, d1, ..., dk] "
+        "class indices or probabilities of its own shape; [C] takes a 0-d index",
+    };
+    for (int k = 0; k < 3; k++) {
+        tg_graph *g = tg_graph_new();
+        tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 3, 2, 2), NULL);
+        switch (k) {
+        case 0: tg_cross_entropy(x, tg_input(g, TG_I64, TG_SHAPE(2, 2), NULL)); break;
+        case 1:
+            tg_nll_ex(x, tg_input(g, TG_I64, TG_SHAPE(2, 2, 3), NULL), NULL, -100,
+                      TG_REDUCTION_MEAN);
+            break;
+        case 2:
+            tg_cross_entropy_ex(x, tg_input(g, TG_F64, TG_SHAPE(2, 3, 2, 1), NULL), NULL,
+                                -100, 0, TG_REDUCTION_MEAN);
+            break;
+        }
+        TT_STREQ(tg_graph_error(g), want[k]);
+        tg_graph_free(g);
+    }
+}
+
 TT_RUN(TT(ce_values), TT(nll_values), TT(ce_probabilities), TT(pointwise_values),
        TT(pointwise_options), TT(second_order), TT(empty_scalar), TT(errors),
-       TT(embedding_losses))
+       TT(embedding_losses), TT(ce_nd))

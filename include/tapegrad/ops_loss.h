@@ -53,6 +53,11 @@ tg_tensor *tg_nll(tg_tensor *logp, tg_tensor *labels);
 tg_tensor *tg_cross_entropy_ex(tg_tensor *logits, tg_tensor *target,
                                tg_tensor *weight, int64_t ignore_index,
                                double label_smoothing, tg_reduction reduction);
+/* Both (and tg_cross_entropy, tg_nll) also take PyTorch's
+ * [N, C, d1, ..., dk] logits with [N, d1, ..., dk] labels (or
+ * probabilities of the logits' shape): the loss over the N d1..dk
+ * positions, none giving [N, d1, ..., dk]; and [C] logits with a 0-d
+ * label (none: 0-d). */
 /* nll with PyTorch's options: r_i = -w[l_i] logp_i[l_i], 0 where l_i ==
  * ignore_index; mean = sum_i r_i / sum_{i kept} w[l_i]; none: r [N].
  * weight NULL or [C]. tg_nll(lp, l) = tg_nll_ex(lp, l, NULL, -100, mean). */
