@@ -559,10 +559,14 @@ static void cross_entropy_errors(void)
              "tg_cross_entropy: labels [2] do not match logits [3,4]; hint: "
              "labels are [N] class indices");
     tg_graph_reset(g);
+    /* [C] logits take a 0-d label; a float [3] is read as probabilities */
     x = tg_input(g, TG_F64, TG_SHAPE(12), NULL);
     tg_cross_entropy(x, INC(g, TG_F64, bad1, 3));
     TT_STREQ(tg_graph_error(g),
-             "tg_cross_entropy: logits must be 2-D [N, C], got [12]");
+             "tg_cross_entropy: probability targets [3] do not match logits "
+             "[12]; hint: logits [N, C, d1, ..., dk] takes [N, d1, ..., dk] "
+             "class indices or probabilities of its own shape; [C] takes a "
+             "0-d index");
     tg_graph_free(g);
 }
 
