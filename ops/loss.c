@@ -683,10 +683,23 @@ static int flatten_classes(const char *who, tg_tensor *x, tg_tensor *t,
     for (int d = 2; d < nd; d++) perm[d - 1] = d;
     perm[nd - 1] = 1;
     out_shape[0] = x->shape[0];
+    bool empty = m == 0, big = false;
     for (int d = 2; d < nd; d++) {
         out_shape[d - 1] = x->shape[d];
-        if (m != 0 && x->shape[d] != 0) m *= x->shape[d]; /* fits: numel */
-        else m = 0;
+        empty |= x->shape[d] == 0;
+    }
+    /* an empty x may have positions whose count does not fit ([2^40, 0,
+     * 2^40]); a non-empty one cannot (numel = M C fits) */
+    for (int d = 2; d < nd && !empty && !big; d++)
+        big = __builtin_mul_overflow(m, x->shape[d], &m);
+    if (empty) m = 0;
+    if (big) {
+        tg__fail(g, TG_ERR_SHAPE,
+                 "%s: the positions of %s %s are too many to count; hint: "
+                 "N d1 ... dk must fit in 64 bits",
+                 who, who[3] == 'n' ? "logp" : "logits",
+                 tg__fmt_shape(s2, x->ndim, x->shape));
+        return -1;
     }
     *out_nd = nd - 1;
     *x2 = tg_reshape(tg_permute(x, nd, perm), 2, (int64_t[]){m, C});

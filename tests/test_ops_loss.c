@@ -811,6 +811,19 @@ static void ce_nd(void)
         "[2,3,2,2]; hint: logits [N, C, d1, ..., dk] takes [N, d1, ..., dk] "
         "class indices or probabilities of its own shape; [C] takes a 0-d index",
     };
+    /* empty logits whose positions N d1 do not fit in 64 bits (the count
+     * was a signed overflow under UBSan) */
+    {
+        tg_graph *g = tg_graph_new();
+        int64_t H = INT64_C(1) << 40;
+        tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(H, 0, H), NULL);
+        tg_cross_entropy_ex(x, x, NULL, -100, 0, TG_REDUCTION_NONE);
+        TT_STREQ(tg_graph_error(g),
+                 "tg_cross_entropy: the positions of logits [1099511627776,0,"
+                 "1099511627776] are too many to count; hint: N d1 ... dk "
+                 "must fit in 64 bits");
+        tg_graph_free(g);
+    }
     for (int k = 0; k < 3; k++) {
         tg_graph *g = tg_graph_new();
         tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 3, 2, 2), NULL);
