@@ -296,14 +296,20 @@ var TG = window.TG || (window.TG = {});
     });
   }
 
-  /* the grid's pictures into the atlas, then onto their canvases */
-  function drawMaps(grid) {
+  /* the grid's pictures into the atlas, then onto their canvases: the
+   * boundary, and (units) every unit's map and the output's */
+  function drawMaps(grid, units) {
     var L = eng.numLayers(), tiles = 2, li, u, t, xy, layer;
     for (li = 0; li < grid.units.length; li++) tiles += grid.units[li].length;
     atlasReserve(tiles);
     var W = atlas.img.width, words = atlas.words;
     xy = atlasTile(0);
     fill(words, W, xy[0], xy[1], grid.prob, RES, 1, 2, -1);
+    if (!units) { /* the boundary's tile alone, in its border */
+      atlas.ctx.putImageData(atlas.img, 0, 0, 0, 0, RES + 2, RES + 2);
+      atlasDraw(0, $("boundary"));
+      return;
+    }
     for (li = 0, t = 1; li < grid.units.length; li++) {
       layer = grid.units[li];
       for (u = 0; u < layer.length; u++) {
@@ -491,18 +497,22 @@ var TG = window.TG || (window.TG = {});
     }
   }
 
-  var lastDraw = {ms: 0};
-  /* Everything, or (pictures only) the boundary, the units' maps and the
-   * loss curves without the weights' lines and the text panels, which
-   * cost the browser style, layout and paint work each time they change
-   * (docs/benchmarks.md) and which nobody reads at 60 changes a second. */
-  function draw(picturesOnly) {
+  var lastDraw = {ms: 0, maps: 0, boundary: 0};
+  /* Everything, or (boundaryOnly) the boundary and the loss curves
+   * without the units' maps, the weights' lines and the text panels:
+   * the maps are 17 canvases to fill, scale and composite (about 1.2 ms
+   * of a frame's CPU), the lines and panels cost the browser style,
+   * layout and paint work each time they change (docs/benchmarks.md),
+   * and nobody reads them at 60 changes a second. */
+  function draw(boundaryOnly) {
     var t0 = performance.now();
     var grid = eng.grid(RES, TG.LIM);
-    drawMaps(grid);
+    drawMaps(grid, !boundaryOnly);
     drawPoints($("boundary"));
     drawLosses();
-    if (!picturesOnly) {
+    lastDraw.boundary++;
+    if (!boundaryOnly) {
+      lastDraw.maps++;
       drawNet();
       drawStats();
       drawGradNorms();
@@ -536,8 +546,9 @@ var TG = window.TG || (window.TG = {});
    * held the core) the training still gets TRAIN_MIN_MS a frame: fewer
    * steps would not bring the frames back, only stop the training. */
   var FRAME_BUDGET_MS = 10, TRAIN_MIN_MS = 2;
-  /* the weights' lines and the text panels while training: at most
-   * every PANELS_MS (and once more when training stops) */
+  /* the units' maps, the weights' lines and the text panels while
+   * training: at most every PANELS_MS (and once more when training
+   * stops); the boundary every frame */
   var PANELS_MS = 100;
   var loop = {stepMs: 0, drawMs: 4, k: 0, panelsAt: -Infinity};
   function stepsThisFrame() {
@@ -549,7 +560,8 @@ var TG = window.TG || (window.TG = {});
   /* the frames while training, for the tests: each frame's
    * requestAnimationFrame timestamp, its work and its steps */
   var FR_MAX = 4096;
-  var frames = {n: 0, ts: new Float64Array(FR_MAX), work: 0, steps: 0, rec: false};
+  var frames = {n: 0, ts: new Float64Array(FR_MAX), work: 0, steps: 0, rec: false,
+                probe: false, hash: [0, 0], changed: [0, 0], draws: [0, 0]};
   function frame(now) {
     requestAnimationFrame(frame);
     if (!playing) return;
@@ -578,6 +590,25 @@ var TG = window.TG || (window.TG = {});
       frames.ts[frames.n++] = now;
       frames.work += t2 - t0;
       frames.steps += k;
+      if (frames.probe) probeFrame();
+    }
+  }
+
+  /* For the tests: after each frame, whether the boundary's pixels and
+   * the first hidden unit's map changed (reading pixels back costs time:
+   * only when asked) */
+  function canvasHash(cv) {
+    var d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
+    var h = 2166136261;
+    for (var i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+    return h >>> 0;
+  }
+  function probeFrame() {
+    var cvs = [$("boundary"), netView.units[Math.min(1, netView.units.length - 1)][0]];
+    for (var i = 0; i < 2; i++) {
+      var h = canvasHash(cvs[i]);
+      if (h !== frames.hash[i]) frames.changed[i]++;
+      frames.hash[i] = h;
     }
   }
 
@@ -735,6 +766,7 @@ var TG = window.TG || (window.TG = {});
 
   var api = {
     readyMs: null,
+    panelsMs: PANELS_MS,
     config: function () { return JSON.parse(JSON.stringify(cfg)); },
     /* set fields of the configuration and rebuild (new data too) */
     configure: function (c) {
@@ -806,16 +838,22 @@ var TG = window.TG || (window.TG = {});
      * intervals' median, 95th percentile and largest, the frames later
      * than one and a half 60 Hz periods, and each frame's work (training,
      * evaluation, drawing) and steps. */
-    benchFrames: function (ms) {
+    benchFrames: function (ms, probe) {
       return new Promise(function (resolve) {
         frames.n = 0;
         frames.work = 0;
         frames.steps = 0;
+        frames.probe = !!probe;
+        if (probe) probeFrame(); /* the pictures as they are */
+        frames.changed[0] = frames.changed[1] = 0;
+        var d0 = lastDraw.boundary, m0 = lastDraw.maps;
         frames.rec = true;
         playing = true;
         setTimeout(function () {
           playing = false;
           frames.rec = false;
+          var draws = [lastDraw.boundary - d0, lastDraw.maps - m0];
+          var changed = [frames.changed[0], frames.changed[1]];
           draw();
           var n = frames.n, ts = frames.ts, iv = [];
           for (var i = 1; i < n; i++) iv.push(ts[i] - ts[i - 1]);
@@ -827,17 +865,15 @@ var TG = window.TG || (window.TG = {});
                    late: iv.filter(function (d) { return d > 1.5 * 1000 / 60; }).length,
                    workMsPerFrame: frames.work / Math.max(1, n),
                    stepsPerFrame: frames.steps / Math.max(1, n),
-                   steps: frames.steps, stepMs: loop.stepMs, drawMs: loop.drawMs});
+                   steps: frames.steps, stepMs: loop.stepMs, drawMs: loop.drawMs,
+                   boundaryDraws: draws[0], mapDraws: draws[1],
+                   boundaryChanged: probe ? changed[0] : null,
+                   mapChanged: probe ? changed[1] : null});
         }, ms);
       });
     },
     /* a checksum of the boundary canvas's pixels (does the picture move?) */
-    boundaryHash: function () {
-      var cv = $("boundary"), d = cv.getContext("2d").getImageData(0, 0, cv.width, cv.height).data;
-      var h = 2166136261;
-      for (var i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
-      return h >>> 0;
-    },
+    boundaryHash: function () { return canvasHash($("boundary")); },
     /* the loss curve's points (training, test) */
     lossHistory: function () {
       return {train: Array.from(hist.train.subarray(0, hist.n)),
@@ -855,13 +891,23 @@ var TG = window.TG || (window.TG = {});
   };
   window.tgPlayground = api;
 
+  /* where loading goes (ms since navigation start): the document and
+   * the scripts up to this one (the module's 1 MB of JavaScript with the
+   * WebAssembly in base64 among them), then createTapegrad (decoding,
+   * compiling and instantiating the module), then the controls, the
+   * data, the network and the first drawing */
+  var T1 = 0;
   api.ready = createTapegrad().then(function (M) {
+    T1 = performance.now();
     eng = new TG.Engine(M);
     cfg = parseHash();
     bind();
     rebuild(true);
-    api.readyMs = performance.now() - T0;
-    api.loadMs = performance.now(); /* since navigation start */
+    var T2 = performance.now();
+    api.readyMs = T2 - T0;
+    api.loadMs = T2; /* since navigation start */
+    api.loadPhases = {document: window.TG_T0 || 0, scripts: T0 - (window.TG_T0 || 0),
+                      engine: T1 - T0, firstDraw: T2 - T1};
     requestAnimationFrame(frame);
     return true;
   }).catch(function (e) {

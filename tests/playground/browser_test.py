@@ -25,6 +25,7 @@ import tempfile
 import time
 import zlib
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cdp import Browser, Page, find_chromium  # noqa: E402
 
@@ -297,14 +298,16 @@ def test_url(browser, page, url):
 def test_live(page):
     """The Train button's loop: the boundary moves, the loss goes down, the
     steps run, and the stats and gradient panels keep their elements (only
-    their text changes)."""
+    their text changes); the boundary is redrawn (and moves) every frame,
+    the units' maps at most every panelsMs."""
     configure(page, spf=5)
     page.eval("tgPlayground.panelNodes() && 1")
     h0 = page.eval("tgPlayground.boundaryHash()")
     s0 = page.eval("tgPlayground.stats()")
     p0 = page.eval("tgPlayground.panelNodes()")
     page.send("Page.bringToFront")
-    f = page.eval("tgPlayground.benchFrames(1500)", timeout=60)
+    f = page.eval("tgPlayground.benchFrames(1500, true)", timeout=60)
+    every = page.eval("tgPlayground.panelsMs")
     h1 = page.eval("tgPlayground.boundaryHash()")
     s1 = page.eval("tgPlayground.stats()")
     p1 = page.eval("tgPlayground.panelNodes()")
@@ -315,6 +318,19 @@ def test_live(page):
           "%d frames, %d steps (at most 5 per frame), training loss %.4f -> %.4f, the boundary's "
           "pixels %s" % (f["frames"], f["steps"], s0["trainLoss"], s1["trainLoss"],
                          "changed" if h1 != h0 else "did not change"))
+    # every frame trains and redraws the boundary, whose pixels then
+    # differ from the frame before's (a few frames may round to the same
+    # colours); the maps are drawn at most once per `every` ms (the span
+    # of the frames' timestamps, plus the first frame), and change only then
+    span_ms = 1000 * f["seconds"]
+    most_maps = 2 + int(span_ms // every)
+    check("live_boundary_every_frame", f["boundaryDraws"] == f["frames"] and
+          f["boundaryChanged"] >= 0.9 * f["frames"] and
+          1 <= f["mapChanged"] <= f["mapDraws"] <= most_maps,
+          "%d frames in %.0f ms: the boundary drawn %d times, its pixels changed %d times; "
+          "the units' maps drawn %d times (at most %d: every %d ms), changed %d times"
+          % (f["frames"], span_ms, f["boundaryDraws"], f["boundaryChanged"], f["mapDraws"],
+             most_maps, every, f["mapChanged"]))
     check("live_panels_text_only", p1["newNodes"] == 0 and p1["stats"] != p0["stats"] and
           "step %d" % s1["steps"] in p1["stats"] and
           all("W%d" % k in p1["gnorms"] for k in (1, 2, 3)) and
@@ -395,7 +411,45 @@ def bench(page, busy):
             for p in procs:
                 p.kill()
                 p.wait()
+    load_parts(page)
     print("bench load average %.2f %.2f %.2f (1, 5, 15 min)" % os.getloadavg())
+
+
+# The engine's start-up in parts, as the module does it: its JavaScript
+# read from disk (an XMLHttpRequest, as emscripten's own reader), the
+# embedded WebAssembly decoded from base64 (atob and a byte loop, as
+# emscripten 3.1.6 does), compiled, and the compiled module
+# instantiated by createTapegrad's path (the whole start-up)
+LOAD_PARTS = r"""(function () {
+  var x = new XMLHttpRequest();
+  x.open("GET", "tapegrad_wasm.js", false);
+  x.send();
+  var m = /data:application\/octet-stream;base64,([A-Za-z0-9+\/=]+)/.exec(x.responseText);
+  window.__b64 = m[1];
+  return [x.responseText.length, m[1].length];
+})()"""
+
+
+def load_parts(page):
+    def timed(expr):
+        t0 = thread_time(page)
+        w = page.eval("(async function () { var t0 = performance.now(); %s; "
+                      "return performance.now() - t0; })()" % expr)
+        return w, (thread_time(page) - t0) * 1e3
+    sizes = page.eval(LOAD_PARTS)
+    rows = []
+    for _ in range(3):
+        dec = timed("var s = atob(__b64), b = new Uint8Array(s.length); "
+                    "for (var i = 0; i < s.length; i++) b[i] = s.charCodeAt(i); window.__wasm = b")
+        comp = timed("window.__mod = await WebAssembly.compile(__wasm)")
+        whole = timed("await createTapegrad()")
+        rows.append((dec, comp, whole))
+    med = lambda k, j: sorted(r[k][j] for r in rows)[1]
+    print("bench engine_start_ms (median of 3; wall, main-thread CPU): base64 decode of the "
+          "%d KB module %.1f, %.1f; WebAssembly.compile %.1f, %.1f; createTapegrad whole %.1f, "
+          "%.1f (the script %d KB); %s"
+          % (sizes[1] * 3 // 4 // 1024, med(0, 0), med(0, 1), med(1, 0), med(1, 1),
+             med(2, 0), med(2, 1), sizes[0] // 1024, load_avg()))
 
 
 def main():
@@ -428,8 +482,10 @@ def main():
         t0 = time.time()
         page = open_page(browser, url)
         load = page.eval("tgPlayground.loadMs")
-        print("bench page_load_ms %.0f (navigation start to the engine ready, from file://); %s"
-              % (load, load_avg()))
+        ph = page.eval("tgPlayground.loadPhases")
+        print("bench page_load_ms %.0f (navigation start to the engine ready, from file://: "
+              "document %.0f, scripts %.0f, engine start-up %.0f, first drawing %.0f); %s"
+              % (load, ph["document"], ph["scripts"], ph["engine"], ph["firstDraw"], load_avg()))
         errors = page.eval("document.getElementById('error').textContent")
         check("page_loads", not errors, errors or "engine ready in %.1f s" % (time.time() - t0))
         page.send("Page.close")
