@@ -4,7 +4,11 @@
  * runs the same sequence under node). Prints figures (medians of CPU
  * time per call), asserts nothing.
  *
- *   bench_playground [rounds]
+ *   bench_playground [rounds] [step]
+ *
+ * With `step` only the step runs: under valgrind --tool=callgrind
+ * --toggle-collect=pg_train that is 200 + 1000 x rounds steps of batch
+ * 200 and nothing else (docs/benchmarks.md).
  *
  * step:  a 2-8-8-1 tanh network, SGD, batch 200 of 200 training points
  *        (XOR, 400 points), rounds of 1000 steps after 200 to warm up;
@@ -15,8 +19,10 @@
 #include "playground/pg.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* CPU time of this thread: on a shared, loaded machine the wall clock
@@ -61,6 +67,7 @@ int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 5;
     if (rounds < 1) rounds = 1;
+    bool step_only = argc > 2 && !strcmp(argv[2], "step");
     enum { N = 400 };
     static double xy[2 * N], lab[N];
     xor_data(N, xy, lab);
@@ -79,6 +86,11 @@ int main(int argc, char **argv)
         t[r] = (now_us() - t0) / 1000;
     }
     double step = median(t, rounds);
+    if (step_only) {
+        printf("playground native: step_2-8-8-1_batch200_us %.2f  (median of %d rounds)\n",
+               step, rounds);
+        return 0;
+    }
     for (int r = 0; r < rounds; r++) {
         double t0 = now_us();
         for (int i = 0; i < 10; i++) pg_grid(100, 6);
