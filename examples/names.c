@@ -327,6 +327,62 @@ typedef struct curve {
     double train[CURVE_POINTS + 1], val[CURVE_POINTS + 1];
 } curve;
 
+/* What both training loops keep besides the model: the running training
+ * loss, a curve point with a validation loss every `every` steps, the
+ * progress bar, and the training time without the validations. */
+typedef struct trainlog {
+    curve *cv;
+    int every, steps, run_n;
+    double run, t0;
+    demo_progress pr;
+} trainlog;
+
+static void log_start(trainlog *L, curve *cv, const char *label, int steps)
+{
+    L->cv = cv;
+    L->steps = steps;
+    L->every = (steps + CURVE_POINTS - 1) / CURVE_POINTS;
+    L->run = 0;
+    L->run_n = 0;
+    cv->n = 0;
+    demo_progress_start(&L->pr, label, steps);
+    L->t0 = demo_now();
+}
+
+/* Whether step s (0-based, done) closes a curve point. */
+static bool log_due(const trainlog *L, int s)
+{
+    return ((s + 1) % L->every == 0 || s + 1 == L->steps) &&
+           L->cv->n <= CURVE_POINTS;
+}
+
+/* The point after step s: the mean training loss since the last point,
+ * validation loss vl, which took eval_s seconds (not training time). */
+static void log_point(trainlog *L, int s, double vl, double eval_s)
+{
+    curve *cv = L->cv;
+    L->t0 += eval_s;
+    cv->step[cv->n] = s + 1;
+    cv->train[cv->n] = L->run / L->run_n;
+    cv->val[cv->n] = vl;
+    cv->n++;
+    L->run = 0, L->run_n = 0;
+    char note[48];
+    snprintf(note, sizeof note, "val %.3f", vl);
+    demo_progress_update(&L->pr, s + 1, note);
+}
+
+/* Training seconds; reports the graph's error when the loop failed. */
+static double log_end(trainlog *L, const demo_ctx *c, tg_graph *g, bool ok)
+{
+    double secs = demo_now() - L->t0;
+    demo_progress_end(&L->pr);
+    if (!ok)
+        fprintf(stderr, "tapegrad demo %s: %s\n", c->name,
+                tg_graph_error(g) ? tg_graph_error(g) : tg_last_error());
+    return secs;
+}
+
 static bool mlp_train(const demo_ctx *c, mlp *m, const corpus *k, int steps,
                       double lr, curve *cv, result *res)
 {
@@ -343,13 +399,8 @@ static bool mlp_train(const demo_ctx *c, mlp *m, const corpus *k, int steps,
     int64_t *bx = malloc(sizeof *bx * BATCH * CTX);
     int64_t *by = malloc(sizeof *by * BATCH);
     bool ok = bx && by;
-    int every = (steps + CURVE_POINTS - 1) / CURVE_POINTS;
-    double run = 0;
-    int run_n = 0;
-    cv->n = 0;
-    demo_progress pr;
-    demo_progress_start(&pr, "mlp", steps);
-    double t0 = demo_now();
+    trainlog L;
+    log_start(&L, cv, "mlp", steps);
     for (int s = 0; s < steps && ok; s++) {
         if (s == steps - steps / 4) tg_optim_set_lr(opt, lr / 10);
         for (int i = 0; i < BATCH; i++) {
@@ -360,33 +411,16 @@ static bool mlp_train(const demo_ctx *c, mlp *m, const corpus *k, int steps,
         tg_tensor *y = tg_input(m->g, TG_I64, TG_SHAPE(BATCH), by);
         tg_tensor *loss = tg_cross_entropy(mlp_logits(m, bx, BATCH), y);
         ok = tg_backward(m->g, loss) == TG_OK;
-        if (ok) {
-            run += tg_item(loss);
-            run_n++;
-        }
+        if (ok) L.run += tg_item(loss), L.run_n++;
         tg_graph_reset(m->g);
         ok = ok && tg_optim_step_zero_grad(opt) == TG_OK;
-        if (ok && ((s + 1) % every == 0 || s + 1 == steps) &&
-            cv->n <= CURVE_POINTS) {
-            double vl, va;
-            double t1 = demo_now();
+        if (ok && log_due(&L, s)) {
+            double vl, va, t1 = demo_now();
             ok = mlp_eval(m, k, k->n_train, k->n_ex, &vl, &va);
-            t0 += demo_now() - t1; /* validation is not training time */
-            cv->step[cv->n] = s + 1;
-            cv->train[cv->n] = run / run_n;
-            cv->val[cv->n] = vl;
-            cv->n++;
-            run = 0, run_n = 0;
-            char note[48];
-            snprintf(note, sizeof note, "val %.3f", vl);
-            demo_progress_update(&pr, s + 1, note);
+            log_point(&L, s, vl, demo_now() - t1);
         }
     }
-    res->seconds = demo_now() - t0;
-    demo_progress_end(&pr);
-    if (!ok)
-        fprintf(stderr, "tapegrad demo %s: %s\n", c->name,
-                tg_graph_error(m->g) ? tg_graph_error(m->g) : tg_last_error());
+    res->seconds = log_end(&L, c, m->g, ok);
     free(bx);
     free(by);
     tg_optim_free(opt);
@@ -606,14 +640,9 @@ static bool seq_train(const demo_ctx *c, seqnet *s, const corpus *k,
     char *w[SEQ_BATCH];
     tg_rng r;
     tg_rng_seed(&r, (uint64_t)c->seed * 104729 + (uint64_t)s->kind + 5);
-    int every = (steps + CURVE_POINTS - 1) / CURVE_POINTS;
-    double run = 0;
-    int run_n = 0;
     bool ok = true;
-    cv->n = 0;
-    demo_progress pr;
-    demo_progress_start(&pr, res->name, steps);
-    double t0 = demo_now();
+    trainlog L;
+    log_start(&L, cv, res->name, steps);
     tg_set_training(s->g, true);
     for (int st = 0; st < steps && ok; st++) {
         if (st == steps - steps / 4) tg_optim_set_lr(opt, lr / 10);
@@ -624,14 +653,10 @@ static bool seq_train(const demo_ctx *c, seqnet *s, const corpus *k,
         tg_tensor *y = tg_input(s->g, TG_I64, TG_SHAPE(b.n), b.tgt);
         tg_tensor *loss = tg_cross_entropy(seq_logits(s, &b), y);
         ok = tg_backward(s->g, loss) == TG_OK;
-        if (ok) {
-            run += tg_item(loss);
-            run_n++;
-        }
+        if (ok) L.run += tg_item(loss), L.run_n++;
         tg_graph_reset(s->g);
         ok = ok && tg_optim_step_zero_grad(opt) == TG_OK;
-        if (ok && ((st + 1) % every == 0 || st + 1 == steps) &&
-            cv->n <= CURVE_POINTS) {
+        if (ok && log_due(&L, st)) {
             /* the curve reads the first CURVE_WORDS validation words;
              * the table all of them */
             double vl, va, t1 = demo_now();
@@ -639,22 +664,10 @@ static bool seq_train(const demo_ctx *c, seqnet *s, const corpus *k,
                              ? k->n_train_words + CURVE_WORDS
                              : k->n_words;
             ok = seq_eval(s, k, k->n_train_words, hi, &vl, &va);
-            t0 += demo_now() - t1;
-            cv->step[cv->n] = st + 1;
-            cv->train[cv->n] = run / run_n;
-            cv->val[cv->n] = vl;
-            cv->n++;
-            run = 0, run_n = 0;
-            char note[48];
-            snprintf(note, sizeof note, "val %.3f", vl);
-            demo_progress_update(&pr, st + 1, note);
+            log_point(&L, st, vl, demo_now() - t1);
         }
     }
-    res->seconds = demo_now() - t0;
-    demo_progress_end(&pr);
-    if (!ok)
-        fprintf(stderr, "tapegrad demo %s: %s\n", c->name,
-                tg_graph_error(s->g) ? tg_graph_error(s->g) : tg_last_error());
+    res->seconds = log_end(&L, c, s->g, ok);
     tg_optim_free(opt);
     return ok;
 }
