@@ -105,10 +105,10 @@ static tg_status check_weight(tg_graph *g, const tg_node *n,
 
 /* ------------------------------------------------------ label checks */
 
-/* x [N,C] with labels [N] (any dtype), validated. */
-static tg_status class_shape_ign(tg_graph *g, const tg_node *n,
-                                 const tg_tensor *x, const tg_tensor *l,
-                                 const char *xname, int64_t ignore)
+/* x [N,C] with labels [N]: the shapes only. */
+static tg_status class_shape_2d(tg_graph *g, const tg_node *n,
+                                const tg_tensor *x, const tg_tensor *l,
+                                const char *xname)
 {
     char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
     if (x->ndim != 2)
@@ -121,23 +121,23 @@ static tg_status class_shape_ign(tg_graph *g, const tg_node *n,
                            "[N] class indices",
                            tg__fmt_shape(s2, l->ndim, l->shape), xname,
                            tg__fmt_shape(s1, x->ndim, x->shape));
-    return check_labels(g, n, l, x->shape[1], ignore);
+    return TG_OK;
+}
+
+/* x [N,C] with labels [N] (any dtype), validated; `ignore` is skipped. */
+static tg_status class_shape_ign(tg_graph *g, const tg_node *n,
+                                 const tg_tensor *x, const tg_tensor *l,
+                                 const char *xname, int64_t ignore)
+{
+    tg_status st = class_shape_2d(g, n, x, l, xname);
+    return st ? st : check_labels(g, n, l, x->shape[1], ignore);
 }
 
 static tg_status class_shape(tg_graph *g, tg_node *n, const tg_tensor *x,
                              const tg_tensor *l, const char *xname)
 {
-    char s1[TG_SHAPE_BUF], s2[TG_SHAPE_BUF];
-    if (x->ndim != 2)
-        return tg__op_fail(g, n, TG_ERR_SHAPE,
-                           "%s must be 2-D [N, C], got %s", xname,
-                           tg__fmt_shape(s1, x->ndim, x->shape));
-    if (l->ndim != 1 || l->shape[0] != x->shape[0])
-        return tg__op_fail(g, n, TG_ERR_SHAPE,
-                           "labels %s do not match %s %s; hint: labels are "
-                           "[N] class indices",
-                           tg__fmt_shape(s2, l->ndim, l->shape), xname,
-                           tg__fmt_shape(s1, x->ndim, x->shape));
+    tg_status st = class_shape_2d(g, n, x, l, xname);
+    if (st) return st;
     char desc[64];
     snprintf(desc, sizeof desc, "%lld classes", (long long)x->shape[1]);
     return tg__check_indices(g, n, l, x->shape[1], "labels", desc);

@@ -172,6 +172,16 @@ static tg_tensor *pw_full(const tg_node *n, tg_tensor *d, tg_tensor *s)
     return tg_expand(r, nd, shape);
 }
 
+/* Gradients of a loss of the difference a - b whose elementwise
+ * derivative in a is d: d * g for a, its negation for b. */
+static void pw_diff_grads(const tg_node *n, tg_tensor *d, tg_tensor *gy,
+                          const bool *need, tg_tensor **gx)
+{
+    tg_tensor *r = pw_full(n, d, pw_scale(n, gy));
+    if (need[0]) gx[0] = r;
+    if (need[1]) gx[1] = tg_neg(r);
+}
+
 /* an index-like input (weight, y) in the dtype of input 0 */
 static tg_tensor *as_float(const tg_node *n, int k)
 {
@@ -200,9 +210,7 @@ static void l1_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 {
     (void)g;
     tg_tensor *d = tg_sign(tg_sub(n->in[0], n->in[1]));
-    tg_tensor *r = pw_full(n, d, pw_scale(n, gy));
-    if (need[0]) gx[0] = r;
-    if (need[1]) gx[1] = tg_neg(r);
+    pw_diff_grads(n, d, gy, need, gx);
 }
 
 /* -------------------------------------------------------- smooth_l1_loss */
@@ -233,9 +241,7 @@ static void sl1_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     double b = n->attr.PARAM;
     tg_tensor *d = tg_sub(n->in[0], n->in[1]);
     d = b > 0 ? tg_clamp(tg_mul_scalar(d, 1.0 / b), -1, 1) : tg_sign(d);
-    tg_tensor *r = pw_full(n, d, pw_scale(n, gy));
-    if (need[0]) gx[0] = r;
-    if (need[1]) gx[1] = tg_neg(r);
+    pw_diff_grads(n, d, gy, need, gx);
 }
 
 /* ------------------------------------------------------------ huber_loss */
@@ -265,9 +271,7 @@ static void huber_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
     (void)g;
     double dl = n->attr.PARAM;
     tg_tensor *d = tg_clamp(tg_sub(n->in[0], n->in[1]), -dl, dl);
-    tg_tensor *r = pw_full(n, d, pw_scale(n, gy));
-    if (need[0]) gx[0] = r;
-    if (need[1]) gx[1] = tg_neg(r);
+    pw_diff_grads(n, d, gy, need, gx);
 }
 
 /* ---------------------------------------------------------------- kl_div */

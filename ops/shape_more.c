@@ -1012,22 +1012,6 @@ tg_tensor *tg_one_hot(tg_tensor *labels, int64_t num_classes)
     return y;
 }
 
-static tg_tensor *creation_fail(tg_graph *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static tg_tensor *creation_fail(tg_graph *g, const char *fmt, ...)
-{
-    char m[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
-    va_end(ap);
-    if (!g) {
-        tg__set_last_error(TG_ERR_ARG, "%s", m);
-        return NULL;
-    }
-    tg__fail(g, TG_ERR_ARG, "%s", m);
-    return &g->poison;
-}
 
 static bool creation_ok(const char *who, tg_graph *g, tg_dtype dt,
                         tg_tensor **ret)
@@ -1042,7 +1026,7 @@ static bool creation_ok(const char *who, tg_graph *g, tg_dtype dt,
         return false;
     }
     if ((unsigned)dt >= TG_DTYPE_COUNT || dt == TG_BOOL) {
-        *ret = creation_fail(g, "%s: dtype %d; hint: f32, f64 or i64", who,
+        *ret = tg__arg_fail_tensor(g, "%s: dtype %d; hint: f32, f64 or i64", who,
                              (int)dt);
         return false;
     }
@@ -1073,17 +1057,17 @@ tg_tensor *tg_arange(tg_graph *g, tg_dtype dt, double start, double end,
     tg_tensor *r;
     if (!creation_ok("tg_arange", g, dt, &r)) return r;
     if (!isfinite(start) || !isfinite(end) || !isfinite(step) || step == 0)
-        return creation_fail(g, "tg_arange: start %g, end %g, step %g; hint: "
+        return tg__arg_fail_tensor(g, "tg_arange: start %g, end %g, step %g; hint: "
                              "finite values and a step != 0", start, end, step);
     double n = ceil((end - start) / step);
     if (n < 0)
-        return creation_fail(g, "tg_arange: start %g, end %g and step %g "
+        return tg__arg_fail_tensor(g, "tg_arange: start %g, end %g and step %g "
                              "disagree in sign; hint: step > 0 needs end >= "
                              "start", start, end, step);
     if (!(n < 0x1p40))
-        return creation_fail(g, "tg_arange: %g elements are too many", n);
+        return tg__arg_fail_tensor(g, "tg_arange: %g elements are too many", n);
     if (dt == TG_I64 && (start != floor(start) || step != floor(step)))
-        return creation_fail(g, "tg_arange: i64 with start %g and step %g; "
+        return tg__arg_fail_tensor(g, "tg_arange: i64 with start %g and step %g; "
                              "hint: whole numbers for i64", start, step);
     return fill1(g, dt, (int64_t)n, "tg_arange", start, step, 0, (int64_t)n);
 }
@@ -1094,10 +1078,10 @@ tg_tensor *tg_linspace(tg_graph *g, tg_dtype dt, double start, double end,
     tg_tensor *r;
     if (!creation_ok("tg_linspace", g, dt, &r)) return r;
     if (steps < 0 || steps > (INT64_C(1) << 40))
-        return creation_fail(g, "tg_linspace: steps %lld; hint: 0 to 2^40",
+        return tg__arg_fail_tensor(g, "tg_linspace: steps %lld; hint: 0 to 2^40",
                              (long long)steps);
     if (!isfinite(start) || !isfinite(end))
-        return creation_fail(g, "tg_linspace: start %g, end %g; hint: finite "
+        return tg__arg_fail_tensor(g, "tg_linspace: start %g, end %g; hint: finite "
                              "values", start, end);
     double step = steps > 1 ? (end - start) / (double)(steps - 1) : 0;
     return fill1(g, dt, steps, "tg_linspace", start, step, end,
@@ -1110,7 +1094,7 @@ tg_tensor *tg_eye(tg_graph *g, tg_dtype dt, int64_t n, int64_t m)
     if (!creation_ok("tg_eye", g, dt, &r)) return r;
     int64_t s[2] = {n, m}, cnt;
     if (n < 0 || m < 0 || !tg__numel(2, s, &cnt))
-        return creation_fail(g, "tg_eye: %lld x %lld; hint: sizes >= 0 and "
+        return tg__arg_fail_tensor(g, "tg_eye: %lld x %lld; hint: sizes >= 0 and "
                              "a result that fits", (long long)n, (long long)m);
     tg_tensor *y = tg_full(g, dt, 2, s, 0);
     if (cnt == 0 || tg_graph_status(g) != TG_OK) return y;

@@ -76,6 +76,22 @@ tg_status tg__fail(tg_graph *g, tg_status st, const char *fmt, ...)
     return r;
 }
 
+tg_tensor *tg__arg_fail_tensor(tg_graph *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!g) {
+        char m[400];
+        vsnprintf(m, sizeof m, fmt, ap);
+        va_end(ap);
+        tg__set_last_error(TG_ERR_ARG, "%s", m);
+        return NULL;
+    }
+    vfail(g, TG_ERR_ARG, "", fmt, ap);
+    va_end(ap);
+    return &g->poison;
+}
+
 tg_status tg__op_fail(tg_graph *g, const tg_node *n, tg_status st,
                       const char *fmt, ...)
 {

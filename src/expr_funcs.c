@@ -280,28 +280,12 @@ static tg_dtype kw_dtype(KW *k, tg_dtype dt)
 {
     return k->given ? (tg_dtype)(int)k->num : dt;
 }
-static tg_tensor *make_fail(tg_graph *g, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static tg_tensor *make_fail(tg_graph *g, const char *fmt, ...)
-{
-    char m[400];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(m, sizeof m, fmt, ap);
-    va_end(ap);
-    if (!g) {
-        tg__set_last_error(TG_ERR_ARG, "%s", m);
-        return NULL;
-    }
-    if (g->status == TG_OK) tg__fail(g, TG_ERR_ARG, "%s", m);
-    return &g->poison;
-}
 static tg_tensor *m_arange(tg_graph *g, tg_dtype dt, KW *k)
 {
     double start = k[0].num, end = k[1].num;
     if (!k[1].given) {
         if (!k[0].given)
-            return make_fail(g, "tg_arange: no end; hint: arange(end), "
+            return tg__arg_fail_tensor(g, "tg_arange: no end; hint: arange(end), "
                                 "arange(start, end, step) or end=...");
         end = start; /* arange(5) counts 0 .. 4 */
         start = 0;
@@ -324,26 +308,26 @@ static const tg__kw_val *make_shape(tg_graph *g, const char *who,
                                     const tg__kw_val *shape)
 {
     if (size->given && shape->given) {
-        make_fail(g, "%s: both size and shape given; hint: one of them",
+        tg__arg_fail_tensor(g, "%s: both size and shape given; hint: one of them",
                   who);
         return NULL;
     }
     const tg__kw_val *s = size->given ? size : shape->given ? shape : NULL;
     if (!s) {
-        make_fail(g, "%s: no size; hint: %s(2, 3) or %s(size=[2, 3]); "
+        tg__arg_fail_tensor(g, "%s: no size; hint: %s(2, 3) or %s(size=[2, 3]); "
                      "size=[] is 0-d",
                   who, who + 3, who + 3);
         return NULL;
     }
     if (s->n < 0 || s->n > TG_MAX_DIMS) {
-        make_fail(g, "%s: %d dims; hint: at most %d", who, s->n,
+        tg__arg_fail_tensor(g, "%s: %d dims; hint: at most %d", who, s->n,
                   TG_MAX_DIMS);
         return NULL;
     }
     for (int i = 0; i < s->n; i++)
         if (s->list[i] < 0) {
             char sb[TG_SHAPE_BUF];
-            make_fail(g, "%s: size %s has a negative extent; hint: extents "
+            tg__arg_fail_tensor(g, "%s: size %s has a negative extent; hint: extents "
                          "are >= 0",
                       who, tg__fmt_shape(sb, s->n, s->list));
             return NULL;

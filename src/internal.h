@@ -202,6 +202,11 @@ tg_status tg__stale_fail(const char *who, const tg_tensor *t);
  * printf-formatted; prefix it with the op ("tg_add: …"). */
 tg_status tg__fail(tg_graph *g, tg_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A TG_ERR_ARG from a function that returns a tensor: on a graph, its
+ * sticky error (first error wins) and the graph's poison tensor; without
+ * one, tg_last_error and NULL. */
+tg_tensor *tg__arg_fail_tensor(tg_graph *g, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Same, prefixed with "tg_<op name>: ". */
 tg_status tg__op_fail(tg_graph *g, const tg_node *n, tg_status st,
                       const char *fmt, ...)

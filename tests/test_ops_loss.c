@@ -10,20 +10,9 @@
 #include <tapegrad/tapegrad.h>
 
 #include "tt.h"
+#include "tt_tensor.h"
 
 typedef long double LD;
-
-static tg_tensor *in64(tg_graph *g, int nd, const int64_t *s, const double *v,
-                       tg_dtype dt, bool rg)
-{
-    tg_tensor *t = tg_input(g, dt, nd, s, NULL);
-    for (int64_t i = 0; v && i < t->numel; i++) {
-        if (dt == TG_F32) tg_f32(t)[i] = (float)v[i];
-        else tg_f64(t)[i] = v[i];
-    }
-    if (rg) tg_set_requires_grad(t, true);
-    return t;
-}
 
 /* ------------------------------------------------- cross_entropy and nll */
 
@@ -77,9 +66,9 @@ static void ce_values(void)
             tg_dtype T = dt ? TG_F32 : TG_F64;
             double tol = dt ? 2e-6 : 1e-13;
             tg_graph *g = tg_graph_new();
-            tg_tensor *x = in64(g, TG_SHAPE(N, C), X, T, true);
+            tg_tensor *x = tt_in(g, TG_SHAPE(N, C), X, T, true);
             tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(N), L);
-            tg_tensor *w = cfg[k].weight ? in64(g, TG_SHAPE(C), W, T, false)
+            tg_tensor *w = cfg[k].weight ? tt_in(g, TG_SHAPE(C), W, T, false)
                                          : NULL;
             tg_tensor *y = tg_cross_entropy_ex(x, l, w, -100, cfg[k].eps,
                                                (tg_reduction)cfg[k].red);
@@ -107,9 +96,9 @@ static void ce_values(void)
 static void nll_values(void)
 {
     tg_graph *g = tg_graph_new();
-    tg_tensor *x = in64(g, TG_SHAPE(N, C), X, TG_F64, true);
+    tg_tensor *x = tt_in(g, TG_SHAPE(N, C), X, TG_F64, true);
     tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(N), L);
-    tg_tensor *w = in64(g, TG_SHAPE(C), W, TG_F64, false);
+    tg_tensor *w = tt_in(g, TG_SHAPE(C), W, TG_F64, false);
     tg_tensor *y = tg_nll_ex(x, l, w, -100, TG_REDUCTION_MEAN);
     LD s = 0, den = 0;
     for (int i = 0; i < N; i++)
@@ -142,19 +131,19 @@ static void nll_values(void)
 static void ce_probabilities(void)
 {
     tg_graph *g = tg_graph_new();
-    tg_tensor *x = in64(g, TG_SHAPE(N, C), X, TG_F64, true);
+    tg_tensor *x = tt_in(g, TG_SHAPE(N, C), X, TG_F64, true);
     double oh[N * C] = {0};
     int64_t li[N] = {2, 0, 1, 1, 0};
     for (int i = 0; i < N; i++) oh[i * C + li[i]] = 1;
     tg_tensor *t = tg_input(g, TG_F64, TG_SHAPE(N, C), oh);
     tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(N), li);
-    tg_tensor *w = in64(g, TG_SHAPE(C), W, TG_F64, false);
+    tg_tensor *w = tt_in(g, TG_SHAPE(C), W, TG_F64, false);
     TT_NEAR(tg_item(tg_cross_entropy_ex(x, t, NULL, -100, 0, TG_REDUCTION_MEAN)),
             tg_item(tg_cross_entropy(x, l)), 1e-15);
     /* soft targets */
     double tv[N * C];
     for (int i = 0; i < N * C; i++) tv[i] = 0.1 + 0.05 * (i % 4);
-    tg_tensor *ts = in64(g, TG_SHAPE(N, C), tv, TG_F64, true);
+    tg_tensor *ts = tt_in(g, TG_SHAPE(N, C), tv, TG_F64, true);
     double eps = 0.25;
     tg_tensor *y = tg_cross_entropy_ex(x, ts, w, -100, eps, TG_REDUCTION_MEAN);
     LD tot = 0, dt[N * C], dx[N * C];
@@ -250,8 +239,8 @@ static void pointwise_values(void)
                 tg_dtype T = dt ? TG_F32 : TG_F64;
                 double tol = dt ? 3e-6 : 1e-13;
                 tg_graph *g = tg_graph_new();
-                tg_tensor *a = in64(g, TG_SHAPE(R, K), A, T, true);
-                tg_tensor *b = in64(g, TG_SHAPE(K), B, T, true);
+                tg_tensor *a = tt_in(g, TG_SHAPE(R, K), A, T, true);
+                tg_tensor *b = tt_in(g, TG_SHAPE(K), B, T, true);
                 tg_tensor *y = apply(which, a, b, (tg_reduction)red);
                 LD tot = 0, v[R * K], da[R * K], db[K] = {0};
                 for (int i = 0; i < R * K; i++) {
@@ -507,10 +496,10 @@ static void embedding_losses(void)
         tg_dtype T = dt ? TG_F32 : TG_F64;
         double tol = dt ? 2e-6 : 1e-15;
         tg_graph *g = tg_graph_new();
-        tg_tensor *x1 = in64(g, TG_SHAPE(EN, ED), E1, T, true);
-        tg_tensor *x2 = in64(g, TG_SHAPE(EN, ED), E2, T, true);
-        tg_tensor *x3 = in64(g, TG_SHAPE(EN, ED), E3, T, true);
-        tg_tensor *y = in64(g, TG_SHAPE(EN), EY, T, false);
+        tg_tensor *x1 = tt_in(g, TG_SHAPE(EN, ED), E1, T, true);
+        tg_tensor *x2 = tt_in(g, TG_SHAPE(EN, ED), E2, T, true);
+        tg_tensor *x3 = tt_in(g, TG_SHAPE(EN, ED), E3, T, true);
+        tg_tensor *y = tt_in(g, TG_SHAPE(EN), EY, T, false);
         tg_tensor *yi = tg_input(g, TG_I64, TG_SHAPE(EN), (int64_t[]){1, -1, -1, 1});
         /* cosine: margins 0 and 0.2, none/sum/mean; the zero row of x1
          * gives c = 0 through the 1e-12, as PyTorch */
@@ -531,7 +520,7 @@ static void embedding_losses(void)
                     (double)(sum / EN), tol * 4);
         }
         /* hinge: y = 1 gives x, y = -1 max(0, margin - x), a label 0 both */
-        tg_tensor *hy = in64(g, TG_SHAPE(ED), (double[]){1, -1, 0}, T, false);
+        tg_tensor *hy = tt_in(g, TG_SHAPE(ED), (double[]){1, -1, 0}, T, false);
         tg_tensor *h = tg_hinge_embedding_loss(x1, hy, 0.5, TG_REDUCTION_NONE);
         TT_CHECK(h->ndim == 2 && h->shape[0] == EN && h->shape[1] == ED);
         LD hs = 0;
@@ -646,8 +635,8 @@ static void embedding_losses(void)
     };
     for (int k = 0; k < 6; k++) {
         g = tg_graph_new();
-        tg_tensor *a = in64(g, TG_SHAPE(EN, ED), E1, TG_F64, true);
-        tg_tensor *b3 = in64(g, TG_SHAPE(3), E1, TG_F64, false);
+        tg_tensor *a = tt_in(g, TG_SHAPE(EN, ED), E1, TG_F64, true);
+        tg_tensor *b3 = tt_in(g, TG_SHAPE(3), E1, TG_F64, false);
         tg_tensor *r2 = NULL;
         switch (k) {
         case 0: r2 = tg_cosine_embedding_loss(a, a, b3, 0, TG_REDUCTION_MEAN); break;
@@ -656,7 +645,7 @@ static void embedding_losses(void)
                                           TG_REDUCTION_MEAN);
             break;
         case 2:
-            r2 = tg_hinge_embedding_loss(a, in64(g, TG_SHAPE(2), E1, TG_F64, false), 1,
+            r2 = tg_hinge_embedding_loss(a, tt_in(g, TG_SHAPE(2), E1, TG_F64, false), 1,
                                          TG_REDUCTION_MEAN);
             break;
         case 3: r2 = tg_triplet_margin_loss(a, a, b3, 1, 2, 1e-6, false, TG_REDUCTION_MEAN); break;
@@ -739,10 +728,10 @@ static void ce_nd(void)
                         for (int c2 = 0; c2 < QC; c2++) ts += expl(0.5L * qx(n, c2, j, i));
                         tv[k] = (double)(expl(0.5L * qx(n, c, j, i)) / ts);
                     }
-        tg_tensor *x = in64(g, TG_SHAPE(QN, QC, QD1, QD2), xv, T, true);
+        tg_tensor *x = tt_in(g, TG_SHAPE(QN, QC, QD1, QD2), xv, T, true);
         tg_tensor *l = tg_input(g, TG_I64, TG_SHAPE(QN, QD1, QD2), QL);
-        tg_tensor *w = in64(g, TG_SHAPE(QC), QW, T, false);
-        tg_tensor *tp = in64(g, TG_SHAPE(QN, QC, QD1, QD2), tv, T, false);
+        tg_tensor *w = tt_in(g, TG_SHAPE(QC), QW, T, false);
+        tg_tensor *tp = tt_in(g, TG_SHAPE(QN, QC, QD1, QD2), tv, T, false);
         static const struct { double eps; int64_t ign; int kind; } cs[] = {
             {0, -100, 0}, {0.1, 1, 0}, {0, 2, 1}, {0.2, -100, 2}};
         for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
@@ -782,7 +771,7 @@ static void ce_nd(void)
             TT_CHECK(x->grad && x->grad->ndim == 4);
         }
         /* one sample: x [C], a 0-d label */
-        tg_tensor *x1 = in64(g, TG_SHAPE(QC), (double[]){0.2, -1, 0.7}, T, false);
+        tg_tensor *x1 = tt_in(g, TG_SHAPE(QC), (double[]){0.2, -1, 0.7}, T, false);
         tg_tensor *l1 = tg_input(g, TG_I64, 0, NULL, (int64_t[]){2});
         LD lse = logl(expl(0.2L) + expl(-1.0L) + expl(0.7L));
         tg_tensor *y1 = tg_cross_entropy_ex(x1, l1, NULL, -100, 0, TG_REDUCTION_NONE);

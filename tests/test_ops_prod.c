@@ -7,20 +7,9 @@
 #include <tapegrad/tapegrad.h>
 
 #include "tt.h"
+#include "tt_tensor.h"
 
 typedef long double LD;
-
-static tg_tensor *in64(tg_graph *g, int nd, const int64_t *s, const double *v,
-                       tg_dtype dt, bool rg)
-{
-    tg_tensor *t = tg_input(g, dt, nd, s, NULL);
-    for (int64_t i = 0; v && i < t->numel; i++) {
-        if (dt == TG_F32) tg_f32(t)[i] = (float)v[i];
-        else tg_f64(t)[i] = v[i];
-    }
-    if (rg) tg_set_requires_grad(t, true);
-    return t;
-}
 
 /* one line with zeros, and one without */
 enum { L = 5 };
@@ -35,7 +24,7 @@ static void prod_cumprod(void)
             double tol = dt ? 3e-6 : 1e-14;
             const double *x = X[line];
             tg_graph *g = tg_graph_new();
-            tg_tensor *t = in64(g, TG_SHAPE(L), x, T, true);
+            tg_tensor *t = tt_in(g, TG_SHAPE(L), x, T, true);
             /* prod: value and gradient prod_{i != k} x_i */
             LD p = 1;
             for (int i = 0; i < L; i++) p *= x[i];
@@ -51,7 +40,7 @@ static void prod_cumprod(void)
             /* cumprod with weights g: dx_i = sum_{j >= i} g_j prod_{l <= j,
              * l != i} x_l */
             tg_tensor_zero_grad(t);
-            tg_tensor *w = in64(g, TG_SHAPE(L), G, T, false);
+            tg_tensor *w = tt_in(g, TG_SHAPE(L), G, T, false);
             tg_tensor *c = tg_cumprod(t, 0);
             LD run = 1;
             for (int j = 0; j < L; j++) {
@@ -74,7 +63,7 @@ static void prod_cumprod(void)
         }
     /* along an axis, keepdim; 2 x 3 */
     tg_graph *g = tg_graph_new();
-    tg_tensor *m = in64(g, TG_SHAPE(2, 3), (double[]){1, 2, 3, 0, 5, 6}, TG_F64, true);
+    tg_tensor *m = tt_in(g, TG_SHAPE(2, 3), (double[]){1, 2, 3, 0, 5, 6}, TG_F64, true);
     int ax = 1;
     tg_tensor *p = tg_prod(m, &ax, true);
     TT_CHECK(p->ndim == 2 && p->shape[1] == 1);
@@ -104,8 +93,8 @@ static void second_order(void)
     for (int line = 0; line < 2; line++) {
         const double *x = X[line];
         tg_graph *g = tg_graph_new();
-        tg_tensor *t = in64(g, TG_SHAPE(L), x, TG_F64, true);
-        tg_tensor *w = in64(g, TG_SHAPE(L), G, TG_F64, false);
+        tg_tensor *t = tt_in(g, TG_SHAPE(L), x, TG_F64, true);
+        tg_tensor *w = tt_in(g, TG_SHAPE(L), G, TG_F64, false);
         tg_tensor *f[2] = {tg_prod(t, NULL, false),
                            tg_sum_all(tg_mul(w, tg_cumprod(t, 0)))};
         for (int which = 0; which < 2; which++)
@@ -141,8 +130,8 @@ static void logcumsumexp_values(void)
         double x[L];
         for (int i = 0; i < L; i++) x[i] = dt ? xs[i] / 20 : xs[i];
         tg_graph *g = tg_graph_new();
-        tg_tensor *t = in64(g, TG_SHAPE(1, L), x, T, true);
-        tg_tensor *w = in64(g, TG_SHAPE(1, L), G, T, false);
+        tg_tensor *t = tt_in(g, TG_SHAPE(1, L), x, T, true);
+        tg_tensor *w = tt_in(g, TG_SHAPE(1, L), G, T, false);
         tg_tensor *y = tg_logcumsumexp(t, 1);
         LD yv[L];
         for (int j = 0; j < L; j++) {
@@ -170,7 +159,7 @@ static void glu_lerp_cos_norm(void)
         double tol = dt ? 3e-7 : 1e-15;
         tg_graph *g = tg_graph_new();
         static const double xv[8] = {1, -2, 0.5, 3, 0.2, -1, 4, 0};
-        tg_tensor *x = in64(g, TG_SHAPE(2, 4), xv, T, true);
+        tg_tensor *x = tt_in(g, TG_SHAPE(2, 4), xv, T, true);
         tg_tensor *y = tg_glu(x, -1); /* [2, 2]: a = cols 0-1, b = cols 2-3 */
         TT_CHECK(y->ndim == 2 && y->shape[1] == 2);
         for (int r = 0; r < 2; r++)
@@ -186,8 +175,8 @@ static void glu_lerp_cos_norm(void)
                 TT_NEAR(tg_get(x->grad, r * 4 + 2 + k), a * s * (1 - s), tol);
             }
         /* lerp broadcasting a [2,4], b [4], w [2,1] */
-        tg_tensor *b = in64(g, TG_SHAPE(4), (double[]){1, 1, 2, 2}, T, false);
-        tg_tensor *wt = in64(g, TG_SHAPE(2, 1), (double[]){0.25, 1}, T, false);
+        tg_tensor *b = tt_in(g, TG_SHAPE(4), (double[]){1, 1, 2, 2}, T, false);
+        tg_tensor *wt = tt_in(g, TG_SHAPE(2, 1), (double[]){0.25, 1}, T, false);
         tg_tensor *l = tg_lerp(x, b, wt);
         for (int i = 0; i < 8; i++) {
             LD a = xv[i], bb = (i % 4) < 2 ? 1 : 2, w = i < 4 ? 0.25 : 1;
@@ -195,8 +184,8 @@ static void glu_lerp_cos_norm(void)
         }
         TT_NEAR(tg_get(tg_lerp_scalar(x, b, 0.5), 3), 2.5, tol);
         /* cosine similarity of rows; a zero row gives 0, not NaN */
-        tg_tensor *u = in64(g, TG_SHAPE(2, 2), (double[]){3, 4, 0, 0}, T, false);
-        tg_tensor *v = in64(g, TG_SHAPE(2, 2), (double[]){4, 3, 1, 1}, T, false);
+        tg_tensor *u = tt_in(g, TG_SHAPE(2, 2), (double[]){3, 4, 0, 0}, T, false);
+        tg_tensor *v = tt_in(g, TG_SHAPE(2, 2), (double[]){4, 3, 1, 1}, T, false);
         tg_tensor *cs = tg_cosine_similarity(u, v, 1, 1e-8);
         TT_NEAR(tg_get(cs, 0), 24.0 / 25, tol);
         TT_NEAR(tg_get(cs, 1), 0, 0);
@@ -210,8 +199,8 @@ static void glu_lerp_cos_norm(void)
     }
     /* normalize's gradient: (I - n n^T) g / |x| for p = 2 */
     tg_graph *g = tg_graph_new();
-    tg_tensor *x = in64(g, TG_SHAPE(1, 2), (double[]){3, 4}, TG_F64, true);
-    tg_tensor *w = in64(g, TG_SHAPE(1, 2), (double[]){1, 0}, TG_F64, false);
+    tg_tensor *x = tt_in(g, TG_SHAPE(1, 2), (double[]){3, 4}, TG_F64, true);
+    tg_tensor *w = tt_in(g, TG_SHAPE(1, 2), (double[]){1, 0}, TG_F64, false);
     TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(w, tg_normalize(x, 2, 1, 1e-12)))) == TG_OK);
     TT_NEAR(tg_get(x->grad, 0), (1 - 0.36) / 5, 1e-15);
     TT_NEAR(tg_get(x->grad, 1), -0.48 / 5, 1e-15);
