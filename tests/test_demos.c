@@ -1369,6 +1369,30 @@ static void cnn_fast(void)
         TT_CHECK(file_exists(dir, "cnn_curves.svg"));
         TT_CHECK(file_exists(dir, "cnn_features.svg"));
     }
+    /* --long's recipe: the wider network, shifts of 1 px without flips
+     * and the same dropout, as the header says (--fast keeps one
+     * epoch) */
+    snprintf(args, sizeof args, "cnn --fast --long --no-mlp --out %s", dir);
+    TT_CHECK(run_demo(NULL, args) == 0);
+    TT_CONTAINS(out_buf, "model: conv 3x3 1->24, BN, ReLU, max pool 2 | "
+                         "conv 3x3 24->48");
+    TT_CONTAINS(out_buf, "dropout 0.1, linear 2352->128, ReLU, dropout "
+                         "0.1, linear 128->10");
+    long long_w = 24 * 9 + 24 + 48 * 24 * 9 + 48 + 2 * (24 + 48) +
+                  2352 * 128 + 128 + 1280 + 10;
+    snprintf(want, sizeof want, "(%ld weights, PyTorch's default init)",
+             long_w);
+    TT_CONTAINS(out_buf, want);
+    TT_CONTAINS(out_buf, "augmentation of the training images (drawn per "
+                         "batch from seed 0):\n    shifts by up to 1 px "
+                         "(pad and crop)\n\n");
+    TT_CONTAINS(out_buf, "weights, batch 128, 1 epoch,");
+    double long_acc = after("final test accuracy: ");
+    TT_CHECK(long_acc > 70 && long_acc <= 100);
+    TT_CHECK(strstr(out_buf, "MLP test accuracy") == NULL);
+    snprintf(path, sizeof path, "%s/cnn_epochs.tsv", dir);
+    TT_CHECK(tsv_row(path, 0, row, 8) == 5);
+    TT_NEAR(100 * row[3], long_acc, 0.006);
     /* the recipe's options are checked before any training */
     snprintf(args, sizeof args, "cnn --fast --shift 9 --out %s", dir);
     TT_CHECK(run_demo(NULL, args) == 2);
