@@ -155,6 +155,25 @@ tg_status tg__check_indices(tg_graph *g, const tg_node *n,
                                    limit_desc, (long long)limit);
         return TG_OK;
     }
+    /* the common case first: every index whole and in range, checked in
+     * one branch-free pass; only a failure walks the values again to
+     * name the first bad one */
+    bool all_ok = true;
+    if (idx->dtype == TG_F32) {
+        const float *v = idx->data;
+        double lim = (double)limit;
+        for (int64_t i = 0; i < idx->numel; i++)
+            all_ok &= v[i] >= 0 && (double)v[i] < lim &&
+                      v[i] == (float)(int64_t)v[i];
+    } else if (idx->dtype == TG_F64) {
+        const double *v = idx->data;
+        double lim = (double)limit;
+        for (int64_t i = 0; i < idx->numel; i++)
+            all_ok &= v[i] >= 0 && v[i] < lim && v[i] == (double)(int64_t)v[i];
+    } else {
+        all_ok = false; /* other dtypes: the general walk below */
+    }
+    if (all_ok) return TG_OK;
     for (int64_t i = 0; i < idx->numel; i++) {
         double v = tg_get(idx, i);
         if (!(v == floor(v)))

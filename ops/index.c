@@ -235,6 +235,28 @@ static tg_status gather_rule(tg_graph *g, tg_node *n, tg_tensor *out)
         }                                                                   \
     }
 
+/* Along the last axis (max pooling's gradient, per-row labels): each row
+ * of idx indexes one row of `big`, so the row's offset is worked out once
+ * and the inner loop reads the indices in their own type. */
+#define GATHER_LAST(T, I)                                                   \
+    {                                                                       \
+        T *bv = big, *sv = small;                                           \
+        const I *iv = idx->data;                                            \
+        for (int64_t r = 0; r < rows; r++) {                                \
+            int64_t rem = r, off = 0;                                       \
+            for (int d = nd - 2; d >= 0; d--) {                             \
+                off += (rem % idx->shape[d]) * str[d];                      \
+                rem /= idx->shape[d];                                       \
+            }                                                               \
+            T *br = bv + off, *sr = sv + r * K;                             \
+            const I *ir = iv + r * K;                                       \
+            if (add)                                                        \
+                for (int64_t k = 0; k < K; k++) br[(int64_t)ir[k]] += sr[k]; \
+            else                                                            \
+                for (int64_t k = 0; k < K; k++) sr[k] = br[(int64_t)ir[k]]; \
+        }                                                                   \
+    }
+
 static void gather_run(void *big, const int64_t *bshape, void *small,
                        const tg_tensor *idx, int a, tg_dtype dt, bool add)
 {
@@ -242,6 +264,17 @@ static void gather_run(void *big, const int64_t *bshape, void *small,
     int64_t str[TG_MAX_DIMS];
     for (int d = 0; d < nd; d++)
         str[d] = tg__extent(nd - 1 - d, bshape + d + 1);
+    int64_t K = idx->shape[nd - 1];
+    if (a == nd - 1 && K > 0) {
+        int64_t rows = idx->numel / K;
+        if (dt == TG_F32 && idx->dtype == TG_F32) GATHER_LAST(float, float)
+        else if (dt == TG_F32 && idx->dtype == TG_F64) GATHER_LAST(float, double)
+        else if (dt == TG_F32) GATHER_LAST(float, int64_t)
+        else if (idx->dtype == TG_F32) GATHER_LAST(double, float)
+        else if (idx->dtype == TG_F64) GATHER_LAST(double, double)
+        else GATHER_LAST(double, int64_t)
+        return;
+    }
     if (dt == TG_F32) GATHER(float) else GATHER(double)
 }
 

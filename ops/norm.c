@@ -26,9 +26,16 @@
  *                              + gmean(h xh) z)
  *   <norm>_rstd:      dx = -h r^2 xh / D
  * where xh = <norm>(x) without affine and r = <norm>_rstd(x) are
- * recomputed as ops, so every VJP is differentiable again. Nothing is
- * saved: the kernels recompute mu and r per group (one pass over data
- * already in cache), cheaper than storing and re-reading them.
+ * recomputed as ops, so every VJP is differentiable again. The backward
+ * ops recompute mu and r per group rather than read them from a node.
+ *
+ * When the backward pass is not recorded, both norms take a fused path
+ * that computes dx, dw and db in one kernel (the three formulas above,
+ * dw and db already summed to the parameters' shapes). Layer norm
+ * recomputes its row statistics there; batch norm reads the mean and
+ * 1/std its forward saved (bn_saved below, as PyTorch's save_mean and
+ * save_invstd): its groups span the whole batch, far larger than the
+ * cache, so recomputing them would read x twice more.
  *
  * batch_norm's forward also updates the running buffers (inputs after w
  * and b) in place: r <- (1 - momentum) r + momentum s with the unbiased
@@ -44,6 +51,12 @@
 #define EPS f[0]     /* added to the variance                          */
 #define MOMENTUM f[1] /* batch_norm running-statistics momentum        */
 enum { HAS_W = 1, HAS_B = 2, HAS_RUN = 4 };
+
+/* Saved by batch_norm's forward for its fused VJP, per channel. */
+typedef struct bn_saved {
+    double *mu;   /* batch mean */
+    double *rstd; /* 1 / sqrt(biased batch variance + eps) */
+} bn_saved;
 
 static bool is_bn(const tg_node *n)
 {
@@ -250,13 +263,14 @@ STATS(double)
 #define NORM_FWD(T)                                                         \
     static void norm_fwd_##T(nlay L, bool bn, T *y, const T *x, const T *w, \
                              const T *bias, double eps, double *gmu,        \
-                             double *gvar)                                  \
+                             double *gvar, double *grs)                     \
     {                                                                       \
         _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
         for (int64_t gi = 0; gi < L.G; gi++) {                              \
             double mu, r, var;                                              \
             stats_##T(L, gi, x, eps, &mu, &r, &var);                        \
             if (gmu) gmu[gi] = mu, gvar[gi] = var;                          \
+            if (grs) grs[gi] = r;                                           \
             T mt = (T)mu, rt = (T)r;                                        \
             for (int64_t a = 0; a < L.A; a++) {                             \
                 int64_t off = (a * L.G + gi) * L.B;                         \
@@ -394,6 +408,52 @@ LN_BW(double)
 BN_BW(float)
 BN_BW(double)
 
+/* Batch norm's fused VJP: with the saved mu and r of each channel, one
+ * pass for s1 = sum g and s2 = sum g (x - mu) (float rows, double across
+ * rows), then db = s1, dw = s2 r (= sum g xh) and, when wanted, dx = r (g
+ * w - w s1 / D - xh w s2 r / D) in a second pass. */
+#define BN_FUSED(T)                                                         \
+    static void bn_fused_##T(nlay L, T *dx, T *dw, T *db, const T *gy,      \
+                             const T *x, const T *w, const double *smu,     \
+                             const double *srs)                             \
+    {                                                                       \
+        _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
+        for (int64_t gi = 0; gi < L.G; gi++) {                              \
+            double r = srs[gi];                                             \
+            T mt = (T)smu[gi], rt = (T)r, wg = w ? w[gi] : (T)1;            \
+            double s1 = 0, s2 = 0;                                          \
+            for (int64_t a = 0; a < L.A; a++) {                             \
+                int64_t off = (a * L.G + gi) * L.B;                         \
+                const T *gr = gy + off, *xr = x + off;                      \
+                T r1 = 0, r2 = 0;                                           \
+                _Pragma("omp simd reduction(+ : r1, r2)")                   \
+                for (int64_t b = 0; b < L.B; b++) {                         \
+                    r1 += gr[b];                                            \
+                    r2 += gr[b] * (xr[b] - mt);                             \
+                }                                                           \
+                s1 += r1;                                                   \
+                s2 += r2;                                                   \
+            }                                                               \
+            if (db) db[gi] = (T)s1;                                         \
+            if (dw) dw[gi] = (T)(s2 * r);                                   \
+            if (!dx) continue;                                              \
+            double D = ((double)L.A * (double)L.B);                         \
+            T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);             \
+            for (int64_t a = 0; a < L.A; a++) {                             \
+                int64_t off = (a * L.G + gi) * L.B;                         \
+                const T *gr = gy + off, *xr = x + off;                      \
+                T *zr = dx + off;                                           \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++) {                         \
+                    T xh = (xr[b] - mt) * rt;                               \
+                    zr[b] = rt * (gr[b] * wg - c1 - xh * c2);               \
+                }                                                           \
+            }                                                               \
+        }                                                                   \
+    }
+BN_FUSED(float)
+BN_FUSED(double)
+
 
 /* -------------------------------------------------------------- forward */
 
@@ -411,19 +471,24 @@ static tg_status norm_fwd(tg_graph *g, tg_node *n)
     nlay L = layout(n, x);
     bool bn = is_bn(n), run = bn && (n->attr.FLAGS & HAS_RUN);
     const void *w = opt_in(n, HAS_W, 1), *b = opt_in(n, HAS_B, 1);
-    double *mu = NULL, *var = NULL;
-    if (run) {
+    double *mu = NULL, *var = NULL, *rs = NULL;
+    bn_saved *sv = NULL;
+    if (bn && x->numel > 0) {
+        sv = tg__scratch(g, n, sizeof *sv);
         mu = tg__scratch(g, n, sizeof(double) * (size_t)L.G);
         var = tg__scratch(g, n, sizeof(double) * (size_t)L.G);
-        if (!mu || !var) return g->status;
+        rs = tg__scratch(g, n, sizeof(double) * (size_t)L.G);
+        if (!sv || !mu || !var || !rs) return g->status;
+        sv->mu = mu, sv->rstd = rs;
     }
     if (x->numel == 0) return TG_OK;
     if (x->dtype == TG_F32)
         norm_fwd_float(L, bn, n->out->data, x->data, w, b, n->attr.EPS, mu,
-                       var);
+                       var, rs);
     else
         norm_fwd_double(L, bn, n->out->data, x->data, w, b, n->attr.EPS, mu,
-                        var);
+                        var, rs);
+    n->ctx = sv; /* set once the statistics are in */
     if (run) {
         int k = 1 + !!(n->attr.FLAGS & HAS_W) + !!(n->attr.FLAGS & HAS_B);
         tg_tensor *rm = n->in[k], *rv = n->in[k + 1];
@@ -568,10 +633,47 @@ static bool ln_fused_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     return true;
 }
 
+static bool bn_fused_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                         const bool *need, tg_tensor **gx)
+{
+    tg_tensor *x = n->in[0];
+    const bn_saved *sv = n->ctx;
+    bool hw = n->attr.FLAGS & HAS_W, hb = n->attr.FLAGS & HAS_B;
+    if (n->op != &tg_op_batch_norm || !sv || tg_is_grad_enabled(g) ||
+        !tg__same_shape(gy, x) || x->numel == 0)
+        return false;
+    nlay L = layout(n, x);
+    tg_tensor *w = hw ? n->in[1] : NULL, *b = hb ? n->in[1 + hw] : NULL;
+    tg_tensor *dx = need[0] ? tg__new_tensor(g, x->dtype, x->ndim, x->shape,
+                                             "tg_batch_norm")
+                            : NULL;
+    tg_tensor *dw = hw && need[1] ? tg__new_tensor(g, w->dtype, w->ndim,
+                                                   w->shape, "tg_batch_norm")
+                                  : NULL;
+    tg_tensor *db = hb && need[1 + hw] ? tg__new_tensor(g, b->dtype, b->ndim,
+                                                        b->shape,
+                                                        "tg_batch_norm")
+                                       : NULL;
+    if (g->status != TG_OK) return true; /* OOM reported */
+    if (x->dtype == TG_F32)
+        bn_fused_float(L, dx ? dx->data : NULL, dw ? dw->data : NULL,
+                       db ? db->data : NULL, gy->data, x->data,
+                       w ? w->data : NULL, sv->mu, sv->rstd);
+    else
+        bn_fused_double(L, dx ? dx->data : NULL, dw ? dw->data : NULL,
+                        db ? db->data : NULL, gy->data, x->data,
+                        w ? w->data : NULL, sv->mu, sv->rstd);
+    gx[0] = dx;
+    if (hw) gx[1] = dw;
+    if (hb) gx[1 + hw] = db;
+    return true;
+}
+
 static void norm_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                      tg_tensor **gx)
 {
     if (ln_fused_vjp(g, n, gy, need, gx)) return;
+    if (bn_fused_vjp(g, n, gy, need, gx)) return;
     tg_tensor *x = n->in[0];
     bool hw = n->attr.FLAGS & HAS_W, hb = n->attr.FLAGS & HAS_B;
     tg_tensor *w = hw ? n->in[1] : NULL;

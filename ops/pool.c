@@ -278,6 +278,69 @@ static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 MAXPOOL(float)
 MAXPOOL(double)
 
+/* The common 2x2 window at stride 2, no padding, no dilation, every
+ * window inside x (floor mode, or ceil mode on even sizes): no bounds
+ * checks, and no branches, so that the loop over an output row runs in
+ * vector lanes (a branch per tap on unordered data mispredicts about
+ * half the time). The update rule is the general loop's, in the same tap
+ * order (row-major): a tap replaces the best so far when it is larger or
+ * NaN, so the first maximum (and the last NaN) wins exactly as there.
+ * The index is built in T: exact, as an f32 plane holds at most 2^24
+ * elements (the shape rule) and is_pool22 bounds an f64 one by 2^31. */
+#define MAXPOOL22(T)                                                       \
+    static void maxpool22_##T(int64_t planes, int64_t H, int64_t W,        \
+                              int64_t P, int64_t Q, T *y, T *idx,          \
+                              const T *x)                                  \
+    {                                                                      \
+        _Pragma("omp parallel for if (planes * H * W > TG_PAR_MIN)")       \
+        for (int64_t pl = 0; pl < planes; pl++) {                          \
+            const T *xp = x + pl * H * W;                                  \
+            T *yp = y + pl * P * Q, *ip = idx + pl * P * Q;                \
+            const T w = (T)W;                                              \
+            for (int64_t p = 0; p < P; p++) {                              \
+                const T *r0 = xp + 2 * p * W, *r1 = r0 + W;                \
+                const T base = (T)(2 * p * W);                             \
+                T *yr = yp + p * Q, *ir = ip + p * Q;                      \
+                int nq = (int)Q;                                           \
+                _Pragma("omp simd")                                        \
+                for (int q = 0; q < nq; q++) {                             \
+                    T v0 = r0[2 * q], v1 = r0[2 * q + 1];                  \
+                    T v2 = r1[2 * q], v3 = r1[2 * q + 1];                  \
+                    T best = v0, off = 0;                                  \
+                    bool m = (v1 > best) | (v1 != v1);                     \
+                    best = m ? v1 : best, off = m ? (T)1 : off;            \
+                    m = (v2 > best) | (v2 != v2);                          \
+                    best = m ? v2 : best, off = m ? w : off;               \
+                    m = (v3 > best) | (v3 != v3);                          \
+                    best = m ? v3 : best, off = m ? w + 1 : off;           \
+                    yr[q] = best;                                          \
+                    ir[q] = base + (T)(2 * q) + off;                       \
+                }                                                          \
+            }                                                              \
+        }                                                                  \
+    }
+/* GCC keeps the branches of a floating-point comparison unless it may
+ * assume that comparisons raise no trap (it does not look at FP
+ * exception flags here, and NaNs keep their meaning: this is not
+ * -ffast-math); clang if-converts them as they are. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
+MAXPOOL22(float)
+MAXPOOL22(double)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
+static bool is_pool22(const tg_attrs *a, int64_t H, int64_t W, int64_t P,
+                      int64_t Q)
+{
+    return a->KH == 2 && a->KW == 2 && a->SH == 2 && a->SW == 2 &&
+           a->PH == 0 && a->PW == 0 && a->DH == 1 && a->DW == 1 &&
+           2 * P <= H && 2 * Q <= W && H <= INT32_MAX / W;
+}
+
 static tg_status maxpool_fwd(tg_graph *g, tg_node *n)
 {
     const tg_tensor *x = n->in[0];
@@ -290,7 +353,15 @@ static tg_status maxpool_fwd(tg_graph *g, tg_node *n)
                                  "tg_max_pool");
     if (!c->argmax) return g->status;
     n->ctx = c;
-    if (x->dtype == TG_F32)
+    int64_t H = sp_h(x), W = sp_w(x);
+    if (is_pool22(&n->attr, H, W, P, Q)) {
+        if (x->dtype == TG_F32)
+            maxpool22_float(planes, H, W, P, Q, y->data, c->argmax->data,
+                            x->data);
+        else
+            maxpool22_double(planes, H, W, P, Q, y->data, c->argmax->data,
+                             x->data);
+    } else if (x->dtype == TG_F32)
         maxpool_float(&n->attr, planes, sp_h(x), sp_w(x), P, Q, y->data,
                       c->argmax->data, x->data);
     else

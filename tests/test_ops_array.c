@@ -976,6 +976,112 @@ static void batch_norm_running(void)
     }
 }
 
+/* Batch norm's fused backward (the pass is not recorded: dx, dw and db in
+ * one kernel from the saved statistics) against the recorded composite
+ * (create_graph) and against the formulas in long double:
+ *   db = sum g, dw = sum g xh, dx = r (g w - mean(g w) - xh mean(g w xh))
+ * over the batch and spatial axes of each channel. Odd sizes, 2-D, with
+ * and without affine and running buffers, f32 and f64, and one size above
+ * TG_PAR_MIN for the threaded loop. */
+static double bn_as(tg_dtype dt, double v)
+{
+    return dt == TG_F32 ? (double)(float)v : v; /* the value as stored */
+}
+
+static void batch_norm_fused_backward(void)
+{
+    const int64_t shapes[3][4] = {{3, 5, 7, 3}, {6, 3, 1, 1}, {40, 4, 41, 43}};
+    const int nds[3] = {4, 2, 4};
+    for (int d = 0; d < 2; d++)
+        for (int s = 0; s < 3; s++)
+            for (int aff = 0; aff < 8; aff++) {
+                if (s == 2 && aff != 3) continue; /* the large size once */
+                tg_dtype dt = d ? TG_F64 : TG_F32;
+                int64_t N = shapes[s][0], C = shapes[s][1];
+                int64_t S = shapes[s][2] * shapes[s][3], n = N * C * S;
+                int nd = nds[s];
+                double *xv = malloc(sizeof(double) * (size_t)n);
+                double *gv = malloc(sizeof(double) * (size_t)n);
+                double wv[5], bv[5], zero[5] = {0}, one[5] = {1, 1, 1, 1, 1};
+                ta_fill(xv, n, 91 + s);
+                ta_fill(gv, n, 92 + s);
+                for (int64_t i = 0; i < n; i++) xv[i] = 3 * xv[i] + 0.5;
+                ta_fill(wv, C, 93);
+                ta_fill(bv, C, 94);
+                tg_graph *g = tg_graph_new();
+                tg_tensor *x = ta_in(g, dt, nd, shapes[s], xv, true);
+                tg_tensor *w = (aff & 1) ? ta_in(g, dt, TG_SHAPE(C), wv, true) : NULL;
+                tg_tensor *b = (aff & 2) ? ta_in(g, dt, TG_SHAPE(C), bv, true) : NULL;
+                tg_tensor *rm = (aff & 4) ? ta_in(g, dt, TG_SHAPE(C), zero, false) : NULL;
+                tg_tensor *rv = (aff & 4) ? ta_in(g, dt, TG_SHAPE(C), one, false) : NULL;
+                tg_tensor *seed = ta_in(g, dt, nd, shapes[s], gv, false);
+                tg_tensor *y = tg_batch_norm(x, w, b, rm, rv, 0.1, 1e-5);
+                tg_tensor *ins[3] = {x, w ? w : b, b};
+                int ni = 1 + (w != NULL) + (b != NULL);
+                tg_tensor *fast[3], *slow[3];
+                TT_CHECK(tg_grad(g, &y, 1, &seed, ins, ni, false, fast) == TG_OK);
+                TT_CHECK(tg_grad(g, &y, 1, &seed, ins, ni, true, slow) == TG_OK);
+                /* long double reference, per channel */
+                long double *rdx = malloc(sizeof(long double) * (size_t)n);
+                long double rdw[5], rdb[5];
+                long double D = (long double)(N * S);
+                for (int64_t c = 0; c < C; c++) {
+                    long double mu = 0, ss = 0, sg = 0, sgx = 0;
+                    long double wc = w ? wv[c] : 1;
+                    for (int64_t k = 0; k < N; k++)
+                        for (int64_t j = 0; j < S; j++)
+                            mu += (long double)bn_as(dt, xv[(k * C + c) * S + j]);
+                    mu /= D;
+                    for (int64_t k = 0; k < N; k++)
+                        for (int64_t j = 0; j < S; j++) {
+                            long double e = (long double)bn_as(dt, xv[(k * C + c) * S + j]) - mu;
+                            ss += e * e;
+                        }
+                    long double r = 1 / sqrtl(ss / D + 1e-5L);
+                    for (int64_t k = 0; k < N; k++)
+                        for (int64_t j = 0; j < S; j++) {
+                            int64_t i = (k * C + c) * S + j;
+                            long double xh = ((long double)bn_as(dt, xv[i]) - mu) * r;
+                            long double gg = bn_as(dt, gv[i]);
+                            sg += gg;
+                            sgx += gg * xh;
+                        }
+                    rdb[c] = sg, rdw[c] = sgx;
+                    for (int64_t k = 0; k < N; k++)
+                        for (int64_t j = 0; j < S; j++) {
+                            int64_t i = (k * C + c) * S + j;
+                            long double xh = ((long double)bn_as(dt, xv[i]) - mu) * r;
+                            rdx[i] = r * wc * ((long double)bn_as(dt, gv[i]) -
+                                               sg / D - xh * sgx / D);
+                        }
+                }
+                double tol = d ? 1e-11 : 3e-5;
+                for (int k = 0; k < ni; k++) {
+                    TT_CHECK(ta_same_shape(fast[k], slow[k]));
+                    TT_CHECK(ta_same_shape(fast[k], ins[k]));
+                    double worst = 0, wref = 0;
+                    for (int64_t i = 0; i < fast[k]->numel; i++) {
+                        double a = tg_get(fast[k], i), c = tg_get(slow[k], i);
+                        long double want = k == 0 ? rdx[i]
+                                           : (k == 1 && w) ? rdw[i]
+                                                           : rdb[i];
+                        double e = fabs(a - c) / (1 + fabs(c));
+                        double er = (double)(fabsl((long double)a - want) /
+                                             (1 + fabsl(want)));
+                        if (!(e <= worst)) worst = e;
+                        if (!(er <= wref)) wref = er;
+                    }
+                    TT_NEAR(worst, 0, tol);
+                    TT_NEAR(wref, 0, tol);
+                }
+                TT_CHECK(tg_graph_error(g) == NULL);
+                tg_graph_free(g);
+                free(rdx);
+                free(xv);
+                free(gv);
+            }
+}
+
 /* 4-D: per channel over N, H, W; affine weight and bias. */
 static void batch_norm_4d(void)
 {
@@ -1118,4 +1224,5 @@ TT_RUN(TT(linear_values), TT(linear_batched), TT(linear_vector_shapes),
        TT(layer_norm_values), TT(layer_norm_fused_backward),
        TT(layer_norm_two_axes),
        TT(layer_norm_errors), TT(batch_norm_running), TT(batch_norm_4d),
+       TT(batch_norm_fused_backward),
        TT(batch_norm_errors), TT(dropout_behaviour))

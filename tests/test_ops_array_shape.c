@@ -269,6 +269,48 @@ static void index_values(void)
     }
 }
 
+/* gather and scatter_add along the last axis of a 3-D tensor (the loop
+ * that walks index rows), with an index smaller than x off the axis and
+ * indices in f32, f64 and i64, against the definition written out. */
+static void index_last_axis(void)
+{
+    enum { A = 3, B = 4, L = 5, IA = 2, IB = 3, K = 6 };
+    double xv[A * B * L], gv[IA * IB * K], iv[IA * IB * K];
+    int64_t i64[IA * IB * K];
+    ta_fill(xv, A * B * L, 41);
+    ta_fill(gv, IA * IB * K, 42);
+    for (int i = 0; i < IA * IB * K; i++) {
+        iv[i] = (double)((i * 3 + i / 4) % L);
+        i64[i] = (int64_t)iv[i];
+    }
+    for (int d = 0; d < 2; d++)
+        for (int it = 0; it < 3; it++) {
+            tg_dtype dt = d ? TG_F64 : TG_F32;
+            tg_graph *g = tg_graph_new();
+            tg_tensor *x = ta_in(g, dt, TG_SHAPE(A, B, L), xv, false);
+            tg_tensor *gg = ta_in(g, dt, TG_SHAPE(IA, IB, K), gv, false);
+            tg_tensor *idx =
+                it == 2 ? tg_input(g, TG_I64, TG_SHAPE(IA, IB, K), i64)
+                        : INC(g, it ? TG_F64 : TG_F32, iv, IA, IB, K);
+            tg_tensor *y = tg_gather(x, -1, idx);
+            tg_tensor *z = tg_scatter_add(gg, TG_SHAPE(A, B, L), 2, idx);
+            TT_CHECK(tg_graph_error(g) == NULL);
+            long double want[A * B * L] = {0};
+            for (int a = 0; a < IA; a++)
+                for (int b = 0; b < IB; b++)
+                    for (int k = 0; k < K; k++) {
+                        int i = (a * IB + b) * K + k;
+                        int at = (a * B + b) * L + (int)iv[i];
+                        double xs = d ? xv[at] : (double)(float)xv[at];
+                        TT_CHECK(tg_get(y, i) == xs);
+                        want[at] += d ? gv[i] : (double)(float)gv[i];
+                    }
+            for (int i = 0; i < A * B * L; i++)
+                TT_NEAR(tg_get(z, i), (double)want[i], d ? 1e-15 : 1e-6);
+            tg_graph_free(g);
+        }
+}
+
 static void index_errors(void)
 {
     tg_graph *g = tg_graph_new();
@@ -305,4 +347,4 @@ static void index_errors(void)
 }
 
 TT_RUN(TT(permute_values), TT(views), TT(concat_values), TT(slice_values),
-       TT(index_values), TT(index_errors))
+       TT(index_values), TT(index_last_axis), TT(index_errors))

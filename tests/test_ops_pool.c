@@ -156,6 +156,13 @@ static const pcfg pool_cases[] = {
     {2, 1, 2, 9, 9, {.kernel = {2, 3}, .dilation = {2, 2}, .stride = {1, 2}}},
     {1, 2, 3, 1, 11, {.kernel = {3}, .stride = {2}, .padding = {1}}},
     {1, 1, 2, 1, 10, {.kernel = {4}, .ceil_mode = true, .padding = {2}}},
+    /* 2x2 at stride 2 (its own loop when every window is inside x): even,
+     * odd, ceil mode on even and on odd sizes, a single window */
+    {2, 2, 3, 8, 6, {.kernel = {2, 2}, .ceil_mode = true}},
+    {2, 1, 2, 5, 9, {.kernel = {2, 2}, .ceil_mode = true}},
+    {2, 3, 2, 2, 2, {.kernel = {2, 2}, .stride = {2, 2}}},
+    {2, 1, 3, 9, 4, {.kernel = {2, 2}}},
+    {2, 1, 2, 6, 6, {.kernel = {2, 2}, .padding = {1, 1}}},
 };
 
 static void t_loops(void)
@@ -206,6 +213,52 @@ static void t_first_max(void)
     double want[8] = {0, 0, 0, 1, 0, 1, 0, 0};
     for (int i = 0; i < 8; i++) TT_CHECK(tg_get(gx, i) == want[i]);
     tg_graph_free(g);
+}
+
+/* 2x2 windows at stride 2 over small whole numbers (many ties) and NaNs,
+ * odd sizes: the gradient of sum(y r) puts r at each window's first
+ * maximum in row-major order, a NaN winning (the last NaN of a window if
+ * it holds several), as PyTorch's `val > max || isnan(val)` scan. */
+static void t_argmax_22(void)
+{
+    enum { N = 2, C = 3, H = 7, W = 11, P = 3, Q = 5 };
+    double x[N * C * H * W], r[N * C * P * Q];
+    for (int i = 0; i < N * C * H * W; i++)
+        x[i] = (i * 7 + i / 5) % 11 == 3 ? NAN : (double)((i * 5 + i / 3) % 3);
+    for (int i = 0; i < N * C * P * Q; i++) r[i] = 1 + i;
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        tg_graph *g = tg_graph_new();
+        tg_tensor *t = ta_in(g, dt, TG_SHAPE(N, C, H, W), x, true);
+        tg_tensor *y = tg_max_pool2d(t, &(tg_pool_opts){.kernel = {2, 2}});
+        TT_CHECK(y->numel == N * C * P * Q);
+        tg_tensor *rt = ta_in(g, dt, TG_SHAPE(N, C, P, Q), r, false);
+        tg_tensor *s = tg_sum_all(tg_mul(y, rt)), *gx = NULL;
+        TT_CHECK(tg_grad(g, &s, 1, NULL, &t, 1, false, &gx) == TG_OK);
+        double want[N * C * H * W] = {0};
+        int nans = 0;
+        for (int pl = 0; pl < N * C; pl++)
+            for (int p = 0; p < P; p++)
+                for (int q = 0; q < Q; q++) {
+                    int at = -1;
+                    double best = 0;
+                    for (int i = 0; i < 2; i++)
+                        for (int j = 0; j < 2; j++) {
+                            int k = (pl * H + 2 * p + i) * W + 2 * q + j;
+                            if (at < 0 || x[k] > best || isnan(x[k]))
+                                best = x[k], at = k;
+                        }
+                    int o = (pl * P + p) * Q + q;
+                    want[at] += r[o];
+                    double got = tg_get(y, o);
+                    if (isnan(best)) nans++;
+                    TT_CHECK(isnan(best) ? isnan(got) : got == best);
+                }
+        TT_CHECK(nans > 3 && nans < N * C * P * Q / 2);
+        for (int i = 0; i < N * C * H * W && gx; i++)
+            TT_CHECK(tg_get(gx, i) == want[i]);
+        tg_graph_free(g);
+    }
 }
 
 /* --------------------------------------------------- gradient checks */
@@ -425,6 +478,7 @@ int main(int argc, char **argv)
 {
     static const tt_entry cases[] = {
         TT(t_torch_values), TT(t_interp_values), TT(t_loops), TT(t_first_max),
+        TT(t_argmax_22),
         TT(t_grad), TT(t_dropout2d), TT(t_errors), TT(t_empty),
         TT(t_empty_huge_length),
     };
