@@ -140,6 +140,41 @@ void tg__from_rows(void *dst, const void *src, tg_axis3 s, size_t es)
 
 /* ------------------------------------------------------------ indices */
 
+/* Whether every v[i] is a whole number in [0, lim), lim <= 2^31 (exact
+ * in the index's type). Values outside the range are replaced by 0
+ * before the integer conversion, so it stays defined. GCC vectorises the
+ * loop only when it may assume that comparisons do not trap (NaNs keep
+ * their meaning: a NaN fails the range test). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-trapping-math")
+#endif
+static bool indices_ok_f32(int64_t n, const float *v, float lim)
+{
+    int bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (int64_t i = 0; i < n; i++) {
+        bool in = (v[i] >= 0) & (v[i] < lim);
+        float c = in ? v[i] : 0;
+        bad |= !in | (c != (float)(int32_t)c);
+    }
+    return !bad;
+}
+static bool indices_ok_f64(int64_t n, const double *v, double lim)
+{
+    int bad = 0;
+#pragma omp simd reduction(| : bad)
+    for (int64_t i = 0; i < n; i++) {
+        bool in = (v[i] >= 0) & (v[i] < lim);
+        double c = in ? v[i] : 0;
+        bad |= !in | (c != (double)(int32_t)c);
+    }
+    return !bad;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
+
 tg_status tg__check_indices(tg_graph *g, const tg_node *n,
                             const tg_tensor *idx, int64_t limit,
                             const char *what, const char *limit_desc)
@@ -158,21 +193,11 @@ tg_status tg__check_indices(tg_graph *g, const tg_node *n,
     /* the common case first: every index whole and in range, checked in
      * one branch-free pass; only a failure walks the values again to
      * name the first bad one */
-    bool all_ok = true;
-    if (idx->dtype == TG_F32) {
-        const float *v = idx->data;
-        double lim = (double)limit;
-        for (int64_t i = 0; i < idx->numel; i++)
-            all_ok &= v[i] >= 0 && (double)v[i] < lim &&
-                      v[i] == (float)(int64_t)v[i];
-    } else if (idx->dtype == TG_F64) {
-        const double *v = idx->data;
-        double lim = (double)limit;
-        for (int64_t i = 0; i < idx->numel; i++)
-            all_ok &= v[i] >= 0 && v[i] < lim && v[i] == (double)(int64_t)v[i];
-    } else {
-        all_ok = false; /* other dtypes: the general walk below */
-    }
+    bool all_ok = false;
+    if (idx->dtype == TG_F32 && limit <= (INT64_C(1) << 24))
+        all_ok = indices_ok_f32(idx->numel, idx->data, (float)limit);
+    else if (idx->dtype == TG_F64 && limit <= INT32_MAX)
+        all_ok = indices_ok_f64(idx->numel, idx->data, (double)limit);
     if (all_ok) return TG_OK;
     for (int64_t i = 0; i < idx->numel; i++) {
         double v = tg_get(idx, i);

@@ -226,12 +226,46 @@ static tg_status rstd_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 /* -------------------------------------------------------------- kernels */
 
 /* Group statistics: mean and 1/sqrt(var + eps); row partial sums in T
- * (vectorised), the group total in double. Optionally the biased var. */
+ * (vectorised), the group total in double. Optionally the biased var.
+ *
+ * A group of several long rows (batch norm over NCHW: N rows of H W,
+ * far apart in memory, the group larger than the cache) is read once:
+ * each row's sum and squared deviations from its own mean are taken
+ * while the row sits in L1, and the rows are merged in double with the
+ * pairwise update of Chan, Golub and LeVeque (1979): for counts n, k,
+ * means m, mr and sums of squared deviations M2, M2r,
+ *   d = mr - m,  m += d k / (n + k),  M2 += M2r + d^2 n k / (n + k).
+ * Otherwise two passes: the mean, then the squared deviations from it. */
 #define STATS(T)                                                            \
     static void stats_##T(nlay L, int64_t gi, const T *x, double eps,       \
                           double *mu, double *r, double *var)               \
     {                                                                       \
         double D = ((double)L.A * (double)L.B), s = 0, v = 0;               \
+        if (L.A > 1 && L.B >= 16) {                                         \
+            double n = 0, m = 0, m2 = 0, k = (double)L.B;                   \
+            for (int64_t a = 0; a < L.A; a++) {                             \
+                const T *row = x + (a * L.G + gi) * L.B;                    \
+                T rs = 0, rq = 0;                                           \
+                _Pragma("omp simd reduction(+ : rs)")                       \
+                for (int64_t b = 0; b < L.B; b++) rs += row[b];             \
+                double mr = (double)rs / k;                                 \
+                T mrt = (T)mr;                                              \
+                _Pragma("omp simd reduction(+ : rq)")                       \
+                for (int64_t b = 0; b < L.B; b++) {                         \
+                    T d = row[b] - mrt;                                     \
+                    rq += d * d;                                            \
+                }                                                           \
+                double d = mr - m, nk = n + k;                              \
+                m += d * k / nk;                                            \
+                m2 += (double)rq + d * d * n * k / nk;                      \
+                n = nk;                                                     \
+            }                                                               \
+            v = m2 / D;                                                     \
+            *mu = m;                                                        \
+            *r = 1.0 / sqrt(v + eps);                                       \
+            if (var) *var = v;                                              \
+            return;                                                         \
+        }                                                                   \
         for (int64_t a = 0; a < L.A; a++) {                                 \
             const T *row = x + (a * L.G + gi) * L.B;                        \
             T rs = 0;                                                       \

@@ -1021,13 +1021,14 @@ static void batch_norm_fused_backward(void)
                 tg_tensor *fast[3], *slow[3];
                 TT_CHECK(tg_grad(g, &y, 1, &seed, ins, ni, false, fast) == TG_OK);
                 TT_CHECK(tg_grad(g, &y, 1, &seed, ins, ni, true, slow) == TG_OK);
-                /* long double reference, per channel */
+                /* long double reference, per channel (y as well: the
+                 * statistics of long rows are merged row by row) */
                 long double *rdx = malloc(sizeof(long double) * (size_t)n);
                 long double rdw[5], rdb[5];
                 long double D = (long double)(N * S);
                 for (int64_t c = 0; c < C; c++) {
                     long double mu = 0, ss = 0, sg = 0, sgx = 0;
-                    long double wc = w ? wv[c] : 1;
+                    long double wc = w ? (long double)bn_as(dt, wv[c]) : 1;
                     for (int64_t k = 0; k < N; k++)
                         for (int64_t j = 0; j < S; j++)
                             mu += (long double)bn_as(dt, xv[(k * C + c) * S + j]);
@@ -1047,6 +1048,17 @@ static void batch_norm_fused_backward(void)
                             sgx += gg * xh;
                         }
                     rdb[c] = sg, rdw[c] = sgx;
+                    double ytol = d ? 1e-13 : 2e-6, yworst = 0;
+                    for (int64_t k = 0; k < N; k++)
+                        for (int64_t j = 0; j < S; j++) {
+                            int64_t i = (k * C + c) * S + j;
+                            long double want = ((long double)bn_as(dt, xv[i]) - mu) * r *
+                                                   (w ? (long double)bn_as(dt, wv[c]) : 1) +
+                                               (b ? (long double)bn_as(dt, bv[c]) : 0);
+                            double e = (double)fabsl((long double)tg_get(y, i) - want);
+                            if (!(e <= yworst)) yworst = e;
+                        }
+                    TT_NEAR(yworst, 0, ytol);
                     for (int64_t k = 0; k < N; k++)
                         for (int64_t j = 0; j < S; j++) {
                             int64_t i = (k * C + c) * S + j;

@@ -2,6 +2,9 @@
  * concat, slice, index_select/index_add, gather/scatter_add — values by
  * index arithmetic, views, Python slice rules, index validation and
  * error messages. */
+#include <math.h>
+#include <string.h>
+
 #include "array_util.h"
 
 static void permute_values(void)
@@ -343,6 +346,29 @@ static void index_errors(void)
     TT_STREQ(tg_graph_error(g), "tg_index_add: gradient [2,3] does not match "
                                 "[5,3] indexed by [3] along axis 0 (want "
                                 "[3,3])");
+    /* a bad index deep in a long row (past the first vector lanes), in
+     * f32 and f64; -0 is a valid 0 */
+    double row[12] = {0, 1, 2, 3, 4, -0.0, 4, 3, 2, 1, 0, 1};
+    const double bads[3] = {5, NAN, 1.5};
+    const char *want[3] = {"= 5 is out of range for axis 1 of [2,5]",
+                           "= nan is not an integer",
+                           "= 1.5 is not an integer"};
+    for (int d = 0; d < 2; d++)
+        for (int k = 0; k < 4; k++) {
+            tg_graph_reset(g);
+            double r2[12];
+            memcpy(r2, row, sizeof row);
+            if (k < 3) r2[9] = bads[k];
+            x = tg_input(g, TG_F64, TG_SHAPE(2, 5), NULL);
+            tg_tensor *y = tg_gather(x, 1, INC(g, d ? TG_F64 : TG_F32, r2, 1, 12));
+            if (k == 3) {
+                TT_CHECK(tg_graph_error(g) == NULL && y->numel == 12);
+                continue;
+            }
+            const char *e = tg_graph_error(g);
+            TT_CHECK(e && strstr(e, "tg_gather: index[9] ") == e &&
+                     strstr(e, want[k]) != NULL);
+        }
     tg_graph_free(g);
 }
 
