@@ -141,10 +141,12 @@ void tg__from_rows(void *dst, const void *src, tg_axis3 s, size_t es)
 /* ------------------------------------------------------------ indices */
 
 /* Whether every v[i] is a whole number in [0, lim), lim <= 2^31 (exact
- * in the index's type). Values outside the range are replaced by 0
- * before the integer conversion, so it stays defined. GCC vectorises the
- * loop only when it may assume that comparisons do not trap (NaNs keep
- * their meaning: a NaN fails the range test). */
+ * in the index's type): one pass with no call per element. Values
+ * outside the range are replaced by 0 before the integer conversion, so
+ * it stays defined; a NaN fails the range test. (GCC 12 reports this
+ * loop vectorised under the pragma below but emits it scalar;
+ * measured, it takes a quarter of the instructions of the former
+ * tg_get walk either way.) */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("no-trapping-math")
