@@ -49,8 +49,7 @@ static tg_status maxout_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 static void maxout_rows_f32(int64_t m, int64_t k, float *y, int32_t *argmax,
                             const float *x)
 {
-#pragma omp parallel for if (m * k > TG_PAR_MIN)
-    for (int64_t o = 0; o < m; o++) {
+    TG_PAR_FOR(tg__par_worth((double)m * k), o, m, {
         const float *grp = x + o * k;
         float best = grp[0];
         int32_t bi = 0;
@@ -61,13 +60,12 @@ static void maxout_rows_f32(int64_t m, int64_t k, float *y, int32_t *argmax,
             }
         y[o] = best;
         argmax[o] = bi;
-    }
+    });
 }
 static void maxout_rows_f64(int64_t m, int64_t k, double *y, int32_t *argmax,
                             const double *x)
 {
-#pragma omp parallel for if (m * k > TG_PAR_MIN)
-    for (int64_t o = 0; o < m; o++) {
+    TG_PAR_FOR(tg__par_worth((double)m * k), o, m, {
         const double *grp = x + o * k;
         double best = grp[0];
         int32_t bi = 0;
@@ -78,7 +76,7 @@ static void maxout_rows_f64(int64_t m, int64_t k, double *y, int32_t *argmax,
             }
         y[o] = best;
         argmax[o] = bi;
-    }
+    });
 }
 
 static tg_status maxout_fwd(tg_graph *g, tg_node *n)

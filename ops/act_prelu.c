@@ -52,24 +52,22 @@ static tg_status prelu_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 static void prelu_rows_f32(int64_t rows, int64_t C, int64_t S, float *y,
                            const float *x, const float *al, bool shared)
 {
-#pragma omp parallel for if (rows * S > TG_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
+    TG_PAR_FOR(tg__par_worth((double)rows * S), r, rows, {
         const float a = al[shared ? 0 : r % C];
         const float *xr = x + r * S;
         float *yr = y + r * S;
         for (int64_t i = 0; i < S; i++) yr[i] = xr[i] > 0 ? xr[i] : a * xr[i];
-    }
+    });
 }
 static void prelu_rows_f64(int64_t rows, int64_t C, int64_t S, double *y,
                            const double *x, const double *al, bool shared)
 {
-#pragma omp parallel for if (rows * S > TG_PAR_MIN)
-    for (int64_t r = 0; r < rows; r++) {
+    TG_PAR_FOR(tg__par_worth((double)rows * S), r, rows, {
         const double a = al[shared ? 0 : r % C];
         const double *xr = x + r * S;
         double *yr = y + r * S;
         for (int64_t i = 0; i < S; i++) yr[i] = xr[i] > 0 ? xr[i] : a * xr[i];
-    }
+    });
 }
 
 static tg_status prelu_fwd(tg_graph *g, tg_node *n)

@@ -54,7 +54,7 @@ void tg__from_rows(void *dst, const void *src, tg_axis3 s, size_t esize);
 /* Check that every element of idx (i64, or an f32/f64 tensor holding
  * integer values) is integral and in [0, limit). On failure reports through the op:
  * "<what>[k] = v is not an integer; hint: ..." or "... is out of range
- * ...". */
+ * for <limit_desc> ..." (limit_desc NULL: "<limit> classes"). */
 tg_status tg__check_indices(tg_graph *g, const tg_node *n,
                             const tg_tensor *idx, int64_t limit,
                             const char *what, const char *limit_desc);

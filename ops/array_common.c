@@ -177,10 +177,21 @@ static bool indices_ok_f64(int64_t n, const double *v, double lim)
 #pragma GCC pop_options
 #endif
 
+/* limit_desc, or "<limit> classes" for NULL: formatted only for a
+ * message, as a loss checks its labels at every training step */
+static const char *limit_text(const char *limit_desc, int64_t limit,
+                              char buf[32])
+{
+    if (limit_desc) return limit_desc;
+    snprintf(buf, 32, "%lld classes", (long long)limit);
+    return buf;
+}
+
 tg_status tg__check_indices(tg_graph *g, const tg_node *n,
                             const tg_tensor *idx, int64_t limit,
                             const char *what, const char *limit_desc)
 {
+    char cl[32];
     if (idx->dtype == TG_I64) {
         const int64_t *v = idx->data;
         for (int64_t i = 0; i < idx->numel; i++)
@@ -189,7 +200,8 @@ tg_status tg__check_indices(tg_graph *g, const tg_node *n,
                                    "%s[%lld] = %lld is out of range for %s; "
                                    "hint: it must lie in [0, %lld)",
                                    what, (long long)i, (long long)v[i],
-                                   limit_desc, (long long)limit);
+                                   limit_text(limit_desc, limit, cl),
+                                   (long long)limit);
         return TG_OK;
     }
     /* the common case first: every index whole and in range, checked in
@@ -213,7 +225,8 @@ tg_status tg__check_indices(tg_graph *g, const tg_node *n,
             return tg__op_fail(g, n, TG_ERR_ARG,
                                "%s[%lld] = %.17g is out of range for %s; "
                                "hint: it must lie in [0, %lld)",
-                               what, (long long)i, v, limit_desc,
+                               what, (long long)i, v,
+                               limit_text(limit_desc, limit, cl),
                                (long long)limit);
     }
     return TG_OK;

@@ -138,9 +138,7 @@ static tg_status class_shape(tg_graph *g, tg_node *n, const tg_tensor *x,
 {
     tg_status st = class_shape_2d(g, n, x, l, xname);
     if (st) return st;
-    char desc[64];
-    snprintf(desc, sizeof desc, "%lld classes", (long long)x->shape[1]);
-    return tg__check_indices(g, n, l, x->shape[1], "labels", desc);
+    return tg__check_indices(g, n, l, x->shape[1], "labels", NULL);
 }
 
 /* --------------------------------------------------------- cross_entropy */
@@ -387,8 +385,7 @@ static void nll_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 #define MSE_SUM(T)                                                          \
     {                                                                       \
         const T *av = a->data, *bv = b->data;                               \
-        _Pragma("omp parallel for reduction(+ : s) if (cnt > TG_PAR_MIN)")  \
-        for (int64_t r = 0; r < p.rows; r++) {                              \
+        TG_PAR_FOR_SUM(tg__par_worth((double)cnt), s, r, p.rows, {          \
             int64_t oa, ob;                                                 \
             tg__bcast_offsets(&p, r, &oa, &ob);                             \
             double rs = 0;                                                  \
@@ -398,7 +395,7 @@ static void nll_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
                 rs += d * d;                                                \
             }                                                               \
             s += rs;                                                        \
-        }                                                                   \
+        });                                                                 \
     }
 
 static tg_status mse_shape(tg_graph *g, tg_node *n, tg_tensor *out)
@@ -461,11 +458,10 @@ static tg_status bce_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 #define BCE_SUM(T)                                                          \
     {                                                                       \
         const T *xv = x->data, *tv = t->data;                               \
-        _Pragma("omp parallel for reduction(+ : s) if (cnt > TG_PAR_MIN)")  \
-        for (int64_t i = 0; i < cnt; i++) {                                 \
+        TG_PAR_FOR_SUM(tg__par_worth((double)cnt), s, i, cnt, {             \
             double a = xv[i];                                               \
             s += (a > 0 ? a : 0) - a * (double)tv[i] + log1p(exp(-fabs(a))); \
-        }                                                                   \
+        });                                                                 \
     }
 
 static tg_status bce_fwd(tg_graph *g, tg_node *n)

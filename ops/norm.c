@@ -295,45 +295,51 @@ STATS(double)
 
 /* y = xh * w + b; w, b indexed by b (layer norm) or by the group. */
 #define NORM_FWD(T)                                                         \
+    static void norm_fwd_group_##T(nlay L, bool bn, int64_t gi, T *y,       \
+                                   const T *x, const T *w, const T *bias,   \
+                                   double eps, double *gmu, double *gvar,   \
+                                   double *grs)                             \
+    {                                                                       \
+        double mu, r, var;                                                  \
+        stats_##T(L, gi, x, eps, &mu, &r, &var);                            \
+        if (gmu) gmu[gi] = mu, gvar[gi] = var;                              \
+        if (grs) grs[gi] = r;                                               \
+        T mt = (T)mu, rt = (T)r;                                            \
+        for (int64_t a = 0; a < L.A; a++) {                                 \
+            int64_t off = (a * L.G + gi) * L.B;                             \
+            const T *xr = x + off;                                          \
+            T *yr = y + off;                                                \
+            if (bn) {                                                       \
+                T sc = rt * (w ? w[gi] : (T)1);                             \
+                T sh = (bias ? bias[gi] : (T)0) - mt * sc;                  \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++) yr[b] = xr[b] * sc + sh;  \
+            } else if (w && bias) {                                         \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++)                           \
+                    yr[b] = (xr[b] - mt) * rt * w[b] + bias[b];             \
+            } else if (w) {                                                 \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++)                           \
+                    yr[b] = (xr[b] - mt) * rt * w[b];                       \
+            } else if (bias) {                                              \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++)                           \
+                    yr[b] = (xr[b] - mt) * rt + bias[b];                    \
+            } else {                                                        \
+                _Pragma("omp simd")                                         \
+                for (int64_t b = 0; b < L.B; b++)                           \
+                    yr[b] = (xr[b] - mt) * rt;                              \
+            }                                                               \
+        }                                                                   \
+    }                                                                       \
     static void norm_fwd_##T(nlay L, bool bn, T *y, const T *x, const T *w, \
                              const T *bias, double eps, double *gmu,        \
                              double *gvar, double *grs)                     \
     {                                                                       \
-        _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
-        for (int64_t gi = 0; gi < L.G; gi++) {                              \
-            double mu, r, var;                                              \
-            stats_##T(L, gi, x, eps, &mu, &r, &var);                        \
-            if (gmu) gmu[gi] = mu, gvar[gi] = var;                          \
-            if (grs) grs[gi] = r;                                           \
-            T mt = (T)mu, rt = (T)r;                                        \
-            for (int64_t a = 0; a < L.A; a++) {                             \
-                int64_t off = (a * L.G + gi) * L.B;                         \
-                const T *xr = x + off;                                      \
-                T *yr = y + off;                                            \
-                if (bn) {                                                   \
-                    T sc = rt * (w ? w[gi] : (T)1);                         \
-                    T sh = (bias ? bias[gi] : (T)0) - mt * sc;              \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++) yr[b] = xr[b] * sc + sh; \
-                } else if (w && bias) {                                     \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++)                       \
-                        yr[b] = (xr[b] - mt) * rt * w[b] + bias[b];         \
-                } else if (w) {                                             \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++)                       \
-                        yr[b] = (xr[b] - mt) * rt * w[b];                   \
-                } else if (bias) {                                          \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++)                       \
-                        yr[b] = (xr[b] - mt) * rt + bias[b];                \
-                } else {                                                    \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < L.B; b++)                       \
-                        yr[b] = (xr[b] - mt) * rt;                          \
-                }                                                           \
-            }                                                               \
-        }                                                                   \
+        TG_PAR_FOR(tg__par_worth((double)L.A * L.G * L.B), gi, L.G,         \
+                   norm_fwd_group_##T(L, bn, gi, y, x, w, bias, eps, gmu,   \
+                                      gvar, grs));                          \
     }
 NORM_FWD(float)
 NORM_FWD(double)
@@ -345,47 +351,61 @@ NORM_FWD(double)
  * for dx alone; layer_norm's VJP for all three when the backward pass is
  * not recorded. */
 #define LN_BW(T)                                                            \
+    static void ln_bw_row_##T(nlay L, int64_t gi, const T *gy, const T *x,  \
+                              const T *w, T *dx, double *aw, double *ab,    \
+                              double eps)                                   \
+    {                                                                       \
+        int64_t B = L.B;                                                    \
+        double mu, r;                                                       \
+        stats_##T(L, gi, x, eps, &mu, &r, NULL);                            \
+        const T *gr = gy + gi * B, *xr = x + gi * B;                        \
+        T mt = (T)mu, rt = (T)r;                                            \
+        if (dx) {                                                           \
+            T r1 = 0, r2 = 0;                                               \
+            _Pragma("omp simd reduction(+ : r1, r2)")                       \
+            for (int64_t b = 0; b < B; b++) {                               \
+                T u = w ? gr[b] * w[b] : gr[b];                             \
+                r1 += u;                                                    \
+                r2 += u * (xr[b] - mt);                                     \
+            }                                                               \
+            T c1 = (T)(r1 / (double)B), c2 = (T)(r2 * r / (double)B);       \
+            T *dr = dx + gi * B;                                            \
+            _Pragma("omp simd")                                             \
+            for (int64_t b = 0; b < B; b++) {                               \
+                T u = w ? gr[b] * w[b] : gr[b];                             \
+                dr[b] = rt * (u - c1 - (xr[b] - mt) * rt * c2);             \
+            }                                                               \
+        }                                                                   \
+        if (aw) {                                                           \
+            _Pragma("omp simd")                                             \
+            for (int64_t b = 0; b < B; b++)                                 \
+                aw[b] += (double)(gr[b] * ((xr[b] - mt) * rt));             \
+        }                                                                   \
+        if (ab) {                                                           \
+            _Pragma("omp simd")                                             \
+            for (int64_t b = 0; b < B; b++) ab[b] += (double)gr[b];         \
+        }                                                                   \
+    }                                                                       \
     static void ln_bw_##T(nlay L, const T *gy, const T *x,                  \
                                 const T *w, T *dx, T *dw, T *db,            \
                                 double eps, double *acc, int nth)           \
     {                                                                       \
         int64_t B = L.B;                                                    \
-        _Pragma("omp parallel num_threads(nth)")                            \
-        {                                                                   \
-            double *aw = acc ? acc + 2 * B * omp_get_thread_num() : NULL;   \
-            double *ab = acc ? aw + B : NULL;                               \
-            for (int64_t b = 0; acc && b < 2 * B; b++) aw[b] = 0;           \
-            _Pragma("omp for schedule(static)")                             \
-            for (int64_t gi = 0; gi < L.G; gi++) {                          \
-                double mu, r;                                               \
-                stats_##T(L, gi, x, eps, &mu, &r, NULL);                    \
-                const T *gr = gy + gi * B, *xr = x + gi * B;                \
-                T mt = (T)mu, rt = (T)r;                                    \
-                if (dx) {                                                   \
-                    T r1 = 0, r2 = 0;                                       \
-                    _Pragma("omp simd reduction(+ : r1, r2)")               \
-                    for (int64_t b = 0; b < B; b++) {                       \
-                        T u = w ? gr[b] * w[b] : gr[b];                     \
-                        r1 += u;                                            \
-                        r2 += u * (xr[b] - mt);                             \
-                    }                                                       \
-                    T c1 = (T)(r1 / (double)B), c2 = (T)(r2 * r / (double)B); \
-                    T *dr = dx + gi * B;                                    \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < B; b++) {                       \
-                        T u = w ? gr[b] * w[b] : gr[b];                     \
-                        dr[b] = rt * (u - c1 - (xr[b] - mt) * rt * c2);     \
-                    }                                                       \
-                }                                                           \
-                if (dw) {                                                   \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < B; b++)                         \
-                        aw[b] += (double)(gr[b] * ((xr[b] - mt) * rt));     \
-                }                                                           \
-                if (db) {                                                   \
-                    _Pragma("omp simd")                                     \
-                    for (int64_t b = 0; b < B; b++) ab[b] += (double)gr[b]; \
-                }                                                           \
+        if (nth <= 1) { /* no team of one: see TG_PAR_FOR */                \
+            for (int64_t b = 0; acc && b < 2 * B; b++) acc[b] = 0;          \
+            for (int64_t gi = 0; gi < L.G; gi++)                            \
+                ln_bw_row_##T(L, gi, gy, x, w, dx, dw ? acc : NULL,         \
+                              db ? acc + B : NULL, eps);                    \
+        } else {                                                            \
+            _Pragma("omp parallel num_threads(nth)")                        \
+            {                                                               \
+                double *aw = acc ? acc + 2 * B * omp_get_thread_num() : NULL; \
+                double *ab = acc ? aw + B : NULL;                           \
+                for (int64_t b = 0; acc && b < 2 * B; b++) aw[b] = 0;       \
+                _Pragma("omp for schedule(static)")                         \
+                for (int64_t gi = 0; gi < L.G; gi++)                        \
+                    ln_bw_row_##T(L, gi, gy, x, w, dx, dw ? aw : NULL,      \
+                                  db ? ab : NULL, eps);                     \
             }                                                               \
         }                                                                   \
         for (int64_t b = 0; acc && b < B; b++) {                            \
@@ -404,40 +424,43 @@ LN_BW(double)
 /* Batch norm backward (the weight is per group): z = r (u - gmean(u) -
  * xh gmean(u xh)), u = g w, over the A rows of each group. */
 #define BN_BW(T)                                                            \
+    static void bn_bw_group_##T(nlay L, int64_t gi, T *z, const T *gy,      \
+                                const T *x, const T *w, double eps)         \
+    {                                                                       \
+        double mu, r;                                                       \
+        stats_##T(L, gi, x, eps, &mu, &r, NULL);                            \
+        T mt = (T)mu, rt = (T)r, wg = w ? w[gi] : (T)1;                     \
+        double s1 = 0, s2 = 0;                                              \
+        for (int64_t a = 0; a < L.A; a++) {                                 \
+            int64_t off = (a * L.G + gi) * L.B;                             \
+            const T *gr = gy + off, *xr = x + off;                          \
+            T r1 = 0, r2 = 0;                                               \
+            _Pragma("omp simd reduction(+ : r1, r2)")                       \
+            for (int64_t b = 0; b < L.B; b++) {                             \
+                r1 += gr[b];                                                \
+                r2 += gr[b] * (xr[b] - mt);                                 \
+            }                                                               \
+            s1 += r1;                                                       \
+            s2 += r2;                                                       \
+        }                                                                   \
+        double D = ((double)L.A * (double)L.B);                             \
+        T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);                 \
+        for (int64_t a = 0; a < L.A; a++) {                                 \
+            int64_t off = (a * L.G + gi) * L.B;                             \
+            const T *gr = gy + off, *xr = x + off;                          \
+            T *zr = z + off;                                                \
+            _Pragma("omp simd")                                             \
+            for (int64_t b = 0; b < L.B; b++) {                             \
+                T xh = (xr[b] - mt) * rt;                                   \
+                zr[b] = rt * (gr[b] * wg - c1 - xh * c2);                   \
+            }                                                               \
+        }                                                                   \
+    }                                                                       \
     static void bn_bw_##T(nlay L, T *z, const T *gy, const T *x,            \
                           const T *w, double eps)                           \
     {                                                                       \
-        _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
-        for (int64_t gi = 0; gi < L.G; gi++) {                              \
-            double mu, r;                                                   \
-            stats_##T(L, gi, x, eps, &mu, &r, NULL);                        \
-            T mt = (T)mu, rt = (T)r, wg = w ? w[gi] : (T)1;                 \
-            double s1 = 0, s2 = 0;                                          \
-            for (int64_t a = 0; a < L.A; a++) {                             \
-                int64_t off = (a * L.G + gi) * L.B;                         \
-                const T *gr = gy + off, *xr = x + off;                      \
-                T r1 = 0, r2 = 0;                                           \
-                _Pragma("omp simd reduction(+ : r1, r2)")                   \
-                for (int64_t b = 0; b < L.B; b++) {                         \
-                    r1 += gr[b];                                            \
-                    r2 += gr[b] * (xr[b] - mt);                             \
-                }                                                           \
-                s1 += r1;                                                   \
-                s2 += r2;                                                   \
-            }                                                               \
-            double D = ((double)L.A * (double)L.B);                         \
-            T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);             \
-            for (int64_t a = 0; a < L.A; a++) {                             \
-                int64_t off = (a * L.G + gi) * L.B;                         \
-                const T *gr = gy + off, *xr = x + off;                      \
-                T *zr = z + off;                                            \
-                _Pragma("omp simd")                                         \
-                for (int64_t b = 0; b < L.B; b++) {                         \
-                    T xh = (xr[b] - mt) * rt;                               \
-                    zr[b] = rt * (gr[b] * wg - c1 - xh * c2);               \
-                }                                                           \
-            }                                                               \
-        }                                                                   \
+        TG_PAR_FOR(tg__par_worth((double)L.A * L.G * L.B), gi, L.G,         \
+                   bn_bw_group_##T(L, gi, z, gy, x, w, eps));               \
     }
 BN_BW(float)
 BN_BW(double)
@@ -447,43 +470,48 @@ BN_BW(double)
  * rows), then db = s1, dw = s2 r (= sum g xh) and, when wanted, dx = r (g
  * w - w s1 / D - xh w s2 r / D) in a second pass. */
 #define BN_FUSED(T)                                                         \
+    static void bn_fused_group_##T(nlay L, int64_t gi, T *dx, T *dw, T *db, \
+                                   const T *gy, const T *x, const T *w,     \
+                                   const double *smu, const double *srs)    \
+    {                                                                       \
+        double r = srs[gi];                                                 \
+        T mt = (T)smu[gi], rt = (T)r, wg = w ? w[gi] : (T)1;                \
+        double s1 = 0, s2 = 0;                                              \
+        for (int64_t a = 0; a < L.A; a++) {                                 \
+            int64_t off = (a * L.G + gi) * L.B;                             \
+            const T *gr = gy + off, *xr = x + off;                          \
+            T r1 = 0, r2 = 0;                                               \
+            _Pragma("omp simd reduction(+ : r1, r2)")                       \
+            for (int64_t b = 0; b < L.B; b++) {                             \
+                r1 += gr[b];                                                \
+                r2 += gr[b] * (xr[b] - mt);                                 \
+            }                                                               \
+            s1 += r1;                                                       \
+            s2 += r2;                                                       \
+        }                                                                   \
+        if (db) db[gi] = (T)s1;                                             \
+        if (dw) dw[gi] = (T)(s2 * r);                                       \
+        if (!dx) return;                                                    \
+        double D = ((double)L.A * (double)L.B);                             \
+        T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);                 \
+        for (int64_t a = 0; a < L.A; a++) {                                 \
+            int64_t off = (a * L.G + gi) * L.B;                             \
+            const T *gr = gy + off, *xr = x + off;                          \
+            T *zr = dx + off;                                               \
+            _Pragma("omp simd")                                             \
+            for (int64_t b = 0; b < L.B; b++) {                             \
+                T xh = (xr[b] - mt) * rt;                                   \
+                zr[b] = rt * (gr[b] * wg - c1 - xh * c2);                   \
+            }                                                               \
+        }                                                                   \
+    }                                                                       \
     static void bn_fused_##T(nlay L, T *dx, T *dw, T *db, const T *gy,      \
                              const T *x, const T *w, const double *smu,     \
                              const double *srs)                             \
     {                                                                       \
-        _Pragma("omp parallel for if ((double)L.A * L.G * L.B > TG_PAR_MIN)")\
-        for (int64_t gi = 0; gi < L.G; gi++) {                              \
-            double r = srs[gi];                                             \
-            T mt = (T)smu[gi], rt = (T)r, wg = w ? w[gi] : (T)1;            \
-            double s1 = 0, s2 = 0;                                          \
-            for (int64_t a = 0; a < L.A; a++) {                             \
-                int64_t off = (a * L.G + gi) * L.B;                         \
-                const T *gr = gy + off, *xr = x + off;                      \
-                T r1 = 0, r2 = 0;                                           \
-                _Pragma("omp simd reduction(+ : r1, r2)")                   \
-                for (int64_t b = 0; b < L.B; b++) {                         \
-                    r1 += gr[b];                                            \
-                    r2 += gr[b] * (xr[b] - mt);                             \
-                }                                                           \
-                s1 += r1;                                                   \
-                s2 += r2;                                                   \
-            }                                                               \
-            if (db) db[gi] = (T)s1;                                         \
-            if (dw) dw[gi] = (T)(s2 * r);                                   \
-            if (!dx) continue;                                              \
-            double D = ((double)L.A * (double)L.B);                         \
-            T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);             \
-            for (int64_t a = 0; a < L.A; a++) {                             \
-                int64_t off = (a * L.G + gi) * L.B;                         \
-                const T *gr = gy + off, *xr = x + off;                      \
-                T *zr = dx + off;                                           \
-                _Pragma("omp simd")                                         \
-                for (int64_t b = 0; b < L.B; b++) {                         \
-                    T xh = (xr[b] - mt) * rt;                               \
-                    zr[b] = rt * (gr[b] * wg - c1 - xh * c2);               \
-                }                                                           \
-            }                                                               \
-        }                                                                   \
+        TG_PAR_FOR(tg__par_worth((double)L.A * L.G * L.B), gi, L.G,         \
+                   bn_fused_group_##T(L, gi, dx, dw, db, gy, x, w, smu,     \
+                                      srs));                                \
     }
 BN_FUSED(float)
 BN_FUSED(double)

@@ -44,8 +44,7 @@ static tg_status permute_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     {                                                                       \
         const T *xv = x->data;                                              \
         T *yv = y->data;                                                    \
-        _Pragma("omp parallel for if (y->numel > TG_PAR_MIN)")              \
-        for (int64_t r = 0; r < rows; r++) {                                \
+        TG_PAR_FOR(tg__par_worth((double)y->numel), r, rows, {              \
             int64_t off = 0, rem = r;                                       \
             for (int d = nd - 2; d >= 0; d--) {                             \
                 off += (rem % y->shape[d]) * str[d];                        \
@@ -53,7 +52,7 @@ static tg_status permute_shape(tg_graph *g, tg_node *n, tg_tensor *out)
             }                                                               \
             T *dst = yv + r * inner;                                        \
             for (int64_t j = 0; j < inner; j++) dst[j] = xv[off + j * last]; \
-        }                                                                   \
+        });                                                                 \
     }
 
 static tg_status permute_fwd(tg_graph *g, tg_node *n)

@@ -27,68 +27,79 @@
 
 /* Each kernel handles `rows` contiguous rows of `len` elements. */
 #define SOFTMAX_ROWS(T, SFX)                                                \
+    static void softmax_row_##SFX(int64_t r, int64_t len, T *y, const T *x) \
+    {                                                                       \
+        const T *xr = x + r * len;                                          \
+        T *yr = y + r * len;                                                \
+        T m = tg__row_max_##SFX(len, xr);                                   \
+        T inv = (T)(1.0 / tg__row_expsum_##SFX(len, yr, xr, m));            \
+        _Pragma("omp simd")                                                 \
+        for (int64_t k = 0; k < len; k++) yr[k] *= inv;                     \
+    }                                                                       \
     static void softmax_rows_##SFX(int64_t rows, int64_t len, T *y,         \
                                    const T *x)                              \
     {                                                                       \
-        _Pragma("omp parallel for if (rows * len > TG_PAR_MIN && rows > 1)") \
-        for (int64_t r = 0; r < rows; r++) {                                \
-            const T *xr = x + r * len;                                      \
-            T *yr = y + r * len;                                            \
-            T m = tg__row_max_##SFX(len, xr);                               \
-            T inv = (T)(1.0 / tg__row_expsum_##SFX(len, yr, xr, m));        \
-            _Pragma("omp simd")                                             \
-            for (int64_t k = 0; k < len; k++) yr[k] *= inv;                 \
-        }                                                                   \
+        TG_PAR_FOR(rows > 1 && tg__par_worth((double)rows * len), r, rows,  \
+                   softmax_row_##SFX(r, len, y, x));                        \
     }
 
 #define LOG_SOFTMAX_ROWS(T, SFX)                                            \
-    static void log_softmax_rows_##SFX(int64_t rows, int64_t len, T *y,     \
-                                       const T *x)                          \
+    static void log_softmax_row_##SFX(int64_t r, int64_t len, T *y,         \
+                                      const T *x)                           \
     {                                                                       \
-        _Pragma("omp parallel for if (rows * len > TG_PAR_MIN && rows > 1)") \
-        for (int64_t r = 0; r < rows; r++) {                                \
-            const T *xr = x + r * len;                                      \
-            T *yr = y + r * len;                                            \
-            T m = tg__row_max_##SFX(len, xr);                               \
-            /* (x - m) - log s: exact shift first, as x - (m + log s)    \
-             * would round at the magnitude of m */                         \
-            T ls = (T)log(tg__row_expsum_##SFX(len, NULL, xr, m));          \
-            _Pragma("omp simd")                                             \
-            for (int64_t k = 0; k < len; k++) yr[k] = (xr[k] - m) - ls;     \
-        }                                                                   \
+        const T *xr = x + r * len;                                          \
+        T *yr = y + r * len;                                                \
+        T m = tg__row_max_##SFX(len, xr);                                   \
+        /* (x - m) - log s: exact shift first, as x - (m + log s)           \
+         * would round at the magnitude of m */                             \
+        T ls = (T)log(tg__row_expsum_##SFX(len, NULL, xr, m));              \
+        _Pragma("omp simd")                                                 \
+        for (int64_t k = 0; k < len; k++) yr[k] = (xr[k] - m) - ls;         \
+    }                                                                       \
+    static void log_softmax_rows_##SFX(int64_t rows, int64_t len,           \
+                                       T *y, const T *x)                    \
+    {                                                                       \
+        TG_PAR_FOR(rows > 1 && tg__par_worth((double)rows * len), r, rows,  \
+                   log_softmax_row_##SFX(r, len, y, x));                    \
     }
 
 #define SOFTMAX_BW_ROWS(T, SFX)                                             \
-    static void softmax_bw_rows_##SFX(int64_t rows, int64_t len, T *z,      \
-                                      const T *gy, const T *y)              \
+    static void softmax_bw_row_##SFX(int64_t r, int64_t len, T *z,          \
+                                     const T *gy, const T *y)               \
     {                                                                       \
-        _Pragma("omp parallel for if (rows * len > TG_PAR_MIN && rows > 1)") \
-        for (int64_t r = 0; r < rows; r++) {                                \
-            const T *gr = gy + r * len, *yr = y + r * len;                  \
-            T *zr = z + r * len;                                            \
-            T s = 0;                                                        \
-            _Pragma("omp simd reduction(+ : s)")                            \
-            for (int64_t k = 0; k < len; k++) s += gr[k] * yr[k];           \
-            _Pragma("omp simd")                                             \
-            for (int64_t k = 0; k < len; k++) zr[k] = yr[k] * (gr[k] - s);  \
-        }                                                                   \
+        const T *gr = gy + r * len, *yr = y + r * len;                      \
+        T *zr = z + r * len;                                                \
+        T s = 0;                                                            \
+        _Pragma("omp simd reduction(+ : s)")                                \
+        for (int64_t k = 0; k < len; k++) s += gr[k] * yr[k];               \
+        _Pragma("omp simd")                                                 \
+        for (int64_t k = 0; k < len; k++) zr[k] = yr[k] * (gr[k] - s);      \
+    }                                                                       \
+    static void softmax_bw_rows_##SFX(int64_t rows, int64_t len,            \
+                                      T *z, const T *gy, const T *y)        \
+    {                                                                       \
+        TG_PAR_FOR(rows > 1 && tg__par_worth((double)rows * len), r, rows,  \
+                   softmax_bw_row_##SFX(r, len, z, gy, y));                 \
     }
 
 #define LOG_SOFTMAX_BW_ROWS(T, SFX)                                         \
-    static void log_softmax_bw_rows_##SFX(int64_t rows, int64_t len, T *z,  \
-                                          const T *gy, const T *y)          \
+    static void log_softmax_bw_row_##SFX(int64_t r, int64_t len,            \
+                                         T *z, const T *gy, const T *y)     \
     {                                                                       \
-        _Pragma("omp parallel for if (rows * len > TG_PAR_MIN && rows > 1)") \
-        for (int64_t r = 0; r < rows; r++) {                                \
-            const T *gr = gy + r * len, *yr = y + r * len;                  \
-            T *zr = z + r * len;                                            \
-            T s = 0;                                                        \
-            _Pragma("omp simd reduction(+ : s)")                            \
-            for (int64_t k = 0; k < len; k++) s += gr[k];                   \
-            tg__row_expsum_##SFX(len, zr, yr, 0); /* z = exp(y) */          \
-            _Pragma("omp simd")                                             \
-            for (int64_t k = 0; k < len; k++) zr[k] = gr[k] - zr[k] * s;    \
-        }                                                                   \
+        const T *gr = gy + r * len, *yr = y + r * len;                      \
+        T *zr = z + r * len;                                                \
+        T s = 0;                                                            \
+        _Pragma("omp simd reduction(+ : s)")                                \
+        for (int64_t k = 0; k < len; k++) s += gr[k];                       \
+        tg__row_expsum_##SFX(len, zr, yr, 0); /* z = exp(y) */              \
+        _Pragma("omp simd")                                                 \
+        for (int64_t k = 0; k < len; k++) zr[k] = gr[k] - zr[k] * s;        \
+    }                                                                       \
+    static void log_softmax_bw_rows_##SFX(int64_t rows, int64_t len,        \
+                                          T *z, const T *gy, const T *y)    \
+    {                                                                       \
+        TG_PAR_FOR(rows > 1 && tg__par_worth((double)rows * len), r, rows,  \
+                   log_softmax_bw_row_##SFX(r, len, z, gy, y));             \
     }
 
 SOFTMAX_ROWS(float, f32)

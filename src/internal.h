@@ -6,6 +6,7 @@
 #include "util.h"
 
 #include <assert.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -264,6 +265,46 @@ void tg__bcast_offsets(const tg_bcast *p, int64_t row, int64_t *oa,
 #define TG_PAR_MIN_DEFAULT ((int64_t)1 << 18)
 extern int64_t tg__par_min;
 #define TG_PAR_MIN tg__par_min
+
+/* Whether a loop over `work` elements is split across the OpenMP team:
+ * above TG_PAR_MIN and with more than one thread. Otherwise it is plain
+ * code on the calling thread, never a region with a false `if` clause:
+ * such a region still builds a team of one, about 1.3 us of CPU each
+ * (docs/benchmarks.md, "The OpenMP wait policy"), which a small step
+ * would pay in every row-wise op. */
+static inline bool tg__par_worth(double work)
+{
+    return work > (double)TG_PAR_MIN && omp_get_max_threads() > 1;
+}
+
+/* for (int64_t VAR = 0; VAR < N; VAR++) BODY, as one `omp parallel for`
+ * when PAR holds and as a plain loop otherwise. Every iteration runs the
+ * same code either way, so the result does not depend on the path.
+ * TG_PAR_FOR_SUM adds BODY's contributions to the double S (a
+ * `reduction(+ : S)`): the plain loop sums in index order, as a team of
+ * one did. Keep pragmas out of BODY (call a row function instead): GCC
+ * misplaces a _Pragma that travels in a macro argument. */
+#define TG__PRAGMA(x) _Pragma(#x)
+#define TG_PAR_FOR(PAR, VAR, N, ...)                                        \
+    do {                                                                    \
+        int64_t tg_n_ = (N);                                                \
+        if (PAR) {                                                          \
+            _Pragma("omp parallel for")                                     \
+            for (int64_t VAR = 0; VAR < tg_n_; VAR++) { __VA_ARGS__; }      \
+        } else {                                                            \
+            for (int64_t VAR = 0; VAR < tg_n_; VAR++) { __VA_ARGS__; }      \
+        }                                                                   \
+    } while (0)
+#define TG_PAR_FOR_SUM(PAR, S, VAR, N, ...)                                 \
+    do {                                                                    \
+        int64_t tg_n_ = (N);                                                \
+        if (PAR) {                                                          \
+            TG__PRAGMA(omp parallel for reduction(+ : S))                   \
+            for (int64_t VAR = 0; VAR < tg_n_; VAR++) { __VA_ARGS__; }      \
+        } else {                                                            \
+            for (int64_t VAR = 0; VAR < tg_n_; VAR++) { __VA_ARGS__; }      \
+        }                                                                   \
+    } while (0)
 
 /* Adopt the thread count of the latest tg_set_num_threads in the calling
  * thread (OpenMP keeps the count per thread); cheap when nothing changed.
