@@ -421,50 +421,6 @@ NORM_FWD(double)
 LN_BW(float)
 LN_BW(double)
 
-/* Batch norm backward (the weight is per group): z = r (u - gmean(u) -
- * xh gmean(u xh)), u = g w, over the A rows of each group. */
-#define BN_BW(T)                                                            \
-    static void bn_bw_group_##T(nlay L, int64_t gi, T *z, const T *gy,      \
-                                const T *x, const T *w, double eps)         \
-    {                                                                       \
-        double mu, r;                                                       \
-        stats_##T(L, gi, x, eps, &mu, &r, NULL);                            \
-        T mt = (T)mu, rt = (T)r, wg = w ? w[gi] : (T)1;                     \
-        double s1 = 0, s2 = 0;                                              \
-        for (int64_t a = 0; a < L.A; a++) {                                 \
-            int64_t off = (a * L.G + gi) * L.B;                             \
-            const T *gr = gy + off, *xr = x + off;                          \
-            T r1 = 0, r2 = 0;                                               \
-            _Pragma("omp simd reduction(+ : r1, r2)")                       \
-            for (int64_t b = 0; b < L.B; b++) {                             \
-                r1 += gr[b];                                                \
-                r2 += gr[b] * (xr[b] - mt);                                 \
-            }                                                               \
-            s1 += r1;                                                       \
-            s2 += r2;                                                       \
-        }                                                                   \
-        double D = ((double)L.A * (double)L.B);                             \
-        T c1 = (T)(wg * s1 / D), c2 = (T)(wg * s2 * r / D);                 \
-        for (int64_t a = 0; a < L.A; a++) {                                 \
-            int64_t off = (a * L.G + gi) * L.B;                             \
-            const T *gr = gy + off, *xr = x + off;                          \
-            T *zr = z + off;                                                \
-            _Pragma("omp simd")                                             \
-            for (int64_t b = 0; b < L.B; b++) {                             \
-                T xh = (xr[b] - mt) * rt;                                   \
-                zr[b] = rt * (gr[b] * wg - c1 - xh * c2);                   \
-            }                                                               \
-        }                                                                   \
-    }                                                                       \
-    static void bn_bw_##T(nlay L, T *z, const T *gy, const T *x,            \
-                          const T *w, double eps)                           \
-    {                                                                       \
-        TG_PAR_FOR(tg__par_worth((double)L.A * L.G * L.B), gi, L.G,         \
-                   bn_bw_group_##T(L, gi, z, gy, x, w, eps));               \
-    }
-BN_BW(float)
-BN_BW(double)
-
 /* Batch norm's fused VJP: with the saved mu and r of each channel, one
  * pass for s1 = sum g and s2 = sum g (x - mu) (float rows, double across
  * rows), then db = s1, dw = s2 r (= sum g xh) and, when wanted, dx = r (g
@@ -472,10 +428,9 @@ BN_BW(double)
 #define BN_FUSED(T)                                                         \
     static void bn_fused_group_##T(nlay L, int64_t gi, T *dx, T *dw, T *db, \
                                    const T *gy, const T *x, const T *w,     \
-                                   const double *smu, const double *srs)    \
+                                   double mu, double r)                     \
     {                                                                       \
-        double r = srs[gi];                                                 \
-        T mt = (T)smu[gi], rt = (T)r, wg = w ? w[gi] : (T)1;                \
+        T mt = (T)mu, rt = (T)r, wg = w ? w[gi] : (T)1;                     \
         double s1 = 0, s2 = 0;                                              \
         for (int64_t a = 0; a < L.A; a++) {                                 \
             int64_t off = (a * L.G + gi) * L.B;                             \
@@ -510,11 +465,31 @@ BN_BW(double)
                              const double *srs)                             \
     {                                                                       \
         TG_PAR_FOR(tg__par_worth((double)L.A * L.G * L.B), gi, L.G,         \
-                   bn_fused_group_##T(L, gi, dx, dw, db, gy, x, w, smu,     \
-                                      srs));                                \
+                   bn_fused_group_##T(L, gi, dx, dw, db, gy, x, w, smu[gi], \
+                                      srs[gi]));                            \
     }
 BN_FUSED(float)
 BN_FUSED(double)
+
+/* Batch norm backward (the weight is per group): z = r (u - gmean(u) -
+ * xh gmean(u xh)), u = g w, over the A rows of each group: the fused VJP's
+ * dx with the statistics computed here. */
+#define BN_BW(T)                                                            \
+    static void bn_bw_group_##T(nlay L, int64_t gi, T *z, const T *gy,      \
+                                const T *x, const T *w, double eps)         \
+    {                                                                       \
+        double mu, r;                                                       \
+        stats_##T(L, gi, x, eps, &mu, &r, NULL);                            \
+        bn_fused_group_##T(L, gi, z, NULL, NULL, gy, x, w, mu, r);          \
+    }                                                                       \
+    static void bn_bw_##T(nlay L, T *z, const T *gy, const T *x,            \
+                          const T *w, double eps)                           \
+    {                                                                       \
+        TG_PAR_FOR(tg__par_worth((double)L.A * L.G * L.B), gi, L.G,         \
+                   bn_bw_group_##T(L, gi, z, gy, x, w, eps));               \
+    }
+BN_BW(float)
+BN_BW(double)
 
 
 /* -------------------------------------------------------------- forward */
