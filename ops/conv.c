@@ -478,7 +478,9 @@ static int team(int64_t N, int64_t flops)
         int64_t K = Cg * q->KH * q->KW, colsz = direct(q) ? 0 : K * PQ;      \
         _Pragma("omp parallel for num_threads(nt) schedule(static)")         \
         for (int64_t n = 0; n < q->N; n++) {                                 \
-            T *col = cols + (size_t)omp_get_thread_num() * (size_t)colsz;    \
+            T *col = colsz ? cols + (size_t)omp_get_thread_num() *           \
+                                        (size_t)colsz                        \
+                           : NULL; /* direct: no column buffer */            \
             for (int64_t g = 0; g < q->G; g++) {                             \
                 const T *img = x + (n * q->C + g * Cg) * q->H * q->W;        \
                 T *yo = y + (n * q->O + g * Og) * PQ;                        \
@@ -505,7 +507,9 @@ static int team(int64_t N, int64_t flops)
         int64_t K = Cg * q->KH * q->KW, colsz = direct(q) ? 0 : K * PQ;      \
         _Pragma("omp parallel for num_threads(nt) schedule(static)")         \
         for (int64_t n = 0; n < q->N; n++) {                                 \
-            T *col = cols + (size_t)omp_get_thread_num() * (size_t)colsz;    \
+            T *col = colsz ? cols + (size_t)omp_get_thread_num() *           \
+                                        (size_t)colsz                        \
+                           : NULL; /* direct: no column buffer */            \
             for (int64_t g = 0; g < q->G; g++) {                             \
                 T *img = y + (n * q->C + g * Cg) * HW;                       \
                 const T *xi = x + (n * q->O + g * Og) * PQ;                  \
@@ -536,7 +540,7 @@ static int team(int64_t N, int64_t flops)
         _Pragma("omp parallel num_threads(nt)")                              \
         {                                                                    \
             int t = omp_get_thread_num();                                    \
-            T *col = cols + (size_t)t * (size_t)colsz;                       \
+            T *col = colsz ? cols + (size_t)t * (size_t)colsz : NULL;        \
             T *d = nt == 1 ? dw : acc + (size_t)t * (size_t)wsz;             \
             memset(d, 0, (size_t)wsz * sizeof(T));                           \
             _Pragma("omp for schedule(static)")                              \
@@ -619,8 +623,9 @@ static tg_status conv_fwd(tg_graph *g, tg_node *n)
     const tg_tensor *b = HAS_BIAS(n) ? n->in[2] : NULL;
     if (n->out->numel == 0) return TG_OK;
     cgeo q = geometry(n, x, n->out, kernel_h(n, w), sp_w(w));
-    if (q.C == 0 || w->numel == 0) {
-        /* no channels to sum: the bias alone (or zeros) */
+    if (q.C == 0 || w->numel == 0 || x->numel == 0) {
+        /* no channels to sum, or an input that is all padding: the bias
+         * alone (or zeros) */
         tg_tensor *y = n->out;
         int64_t PQ = q.P * q.Q;
         for (int64_t i = 0; i < y->numel; i++) {
@@ -655,7 +660,7 @@ static tg_status convt_fwd(tg_graph *g, tg_node *n)
     tg_tensor *y = n->out;
     if (y->numel == 0) return TG_OK;
     cgeo q = geometry(n, y, x, kernel_h(n, w), sp_w(w));
-    if (q.O == 0 || w->numel == 0) {
+    if (q.O == 0 || w->numel == 0 || x->numel == 0) {
         int64_t HW = q.H * q.W;
         for (int64_t i = 0; i < y->numel; i++) {
             double v = b ? tg_get(b, (i / HW) % q.C) : 0.0;
@@ -692,7 +697,7 @@ static tg_status convw_fwd(tg_graph *g, tg_node *n)
     cgeo q = geometry(n, x, gy, op_rank(n->op) == 2 ? n->attr.KH_ : 1,
                       n->attr.KW_);
     size_t es = tg__dsize(dw->dtype);
-    if (q.N == 0 || q.P * q.Q == 0) {
+    if (q.N == 0 || q.P * q.Q == 0 || x->numel == 0) {
         memset(dw->data, 0, (size_t)dw->numel * es);
         return TG_OK;
     }

@@ -108,6 +108,12 @@ static void set_declared(tg_attrs *a, int rank)
 
 static int64_t sp_h(const tg_tensor *t) { return t->ndim == 4 ? t->shape[2] : 1; }
 static int64_t sp_w(const tg_tensor *t) { return t->shape[t->ndim - 1]; }
+/* H * W of a plane, 0 when it cannot fit (only beside a 0 extent: an
+ * empty tensor whose other extents are huge). */
+static int64_t sp_hw(const tg_tensor *t)
+{
+    return t->ndim == 4 ? tg__extent(2, t->shape + 2) : sp_w(t);
+}
 
 static int64_t pool_out(int64_t H, int64_t k, int64_t s, int64_t p,
                         int64_t d, bool ceil_mode)
@@ -235,7 +241,7 @@ static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            (long long)k, (long long)st, (long long)pad,
                            (long long)d);
     }
-    if (x->dtype == TG_F32 && sp_h(x) * sp_w(x) > (1 << 24)) {
+    if (x->dtype == TG_F32 && sp_hw(x) > (1 << 24)) {
         char s[TG_SHAPE_BUF];
         return tg__op_fail(g, n, TG_ERR_SHAPE,
                            "x %s: f32 planes are limited to 2^24 elements "
@@ -338,18 +344,19 @@ static bool is_pool22(const tg_attrs *a, int64_t H, int64_t W, int64_t P,
 {
     return a->KH == 2 && a->KW == 2 && a->SH == 2 && a->SW == 2 &&
            a->PH == 0 && a->PW == 0 && a->DH == 1 && a->DW == 1 &&
-           2 * P <= H && 2 * Q <= W && H <= INT32_MAX / W;
+           W > 0 && 2 * P <= H && 2 * Q <= W && H <= INT32_MAX / W;
 }
 
 static tg_status maxpool_fwd(tg_graph *g, tg_node *n)
 {
     const tg_tensor *x = n->in[0];
     tg_tensor *y = n->out;
-    int64_t planes = x->shape[0] * x->shape[1];
+    int64_t planes = tg__extent(2, x->shape);
     int64_t P = sp_h(y), Q = sp_w(y);
     maxpool_ctx *c = tg__scratch(g, n, sizeof *c);
     if (!c) return g->status;
-    c->argmax = tg__const_tensor(g, x->dtype, 2, (int64_t[]){planes, P * Q},
+    c->argmax = tg__const_tensor(g, x->dtype, 2,
+                                 (int64_t[]){planes, sp_hw(y)},
                                  "tg_max_pool");
     if (!c->argmax) return g->status;
     n->ctx = c;
@@ -376,8 +383,8 @@ static void maxpool_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     (void)g, (void)need;
     const tg_tensor *x = n->in[0];
     maxpool_ctx *c = n->ctx;
-    int64_t planes = x->shape[0] * x->shape[1], HW = sp_h(x) * sp_w(x);
-    tg_tensor *g2 = tg_reshape(gy, TG_SHAPE(planes, sp_h(gy) * sp_w(gy)));
+    int64_t planes = tg__extent(2, x->shape), HW = sp_hw(x);
+    tg_tensor *g2 = tg_reshape(gy, TG_SHAPE(planes, sp_hw(gy)));
     tg_tensor *s = tg_scatter_add(g2, TG_SHAPE(planes, HW), 1, c->argmax);
     gx[0] = tg_reshape(s, x->ndim, x->shape);
 }
@@ -490,7 +497,7 @@ static tg_status avgpool_fwd(tg_graph *g, tg_node *n)
     (void)g;
     const tg_tensor *x = n->in[0];
     tg_tensor *y = n->out;
-    int64_t planes = x->shape[0] * x->shape[1];
+    int64_t planes = tg__extent(2, x->shape);
     if (x->dtype == TG_F32)
         avgpool_float(&n->attr, false, planes, sp_h(x), sp_w(x), sp_h(y),
                       sp_w(y), x->data, y->data);
@@ -528,7 +535,7 @@ static tg_status avgbw_fwd(tg_graph *g, tg_node *n)
     (void)g;
     const tg_tensor *gy = n->in[0];
     tg_tensor *x = n->out;
-    int64_t planes = gy->shape[0] * gy->shape[1];
+    int64_t planes = tg__extent(2, gy->shape);
     if (x->dtype == TG_F32)
         avgpool_float(&n->attr, true, planes, sp_h(x), sp_w(x), sp_h(gy),
                       sp_w(gy), x->data, (float *)gy->data);
