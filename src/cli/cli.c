@@ -1508,6 +1508,22 @@ static void trim(const char **s, const char **e)
     while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
 }
 
+/* The next non-blank case of a ';'-separated list at *p, trimmed into
+ * [*s, *t); *p moves past it. False when the list is used up. */
+static bool next_case(const char **p, const char **s, const char **t)
+{
+    while (**p) {
+        const char *e = strchr(*p, ';');
+        if (!e) e = *p + strlen(*p);
+        *s = *p;
+        *t = e;
+        *p = *e ? e + 1 : e;
+        trim(s, t);
+        if (*t > *s) return true;
+    }
+    return false;
+}
+
 /* Mark every op recorded while building the case and differentiating it
  * twice (both backward passes recorded), for "covered by" reporting. */
 static void record_coverage(cli *c, fn_ud *u, const char *op_name,
@@ -1776,25 +1792,18 @@ static int all_ops(cli *c)
         tg_rng srng;
         tg_rng_seed(&srng, c->o.seed * 1000003u + (uint64_t)op);
         for (int pass = 0; pass < ((elementwise || broadcast) ? 2 : 1); pass++) {
-            const char *p = cases;
-            while (*p) {
-                const char *e = strchr(p, ';');
-                if (!e) e = p + strlen(p);
-                const char *s = p, *t = e;
-                trim(&s, &t);
-                if (t > s) {
-                    run_case(c, d->name, s, t, gg, covered_by,
-                             pass ? &srng : NULL, broadcast, res);
-                    if (!res->skipped) {
-                        if (pass) rows[op].n_random++;
-                        else rows[op].n_cases++;
-                    }
-                    if (res->max_abs > rows[op].max_abs)
-                        rows[op].max_abs = res->max_abs;
-                    if (!res->ok && rows[op].n_fail++ == 0)
-                        rows[op].first_fail = *res;
+            const char *s, *t;
+            for (const char *p = cases; next_case(&p, &s, &t);) {
+                run_case(c, d->name, s, t, gg, covered_by,
+                         pass ? &srng : NULL, broadcast, res);
+                if (!res->skipped) {
+                    if (pass) rows[op].n_random++;
+                    else rows[op].n_cases++;
                 }
-                p = *e ? e + 1 : e;
+                if (res->max_abs > rows[op].max_abs)
+                    rows[op].max_abs = res->max_abs;
+                if (!res->ok && rows[op].n_fail++ == 0)
+                    rows[op].first_fail = *res;
             }
         }
     }
@@ -1804,20 +1813,13 @@ static int all_ops(cli *c)
         if (f->op || !f->cases) continue;
         comp[k] = f;
         op_row *w = &rows[n_ops + k++];
-        const char *p = f->cases;
-        while (*p) {
-            const char *e = strchr(p, ';');
-            if (!e) e = p + strlen(p);
-            const char *s = p, *t = e;
-            trim(&s, &t);
-            if (t > s) {
-                run_case(c, f->name, s, t, c->o.gradgrad, covered_by, NULL,
-                         false, res);
-                w->n_cases++;
-                if (res->max_abs > w->max_abs) w->max_abs = res->max_abs;
-                if (!res->ok && w->n_fail++ == 0) w->first_fail = *res;
-            }
-            p = *e ? e + 1 : e;
+        const char *s, *t;
+        for (const char *p = f->cases; next_case(&p, &s, &t);) {
+            run_case(c, f->name, s, t, c->o.gradgrad, covered_by, NULL,
+                     false, res);
+            w->n_cases++;
+            if (res->max_abs > w->max_abs) w->max_abs = res->max_abs;
+            if (!res->ok && w->n_fail++ == 0) w->first_fail = *res;
         }
     }
     int n_ok = 0, n_fail = 0, n_cov = 0, c_ok = 0, c_fail = 0;
