@@ -53,17 +53,52 @@ static void accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
     (void)g;
 }
 
-/* Whether the engine may offer input i of n its ->grad as the destination
- * of its gradient: a leaf whose ->grad is known to be zero and current
- * (a parameter's, or an input's of this epoch), with no contribution yet
- * in this pass, and not also an earlier input of the same node (two slots
- * of one node must not write one buffer). */
+/* Absent gradients. A parameter cleared to none keeps its buffer out of
+ * sight; the next tg_backward that reaches it offers that buffer to the
+ * VJP as a destination like a zeroed ->grad (values undefined until
+ * written: it is only ever written whole) and puts it back in ->grad at
+ * delivery, so the clear and the restore allocate nothing. */
+void tg__grad_clear(tg_tensor *t)
+{
+    if (!t || !(t->flags & TG_TF_PARAM)) return;
+    if (t->grad) {
+        t->grad_kept = t->grad;
+        t->grad = NULL;
+    }
+    t->flags |= TG_TF_GRAD_ZERO;
+}
+
+tg_tensor *tg__grad_restore(tg_tensor *t)
+{
+    tg_tensor *k = t ? tg__grad_kept(t) : NULL;
+    if (k) {
+        t->grad = k;
+        t->grad_kept = NULL;
+    }
+    return t ? t->grad : NULL;
+}
+
+/* The buffer that receives a leaf's gradient: ->grad, or the kept buffer
+ * of a parameter whose gradient is absent. */
+static inline tg_tensor *grad_buffer(const tg_tensor *t)
+{
+    return t->grad ? t->grad : tg__grad_kept(t);
+}
+
+/* Whether the engine may offer input i of n its gradient buffer as the
+ * destination of its gradient: a leaf holding no gradient (a zeroed
+ * ->grad, or an absent one) whose buffer is current (a parameter's, or an
+ * input's of this epoch), with no contribution yet in this pass, and not
+ * also an earlier input of the same node (two slots of one node must not
+ * write one buffer). */
 static bool may_write_grad(const tg_graph *g, const tg_node *n, int i,
                            uint32_t id)
 {
     const tg_tensor *t = n->in[i];
-    if (t->node || !(t->flags & TG_TF_GRAD_ZERO) || !t->grad) return false;
-    if (!(t->grad->flags & TG_TF_PERSISTENT) && t->grad->epoch != g->epoch)
+    if (t->node || !(t->flags & TG_TF_GRAD_ZERO)) return false;
+    const tg_tensor *b = grad_buffer(t);
+    if (!b) return false;
+    if (!(b->flags & TG_TF_PERSISTENT) && b->epoch != g->epoch)
         return false;
     if (t->bw_stamp == id && t->bw_acc) return false;
     for (int j = 0; j < i; j++)
@@ -437,7 +472,7 @@ static void walk(pass *p)
             any |= need[i];
             gx[i] = NULL;
             if (direct_ok && need[i] && i < 64 && may_write_grad(g, n, i, id)) {
-                gx[i] = in->grad;
+                gx[i] = grad_buffer(in);
                 offered |= (uint64_t)1 << i;
             }
         }
@@ -454,7 +489,7 @@ static void walk(pass *p)
             if (!need[i] || !gx[i]) continue;
             tg_tensor *in = n->in[i];
             tg_tensor *d = gx[i];
-            if (((offered >> i) & 1) && d == in->grad) {
+            if (((offered >> i) & 1) && d == grad_buffer(in)) {
                 /* written in place: the first contribution, so the total */
                 in->bw_acc = d;
                 in->bw_flags |= BW_OWNED | BW_DIRECT;
@@ -492,7 +527,7 @@ static void deliver(pass *p)
     g->grad_enabled = false;
     for (int64_t k = 0; k < p->n_leaves && g->status == TG_OK; k++) {
         tg_tensor *t = leaves[k];
-        if (!t->bw_acc) continue;
+        if (!t->bw_acc || tg__grad_kept(t)) continue;
         if (!t->grad || (!(t->grad->flags & TG_TF_PERSISTENT) &&
                          t->grad->epoch != g->epoch)) {
             tg_tensor *gr = tg__new_tensor(g, t->dtype, t->ndim, t->shape,
@@ -512,10 +547,13 @@ static void deliver(pass *p)
             memset(t->grad->data, 0, grad_bytes(t));
     }
     /* A buffer known to hold zeros is copied into too; one written in
-     * place by a VJP already holds the total. */
+     * place by a VJP already holds the total. An absent gradient gets its
+     * kept buffer back here, once nothing can fail any more (flagged
+     * TG_TF_GRAD_ZERO: written whole, never added to). */
     for (int64_t k = 0; k < p->n_leaves && g->status == TG_OK; k++) {
         tg_tensor *t = leaves[k];
         if (!t->bw_acc) continue;
+        tg__grad_restore(t);
         if (t->bw_flags & BW_DIRECT)
             ;
         else if (t->bw_flags & BW_FRESH_GRAD || t->flags & TG_TF_GRAD_ZERO)
@@ -528,14 +566,16 @@ static void deliver(pass *p)
 }
 
 /* A failed tg_backward delivers nothing: buffers written in place held
- * zeros before it (that is why they were offered) and get them back.
+ * zeros before it (that is why they were offered) and get them back; a
+ * kept buffer of an absent gradient (never put back: that happens only
+ * in a delivery that succeeds) stays out of sight, the gradient absent.
  * Leaves not in the list were never offered. */
 static void undo_direct(pass *p)
 {
     tg_tensor **leaves = p->g->bw_leaves;
     for (int64_t k = 0; k < p->n_leaves; k++) {
         tg_tensor *t = leaves[k];
-        if (t->bw_stamp == p->id && (t->bw_flags & BW_DIRECT))
+        if (t->bw_stamp == p->id && (t->bw_flags & BW_DIRECT) && t->grad)
             memset(t->grad->data, 0, grad_bytes(t));
     }
 }

@@ -688,6 +688,7 @@ struct tg_ddp {
     int *bucket_of;
     bool *packed;        /* p[i] packed this step                         */
     bool *was_zero;      /* p[i]->grad known zero before this step's pass */
+    bool *was_absent;    /* p[i]'s gradient absent (cleared to none) then  */
     int hcap;            /* open-addressing map tensor -> index into p    */
     tg_tensor **hkey;
     int *hval;
@@ -725,27 +726,32 @@ static int lookup(const tg_ddp *d, const tg_tensor *t)
 
 /* Copy w * (what ->grad will hold after the pass) into the bucket: the
  * pass's contribution `c` plus ->grad's current value, unless the VJP
- * wrote c into ->grad itself (which then held zeros). c NULL: ->grad
- * alone (a parameter the pass does not reach). */
+ * wrote c into ->grad itself (which then held zeros) or the gradient is
+ * absent (->grad NULL: cleared to none; the pass's contribution is then
+ * the whole of it, possibly written into the kept buffer). c NULL: ->grad
+ * alone (a parameter the pass does not reach), zeros when absent. */
 static void pack(tg_ddp *d, int i, const tg_tensor *c)
 {
     tg_tensor *p = d->p[i];
     bucket *b = &d->b[d->bucket_of[i]];
     const tg_tensor *gr = p->grad;
-    bool add = c && c != gr;
+    bool add = c && gr && c != gr;
     if (!c) c = gr;
     int64_t n = p->numel;
     double w = d->weight;
-    if (b->dt == TG_F64) {
+    if (!c) {
+        memset((char *)b->buf + (size_t)d->at[i] * dsize(b->dt), 0,
+               (size_t)n * dsize(b->dt));
+    } else if (b->dt == TG_F64) {
         double *dst = (double *)b->buf + d->at[i];
-        const double *x = c->data, *o = gr->data;
+        const double *x = c->data, *o = add ? gr->data : NULL;
         if (add)
             for (int64_t k = 0; k < n; k++) dst[k] = w * (o[k] + x[k]);
         else
             for (int64_t k = 0; k < n; k++) dst[k] = w * x[k];
     } else {
         float *dst = (float *)b->buf + d->at[i];
-        const float *x = c->data, *o = gr->data;
+        const float *x = c->data, *o = add ? gr->data : NULL;
         float wf = (float)w;
         if (add)
             for (int64_t k = 0; k < n; k++) dst[k] = wf * (o[k] + x[k]);
@@ -878,6 +884,7 @@ void tg_ddp_free(tg_ddp *d)
     tg__free(d->bucket_of);
     tg__free(d->packed);
     tg__free(d->was_zero);
+    tg__free(d->was_absent);
     tg__free(d->hkey);
     tg__free(d->hval);
     tg__free(d);
@@ -953,7 +960,8 @@ tg_ddp *tg_ddp_new(tg_graph *g, int n, tg_tensor *const *params,
     }
     for (int i = 0; i < n; i++) {
         tg_tensor *t = params[i];
-        if (!t || t->graph != g || !(t->flags & TG_TF_PARAM) || !t->grad) {
+        if (!t || t->graph != g || !(t->flags & TG_TF_PARAM) ||
+            (!t->grad && !tg__grad_kept(t))) {
             fail(g, TG_ERR_ARG,
                  "%s: entry %d is not a parameter of this graph; hint: pass "
                  "tensors made by tg_param on the same graph",
@@ -982,11 +990,12 @@ tg_ddp *tg_ddp_new(tg_graph *g, int n, tg_tensor *const *params,
         d->bucket_of = tg__malloc(sizeof *d->bucket_of * (size_t)n);
         d->packed = tg__calloc(sizeof *d->packed * (size_t)n);
         d->was_zero = tg__calloc(sizeof *d->was_zero * (size_t)n);
+        d->was_absent = tg__calloc(sizeof *d->was_absent * (size_t)n);
         d->hkey = tg__calloc(sizeof *d->hkey * (size_t)hcap);
         d->hval = tg__malloc(sizeof *d->hval * (size_t)hcap);
     }
-    if (!d || !d->p || !d->at || !d->bucket_of || !d->packed || !d->was_zero || !d->hkey ||
-        !d->hval) {
+    if (!d || !d->p || !d->at || !d->bucket_of || !d->packed || !d->was_zero ||
+        !d->was_absent || !d->hkey || !d->hval) {
         tg_ddp_free(d);
         fail(g, TG_ERR_OOM, "%s: out of memory for %d parameters", who, n);
         return NULL;
@@ -1096,8 +1105,10 @@ tg_status tg_ddp_backward(tg_ddp *d, tg_tensor *loss)
         d->b[k].early = false;
     }
     memset(d->packed, 0, sizeof *d->packed * (size_t)d->n);
-    for (int i = 0; i < d->n; i++)
+    for (int i = 0; i < d->n; i++) {
         d->was_zero[i] = (d->p[i]->flags & TG_TF_GRAD_ZERO) != 0;
+        d->was_absent[i] = !d->p[i]->grad;
+    }
     d->next1 = d->next2 = 0;
     d->err = TG_OK;
 
@@ -1159,7 +1170,8 @@ tg_status tg_ddp_backward(tg_ddp *d, tg_tensor *loss)
         /* this rank's pass delivered its own part: take it back where
          * ->grad was known to be zero (the usual loop zeroes every step) */
         for (int i = 0; i < d->n; i++)
-            if (d->was_zero[i]) tg_tensor_zero_grad(d->p[i]);
+            if (d->was_absent[i]) tg__grad_clear(d->p[i]);
+            else if (d->was_zero[i]) tg_tensor_zero_grad(d->p[i]);
         return fail(g, TG_ERR_COMM,
                     "%s: rank %d of %d: the backward pass failed on another "
                     "rank at step %lld; no gradient exchanged",
@@ -1168,6 +1180,7 @@ tg_status tg_ddp_backward(tg_ddp *d, tg_tensor *loss)
     for (int i = 0; i < d->n; i++) {
         tg_tensor *p = d->p[i];
         const bucket *b = &d->b[d->bucket_of[i]];
+        tg__grad_restore(p); /* an absent gradient takes part as zeros */
         memcpy(p->grad->data, (char *)b->buf + (size_t)d->at[i] * dsize(b->dt),
                (size_t)p->numel * dsize(b->dt));
         /* every rank now holds the same gradient, also for a parameter

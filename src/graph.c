@@ -48,6 +48,7 @@ tg_graph *tg_graph_new(void)
 static void free_param(tg_tensor *p)
 {
     if (!p) return;
+    tg__grad_restore(p); /* an absent gradient's buffer is freed too */
     if (p->grad) {
         tg__free(p->grad->data);
         tg__free(p->grad);
@@ -420,6 +421,8 @@ void tg_tensor_zero_grad(tg_tensor *t)
         tg__stale_fail("tg_tensor_zero_grad", t);
         return;
     }
+    /* an absent gradient (cleared to none) gets its buffer back, zeroed */
+    if (t && !(t->flags & TG_TF_POISON)) tg__grad_restore(t);
     if (t && t->grad && t->grad->data && !(t->flags & TG_TF_POISON)) {
         memset(t->grad->data, 0,
                (size_t)t->grad->numel * dtype_size(t->grad->dtype));
@@ -436,6 +439,13 @@ tg_status tg_tensor_grad_written(tg_tensor *t)
 {
     const char *who = "tg_tensor_grad_written";
     if (tg__stale(t)) return tg__stale_fail(who, t);
+    if (t && !t->grad && tg__grad_kept(t))
+        return tg__set_last_error(TG_ERR_ARG,
+                                  "%s: %s has no gradient buffer: its "
+                                  "gradient was cleared to none; hint: "
+                                  "tg_tensor_zero_grad gives the buffer back "
+                                  "(as zeros) to write into",
+                                  who, t->name ? t->name : "the parameter");
     if (!t || !t->grad || (t->flags & TG_TF_POISON))
         return tg__set_last_error(TG_ERR_ARG,
                                   "%s: %s has no gradient buffer; hint: "

@@ -157,11 +157,28 @@ enum { /* tg_tensor.flags */
     TG_TF_POISON = 1u << 3,
     TG_TF_PERSISTENT = 1u << 4,
     TG_TF_INPUT = 1u << 5,
-    /* A leaf's ->grad is known to hold zeros: set by the zero_grad
-     * functions, cleared whenever backward delivers into it. Backward then
-     * writes the first contribution instead of adding it to the zeros. */
+    /* A leaf holds no gradient: its ->grad is known to hold zeros (set by
+     * the zero_grad functions), or, for a parameter cleared to none, ->grad
+     * is NULL and the buffer waits in ->grad_kept. Cleared whenever
+     * backward delivers into it. Backward then writes the first
+     * contribution instead of adding it to the zeros. */
     TG_TF_GRAD_ZERO = 1u << 6,
 };
+
+/* Absent gradients (set_to_none, src/backward.c). ->grad_kept means
+ * something on parameters only: other headers are recycled arena slots
+ * whose field is never initialised. */
+static inline tg_tensor *tg__grad_kept(const tg_tensor *t)
+{
+    return (t->flags & TG_TF_PARAM) ? t->grad_kept : NULL;
+}
+/* Make a parameter's gradient absent: ->grad NULL (tg_tensor_has_grad
+ * false, optimizers and clipping skip it), the buffer kept for the next
+ * backward, which writes into it without allocating. No-op otherwise. */
+void tg__grad_clear(tg_tensor *t);
+/* Put a kept buffer back in ->grad (its values undefined: the caller
+ * writes all of them) and return ->grad, NULL when there is none. */
+tg_tensor *tg__grad_restore(tg_tensor *t);
 
 struct tg_graph {
     tg_arena arena;

@@ -172,6 +172,10 @@ static void sums(void)
  * one process takes on the whole batch. After every step the parameters
  * are the same bits on every rank and equal the single-process ones to
  * rounding; the global loss too. Adam, so optimizer state matters. */
+/* The wrapped model's optimizer clears gradients to none (set_to_none):
+ * the exchange then starts from absent gradients every step. */
+static bool clear_to_none;
+
 static void train_matches_one_process(tg_dtype dt, int64_t batch,
                                       int64_t bucket_bytes, bool overlap,
                                       int bn)
@@ -193,7 +197,9 @@ static void train_matches_one_process(tg_dtype dt, int64_t batch,
     copy_values(np, p1, p); /* the reference starts from rank 0's weights */
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
     oc.lr = 0.01;
-    tg_optim *opt = tg_optim_new(&oc, np, p), *opt1 = tg_optim_new(&oc, np, p1);
+    tg_optim *opt1 = tg_optim_new(&oc, np, p1);
+    oc.set_to_none = clear_to_none;
+    tg_optim *opt = tg_optim_new(&oc, np, p);
     tg_batch_opts bo = {.batch_size = batch, .shuffle = true, .seed = 5,
                         .shard_count = size, .shard_index = rank};
     tg_batch_opts bo1 = {.batch_size = batch, .shuffle = true, .seed = 5};
@@ -288,6 +294,13 @@ static void sync_bn_f64(void) { train_matches_one_process(TG_F64, 8, 128, true, 
 static void sync_bn_f64_odd(void) { train_matches_one_process(TG_F64, 7, 0, true, 1); }
 static void sync_bn_f32(void) { train_matches_one_process(TG_F32, 10, 300, true, 1); }
 static void local_bn_differs(void) { train_matches_one_process(TG_F64, 8, 128, true, 2); }
+static void train_none(void)
+{
+    clear_to_none = true;
+    train_matches_one_process(TG_F64, 8, 128, true, 0);
+    train_matches_one_process(TG_F32, 10, 300, false, 1);
+    clear_to_none = false;
+}
 
 static void sync_bn_errors(void)
 {
@@ -342,6 +355,49 @@ static void accumulate_and_unused(void)
     TT_CHECK(tg_ddp_set_weight(ddp, NAN) == TG_ERR_ARG);
     TT_CONTAINS(tg_graph_error(g), "tg_ddp_set_weight: weight nan");
     tg_graph_reset(g);
+    tg_ddp_free(ddp);
+    tg_graph_free(g);
+}
+
+/* Absent gradients (cleared to none) take part as zeros: a parameter no
+ * rank's loss reaches gets its buffer back holding zeros, on every rank,
+ * and one the loss reaches the averaged gradient. When one rank's pass
+ * fails, every rank's gradients are absent again. */
+static void absent_gradients(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, TG_SHAPE(2), "w");
+    tg_tensor *u = tg_param(g, TG_F64, TG_SHAPE(1), "unused");
+    tg_tensor *pl[2] = {w, u};
+    tg_ddp *ddp = tg_ddp_new(g, 2, pl, NULL);
+    TT_CHECK(ddp != NULL);
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_SGD);
+    oc.set_to_none = true;
+    tg_optim *o = tg_optim_new(&oc, 2, pl);
+    tg_f64(w)[0] = 1, tg_f64(w)[1] = 2;
+    tg_f64(u->grad)[0] = 4;
+    tg_optim_zero_grad(o);
+    TT_CHECK(w->grad == NULL && u->grad == NULL);
+    tg_tensor *l = tg_mul_scalar(tg_sum_all(tg_mul(w, w)), rank + 1);
+    TT_CHECK(tg_ddp_backward(ddp, l) == TG_OK);
+    double mean = (size + 1) / 2.0; /* mean of r + 1 */
+    TT_CHECK(w->grad && u->grad);
+    if (w->grad && u->grad) {
+        TT_NEAR(tg_f64(w->grad)[0], 2 * mean * 1, 1e-15);
+        TT_NEAR(tg_f64(w->grad)[1], 2 * mean * 2, 1e-15);
+        TT_CHECK(tg_f64(u->grad)[0] == 0 && tg_tensor_has_grad(u));
+    }
+    tg_graph_reset(g);
+    tg_optim_zero_grad(o);
+    /* rank 1's "loss" has two elements: tg_backward refuses it */
+    l = rank == 1 ? tg_mul(w, w) : tg_sum_all(tg_mul(w, w));
+    tg_status st = tg_ddp_backward(ddp, l);
+    TT_CHECK(st == (rank == 1 ? TG_ERR_SHAPE : TG_ERR_COMM));
+    TT_CHECK(w->grad == NULL && u->grad == NULL);
+    tg_graph_reset(g);
+    TT_CHECK(tg_ddp_backward(ddp, tg_sum_all(tg_mul(w, w))) == TG_OK);
+    TT_CHECK(w->grad && tg_f64(w->grad)[0] == 2 && tg_f64(w->grad)[1] == 4);
+    tg_optim_free(o);
     tg_ddp_free(ddp);
     tg_graph_free(g);
 }
@@ -503,6 +559,8 @@ int main(int argc, char **argv)
         TT(sync_bn_errors),
         TT(accumulate_and_unused),
         TT(failure_on_one_rank),
+        TT(train_none),
+        TT(absent_gradients),
         TT(save_load_rank0),
     };
     int rc = tt_main(cases, (int)(sizeof cases / sizeof cases[0]), argc, argv);

@@ -3,6 +3,7 @@
  * learning-rate schedules, allocation behaviour. */
 #include <stdlib.h>
 #include <tapegrad/tapegrad.h>
+#include <unistd.h>
 
 #include "hardening.h"
 #include "tt.h"
@@ -713,8 +714,379 @@ static void schedules(void)
     tg_graph_free(g);
 }
 
+/* ------------------------------------------------ clearing to none */
+
+/* The parameters of one model of the none tests: W1 [6,5], b1 [5], W2
+ * [5,3], b2 [3], a scale s [3] (through mul, an op that ignores the
+ * destination offer: its gradient is copied in) and u [2], which the
+ * loss never reaches. */
+enum { NONE_NP = 6 };
+static void none_model(tg_graph *g, tg_dtype dt, tg_tensor **p)
+{
+    p[0] = tg_param(g, dt, TG_SHAPE(6, 5), "W1");
+    p[1] = tg_param(g, dt, TG_SHAPE(5), "b1");
+    p[2] = tg_param(g, dt, TG_SHAPE(5, 3), "W2");
+    p[3] = tg_param(g, dt, TG_SHAPE(3), "b2");
+    p[4] = tg_param(g, dt, TG_SHAPE(3), "s");
+    p[5] = tg_param(g, dt, TG_SHAPE(2), "u");
+    for (int k = 0; k < NONE_NP; k++)
+        for (int64_t i = 0; i < p[k]->numel; i++) {
+            double v = 0.5 * sin(1.3 * (double)i + k) + (k == 4);
+            if (dt == TG_F64) tg_f64(p[k])[i] = v;
+            else tg_f32(p[k])[i] = (float)v;
+        }
+}
+
+static tg_tensor *none_loss(tg_graph *g, tg_dtype dt, tg_tensor **p,
+                            int64_t rows, int step)
+{
+    double xv[24];
+    for (int i = 0; i < 24; i++) xv[i] = cos(0.9 * i + step);
+    tg_tensor *x = tg_cast(tg_input(g, TG_F64, TG_SHAPE(rows, 6), xv), dt);
+    tg_tensor *h = tg_relu(tg_linear(x, p[0], p[1]));
+    tg_tensor *y = tg_mul(tg_linear(h, p[2], p[3]), p[4]);
+    return tg_sum_all(tg_mul(y, y));
+}
+
+static bool bits_equal(const tg_tensor *a, const tg_tensor *b)
+{
+    return a && b && a->numel == b->numel && a->dtype == b->dtype &&
+           !memcmp(a->data, b->data,
+                   (size_t)a->numel * (a->dtype == TG_F64 ? 8 : 4));
+}
+
+/* Momentum SGD and Adam, f32 and f64, batch 1 and 4: a model cleared to
+ * none (set_to_none) trains bit for bit as one whose gradients are
+ * zeroed; between steps its gradients read NULL, after each backward they
+ * are back in the same buffers holding the other model's gradients, bit
+ * for bit; the unreached parameter stays absent and unchanged. Both
+ * tg_optim_step_zero_grad and tg_optim_step + tg_optim_zero_grad. */
+static void none_trains_like_zeros(void)
+{
+    tg_optim_kind kinds[2] = {TG_OPTIM_MOMENTUM, TG_OPTIM_ADAM};
+    for (int ki = 0; ki < 2; ki++)
+        for (int d = 0; d < 2; d++) {
+            tg_dtype dt = d ? TG_F64 : TG_F32;
+            tg_graph *g = tg_graph_new();
+            tg_tensor *p[2][NONE_NP], *buf[NONE_NP];
+            tg_optim *o[2];
+            tg_optim_config c = tg_optim_defaults(kinds[ki]);
+            c.lr = 0.05;
+            c.weight_decay = 0.01;
+            for (int r = 0; r < 2; r++) {
+                none_model(g, dt, p[r]);
+                c.set_to_none = r == 1;
+                o[r] = tg_optim_new(&c, NONE_NP, p[r]);
+                TT_CHECK(tg_optim_get_config(o[r]).set_to_none == (r == 1));
+            }
+            for (int k = 0; k < NONE_NP; k++) buf[k] = p[1][k]->grad;
+            bool same_grads = true, same_buf = true, absent = true,
+                 unreached = true;
+            for (int s = 0; s < 6; s++) {
+                int64_t rows = s % 2 ? 4 : 1; /* outer products at batch 1 */
+                for (int r = 0; r < 2; r++)
+                    TT_CHECK(tg_backward(g, none_loss(g, dt, p[r], rows, s)) ==
+                             TG_OK);
+                for (int k = 0; k < 5; k++) {
+                    same_grads &= bits_equal(p[0][k]->grad, p[1][k]->grad);
+                    same_buf &= p[1][k]->grad == buf[k];
+                    same_buf &= tg_tensor_has_grad(p[1][k]);
+                }
+                /* u: absent after its first clear, however often the
+                 * pass runs without reaching it */
+                unreached &= !tg_tensor_has_grad(p[0][5]) &&
+                             !tg_tensor_has_grad(p[1][5]) &&
+                             (s == 0 || p[1][5]->grad == NULL);
+                for (int r = 0; r < 2; r++) {
+                    if (s % 3 == 2) {
+                        TT_CHECK(tg_optim_step(o[r]) == TG_OK);
+                        tg_optim_zero_grad(o[r]);
+                    } else {
+                        TT_CHECK(tg_optim_step_zero_grad(o[r]) == TG_OK);
+                    }
+                }
+                for (int k = 0; k < NONE_NP; k++) {
+                    absent &= p[1][k]->grad == NULL;
+                    absent &= !tg_tensor_has_grad(p[1][k]);
+                    /* the default mode's still read as zeros */
+                    absent &= p[0][k]->grad && tg_get(p[0][k]->grad, 0) == 0;
+                }
+                tg_graph_reset(g);
+            }
+            TT_CHECK(same_grads);
+            TT_CHECK(same_buf);
+            TT_CHECK(absent);
+            TT_CHECK(unreached);
+            bool same = true;
+            for (int k = 0; k < NONE_NP; k++) same &= bits_equal(p[0][k], p[1][k]);
+            TT_CHECK(same);
+            /* trained; u never moved (no decay without a gradient) */
+            TT_CHECK(fabs(tg_get(p[1][2], 0) - 0.5 * sin(2.0)) > 1e-3);
+            TT_CHECK(tg_get(p[1][5], 1) == (d ? 0.5 * sin(6.3)
+                                              : (float)(0.5 * sin(6.3))));
+            TT_CHECK(tg_optim_steps(o[1]) == 6);
+            tg_optim_free(o[0]);
+            tg_optim_free(o[1]);
+            tg_graph_free(g); /* frees the kept buffers (ASan, valgrind) */
+        }
+}
+
+/* A weight used twice: the first contribution is written into the kept
+ * buffer (linear) or copied (matmul ignores the offer), the second added
+ * to it; the result equals tg_grad's fresh total and the default mode's
+ * gradient, bit for bit, in both orders of use. */
+static void none_shared_weight(void)
+{
+    for (int order = 0; order < 2; order++) {
+        tg_graph *g = tg_graph_new();
+        tg_tensor *W[2], *b[2];
+        tg_optim *o[2];
+        for (int r = 0; r < 2; r++) {
+            W[r] = tg_param(g, TG_F64, TG_SHAPE(4, 4), "W");
+            b[r] = tg_param(g, TG_F64, TG_SHAPE(4), "b");
+            for (int i = 0; i < 16; i++) tg_f64(W[r])[i] = 0.3 * cos(i + 0.5);
+            for (int i = 0; i < 4; i++) tg_f64(b[r])[i] = 0.1 * i;
+            tg_optim_config c = tg_optim_defaults(TG_OPTIM_SGD);
+            c.set_to_none = r == 1;
+            tg_tensor *ps[2] = {W[r], b[r]};
+            o[r] = tg_optim_new(&c, 2, ps);
+            tg_optim_zero_grad(o[r]);
+        }
+        TT_CHECK(W[1]->grad == NULL && b[1]->grad == NULL);
+        double xv[8];
+        for (int i = 0; i < 8; i++) xv[i] = sin(0.7 * i);
+        tg_tensor *loss[2];
+        for (int r = 0; r < 2; r++) {
+            tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 4), xv);
+            tg_tensor *h;
+            if (order == 0) /* linear last: its VJP runs first */
+                h = tg_add(tg_tanh(tg_matmul(x, W[r])),
+                           tg_linear(x, W[r], b[r]));
+            else
+                h = tg_add(tg_linear(x, W[r], b[r]),
+                           tg_tanh(tg_matmul(x, W[r])));
+            /* and a third use of W behind both */
+            tg_tensor *y = tg_linear(tg_tanh(h), W[r], NULL);
+            loss[r] = tg_sum_all(tg_mul(y, y));
+        }
+        tg_tensor *want[2];
+        tg_tensor *tg_in[2] = {W[1], b[1]};
+        TT_CHECK(tg_grad(g, &loss[1], 1, NULL, tg_in, 2, false, want) ==
+                 TG_OK);
+        TT_CHECK(W[1]->grad == NULL); /* tg_grad leaves ->grad alone */
+        TT_CHECK(tg_backward(g, loss[0]) == TG_OK);
+        TT_CHECK(tg_backward(g, loss[1]) == TG_OK);
+        TT_CHECK(bits_equal(W[1]->grad, want[0]));
+        TT_CHECK(bits_equal(b[1]->grad, want[1]));
+        TT_CHECK(bits_equal(W[1]->grad, W[0]->grad));
+        TT_CHECK(bits_equal(b[1]->grad, b[0]->grad));
+        TT_CHECK(tg_get(W[1]->grad, 5) != 0);
+        /* a second backward without clearing adds, as in PyTorch */
+        TT_CHECK(tg_backward(g, loss[1]) == TG_OK);
+        TT_NEAR(tg_get(W[1]->grad, 5), 2 * tg_get(want[0], 5), 1e-15);
+        for (int r = 0; r < 2; r++) tg_optim_free(o[r]);
+        tg_graph_free(g);
+    }
+}
+
+/* A backward pass that fails after writing a gradient into a kept buffer
+ * (anomaly mode: sqrt's gradient at 0 is Inf, and its VJP runs after
+ * linear's) delivers nothing: the gradients stay absent. The next pass
+ * restores them with the right values. Then out-of-memory failures at
+ * every allocation of a first backward leave them absent too, and free
+ * the kept buffers with the graph (no block left). */
+static void none_failed_backward(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *W = tg_param(g, TG_F64, TG_SHAPE(3, 2), "W");
+    tg_tensor *b = tg_param(g, TG_F64, TG_SHAPE(2), "b");
+    tg_tensor *q = tg_param(g, TG_F64, TG_SHAPE(2), "q"); /* q[0] = 0 */
+    for (int i = 0; i < 6; i++) tg_f64(W)[i] = 0.25 * (i + 1);
+    tg_f64(q)[1] = 4;
+    tg_tensor *ps[3] = {W, b, q};
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_MOMENTUM);
+    c.set_to_none = true;
+    tg_optim *o = tg_optim_new(&c, 3, ps);
+    tg_tensor *kept = W->grad;
+    tg_optim_zero_grad(o);
+    TT_CHECK(kept != NULL && W->grad == NULL);
+    double xv[3] = {1, -2, 0.5};
+    tg_set_anomaly(g, true);
+    tg_tensor *r = tg_sum_all(tg_sqrt(q)); /* recorded first: runs last */
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(1, 3), xv);
+    tg_tensor *loss = tg_add(tg_sum_all(tg_linear(x, W, b)), r);
+    TT_CHECK(tg_backward(g, loss) == TG_ERR_NUMERIC);
+    TT_CONTAINS(tg_graph_error(g), "sqrt");
+    TT_CHECK(W->grad == NULL && b->grad == NULL && q->grad == NULL);
+    TT_CHECK(!tg_tensor_has_grad(W) && !tg_tensor_has_grad(q));
+    /* a step after the failure moves nothing */
+    TT_CHECK(tg_optim_step(o) == TG_OK);
+    TT_CHECK(tg_f64(W)[0] == 0.25 && tg_f64(b)[0] == 0);
+    tg_graph_reset(g);
+    tg_set_anomaly(g, false);
+    x = tg_input(g, TG_F64, TG_SHAPE(1, 3), xv);
+    loss = tg_sum_all(tg_linear(x, W, b));
+    TT_CHECK(tg_backward(g, loss) == TG_OK);
+    TT_CHECK(W->grad == kept);
+    /* d sum(x W + b) / dW[i][j] = x[i], / db = 1 */
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 2; j++)
+            TT_CHECK(tg_f64(W->grad)[2 * i + j] == xv[i]);
+    TT_CHECK(tg_f64(b->grad)[0] == 1 && tg_f64(b->grad)[1] == 1);
+    TT_CHECK(q->grad == NULL); /* not reached */
+    tg_optim_free(o);
+    tg_graph_free(g);
+
+    hd_alloc a;
+    int failures = 0;
+    bool done = false, absent_after_failure = true;
+    for (long k = 1; k <= 60 && !done; k++) {
+        hd_install(&a, 0, false, 0);
+        g = tg_graph_new();
+        W = tg_param(g, TG_F32, TG_SHAPE(3, 2), "W");
+        b = tg_param(g, TG_F32, TG_SHAPE(2), "b");
+        tg_tensor *pl[2] = {W, b};
+        o = tg_optim_new(&c, 2, pl);
+        tg_optim_zero_grad(o);
+        x = tg_input(g, TG_F64, TG_SHAPE(1, 3), xv);
+        tg_set_requires_grad(x, true); /* an input's buffer is made too */
+        loss = tg_sum_all(tg_tanh(tg_linear(tg_cast(x, TG_F32), W, b)));
+        a.fail_at = a.n_allocs + k;
+        tg_status st = tg_backward(g, loss);
+        a.fail_at = 0;
+        if (st == TG_OK) {
+            done = true;
+            TT_CHECK(W->grad && tg_f32(W->grad)[0] != 0);
+        } else {
+            failures++;
+            TT_CHECK(st == TG_ERR_OOM);
+            absent_after_failure &= !W->grad && !b->grad;
+        }
+        tg_optim_free(o);
+        tg_graph_free(g);
+        TT_CHECK(a.live == 0);
+        hd_uninstall();
+    }
+    TT_CHECK(done);
+    TT_CHECK(failures > 0);
+    TT_CHECK(absent_after_failure);
+}
+
+/* Readers of gradients with one absent: clipping skips it (its norm is
+ * that of the others), hand-written gradients need the buffer back
+ * (tg_tensor_zero_grad), tg_zero_grad gives every buffer back as zeros,
+ * DOT shows no gradient for it, save and load leave it absent. */
+static void none_readers(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_param(g, TG_F32, TG_SHAPE(2), "a");
+    tg_tensor *b = tg_param(g, TG_F64, TG_SHAPE(1), "b");
+    tg_tensor *c = tg_param(g, TG_F32, TG_SHAPE(2), "c");
+    tg_f32(a->grad)[0] = 3;
+    tg_f32(a->grad)[1] = 4;
+    tg_f64(b->grad)[0] = 12;
+    tg_f32(c->grad)[0] = 100;
+    tg_tensor_grad_written(a);
+    tg_tensor_grad_written(b);
+    tg_tensor_grad_written(c);
+    tg_tensor *cbuf = c->grad;
+    tg_optim_config oc = tg_optim_defaults(TG_OPTIM_SGD);
+    oc.set_to_none = true;
+    tg_optim *o = tg_optim_new(&oc, 1, &c);
+    tg_optim_zero_grad(o);
+    TT_CHECK(c->grad == NULL && !tg_tensor_has_grad(c));
+    TT_CHECK(tg_tensor_has_grad(a)); /* not in that optimizer */
+    tg_tensor *ps[3] = {a, b, c};
+    double n = 0;
+    TT_CHECK(tg_clip_grad_norm(3, ps, 6.5, &n) == TG_OK);
+    TT_NEAR(n, 13, 1e-15);
+    TT_NEAR(tg_f32(a->grad)[0], 3 * 6.5 / (13 + 1e-6), 1e-7);
+    TT_CHECK(c->grad == NULL);
+    TT_CHECK(tg_clip_grad_value(3, ps, 1.0) == TG_OK);
+    TT_CHECK(tg_f64(b->grad)[0] == 1.0);
+    TT_CHECK(c->grad == NULL);
+    /* DOT of a graph using a and c: a's gradient shown, c's not */
+    tg_tensor *y = tg_add(a, c);
+    (void)y;
+    FILE *f = tmpfile();
+    TT_CHECK(f && tg_graph_write_dot(g, f, NULL) == TG_OK);
+    char text[4096] = {0};
+    if (f) {
+        rewind(f);
+        text[fread(text, 1, sizeof text - 1, f)] = 0;
+        fclose(f);
+    }
+    /* each leaf's label runs from its name to the next quote */
+    char *at_a = strstr(text, "a (param"), *at_c = strstr(text, "c (param");
+    char *end_a = at_a ? strchr(at_a, '"') : NULL;
+    char *end_c = at_c ? strchr(at_c, '"') : NULL;
+    TT_CHECK(end_a && end_c);
+    if (end_a && end_c) {
+        *end_a = *end_c = 0;
+        TT_CHECK(strstr(at_a, "grad [1, 1]") != NULL); /* clamped to 1 */
+        TT_CHECK(strstr(at_c, "grad") == NULL);
+    }
+    /* save and load: values round trip, the gradient stays absent */
+    char path[] = "/tmp/tg_none_XXXXXX";
+    int fd = mkstemp(path);
+    TT_CHECK(fd >= 0);
+    if (fd >= 0) close(fd);
+    tg_f32(c)[1] = 7;
+    TT_CHECK(tg_save(path, 3, ps, o) == TG_OK);
+    tg_f32(c)[1] = 0;
+    TT_CHECK(tg_load(path, 3, ps, o) == TG_OK);
+    TT_CHECK(tg_f32(c)[1] == 7 && c->grad == NULL);
+    TT_CHECK(tg_optim_get_config(o).set_to_none);
+    remove(path);
+    /* hand-written gradients: the buffer back first */
+    TT_CHECK(tg_tensor_grad_written(c) == TG_ERR_ARG);
+    TT_STREQ(tg_last_error(), "tg_tensor_grad_written: c has no gradient "
+                              "buffer: its gradient was cleared to none; "
+                              "hint: tg_tensor_zero_grad gives the buffer "
+                              "back (as zeros) to write into");
+    tg_tensor_zero_grad(c);
+    TT_CHECK(c->grad == cbuf && tg_f32(c->grad)[0] == 0 &&
+             tg_f32(c->grad)[1] == 0 && !tg_tensor_has_grad(c));
+    tg_f32(c->grad)[1] = 2;
+    TT_CHECK(tg_tensor_grad_written(c) == TG_OK && tg_tensor_has_grad(c));
+    TT_CHECK(tg_optim_step(o) == TG_OK);
+    TT_NEAR(tg_f32(c)[1], 7 - 0.01 * 2, 1e-6);
+    /* the graph-wide zero_grad gives absent buffers back as zeros */
+    tg_optim_zero_grad(o);
+    TT_CHECK(c->grad == NULL);
+    tg_zero_grad(g);
+    TT_CHECK(c->grad == cbuf && tg_f32(c->grad)[1] == 0);
+    tg_optim_free(o);
+    tg_graph_free(g);
+}
+
+/* A steady loop that clears to none allocates nothing: neither the clear
+ * nor the backward that gives the buffers back. */
+static void none_no_allocation(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *p[NONE_NP];
+    none_model(g, TG_F32, p);
+    tg_optim_config c = tg_optim_defaults(TG_OPTIM_ADAM);
+    c.set_to_none = true;
+    tg_optim *o = tg_optim_new(&c, NONE_NP, p);
+    uint64_t before = 0;
+    for (int s = 0; s < 6; s++) {
+        if (s == 3) before = tg_alloc_count();
+        TT_CHECK(tg_backward(g, none_loss(g, TG_F32, p, 1, s)) == TG_OK);
+        tg_optim_step_zero_grad(o);
+        tg_graph_reset(g);
+    }
+    TT_CHECK(tg_alloc_count() == before);
+    TT_CHECK(p[0]->grad == NULL);
+    tg_optim_free(o);
+    tg_graph_free(g);
+}
+
 TT_RUN(TT(init_variances), TT(init_constant_and_seed), TT(init_errors),
        TT(opt_sgd), TT(opt_momentum), TT(opt_nesterov), TT(opt_adam),
        TT(opt_adamw), TT(opt_rmsprop), TT(opt_large_threaded),
        TT(opt_frozen), TT(opt_errors), TT(opt_allocation), TT(clip_norm),
-       TT(schedules), TT(opt_step_zero_grad), TT(opt_step_zero_grad_training))
+       TT(schedules), TT(opt_step_zero_grad), TT(opt_step_zero_grad_training),
+       TT(none_trains_like_zeros), TT(none_shared_weight),
+       TT(none_failed_backward), TT(none_readers), TT(none_no_allocation))

@@ -95,6 +95,9 @@ struct tg_tensor {
     uint32_t bw_stamp;  /* backward pass id that owns the fields below        */
     uint32_t bw_flags;
     tg_tensor *bw_acc;  /* gradient being accumulated during backward        */
+    tg_tensor *grad_kept; /* parameters: the gradient buffer while the
+                           * gradient is absent (->grad NULL after a
+                           * set_to_none clear); backward puts it back     */
 };
 
 /* ------------------------------------------------------ allocation hook */
@@ -235,8 +238,10 @@ tg_tensor *tg_detach(tg_tensor *x);
 /* Backpropagate from a 0-d `loss`: seeds 1, accumulates d(loss)/d(leaf)
  * into ->grad of every leaf that requires grad (parameters: their
  * persistent buffer; inputs: a graph-owned buffer). Gradients accumulate
- * across calls until tg_zero_grad. Returns TG_OK or the error (which also
- * becomes the sticky error). */
+ * across calls until tg_zero_grad. A parameter whose gradient is absent
+ * (->grad NULL, cleared to none) gets its buffer back holding this pass's
+ * gradient; on failure it stays absent. Returns TG_OK or the error (which
+ * also becomes the sticky error). */
 tg_status tg_backward(tg_graph *g, tg_tensor *loss);
 
 /* Like tg_backward for any output, with an explicit seed of out's shape. */
@@ -259,20 +264,23 @@ tg_status tg_grad(tg_graph *g, tg_tensor *const *outputs, int n_out,
  * next tg_backward are replaced by the gradient, not added to, for every
  * leaf that backward reaches; write them after the backward instead.
  * ->grad is written while a backward pass runs: do not use a gradient
- * buffer as an operand of the graph being differentiated. */
+ * buffer as an operand of the graph being differentiated. A parameter
+ * whose gradient is absent (->grad NULL: cleared to none by an optimizer
+ * with set_to_none, tapegrad/nn.h) gets its buffer back, zeroed. */
 void tg_zero_grad(tg_graph *g);
 void tg_tensor_zero_grad(tg_tensor *t);
 /* Whether t's ->grad holds a gradient: something was delivered into it by
  * tg_backward (or declared with tg_tensor_grad_written) since the
  * parameter was created or its gradient last zeroed. PyTorch's
  * `p.grad is not None`; optimizers update only such parameters. false
- * for NULL, a tensor without ->grad, a stale tensor. */
+ * for NULL, a tensor without ->grad (an absent gradient too), a stale
+ * tensor. */
 bool tg_tensor_has_grad(const tg_tensor *t);
 /* Declare that ->grad was written by hand (gradients from tg_grad, from
  * another process...): it now holds a gradient (tg_tensor_has_grad), so
  * an optimizer step updates t and the next tg_backward adds to it.
- * TG_ERR_ARG for NULL or a tensor without ->grad; TG_ERR_STATE for a
- * stale one. */
+ * TG_ERR_ARG for NULL or a tensor without ->grad (an absent gradient:
+ * tg_tensor_zero_grad first); TG_ERR_STATE for a stale one. */
 tg_status tg_tensor_grad_written(tg_tensor *t);
 
 /* Gradient-ready hook (for overlapping work with the backward pass, as

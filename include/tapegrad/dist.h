@@ -214,12 +214,14 @@ tg_status tg_ddp_set_weight(tg_ddp *d, double weight);
  * (the rank-r ->grad being what plain tg_backward would have left there,
  * so gradients accumulate over several calls as usual), the same bits on
  * every rank. Parameters the loss does not reach take part with what
- * their ->grad holds. Errors: the backward pass's on the rank where it
+ * their ->grad holds; an absent gradient (cleared to none: ->grad NULL)
+ * takes part as zeros and gets its buffer back holding the sum, on every
+ * rank alike. Errors: the backward pass's on the rank where it
  * failed (an errored graph counts: its ->grad stay as they were), and
  * TG_ERR_COMM on the others, which learn of it within the step: there
  * ->grad is zeroed again where it was zero before the call (after
- * tg_optim_zero_grad, the usual case) and otherwise holds the rank's own
- * gradient added, not exchanged. TG_ERR_COMM also when another rank died
+ * tg_optim_zero_grad, the usual case), absent again where it was absent,
+ * and otherwise holds the rank's own gradient added, not exchanged. TG_ERR_COMM also when another rank died
  * or timed out. (collective) */
 tg_status tg_ddp_backward(tg_ddp *d, tg_tensor *loss);
 

@@ -418,7 +418,19 @@ double tg_accuracy(const tg_tensor *logits, const tg_tensor *labels);
  * cleared by a step: call tg_optim_zero_grad (or tg_zero_grad) before the
  * next backward, as in PyTorch. Parameters come in groups, each with its
  * own learning rate and weight decay (tg_optim_add_group); the other
- * settings are shared. */
+ * settings are shared.
+ *
+ * Clearing to none (cfg.set_to_none, PyTorch's zero_grad(set_to_none=
+ * True)): tg_optim_zero_grad and tg_optim_step_zero_grad then store no
+ * zeros. Each parameter's gradient becomes absent: ->grad reads NULL and
+ * tg_tensor_has_grad is false until the next tg_backward that reaches the
+ * parameter, which gives ->grad its buffer back (the same memory: nothing
+ * is allocated or freed) holding exactly that pass's gradient. Parameters
+ * the pass does not reach, or all of them when it fails, stay absent.
+ * Steps and clipping skip absent gradients; tg_zero_grad and
+ * tg_tensor_zero_grad give the buffer back as zeros. Training gives the
+ * same results bit for bit as with zeros stored; the difference is one
+ * pass of stores over every gradient per step (docs/nn.md). */
 
 typedef enum tg_optim_kind {
     TG_OPTIM_SGD = 0,  /* w -= lr g                                        */
@@ -437,6 +449,8 @@ typedef struct tg_optim_config {
     double alpha;        /* RMSPROP: square-average decay in [0, 1)        */
     double eps;          /* ADAM, ADAMW, RMSPROP: > 0, outside the sqrt    */
     double weight_decay; /* L2: g += wd w before the rule; ADAMW: decoupled */
+    bool set_to_none;    /* zero_grad makes gradients absent (->grad NULL)
+                          * instead of storing zeros; default false        */
 } tg_optim_config;
 
 typedef struct tg_optim tg_optim;
@@ -462,13 +476,16 @@ void tg_optim_free(tg_optim *o); /* NULL is a no-op */
  * NULL optimizer). Adam and AdamW correct their bias with each
  * parameter's own update count, as torch.optim does. */
 tg_status tg_optim_step(tg_optim *o);
-/* Zero the gradients of this optimizer's parameters. */
+/* Zero the gradients of this optimizer's parameters (frozen ones too), or
+ * with cfg.set_to_none make them absent (->grad NULL, nothing stored). */
 void tg_optim_zero_grad(tg_optim *o);
 /* tg_optim_step then tg_optim_zero_grad, in one pass over memory: each
  * gradient is zeroed as the update reads it (frozen parameters' too), so
  * the results are those of the two calls, bit for bit. For the usual loop
  * (backward, step, zero_grad); at batch 1 the separate zeroing pass was
- * about a tenth of an MLP step. Returns as tg_optim_step does. */
+ * about a tenth of an MLP step. With cfg.set_to_none: the step, then every
+ * gradient absent, with no stores over the gradients at all. Returns as
+ * tg_optim_step does. */
 tg_status tg_optim_step_zero_grad(tg_optim *o);
 /* The learning rate used by the next step: set gives it to every group
  * (ignoring lr < 0 or NaN), get reads group 0's. */
@@ -506,15 +523,19 @@ tg_optim_config tg_optim_get_config(const tg_optim *o);
 /* Clip gradients by global norm (torch.nn.utils.clip_grad_norm_): with
  * N = sqrt(sum of squares of every trainable parameter's grad), multiply
  * all of them by max_norm / (N + 1e-6) when that is below 1. Writes N
- * (before clipping) to *total_norm when non-NULL. TG_ERR_ARG for
- * max_norm <= 0 or an entry without a gradient buffer (tg_last_error). */
+ * (before clipping) to *total_norm when non-NULL. A parameter whose
+ * gradient is absent (cleared to none) is skipped, as torch skips None.
+ * TG_ERR_ARG for max_norm <= 0 or an entry without a gradient buffer
+ * that is not such a parameter (tg_last_error). */
 tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
                             double *total_norm);
 /* Clip gradients by value (torch.nn.utils.clip_grad_value_): every
  * gradient element of each trainable parameter clamped to [-clip, clip]
- * (NaN stays NaN). For a layer: tg_clip_grad_value(tg_layer_num_params(l),
+ * (NaN stays NaN); gradients known to be zero and absent ones are left
+ * alone. For a layer: tg_clip_grad_value(tg_layer_num_params(l),
  * tg_layer_params(l), clip). TG_ERR_ARG for clip < 0 or NaN or an entry
- * without a gradient buffer (tg_last_error). */
+ * without a gradient buffer that is not a parameter cleared to none
+ * (tg_last_error). */
 tg_status tg_clip_grad_value(int n, tg_tensor *const *params, double clip);
 
 /* ----------------------------------------------- learning-rate schedules */

@@ -403,13 +403,15 @@ typedef void (*span_fn)(tg_tensor *p, int i, int64_t lo, int64_t hi,
                         void *ud);
 
 /* A parameter a step updates: trainable, and its gradient received
- * something since it was last zeroed (TG_TF_GRAD_ZERO clear). One that
- * backward did not reach is left alone, as PyTorch does for grad = None:
- * no weight decay, no momentum, no Adam step. */
+ * something since it was last zeroed or cleared (TG_TF_GRAD_ZERO clear,
+ * which an absent gradient never is; ->grad tested too, for safety). One
+ * that backward did not reach is left alone, as PyTorch does for grad =
+ * None: no weight decay, no momentum, no Adam step. */
 static bool updated(const tg_tensor *p)
 {
     return (p->flags & (TG_TF_REQUIRES_GRAD | TG_TF_GRAD_ZERO)) ==
-           TG_TF_REQUIRES_GRAD;
+               TG_TF_REQUIRES_GRAD &&
+           p->grad;
 }
 static bool trainable(const tg_tensor *p)
 {
@@ -493,12 +495,27 @@ static void mark_zero(tg_optim *o)
     for (int i = 0; i < o->n; i++) o->params[i]->flags |= TG_TF_GRAD_ZERO;
 }
 
+/* With set_to_none every gradient (frozen parameters' too, as torch's
+ * zero_grad(set_to_none=True) sets every listed parameter's grad to None)
+ * becomes absent: no memory is touched but the headers. */
+static void clear_to_none(tg_optim *o)
+{
+    for (int i = 0; i < o->n; i++) tg__grad_clear(o->params[i]);
+}
+
 /* Frozen parameters' gradients are zeroed too (as tg_tensor_zero_grad
  * would), on the calling thread; the trainable ones share one parallel
- * region like a step. */
+ * region like a step. An absent gradient gets its buffer back, zeroed
+ * (tg_tensor_zero_grad), when the optimizer no longer clears to none. */
 void tg_optim_zero_grad(tg_optim *o)
 {
     if (!o) return;
+    if (o->cfg.set_to_none) {
+        clear_to_none(o);
+        return;
+    }
+    for (int i = 0; i < o->n; i++)
+        if (!o->params[i]->grad) tg_tensor_zero_grad(o->params[i]);
     for (int i = 0; i < o->n; i++)
         if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD))
             tg_tensor_zero_grad(o->params[i]);
@@ -555,8 +572,14 @@ tg_status tg_optim_step_zero_grad(tg_optim *o)
     if (!o)
         return tg__set_last_error(TG_ERR_ARG, "tg_optim_step_zero_grad: "
                                               "optimizer is NULL");
+    if (o->cfg.set_to_none) {
+        step(o, false);
+        clear_to_none(o);
+        return TG_OK;
+    }
     for (int i = 0; i < o->n; i++)
-        if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD))
+        if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD) ||
+            !o->params[i]->grad)
             tg_tensor_zero_grad(o->params[i]);
     step(o, true);
     mark_zero(o);
@@ -614,7 +637,7 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
                                   "%s: max_norm %g must be > 0", who, max_norm);
     for (int i = 0; i < n; i++) {
         if (tg__stale(params[i])) return tg__stale_fail(who, params[i]);
-        if (!params[i] || !params[i]->grad)
+        if (!params[i] || (!params[i]->grad && !tg__grad_kept(params[i])))
             return tg__set_last_error(TG_ERR_ARG,
                                       "%s: entry %d has no gradient buffer; "
                                       "hint: pass parameters (tg_param)",
@@ -625,7 +648,8 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
     double ss = 0;
     for (int i = 0; i < n; i++) {
         const tg_tensor *p = params[i];
-        if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
+        /* frozen, or absent (cleared to none): torch skips grad None */
+        if (!(p->flags & TG_TF_REQUIRES_GRAD) || !p->grad) continue;
         int64_t m = p->grad->numel;
         double s = 0;
         bool par = m > TG_PAR_MIN;
@@ -656,7 +680,7 @@ tg_status tg_clip_grad_norm(int n, tg_tensor *const *params, double max_norm,
     if (!(scale < 1.0)) return TG_OK;
     for (int i = 0; i < n; i++) {
         tg_tensor *p = params[i];
-        if (!(p->flags & TG_TF_REQUIRES_GRAD)) continue;
+        if (!(p->flags & TG_TF_REQUIRES_GRAD) || !p->grad) continue;
         int64_t m = p->grad->numel;
         bool par = m > TG_PAR_MIN;
         if (p->grad->dtype == TG_F32) {
@@ -695,7 +719,7 @@ tg_status tg_clip_grad_value(int n, tg_tensor *const *params, double clip)
                                   who, clip);
     for (int i = 0; i < n; i++) {
         if (tg__stale(params[i])) return tg__stale_fail(who, params[i]);
-        if (!params[i] || !params[i]->grad)
+        if (!params[i] || (!params[i]->grad && !tg__grad_kept(params[i])))
             return tg__set_last_error(TG_ERR_ARG,
                                       "%s: entry %d has no gradient buffer; "
                                       "hint: pass parameters (tg_param)",
@@ -703,7 +727,7 @@ tg_status tg_clip_grad_value(int n, tg_tensor *const *params, double clip)
     }
     for (int i = 0; i < n; i++) {
         tg_tensor *p = params[i];
-        /* a gradient known to be zero stays zero */
+        /* a gradient known to be zero stays zero, an absent one absent */
         if (!updated(p)) continue;
         int64_t m = p->grad->numel;
         if (p->grad->dtype == TG_F32) {
