@@ -50,6 +50,7 @@
  * team), as OpenBLAS would run it there. */
 #include "ops/gemm.h"
 #include "ops/kernels.h"
+#include "src/internal.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -225,6 +226,73 @@ static void f32_serial_end(int saved)
 #define f32_serial_end blas_serial_end
 #endif
 
+/* A split f32 product through oneDNN on the worker pool (src/pool.c):
+ * the blocks of rows (or columns) of C are chunks that the calling thread
+ * and the workers claim, so the call never waits for a worker that is
+ * slow to wake, and each block is one single-threaded dnnl_sgemm. A
+ * block that oneDNN fails to make (no memory for its packing) is made by
+ * OpenBLAS afterwards on the calling thread: OpenBLAS must not be called
+ * from a worker, whose OpenMP count of 1 would reset OpenBLAS's global
+ * thread count under calls running elsewhere. */
+#if TG_HAVE_ONEDNN
+typedef struct {
+    bool ta, tb, rows;
+    int64_t M, N, K, lda, ldb, nchunks;
+    const float *A, *B;
+    float beta, *C;
+    _Atomic bool failed[TG_GEMM_POOL_CHUNKS_MAX];
+} pool_gemm;
+
+static void pool_block(const pool_gemm *g, int64_t i, int64_t *m0,
+                       int64_t *m1, int64_t *n0, int64_t *n1)
+{
+    int64_t lo, hi;
+    tg__chunk(g->rows ? g->M : g->N, (int)g->nchunks, (int)i, ALIGN_ROWS,
+              &lo, &hi);
+    *m0 = g->rows ? lo : 0, *m1 = g->rows ? hi : g->M;
+    *n0 = g->rows ? 0 : lo, *n1 = g->rows ? g->N : hi;
+}
+
+static void pool_gemm_chunk(void *ctx, int64_t i)
+{
+    pool_gemm *g = ctx;
+    int64_t m0, m1, n0, n1;
+    pool_block(g, i, &m0, &m1, &n0, &n1);
+    if (m1 <= m0 || n1 <= n0) return;
+    if (dnnl_sgemm(g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', m1 - m0, n1 - n0,
+                   g->K, 1.0f, g->ta ? g->A + m0 : g->A + m0 * g->lda,
+                   g->lda, g->tb ? g->B + n0 * g->ldb : g->B + n0, g->ldb,
+                   g->beta, g->C + m0 * g->N + n0, g->N) != dnnl_success)
+        atomic_store_explicit(&g->failed[i], true, memory_order_relaxed);
+}
+
+static bool split_pool_f32(int nt, bool ta, bool tb, int64_t M, int64_t N,
+                           int64_t K, const float *A, int64_t lda,
+                           const float *B, int64_t ldb, float beta, float *C,
+                           bool rows)
+{
+    if (!f32_onednn()) return false;
+    int64_t ext = rows ? M : N, nch = nt;
+    if (nch > TG_GEMM_POOL_CHUNKS_MAX) nch = TG_GEMM_POOL_CHUNKS_MAX;
+    if (nch > ext / ALIGN_ROWS) nch = ext / ALIGN_ROWS;
+    pool_gemm g = {ta, tb, rows, M, N, K, lda, ldb, nch, A, B, beta, C,
+                   {false}};
+    tg__pool_run(nt, nch, pool_gemm_chunk, &g);
+    for (int64_t i = 0; i < nch; i++)
+        if (atomic_load_explicit(&g.failed[i], memory_order_relaxed)) {
+            int64_t m0, m1, n0, n1;
+            pool_block(&g, i, &m0, &m1, &n0, &n1);
+            block_blas_f32(ta, tb, N, K, A, lda, B, ldb, beta, C, m0, m1, n0,
+                           n1);
+        }
+    return true;
+}
+#define SPLIT_POOL_f32 split_pool_f32
+#else
+#define SPLIT_POOL_f32(...) false
+#endif
+#define SPLIT_POOL_f64(...) false
+
 /* C[M,N] = op(A) op(B) + beta C (row-major, leading dims lda, ldb; see
  * ops/gemm.h). The dispatch table (measurements in docs/architecture.md):
  *
@@ -248,7 +316,7 @@ static void f32_serial_end(int saved)
  * product of up to TG_GEMV_CHUNK_MAX elements; a larger one is one call
  * that the library threads itself. */
 #define GEMM_DISPATCH(T, NAME, GEMV, OUTER, BLOCK, VIA_GEMM, SBEGIN, SEND,  \
-                      SPLIT_MIN)                                             \
+                      SPLIT_MIN, POOL)                                       \
     void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C)           \
     {                                                                        \
@@ -275,6 +343,8 @@ static void f32_serial_end(int saved)
         int nt = mnk >= (SPLIT_MIN) ? gemm_team() : 1;                       \
         bool rows = M >= N;                                                  \
         if (nt > 1 && (rows ? M : N) >= 2 * ALIGN_ROWS) {                    \
+            if (POOL(nt, ta, tb, M, N, K, A, lda, B, ldb, beta, C, rows))    \
+                return;                                                      \
             _Pragma("omp parallel num_threads(nt)")                          \
             {                                                                \
                 int p = omp_get_num_threads(), t = omp_get_thread_num();     \
@@ -295,6 +365,8 @@ static void f32_serial_end(int saved)
     }
 GEMM_DISPATCH(float, tg__gemm_f32, gemv_f32, outer_f32, block_f32,
               f32_onednn(), f32_serial_begin, f32_serial_end,
-              f32_onednn() ? TG_SGEMM_SPLIT_MIN : TG_GEMM_SPLIT_MIN)
+              f32_onednn() ? TG_SGEMM_SPLIT_MIN : TG_GEMM_SPLIT_MIN,
+              SPLIT_POOL_f32)
 GEMM_DISPATCH(double, tg__gemm_f64, gemv_f64, outer_f64, block_f64, false,
-              blas_serial_begin, blas_serial_end, TG_GEMM_SPLIT_MIN)
+              blas_serial_begin, blas_serial_end, TG_GEMM_SPLIT_MIN,
+              SPLIT_POOL_f64)

@@ -30,6 +30,8 @@
  * The batch-16 MLP's products (at most 3.2 M) stay serial, the batch-64
  * and batch-128 ones (8.4 M and up) are split. */
 #define TG_SGEMM_SPLIT_MIN ((int64_t)1 << 22)
+/* Blocks a split f32 product through oneDNN is cut into, at most. */
+#define TG_GEMM_POOL_CHUNKS_MAX 64
 /* gemv, in matrix elements: OpenBLAS keeps up to TG_GEMV_BLAS_SERIAL on
  * the calling thread; up to TG_GEMV_CHUNK_MAX the product runs there as a
  * series of such calls, larger ones go to OpenBLAS whole (threaded). */

@@ -323,6 +323,19 @@ static inline bool tg__par_worth(double work)
         }                                                                   \
     } while (0)
 
+/* The worker pool (src/pool.c): fn(ctx, i) for every i in [0, n), on the
+ * calling thread and up to nt - 1 workers; returns when all are done.
+ * Chunks are claimed one at a time, the calling thread takes them too and
+ * waits only for chunks a worker has started, so a split never waits for
+ * a worker to be woken or scheduled. n <= 65535 (more runs serially).
+ * Inside fn the calling thread's OpenMP count reads 1 and tg__pool_team
+ * says 1, so what fn calls stays single-threaded. tg__pool_team: the
+ * threads a split may use, the engine's thread count (1 inside an OpenMP
+ * region or a chunk). */
+typedef void (*tg_pool_fn)(void *ctx, int64_t i);
+void tg__pool_run(int nt, int64_t n, tg_pool_fn fn, void *ctx);
+int tg__pool_team(void);
+
 /* Adopt the thread count of the latest tg_set_num_threads in the calling
  * thread (OpenMP keeps the count per thread); cheap when nothing changed.
  * Called on entry to the engine (tg__apply). */

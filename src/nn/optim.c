@@ -419,38 +419,51 @@ static bool trainable(const tg_tensor *p)
 }
 
 /* Call f(p, i, lo, hi, ud) over [0, numel) of every parameter that `use`
- * accepts, split over the team when their total exceeds par_min. */
+ * accepts, split over the worker pool (src/pool.c) when their total
+ * exceeds par_min. */
+typedef struct span_job {
+    tg_tensor *const *ps;
+    int n, nchunks;
+    int64_t total;
+    span_fn f;
+    void *ud;
+    bool (*use)(const tg_tensor *);
+} span_job;
+
+static void span_chunk(void *ctx, int64_t t)
+{
+    const span_job *j = ctx;
+    int64_t lo, hi;
+    tg__chunk(j->total, j->nchunks, (int)t, 64, &lo, &hi);
+    int64_t base = 0; /* start of parameter i in the joint space */
+    for (int i = 0; i < j->n && lo < hi; i++) {
+        tg_tensor *p = j->ps[i];
+        if (!j->use(p)) continue;
+        int64_t end = base + p->numel;
+        if (end > lo) {
+            int64_t a = lo - base, b = (hi < end ? hi : end) - base;
+            j->f(p, i, a, b, j->ud);
+            lo = base + b;
+        }
+        base = end;
+    }
+}
+
 static void for_each_span(tg_tensor *const *ps, int n, span_fn f, void *ud,
                           int64_t par_min, bool (*use)(const tg_tensor *))
 {
     int64_t total = 0;
     for (int i = 0; i < n; i++)
         if (use(ps[i])) total += ps[i]->numel;
-    tg__sync_threads();
-    int nt = omp_get_max_threads();
+    int nt = tg__pool_team();
     if (total <= par_min || nt == 1) {
         for (int i = 0; i < n; i++)
             if (use(ps[i])) f(ps[i], i, 0, ps[i]->numel, ud);
         return;
     }
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num(), team = omp_get_num_threads();
-        int64_t lo, hi;
-        tg__chunk(total, team, t, 64, &lo, &hi);
-        int64_t base = 0; /* start of parameter i in the joint space */
-        for (int i = 0; i < n && lo < hi; i++) {
-            tg_tensor *p = ps[i];
-            if (!use(p)) continue;
-            int64_t end = base + p->numel;
-            if (end > lo) {
-                int64_t a = lo - base, b = (hi < end ? hi : end) - base;
-                f(p, i, a, b, ud);
-                lo = base + b;
-            }
-            base = end;
-        }
-    }
+    /* two chunks a thread: a worker that joins late still takes a share */
+    span_job j = {ps, n, 2 * nt, total, f, ud, use};
+    tg__pool_run(nt, j.nchunks, span_chunk, &j);
 }
 
 typedef struct step_ctx {
