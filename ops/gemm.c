@@ -227,42 +227,81 @@ static void f32_serial_end(int saved)
 #endif
 
 /* A split f32 product through oneDNN on the worker pool (src/pool.c):
- * the blocks of rows (or columns) of C are chunks that the calling thread
- * and the workers claim, so the call never waits for a worker that is
- * slow to wake, and each block is one single-threaded dnnl_sgemm. A
- * block that oneDNN fails to make (no memory for its packing) is made by
- * OpenBLAS afterwards on the calling thread: OpenBLAS must not be called
- * from a worker, whose OpenMP count of 1 would reset OpenBLAS's global
- * thread count under calls running elsewhere. */
+ * the blocks are chunks that the calling thread and the workers claim, so
+ * the call never waits for a worker that is slow to wake, and each block
+ * is one single-threaded dnnl_sgemm. Chunk i goes first to the same
+ * thread at every call, and the cut is chosen so that what each thread
+ * keeps is a contiguous part of the largest of the three matrices: on
+ * the 2-core VM a cache line written on one core and then used on the
+ * other costs several times a local one, and a training step reuses its
+ * weights in every product and in the optimizer's update. So:
+ *   C largest                 rows of C (M)
+ *   B largest, stored K x N   rows of B: a split of the sum (K), each
+ *                             chunk after the first into a buffer of its
+ *                             own, added to C in chunk order afterwards
+ *   B largest, stored N x K   columns of C (N)
+ *   A largest, stored M x K   rows of C (M)
+ *   A largest, stored K x M   a split of the sum (K)
+ * For linear (W stored [in, out]) that is the same cut of W's rows in the
+ * forward product (K), the weight gradient (M) and the input gradient
+ * (N), and the optimizer's step cuts every 2-D parameter by rows alike
+ * (src/nn/optim.c). A dimension too short for two blocks of ALIGN_ROWS
+ * falls back to the longest of M and N. A block that oneDNN fails to make
+ * (no memory for its packing) is made by OpenBLAS afterwards on the
+ * calling thread: OpenBLAS must not be called from a worker, whose
+ * OpenMP count of 1 would reset OpenBLAS's global thread count under
+ * calls running elsewhere. */
 #if TG_HAVE_ONEDNN
+enum { CUT_M, CUT_N, CUT_K };
 typedef struct {
-    bool ta, tb, rows;
+    bool ta, tb;
+    int cut;
     int64_t M, N, K, lda, ldb, nchunks;
     const float *A, *B;
     float beta, *C;
+    float *part[TG_GEMM_POOL_CHUNKS_MAX]; /* CUT_K: chunk i > 0's sum */
     _Atomic bool failed[TG_GEMM_POOL_CHUNKS_MAX];
 } pool_gemm;
 
-static void pool_block(const pool_gemm *g, int64_t i, int64_t *m0,
-                       int64_t *m1, int64_t *n0, int64_t *n1)
+/* chunk i's rows [m0, m1), columns [n0, n1) and sum range [k0, k1) */
+static void pool_block(const pool_gemm *g, int64_t i, int64_t r[6])
 {
+    int64_t ext = g->cut == CUT_M ? g->M : g->cut == CUT_N ? g->N : g->K;
     int64_t lo, hi;
-    tg__chunk(g->rows ? g->M : g->N, (int)g->nchunks, (int)i, ALIGN_ROWS,
-              &lo, &hi);
-    *m0 = g->rows ? lo : 0, *m1 = g->rows ? hi : g->M;
-    *n0 = g->rows ? 0 : lo, *n1 = g->rows ? g->N : hi;
+    tg__chunk(ext, (int)g->nchunks, (int)i, ALIGN_ROWS, &lo, &hi);
+    r[0] = 0, r[1] = g->M, r[2] = 0, r[3] = g->N, r[4] = 0, r[5] = g->K;
+    r[2 * g->cut] = lo, r[2 * g->cut + 1] = hi;
+}
+
+/* the block of chunk i through oneDNN (or OpenBLAS when oneDNN fails
+ * and `blas` is set); false when oneDNN failed and blas is not */
+static bool pool_do(pool_gemm *g, int64_t i, bool blas)
+{
+    int64_t r[6];
+    pool_block(g, i, r);
+    int64_t m0 = r[0], m1 = r[1], n0 = r[2], n1 = r[3], k0 = r[4], k1 = r[5];
+    if (m1 <= m0 || n1 <= n0 || k1 <= k0) return true;
+    const float *A = g->ta ? g->A + k0 * g->lda + m0 : g->A + m0 * g->lda + k0;
+    const float *B = g->tb ? g->B + n0 * g->ldb + k0 : g->B + k0 * g->ldb + n0;
+    bool part = g->cut == CUT_K && i > 0;
+    float *C = part ? g->part[i] : g->C + m0 * g->N + n0;
+    float beta = part ? 0.0f : g->beta;
+    if (dnnl_sgemm(g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', m1 - m0, n1 - n0,
+                   k1 - k0, 1.0f, A, g->lda, B, g->ldb, beta, C,
+                   g->N) == dnnl_success)
+        return true;
+    if (!blas) return false;
+    cblas_sgemm(CblasRowMajor, g->ta ? CblasTrans : CblasNoTrans,
+                g->tb ? CblasTrans : CblasNoTrans, (int)(m1 - m0),
+                (int)(n1 - n0), (int)(k1 - k0), 1.0f, A, (int)g->lda, B,
+                (int)g->ldb, beta, C, (int)g->N);
+    return true;
 }
 
 static void pool_gemm_chunk(void *ctx, int64_t i)
 {
     pool_gemm *g = ctx;
-    int64_t m0, m1, n0, n1;
-    pool_block(g, i, &m0, &m1, &n0, &n1);
-    if (m1 <= m0 || n1 <= n0) return;
-    if (dnnl_sgemm(g->ta ? 'T' : 'N', g->tb ? 'T' : 'N', m1 - m0, n1 - n0,
-                   g->K, 1.0f, g->ta ? g->A + m0 : g->A + m0 * g->lda,
-                   g->lda, g->tb ? g->B + n0 * g->ldb : g->B + n0, g->ldb,
-                   g->beta, g->C + m0 * g->N + n0, g->N) != dnnl_success)
+    if (!pool_do(g, i, false))
         atomic_store_explicit(&g->failed[i], true, memory_order_relaxed);
 }
 
@@ -271,21 +310,44 @@ static bool split_pool_f32(int nt, bool ta, bool tb, int64_t M, int64_t N,
                            const float *B, int64_t ldb, float beta, float *C,
                            bool rows)
 {
+    (void)rows;
     if (!f32_onednn()) return false;
-    int64_t ext = rows ? M : N, nch = nt;
+    double sa = (double)M * K, sb = (double)K * N, sc = (double)M * N;
+    int cut = sc >= sa && sc >= sb ? CUT_M
+              : sb >= sa           ? (tb ? CUT_N : CUT_K)
+                                   : (ta ? CUT_K : CUT_M);
+    int64_t ext = cut == CUT_M ? M : cut == CUT_N ? N : K;
+    if (ext < 2 * ALIGN_ROWS) cut = M >= N ? CUT_M : CUT_N;
+    ext = cut == CUT_M ? M : cut == CUT_N ? N : K;
+    int64_t nch = nt;
     if (nch > TG_GEMM_POOL_CHUNKS_MAX) nch = TG_GEMM_POOL_CHUNKS_MAX;
     if (nch > ext / ALIGN_ROWS) nch = ext / ALIGN_ROWS;
-    pool_gemm g = {ta, tb, rows, M, N, K, lda, ldb, nch, A, B, beta, C,
-                   {false}};
-    tg__pool_run(nt, nch, pool_gemm_chunk, &g);
-    for (int64_t i = 0; i < nch; i++)
-        if (atomic_load_explicit(&g.failed[i], memory_order_relaxed)) {
-            int64_t m0, m1, n0, n1;
-            pool_block(&g, i, &m0, &m1, &n0, &n1);
-            block_blas_f32(ta, tb, N, K, A, lda, B, ldb, beta, C, m0, m1, n0,
-                           n1);
-        }
-    return true;
+    if (nch < 2) return false;
+    pool_gemm gs, *g = &gs;
+    *g = (pool_gemm){.ta = ta, .tb = tb, .cut = cut, .M = M, .N = N, .K = K,
+                     .lda = lda, .ldb = ldb, .nchunks = nch, .A = A, .B = B,
+                     .beta = beta, .C = C};
+    bool ok = true;
+    if (cut == CUT_K)
+        for (int64_t i = 1; i < nch && ok; i++)
+            ok = (g->part[i] = tg__malloc((size_t)(M * N) * sizeof(float))) !=
+                 NULL;
+    if (ok) {
+        atomic_fetch_add_explicit(&tg__gemm_pool_splits, 1,
+                                  memory_order_relaxed);
+        tg__pool_run(nt, nch, pool_gemm_chunk, g);
+        for (int64_t i = 0; i < nch; i++)
+            if (atomic_load_explicit(&g->failed[i], memory_order_relaxed))
+                pool_do(g, i, true);
+        if (cut == CUT_K) /* in chunk order: the result does not depend on
+                           * which thread made which part */
+            for (int64_t i = 1; i < nch; i++) {
+                const float *p = g->part[i];
+                for (int64_t e = 0; e < M * N; e++) C[e] += p[e];
+            }
+    }
+    for (int64_t i = 1; i < nch; i++) tg__free(g->part[i]);
+    return ok;
 }
 #define SPLIT_POOL_f32 split_pool_f32
 #else

@@ -327,11 +327,19 @@ static inline bool tg__par_worth(double work)
  * calling thread and up to nt - 1 workers; returns when all are done.
  * Chunks are claimed one at a time, the calling thread takes them too and
  * waits only for chunks a worker has started, so a split never waits for
- * a worker to be woken or scheduled. n <= 65535 (more runs serially).
+ * a worker to be woken or scheduled. Chunk i is offered first to
+ * participant i % P (0 the calling thread, then the workers), so repeated
+ * splits of the same data land on the same threads. n <=
+ * TG_POOL_CHUNKS_MAX (more runs serially).
  * Inside fn the calling thread's OpenMP count reads 1 and tg__pool_team
  * says 1, so what fn calls stays single-threaded. tg__pool_team: the
  * threads a split may use, the engine's thread count (1 inside an OpenMP
  * region or a chunk). */
+#define TG_POOL_CHUNKS_MAX 4096
+/* How many f32 products have been split on the pool (ops/gemm.c), ever:
+ * the optimizer splits its step the same way when products were split
+ * since its last step (src/nn/optim.c). */
+extern _Atomic unsigned long tg__gemm_pool_splits;
 typedef void (*tg_pool_fn)(void *ctx, int64_t i);
 void tg__pool_run(int nt, int64_t n, tg_pool_fn fn, void *ctx);
 int tg__pool_team(void);

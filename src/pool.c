@@ -29,6 +29,8 @@
 
 #include <stdlib.h>
 
+_Atomic unsigned long tg__gemm_pool_splits;
+
 #if defined(__EMSCRIPTEN__)
 
 int tg__pool_team(void) { return 1; }
@@ -63,19 +65,26 @@ void tg__pool_run(int nt, int64_t n, tg_pool_fn fn, void *ctx)
 #define POOL_SPIN_US_DEFAULT 200
 #define POOL_MAX_WORKERS 255
 
-/* The job word: generation (32 bits), next unclaimed chunk (16), number
- * of chunks (16). A chunk is claimed by a compare-and-swap that raises
- * the middle field, so a claim can only succeed on the job it read, and
- * a worker that read an old job fails instead of taking a chunk of the
- * new one. */
+/* The job word: generation (32 bits) and number of chunks (32). Chunk i
+ * belongs to participant i % P (P = the calling thread, participant 0,
+ * and the workers that join, 1..P-1): each takes its own chunks first,
+ * in order, then any left. So a split that a caller repeats over the same
+ * data (the products of one layer, the optimizer's update of its weight)
+ * gives each part to the same thread every time, while that thread keeps
+ * it in its core's caches; on the 2-core VM a cache line written by one
+ * core and read by the other costs several times a local one
+ * (docs/architecture.md, "The worker pool"). A chunk is claimed by
+ * raising claim[i] from an older generation to the job's own with a
+ * compare-and-swap; the caller sets every claim[i] of its job to the
+ * generation before, so a worker still holding an older job's word fails
+ * every claim. */
 #define W_GEN(w) ((uint32_t)((w) >> 32))
-#define W_NEXT(w) ((int64_t)(((w) >> 16) & 0xffff))
-#define W_N(w) ((int64_t)((w)&0xffff))
-#define W_ONE ((uint64_t)1 << 16)
+#define W_N(w) ((int64_t)((w)&0xffffffffu))
 
 static struct {
     pthread_mutex_t lock; /* held by the caller of a job */
     _Atomic uint64_t word;
+    _Atomic uint32_t claim[TG_POOL_CHUNKS_MAX];
     _Atomic uint32_t wake;   /* futex word, raised with every job */
     _Atomic int sleepers;    /* workers in or entering the futex wait */
     _Atomic int64_t done;    /* chunks finished of the current job */
@@ -95,21 +104,31 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Claim and run chunks of job `gen` until none is left. */
-static void run_chunks(uint32_t gen)
+static bool claim(uint32_t gen, int64_t i)
 {
-    uint64_t w = atomic_load_explicit(&pool.word, memory_order_acquire);
-    while (W_GEN(w) == gen && W_NEXT(w) < W_N(w)) {
-        if (!atomic_compare_exchange_weak_explicit(
-                &pool.word, &w, w + W_ONE, memory_order_acquire,
-                memory_order_acquire))
-            continue; /* w now holds the current word */
-        /* the chunk is ours, so the job cannot end or change before it
-         * is reported done: fn and ctx are this job's */
-        pool.fn(pool.ctx, W_NEXT(w));
-        atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
-        w = atomic_load_explicit(&pool.word, memory_order_acquire);
-    }
+    uint32_t v = atomic_load_explicit(&pool.claim[i], memory_order_relaxed);
+    return (int32_t)(gen - v) > 0 &&
+           atomic_compare_exchange_strong_explicit(
+               &pool.claim[i], &v, gen, memory_order_acquire,
+               memory_order_relaxed);
+}
+
+static void run_one(int64_t i)
+{
+    /* the chunk is ours, so the job cannot end or change before it is
+     * reported done: fn and ctx are this job's */
+    pool.fn(pool.ctx, i);
+    atomic_fetch_add_explicit(&pool.done, 1, memory_order_release);
+}
+
+/* Participant `me` of `np` in job `gen` of n chunks: its own chunks, then
+ * whatever is left. */
+static void run_chunks(uint32_t gen, int64_t n, int me, int np)
+{
+    for (int64_t i = me; i < n; i += np)
+        if (claim(gen, i)) run_one(i);
+    for (int64_t i = 0; i < n; i++)
+        if (i % np != me && claim(gen, i)) run_one(i);
 }
 
 /* Polling yields to sleeping when the core is contended. A worker that
@@ -123,7 +142,7 @@ static void run_chunks(uint32_t gen)
  * machine while the chunk it claims waits; a sleeping one is woken with
  * the scheduler's preference for sleepers. */
 #define PREEMPTED_NS 30000
-#define BACKOFF_MAX 1024
+#define BACKOFF_MAX 64
 
 static long preemptions(void)
 {
@@ -176,8 +195,8 @@ static void *worker_main(void *arg)
             backoff /= 2;
         }
         seen = W_GEN(w);
-        if (id < atomic_load_explicit(&pool.joiners, memory_order_acquire))
-            run_chunks(seen);
+        int np = atomic_load_explicit(&pool.joiners, memory_order_acquire);
+        if (id < np) run_chunks(seen, W_N(w), id + 1, np + 1);
     }
     return NULL;
 }
@@ -238,7 +257,7 @@ int tg__pool_team(void)
 
 void tg__pool_run(int nt, int64_t n, tg_pool_fn fn, void *ctx)
 {
-    if (nt <= 1 || n <= 1 || n > 0xffff || in_worker ||
+    if (nt <= 1 || n <= 1 || n > TG_POOL_CHUNKS_MAX || in_worker ||
         pthread_mutex_trylock(&pool.lock) != 0) {
         for (int64_t i = 0; i < n; i++) fn(ctx, i);
         return;
@@ -252,6 +271,8 @@ void tg__pool_run(int nt, int64_t n, tg_pool_fn fn, void *ctx)
     atomic_store_explicit(&pool.joiners, joiners, memory_order_relaxed);
     uint32_t gen = W_GEN(atomic_load_explicit(&pool.word,
                                               memory_order_relaxed)) + 1;
+    for (int64_t i = 0; i < n; i++)
+        atomic_store_explicit(&pool.claim[i], gen - 1, memory_order_relaxed);
     atomic_store(&pool.word, (uint64_t)gen << 32 | (uint64_t)n);
     atomic_fetch_add(&pool.wake, 1);
     if (atomic_load(&pool.sleepers) > 0)
@@ -262,7 +283,7 @@ void tg__pool_run(int nt, int64_t n, tg_pool_fn fn, void *ctx)
     in_worker = true;
     int saved = omp_get_max_threads();
     if (saved != 1) omp_set_num_threads(1);
-    run_chunks(gen);
+    run_chunks(gen, n, 0, joiners + 1);
     if (saved != 1) omp_set_num_threads(saved);
     in_worker = false;
     /* what is left was claimed by workers and is running */

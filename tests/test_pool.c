@@ -40,7 +40,8 @@ static bool all_once(int64_t n)
 static void test_every_chunk_once(void)
 {
     const int nts[] = {1, 2, 3, 4, 8};
-    const int64_t ns[] = {0, 1, 2, 3, 7, 64, 1000, 65535, 65536, MAXN};
+    const int64_t ns[] = {0, 1, 2, 3, 7, 64, 1000, TG_POOL_CHUNKS_MAX,
+                          TG_POOL_CHUNKS_MAX + 1, MAXN};
     for (size_t a = 0; a < sizeof nts / sizeof *nts; a++)
         for (size_t b = 0; b < sizeof ns / sizeof *ns; b++) {
             tg__pool_run(nts[a], ns[b], count_chunk, NULL);

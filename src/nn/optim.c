@@ -46,6 +46,8 @@ struct tg_optim {
     tg_optim_group *groups;
     tg_optim_args *gargs; /* per group, filled by each step */
     int64_t t;       /* completed steps */
+    /* tg__gemm_pool_splits at the last step and zeroing (for_each_span) */
+    unsigned long splits_seen, zero_splits_seen;
 };
 
 static const char *const kind_names[] = {"sgd",  "momentum", "nesterov",
@@ -379,26 +381,26 @@ typedef tg_optim_args kargs;
 typedef tg_optim_fn opt_kernel;
 
 /* Threads. A step is memory-bound (3 to 7 streams over every parameter),
- * so a second core helps once there is enough of it; what costs is
- * entering a parallel region (waking sleeping workers: OMP_WAIT_POLICY=
- * passive is the norm on shared machines). So the whole step is one
- * region: the trainable parameters are laid end to end and each thread
- * updates one contiguous share of that index space (cut at multiples of
- * 64 elements of it; a parameter may be shared by two threads). A region
- * per parameter paid the wake-up 6 (MLP) to 96 (residual benchmark) times
- * per step. Below OPT_PAR_MIN elements in total the step runs on the
- * calling thread. The threshold weighs the wake-up against half the step:
- * on the 2-core VM of docs/benchmarks.md an empty two-thread region with
- * passive workers took 8-27 us (median 15, load average 7), and the
- * momentum step with zeroing of the batch-1 MLP (269k f32 elements) 40 us
- * on one thread against 51 us on two; the split can save at most half of
- * the step, so it pays from about a million elements (150 us and more;
- * the residual benchmark has 8.4 million). */
-#define OPT_PAR_MIN (1 << 20)
-/* Zeroing is one store stream, several times cheaper per element than a
- * momentum update: it is split only from twice as many elements. */
-#define ZERO_PAR_MIN (1 << 21)
+ * and on the 2-core VM of docs/benchmarks.md moving a cache line between
+ * the cores costs more than streaming it: a split pays only where it
+ * keeps each part of a parameter on the core that uses it anyway. The
+ * matrix products of a layer whose weight is [in, out] are split on the
+ * worker pool so that each thread keeps the same rows of the weight in
+ * the forward product, the weight gradient and the input gradient
+ * (ops/gemm.c); so when products were split since the last step
+ * (tg__gemm_pool_splits moved), the step is split the same way:
+ * participant t of the pool updates rows tg__chunk(rows, nt, t, 16) of
+ * every 2-D parameter with at least 32 rows (the products' own cut) and a
+ * contiguous 1/nt of every other one. The whole step is one job (a job per parameter paid a
+ * wake-up 6 to 96 times per step when the workers slept). Otherwise, or
+ * below OPT_PAR_MIN elements in all, it runs on the calling thread: the
+ * products were not split, so the weights live in the caller's caches,
+ * and a split would move half of them to the other core and back for
+ * the next forward (a batch-1 step reads every weight once). */
+#define OPT_PAR_MIN (1 << 16)
+#define ZERO_PAR_MIN (1 << 16)
 
+/* f over [lo, hi) of parameter p (index i). */
 typedef void (*span_fn)(tg_tensor *p, int i, int64_t lo, int64_t hi,
                         void *ud);
 
@@ -418,52 +420,55 @@ static bool trainable(const tg_tensor *p)
     return (p->flags & TG_TF_REQUIRES_GRAD) != 0;
 }
 
-/* Call f(p, i, lo, hi, ud) over [0, numel) of every parameter that `use`
- * accepts, split over the worker pool (src/pool.c) when their total
- * exceeds par_min. */
 typedef struct span_job {
     tg_tensor *const *ps;
-    int n, nchunks;
-    int64_t total;
+    int n, nt;
     span_fn f;
     void *ud;
     bool (*use)(const tg_tensor *);
 } span_job;
 
+/* Participant t's share of every parameter (see Threads above). */
 static void span_chunk(void *ctx, int64_t t)
 {
     const span_job *j = ctx;
-    int64_t lo, hi;
-    tg__chunk(j->total, j->nchunks, (int)t, 64, &lo, &hi);
-    int64_t base = 0; /* start of parameter i in the joint space */
-    for (int i = 0; i < j->n && lo < hi; i++) {
+    for (int i = 0; i < j->n; i++) {
         tg_tensor *p = j->ps[i];
         if (!j->use(p)) continue;
-        int64_t end = base + p->numel;
-        if (end > lo) {
-            int64_t a = lo - base, b = (hi < end ? hi : end) - base;
-            j->f(p, i, a, b, j->ud);
-            lo = base + b;
+        int64_t lo, hi;
+        if (p->ndim == 2 && p->shape[0] >= 32) {
+            int64_t cols = p->shape[1];
+            tg__chunk(p->shape[0], j->nt, (int)t, 16, &lo, &hi);
+            lo *= cols, hi *= cols;
+        } else {
+            tg__chunk(p->numel, j->nt, (int)t, 64, &lo, &hi);
         }
-        base = end;
+        if (lo < hi) j->f(p, i, lo, hi, j->ud);
     }
 }
 
+/* Call f over every parameter that `use` accepts: split as above when
+ * the products were split since the optimizer's last look (*seen) and
+ * the total exceeds par_min, else whole on the calling thread. */
 static void for_each_span(tg_tensor *const *ps, int n, span_fn f, void *ud,
-                          int64_t par_min, bool (*use)(const tg_tensor *))
+                          int64_t par_min, bool (*use)(const tg_tensor *),
+                          unsigned long *seen)
 {
     int64_t total = 0;
     for (int i = 0; i < n; i++)
         if (use(ps[i])) total += ps[i]->numel;
-    int nt = tg__pool_team();
-    if (total <= par_min || nt == 1) {
+    unsigned long splits = atomic_load_explicit(&tg__gemm_pool_splits,
+                                                memory_order_relaxed);
+    bool split = splits != *seen;
+    *seen = splits;
+    int nt = split && total > par_min ? tg__pool_team() : 1;
+    if (nt == 1) {
         for (int i = 0; i < n; i++)
             if (use(ps[i])) f(ps[i], i, 0, ps[i]->numel, ud);
         return;
     }
-    /* two chunks a thread: a worker that joins late still takes a share */
-    span_job j = {ps, n, 2 * nt, total, f, ud, use};
-    tg__pool_run(nt, j.nchunks, span_chunk, &j);
+    span_job j = {ps, n, nt, f, ud, use};
+    tg__pool_run(nt, nt, span_chunk, &j);
 }
 
 typedef struct step_ctx {
@@ -532,7 +537,8 @@ void tg_optim_zero_grad(tg_optim *o)
     for (int i = 0; i < o->n; i++)
         if (!(o->params[i]->flags & TG_TF_REQUIRES_GRAD))
             tg_tensor_zero_grad(o->params[i]);
-    for_each_span(o->params, o->n, zero_span, NULL, ZERO_PAR_MIN, trainable);
+    for_each_span(o->params, o->n, zero_span, NULL, ZERO_PAR_MIN, trainable,
+                  &o->zero_splits_seen);
     mark_zero(o);
 }
 
@@ -570,7 +576,8 @@ static tg_status step(tg_optim *o, bool zero_g)
     }
     const tg_kernel_set *ks = tg__kernels();
     step_ctx c = {{ks->optim_f32[method], ks->optim_f64[method]}, adam, o};
-    for_each_span(o->params, o->n, step_span, &c, OPT_PAR_MIN, updated);
+    for_each_span(o->params, o->n, step_span, &c, OPT_PAR_MIN, updated,
+                  &o->splits_seen);
     return TG_OK;
 }
 
