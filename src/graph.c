@@ -149,16 +149,7 @@ tg_rng *tg_graph_rng(tg_graph *g) { return g ? &g->rng : NULL; }
 
 /* ---------------------------------------------------------------- leaves */
 
-size_t tg_dtype_size(tg_dtype dt)
-{
-    switch (dt) {
-    case TG_F32: return 4;
-    case TG_F64: return 8;
-    case TG_I64: return 8;
-    case TG_BOOL: return 1;
-    }
-    return 0;
-}
+size_t tg_dtype_size(tg_dtype dt) { return tg__dtype_size(dt); }
 
 const char *tg_dtype_name(tg_dtype dt)
 {
@@ -171,9 +162,9 @@ const char *tg_dtype_name(tg_dtype dt)
     return "?";
 }
 
-bool tg_dtype_is_float(tg_dtype dt) { return dt == TG_F32 || dt == TG_F64; }
+bool tg_dtype_is_float(tg_dtype dt) { return tg__is_float(dt); }
 
-static size_t dtype_size(tg_dtype dt) { return tg_dtype_size(dt); }
+static size_t dtype_size(tg_dtype dt) { return tg__dtype_size(dt); }
 
 static bool check_leaf_args(tg_graph *g, const char *who, tg_dtype dt,
                             int ndim, const int64_t *shape, int64_t *numel)
@@ -732,7 +723,7 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
     if (d->forward(g, n) != TG_OK) return &g->poison;
 
     if (rec) {
-        if (needs && d->vjp && tg_dtype_is_float(out->dtype))
+        if (needs && d->vjp && tg__is_float(out->dtype))
             out->flags |= TG_TF_REQUIRES_GRAD;
         out->node = n;
         n->prev = g->tape;
@@ -788,7 +779,7 @@ tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
         for (int i = 0; i < n_in; i++) {
             tg_dtype dt = in[i]->dtype;
             bool index = i < 32 && (d->index_inputs >> i & 1u);
-            if (tg_dtype_is_float(dt) || (index && dt == TG_I64)) continue;
+            if (tg__is_float(dt) || (index && dt == TG_I64)) continue;
             char sb[TG_SHAPE_BUF];
             tg__op_fail(g, &tmp, TG_ERR_DTYPE,
                         "input %d is %s %s; hint: %s", i + 1,
@@ -856,7 +847,7 @@ tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
     const tg_op *d = tg_ops[op];
     tg_graph *g = a ? a->graph : NULL;
     if (g && g->status == TG_OK && input_ok(g, a) && d->n_inputs == 1 &&
-        (tg_dtype_is_float(a->dtype) || (d->flags & TG_OPF_ANY_DTYPE))) {
+        (tg__is_float(a->dtype) || (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, &a, 1, attr,
                       (a->flags & TG_TF_REQUIRES_GRAD) != 0);
@@ -873,7 +864,7 @@ tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
     if (g && g->status == TG_OK && input_ok(g, a) && input_ok(g, b) &&
         (d->n_inputs == 2 || (d->n_inputs < 2 && d->max_inputs >= 2)) &&
         (a->dtype == b->dtype || (d->flags & TG_OPF_MIXED_DTYPE)) &&
-        ((tg_dtype_is_float(a->dtype) && tg_dtype_is_float(b->dtype)) ||
+        ((tg__is_float(a->dtype) && tg__is_float(b->dtype)) ||
          (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, in, 2, attr,

@@ -205,6 +205,26 @@ struct tg_graph {
     void *grad_ready_ud;
 };
 
+/* tg_dtype_size and tg_dtype_is_float for the engine: the public ones
+ * are exported functions, which code compiled for the shared library
+ * cannot inline (they could be interposed), and the per-op path calls
+ * them several times an op (28 instructions a node of the scalar chain,
+ * and the registers spilled around the calls). */
+static inline size_t tg__dtype_size(tg_dtype dt)
+{
+    switch (dt) {
+    case TG_F32: return 4;
+    case TG_F64: return 8;
+    case TG_I64: return 8;
+    case TG_BOOL: return 1;
+    }
+    return 0;
+}
+static inline bool tg__is_float(tg_dtype dt)
+{
+    return dt == TG_F32 || dt == TG_F64;
+}
+
 /* A per-step tensor from before the last tg_graph_reset. Its header is
  * intact (see tg_hdr_seg), so reading these fields is safe. */
 static inline bool tg__stale(const tg_tensor *t)
