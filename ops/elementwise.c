@@ -168,19 +168,3 @@ void tg__binary_run_call(const tg_node *n, tg_tensor *out, const tg_bin_call *c)
     binary_run_general(n, out, c);
 }
 
-tg_status tg__binary_run(tg_node *n, tg_bin_f32 kf, tg_bin_f64 kd)
-{
-    tg_bin_call c = {.f32 = kf, .f64 = kd};
-    tg__binary_run_call(n, n->out, &c);
-    return TG_OK;
-}
-
-tg_status tg__unary_run(tg_node *n,
-                        void (*kf)(int64_t, float *, const float *),
-                        void (*kd)(int64_t, double *, const double *))
-{
-    tg_tensor *x = n->in[0], *y = n->out;
-    if (y->dtype == TG_F32) kf(y->numel, y->data, x->data);
-    else kd(y->numel, y->data, x->data);
-    return TG_OK;
-}

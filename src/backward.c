@@ -36,8 +36,9 @@ static void touch(tg_tensor *t, uint32_t id)
 /* acc(t) += gx. Without create_graph the sum is formed in place once the
  * accumulator is a private buffer; the first contribution is only
  * referenced (it may alias another tensor's gradient, so never written). */
-static void accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
-                       bool create_graph)
+static inline __attribute__((always_inline)) void
+accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
+           bool create_graph)
 {
     touch(t, id);
     if (!t->bw_acc) {
@@ -45,7 +46,16 @@ static void accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
         return;
     }
     if (!create_graph && (t->bw_flags & BW_OWNED)) {
-        tg__accumulate(t->bw_acc, gx);
+        tg_tensor *acc = t->bw_acc;
+        if (acc->numel == 1 && gx->numel == 1 && acc->dtype == gx->dtype) {
+            /* one element (the fan-in of 0-d graphs): no kernel call */
+            if (acc->dtype == TG_F32)
+                *(float *)acc->data += *(const float *)gx->data;
+            else
+                *(double *)acc->data += *(const double *)gx->data;
+            return;
+        }
+        tg__accumulate(acc, gx);
         return;
     }
     t->bw_acc = tg_add(t->bw_acc, gx);
@@ -446,11 +456,16 @@ static void walk(pass *p)
     uint32_t id = p->id;
     bool to_leaves = !p->targets;
     bool direct_ok = !p->targets && !p->create_graph;
+    /* the pass's settings in locals: the VJP calls would make the compiler
+     * read them again from *p at every node */
+    const bool hook = p->hook, anomaly = p->anomaly;
+    const bool create_graph = p->create_graph;
+    tg_node *const *order = p->order;
     bool small_need[8];
     tg_tensor *small_gx[8];
     for (int64_t k = p->n_order - 1; k >= 0 && g->status == TG_OK; k--) {
-        tg_node *n = p->order[k];
-        if (p->hook) fire_ready(g, k, &p->n_ready);
+        tg_node *n = order[k];
+        if (hook) fire_ready(g, k, &p->n_ready);
         if (n->need != id) continue;
         tg_tensor *gy = n->out->bw_stamp == id ? n->out->bw_acc : NULL;
         if (!gy) continue;
@@ -466,8 +481,12 @@ static void walk(pass *p)
         }
         bool any = false;
         uint64_t offered = 0; /* bit i: gx[i] arrives as a destination */
-        for (int i = 0; i < n->n_in; i++) {
-            tg_tensor *in = n->in[i];
+        /* in locals: the stores to need[] (bool, which may alias
+         * anything) would make the compiler read them again */
+        const int n_in = n->n_in;
+        tg_tensor *const *ins = n->in;
+        for (int i = 0; i < n_in; i++) {
+            tg_tensor *in = ins[i];
             need[i] = wants_grad(in, id, to_leaves);
             any |= need[i];
             gx[i] = NULL;
@@ -479,34 +498,34 @@ static void walk(pass *p)
         if (!any) continue;
         /* a slice of a tensor whose gradient already has a private
          * accumulator adds into its rows there (see tg__slice_add_into) */
-        if (n->op == &tg_op_slice && !p->create_graph && !p->anomaly &&
+        if (n->op == &tg_op_slice && !create_graph && !anomaly &&
             need[0] && n->in[0]->bw_stamp == id && n->in[0]->bw_acc &&
             (n->in[0]->bw_flags & BW_OWNED) &&
             tg__slice_add_into(n, gy, n->in[0]->bw_acc))
             continue;
         n->op->vjp(g, n, gy, need, gx);
-        for (int i = 0; i < n->n_in && g->status == TG_OK; i++) {
+        for (int i = 0; i < n_in && g->status == TG_OK; i++) {
             if (!need[i] || !gx[i]) continue;
-            tg_tensor *in = n->in[i];
+            tg_tensor *in = ins[i];
             tg_tensor *d = gx[i];
             if (((offered >> i) & 1) && d == grad_buffer(in)) {
                 /* written in place: the first contribution, so the total */
                 in->bw_acc = d;
                 in->bw_flags |= BW_OWNED | BW_DIRECT;
-                if (p->anomaly) tg__anomaly_check_grad(g, n, d, i);
+                if (anomaly) tg__anomaly_check_grad(g, n, d, i);
                 continue;
             }
             if (!same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
-            if (p->anomaly && g->status == TG_OK)
+            if (anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
             if (g->status != TG_OK) break;
-            accumulate(g, in, d, id, p->create_graph);
+            accumulate(g, in, d, id, create_graph);
             /* finite parts can still overflow when summed */
-            if (p->anomaly && in->bw_acc != d && g->status == TG_OK)
+            if (anomaly && in->bw_acc != d && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, in->bw_acc, i);
         }
     }
-    if (p->hook && g->status == TG_OK) fire_ready(g, INT64_MIN, &p->n_ready);
+    if (hook && g->status == TG_OK) fire_ready(g, INT64_MIN, &p->n_ready);
 }
 
 static size_t grad_bytes(const tg_tensor *t)

@@ -621,6 +621,17 @@ _Static_assert(sizeof(tg_attrs) == 136 &&
                    offsetof(tg_attrs, f) + 4 * sizeof(double) == 136,
                "zero_attrs clears 8 x 16 bytes and f[3]");
 
+/* Fields next to each other that init_output clears with one 16-byte
+ * store on 64-bit targets (field by field elsewhere, e.g. WebAssembly's
+ * 32-bit pointers). */
+#define TG_PAIRED(T, a, b, off) (offsetof(T, b) == offsetof(T, a) + (off))
+#define OUTPUT_PAIRS                                                        \
+    (TG_PAIRED(tg_tensor, numel, data, 8) &&                                \
+     TG_PAIRED(tg_tensor, grad, name, 8) &&                                 \
+     TG_PAIRED(tg_tensor, bw_stamp, bw_acc, 8) &&                           \
+     TG_PAIRED(tg_tensor, bw_stamp, bw_flags, 4) &&                         \
+     sizeof(void *) == 8)
+
 static inline void init_output(tg_tensor *out, tg_dtype dt, tg_graph *g)
 {
     const zero16 z = {0, 0};
@@ -628,19 +639,47 @@ static inline void init_output(tg_tensor *out, tg_dtype dt, tg_graph *g)
     out->dtype = dt;
     out->ndim = 0;
     sh[0] = z, sh[1] = z, sh[2] = z, sh[3] = z;
-    out->numel = 0;
-    out->data = NULL;
-    out->grad = NULL;
-    out->name = NULL;
+    if (OUTPUT_PAIRS) {
+        *(zero16 *)&out->numel = z;    /* numel, data                 */
+        *(zero16 *)&out->grad = z;     /* grad, name                  */
+        *(zero16 *)&out->bw_stamp = z; /* bw_stamp, bw_flags, bw_acc  */
+    } else {
+        out->numel = 0;
+        out->data = NULL;
+        out->grad = NULL;
+        out->name = NULL;
+        out->bw_stamp = 0;
+        out->bw_flags = 0;
+        out->bw_acc = NULL;
+    }
     out->graph = g;
     out->node = NULL;
     out->flags = 0;
     out->epoch = g->epoch;
-    out->bw_stamp = 0;
-    out->bw_flags = 0;
-    out->bw_acc = NULL;
 }
 _Static_assert(TG_MAX_DIMS == 8, "init_output clears 8 dims");
+
+/* The input whose shape the op's shape rule gives the output, where that
+ * is plain without calling it: the rule "like input 0" (no rule), and
+ * tg_shape_broadcast's own shortcuts (equal dims, or one operand a single
+ * element with no more dims; see ops/elementwise.c), which cover nearly
+ * every elementwise op. The element count is then the input's, counted
+ * when it was made. NULL: call the rule. */
+static inline const tg_tensor *shape_source(const tg_op *d,
+                                            tg_tensor *const *in, int n_in)
+{
+    if (!d->shape) return in[0];
+    if (d->shape != tg_shape_broadcast || n_in < 2) return NULL;
+    const tg_tensor *a = in[0], *b = in[1];
+    if (a->ndim == b->ndim) {
+        int i = 0;
+        while (i < a->ndim && a->shape[i] == b->shape[i]) i++;
+        if (i == a->ndim) return a;
+    }
+    if (b->numel == 1 && b->ndim <= a->ndim) return a;
+    if (a->numel == 1 && a->ndim <= b->ndim) return b;
+    return NULL;
+}
 
 /* Outputs of at most this many bytes (a 0-d tensor, a few elements) keep
  * their data in the first bytes of the block that holds the node, which
@@ -690,17 +729,29 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
     }
     n->out = out;
     n->ctx = NULL;
-    n->prev = NULL;
+    if (TG_PAIRED(tg_node, prev, mark, 8) &&
+        TG_PAIRED(tg_node, prev, need, 12)) {
+        *(zero16 *)&n->prev = (zero16){0, 0}; /* prev, mark, need */
+    } else {
+        n->prev = NULL;
+        n->mark = n->need = 0;
+    }
     n->seq = g->n_nodes;
-    n->mark = n->need = 0;
     if (attr) n->attr = *attr;
     else zero_attrs(&n->attr);
     init_output(out, in[0]->dtype, g);
 
-    if ((d->shape ? d->shape(g, n, out) : tg_shape_same(g, n, out)) != TG_OK)
+    const tg_tensor *like = shape_source(d, in, n_in);
+    if (like) {
+        out->ndim = like->ndim;
+        for (int i = 0; i < like->ndim; i++) out->shape[i] = like->shape[i];
+        out->numel = like->numel;
+    } else if ((d->shape ? d->shape(g, n, out) : tg_shape_same(g, n, out)) !=
+               TG_OK) {
         return &g->poison;
-    if (!(out->ndim == 0 ? (out->numel = 1)
-                         : tg__numel(out->ndim, out->shape, &out->numel))) {
+    } else if (!(out->ndim == 0
+                     ? (out->numel = 1)
+                     : tg__numel(out->ndim, out->shape, &out->numel))) {
         char sb[TG_SHAPE_BUF];
         tg__op_fail(g, n, TG_ERR_SHAPE,
                     "output shape %s has too many elements",
