@@ -14,7 +14,6 @@ typedef void (*tg_bin_f32)(int64_t n, float *y, const float *a, int64_t sa,
 typedef void (*tg_bin_f64)(int64_t n, double *y, const double *a, int64_t sa,
                            const double *b, int64_t sb);
 
-
 /* One binary kernel call for tg__binary_run_p: a kernel without
  * parameters (f32/f64), or one with parameters (pf32/pf64 with p). */
 typedef struct tg_bin_call {
