@@ -1054,6 +1054,17 @@ static void none_readers(void)
     /* the graph-wide zero_grad gives absent buffers back as zeros */
     tg_optim_zero_grad(o);
     TT_CHECK(c->grad == NULL);
+    /* a parameter whose gradient is absent joins another optimizer */
+    tg_optim_config sc = tg_optim_defaults(TG_OPTIM_SGD);
+    tg_optim *o2 = tg_optim_new(&sc, 1, &c);
+    TT_CHECK(o2 != NULL);
+    TT_CHECK(tg_optim_add_group(o, 1, &a, NULL) == 1);
+    /* a zeroing optimizer's zero_grad gives it its buffer back, zeroed */
+    tg_optim_zero_grad(o2);
+    TT_CHECK(c->grad == cbuf && tg_f32(c->grad)[1] == 0);
+    tg_optim_free(o2);
+    tg_optim_zero_grad(o); /* both absent now */
+    TT_CHECK(c->grad == NULL && a->grad == NULL);
     tg_zero_grad(g);
     TT_CHECK(c->grad == cbuf && tg_f32(c->grad)[1] == 0);
     tg_optim_free(o);

@@ -153,7 +153,8 @@ static bool params_ok(const tg_optim *o, int n, tg_tensor *const *params,
             tg__stale_fail(who, p);
             return false;
         }
-        if (!p || !(p->flags & TG_TF_PARAM) || !p->grad) {
+        if (!p || !(p->flags & TG_TF_PARAM) ||
+            (!p->grad && !tg__grad_kept(p))) {
             tg__set_last_error(TG_ERR_ARG,
                                "%s: entry %d (%s) is not a parameter; hint: "
                                "create trainable tensors with tg_param",
