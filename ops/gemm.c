@@ -40,7 +40,12 @@
  *     us chunked; at 1 thread one call and the chunks cost the same CPU.
  *     Larger gemv is one OpenBLAS call (threaded by a split of the sum);
  *   - K == 1: the outer product, serial.
- * Each element of C keeps its whole K sum inside one gemm call. In f64
+ * An f32 product through oneDNN that the policy splits runs on the
+ * engine's worker pool instead of an OpenMP region, cut so that each
+ * thread keeps the same part of the largest matrix (split_pool_f32
+ * below; docs/architecture.md, "The worker pool").
+ * In the OpenMP split each element of C keeps its whole K sum inside one
+ * gemm call. In f64
  * the split result is bit-identical to the unsplit one (tested); in f32
  * it is not always: this OpenBLAS's sgemm kernels round a row
  * differently depending on the block it sits in. Chunked gemv makes the
