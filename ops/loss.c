@@ -403,7 +403,15 @@ static tg_status mse_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     tg_status st = tg_shape_broadcast(g, n, out); /* broadcast check */
     if (st != TG_OK) return st;
     int64_t cnt;
-    tg__numel(out->ndim, out->shape, &cnt);
+    if (!tg__numel(out->ndim, out->shape, &cnt)) {
+        /* the gradient's a - b has this shape: refused as tg_sub does */
+        char sb[TG_SHAPE_BUF];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "the broadcast shape %s has too many elements; "
+                           "hint: check which dims of the inputs should "
+                           "match",
+                           tg__fmt_shape(sb, out->ndim, out->shape));
+    }
     n->attr.COUNT = cnt;
     out->ndim = 0;
     return TG_OK;

@@ -35,7 +35,13 @@ static tg_status extremum_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     tg_status st = tg__axes_rule(g, n, out, n->attr.KEEPDIM);
     if (st != TG_OK) return st;
     int64_t cnt;
-    tg__numel(out->ndim, out->shape, &cnt);
+    if (!tg__numel(out->ndim, out->shape, &cnt)) {
+        char sb[TG_SHAPE_BUF];
+        return tg__op_fail(g, n, TG_ERR_SHAPE,
+                           "output shape %s has too many elements; hint: "
+                           "reduce over more axes",
+                           tg__fmt_shape(sb, out->ndim, out->shape));
+    }
     if (cnt > 0 && tg__reduce_count(n) == 0) {
         char sb[TG_SHAPE_BUF];
         const tg_tensor *x = n->in[0];

@@ -62,6 +62,58 @@ static void matmul_empty_huge(void)
     tg_graph_free(g);
 }
 
+/* [2^32, 0] and [1, 2^40, 1, 0] broadcast to [1, 2^40, 2^32, 0], whose
+ * count does not fit (its partial products pass 2^59 before the 0):
+ * tg_mse read its element count uninitialized from such a shape and
+ * walked a plan of garbage strides; tg_max over axis 0 of [0, 2^40, 2^40]
+ * did the same with its result's count. Both are refused now, as tg_sub
+ * of the same inputs is; an empty broadcast that fits gives NaN. */
+static void reduce_count_of_huge_shapes(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *a = tg_input(g, TG_F64, TG_SHAPE(W32, 0), NULL);
+    tg_tensor *b = tg_input(g, TG_F64, TG_SHAPE(1, H40, 1, 0), NULL);
+    TT_CHECK(tg_graph_status(g) == TG_OK);
+    tg_sub(a, b);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    tg_graph_reset(g);
+    a = tg_input(g, TG_F64, TG_SHAPE(W32, 0), NULL);
+    b = tg_input(g, TG_F64, TG_SHAPE(1, H40, 1, 0), NULL);
+    TT_CHECK(tg_mse(a, b) == NULL || tg_graph_status(g) != TG_OK);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_STREQ(tg_graph_error(g),
+             "tg_mse: the broadcast shape [1,1099511627776,4294967296,0] "
+             "has too many elements; hint: check which dims of the inputs "
+             "should match");
+    tg_graph_reset(g);
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(0, H40, H40), NULL);
+    TT_CHECK(tg_graph_status(g) == TG_OK);
+    tg_max(x, 1, (int64_t[]){0}, false);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_CONTAINS(tg_graph_error(g), "tg_max");
+    TT_CONTAINS(tg_graph_error(g), "[1099511627776,1099511627776]");
+    TT_CONTAINS(tg_graph_error(g), "hint: reduce over more axes");
+    tg_graph_reset(g);
+    /* over two axes the result [2^40] fits and its groups are empty */
+    x = tg_input(g, TG_F64, TG_SHAPE(0, H40, H40), NULL);
+    tg_max(x, 2, (int64_t[]){0, 1}, false);
+    TT_CHECK(tg_graph_status(g) == TG_ERR_SHAPE);
+    TT_CONTAINS(tg_graph_error(g), "cannot reduce empty groups");
+    tg_graph_reset(g);
+    /* an empty broadcast that fits: the mean of nothing, and gradients */
+    a = tg_input(g, TG_F64, TG_SHAPE(0, H40), NULL);
+    b = tg_input(g, TG_F64, TG_SHAPE(1, 1), NULL);
+    tg_set_requires_grad(a, true);
+    tg_set_requires_grad(b, true);
+    tg_tensor *l = tg_mse(a, b);
+    TT_CHECK(tg_graph_status(g) == TG_OK && isnan(tg_item(l)));
+    TT_CHECK(tg_backward(g, l) == TG_OK);
+    TT_CHECK(a->grad && shape_is(a->grad, 2, a->shape));
+    TT_CHECK(b->grad && shape_is(b->grad, 2, b->shape));
+    TT_CHECK(tg_get(b->grad, 0) == 0);
+    tg_graph_free(g);
+}
+
 /* slice_backward's bound s0 + (len-1) step < extent overflowed and let a
  * write far outside the output through. */
 static void slice_backward_bounds(void)
@@ -590,7 +642,8 @@ static void model_many_records(void)
     unlink(path);
 }
 
-TT_RUN(TT(matmul_empty_huge), TT(slice_backward_bounds),
+TT_RUN(TT(matmul_empty_huge), TT(reduce_count_of_huge_shapes),
+       TT(slice_backward_bounds),
        TT(flatten_overflow), TT(aliased_arrays), TT(pow_zero_expression),
        TT(var_empty), TT(reduce_0d_axis), TT(clamp_needs_a_bound),
        TT(messages), TT(null_rng_and_report),
