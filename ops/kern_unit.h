@@ -54,10 +54,26 @@ map_f32(int64_t n, float *y, const float *x, tg_kp p, vf (*f)(vf, tg_kp),
         for (; i + TG_NF <= n; i += TG_NF) vf_store(y + i, apply_f32(vf_load(x + i), p, f, fd));
     }
     if (i < n) {
+        /* one element left (all of a 0-d op) is broadcast into every
+         * lane instead of padded through the stack buffers; lanes are
+         * computed apart, so lane 0 is the padded tail's result, bit for
+         * bit */
+        const bool one = i + 1 == n;
         float xb[TG_NF], yb[TG_NF];
-        for (int j = 0; j < TG_NF; j++) xb[j] = i + j < n ? x[i + j] : 0.0f;
-        vf_store(yb, apply_f32(vf_load(xb), p, f, fd));
-        for (int j = 0; i + j < n; j++) y[i + j] = yb[j];
+        vf v;
+        if (one) {
+            v = vf_set1(x[i]);
+        } else {
+            for (int j = 0; j < TG_NF; j++) xb[j] = i + j < n ? x[i + j] : 0.0f;
+            v = vf_load(xb);
+        }
+        vf r = apply_f32(v, p, f, fd);
+        if (one) {
+            y[i] = vf_first(r);
+        } else {
+            vf_store(yb, r);
+            for (int j = 0; i + j < n; j++) y[i + j] = yb[j];
+        }
     }
 }
 static inline __attribute__((always_inline)) void

@@ -34,11 +34,33 @@
  * fma is correctly rounded everywhere), so the result is bitwise the one
  * the vector kernel gives. */
 enum { TANH_BW_TINY = 4 };
+/* Whether the vector body fuses (every set but SSE2's). tg__isa() keeps
+ * its choice for the life of the process, so this one is kept too: it
+ * is read once per tiny run, where the call cost a tenth of a 0-d
+ * tanh_backward. */
+static int tanh_bw_fused_cached = -1;
+static inline bool tanh_bw_fused(void)
+{
+    int v = __atomic_load_n(&tanh_bw_fused_cached, __ATOMIC_RELAXED);
+    if (v < 0) {
+        v = tg__isa() != TG_ISA_SSE2;
+        __atomic_store_n(&tanh_bw_fused_cached, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+static inline float tanh_bw_one_f32(float g, float y)
+{
+    return (float)tanh_backward_scalar(g, y, tanh_bw_fused());
+}
+static inline double tanh_bw_one_f64(double g, double y)
+{
+    return tanh_backward_scalar(g, y, tanh_bw_fused());
+}
 void tg_vec_tanh_backward_f32(int64_t n, float *z, const float *g, int64_t sg,
                               const float *y, int64_t sy)
 {
     if (n < TANH_BW_TINY) {
-        bool fused = tg__isa() != TG_ISA_SSE2;
+        bool fused = tanh_bw_fused();
         for (int64_t i = 0; i < n; i++)
             z[i] = (float)tanh_backward_scalar(g[i * sg], y[i * sy], fused);
         return;
@@ -49,7 +71,7 @@ void tg_vec_tanh_backward_f64(int64_t n, double *z, const double *g,
                               int64_t sg, const double *y, int64_t sy)
 {
     if (n < TANH_BW_TINY) {
-        bool fused = tg__isa() != TG_ISA_SSE2;
+        bool fused = tanh_bw_fused();
         for (int64_t i = 0; i < n; i++)
             z[i] = tanh_backward_scalar(g[i * sg], y[i * sy], fused);
         return;
@@ -73,6 +95,9 @@ static void tanh_vjp(tg_graph *g, tg_node *n, tg_tensor *gy, const bool *need,
 static tg_status tanh_bw_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
+    /* one element each (the VJP of a 0-d tanh): the tiny run's scalar
+     * body, without the kernel call */
+    if (tg__binary_one(n, tanh_bw_one_f32, tanh_bw_one_f64)) return TG_OK;
     return tg__binary_run(n, tg_vec_tanh_backward_f32, tg_vec_tanh_backward_f64);
 }
 
