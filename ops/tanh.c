@@ -82,6 +82,13 @@ void tg_vec_tanh_backward_f64(int64_t n, double *z, const double *g,
 static tg_status tanh_fwd(tg_graph *g, tg_node *n)
 {
     (void)g;
+    /* one f32 element (a 0-d tanh): the kernel the set runs for it, with
+     * no threading decision to make on the way */
+    if (n->out->numel == 1 && n->out->dtype == TG_F32) {
+        tg__kernels()->map[TG_KM_tanh].f32(1, n->out->data, n->in[0]->data,
+                                           (tg_kp){0, 0, 0});
+        return TG_OK;
+    }
     return tg__unary_run(n, tg_vec_tanh_f32, tg_vec_tanh_f64);
 }
 
