@@ -332,16 +332,25 @@ static void sync_bn_errors(void)
 
 /* Gradients accumulate over two calls as tg_backward's do; a parameter
  * the loss does not reach keeps (the average of) what it held. */
-static void accumulate_and_unused(void)
+/* pl = {w [2] = (1, 2), unused [1]} in f64, unused's gradient 4 (the
+ * same on every rank), and a DDP over both. */
+static tg_ddp *w_and_unused(tg_graph *g, tg_tensor *pl[2])
 {
-    tg_graph *g = tg_graph_new();
-    tg_tensor *w = tg_param(g, TG_F64, TG_SHAPE(2), "w");
-    tg_tensor *u = tg_param(g, TG_F64, TG_SHAPE(1), "unused");
-    tg_tensor *pl[2] = {w, u};
+    tg_tensor *w = pl[0] = tg_param(g, TG_F64, TG_SHAPE(2), "w");
+    tg_tensor *u = pl[1] = tg_param(g, TG_F64, TG_SHAPE(1), "unused");
     tg_ddp *ddp = tg_ddp_new(g, 2, pl, NULL);
     TT_CHECK(ddp != NULL);
     tg_f64(w)[0] = 1, tg_f64(w)[1] = 2;
-    tg_f64(u->grad)[0] = 4; /* the same on every rank */
+    tg_f64(u->grad)[0] = 4;
+    return ddp;
+}
+
+static void accumulate_and_unused(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *pl[2];
+    tg_ddp *ddp = w_and_unused(g, pl);
+    tg_tensor *w = pl[0], *u = pl[1];
     /* rank r's loss: (r + 1) * sum(w * w): grad 2 (r + 1) w */
     for (int k = 0; k < 2; k++) {
         tg_tensor *l = tg_mul_scalar(tg_sum_all(tg_mul(w, w)), rank + 1);
@@ -366,16 +375,12 @@ static void accumulate_and_unused(void)
 static void absent_gradients(void)
 {
     tg_graph *g = tg_graph_new();
-    tg_tensor *w = tg_param(g, TG_F64, TG_SHAPE(2), "w");
-    tg_tensor *u = tg_param(g, TG_F64, TG_SHAPE(1), "unused");
-    tg_tensor *pl[2] = {w, u};
-    tg_ddp *ddp = tg_ddp_new(g, 2, pl, NULL);
-    TT_CHECK(ddp != NULL);
+    tg_tensor *pl[2];
+    tg_ddp *ddp = w_and_unused(g, pl);
+    tg_tensor *w = pl[0], *u = pl[1];
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_SGD);
     oc.set_to_none = true;
     tg_optim *o = tg_optim_new(&oc, 2, pl);
-    tg_f64(w)[0] = 1, tg_f64(w)[1] = 2;
-    tg_f64(u->grad)[0] = 4;
     tg_optim_zero_grad(o);
     TT_CHECK(w->grad == NULL && u->grad == NULL);
     tg_tensor *l = tg_mul_scalar(tg_sum_all(tg_mul(w, w)), rank + 1);
