@@ -503,7 +503,9 @@ static void walk(pass *p)
             (n->in[0]->bw_flags & BW_OWNED) &&
             tg__slice_add_into(n, gy, n->in[0]->bw_acc))
             continue;
+        g->vjp_checked = n->op->prefix == tg__builtin_prefix;
         n->op->vjp(g, n, gy, need, gx);
+        g->vjp_checked = false;
         for (int i = 0; i < n_in && g->status == TG_OK; i++) {
             if (!need[i] || !gx[i]) continue;
             tg_tensor *in = ins[i];
@@ -629,6 +631,9 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
 
     bool saved_mode = g->grad_enabled;
     g->grad_enabled = create_graph;
+    /* a pass run from inside a VJP (none of the built-in ones does)
+     * starts, and leaves that VJP, unchecked */
+    g->vjp_checked = false;
     /* Anomaly mode checks each op's input gradients as a whole after its
      * VJP (and the seeds before the walk), so a report names the node being
      * differentiated and its forward position. Ops run inside a VJP would

@@ -893,11 +893,14 @@ static inline bool input_ok(const tg_graph *g, const tg_tensor *t)
            ((t->flags & TG_TF_PERSISTENT) || t->epoch == g->epoch);
 }
 
+const char tg__builtin_prefix[] = "tg_";
+
 tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
 {
     const tg_op *d = tg_ops[op];
     tg_graph *g = a ? a->graph : NULL;
-    if (g && g->status == TG_OK && input_ok(g, a) && d->n_inputs == 1 &&
+    if (g && g->status == TG_OK && (g->vjp_checked || input_ok(g, a)) &&
+        d->n_inputs == 1 &&
         (tg__is_float(a->dtype) || (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, &a, 1, attr,
@@ -912,7 +915,8 @@ tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
     const tg_op *d = tg_ops[op];
     tg_tensor *in[2] = {a, b};
     tg_graph *g = a && b ? a->graph : NULL;
-    if (g && g->status == TG_OK && input_ok(g, a) && input_ok(g, b) &&
+    if (g && g->status == TG_OK &&
+        (g->vjp_checked || (input_ok(g, a) && input_ok(g, b))) &&
         (d->n_inputs == 2 || (d->n_inputs < 2 && d->max_inputs >= 2)) &&
         (a->dtype == b->dtype || (d->flags & TG_OPF_MIXED_DTYPE)) &&
         ((tg__is_float(a->dtype) && tg__is_float(b->dtype)) ||

@@ -6,6 +6,7 @@
  * walked node by node with the introspection API; registration from
  * several threads at once. Uses the public headers only (plus the
  * command's in-process entry point). */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,76 @@ static void errors_name_the_op(void)
     tg_tensor *none = NULL;
     TT_CHECK(tg_apply(&cube, &none, 1, NULL) == NULL);
     TT_STREQ(tg_last_error(), "cube: every input is NULL");
+    tg_graph_free(g);
+}
+
+/* A user's VJP that multiplies by `alien`: its ops are checked like any
+ * call, also in a walk that has just run built-in VJPs (whose ops skip
+ * the per-input tests, src/internal.h), so a tensor of another graph or
+ * of an earlier step is reported under the op's name. */
+static tg_tensor *alien;
+static tg_status ident_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    const tg_tensor *x = tg_node_input(n, 0);
+    tg_tensor *y = tg_node_output(n);
+    for (int64_t i = 0; i < y->numel; i++) tg_f64(y)[i] = tg_get(x, i);
+    return TG_OK;
+}
+static void alien_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                      const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)n, (void)need;
+    gx[0] = tg_mul(gy, alien);
+}
+static TG_OP_DEFINE(alien_grad, .n_inputs = 1, .forward = ident_fwd,
+                    .vjp = alien_vjp);
+
+/* l = sum(tanh(alien_grad(x) * x)): the walk runs sum's, tanh's and
+ * mul's VJPs before alien_grad's */
+static tg_tensor *alien_loss(tg_graph *g, tg_tensor **x)
+{
+    *x = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0.5, -1});
+    tg_set_requires_grad(*x, true);
+    return tg_sum_all(tg_tanh(tg_mul(tg_apply(&alien_grad, x, 1, NULL), *x)));
+}
+
+static void user_vjp_inputs_checked(void)
+{
+    tg_graph *g = tg_graph_new(), *h = tg_graph_new();
+    tg_tensor *x;
+    alien = tg_scalar(h, TG_F64, 2);
+    TT_CHECK(tg_backward(g, alien_loss(g, &x)) == TG_ERR_ARG);
+    TT_STREQ(tg_graph_error(g), "tg_mul: input 2 belongs to a different "
+                                "graph; hint: tensors of one op must share a "
+                                "graph");
+    tg_graph_reset(g);
+
+    alien = tg_scalar(g, TG_F64, 2);
+    tg_graph_reset(g);
+    TT_CHECK(tg_backward(g, alien_loss(g, &x)) == TG_ERR_STATE);
+    TT_CONTAINS(tg_graph_error(g), "tg_mul: input 2 is stale");
+    tg_graph_reset(g);
+
+    /* a tensor of this step: d/dx = (1 - t^2)(2 x + x), t = tanh(x^2),
+     * the VJP's factor 2 for the path through alien_grad */
+    alien = tg_scalar(g, TG_F64, 2);
+    TT_CHECK(tg_backward(g, alien_loss(g, &x)) == TG_OK);
+    for (int i = 0; i < 2; i++) {
+        double v = tg_get(x, i), t = tanh(v * v);
+        TT_NEAR(tg_get(x->grad, i), 3 * v * (1 - t * t), 1e-15);
+    }
+    tg_graph_reset(g);
+
+    /* after a pass whose last VJP is a built-in one, the caller's own
+     * calls are checked again */
+    x = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0.5, -1});
+    tg_set_requires_grad(x, true);
+    TT_CHECK(tg_backward(g, tg_sum_all(tg_tanh(x))) == TG_OK);
+    TT_CHECK(tg_tensor_kind_of(tg_mul(x, tg_scalar(h, TG_F64, 2))) ==
+             TG_KIND_POISON);
+    TT_CONTAINS(tg_graph_error(g), "tg_mul: input 2 belongs to a different graph");
+    tg_graph_free(h);
     tg_graph_free(g);
 }
 
@@ -393,6 +464,6 @@ static void register_from_threads(void)
 }
 
 TT_RUN(TT(values_and_backward), TT(second_order), TT(gradcheck_both_orders),
-       TT(errors_name_the_op), TT(saved_values), TT(walk_the_graph),
+       TT(errors_name_the_op), TT(user_vjp_inputs_checked), TT(saved_values), TT(walk_the_graph),
        TT(op_list), TT(registered_ops_in_expressions),
        TT(register_from_threads))
