@@ -31,14 +31,14 @@
  *     split took 2-9% less time in total than OpenBLAS's threads, and
  *     about half on the products just above the serial limit
  *     ([128,256]x[256,10], [256,128]x[128,10]);
- *   - gemv (M or N == 1) up to TG_GEMV_CHUNK_MAX (2^18) matrix elements:
- *     on the calling thread at any thread count, as a series of gemv
- *     calls of at most 9215 elements each (GEMV_CHUNKED): a threaded gemv
- *     wakes a worker for a few microseconds of work. Measured on this
- *     machine at 2 threads (passive, loaded), a [256,256] gemv took 33 us
- *     of wall time and 7.8 us of CPU as one OpenBLAS call, 7.6 us and 3.1
- *     us chunked; at 1 thread one call and the chunks cost the same CPU.
- *     Larger gemv is one OpenBLAS call (threaded by a split of the sum);
+ *   - matrix-vector products (M or N == 1) up to TG_GEMV_CHUNK_MAX (2^18)
+ *     matrix elements, or of any size on a team of one: on the calling
+ *     thread, through the kernel set's vecmat/matvec (MV_DIRECT), in both
+ *     dtypes. A threaded gemv wakes a worker for a few microseconds of
+ *     work (measured at 2 threads, passive, loaded: a [256,256] OpenBLAS
+ *     gemv took 33 us of wall time as one threaded call, 7.6 us serial).
+ *     Larger ones with a team go to the library in one call (oneDNN's
+ *     threads, or OpenBLAS's split of the sum);
  *   - K == 1: the outer product, serial.
  * An f32 product through oneDNN that the policy splits runs on the
  * engine's worker pool instead of an OpenMP region, cut so that each
@@ -48,9 +48,10 @@
  * gemm call. In f64
  * the split result is bit-identical to the unsplit one (tested); in f32
  * it is not always: this OpenBLAS's sgemm kernels round a row
- * differently depending on the block it sits in. Chunked gemv makes the
- * same calls at every thread count, so its result does not depend on it
- * (OpenBLAS's own threaded gemv differs from its serial one).
+ * differently depending on the block it sits in. A matrix-vector product
+ * up to TG_GEMV_CHUNK_MAX runs the same kernel at every thread count, so
+ * its result does not depend on it (OpenBLAS's own threaded gemv differs
+ * from its serial one).
  * Called from a user's parallel region, a product is serial (no nested
  * team), as OpenBLAS would run it there. */
 #include "ops/gemm.h"
@@ -82,6 +83,30 @@ static void outer_f64(int64_t M, int64_t N, const double *a, const double *b,
 {
     tg__kernels()->outer_f64(M, N, a, b, beta, C);
 }
+
+/* Matrix-vector products (M == 1 or N == 1) that run on the calling
+ * thread go to the kernel set's vecmat/matvec (ops/kern_rows.h): the
+ * vector operand is contiguous (its other extent is 1), the matrix is
+ * read once, in rows (vecmat: y = x W, W's rows streamed; matvec:
+ * y = W x, one dot product per row of W). */
+#define MV_DIRECT(T, NAME, VECMAT, MATVEC)                                   \
+    static void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K,      \
+                     const T *A, int64_t lda, const T *B, int64_t ldb,       \
+                     T beta, T *C)                                           \
+    {                                                                        \
+        const tg_kernel_set *ks = tg__kernels();                             \
+        if (M == 1) {                                                        \
+            if (tb) /* B stored [N,K]: C[n] = B[n,:] . a */                  \
+                ks->MATVEC(N, K, C, B, ldb, A, beta);                        \
+            else /* C = a B */                                               \
+                ks->VECMAT(K, N, C, A, B, ldb, beta);                        \
+        } else if (ta) /* A stored [K,M]: C = b^T A */                       \
+            ks->VECMAT(K, M, C, B, A, lda, beta);                            \
+        else /* C[m] = A[m,:] . b */                                         \
+            ks->MATVEC(M, K, C, A, lda, B, beta);                            \
+    }
+MV_DIRECT(float, mv_direct_f32, vecmat_f32, matvec_f32)
+MV_DIRECT(double, mv_direct_f64, vecmat_f64, matvec_f64)
 
 /* ------------------------------------------------------------ dispatch */
 
@@ -178,40 +203,19 @@ static void block_f32(bool ta, bool tb, int64_t N, int64_t K, const float *A,
 }
 
 /* y = op(X) x + beta y for a row-major X [rows, cols] (op = X^T when
- * `trans`), as a series of gemv calls of at most TG_GEMV_BLAS_SERIAL
- * elements each, which OpenBLAS runs on the calling thread, when the whole
- * matrix has at most TG_GEMV_CHUNK_MAX elements: a threaded gemv wakes a
- * sleeping worker (passive wait policy) for a few microseconds of work.
- * Without transpose the chunks are blocks of output rows, each element's
- * dot product whole; with it, blocks of the summed rows, accumulated in y
- * (beta 1 after the first). The result does not depend on the thread
- * count. Larger matrices go to OpenBLAS in one call. */
-#define GEMV_CHUNKED(T, NAME, GEMV)                                          \
+ * `trans`) in one BLAS gemv call: the matrix-vector products too large
+ * for the calling thread (more than TG_GEMV_CHUNK_MAX elements with a
+ * team of more than one thread), which OpenBLAS threads by a split of
+ * the sum. */
+#define GEMV_BLAS(T, NAME, GEMV)                                             \
     static void NAME(bool trans, int64_t rows, int64_t cols, const T *X,     \
                      int64_t ld, const T *x, T beta, T *y)                   \
     {                                                                        \
-        int64_t n = rows * cols;                                             \
-        int64_t per = n > TG_GEMV_BLAS_SERIAL                                \
-                          ? TG_GEMV_BLAS_SERIAL / cols                       \
-                          : 0; /* cols > 0 here */                           \
-        if (n <= TG_GEMV_BLAS_SERIAL || n > TG_GEMV_CHUNK_MAX || per < 1) {  \
-            GEMV(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,           \
-                 (int)rows, (int)cols, 1, X, (int)ld, x, 1, beta, y, 1);     \
-            return;                                                          \
-        }                                                                    \
-        if (per >= 16) per &= ~(int64_t)15; /* whole kernel row groups */    \
-        for (int64_t r0 = 0; r0 < rows; r0 += per) {                         \
-            int64_t nr = rows - r0 < per ? rows - r0 : per;                  \
-            if (trans)                                                       \
-                GEMV(CblasRowMajor, CblasTrans, (int)nr, (int)cols, 1,       \
-                     X + r0 * ld, (int)ld, x + r0, 1, r0 ? 1 : beta, y, 1);  \
-            else                                                             \
-                GEMV(CblasRowMajor, CblasNoTrans, (int)nr, (int)cols, 1,     \
-                     X + r0 * ld, (int)ld, x, 1, beta, y + r0, 1);           \
-        }                                                                    \
+        GEMV(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, (int)rows,    \
+             (int)cols, 1, X, (int)ld, x, 1, beta, y, 1);                    \
     }
-GEMV_CHUNKED(float, gemv_f32, cblas_sgemv)
-GEMV_CHUNKED(double, gemv_f64, cblas_dgemv)
+GEMV_BLAS(float, gemv_f32, cblas_sgemv)
+GEMV_BLAS(double, gemv_f64, cblas_dgemv)
 
 /* OpenBLAS keeps the products that the policy makes serial on the calling
  * thread by itself (size limits, or a team of one thread). */
@@ -365,15 +369,21 @@ static bool split_pool_f32(int nt, bool ta, bool tb, int64_t M, int64_t N,
  *
  *   shape                  f32, oneDNN build     f64, or f32 without it
  *   K == 1, M, N > 1       outer product (outer_*, serial)
- *   M == 1 or N == 1       dnnl_sgemm            gemv (GEMV_CHUNKED)
+ *   M == 1 or N == 1,      vecmat / matvec (MV_DIRECT, serial)
+ *     serial (see above)
+ *   M == 1 or N == 1,      dnnl_sgemm            gemv (GEMV_BLAS)
+ *     larger, team > 1
  *   anything else          dnnl_sgemm            cblas_dgemm / sgemm
  *
  * Degenerate shapes skip OpenBLAS's gemm, which packs whole operands even
  * when one side is a single row or column (measured here, 1 thread: a
  * [1,784] x [784,256] product takes 36 us through sgemm, 7 us through
- * sgemv); oneDNN's sgemm has matrix-vector kernels of its own and beats
- * OpenBLAS's sgemv there. In these cases every vector operand is
- * contiguous whatever the transpose flags (its other extent is 1).
+ * sgemv). A matrix-vector product is a single pass over the matrix, so
+ * its time is the time to read it: the direct kernels read the batch-1
+ * MLP's weights faster than oneDNN's matrix-vector code and OpenBLAS's
+ * gemv (docs/architecture.md has the table). In these cases every vector
+ * operand is contiguous whatever the transpose flags (its other extent
+ * is 1).
  * Threads: a full gemm of at least TG_GEMM_SPLIT_MIN multiply-adds
  * (TG_SGEMM_SPLIT_MIN for f32 through oneDNN, ops/gemm.h), with
  * a team of nt > 1 threads, is split here across the team: rows of C
@@ -382,12 +392,17 @@ static bool split_pool_f32(int nt, bool ta, bool tb, int64_t M, int64_t N,
  * smaller is one call on the calling thread, and so is a matrix-vector
  * product of up to TG_GEMV_CHUNK_MAX elements; a larger one is one call
  * that the library threads itself. */
-#define GEMM_DISPATCH(T, NAME, GEMV, OUTER, BLOCK, VIA_GEMM, SBEGIN, SEND,  \
-                      SPLIT_MIN, POOL)                                       \
+#define GEMM_DISPATCH(T, NAME, MV, GEMV, OUTER, BLOCK, VIA_GEMM, SBEGIN,    \
+                      SEND, SPLIT_MIN, POOL)                                 \
     void NAME(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T *A, \
               int64_t lda, const T *B, int64_t ldb, T beta, T *C)           \
     {                                                                        \
         double mnk = (double)M * (double)N * (double)K;                      \
+        if ((M == 1 || N == 1) &&                                            \
+            (mnk <= TG_GEMV_CHUNK_MAX || gemm_team() == 1)) {                \
+            MV(ta, tb, M, N, K, A, lda, B, ldb, beta, C);                    \
+            return;                                                          \
+        }                                                                    \
         if (VIA_GEMM && (M == 1 || N == 1)) {                                \
             bool serial = mnk <= TG_GEMV_CHUNK_MAX || gemm_team() == 1;      \
             int saved = serial ? SBEGIN() : 0;                               \
@@ -430,10 +445,10 @@ static bool split_pool_f32(int nt, bool ta, bool tb, int64_t M, int64_t N,
         BLOCK(ta, tb, N, K, A, lda, B, ldb, beta, C, 0, M, 0, N);            \
         SEND(saved);                                                         \
     }
-GEMM_DISPATCH(float, tg__gemm_f32, gemv_f32, outer_f32, block_f32,
+GEMM_DISPATCH(float, tg__gemm_f32, mv_direct_f32, gemv_f32, outer_f32, block_f32,
               f32_onednn(), f32_serial_begin, f32_serial_end,
               f32_onednn() ? TG_SGEMM_SPLIT_MIN : TG_GEMM_SPLIT_MIN,
               SPLIT_POOL_f32)
-GEMM_DISPATCH(double, tg__gemm_f64, gemv_f64, outer_f64, block_f64, false,
+GEMM_DISPATCH(double, tg__gemm_f64, mv_direct_f64, gemv_f64, outer_f64, block_f64, false,
               blas_serial_begin, blas_serial_end, TG_GEMM_SPLIT_MIN,
               SPLIT_POOL_f64)

@@ -4,10 +4,11 @@
  * (as CBLAS takes them, ldc = N); K >= 1 (callers handle the empty sum).
  * The one place that picks the library: f32 through oneDNN's dnnl_sgemm
  * in builds that have it, else OpenBLAS; f64 through OpenBLAS.
- * Degenerate shapes avoid OpenBLAS's gemm operand packing: M == 1 or
- * N == 1 run as its gemv (as dnnl_sgemm, whose own matrix-vector kernels
- * are faster), K == 1 as a direct outer product (with beta == 0, C is
- * written without being read). Defined in ops/gemm.c; a build without
+ * Degenerate shapes avoid the libraries' gemm: M == 1 or N == 1 run as
+ * the kernel set's matrix-vector products on the calling thread (the
+ * library's threaded gemv only beyond TG_GEMV_CHUNK_MAX elements with a
+ * team), K == 1 as a direct outer product (with beta == 0, C is written
+ * without being read). Defined in ops/gemm.c; a build without
  * BLAS (WebAssembly) supplies these two functions from another file. */
 #ifndef TAPEGRAD_GEMM_H
 #define TAPEGRAD_GEMM_H
@@ -32,9 +33,9 @@
 #define TG_SGEMM_SPLIT_MIN ((int64_t)1 << 22)
 /* Blocks a split f32 product through oneDNN is cut into, at most. */
 #define TG_GEMM_POOL_CHUNKS_MAX 64
-/* gemv, in matrix elements: OpenBLAS keeps up to TG_GEMV_BLAS_SERIAL on
- * the calling thread; up to TG_GEMV_CHUNK_MAX the product runs there as a
- * series of such calls, larger ones go to OpenBLAS whole (threaded). */
+/* Matrix-vector products of up to TG_GEMV_CHUNK_MAX matrix elements run
+ * on the calling thread at any thread count (ops/gemm.c); OpenBLAS by
+ * itself keeps a gemv of up to TG_GEMV_BLAS_SERIAL elements there. */
 #define TG_GEMV_BLAS_SERIAL 9215
 #define TG_GEMV_CHUNK_MAX (1 << 18)
 

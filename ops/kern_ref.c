@@ -722,6 +722,26 @@ static void k_outer_f64(int64_t M, int64_t N, const double *a, const double *b,
 {
     outer_ref_f64(M, N, a, b, beta, C);
 }
+static void k_vecmat_f32(int64_t K, int64_t N, float *y, const float *x,
+                         const float *W, int64_t ldw, float beta)
+{
+    vecmat_ref_f32(K, N, y, x, W, ldw, beta);
+}
+static void k_vecmat_f64(int64_t K, int64_t N, double *y, const double *x,
+                         const double *W, int64_t ldw, double beta)
+{
+    vecmat_ref_f64(K, N, y, x, W, ldw, beta);
+}
+static void k_matvec_f32(int64_t M, int64_t K, float *y, const float *W,
+                         int64_t ldw, const float *x, float beta)
+{
+    matvec_ref_f32(M, K, y, W, ldw, x, beta);
+}
+static void k_matvec_f64(int64_t M, int64_t K, double *y, const double *W,
+                         int64_t ldw, const double *x, double beta)
+{
+    matvec_ref_f64(M, K, y, W, ldw, x, beta);
+}
 static void k_sgd_f32(int64_t lo, int64_t hi, const tg_optim_args *a) { sgd_ref_f32(lo, hi, a); }
 static void k_sgd_f64(int64_t lo, int64_t hi, const tg_optim_args *a) { sgd_ref_f64(lo, hi, a); }
 static void k_momentum_f32(int64_t lo, int64_t hi, const tg_optim_args *a) { momentum_ref_f32(lo, hi, a); }

@@ -190,6 +190,16 @@ typedef struct tg_kernel_set {
                       float beta, float *C);
     void (*outer_f64)(int64_t M, int64_t N, const double *a,
                       const double *b, double beta, double *C);
+    /* y[N] = x[K] W[K,N] + beta y and y[M] = W[M,K] x[K] + beta y, W's
+     * rows ldw apart (beta == 0: y is only written) */
+    void (*vecmat_f32)(int64_t K, int64_t N, float *y, const float *x,
+                       const float *W, int64_t ldw, float beta);
+    void (*vecmat_f64)(int64_t K, int64_t N, double *y, const double *x,
+                       const double *W, int64_t ldw, double beta);
+    void (*matvec_f32)(int64_t M, int64_t K, float *y, const float *W,
+                       int64_t ldw, const float *x, float beta);
+    void (*matvec_f64)(int64_t M, int64_t K, double *y, const double *W,
+                       int64_t ldw, const double *x, double beta);
     tg_optim_fn optim_f32[TG_OPT_COUNT];
     tg_optim_fn optim_f64[TG_OPT_COUNT];
 } tg_kernel_set;

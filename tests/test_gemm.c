@@ -7,9 +7,10 @@
  *
  * Paths (M*N*K against TG_GEMM_SPLIT_MIN, ops/gemm.h):
  *   gemv      M == 1 (B plain or transposed), N == 1 (A plain or
- *             transposed): one serial call, a series of serial calls
- *             (chunked, up to TG_GEMV_CHUNK_MAX elements), and beyond that
- *             one call that OpenBLAS threads at 2 threads
+ *             transposed): the kernel set's vecmat/matvec on the calling
+ *             thread (small, and "large" up to TG_GEMV_CHUNK_MAX
+ *             elements), and beyond that at 2 threads one library call
+ *             that threads itself (the same kernels at 1 thread)
  *   outer     K == 1
  *   serial    below TG_GEMM_SPLIT_MIN: one call on the calling thread
  *   split     rows of C (M >= N) or columns across the team, including
@@ -18,7 +19,8 @@
  *             "onednn" shapes reach it, the others run serial there)
  * Splitting rows or columns keeps each element's whole K sum in one gemm
  * call: in f64 the 2-thread result must be bit-identical to the 1-thread
- * one; so must a chunked gemv's (its chunks do not depend on threads). In f32 this OpenBLAS's sgemm rounds a row differently depending on
+ * one; so must a matrix-vector product's up to TG_GEMV_CHUNK_MAX (the
+ * same kernel at every thread count). In f32 this OpenBLAS's sgemm rounds a row differently depending on
  * the block it sits in, so f32 is held to the error bound only.
  */
 #include <omp.h>
@@ -27,6 +29,7 @@
 #include <tapegrad/tapegrad.h>
 
 #include "ops/gemm.h"
+#include "ops/kernels.h"
 #include "tt.h"
 
 typedef struct shape {
@@ -227,6 +230,40 @@ static void test_gemv_empty_sum(void)
     }
 }
 
+/* Matrix-vector products on the calling thread are the kernel set's
+ * vecmat and matvec, bit for bit, at 1 and 2 threads (the dispatch
+ * reaches them for every transpose flag). */
+static void test_gemv_direct(void)
+{
+    enum { K = 45, L = 301 };
+    static float A32[K * L], x32[L], y32[L], r32[L];
+    static double A64[K * L], x64[L], y64[L], r64[L];
+    for (int i = 0; i < K * L; i++) A64[i] = A32[i] = (float)uniform();
+    for (int i = 0; i < L; i++) x64[i] = x32[i] = (float)uniform();
+    const tg_kernel_set *ks = tg__kernels();
+    for (int threads = 1; threads <= 2; threads++) {
+        tg_set_num_threads(threads);
+        /* [1,K] x [K,L]: vecmat over A's rows */
+        tg__gemm_f32(false, false, 1, L, K, x32, K, A32, L, 0.0f, y32);
+        ks->vecmat_f32(K, L, r32, x32, A32, L, 0.0f);
+        TT_CHECK(!memcmp(y32, r32, sizeof(float) * L));
+        tg__gemm_f64(false, false, 1, L, K, x64, K, A64, L, 0.0, y64);
+        ks->vecmat_f64(K, L, r64, x64, A64, L, 0.0);
+        TT_CHECK(!memcmp(y64, r64, sizeof(double) * L));
+        /* [1,L] x [K,L]^T: matvec, one dot product per row */
+        tg__gemm_f32(false, true, 1, K, L, x32, L, A32, L, 0.0f, y32);
+        ks->matvec_f32(K, L, r32, A32, L, x32, 0.0f);
+        TT_CHECK(!memcmp(y32, r32, sizeof(float) * K));
+        /* [K,L] x [L,1]: matvec; [K,L]^T x [K,1]: vecmat */
+        tg__gemm_f64(false, false, K, 1, L, A64, L, x64, 1, 0.0, y64);
+        ks->matvec_f64(K, L, r64, A64, L, x64, 0.0);
+        TT_CHECK(!memcmp(y64, r64, sizeof(double) * K));
+        tg__gemm_f32(true, false, L, 1, K, A32, L, x32, 1, 0.0f, y32);
+        ks->vecmat_f32(K, L, r32, x32, A32, L, 0.0f);
+        TT_CHECK(!memcmp(y32, r32, sizeof(float) * L));
+    }
+}
+
 static void test_outer(void) { shape_case(&SHAPES[6]); }
 static void test_serial(void)
 {
@@ -317,7 +354,7 @@ int main(int argc, char **argv)
 {
     static const tt_entry cases[] = {
         TT(test_library),
-        TT(test_shapes_reach_paths), TT(test_gemv),   TT(test_outer),
+        TT(test_shapes_reach_paths), TT(test_gemv), TT(test_gemv_direct),   TT(test_outer),
         TT(test_gemv_empty_sum),
         TT(test_serial),             TT(test_split),
         TT(test_nested),             TT(test_matmul_split),

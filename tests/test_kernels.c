@@ -1,13 +1,15 @@
 /* Every vector kernel set against the scalar references (ops/kern_ref.c):
  * map and binary kernels over lengths that take every tail, broadcast
  * strides, position independence of the padded tail, the softmax row
- * kernels, the outer product and the optimizers' update rules. The sets
+ * kernels, the outer product, the matrix-vector products and the
+ * optimizers' update rules. The sets
  * are those this CPU can run (ops/kernels.h: tg__kernels_for), whatever
  * TG_ISA says; the ulp-level sweep per set is tests/test_accuracy.c. A
  * few hand-derived values pin the references themselves, so the test
  * also means something in a build with only the references. */
 #include <float.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <tapegrad/tapegrad.h>
 
@@ -271,6 +273,99 @@ static void outer_product(void)
     TT_CHECK(c[0] == 4 && c[2] == 6 && c[3] == 7 && c[5] == 11);
 }
 
+/* vecmat (y = x W) and matvec (y = W x) of every set, the references
+ * included, against long double: sizes that take every panel (16, 4 and
+ * 1 vectors at each width) and tail, rows ldw > N apart with NaN in the
+ * gap (never read), beta 0 over NaN (never read) and beta 0.5. The bound
+ * scales with sum |x w| as in tests/test_gemm.c. */
+static bool mv_case(const tg_kernel_set *ks, bool vm, int64_t K, int64_t N,
+                    double beta)
+{
+    /* vm: y[N] = x[K] W[K,N]; else y[K] = W[K,N] x[N] */
+    int64_t ld = N + 3, ny = vm ? N : K, nx = vm ? K : N;
+    float *Wf = malloc(sizeof(float) * (size_t)(K * ld));
+    double *Wd = malloc(sizeof(double) * (size_t)(K * ld));
+    float *yf = malloc(sizeof(float) * (size_t)ny), xf1[512];
+    double *yd = malloc(sizeof(double) * (size_t)ny), xd1[512];
+    bool ok = Wf && Wd && yf && yd && nx <= 512;
+    for (int64_t k = 0; ok && k < K; k++)
+        for (int64_t j = 0; j < ld; j++) {
+            double v = j < N ? gd[(k * 7 + j * 3) % N] : NAN;
+            Wd[k * ld + j] = v;
+            Wf[k * ld + j] = (float)v;
+        }
+    for (int64_t i = 0; ok && i < nx; i++) {
+        xd1[i] = xd[(i * 5 + 20) % N];
+        xf1[i] = (float)xd1[i];
+    }
+    double y0 = beta == 0 ? NAN : 1.25;
+    for (int64_t i = 0; ok && i < ny; i++) yf[i] = (float)(yd[i] = y0 * (double)(i % 5 - 2));
+    if (ok) {
+        if (vm) {
+            ks->vecmat_f32(K, N, yf, xf1, Wf, ld, (float)beta);
+            ks->vecmat_f64(K, N, yd, xd1, Wd, ld, beta);
+        } else {
+            ks->matvec_f32(K, N, yf, Wf, ld, xf1, (float)beta);
+            ks->matvec_f64(K, N, yd, Wd, ld, xd1, beta);
+        }
+    }
+    double worst32 = 0, worst64 = 0;
+    for (int64_t i = 0; ok && i < ny; i++) {
+        long double s32 = 0, s64 = 0, b32 = 0, b64 = 0;
+        int64_t n = vm ? K : N;
+        for (int64_t t = 0; t < n; t++) {
+            int64_t at = vm ? t * ld + i : i * ld + t;
+            long double p32 = (long double)xf1[t] * Wf[at];
+            long double p64 = (long double)xd1[t] * Wd[at];
+            s32 += p32, b32 += fabsl(p32);
+            s64 += p64, b64 += fabsl(p64);
+        }
+        if (beta != 0) {
+            long double c = (long double)beta * (1.25 * (double)(i % 5 - 2));
+            s32 += c, s64 += c, b32 += fabsl(c), b64 += fabsl(c);
+        }
+        double e32 = (double)(fabsl((long double)yf[i] - s32) / (b32 + 1e-300L));
+        double e64 = (double)(fabsl((long double)yd[i] - s64) / (b64 + 1e-300L));
+        if (!(e32 <= worst32)) worst32 = isnan(e32) ? INFINITY : e32;
+        if (!(e64 <= worst64)) worst64 = isnan(e64) ? INFINITY : e64;
+    }
+    double k = (double)(vm ? K : N) + 2;
+    ok = ok && worst32 <= 4e-7 * k && worst64 <= 4e-16 * k;
+    if (!ok)
+        fprintf(stderr, "  %s %s K=%lld N=%lld beta=%g: worst %g (f32) %g (f64)\n",
+                ks->name, vm ? "vecmat" : "matvec", (long long)K, (long long)N,
+                beta, worst32, worst64);
+    free(Wf), free(Wd), free(yf), free(yd);
+    return ok;
+}
+
+static void matrix_vector(void)
+{
+    const tg_kernel_set *sets[TG_ISA_COUNT + 1];
+    int ns = vector_sets(sets);
+    sets[ns++] = &tg__kernels_ref;
+    static const int64_t ks[] = {1, 3, 37, 200};
+    static const int64_t ns_[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 33,
+                                  63, 64, 65, 127, 129, 255, 256, 257, 300, 511};
+    for (int s = 0; s < ns; s++)
+        for (size_t a = 0; a < sizeof ks / sizeof ks[0]; a++)
+            for (size_t b = 0; b < sizeof ns_ / sizeof ns_[0]; b++)
+                for (int beta = 0; beta < 2; beta++) {
+                    TT_CHECK(mv_case(sets[s], true, ks[a], ns_[b], beta * 0.5));
+                    TT_CHECK(mv_case(sets[s], false, ns_[b], ks[a] + 2, beta * 0.5));
+                    TT_CHECK(mv_case(sets[s], false, ks[a], ns_[b], beta * 0.5));
+                }
+    /* the references: [1, 2] [[1, 2, 3], [4, 5, 6]] = [9, 12, 15], and
+     * [[1, 2, 3], [4, 5, 6]] [1, 0, -1] + 0.5 [2, 2] = [-1, -1] */
+    const tg_kernel_set *r = &tg__kernels_ref;
+    double W[6] = {1, 2, 3, 4, 5, 6}, x[3] = {1, 2, 0}, y[3], v[3] = {1, 0, -1},
+           z[2] = {2, 2};
+    r->vecmat_f64(2, 3, y, x, W, 3, 0);
+    TT_CHECK(y[0] == 9 && y[1] == 12 && y[2] == 15);
+    r->matvec_f64(2, 3, z, W, 3, v, 0.5);
+    TT_CHECK(z[0] == -1 && z[1] == -1);
+}
+
 /* One step of every method, vector set against reference, on copies of
  * the same state; lengths with tails, zeroing on and off. */
 static void optimizer_rules(void)
@@ -361,4 +456,4 @@ static void setup(void) { make_inputs(); }
 
 TT_RUN(TT(setup), TT(reference_values), TT(maps_vs_reference),
        TT(binaries_vs_reference), TT(row_kernels), TT(outer_product),
-       TT(optimizer_rules))
+       TT(matrix_vector), TT(optimizer_rules))
