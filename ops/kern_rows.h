@@ -17,10 +17,10 @@
  * linear layer's forward product). Columns in panels of up to 16
  * vectors, each panel's sums held in registers while W's rows stream
  * past once, with a prefetch two rows ahead: the product is a single
- * read of W, and oneDNN's matrix-vector code read the 784 x 256 weight
- * of the benchmark MLP at 69 GB/s against this loop's 96 GB/s (one
- * thread, weights in L3; docs/benchmarks.md, "Batch 1: matrix-vector
- * products"). Each y[j] is summed over k in order.
+ * read of W, so its time is the time to read W (docs/benchmarks.md,
+ * "Batch 1: matrix-vector products through the kernel set", has the
+ * comparison with oneDNN's matrix-vector code). Each y[j] is summed over
+ * k in order.
  * matvec: y[M] = W[M,K] x[K] + beta y, W's rows ldw apart (the input
  * gradient of that layer): four rows at a time, each a dot product in
  * two vector sums (alternate vectors of the row: eight independent
