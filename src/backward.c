@@ -503,7 +503,7 @@ static void walk(pass *p)
             (n->in[0]->bw_flags & BW_OWNED) &&
             tg__slice_add_into(n, gy, n->in[0]->bw_acc))
             continue;
-        g->vjp_checked = n->op->prefix == tg__builtin_prefix;
+        g->vjp_checked = n->builtin;
         n->op->vjp(g, n, gy, need, gx);
         g->vjp_checked = false;
         for (int i = 0; i < n_in && g->status == TG_OK; i++) {

@@ -699,7 +699,7 @@ static inline const tg_tensor *shape_source(const tg_op *d,
  * two-input entry points, where the input count is a constant. */
 static inline __attribute__((always_inline)) tg_tensor *
 run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
-       int n_in, const tg_attrs *attr, bool needs)
+       int n_in, const tg_attrs *attr, bool needs, bool builtin)
 {
     tg_node local;
     tg_node *n;
@@ -723,6 +723,7 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
     }
     n->op = d;
     n->n_in = n_in;
+    n->builtin = builtin;
     if (!out) {
         tg__op_fail(g, n, TG_ERR_OOM, "out of memory recording the node");
         return &g->poison;
@@ -788,8 +789,9 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
     return out;
 }
 
-tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
-                        const tg_attrs *attr)
+/* builtin: d is tg_ops[k], reached through an index (tg__apply) */
+static tg_tensor *apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
+                           const tg_attrs *attr, bool builtin)
 {
     tg_graph *g = NULL;
     for (int i = 0; i < n_in && !g; i++)
@@ -852,13 +854,19 @@ tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
                             tg_dtype_name(in[i]->dtype));
                 return &g->poison;
             }
-    return run_op(g, d, in, n_in, attr, needs);
+    return run_op(g, d, in, n_in, attr, needs, builtin);
+}
+
+tg_tensor *tg__apply_op(const tg_op *d, tg_tensor *const *in, int n_in,
+                        const tg_attrs *attr)
+{
+    return apply_op(d, in, n_in, attr, false);
 }
 
 tg_tensor *tg__apply(int op, tg_tensor *const *in, int n_in,
                      const tg_attrs *attr)
 {
-    return tg__apply_op(tg_ops[op], in, n_in, attr);
+    return apply_op(tg_ops[op], in, n_in, attr, true);
 }
 
 tg_tensor *tg_apply(const tg_op *op, tg_tensor *const *in, int n_in,
@@ -893,8 +901,6 @@ static inline bool input_ok(const tg_graph *g, const tg_tensor *t)
            ((t->flags & TG_TF_PERSISTENT) || t->epoch == g->epoch);
 }
 
-const char tg__builtin_prefix[] = "tg_";
-
 tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
 {
     const tg_op *d = tg_ops[op];
@@ -904,7 +910,7 @@ tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
         (tg__is_float(a->dtype) || (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, &a, 1, attr,
-                      (a->flags & TG_TF_REQUIRES_GRAD) != 0);
+                      (a->flags & TG_TF_REQUIRES_GRAD) != 0, true);
     }
     return tg__apply(op, &a, 1, attr);
 }
@@ -923,7 +929,8 @@ tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
          (d->flags & TG_OPF_ANY_DTYPE))) {
         tg__sync_threads();
         return run_op(g, d, in, 2, attr,
-                      ((a->flags | b->flags) & TG_TF_REQUIRES_GRAD) != 0);
+                      ((a->flags | b->flags) & TG_TF_REQUIRES_GRAD) != 0,
+                      true);
     }
     return tg__apply(op, in, 2, attr);
 }

@@ -88,6 +88,10 @@ tg__hdr_alloc(tg_arena *a, uint32_t epoch)
 struct tg_node {
     const tg_op *op;       /* its descriptor                             */
     int n_in;
+    bool builtin;          /* recorded through tg_ops[] (tg__apply*), so
+                              its VJP is the library's (a copy of a
+                              built-in descriptor, applied with tg_apply,
+                              is not)                                    */
     tg_tensor **in;        /* n_in inputs (arena)                        */
     tg_tensor *out;
     tg_node *prev;         /* previous node on the tape                  */
@@ -102,12 +106,7 @@ struct tg_node {
 /* A built-in op's descriptor: `tg_op_<id>`, named "id", its error messages
  * prefixed "tg_" (the C function's name). Listed in ops/ops.def. */
 #define TG_BUILTIN_OP(id, ...)                                             \
-    const tg_op tg_op_##id = {.name = #id, .prefix = tg__builtin_prefix,   \
-                              __VA_ARGS__}
-/* "tg_", the prefix of every built-in descriptor, which the backward pass
- * recognises by its address: a built-in VJP passes its ops only tensors
- * of its node and of the pass (see tg_graph.vjp_checked). */
-extern const char tg__builtin_prefix[];
+    const tg_op tg_op_##id = {.name = #id, .prefix = "tg_", __VA_ARGS__}
 
 /* max_inputs of ops taking a list of tensors (concat, l2_penalty). */
 #define TG_OP_MANY (1 << 20)
@@ -192,7 +191,8 @@ struct tg_graph {
     uint32_t epoch;       /* bumped by reset */
     uint32_t bw_id;       /* bumped per backward pass */
     bool grad_enabled, training, anomaly;
-    /* A built-in VJP is running in the backward walk. Its ops' inputs are
+    /* A built-in VJP (of a node whose ->builtin is set) is running in the
+     * backward walk. Its ops' inputs are
      * the node's inputs and output, checked when it was recorded, and
      * gradients the pass made, in this graph and this epoch (a reset
      * cannot happen inside the walk), so the one- and two-input entry

@@ -194,8 +194,9 @@ static void errors_name_the_op(void)
 
 /* A user's VJP that multiplies by `alien`: its ops are checked like any
  * call, also in a walk that has just run built-in VJPs (whose ops skip
- * the per-input tests, src/internal.h), so a tensor of another graph or
- * of an earlier step is reported under the op's name. */
+ * the per-input tests, src/internal.h) and also on a copy of a built-in
+ * descriptor, so a tensor of another graph or of an earlier step is
+ * reported under the op's name. */
 static tg_tensor *alien;
 static tg_status ident_fwd(tg_graph *g, tg_node *n)
 {
@@ -232,6 +233,17 @@ static void user_vjp_inputs_checked(void)
     TT_STREQ(tg_graph_error(g), "tg_mul: input 2 belongs to a different "
                                 "graph; hint: tensors of one op must share a "
                                 "graph");
+    tg_graph_reset(g);
+
+    /* the same VJP on a copy of a built-in descriptor: still a user's */
+    tg_op neg2 = *tg_op_find("neg");
+    neg2.vjp = alien_vjp;
+    x = tg_input(g, TG_F64, TG_SHAPE(2), (double[]){0.5, -1});
+    tg_set_requires_grad(x, true);
+    tg_tensor *l = tg_sum_all(tg_tanh(tg_mul(tg_apply(&neg2, &x, 1, NULL), x)));
+    TT_NEAR(tg_item(l), tanh(-0.25) + tanh(-1.0), 1e-15);
+    TT_CHECK(tg_backward(g, l) == TG_ERR_ARG);
+    TT_CONTAINS(tg_graph_error(g), "tg_mul: input 2 belongs to a different graph");
     tg_graph_reset(g);
 
     alien = tg_scalar(g, TG_F64, 2);
