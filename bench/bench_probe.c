@@ -40,7 +40,6 @@
 #ifndef _GNU_SOURCE /* the project's arguments define it */
 #define _GNU_SOURCE
 #endif
-#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -102,7 +101,7 @@ typedef struct probe_rt {
     int warmup;       /* the first `warmup` batches are not timed */
     int cpu[2];
     double *ns;       /* ns per round trip of each timed batch */
-    int pin_failed;
+    int pin_failed[2]; /* each side's own flag: no shared write */
 } probe_rt;
 
 /* Spins until the word holds `want` (0) or `stop` is set (1). A thread
@@ -127,7 +126,7 @@ static inline int probe_wait_for(atomic_long *w, long want, atomic_int *stop)
 static void *probe_rt_echo(void *arg)
 {
     probe_rt *p = arg;
-    if (probe_pin(p->cpu[1]) != 0) p->pin_failed = 1;
+    if (probe_pin(p->cpu[1]) != 0) p->pin_failed[1] = 1;
     long total = p->trips * p->batches;
     for (long k = 0; k < total; k++) {
         if (probe_wait_for(&p->line.word, 2 * k + 1, &p->stop)) break;
@@ -140,7 +139,7 @@ static void *probe_rt_echo(void *arg)
 static void *probe_rt_ping(void *arg)
 {
     probe_rt *p = arg;
-    if (probe_pin(p->cpu[0]) != 0) p->pin_failed = 1;
+    if (probe_pin(p->cpu[0]) != 0) p->pin_failed[0] = 1;
     long k = 0;
     for (int b = 0; b < p->batches; b++) {
         double t0 = bench_now();
@@ -214,7 +213,8 @@ static int probe_roundtrip(const bench_args *a, long trips)
     bench_kv_num("wall_seconds", wall);
     bench_kv_str("cpus", cpus);
     bench_kv_str("pinned", p->cpu[1] < 0 ? "one CPU only: threads share it"
-                           : p->pin_failed ? "no (pinning failed)" : "yes");
+                           : p->pin_failed[0] || p->pin_failed[1]
+                           ? "no (pinning failed)" : "yes");
     bench_end();
     free(p->ns);
     free(p);
