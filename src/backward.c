@@ -36,14 +36,14 @@ static void touch(tg_tensor *t, uint32_t id)
 /* acc(t) += gx. Without create_graph the sum is formed in place once the
  * accumulator is a private buffer; the first contribution is only
  * referenced (it may alias another tensor's gradient, so never written). */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) bool
 accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
            bool create_graph)
 {
     touch(t, id);
     if (!t->bw_acc) {
         t->bw_acc = gx;
-        return;
+        return true;
     }
     if (!create_graph && (t->bw_flags & BW_OWNED)) {
         tg_tensor *acc = t->bw_acc;
@@ -53,14 +53,15 @@ accumulate(tg_graph *g, tg_tensor *t, tg_tensor *gx, uint32_t id,
                 *(float *)acc->data += *(const float *)gx->data;
             else
                 *(double *)acc->data += *(const double *)gx->data;
-            return;
+            return false;
         }
         tg__accumulate(acc, gx);
-        return;
+        return false;
     }
     t->bw_acc = tg_add(t->bw_acc, gx);
     if (!create_graph) t->bw_flags |= BW_OWNED;
     (void)g;
+    return false;
 }
 
 /* Absent gradients. A parameter cleared to none keeps its buffer out of
@@ -347,6 +348,13 @@ typedef struct pass {
     uint32_t id;                 /* this pass's stamp                      */
     tg_node **order;             /* the sub-DAG, inputs before users       */
     int64_t n_order, n_leaves, n_ready;
+    /* tg_backward without the hook walks the tape instead of an order:
+     * from the newest output's node back along ->prev, each node taken
+     * once its output holds a gradient, until no node that received one
+     * is left (`pending`); the leaves are listed as they receive theirs. */
+    bool tape;
+    tg_node *start;              /* the walk's first node                   */
+    int64_t pending;             /* nodes given a gradient, not yet walked */
     bool hook;                   /* report final leaf gradients            */
     bool anomaly;                /* the graph's anomaly mode, off meanwhile */
 } pass;
@@ -403,6 +411,25 @@ static tg_status order(pass *p)
         touch(p->targets[i], p->id);
         p->targets[i]->bw_flags |= BW_TARGET;
     }
+    /* Without targets or hook no order is needed: the tape is one already
+     * (every input is recorded before its users), and without targets
+     * every tensor that requires grad leads to a leaf that does, so which
+     * nodes to differentiate is known from the gradients as they arrive.
+     * The order's pass over the sub-DAG, a second pass through memory on
+     * large graphs, is saved. */
+    p->tape = !p->targets && !g->grad_ready_fn;
+    if (p->tape) {
+        p->start = NULL;
+        for (int k = 0; k < p->n_out; k++) {
+            tg_node *n = p->outs[k]->node;
+            if (n && (p->outs[k]->flags & TG_TF_REQUIRES_GRAD) &&
+                (!p->start || n->seq > p->start->seq))
+                p->start = n;
+        }
+        p->n_order = p->n_leaves = p->pending = 0;
+        p->hook = false;
+        return TG_OK;
+    }
     tg_status st = order_subdag(g, p->outs, p->n_out, p->id, !p->targets,
                                 &p->n_order, &p->n_leaves);
     if (st != TG_OK) return st;
@@ -416,10 +443,23 @@ static tg_status order(pass *p)
     return TG_OK;
 }
 
+/* The tape walk's list of leaves given a gradient; the caller reserved
+ * room. */
+static inline void list_leaf(tg_graph *g, int64_t *nl, tg_tensor *t)
+{
+    ((tg_tensor **)g->bw_leaves)[(*nl)++] = t;
+}
+
 /* Step 3: each output's gradient starts as its seed (ones when none). */
 static void seed(pass *p)
 {
     tg_graph *g = p->g;
+    if (p->tape && !RESERVE(g->bw_leaves, g->bw_leaves_cap, p->n_out,
+                            sizeof(tg_tensor *))) {
+        tg__fail(g, TG_ERR_OOM, "%s: out of memory listing the leaves",
+                 p->who);
+        return;
+    }
     for (int k = 0; k < p->n_out && g->status == TG_OK; k++) {
         tg_tensor *o = p->outs[k];
         if (!(o->flags & TG_TF_REQUIRES_GRAD) && !(o->bw_stamp == p->id))
@@ -436,7 +476,11 @@ static void seed(pass *p)
             }
         }
         if (!s) s = tg_full(g, o->dtype, o->ndim, o->shape, 1.0);
-        accumulate(g, o, s, p->id, p->create_graph);
+        if (g->status != TG_OK) return;
+        if (accumulate(g, o, s, p->id, p->create_graph) && p->tape) {
+            if (o->node) p->pending++;
+            else list_leaf(g, &p->n_leaves, o);
+        }
     }
 }
 
@@ -461,14 +505,26 @@ static void walk(pass *p)
     const bool hook = p->hook, anomaly = p->anomaly;
     const bool create_graph = p->create_graph;
     tg_node *const *order = p->order;
+    const bool tape = p->tape;
+    tg_node *next = p->start;
+    int64_t pending = p->pending, nl = p->n_leaves;
     bool small_need[8];
     tg_tensor *small_gx[8];
-    for (int64_t k = p->n_order - 1; k >= 0 && g->status == TG_OK; k--) {
-        tg_node *n = order[k];
-        if (hook) fire_ready(g, k, &p->n_ready);
-        if (n->need != id) continue;
+    for (int64_t k = p->n_order - 1; g->status == TG_OK; k--) {
+        tg_node *n;
+        if (tape) {
+            if (pending == 0 || !next) break;
+            n = next;
+            next = n->prev;
+        } else {
+            if (k < 0) break;
+            n = order[k];
+            if (hook) fire_ready(g, k, &p->n_ready);
+            if (n->need != id) continue;
+        }
         tg_tensor *gy = n->out->bw_stamp == id ? n->out->bw_acc : NULL;
         if (!gy) continue;
+        pending--; /* (counted in the tape walk only) */
         bool *need = small_need;
         tg_tensor **gx = small_gx;
         if (n->n_in > 8) {
@@ -476,7 +532,7 @@ static void walk(pass *p)
             gx = tg__arena_alloc(&g->arena, sizeof *gx * (size_t)n->n_in);
             if (!need || !gx) {
                 tg__fail(g, TG_ERR_OOM, "%s: out of memory", p->who);
-                return;
+                break;
             }
         }
         bool any = false;
@@ -487,7 +543,8 @@ static void walk(pass *p)
         tg_tensor *const *ins = n->in;
         for (int i = 0; i < n_in; i++) {
             tg_tensor *in = ins[i];
-            need[i] = wants_grad(in, id, to_leaves);
+            need[i] = tape ? (in->flags & TG_TF_REQUIRES_GRAD) != 0
+                           : wants_grad(in, id, to_leaves);
             any |= need[i];
             gx[i] = NULL;
             if (direct_ok && need[i] && i < 64 && may_write_grad(g, n, i, id)) {
@@ -496,6 +553,15 @@ static void walk(pass *p)
             }
         }
         if (!any) continue;
+        /* room for every input on the leaf list before the VJP can write
+         * a leaf's buffer: a written buffer not on the list could not be
+         * restored if the pass fails */
+        if (tape && !RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + n_in,
+                             sizeof(tg_tensor *))) {
+            tg__fail(g, TG_ERR_OOM, "%s: out of memory listing the leaves",
+                     p->who);
+            break;
+        }
         /* a slice of a tensor whose gradient already has a private
          * accumulator adds into its rows there (see tg__slice_add_into) */
         if (n->op == &tg_op_slice && !create_graph && !anomaly &&
@@ -512,6 +578,10 @@ static void walk(pass *p)
             tg_tensor *d = gx[i];
             if (((offered >> i) & 1) && d == grad_buffer(in)) {
                 /* written in place: the first contribution, so the total */
+                if (tape) {
+                    touch(in, id);
+                    list_leaf(g, &nl, in);
+                }
                 in->bw_acc = d;
                 in->bw_flags |= BW_OWNED | BW_DIRECT;
                 if (anomaly) tg__anomaly_check_grad(g, n, d, i);
@@ -521,12 +591,16 @@ static void walk(pass *p)
             if (anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
             if (g->status != TG_OK) break;
-            accumulate(g, in, d, id, create_graph);
+            if (accumulate(g, in, d, id, create_graph) && tape) {
+                if (in->node) pending++;
+                else list_leaf(g, &nl, in);
+            }
             /* finite parts can still overflow when summed */
             if (anomaly && in->bw_acc != d && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, in->bw_acc, i);
         }
     }
+    p->n_leaves = nl;
     if (hook && g->status == TG_OK) fire_ready(g, INT64_MIN, &p->n_ready);
 }
 
