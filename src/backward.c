@@ -230,6 +230,23 @@ oom:
                     (long long)no);
 }
 
+/* The nodes the search found, put in recording order: every pass then
+ * calls the VJPs in the same order, the tape's, so a fan-in's terms are
+ * added in the same order and tg_grad's gradient equals tg_backward's bit
+ * for bit, with or without the hook. The search marked them (->mark);
+ * they all sit on the tape at or below the newest output's node. */
+static void tape_order(tg_node **order, int64_t n_order,
+                       tg_tensor *const *outs, int n_out, uint32_t id)
+{
+    tg_node *n = NULL;
+    for (int k = 0; k < n_out; k++) {
+        tg_node *o = outs[k]->node;
+        if (o && o->mark == id && (!n || o->seq > n->seq)) n = o;
+    }
+    for (int64_t k = n_order; k > 0; n = n->prev)
+        if (n->mark == id) order[--k] = n;
+}
+
 /* For the gradient-ready hook: each leaf that will receive a gradient,
  * with the position in `order` of the last node to contribute to it (the
  * walk runs from the end of `order` down, so that is the smallest such
@@ -434,6 +451,7 @@ static tg_status order(pass *p)
                                 &p->n_order, &p->n_leaves);
     if (st != TG_OK) return st;
     p->order = g->bw_order;
+    tape_order(p->order, p->n_order, p->outs, p->n_out, p->id);
     /* The hook sees gradients that will be delivered to ->grad, so only
      * tg_backward's passes (no targets, nothing recorded) report. */
     p->hook = g->grad_ready_fn && !p->targets && !p->create_graph;
