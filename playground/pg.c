@@ -636,9 +636,10 @@ static int view_build(view *v, int rows)
  *    "value", "grad" (dLoss/dtensor or null)}...],
  *    "backward": [ids of op tensors in the order the backward pass
  *    visits them]}
- * Ids are recording order. The backward order is the engine's: a
- * post-order depth-first walk from the loss over inputs that require
- * grad, in input order, reversed (src/backward.c, order_subdag). */
+ * Ids are recording order. The backward order is the engine's: the
+ * nodes a depth-first search from the loss reaches over inputs that
+ * require grad, newest first (src/backward.c: the tape walk, and
+ * tape_order after the search for tg_grad). */
 const char *pg_graph_json(int rows)
 {
     if (!net.g || !feat) return fail("pg_graph: %s", net.g ? "no data" : "no network"), NULL;
@@ -699,7 +700,7 @@ const char *pg_graph_json(int rows)
         }
         for (int i = 0; i < nw; i++) gr[which[i]] = got[i];
     }
-    /* the engine's order: iterative post-order DFS from the loss */
+    /* the nodes the engine visits: an iterative DFS from the loss */
     int no = 0, sp = 0;
     if (tg_requires_grad(v.loss) && v.loss->node) {
         stack[sp++] = loss_id, stack[sp++] = 0;
@@ -723,6 +724,14 @@ const char *pg_graph_json(int rows)
         }
     }
 #undef ID_OF
+    /* in recording order (an output's id grows with its node's position
+     * on the tape), walked newest first below */
+    for (int i = 1; i < no; i++)
+        for (int j = i; j > 0 && post[j - 1] > post[j]; j--) {
+            int t = post[j];
+            post[j] = post[j - 1];
+            post[j - 1] = t;
+        }
     jbuf *b = &js;
     b->n = 0, b->oom = false;
     jput(b, "{\"loss\":%d,\"rows\":%d,\"tensors\":[", loss_id, rows);

@@ -107,11 +107,12 @@ static bool may_write_grad(const tg_graph *g, const tg_node *n, int i,
 {
     const tg_tensor *t = n->in[i];
     if (t->node || !(t->flags & TG_TF_GRAD_ZERO)) return false;
+    /* first: a shared parameter fails here at every use but its first */
+    if (t->bw_stamp == id && t->bw_acc) return false;
     const tg_tensor *b = grad_buffer(t);
     if (!b) return false;
     if (!(b->flags & TG_TF_PERSISTENT) && b->epoch != g->epoch)
         return false;
-    if (t->bw_stamp == id && t->bw_acc) return false;
     for (int j = 0; j < i; j++)
         if (n->in[j] == t) return false;
     return true;
@@ -721,6 +722,11 @@ static tg_status run(tg_graph *g, const char *who, tg_tensor *const *outs,
     if (st == TG_OK) st = order(&p);
     if (st != TG_OK) return st;
 
+    /* The thread count is adopted here for the whole pass: the ops of the
+     * built-in VJPs skip the test (tg__apply1, tg__apply2), a request made
+     * by another thread meanwhile is taken up by this one's next op after
+     * the pass. */
+    tg__sync_threads();
     bool saved_mode = g->grad_enabled;
     g->grad_enabled = create_graph;
     /* a pass run from inside a VJP (none of the built-in ones does)

@@ -908,7 +908,7 @@ tg_tensor *tg__apply1(int op, tg_tensor *a, const tg_attrs *attr)
     if (g && g->status == TG_OK && (g->vjp_checked || input_ok(g, a)) &&
         d->n_inputs == 1 &&
         (tg__is_float(a->dtype) || (d->flags & TG_OPF_ANY_DTYPE))) {
-        tg__sync_threads();
+        if (!g->vjp_checked) tg__sync_threads(); /* the pass synced */
         return run_op(g, d, &a, 1, attr,
                       (a->flags & TG_TF_REQUIRES_GRAD) != 0, true);
     }
@@ -927,7 +927,7 @@ tg_tensor *tg__apply2(int op, tg_tensor *a, tg_tensor *b,
         (a->dtype == b->dtype || (d->flags & TG_OPF_MIXED_DTYPE)) &&
         ((tg__is_float(a->dtype) && tg__is_float(b->dtype)) ||
          (d->flags & TG_OPF_ANY_DTYPE))) {
-        tg__sync_threads();
+        if (!g->vjp_checked) tg__sync_threads(); /* the pass synced */
         return run_op(g, d, in, 2, attr,
                       ((a->flags | b->flags) & TG_TF_REQUIRES_GRAD) != 0,
                       true);

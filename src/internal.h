@@ -196,8 +196,9 @@ struct tg_graph {
      * the node's inputs and output, checked when it was recorded, and
      * gradients the pass made, in this graph and this epoch (a reset
      * cannot happen inside the walk), so the one- and two-input entry
-     * points skip the per-input graph, poison and stale tests; the
-     * graph's error, arity and dtype tests stay. */
+     * points skip the per-input graph, poison and stale tests, and the
+     * thread-count test (the pass made it once); the graph's error, arity
+     * and dtype tests stay. */
     bool vjp_checked;
     tg_status status;
     char errmsg[TG_ERRMSG_SIZE];

@@ -970,6 +970,113 @@ static void slice_grads_in_place(void)
     }
 }
 
+/* An identity op that counts its VJP calls. */
+static int n_counted_vjp;
+static tg_status counted_fwd(tg_graph *g, tg_node *n)
+{
+    (void)g;
+    const tg_tensor *x = tg_node_input(n, 0);
+    tg_tensor *y = tg_node_output(n);
+    memcpy(y->data, x->data, (size_t)x->numel * sizeof(double));
+    return TG_OK;
+}
+static void counted_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
+                        const bool *need, tg_tensor **gx)
+{
+    (void)g, (void)n, (void)need;
+    n_counted_vjp++;
+    gx[0] = gy;
+}
+static const tg_op counted_op = {.name = "counted", .n_inputs = 1,
+                                 .forward = counted_fwd, .vjp = counted_vjp};
+static tg_tensor *counted(tg_tensor *x)
+{
+    return tg_apply(&counted_op, &x, 1, NULL);
+}
+
+/* tg_backward walks the recorded nodes from the output's back: nodes
+ * recorded after the output, or beside it and not reached from it, are
+ * never differentiated, and a loop of backward calls without a reset (the
+ * gradient of each sample added up) gives every call its own sum. */
+static void backward_walks_the_tape(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *w = tg_param(g, TG_F64, 0, NULL, "w");
+    tg_f64(w)[0] = 3;
+    n_counted_vjp = 0;
+    tg_tensor *side = counted(w);                  /* not reached        */
+    tg_tensor *l1 = tg_mul(counted(w), counted(w)); /* dl1/dw = 2w       */
+    tg_tensor *l2 = tg_mul_scalar(counted(l1), 5); /* recorded after l1  */
+    TT_CHECK(side && l2 && tg_graph_status(g) == TG_OK);
+    TT_CHECK(tg_backward(g, l1) == TG_OK);
+    TT_CHECK(n_counted_vjp == 2);
+    TT_NEAR(tg_item(w->grad), 6, 0);
+    TT_CHECK(tg_backward(g, l2) == TG_OK); /* adds 5 * 2w */
+    TT_CHECK(n_counted_vjp == 5);
+    TT_NEAR(tg_item(w->grad), 36, 0);
+    /* a parameter frozen after recording gets nothing, the other its own */
+    tg_tensor *v = tg_param(g, TG_F64, 0, NULL, "v");
+    tg_f64(v)[0] = -2;
+    tg_zero_grad(g);
+    tg_tensor *l3 = tg_mul(counted(tg_mul(w, w)), v);
+    TT_CHECK(tg_set_requires_grad(w, false) == TG_OK);
+    TT_CHECK(tg_backward(g, l3) == TG_OK);
+    TT_NEAR(tg_item(w->grad), 0, 0);
+    TT_NEAR(tg_item(v->grad), 9, 0);
+    TT_CHECK(tg_set_requires_grad(w, true) == TG_OK);
+    tg_graph_reset(g);
+    /* 200 samples, one backward each, no reset in between */
+    tg_zero_grad(g);
+    double want = 0;
+    for (int k = 0; k < 200; k++) {
+        double xv = 0.01 * k - 0.7;
+        tg_tensor *x = tg_input(g, TG_F64, 0, NULL, &xv);
+        TT_CHECK(tg_backward(g, tg_mul(tg_mul(w, w), x)) == TG_OK);
+        want += 2 * 3 * xv;
+    }
+    TT_NEAR(tg_item(w->grad), want, 1e-12);
+    /* an output that is a leaf: its own gradient, ones */
+    tg_zero_grad(g);
+    TT_CHECK(tg_backward(g, w) == TG_OK);
+    TT_NEAR(tg_item(w->grad), 1, 0);
+    tg_graph_free(g);
+}
+
+/* Fan-in terms are added in one order by every pass, the reverse of the
+ * recording order (latest first, as PyTorch's engine runs the nodes), so
+ * tg_grad, tg_backward and tg_backward with the gradient-ready hook agree
+ * bit for bit. In f32, 1 + -1e8 rounds to -1e8: the latest term first
+ * gives ((1 + -1e8) + 1e8) = 0, the order of a search from the output
+ * (the second input of the last add first) 1. */
+static int n_ready_calls;
+static void count_ready(tg_tensor *t, const tg_tensor *grad, void *ud)
+{
+    (void)t, (void)grad, (void)ud;
+    n_ready_calls++;
+}
+static void fan_in_order(void)
+{
+    for (int hook = 0; hook < 2; hook++) {
+        tg_graph *g = tg_graph_new();
+        tg_tensor *x = tg_param(g, TG_F32, 0, NULL, "x");
+        tg_f32(x)[0] = 1;
+        tg_tensor *p1 = tg_mul_scalar(x, 1e8);
+        tg_tensor *p2 = tg_mul_scalar(x, -1e8);
+        tg_tensor *p3 = tg_mul_scalar(x, 1);
+        tg_tensor *s = tg_add(p3, p1);
+        tg_tensor *loss = tg_add(s, p2);
+        tg_tensor *gr = NULL;
+        TT_CHECK(tg_grad(g, &loss, 1, NULL, &x, 1, false, &gr) == TG_OK);
+        n_ready_calls = 0;
+        if (hook) tg_set_grad_ready_hook(g, count_ready, NULL);
+        TT_CHECK(tg_backward(g, loss) == TG_OK);
+        TT_CHECK(n_ready_calls == hook);
+        TT_CHECK(tg_item(gr) == 0.0);
+        TT_CHECK(tg_item(x->grad) == 0.0);
+        tg_graph_free(g);
+    }
+}
+
 TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(accumulation), TT(frozen_param), TT(no_grad_mode), TT(grad_of_grad),
        TT(hessian_vector), TT(matmul_grads), TT(error_messages),
@@ -977,4 +1084,5 @@ TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(rng_reproducible), TT(small_op_paths), TT(no_grad_values),
        TT(scalar_chain), TT(numel_limits), TT(input_leaf_grads),
        TT(direct_grad_linear), TT(direct_grad_shared), TT(zero_grad_contract),
-       TT(direct_grad_failure), TT(slice_grads_in_place))
+       TT(direct_grad_failure), TT(slice_grads_in_place),
+       TT(backward_walks_the_tape), TT(fan_in_order))
