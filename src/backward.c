@@ -562,11 +562,12 @@ static void walk(pass *p)
         tg_tensor *const *ins = n->in;
         for (int i = 0; i < n_in; i++) {
             tg_tensor *in = ins[i];
-            need[i] = tape ? (in->flags & TG_TF_REQUIRES_GRAD) != 0
-                           : wants_grad(in, id, to_leaves);
-            any |= need[i];
+            const bool w = tape ? (in->flags & TG_TF_REQUIRES_GRAD) != 0
+                                : wants_grad(in, id, to_leaves);
+            need[i] = w;
+            any |= w;
             gx[i] = NULL;
-            if (direct_ok && need[i] && i < 64 && may_write_grad(g, n, i, id)) {
+            if (direct_ok && w && i < 64 && may_write_grad(g, n, i, id)) {
                 gx[i] = grad_buffer(in);
                 offered |= (uint64_t)1 << i;
             }
@@ -575,8 +576,9 @@ static void walk(pass *p)
         /* room for every input on the leaf list before the VJP can write
          * a leaf's buffer: a written buffer not on the list could not be
          * restored if the pass fails */
-        if (tape && !RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + n_in,
-                             sizeof(tg_tensor *))) {
+        if (tape && offered &&
+            !RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + n_in,
+                     sizeof(tg_tensor *))) {
             tg__fail(g, TG_ERR_OOM, "%s: out of memory listing the leaves",
                      p->who);
             break;
@@ -591,7 +593,11 @@ static void walk(pass *p)
         g->vjp_checked = n->builtin;
         n->op->vjp(g, n, gy, need, gx);
         g->vjp_checked = false;
-        for (int i = 0; i < n_in && g->status == TG_OK; i++) {
+        /* Every input is looked at even after a failure (of the VJP, or
+         * of an earlier input's gradient): a buffer the VJP wrote in place
+         * must be flagged, or the failed pass could not give it its zeros
+         * back (undo_direct). Nothing else is done once the pass failed. */
+        for (int i = 0; i < n_in; i++) {
             if (!need[i] || !gx[i]) continue;
             tg_tensor *in = ins[i];
             tg_tensor *d = gx[i];
@@ -603,16 +609,28 @@ static void walk(pass *p)
                 }
                 in->bw_acc = d;
                 in->bw_flags |= BW_OWNED | BW_DIRECT;
-                if (anomaly) tg__anomaly_check_grad(g, n, d, i);
+                if (anomaly && g->status == TG_OK)
+                    tg__anomaly_check_grad(g, n, d, i);
                 continue;
             }
+            if (g->status != TG_OK) continue;
             if (!same_shape(d, in)) d = tg__sum_to(d, in->ndim, in->shape);
             if (anomaly && g->status == TG_OK)
                 tg__anomaly_check_grad(g, n, d, i);
-            if (g->status != TG_OK) break;
+            if (g->status != TG_OK) continue;
             if (accumulate(g, in, d, id, create_graph) && tape) {
-                if (in->node) pending++;
-                else list_leaf(g, &nl, in);
+                if (in->node) {
+                    pending++;
+                } else if (!RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + 1,
+                                    sizeof(tg_tensor *))) {
+                    /* the pass fails: nothing is delivered, and this
+                     * leaf's buffer was not written */
+                    tg__fail(g, TG_ERR_OOM,
+                             "%s: out of memory listing the leaves", p->who);
+                    continue;
+                } else {
+                    list_leaf(g, &nl, in);
+                }
             }
             /* finite parts can still overflow when summed */
             if (anomaly && in->bw_acc != d && g->status == TG_OK)

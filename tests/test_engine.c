@@ -900,6 +900,38 @@ static void direct_grad_failure(void)
     tg_graph_free(g);
 }
 
+/* The same when the failure comes from another input of the node whose
+ * VJP wrote in place: linear writes W's gradient into W->grad, then the
+ * engine finds x's gradient infinite (1e300 * 1e10 * 2). Every input
+ * written in place gets its zeros back, whichever input fails. */
+static void direct_grad_failure_same_node(void)
+{
+    tg_graph *g = tg_graph_new();
+    tg_tensor *W = tg_param(g, TG_F64, TG_SHAPE(3, 2), "W");
+    tg_tensor *b = tg_param(g, TG_F64, TG_SHAPE(2), "b");
+    tg_tensor *x = tg_param(g, TG_F64, TG_SHAPE(1, 3), "x");
+    for (int i = 0; i < 6; i++) tg_f64(W)[i] = 1e10;
+    for (int i = 0; i < 2; i++) tg_f64(b)[i] = 0.5;
+    for (int i = 0; i < 3; i++) tg_f64(x)[i] = 1e-10;
+    tg_zero_grad(g);
+    tg_set_anomaly(g, true);
+    tg_tensor *y = tg_linear(x, W, b); /* 3.5 each: finite */
+    TT_CHECK(tg_graph_status(g) == TG_OK);
+    TT_CHECK(tg_backward(g, tg_sum_all(tg_mul_scalar(y, 1e300))) ==
+             TG_ERR_NUMERIC);
+    TT_CONTAINS(tg_graph_error(g), "gradient of input 1");
+    TT_CHECK(all_zero(W->grad) && all_zero(b->grad) && all_zero(x->grad));
+    /* known zero still: a pass that succeeds delivers the whole gradient */
+    tg_graph_reset(g);
+    tg_set_anomaly(g, false);
+    y = tg_linear(x, W, b);
+    TT_CHECK(tg_backward(g, tg_sum_all(tg_mul_scalar(y, 2))) == TG_OK);
+    for (int j = 0; j < 6; j++) TT_NEAR(tg_get(W->grad, j), 2e-10, 1e-25);
+    for (int j = 0; j < 2; j++) TT_NEAR(tg_get(b->grad, j), 2, 0);
+    for (int j = 0; j < 3; j++) TT_NEAR(tg_get(x->grad, j), 4e10, 1e-5);
+    tg_graph_free(g);
+}
+
 static void rng_reproducible(void)
 {
     tg_rng a, b;
@@ -1085,4 +1117,5 @@ TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(scalar_chain), TT(numel_limits), TT(input_leaf_grads),
        TT(direct_grad_linear), TT(direct_grad_shared), TT(zero_grad_contract),
        TT(direct_grad_failure), TT(slice_grads_in_place),
-       TT(backward_walks_the_tape), TT(fan_in_order))
+       TT(backward_walks_the_tape), TT(fan_in_order),
+       TT(direct_grad_failure_same_node))
