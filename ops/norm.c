@@ -789,11 +789,18 @@ TG_BUILTIN_OP(layer_norm_backward,
     .vjp = norm_bw_vjp,
     .cases = "layer_norm_backward(g, x, w) | g=3x5 x=3x5 w=5; "
         "layer_norm_backward(g, x, naxes=2) | g=2x3x4 x=2x3x4");
+/* The helpers below take the attributes of the op whose VJP records them
+ * and declare the ones they read: naxes and eps (layer norm), eps (batch
+ * norm); FLAGS is derived (the backward op's shape rule sets it from its
+ * input count) or not read (the rstd ops). */
 TG_BUILTIN_OP(layer_norm_rstd,
     .n_inputs = 1,
+    .attrs = {{"naxes", TG_ATTR_INT, 1}, {"eps", TG_ATTR_REAL, 1e-5}},
     .shape = rstd_shape,
     .forward = rstd_fwd,
-    .vjp = rstd_vjp);
+    .vjp = rstd_vjp,
+    .cases = "layer_norm_rstd(x) | x=3x5; layer_norm_rstd(x, naxes=2, "
+        "eps=0.1) | x=2x3x4");
 TG_BUILTIN_OP(batch_norm,
     .n_inputs = 1,
     .max_inputs = 5,
@@ -807,14 +814,20 @@ TG_BUILTIN_OP(batch_norm,
 TG_BUILTIN_OP(batch_norm_backward,
     .n_inputs = 2,
     .max_inputs = 3,
+    .attrs = {{"eps", TG_ATTR_REAL, 1e-5}},
     .shape = norm_bw_shape,
     .forward = norm_bw_fwd,
-    .vjp = norm_bw_vjp);
+    .vjp = norm_bw_vjp,
+    .cases = "batch_norm_backward(g, x, w) | g=4x3 x=4x3 w=3; "
+        "batch_norm_backward(g, x, eps=0.1) | g=2x3x4 x=2x3x4");
 TG_BUILTIN_OP(batch_norm_rstd,
     .n_inputs = 1,
+    .attrs = {{"eps", TG_ATTR_REAL, 1e-5}},
     .shape = rstd_shape,
     .forward = rstd_fwd,
-    .vjp = rstd_vjp);
+    .vjp = rstd_vjp,
+    .cases = "batch_norm_rstd(x) | x=4x3; batch_norm_rstd(x, eps=0.1) | "
+        "x=2x3x2x2");
 
 /* ----------------------------------------------------------- public API */
 

@@ -45,6 +45,12 @@
 #define CEIL i[3]
 #define EXCLUDE_PAD f[0] /* count_include_pad = false (C API only) */
 #define ADAPTIVE f[1]
+/* avg_pool_backward declares what it reads: the geometry as one list
+ * (ax[0..7]: kernel, stride, padding, input size, each H then W),
+ * ceil_mode (i[0], to check the gradient's size), exclude_pad and
+ * adaptive (f[0], f[1], where the avg pools keep them). */
+#define BW_CEIL i[0]
+#define BW_GEOMETRY 8
 
 /* Largest kernel, stride, padding, dilation or adaptive size accepted
  * (sizes derived from them then stay far from int64 overflow). */
@@ -519,6 +525,12 @@ static tg_status avgbw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "the gradient must be [N, C, L] or [N, C, H, W], "
                            "got %s",
                            tg__fmt_shape(s, gy->ndim, gy->shape));
+    if (a->nax != BW_GEOMETRY)
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "geometry must hold %d values (kernel, stride, "
+                           "padding, input size; each H then W, H = 1 for "
+                           "1-D), got %d",
+                           BW_GEOMETRY, a->nax);
     if (!a->ADAPTIVE && (st = check_window(g, n, false))) return st;
     if (a->OTHER_H < 1 || a->OTHER_W < 1 || a->OTHER_H > POOL_ATTR_MAX ||
         a->OTHER_W > POOL_ATTR_MAX || (gy->ndim == 3 && a->OTHER_H != 1))
@@ -526,6 +538,20 @@ static tg_status avgbw_shape(tg_graph *g, tg_node *n, tg_tensor *out)
                            "input size (%lld, %lld) must be >= 1 (and at "
                            "most 2^30; 1 x L for 1-D)",
                            (long long)a->OTHER_H, (long long)a->OTHER_W);
+    if (!a->ADAPTIVE) {
+        /* the windows are clipped to the input either way; a gradient
+         * that is not the pool's output size is refused, not spread */
+        int64_t P = pool_out(a->OTHER_H, a->KH, a->SH, a->PH, 1, a->BW_CEIL);
+        int64_t Q = pool_out(a->OTHER_W, a->KW, a->SW, a->PW, 1, a->BW_CEIL);
+        if (sp_h(gy) != P || sp_w(gy) != Q)
+            return tg__op_fail(g, n, TG_ERR_SHAPE,
+                               "the gradient %s is not the pool's output "
+                               "size %lld x %lld for input %lld x %lld; "
+                               "hint: check the geometry and ceil_mode",
+                               tg__fmt_shape(s, gy->ndim, gy->shape),
+                               (long long)P, (long long)Q,
+                               (long long)a->OTHER_H, (long long)a->OTHER_W);
+    }
     set_out(out, gy, a->OTHER_H, a->OTHER_W);
     return TG_OK;
 }
@@ -550,8 +576,13 @@ static void avgpool_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
 {
     (void)g, (void)need;
     const tg_tensor *x = n->in[0];
-    tg_attrs a = n->attr;
+    const tg_attrs *p = &n->attr;
+    tg_attrs a = {0};
+    memcpy(a.ax, p->ax, 6 * sizeof a.ax[0]); /* kernel, stride, padding */
     a.OTHER_H = sp_h(x), a.OTHER_W = sp_w(x);
+    a.nax = BW_GEOMETRY;
+    a.BW_CEIL = p->CEIL;
+    a.EXCLUDE_PAD = p->EXCLUDE_PAD, a.ADAPTIVE = p->ADAPTIVE;
     gx[0] = tg__apply1(TG_OP_avg_pool_backward, gy, &a);
 }
 
@@ -560,12 +591,21 @@ static void avgbw_vjp(tg_graph *g, tg_node *n, tg_tensor *gg,
 {
     (void)g, (void)need;
     const tg_tensor *gy = n->in[0];
-    tg_attrs a = n->attr;
+    const tg_attrs *b = &n->attr;
+    tg_attrs a = {0};
     int r = gy->ndim - 2;
-    int op = a.ADAPTIVE ? (r == 2 ? TG_OP_adaptive_avg_pool2d
-                                  : TG_OP_adaptive_avg_pool1d)
-                        : (r == 2 ? TG_OP_avg_pool2d : TG_OP_avg_pool1d);
+    bool adaptive = b->ADAPTIVE != 0;
+    int op = adaptive ? (r == 2 ? TG_OP_adaptive_avg_pool2d
+                                : TG_OP_adaptive_avg_pool1d)
+                      : (r == 2 ? TG_OP_avg_pool2d : TG_OP_avg_pool1d);
+    memcpy(a.ax, b->ax, 6 * sizeof a.ax[0]); /* kernel, stride, padding */
     a.OTHER_H = sp_h(gy), a.OTHER_W = sp_w(gy);
+    a.CEIL = b->BW_CEIL;
+    a.EXCLUDE_PAD = b->EXCLUDE_PAD, a.ADAPTIVE = adaptive;
+    /* the pool's declared attributes, as its C function sets them */
+    if (!adaptive) set_declared(&a, r);
+    else if (r == 2) a.i[0] = a.OTHER_H, a.i[1] = a.OTHER_W;
+    else a.i[0] = a.OTHER_W;
     gx[0] = tg__apply1(op, gg, &a);
 }
 
@@ -603,10 +643,20 @@ TG_BUILTIN_OP(adaptive_avg_pool2d,
     .shape = avgpool_shape, .forward = avgpool_fwd, .vjp = avgpool_vjp,
     .cases = "adaptive_avg_pool2d(x, h=3, w=2) | x=2x2x5x7; "
              "adaptive_avg_pool2d(x, h=1, w=1) | x=2x3x4x4");
-/* the avg pools' VJP; covered by their cases */
+/* the avg pools' VJP */
 TG_BUILTIN_OP(avg_pool_backward,
     .n_inputs = 1,
-    .shape = avgbw_shape, .forward = avgbw_fwd, .vjp = avgbw_vjp);
+    .attrs = {{"geometry", TG_ATTR_SHAPE, 0, true},
+              {"ceil_mode", TG_ATTR_BOOL, 0},
+              {"exclude_pad", TG_ATTR_REAL, 0},
+              {"adaptive", TG_ATTR_REAL, 0}},
+    .shape = avgbw_shape, .forward = avgbw_fwd, .vjp = avgbw_vjp,
+    .cases = "avg_pool_backward(g, geometry=[1, 3, 1, 2, 0, 1, 1, 8]) | "
+             "g=2x3x4; avg_pool_backward(g, geometry=[2, 3, 2, 1, 1, 1, 5, "
+             "4], exclude_pad=1) | g=1x2x3x4; avg_pool_backward(g, "
+             "geometry=[2, 2, 2, 2, 0, 0, 5, 5], ceil_mode=1) | g=1x1x3x3; "
+             "avg_pool_backward(g, geometry=[0, 0, 0, 0, 0, 0, 3, 5], "
+             "adaptive=1) | g=2x1x2x3");
 
 /* ------------------------------------------------------------ wrappers */
 
