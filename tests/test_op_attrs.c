@@ -220,7 +220,7 @@ static bool parse_dims(const char *s, size_t n, int *nd, int64_t *shape)
 typedef struct meet {
     int met[TG_OP_COUNT];     /* nodes checked per op */
     int failed[TG_OP_COUNT];  /* of them, nodes whose results differed */
-    int cases;
+    int cases, nodes;
 } meet;
 
 /* Build one case "EXPR | NAME=SHAPE[:v,...] ... [| ...]", differentiate
@@ -325,6 +325,7 @@ static void run_case(meet *m, const char *cs, size_t len)
         tg_attrs pa = poisoned(n->op, &n->attr);
         outcome poi = replay(n, &pa);
         m->met[k]++;
+        m->nodes++;
         if (!ref.ok) {
             fprintf(stderr, "%s (case '%s'): recording again failed: %s\n",
                     n->op->name, buf, ref.err);
@@ -368,6 +369,7 @@ static void undeclared_slots_are_not_read(void)
         const tg__expr_func *f = tg__expr_func_at(i);
         each_case(m, f->op ? f->op->cases : f->cases);
     }
+    printf("%d cases, %d nodes recorded again\n", m->cases, m->nodes);
     TT_CHECK(m->cases > 200);
     /* extras[] names built-in ops that declare attributes */
     for (size_t k = 0; k < sizeof extras / sizeof extras[0]; k++) {
@@ -429,4 +431,68 @@ static void poison_is_seen(void)
     tg_graph_free(g);
 }
 
-TT_RUN(TT(poison_is_seen), TT(undeclared_slots_are_not_read))
+/* The helpers VJPs record take their parent's attributes as declared
+ * ones: through tg_apply, with the values checked. */
+static void helpers_take_declared_attributes(void)
+{
+    tg_graph *g = tg_graph_new();
+    /* layer_norm_rstd over the last 2 dims of [2, 2, 2], eps 0.5 */
+    double xv[8] = {1, 2, 3, 4, -1, 0, 1, 6};
+    tg_tensor *x = tg_input(g, TG_F64, TG_SHAPE(2, 2, 2), xv);
+    tg_attrs a = tg_attrs_defaults(&tg_op_layer_norm_rstd);
+    TT_CHECK(a.i[0] == 1 && a.f[0] == 1e-5);
+    a.i[0] = 2, a.f[0] = 0.5;
+    tg_tensor *r = tg_apply(&tg_op_layer_norm_rstd, &x, 1, &a);
+    TT_CHECK(r->ndim == 3 && r->shape[0] == 2 && r->numel == 2);
+    TT_NEAR(tg_f64(r)[0], 1 / sqrt(1.25 + 0.5), 1e-15);  /* var 1.25 */
+    TT_NEAR(tg_f64(r)[1], 1 / sqrt(7.25 + 0.5), 1e-15);  /* var 7.25 */
+    /* batch_norm_rstd: per channel of [2, 2] */
+    tg_tensor *x2 = tg_input(g, TG_F64, TG_SHAPE(2, 2), xv);
+    a = tg_attrs_defaults(&tg_op_batch_norm_rstd);
+    a.f[0] = 0.25;
+    r = tg_apply(&tg_op_batch_norm_rstd, &x2, 1, &a);
+    TT_NEAR(tg_f64(r)[0], 1 / sqrt(1 + 0.25), 1e-15);    /* 1, 3 */
+    TT_NEAR(tg_f64(r)[1], 1 / sqrt(1 + 0.25), 1e-15);    /* 2, 4 */
+    TT_CHECK(!tg_graph_error(g));
+
+    /* avg_pool_backward: 1-D kernel 2 stride 2 over 4, gradient [1,1,2] */
+    double gv[2] = {2, 6};
+    tg_tensor *gy = tg_input(g, TG_F64, TG_SHAPE(1, 1, 2), gv);
+    a = tg_attrs_defaults(&tg_op_avg_pool_backward);
+    int64_t geo[8] = {1, 2, 1, 2, 0, 0, 1, 4};
+    memcpy(a.ax, geo, sizeof geo);
+    a.nax = 8;
+    tg_tensor *dx = tg_apply(&tg_op_avg_pool_backward, &gy, 1, &a);
+    TT_CHECK(dx->numel == 4);
+    for (int k = 0; k < 4; k++) TT_NEAR(tg_f64(dx)[k], k < 2 ? 1 : 3, 0);
+    char buf[128];
+    tg_node_attrs_str(tg_tensor_node(dx), false, buf, sizeof buf);
+    TT_STREQ(buf, "geometry=[1,2,1,2,0,0,1,4]");
+    TT_CHECK(!tg_graph_error(g));
+    tg_graph_free(g);
+
+    /* its errors: the geometry's length, a gradient of another size */
+    g = tg_graph_new();
+    gy = tg_input(g, TG_F64, TG_SHAPE(1, 1, 2), gv);
+    a = tg_attrs_defaults(&tg_op_avg_pool_backward);
+    tg_apply(&tg_op_avg_pool_backward, &gy, 1, &a);
+    TT_STREQ(tg_graph_error(g),
+             "tg_avg_pool_backward: geometry must hold 8 values (kernel, "
+             "stride, padding, input size; each H then W, H = 1 for 1-D), "
+             "got 0");
+    tg_graph_free(g);
+    g = tg_graph_new();
+    gy = tg_input(g, TG_F64, TG_SHAPE(1, 1, 2), gv);
+    geo[7] = 6; /* 3 windows, not 2 */
+    memcpy(a.ax, geo, sizeof geo);
+    a.nax = 8;
+    tg_apply(&tg_op_avg_pool_backward, &gy, 1, &a);
+    TT_STREQ(tg_graph_error(g),
+             "tg_avg_pool_backward: the gradient [1,1,2] is not the pool's "
+             "output size 1 x 3 for input 1 x 6; hint: check the geometry "
+             "and ceil_mode");
+    tg_graph_free(g);
+}
+
+TT_RUN(TT(poison_is_seen), TT(helpers_take_declared_attributes),
+       TT(undeclared_slots_are_not_read))

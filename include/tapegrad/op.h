@@ -70,9 +70,11 @@ typedef struct tg_attr_def {
 
 #define TG_OP_MAX_ATTRS 6
 
-/* The attribute values of one node (see tg_attr_kind for the slots). Ops
- * may use slots they do not declare for values they derive themselves
- * (after the declared ones). */
+/* The attribute values of one node (see tg_attr_kind for the slots). An
+ * op reads the slots of the attributes it declares; it may use the slots
+ * after them only for values it derives itself (written by its shape
+ * rule, or by its own C function with zero meaning "absent"). An op that
+ * declares no attributes reads no slot its shape rule did not write. */
 typedef struct tg_attrs {
     int64_t ax[TG_MAX_DIMS]; /* the AXES or SHAPE attribute               */
     int nax;                 /* its length                                */
