@@ -738,8 +738,11 @@ run_op(tg_graph *g, const tg_op *d, tg_tensor *const *in,
         n->mark = n->need = 0;
     }
     n->seq = g->n_nodes;
+    /* An op that declares no attributes reads no slot its shape rule did
+     * not write (tests/test_op_attrs.c holds every built-in op to it), so
+     * its slots are left as the block had them. */
     if (attr) n->attr = *attr;
-    else zero_attrs(&n->attr);
+    else if (d->attrs[0].name) zero_attrs(&n->attr);
     init_output(out, in[0]->dtype, g);
 
     const tg_tensor *like = shape_source(d, in, n_in);
