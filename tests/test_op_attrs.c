@@ -1,25 +1,24 @@
-/* The attribute contract of the built-in ops (docs/custom-ops.md,
- * "Attributes"): an op reads from its node's tg_attrs only the slots of
- * the attributes its descriptor declares and values it derives itself. An
- * op that declares no attributes therefore reads no slot its shape rule
- * did not write, whatever the slots hold when it is recorded.
+/* The attribute contract of the built-in ops (docs/adding-an-op.md, step
+ * 2): an op reads from its node's tg_attrs the slots of the attributes
+ * its descriptor declares and, after them, only values it derives itself.
+ * An op that declares no attributes reads no slot its shape rule did not
+ * write, whatever the slots hold when it is recorded (the engine leaves
+ * them as they were).
  *
  * How it is checked: every gradient-check case of the expression
  * language's function table (every op's descriptor cases, and the
  * compositions') is built in f64 and differentiated twice with the
- * backward passes recorded, so the ops that only VJPs record (the
- * *_backward and *_rstd helpers) are on the tape too. Each recorded node
- * of a built-in op is then recorded again, in a graph of its own, on
- * copies of its inputs: once with the attributes it was recorded with,
- * once with every slot the op does not declare overwritten with poison
- * (plausible values, so that a read gives wrong numbers or a refusal
- * rather than a crash). For an op that declares no attributes every slot
- * is poisoned. The outputs and the input gradients of the VJP (seeded
- * with fixed values) must agree bit for bit. Ops that declare attributes
- * are checked the same way on the slots after those their C functions
- * fill (extras[] below). Every op of tg_ops[] must have been met
- * this way at least once, so a new op without cases that no VJP records
- * fails here too. */
+ * backward passes recorded, so the ops that only VJPs record are on the
+ * tape too. Each recorded node of a built-in op is then recorded again,
+ * in a graph of its own, on copies of its inputs: once with the
+ * attributes it was recorded with (which must reproduce its output), once
+ * with every slot the op neither declares nor lists in extras[] below
+ * overwritten with poison (plausible values, so that a read gives wrong
+ * numbers or a refusal rather than a crash); for an op that declares no
+ * attributes that is every slot. The outputs and the input gradients of
+ * the VJP (seeded with fixed values) must agree bit for bit. Every op of
+ * tg_ops[] must have been met this way at least once, so a new op without
+ * cases that no VJP records fails here too. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,9 +325,12 @@ static void run_case(meet *m, const char *cs, size_t len)
         outcome poi = replay(n, &pa);
         m->met[k]++;
         m->nodes++;
-        if (!ref.ok) {
-            fprintf(stderr, "%s (case '%s'): recording again failed: %s\n",
-                    n->op->name, buf, ref.err);
+        const tg_tensor *o = n->out;
+        if (!ref.ok || ref.nbytes != o->numel * (int64_t)tg_dtype_size(o->dtype) ||
+            (ref.nbytes && memcmp(ref.bytes, o->data, (size_t)ref.nbytes))) {
+            fprintf(stderr, "%s (case '%s'): recorded again, %s\n",
+                    n->op->name, buf,
+                    ref.ok ? "its output differs from the node's" : ref.err);
             m->failed[k]++;
         } else if (!same(&ref, &poi)) {
             if (!m->failed[k])
