@@ -192,7 +192,7 @@ static bool same(const outcome *a, const outcome *b)
     if (a->ok != b->ok) return false;
     if (!a->ok) return true;
     return a->dt == b->dt && a->ndim == b->ndim &&
-           !memcmp(a->shape, b->shape, sizeof a->shape) &&
+           !memcmp(a->shape, b->shape, sizeof(int64_t) * (size_t)a->ndim) &&
            a->total == b->total && a->nbytes == b->nbytes &&
            (a->total == 0 || !memcmp(a->bytes, b->bytes, (size_t)a->total));
 }
@@ -326,7 +326,8 @@ static void run_case(meet *m, const char *cs, size_t len)
         m->met[k]++;
         m->nodes++;
         const tg_tensor *o = n->out;
-        if (!ref.ok || ref.nbytes != o->numel * (int64_t)tg_dtype_size(o->dtype) ||
+        int64_t ob = o->numel * (int64_t)tg_dtype_size(o->dtype);
+        if (!ref.ok || ref.nbytes != ob ||
             (ref.nbytes && memcmp(ref.bytes, o->data, (size_t)ref.nbytes))) {
             fprintf(stderr, "%s (case '%s'): recorded again, %s\n",
                     n->op->name, buf,
