@@ -469,16 +469,22 @@ static inline void list_leaf(tg_graph *g, int64_t *nl, tg_tensor *t)
     ((tg_tensor **)g->bw_leaves)[(*nl)++] = t;
 }
 
+/* Room for `want` entries in the tape walk's leaf list; false, with the
+ * pass failed, when there is none. */
+static bool leaf_room(const pass *p, int64_t want)
+{
+    tg_graph *g = p->g;
+    if (RESERVE(g->bw_leaves, g->bw_leaves_cap, want, sizeof(tg_tensor *)))
+        return true;
+    tg__fail(g, TG_ERR_OOM, "%s: out of memory listing the leaves", p->who);
+    return false;
+}
+
 /* Step 3: each output's gradient starts as its seed (ones when none). */
 static void seed(pass *p)
 {
     tg_graph *g = p->g;
-    if (p->tape && !RESERVE(g->bw_leaves, g->bw_leaves_cap, p->n_out,
-                            sizeof(tg_tensor *))) {
-        tg__fail(g, TG_ERR_OOM, "%s: out of memory listing the leaves",
-                 p->who);
-        return;
-    }
+    if (p->tape && !leaf_room(p, p->n_out)) return;
     for (int k = 0; k < p->n_out && g->status == TG_OK; k++) {
         tg_tensor *o = p->outs[k];
         if (!(o->flags & TG_TF_REQUIRES_GRAD) && !(o->bw_stamp == p->id))
@@ -576,13 +582,7 @@ static void walk(pass *p)
         /* room for every input on the leaf list before the VJP can write
          * a leaf's buffer: a written buffer not on the list could not be
          * restored if the pass fails */
-        if (tape && offered &&
-            !RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + n_in,
-                     sizeof(tg_tensor *))) {
-            tg__fail(g, TG_ERR_OOM, "%s: out of memory listing the leaves",
-                     p->who);
-            break;
-        }
+        if (tape && offered && !leaf_room(p, nl + n_in)) break;
         /* a slice of a tensor whose gradient already has a private
          * accumulator adds into its rows there (see tg__slice_add_into) */
         if (n->op == &tg_op_slice && !create_graph && !anomaly &&
@@ -621,12 +621,9 @@ static void walk(pass *p)
             if (accumulate(g, in, d, id, create_graph) && tape) {
                 if (in->node) {
                     pending++;
-                } else if (!RESERVE(g->bw_leaves, g->bw_leaves_cap, nl + 1,
-                                    sizeof(tg_tensor *))) {
+                } else if (!leaf_room(p, nl + 1)) {
                     /* the pass fails: nothing is delivered, and this
                      * leaf's buffer was not written */
-                    tg__fail(g, TG_ERR_OOM,
-                             "%s: out of memory listing the leaves", p->who);
                     continue;
                 } else {
                     list_leaf(g, &nl, in);
