@@ -46,8 +46,9 @@
  * below; docs/architecture.md, "The worker pool").
  * In the OpenMP split each element of C keeps its whole K sum inside one
  * gemm call. In f64
- * the split result is bit-identical to the unsplit one (tested); in f32
- * it is not always: this OpenBLAS's sgemm kernels round a row
+ * the split result is bit-identical to the unsplit one with OpenBLAS's
+ * Haswell kernels (tested), not with its AVX-512 ones, which round a row
+ * by the size of its block; in f32 it is not always: this OpenBLAS's sgemm kernels round a row
  * differently depending on the block it sits in. A matrix-vector product
  * up to TG_GEMV_CHUNK_MAX runs the same kernel at every thread count, so
  * its result does not depend on it (OpenBLAS's own threaded gemv differs
