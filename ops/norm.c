@@ -153,10 +153,45 @@ static tg_status check_affine(tg_graph *g, tg_node *n, const tg_tensor *x,
                        tg__fmt_shape(s3, nd, want));
 }
 
+/* Which optional inputs follow x. The C functions say so in FLAGS; a
+ * node recorded through tg_apply (or any caller leaving the undeclared
+ * slot zero) has them in the order w, b, then the two running buffers as
+ * a pair, as the expression language passes them. layer_norm's naxes 0
+ * means the default of tg_layer_norm: w's rank, else b's, else 1. */
+static tg_status norm_inputs(tg_graph *g, tg_node *n)
+{
+    int extra = n->n_in - 1;
+    bool bn = is_bn(n);
+    if (n->attr.FLAGS == 0 && extra > 0) {
+        if (bn && extra == 3)
+            return tg__op_fail(g, n, TG_ERR_ARG,
+                               "got 4 inputs (x, w, b and one running "
+                               "buffer); hint: pass both running_mean and "
+                               "running_var, or neither");
+        n->attr.FLAGS = HAS_W | (extra >= 2 ? HAS_B : 0) |
+                        (extra == 4 ? HAS_RUN : 0);
+    }
+    int64_t f = n->attr.FLAGS;
+    int named = !!(f & HAS_W) + !!(f & HAS_B) + (f & HAS_RUN ? 2 : 0);
+    if (named != extra || (f & ~(int64_t)(HAS_W | HAS_B | HAS_RUN)) ||
+        (!bn && (f & HAS_RUN)))
+        return tg__op_fail(g, n, TG_ERR_ARG,
+                           "optional-input flags %lld name %d inputs after "
+                           "x, got %d; hint: record it through its C "
+                           "function, or pass the attributes of "
+                           "tg_attrs_defaults",
+                           (long long)f, named, extra);
+    if (!bn && n->attr.NAXES == 0)
+        n->attr.NAXES = extra > 0 ? n->in[1]->ndim : 1;
+    return TG_OK;
+}
+
 static tg_status norm_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *x = n->in[0];
-    tg_status st = check_x(g, n, x);
+    tg_status st = norm_inputs(g, n);
+    if (st != TG_OK) return st;
+    st = check_x(g, n, x);
     if (st != TG_OK) return st;
     int k = 1;
     if (n->attr.FLAGS & HAS_W) {

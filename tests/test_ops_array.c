@@ -976,6 +976,97 @@ static void batch_norm_running(void)
     }
 }
 
+/* The normalizations recorded through tg_apply, whose optional-input
+ * flags stay zero: the inputs after x are w, b (and the running buffers),
+ * as the C functions take them, and layer_norm's naxes defaults to w's
+ * rank. Outputs, gradients and buffers must equal the C functions' bit
+ * for bit. */
+static bool same_bits(const tg_tensor *a, const tg_tensor *b)
+{
+    return a && b && a->dtype == b->dtype && a->numel == b->numel &&
+           !memcmp(a->data, b->data,
+                   (size_t)a->numel * (a->dtype == TG_F32 ? 4 : 8));
+}
+
+static void norm_through_apply(void)
+{
+    double xv[24], wv[12], bv[12], rmv[3] = {0.5, -1, 2}, rvv[3] = {1, 2, 3};
+    ta_fill(xv, 24, 61);
+    ta_fill(wv, 12, 62);
+    ta_fill(bv, 12, 63);
+    const tg_op *ln = tg_op_find("layer_norm"), *bn = tg_op_find("batch_norm");
+    TT_CHECK(ln && bn);
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        /* layer norm over the last axis, then the last two (naxes from w) */
+        for (int c = 0; c < 3; c++) {
+            tg_graph *g = tg_graph_new();
+            int64_t xs[3] = {2, 3, 4}, ps[2] = {3, 4};
+            int xn = c == 2 ? 3 : 2, pn = c == 2 ? 2 : 1;
+            if (c < 2) xs[0] = 6, xs[1] = 4, ps[0] = 4;
+            tg_tensor *x[2], *w[2], *b[2], *y[2];
+            for (int k = 0; k < 2; k++) {
+                x[k] = ta_in(g, dt, xn, xs, xv, true);
+                w[k] = ta_in(g, dt, pn, ps, wv, true);
+                b[k] = ta_in(g, dt, pn, ps, bv, true);
+            }
+            bool hb = c != 1; /* case 1: w only */
+            tg_tensor *in[3] = {x[0], w[0], b[0]};
+            y[0] = tg_apply(ln, in, hb ? 3 : 2, NULL);
+            y[1] = tg_layer_norm(x[1], w[1], hb ? b[1] : NULL, 1e-5);
+            TT_CHECK(tg_graph_error(g) == NULL);
+            TT_CHECK(same_bits(y[0], y[1]));
+            for (int k = 0; k < 2; k++)
+                TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y[k], x[k]))) ==
+                         TG_OK);
+            TT_CHECK(same_bits(x[0]->grad, x[1]->grad));
+            TT_CHECK(same_bits(w[0]->grad, w[1]->grad));
+            if (hb) TT_CHECK(same_bits(b[0]->grad, b[1]->grad));
+            tg_graph_free(g);
+        }
+        /* batch norm on [8, 3]: w and b, then w, b and running buffers */
+        for (int c = 0; c < 2; c++) {
+            tg_graph *g = tg_graph_new();
+            tg_tensor *x[2], *w[2], *b[2], *rm[2], *rv[2], *y[2];
+            for (int k = 0; k < 2; k++) {
+                x[k] = ta_in(g, dt, TG_SHAPE(8, 3), xv, true);
+                w[k] = ta_in(g, dt, TG_SHAPE(3), wv, true);
+                b[k] = ta_in(g, dt, TG_SHAPE(3), bv, true);
+                rm[k] = ta_in(g, dt, TG_SHAPE(3), rmv, false);
+                rv[k] = ta_in(g, dt, TG_SHAPE(3), rvv, false);
+            }
+            tg_tensor *in[5] = {x[0], w[0], b[0], rm[0], rv[0]};
+            y[0] = tg_apply(bn, in, c ? 5 : 3, NULL);
+            y[1] = tg_batch_norm(x[1], w[1], b[1], c ? rm[1] : NULL,
+                                 c ? rv[1] : NULL, 0.1, 1e-5);
+            TT_CHECK(tg_graph_error(g) == NULL);
+            TT_CHECK(same_bits(y[0], y[1]));
+            for (int k = 0; k < 2; k++)
+                TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y[k], x[k]))) ==
+                         TG_OK);
+            TT_CHECK(same_bits(x[0]->grad, x[1]->grad));
+            TT_CHECK(same_bits(w[0]->grad, w[1]->grad));
+            TT_CHECK(same_bits(b[0]->grad, b[1]->grad));
+            TT_CHECK(same_bits(rm[0], rm[1]) && same_bits(rv[0], rv[1]));
+            if (c) TT_CHECK(tg_get(rm[0], 0) != rmv[0]); /* updated */
+            tg_graph_free(g);
+        }
+        /* one running buffer alone is refused */
+        tg_graph *g = tg_graph_new();
+        tg_tensor *in[4] = {ta_in(g, dt, TG_SHAPE(8, 3), xv, true),
+                            ta_in(g, dt, TG_SHAPE(3), wv, true),
+                            ta_in(g, dt, TG_SHAPE(3), bv, true),
+                            ta_in(g, dt, TG_SHAPE(3), rmv, false)};
+        tg_apply(bn, in, 4, NULL);
+        TT_CHECK(tg_graph_status(g) == TG_ERR_ARG);
+        TT_STREQ(tg_graph_error(g),
+                 "tg_batch_norm: got 4 inputs (x, w, b and one running "
+                 "buffer); hint: pass both running_mean and running_var, or "
+                 "neither");
+        tg_graph_free(g);
+    }
+}
+
 /* Batch norm's fused backward (the pass is not recorded: dx, dw and db in
  * one kernel from the saved statistics) against the recorded composite
  * (create_graph) and against the formulas in long double:
@@ -1237,4 +1328,5 @@ TT_RUN(TT(linear_values), TT(linear_batched), TT(linear_vector_shapes),
        TT(layer_norm_two_axes),
        TT(layer_norm_errors), TT(batch_norm_running), TT(batch_norm_4d),
        TT(batch_norm_fused_backward),
-       TT(batch_norm_errors), TT(dropout_behaviour))
+       TT(batch_norm_errors), TT(dropout_behaviour),
+       TT(norm_through_apply))
