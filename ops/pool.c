@@ -112,7 +112,10 @@ static void set_declared(tg_attrs *a, int rank)
     a->i[2] = h ? a->PH : a->PW;
 }
 
-static int64_t sp_h(const tg_tensor *t) { return t->ndim == 4 ? t->shape[2] : 1; }
+static int64_t sp_h(const tg_tensor *t)
+{
+    return t->ndim == 4 ? t->shape[2] : 1;
+}
 static int64_t sp_w(const tg_tensor *t) { return t->shape[t->ndim - 1]; }
 /* H * W of a plane, 0 when it cannot fit (only beside a 0 extent: an
  * empty tensor whose other extents are huge). */
@@ -221,7 +224,8 @@ static tg_status maxpool_shape(tg_graph *g, tg_node *n, tg_tensor *out)
 {
     const tg_tensor *x = n->in[0];
     tg_status st;
-    if ((st = from_declared(g, n)) ||(st = check_rank(g, n, x, pool_rank(n->op))) ||
+    if ((st = from_declared(g, n)) ||
+        (st = check_rank(g, n, x, pool_rank(n->op))) ||
         (st = check_window(g, n, true)))
         return st;
     const tg_attrs *a = &n->attr;
