@@ -988,6 +988,22 @@ static bool same_bits(const tg_tensor *a, const tg_tensor *b)
                    (size_t)a->numel * (a->dtype == TG_F32 ? 4 : 8));
 }
 
+/* The two recordings y[0] (tg_apply) and y[1] (the C function) of one
+ * graph: equal outputs, and equal gradients after a backward pass of
+ * sum(y x) through each; b may be NULL. */
+static void same_recordings(tg_graph *g, tg_tensor *const *y,
+                            tg_tensor *const *x, tg_tensor *const *w,
+                            tg_tensor *const *b)
+{
+    TT_CHECK(tg_graph_error(g) == NULL);
+    TT_CHECK(same_bits(y[0], y[1]));
+    for (int k = 0; k < 2; k++)
+        TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y[k], x[k]))) == TG_OK);
+    TT_CHECK(same_bits(x[0]->grad, x[1]->grad));
+    TT_CHECK(same_bits(w[0]->grad, w[1]->grad));
+    if (b) TT_CHECK(same_bits(b[0]->grad, b[1]->grad));
+}
+
 static void norm_through_apply(void)
 {
     double xv[24], wv[12], bv[12], rmv[3] = {0.5, -1, 2}, rvv[3] = {1, 2, 3};
@@ -1014,14 +1030,7 @@ static void norm_through_apply(void)
             tg_tensor *in[3] = {x[0], w[0], b[0]};
             y[0] = tg_apply(ln, in, hb ? 3 : 2, NULL);
             y[1] = tg_layer_norm(x[1], w[1], hb ? b[1] : NULL, 1e-5);
-            TT_CHECK(tg_graph_error(g) == NULL);
-            TT_CHECK(same_bits(y[0], y[1]));
-            for (int k = 0; k < 2; k++)
-                TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y[k], x[k]))) ==
-                         TG_OK);
-            TT_CHECK(same_bits(x[0]->grad, x[1]->grad));
-            TT_CHECK(same_bits(w[0]->grad, w[1]->grad));
-            if (hb) TT_CHECK(same_bits(b[0]->grad, b[1]->grad));
+            same_recordings(g, y, x, w, hb ? b : NULL);
             tg_graph_free(g);
         }
         /* batch norm on [8, 3]: w and b, then w, b and running buffers */
@@ -1039,14 +1048,7 @@ static void norm_through_apply(void)
             y[0] = tg_apply(bn, in, c ? 5 : 3, NULL);
             y[1] = tg_batch_norm(x[1], w[1], b[1], c ? rm[1] : NULL,
                                  c ? rv[1] : NULL, 0.1, 1e-5);
-            TT_CHECK(tg_graph_error(g) == NULL);
-            TT_CHECK(same_bits(y[0], y[1]));
-            for (int k = 0; k < 2; k++)
-                TT_CHECK(tg_backward(g, tg_sum_all(tg_mul(y[k], x[k]))) ==
-                         TG_OK);
-            TT_CHECK(same_bits(x[0]->grad, x[1]->grad));
-            TT_CHECK(same_bits(w[0]->grad, w[1]->grad));
-            TT_CHECK(same_bits(b[0]->grad, b[1]->grad));
+            same_recordings(g, y, x, w, b);
             TT_CHECK(same_bits(rm[0], rm[1]) && same_bits(rv[0], rv[1]));
             if (c) TT_CHECK(tg_get(rm[0], 0) != rmv[0]); /* updated */
             tg_graph_free(g);
