@@ -47,27 +47,53 @@ static void bstrides(int64_t *str, int nd, const int64_t *oshape,
     }
 }
 
-/* Walks the output in row-major order with the offset of every input
- * kept up to date (an odometer, no divisions per element). */
+/* Walks the output in row-major order, a row at a time, with the offset
+ * of every input kept up to date (an odometer over every dim but the
+ * last: no divisions per element). Neighbouring dims that every input
+ * steps through as one are merged first, so that a row is as long as it
+ * can be: a [S, S] mask over [B, H, S, S] attention scores gives B*H rows
+ * of S*S elements in which the mask and the scores both advance by one.
+ * Within a row input j advances by step[j] (0 where it is broadcast).
+ * The output must not be empty. */
 typedef struct walk {
     int nd, k;
     int64_t shape[TG_MAX_DIMS], str[3][TG_MAX_DIMS];
     int64_t idx[TG_MAX_DIMS], off[3];
+    int64_t len, step[3]; /* the last (merged) dim: extent, strides */
 } walk;
 
 static void walk_init(walk *w, const tg_tensor *out, tg_tensor *const *in,
                       int k)
 {
     memset(w, 0, sizeof *w);
-    w->nd = out->ndim;
+    int64_t str[3][TG_MAX_DIMS];
+    for (int j = 0; j < k; j++) bstrides(str[j], out->ndim, out->shape, in[j]);
+    int nd = 0;
+    for (int d = 0; d < out->ndim; d++) {
+        int64_t e = out->shape[d];
+        if (e == 1) continue; /* steps no input */
+        bool merge = nd > 0;
+        for (int j = 0; merge && j < k; j++)
+            merge = w->str[j][nd - 1] == str[j][d] * e;
+        if (merge) {
+            w->shape[nd - 1] *= e;
+        } else {
+            w->shape[nd] = e;
+            nd++;
+        }
+        for (int j = 0; j < k; j++) w->str[j][nd - 1] = str[j][d];
+    }
+    if (nd == 0) w->shape[nd++] = 1; /* one element: strides stay 0 */
+    w->nd = nd;
     w->k = k;
-    memcpy(w->shape, out->shape, sizeof w->shape);
-    for (int j = 0; j < k; j++) bstrides(w->str[j], w->nd, w->shape, in[j]);
+    w->len = w->shape[nd - 1];
+    for (int j = 0; j < k; j++) w->step[j] = w->str[j][nd - 1];
 }
 
-static inline void walk_next(walk *w)
+/* To the start of the next row. */
+static inline void walk_next_row(walk *w)
 {
-    for (int d = w->nd - 1; d >= 0; d--) {
+    for (int d = w->nd - 2; d >= 0; d--) {
         for (int j = 0; j < w->k; j++) w->off[j] += w->str[j][d];
         if (++w->idx[d] < w->shape[d]) return;
         for (int j = 0; j < w->k; j++)
@@ -165,20 +191,24 @@ static tg_status bool2_fwd(tg_graph *g, tg_node *n)
     walk w;
     walk_init(&w, y, n->in, 2);
     bool ints = a->dtype == TG_I64 && b->dtype == TG_I64;
-    for (int64_t i = 0; i < y->numel; i++, walk_next(&w)) {
-        int64_t oa = w.off[0], ob = w.off[1];
-        if (kind >= L_AND) {
-            bool p = truth(a, oa), q = truth(b, ob);
-            yv[i] = kind == L_AND ? p && q : kind == L_OR ? p || q : p != q;
-        } else if (ints) {
-            int64_t p = ((const int64_t *)a->data)[oa];
-            int64_t q = ((const int64_t *)b->data)[ob];
-            yv[i] = CMP(p, q);
-        } else {
-            double p = val(a, oa), q = val(b, ob);
-            yv[i] = CMP(p, q);
+    for (int64_t o = 0; o < y->numel; o += w.len, walk_next_row(&w))
+        for (int64_t i = 0; i < w.len; i++) {
+            int64_t oa = w.off[0] + i * w.step[0];
+            int64_t ob = w.off[1] + i * w.step[1];
+            if (kind >= L_AND) {
+                bool p = truth(a, oa), q = truth(b, ob);
+                yv[o + i] = kind == L_AND ? p && q
+                            : kind == L_OR ? p || q
+                                           : p != q;
+            } else if (ints) {
+                int64_t p = ((const int64_t *)a->data)[oa];
+                int64_t q = ((const int64_t *)b->data)[ob];
+                yv[o + i] = CMP(p, q);
+            } else {
+                double p = val(a, oa), q = val(b, ob);
+                yv[o + i] = CMP(p, q);
+            }
         }
-    }
     return TG_OK;
 }
 
@@ -288,13 +318,25 @@ static tg_status where_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return bshape(g, n, 3, out);
 }
 
+/* A row of where: the loop with every input advancing by one (no
+ * broadcast within the row) is the common case and vectorizes. */
 #define WHERE(T)                                                            \
     {                                                                       \
-        const bool *cv = c->data;                                           \
-        const T *av = a->data, *bv = b->data;                               \
-        T *yv = y->data;                                                    \
-        for (int64_t i = 0; i < y->numel; i++, walk_next(&w))               \
-            yv[i] = cv[w.off[0]] ? av[w.off[1]] : bv[w.off[2]];             \
+        const int64_t L = w.len, sc = w.step[0], sa = w.step[1],            \
+                      sb = w.step[2];                                       \
+        bool unit = sc == 1 && sa == 1 && sb == 1;                          \
+        for (int64_t o = 0; o < y->numel; o += L, walk_next_row(&w)) {      \
+            const bool *cr = (const bool *)c->data + w.off[0];              \
+            const T *ar = (const T *)a->data + w.off[1];                    \
+            const T *br = (const T *)b->data + w.off[2];                    \
+            T *yr = (T *)y->data + o;                                       \
+            if (unit)                                                       \
+                for (int64_t i = 0; i < L; i++)                             \
+                    yr[i] = cr[i] ? ar[i] : br[i];                          \
+            else                                                            \
+                for (int64_t i = 0; i < L; i++)                             \
+                    yr[i] = cr[i * sc] ? ar[i * sa] : br[i * sb];           \
+        }                                                                   \
     }
 
 static tg_status where_fwd(tg_graph *g, tg_node *n)
@@ -344,13 +386,27 @@ static tg_status mf_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return TG_OK;
 }
 
+/* x has the output's shape, so it advances by one within a row; the
+ * mask by one (a select that vectorizes) or by zero (the row is copied or
+ * filled whole). */
 #define MFILL(T)                                                            \
     {                                                                       \
-        const bool *mv = m->data;                                           \
-        const T *xv = x->data;                                              \
-        T *yv = y->data, v = (T)n->attr.VALUE;                              \
-        for (int64_t i = 0; i < y->numel; i++, walk_next(&w))               \
-            yv[i] = mv[w.off[1]] ? v : xv[i];                               \
+        const int64_t L = w.len, sx = w.step[0], sm = w.step[1];            \
+        const T v = (T)n->attr.VALUE;                                       \
+        for (int64_t o = 0; o < y->numel; o += L, walk_next_row(&w)) {      \
+            const T *xr = (const T *)x->data + w.off[0];                    \
+            const bool *mr = (const bool *)m->data + w.off[1];              \
+            T *yr = (T *)y->data + o;                                       \
+            if (sx == 1 && sm == 1)                                         \
+                for (int64_t i = 0; i < L; i++) yr[i] = mr[i] ? v : xr[i];  \
+            else if (sx == 1 && sm == 0 && !*mr)                            \
+                memcpy(yr, xr, sizeof(T) * (size_t)L);                      \
+            else if (sm == 0 && *mr)                                        \
+                for (int64_t i = 0; i < L; i++) yr[i] = v;                  \
+            else                                                            \
+                for (int64_t i = 0; i < L; i++)                             \
+                    yr[i] = mr[i * sm] ? v : xr[i * sx];                    \
+        }                                                                   \
     }
 
 static tg_status mf_fwd(tg_graph *g, tg_node *n)

@@ -19,7 +19,9 @@
  * with vectors and g viewed in their matrix shapes ([1,K], [K,1], g with
  * the dropped 1 restored); a vector's gradient, [batch..., 1, K] or
  * [batch..., K, 1], is squeezed back to [batch..., K]. Broadcast batch
- * dims come back summed by the engine.
+ * dims come back summed by the engine, except for a matrix b that has no
+ * batch dims under an untransposed a with some: its gradient is one
+ * product over the folded rows, [B*M, K]^T [B*M, N].
  */
 #include "ops/elementwise.h"
 #include "ops/gemm.h"
@@ -176,7 +178,18 @@ static void matmul_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
                    : tg_matmul_t(gy, b, false, !tb);
         if (m.va) gx[0] = tg_squeeze(gx[0], -2);
     }
-    if (need[1]) {
+    if (need[1] && m.nbb == 0 && m.nba > 0 && !m.va && !m.vb && !ta) {
+        /* A matrix b shared by every batch of a ([..., M, K] @ [K, N],
+         * the forward's fold): its gradient sums over the batch, which
+         * folds into the product's own sum, one gemm over the B*M rows of
+         * a and g instead of B products that the engine then adds up. */
+        int64_t rows = 1;
+        for (int i = 0; i < a->ndim - 1; i++) rows *= a->shape[i];
+        tg_tensor *a2 = tg_reshape(a, 2, (int64_t[]){rows, m.Ka});
+        tg_tensor *g2 = tg_reshape(gy, 2, (int64_t[]){rows, m.N});
+        gx[1] = tb ? tg_matmul_t(g2, a2, true, false)
+                   : tg_matmul_t(a2, g2, true, false);
+    } else if (need[1]) {
         gx[1] = tb ? tg_matmul_t(gy, a, true, ta)
                    : tg_matmul_t(a, gy, !ta, false);
         if (m.vb) gx[1] = tg_squeeze(gx[1], -1);
@@ -194,7 +207,9 @@ TG_BUILTIN_OP(matmul,
         "matmul(a, b, trans_b=1) | a=3x4 b=2x4; a @ b | a=4 b=4; "
         "a @ b | a=3 b=3x2; a @ b | a=3x2 b=2; matmul(a, b) | a=3 b=2x3x4; "
         "matmul(a, b) | a=2x1x4x3 b=3; matmul(a, b, trans_a=1, trans_b=1) | "
-        "a=3 b=2x3");
+        "a=3 b=2x3; matmul(a, b, trans_b=1) | a=2x3x4 b=5x4; "
+        "matmul(a, b) | a=2x1x3x4 b=4x2; matmul(a, b, trans_a=1) | "
+        "a=2x4x3 b=4x2");
 
 tg_tensor *tg_matmul_t(tg_tensor *a, tg_tensor *b, bool trans_a, bool trans_b)
 {

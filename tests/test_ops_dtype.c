@@ -387,6 +387,76 @@ static void where_values_grads(void)
 /* The NaN trap of docs/ops-array.md: where(x > 0, log(x), 0) at x = 0
  * has a NaN gradient (log's VJP sends 0 / 0 there); masking the input
  * keeps it finite. Anomaly mode names the op whose gradient holds it. */
+/* The element of a (right-aligned, broadcast) tensor of shape sh[nd] at
+ * the 4-d output index ix: a naive reference for the walk's offsets. */
+static int64_t bcast_at(int nd, const int64_t *sh, const int64_t *ix)
+{
+    int64_t off = 0;
+    for (int d = 0; d < nd; d++) {
+        int64_t i = sh[d] == 1 ? 0 : ix[4 - nd + d];
+        off = off * sh[d] + i;
+    }
+    return off;
+}
+
+/* masked_fill, where and a comparison over [B, H, S, S]-like outputs with
+ * the broadcast patterns of attention (a causal [S, S] mask, a padding
+ * mask [B, 1, 1, S], per-head [H, 1, 1], a column, a scalar), which the
+ * walk merges into rows of different lengths and steps, against the
+ * element-by-element reference. */
+static void masks_broadcast_rows(void)
+{
+    const int64_t O[4] = {3, 2, 5, 7};
+    struct {
+        int nd;
+        int64_t sh[4];
+    } pats[] = {{2, {5, 7}},       {4, {3, 1, 1, 7}}, {3, {2, 1, 1}},
+                {4, {3, 2, 5, 1}}, {0, {0}},          {4, {3, 2, 5, 7}},
+                {1, {7}},          {4, {1, 2, 1, 7}}};
+    int np = (int)(sizeof pats / sizeof pats[0]);
+    int64_t N = O[0] * O[1] * O[2] * O[3];
+    double *xv = malloc(sizeof(double) * (size_t)N);
+    bool *mv = malloc((size_t)N);
+    double *av = malloc(sizeof(double) * (size_t)N);
+    for (int64_t i = 0; i < N; i++) {
+        xv[i] = (double)(i % 13) - 6.5;
+        av[i] = (double)(i % 11) * 0.25;
+        mv[i] = (i * 7 + i / 5) % 3 == 0;
+    }
+    for (int d = 0; d < 2; d++) {
+        tg_dtype dt = d ? TG_F64 : TG_F32;
+        for (int p = 0; p < np; p++) {
+            tg_graph *g = tg_graph_new();
+            int nd = pats[p].nd;
+            const int64_t *sh = pats[p].sh;
+            tg_tensor *x = ta_in(g, dt, 4, O, xv, false);
+            tg_tensor *m = tg_input(g, TG_BOOL, nd, sh, mv);
+            tg_tensor *a = ta_in(g, dt, nd, sh, av, false);
+            tg_tensor *mf = tg_masked_fill(x, m, -3.25);
+            tg_tensor *wh = tg_where(m, a, x);
+            tg_tensor *lt = tg_lt(x, a);
+            TT_CHECK(tg_graph_error(g) == NULL);
+            int bad = 0;
+            int64_t ix[4], k = 0;
+            for (ix[0] = 0; ix[0] < O[0]; ix[0]++)
+                for (ix[1] = 0; ix[1] < O[1]; ix[1]++)
+                    for (ix[2] = 0; ix[2] < O[2]; ix[2]++)
+                        for (ix[3] = 0; ix[3] < O[3]; ix[3]++, k++) {
+                            int64_t b = bcast_at(nd, sh, ix);
+                            double xk = tg_get(x, k), ab = tg_get(a, b);
+                            bad += tg_get(mf, k) != (mv[b] ? -3.25 : xk);
+                            bad += tg_get(wh, k) != (mv[b] ? ab : xk);
+                            bad += ((const bool *)lt->data)[k] != (xk < ab);
+                        }
+            TT_CHECK(bad == 0);
+            tg_graph_free(g);
+        }
+    }
+    free(xv);
+    free(mv);
+    free(av);
+}
+
 static void where_nan_trap(void)
 {
     tg_graph *g = tg_graph_new();
@@ -821,7 +891,8 @@ static void sampling_errors(void)
 
 TT_RUN(TT(dtype_basics), TT(cast_table), TT(i64_indices),
        TT(i64_bool_movement), TT(comparisons),
-       TT(any_all), TT(where_values_grads), TT(where_nan_trap),
+       TT(any_all), TT(where_values_grads), TT(masks_broadcast_rows),
+       TT(where_nan_trap),
        TT(argmax_argmin), TT(sort_argsort), TT(topk_values),
        TT(cummax_cummin), TT(order_gradcheck), TT(sampling_stats),
        TT(normal_gradient), TT(sampling_errors))
