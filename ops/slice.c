@@ -141,12 +141,25 @@ static tg_status slice_shape(tg_graph *g, tg_node *n, tg_tensor *out)
     return TG_OK;
 }
 
-/* Copy the strided rows: dst[o, k, :] <-> src[o, start + k step, :]. */
+/* Copy the strided rows: dst[o, k, :] <-> src[o, start + k step, :].
+ * With step 1 the len rows of one outer index are one run on both sides,
+ * copied at once: a slice along the last axis (inner = 1) would otherwise
+ * make one call per element. */
 static void strided_copy(char *big, char *small, tg_axis3 bs, int64_t len,
                          int64_t start, int64_t step, size_t es, bool to_small)
 {
     size_t blk = (size_t)bs.inner * es;
     if (len == 0 || blk == 0) return; /* bs.outer may be huge then */
+    if (step == 1) {
+        size_t run = blk * (size_t)len;
+        for (int64_t o = 0; o < bs.outer; o++) {
+            char *b = big + (size_t)((o * bs.len + start) * bs.inner) * es;
+            char *s = small + (size_t)o * run;
+            if (to_small) memcpy(s, b, run);
+            else memcpy(b, s, run);
+        }
+        return;
+    }
     for (int64_t o = 0; o < bs.outer; o++)
         for (int64_t k = 0; k < len; k++) {
             int64_t row = o * bs.len + start + k * step;
@@ -174,6 +187,21 @@ static tg_status slice_fwd(tg_graph *g, tg_node *n)
  * tensor (unbind, split, chunk, a loop over time steps) cost n slices'
  * worth of additions rather than n tensors of x's full size. False, and
  * acc untouched, when it does not apply. */
+/* acc[big, big + count) += gy[small, small + count) */
+static void add_block(tg_tensor *acc, const tg_tensor *gy, int64_t big,
+                      int64_t small, int64_t count)
+{
+    if (gy->dtype == TG_F32) {
+        float *d = (float *)acc->data + big;
+        const float *src = (const float *)gy->data + small;
+        for (int64_t i = 0; i < count; i++) d[i] += src[i];
+    } else {
+        double *d = (double *)acc->data + big;
+        const double *src = (const double *)gy->data + small;
+        for (int64_t i = 0; i < count; i++) d[i] += src[i];
+    }
+}
+
 bool tg__slice_add_into(const tg_node *n, const tg_tensor *gy, tg_tensor *acc)
 {
     const tg_tensor *x = n->in[0];
@@ -187,20 +215,16 @@ bool tg__slice_add_into(const tg_node *n, const tg_tensor *gy, tg_tensor *acc)
     tg_axis3 bs = tg__axis3(x, a);
     int64_t len = gy->shape[a], s0 = n->attr.START, step = n->attr.STEP;
     if (len == 0 || bs.inner == 0) return true; /* bs.outer may be huge */
-    for (int64_t o = 0; o < bs.outer; o++)
-        for (int64_t k = 0; k < len; k++) {
-            int64_t big = (o * bs.len + s0 + k * step) * bs.inner;
-            int64_t small = (o * len + k) * bs.inner;
-            if (gy->dtype == TG_F32) {
-                float *d = (float *)acc->data + big;
-                const float *src = (const float *)gy->data + small;
-                for (int64_t i = 0; i < bs.inner; i++) d[i] += src[i];
-            } else {
-                double *d = (double *)acc->data + big;
-                const double *src = (const double *)gy->data + small;
-                for (int64_t i = 0; i < bs.inner; i++) d[i] += src[i];
-            }
+    for (int64_t o = 0; o < bs.outer; o++) {
+        if (step == 1) { /* the len rows are one run on both sides */
+            add_block(acc, gy, (o * bs.len + s0) * bs.inner,
+                      o * len * bs.inner, len * bs.inner);
+            continue;
         }
+        for (int64_t k = 0; k < len; k++)
+            add_block(acc, gy, (o * bs.len + s0 + k * step) * bs.inner,
+                      (o * len + k) * bs.inner, bs.inner);
+    }
     return true;
 }
 

@@ -976,21 +976,25 @@ static void slice_grads_in_place(void)
         /* rows 1, 4, 7, ... once more, and columns 0, 2, 4, ... */
         loss = tg_add(loss, tg_sum_all(tg_slice(x, 0, 1, T, 3)));
         loss = tg_add(loss, tg_sum_all(tg_mul_scalar(tg_slice(x, 1, 0, W, 2), 0.5)));
+        /* and a block of columns, as an LSTM's gates are cut (step 1 along
+         * the last axis: one run per row) */
+        loss = tg_add(loss, tg_sum_all(tg_mul_scalar(tg_slice(x, 1, 16, 48, 1), 0.25)));
         TT_CHECK(tg_graph_status(g) == TG_OK);
         int64_t before = tg_graph_memory_used(g);
         TT_CHECK(tg_backward(g, loss) == TG_OK);
         int64_t grew = tg_graph_memory_used(g) - before;
         int64_t xbytes = x->numel * (dt ? 4 : 8);
         printf("  %s: backward through %d slices grew the arena by %lld bytes "
-               "(x is %lld)\n", dt ? "f32" : "f64", T + 2, (long long)grew,
+               "(x is %lld)\n", dt ? "f32" : "f64", T + 3, (long long)grew,
                (long long)xbytes);
         TT_CHECK(grew <= 32 * xbytes);
-        /* d/dx = 2x + (row + 1) + [row % 3 == 1] + 0.5 [col even] */
+        /* d/dx = 2x + (row + 1) + [row % 3 == 1] + 0.5 [col even]
+         *        + 0.25 [16 <= col < 48] */
         for (int r = 0; r < T; r++)
             for (int c = 0; c < W; c++) {
                 int64_t i = (int64_t)r * W + c;
                 double want = 2 * tg_get(x, i) + (r + 1) + (r % 3 == 1) +
-                              0.5 * (c % 2 == 0);
+                              0.5 * (c % 2 == 0) + 0.25 * (c >= 16 && c < 48);
                 TT_NEAR(tg_get(x->grad, i), want, (dt ? 1e-5 : 1e-14) * fabs(want));
             }
         /* the recorded path (VJP of every slice) gives the same numbers */
