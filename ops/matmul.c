@@ -196,6 +196,46 @@ static void matmul_vjp(tg_graph *g, tg_node *n, tg_tensor *gy,
     }
 }
 
+/* The backward pass's in-place path for a weight shared by many products
+ * (an RNN's W_hh, once per time step): once b's gradient has a private
+ * accumulator, each further product adds its contribution there with the
+ * gemm's beta = 1, instead of making a tensor of b's size and adding it.
+ * Only for two matrices (no batch dims, no vectors); the sums are those
+ * of the VJP's products, added in the same order. */
+bool tg__matmul_add_into_b(const tg_node *n, const tg_tensor *gy,
+                           tg_tensor *acc)
+{
+    const tg_tensor *a = n->in[0], *b = n->in[1];
+    if (n->op != &tg_op_matmul || a->ndim != 2 || b->ndim != 2 ||
+        gy->ndim != 2 || acc->dtype != gy->dtype || a->dtype != gy->dtype ||
+        acc->ndim != 2 || acc->shape[0] != b->shape[0] ||
+        acc->shape[1] != b->shape[1] ||
+        (gy->dtype != TG_F32 && gy->dtype != TG_F64))
+        return false;
+    bool ta = n->attr.TRANS_A, tb = n->attr.TRANS_B;
+    int64_t M = gy->shape[0], N = gy->shape[1];
+    int64_t K = ta ? a->shape[0] : a->shape[1], lda = a->shape[1];
+    if (M == 0 || N == 0 || K == 0) return true; /* adds nothing */
+    /* tb = 0: acc [K, N] += op(a)^T g; tb = 1: acc [N, K] += g^T op(a) */
+    bool f32 = gy->dtype == TG_F32;
+    if (!tb) {
+        if (f32)
+            tg__gemm_f32(!ta, false, K, N, M, a->data, lda, gy->data, N,
+                         1.0f, acc->data);
+        else
+            tg__gemm_f64(!ta, false, K, N, M, a->data, lda, gy->data, N, 1.0,
+                         acc->data);
+    } else {
+        if (f32)
+            tg__gemm_f32(true, ta, N, K, M, gy->data, N, a->data, lda, 1.0f,
+                         acc->data);
+        else
+            tg__gemm_f64(true, ta, N, K, M, gy->data, N, a->data, lda, 1.0,
+                         acc->data);
+    }
+    return true;
+}
+
 TG_BUILTIN_OP(matmul,
     .n_inputs = 2,
     .attrs = {{"trans_a", TG_ATTR_BOOL}, {"trans_b", TG_ATTR_BOOL}},

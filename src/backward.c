@@ -590,6 +590,18 @@ static void walk(pass *p)
             (n->in[0]->bw_flags & BW_OWNED) &&
             tg__slice_add_into(n, gy, n->in[0]->bw_acc))
             continue;
+        /* a matrix b whose gradient already has a private accumulator
+         * (a weight shared by many products) gets this product's part
+         * added there by the gemm itself (see tg__matmul_add_into_b) */
+        if (n->op == &tg_op_matmul && !create_graph && !anomaly && need[1] &&
+            n->in[1]->bw_stamp == id && n->in[1]->bw_acc &&
+            (n->in[1]->bw_flags & BW_OWNED) &&
+            tg__matmul_add_into_b(n, gy, n->in[1]->bw_acc)) {
+            need[1] = false;
+            gx[1] = NULL;
+            offered &= ~(uint64_t)2;
+            if (!need[0]) continue;
+        }
         g->vjp_checked = n->builtin;
         n->op->vjp(g, n, gy, need, gx);
         g->vjp_checked = false;

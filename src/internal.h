@@ -136,6 +136,11 @@ int tg__attr_slot(const tg_op *op, int k);
 /* acc += the gradient of slice node n for its output gradient gy, in
  * place (ops/slice.c); false when it does not apply. */
 bool tg__slice_add_into(const tg_node *n, const tg_tensor *gy, tg_tensor *acc);
+/* acc += the gradient of matmul node n's second input, both inputs
+ * matrices, by one gemm that adds into acc (ops/matmul.c); false when it
+ * does not apply. */
+bool tg__matmul_add_into_b(const tg_node *n, const tg_tensor *gy,
+                           tg_tensor *acc);
 /* double -> int64_t without undefined behaviour: NaN 0, saturating. */
 int64_t tg__to_i64(double v);
 

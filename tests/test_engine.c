@@ -1006,6 +1006,65 @@ static void slice_grads_in_place(void)
     }
 }
 
+/* A weight shared by many products (an RNN's W_hh over time steps):
+ * after its gradient's first contribution, each product adds its part
+ * into the accumulator with gemm's beta = 1 (tg__matmul_add_into_b), for
+ * every pair of transpose flags. The totals match the recorded
+ * (create_graph) path to rounding, and the backward pass makes no tensor
+ * of W's size per product. */
+static void matmul_grads_in_place(void)
+{
+    enum { T = 64, B = 8, I = 128, O = 96 };
+    for (int dt = 0; dt < 2; dt++) {
+        tg_dtype type = dt ? TG_F32 : TG_F64;
+        tg_graph *g = tg_graph_new();
+        tg_tensor *W = tg_param(g, type, TG_SHAPE(I, O), "W");
+        tg_tensor *V = tg_param(g, type, TG_SHAPE(O, I), "V"); /* W^T-shaped */
+        for (int64_t i = 0; i < W->numel; i++) {
+            double w = 0.1 * sin(0.71 * (double)i), v = 0.1 * cos(0.53 * (double)i);
+            if (dt) tg_f32(W)[i] = (float)w, tg_f32(V)[i] = (float)v;
+            else tg_f64(W)[i] = w, tg_f64(V)[i] = v;
+        }
+        tg_tensor *loss = NULL;
+        for (int t = 0; t < T; t++) {
+            bool ta = t & 1, tb = (t >> 1) & 1;
+            int64_t sh[2] = {ta ? I : B, ta ? B : I};
+            tg_tensor *x = tg_input(g, type, 2, sh, NULL);
+            for (int64_t i = 0; i < x->numel; i++) {
+                double v = cos(0.29 * (double)(i + 97 * t));
+                if (dt) tg_f32(x)[i] = (float)v;
+                else tg_f64(x)[i] = v;
+            }
+            tg_tensor *y = tg_matmul_t(x, tb ? V : W, ta, tb); /* [B, O] */
+            tg_tensor *l = tg_sum_all(tg_tanh(tg_mul_scalar(y, 1 + 0.01 * t)));
+            loss = loss ? tg_add(loss, l) : l;
+        }
+        TT_CHECK(tg_graph_status(g) == TG_OK);
+        int64_t before = tg_graph_memory_used(g);
+        TT_CHECK(tg_backward(g, loss) == TG_OK);
+        int64_t grew = tg_graph_memory_used(g) - before;
+        int64_t wbytes = W->numel * (dt ? 4 : 8);
+        printf("  %s: backward through %d products with two shared weights "
+               "grew the arena by %lld bytes (each weight is %lld)\n",
+               dt ? "f32" : "f64", T, (long long)grew, (long long)wbytes);
+        TT_CHECK(grew <= 24 * wbytes);
+        tg_tensor *want[2] = {NULL, NULL}, *ps[2] = {W, V};
+        TT_CHECK(tg_grad(g, &loss, 1, NULL, ps, 2, true, want) == TG_OK);
+        double tol = dt ? 2e-5 : 1e-13;
+        for (int k = 0; k < 2; k++) {
+            TT_CHECK(want[k] != NULL);
+            double worst = 0, scale = 0;
+            for (int64_t i = 0; i < ps[k]->numel; i++) {
+                double a = tg_get(ps[k]->grad, i), b = tg_get(want[k], i);
+                worst = fmax(worst, fabs(a - b));
+                scale = fmax(scale, fabs(b));
+            }
+            TT_CHECK(scale > 0.1 && worst <= tol * scale);
+        }
+        tg_graph_free(g);
+    }
+}
+
 /* An identity op that counts its VJP calls. */
 static int n_counted_vjp;
 static tg_status counted_fwd(tg_graph *g, tg_node *n)
@@ -1120,6 +1179,6 @@ TT_RUN(TT(diamond), TT(fan_in), TT(broadcast_grads), TT(explicit_seed),
        TT(rng_reproducible), TT(small_op_paths), TT(no_grad_values),
        TT(scalar_chain), TT(numel_limits), TT(input_leaf_grads),
        TT(direct_grad_linear), TT(direct_grad_shared), TT(zero_grad_contract),
-       TT(direct_grad_failure), TT(slice_grads_in_place),
+       TT(direct_grad_failure), TT(slice_grads_in_place), TT(matmul_grads_in_place),
        TT(backward_walks_the_tape), TT(fan_in_order),
        TT(direct_grad_failure_same_node))
