@@ -2,8 +2,9 @@
  *     x <- x + linear(gelu(linear(layer_norm(x), d -> 4d)), 4d -> d),
  * d = 256, batch 64, mean-squared error to a fixed target, Adam (lr 1e-3,
  * torch's defaults otherwise). Reported: milliseconds per training step
- * (forward, backward, Adam, zeroing the gradients), the median of --reps
- * runs of --steps steps after --warmup untimed runs.
+ * (forward, backward, Adam, clearing the gradients to none as the PyTorch
+ * side does), the median of --reps runs of --steps steps after --warmup
+ * untimed runs.
  *
  * The network comes from the nn API (tg_nn_preln, tg_nn_sequential,
  * tg_nn_linear, tg_optim). Same data and initial weights as
@@ -76,6 +77,9 @@ int main(int argc, char **argv)
     if (!net) die(g, "tg_nn_sequential");
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
     oc.lr = 1e-3;
+    /* as torch_ref.py clears them: zero_grad(set_to_none=True), so no
+     * zeros are stored over the gradients (bench_mlp.c does the same) */
+    oc.set_to_none = true;
     tg_optim *opt = tg_optim_new(&oc, tg_layer_num_params(net),
                                  tg_layer_params(net));
     if (!opt) die(NULL, "tg_optim_new");
