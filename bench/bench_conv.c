@@ -203,6 +203,7 @@ int main(int argc, char **argv)
                       .loss_first = NAN};
         c.net = make_cnn(c.g);
         tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
+        oc.set_to_none = true; /* torch_ref.py: zero_grad(set_to_none=True) */
         c.opt = tg_optim_new(&oc, tg_layer_num_params(c.net),
                              tg_layer_params(c.net));
         if (!c.opt) die(NULL, "tg_optim_new");

@@ -46,6 +46,7 @@ int main(int argc, char **argv)
     }
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
     oc.lr = 1e-3;
+    oc.set_to_none = true; /* torch_ref.py: zero_grad(set_to_none=True) */
     tg_optim *opt = tg_optim_new(&oc, tg_layer_num_params(lstm),
                                  tg_layer_params(lstm));
     if (!opt) die(NULL, "tg_optim_new");

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
     set(g, blk, "blk.linear2.bias", 4005, 1 / sqrt((double)F));
     tg_optim_config oc = tg_optim_defaults(TG_OPTIM_ADAM);
     oc.lr = 1e-3;
+    oc.set_to_none = true; /* torch_ref.py: zero_grad(set_to_none=True) */
     tg_optim *opt = tg_optim_new(&oc, tg_layer_num_params(blk),
                                  tg_layer_params(blk));
     if (!opt) die(NULL, "tg_optim_new");
