@@ -950,6 +950,16 @@ static void rng_reproducible(void)
     TT_CHECK(u >= 0 && u < 1);
 }
 
+/* tg_backward(loss) on a graph that holds no error, and how much it grew
+ * the graph's arena. */
+static int64_t backward_growth(tg_graph *g, tg_tensor *loss)
+{
+    TT_CHECK(tg_graph_status(g) == TG_OK);
+    int64_t before = tg_graph_memory_used(g);
+    TT_CHECK(tg_backward(g, loss) == TG_OK);
+    return tg_graph_memory_used(g) - before;
+}
+
 /* Gradients of many slices of one tensor (unbind over T rows, and strided
  * slices) are added into the tensor's accumulator in place: the values
  * match the recorded (create_graph) path, and the backward pass holds a
@@ -979,10 +989,7 @@ static void slice_grads_in_place(void)
         /* and a block of columns, as an LSTM's gates are cut (step 1 along
          * the last axis: one run per row) */
         loss = tg_add(loss, tg_sum_all(tg_mul_scalar(tg_slice(x, 1, 16, 48, 1), 0.25)));
-        TT_CHECK(tg_graph_status(g) == TG_OK);
-        int64_t before = tg_graph_memory_used(g);
-        TT_CHECK(tg_backward(g, loss) == TG_OK);
-        int64_t grew = tg_graph_memory_used(g) - before;
+        int64_t grew = backward_growth(g, loss);
         int64_t xbytes = x->numel * (dt ? 4 : 8);
         printf("  %s: backward through %d slices grew the arena by %lld bytes "
                "(x is %lld)\n", dt ? "f32" : "f64", T + 3, (long long)grew,
@@ -1039,10 +1046,7 @@ static void matmul_grads_in_place(void)
             tg_tensor *l = tg_sum_all(tg_tanh(tg_mul_scalar(y, 1 + 0.01 * t)));
             loss = loss ? tg_add(loss, l) : l;
         }
-        TT_CHECK(tg_graph_status(g) == TG_OK);
-        int64_t before = tg_graph_memory_used(g);
-        TT_CHECK(tg_backward(g, loss) == TG_OK);
-        int64_t grew = tg_graph_memory_used(g) - before;
+        int64_t grew = backward_growth(g, loss);
         int64_t wbytes = W->numel * (dt ? 4 : 8);
         printf("  %s: backward through %d products with two shared weights "
                "grew the arena by %lld bytes (each weight is %lld)\n",
