@@ -2,8 +2,8 @@
  *
  *   fwd, fwd_bwd  one 3x3 convolution, 64 -> 64 channels, 32x32 images,
  *                 batch 32, padding 1, f32 (the shape of a ResNet stage):
- *                 y = conv2d(x, w, b); then dx, dw and db from
- *                 tg_backward_seed(y, g)
+ *                 y = conv2d(x, w, b) with recording off; then dx, dw
+ *                 and db from tg_grad(y, seed g)
  *   gemm          the product that convolution's forward pass reduces to
  *                 after im2col, w [64, 576] @ cols [32, 576, 1024], timed
  *                 through tg_matmul: the machine's GEMM rate on the
@@ -49,11 +49,15 @@ static double timed(const bench_args *a, long steps, step_fn fn, void *ud)
 
 /* ------------------------------------------------- one convolution */
 
+/* x and the seed g are persistent tensors filled once, as the PyTorch
+ * side's are: the forward runs with recording off (torch.no_grad), and
+ * forward + backward asks tg_grad for fresh dx, dw and db, as the PyTorch
+ * side's set-to-None gradients and x.detach().requires_grad_() are; no
+ * call copies an input or zeroes a gradient. */
 typedef struct conv_case {
     tg_graph *g;
-    tg_tensor *w, *b;
+    tg_tensor *w, *b, *x, *gy;
     int64_t xs[4];
-    float *xv, *gv;
     bool backward;
     tg_tensor *cols; /* gemm: [N, C 9, S S] */
 } conv_case;
@@ -62,14 +66,15 @@ static void conv_once(void *ud)
 {
     conv_case *c = ud;
     tg_graph *g = c->g;
-    tg_tensor *x = tg_input(g, TG_F32, 4, c->xs, c->xv);
-    if (c->backward) tg_set_requires_grad(x, true);
-    tg_tensor *y = tg_conv2d(x, c->w, c->b, &(tg_conv_opts){.padding = {1, 1}});
+    bool was = tg_set_grad_enabled(g, c->backward);
+    tg_tensor *y = tg_conv2d(c->x, c->w, c->b,
+                             &(tg_conv_opts){.padding = {1, 1}});
     if (c->backward) {
-        tg_zero_grad(g);
-        tg_tensor *gt = tg_input(g, TG_F32, 4, c->xs, c->gv);
-        if (tg_backward_seed(g, y, gt) != TG_OK) die(g, "tg_backward_seed");
+        tg_tensor *wrt[3] = {c->x, c->w, c->b}, *grads[3];
+        if (tg_grad(g, &y, 1, &c->gy, wrt, 3, false, grads) != TG_OK)
+            die(g, "tg_grad");
     }
+    tg_set_grad_enabled(g, was);
     if (tg_graph_error(g)) die(g, "conv2d");
     tg_graph_reset(g);
 }
@@ -167,10 +172,12 @@ int main(int argc, char **argv)
     double bound = 1 / sqrt((double)(C * 9));
     bench_fill(tg_f32(cc.w), cc.w->numel, 11, -bound, bound);
     bench_fill(tg_f32(cc.b), cc.b->numel, 12, -bound, bound);
-    cc.xv = malloc(sizeof(float) * (size_t)(N * C * S * S));
-    cc.gv = malloc(sizeof(float) * (size_t)(N * C * S * S));
-    bench_fill(cc.xv, N * C * S * S, 13, -1, 1);
-    bench_fill(cc.gv, N * C * S * S, 14, -1, 1);
+    cc.x = tg_param(g, TG_F32, TG_SHAPE(N, C, S, S), "x");
+    cc.gy = tg_param(g, TG_F32, TG_SHAPE(N, C, S, S), "gy");
+    if (!cc.x || !cc.gy) die(g, "tg_param");
+    tg_set_requires_grad(cc.gy, false);
+    bench_fill(tg_f32(cc.x), cc.x->numel, 13, -1, 1);
+    bench_fill(tg_f32(cc.gy), cc.gy->numel, 14, -1, 1);
     double flops = 2.0 * (double)(N * C * S * S) * (double)(C * 9);
     for (int k = 0; k < 2; k++) {
         const char *name = k ? "fwd_bwd" : "fwd";
@@ -194,8 +201,6 @@ int main(int argc, char **argv)
                sec, flops / sec * 1e-9, a.threads);
         fflush(stdout);
     }
-    free(cc.xv);
-    free(cc.gv);
     tg_graph_free(g);
 
     if (bench_want(&a, "cnn_step")) {
